@@ -1,0 +1,52 @@
+# The two commands of the README: `make run` and `make test`. Both set themselves up (venv,
+# pinned installs, migrations) on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test lint check venv worker clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+# The portal with the demo district at http://$(HOST):$(PORT)/ . SQLite and in-process Celery
+# unless DATABASE_URL / CELERY_BROKER_URL are set; with a broker, a worker and beat start too.
+run: $(VENV)/.installed
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	@if [ -n "$$CELERY_BROKER_URL" ]; then \
+	  echo "Starting Celery worker and beat (logs in celery.log)"; \
+	  $(VENV)/bin/celery -A config worker --beat --loglevel=INFO --concurrency=2 >celery.log 2>&1 & \
+	  trap "kill $$! 2>/dev/null" EXIT INT TERM; \
+	  $(PY) manage.py runserver $(HOST):$(PORT); \
+	else \
+	  $(PY) manage.py runserver $(HOST):$(PORT); \
+	fi
+
+# The whole suite, against PostgreSQL and Redis when reachable (required when CI=true).
+test: $(VENV)/.installed
+	@eval "$$($(PY) .ci/services.py)" && \
+	  $(PY) manage.py makemigrations --check --dry-run >/dev/null && \
+	  $(VENV)/bin/ruff check . && \
+	  $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+
+# Production settings must pass Django's deployment checklist.
+check: $(VENV)/.installed
+	DJANGO_DEBUG=false DJANGO_SECRET_KEY=$$($(PY) -c 'import secrets;print(secrets.token_urlsafe(50))') \
+	  $(PY) manage.py check --deploy --fail-level WARNING
+
+worker: $(VENV)/.installed
+	$(VENV)/bin/celery -A config worker --beat --loglevel=INFO
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache

@@ -1,0 +1,14 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from . import views
+
+router = SimpleRouter()
+router.register("institutions", views.InstitutionViewSet, basename="institution")
+
+urlpatterns = [
+    path("", views.api_root, name="root"),
+    path("auth/token/", views.TokenView.as_view(), name="token"),
+    path("me/", views.me, name="me"),
+    *router.urls,
+]

@@ -1,0 +1,20 @@
+from django.core.management.base import BaseCommand
+
+from institutions.resources import INSTITUTION_COLUMNS, InstitutionResource
+from institutions.tabular import import_with_resource, read_path
+
+from ._import_base import fail_on_problems, read_or_fail
+
+
+class Command(BaseCommand):
+    help = ("Import or update institutions by code from CSV/XLSX (columns: "
+            + ", ".join(INSTITUTION_COLUMNS) + "). Any bad row: nothing is imported.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+
+    def handle(self, *args, file, **options):
+        dataset = read_or_fail(read_path, file, INSTITUTION_COLUMNS)
+        report = import_with_resource(InstitutionResource(), dataset)
+        fail_on_problems(self, report, file)
+        self.stdout.write(self.style.SUCCESS(f"导入完成：{report.summary()}"))

@@ -1,0 +1,30 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from institutions import demo
+
+
+class Command(BaseCommand):
+    help = "Load the demo district (fictional institutions marked 演示) and demo users. Idempotent."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true", help="run even when DEBUG is off")
+
+    def handle(self, *args, force=False, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError("DEBUG 已关闭（生产环境？）：演示数据不会写入。确需写入请加 --force。")
+        counts = demo.seed_registry()
+        self.stdout.write(f"机构 {counts['institutions']} 家，员工 {counts['employees']} 人")
+        for seeder in demo_seeders():
+            line = seeder()
+            if line:
+                self.stdout.write(line)
+        users = demo.seed_users()
+        self.stdout.write(self.style.SUCCESS(f"演示账号（密码均为 {demo.DEMO_PASSWORD}）："))
+        for username, role in users:
+            self.stdout.write(f"  {username:<12} {role}")
+
+
+def demo_seeders():
+    """Each app's demo data, in dependency order; each returns a one-line summary."""
+    return []

@@ -1,0 +1,168 @@
+"""django-import-export resources for the registry: one definition for admin, commands and tests."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from import_export import fields, resources, widgets
+
+from . import access
+from .models import District, Employee, Institution
+
+INSTITUTION_COLUMNS = ("code", "name", "short_name", "category", "usc_code", "district_code", "is_local_corporate")
+EMPLOYEE_COLUMNS = ("institution_code", "employee_no", "name", "department", "position", "is_party_member",
+                    "is_active")
+
+
+class StrictBooleanWidget(widgets.BooleanWidget):
+    """1/0, true/false, 是/否; anything else is an error instead of silently meaning False."""
+
+    TRUE_VALUES = [*widgets.BooleanWidget.TRUE_VALUES, "是", "yes", "Y", "y"]
+    FALSE_VALUES = [*widgets.BooleanWidget.FALSE_VALUES, "否", "no", "N", "n"]
+
+    def clean(self, value, row=None, **kwargs):
+        if value in self.NULL_VALUES:
+            return False
+        if value in self.TRUE_VALUES:
+            return True
+        if value in self.FALSE_VALUES:
+            return False
+        raise ValueError(f"无法识别的是/否取值 {value!r}（应为 1 或 0）")
+
+
+class ChoiceWidget(widgets.Widget):
+    """Accepts a choice's value or its Chinese label; names the allowed values when neither matches."""
+
+    def __init__(self, choices, **kwargs):
+        super().__init__(**kwargs)
+        self.choices = choices
+
+    def clean(self, value, row=None, **kwargs):
+        value = (value or "").strip() if isinstance(value, str) else value
+        for key, label in self.choices:
+            if value in (key, str(label)):
+                return key
+        allowed = "、".join(f"{k}（{label}）" for k, label in self.choices)
+        raise ValueError(f"未知取值 {value!r}，应为：{allowed}")
+
+    def render(self, value, obj=None, **kwargs):
+        return value
+
+
+class CodeForeignKeyWidget(widgets.ForeignKeyWidget):
+    """A foreign key by code whose error names the unknown code."""
+
+    def __init__(self, model, field, label, **kwargs):
+        super().__init__(model, field, **kwargs)
+        self.label = label
+
+    def clean(self, value, row=None, **kwargs):
+        if value in (None, ""):
+            raise ValueError(f"{self.label}不能为空")
+        try:
+            return super().clean(value, row, **kwargs)
+        except self.model.DoesNotExist:
+            raise ValueError(f"未知{self.label} {value}") from None
+
+
+class AllOrNothingResource(resources.ModelResource):
+    """Row savepoints (a database error on one row must not poison the others' validation on
+    PostgreSQL) and duplicate-key detection inside one file."""
+
+    duplicate_key_columns: tuple[str, ...] = ()
+
+    def before_import(self, dataset, **kwargs):
+        super().before_import(dataset, **kwargs)
+        if self.duplicate_key_columns and all(c in dataset.headers for c in self.duplicate_key_columns):
+            keys = [tuple(str(row[c]) for c in self.duplicate_key_columns) for row in dataset.dict]
+            self._duplicates = {k for k, n in Counter(keys).items() if n > 1}
+        else:
+            self._duplicates = set()
+
+    def before_import_row(self, row, **kwargs):
+        super().before_import_row(row, **kwargs)
+        if self._duplicates:
+            key = tuple(str(row.get(c, "")) for c in self.duplicate_key_columns)
+            if key in self._duplicates:
+                raise ValidationError(
+                    f"{'/'.join(self.duplicate_key_columns)} {'/'.join(key)} 在文件中重复出现")
+
+    def import_row(self, row, instance_loader, **kwargs):
+        with transaction.atomic():
+            return super().import_row(row, instance_loader, **kwargs)
+
+
+class InstitutionResource(AllOrNothingResource):
+    duplicate_key_columns = ("code",)
+
+    category = fields.Field(attribute="category", column_name="category",
+                            widget=ChoiceWidget(Institution.Category.choices))
+    district_code = fields.Field(attribute="district", column_name="district_code",
+                                 widget=CodeForeignKeyWidget(District, "code", "行政区划代码"))
+    is_local_corporate = fields.Field(attribute="is_local_corporate", column_name="is_local_corporate",
+                                      widget=StrictBooleanWidget())
+    is_active = fields.Field(attribute="is_active", column_name="is_active", widget=StrictBooleanWidget())
+
+    class Meta:
+        model = Institution
+        import_id_fields = ("code",)
+        fields = (*INSTITUTION_COLUMNS, "address", "contact_person", "contact_phone", "is_active")
+        export_order = fields
+        clean_model_instances = True
+        skip_unchanged = True
+        report_skipped = True
+
+    def import_field(self, field, instance, row, is_m2m=False, **kwargs):
+        # Columns a file leaves out keep their current value instead of being blanked.
+        if field.column_name not in row:
+            return
+        super().import_field(field, instance, row, is_m2m, **kwargs)
+
+    def before_import_row(self, row, **kwargs):
+        super().before_import_row(row, **kwargs)
+        if "is_active" in row and row["is_active"] in ("", None):
+            row["is_active"] = "1"
+
+
+class EmployeeResource(AllOrNothingResource):
+    duplicate_key_columns = ("institution_code", "employee_no")
+
+    institution_code = fields.Field(attribute="institution", column_name="institution_code",
+                                    widget=CodeForeignKeyWidget(Institution, "code", "机构编码"))
+    is_party_member = fields.Field(attribute="is_party_member", column_name="is_party_member",
+                                   widget=StrictBooleanWidget())
+    is_active = fields.Field(attribute="is_active", column_name="is_active", widget=StrictBooleanWidget())
+
+    class Meta:
+        model = Employee
+        import_id_fields = ("institution_code", "employee_no")
+        fields = EMPLOYEE_COLUMNS
+        export_order = EMPLOYEE_COLUMNS
+        clean_model_instances = True
+        skip_unchanged = True
+        report_skipped = True
+
+    def __init__(self, user=None, **kwargs):
+        super().__init__(**kwargs)
+        self.user = user
+
+    def before_import_row(self, row, **kwargs):
+        super().before_import_row(row, **kwargs)
+        if "is_active" in row and row["is_active"] in ("", None):
+            row["is_active"] = "1"
+        user = self.user or kwargs.get("user")
+        if user is not None:
+            allowed = access.institution_ids(user)
+            code = row.get("institution_code")
+            if allowed is not None and not Institution.objects.filter(pk__in=allowed, code=code).exists():
+                # Same words as an unknown code: an institution user must not learn others exist.
+                raise ValidationError(f"未知机构编码 {code}")
+
+    def get_instance(self, instance_loader, row):
+        try:
+            return Employee.objects.get(institution__code=row.get("institution_code"),
+                                        employee_no=row.get("employee_no"))
+        except Employee.DoesNotExist:
+            return None

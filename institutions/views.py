@@ -1,0 +1,24 @@
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from . import access
+
+
+@login_required
+def home(request):
+    """Landing page: what the signed-in user can do, by role."""
+    return render(request, "home.html", {
+        "roles": access.user_roles(request.user),
+        "institution": access.primary_institution(request.user),
+        "is_finance_center": access.is_finance_center(request.user),
+    })
+
+
+@require_GET
+def healthz(request):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
