@@ -244,3 +244,59 @@ LOGGING = {
 SIMPLE_HISTORY_HISTORY_ID_USE_UUID = False
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+
+# --- complaints ---
+# One-code complaint intake (complaints/): PII key, rate limits, retention and beat jobs.
+# COMPLAINTS_PII_KEY: one or more comma-separated Fernet keys (the first encrypts, all decrypt, so a
+# key can be rotated). Generate one with:
+#   python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
+_COMPLAINTS_DEV_PII_KEY = "ZGV2LW9ubHktY29tcGxhaW50cy1waWkta2V5LTAwMDA="  # noqa: S105 (development only; refused below)
+COMPLAINTS_PII_KEYS = [k.strip() for k in env.str("COMPLAINTS_PII_KEY", default=_COMPLAINTS_DEV_PII_KEY).split(",")
+                       if k.strip()]
+if not DEBUG and (not COMPLAINTS_PII_KEYS or _COMPLAINTS_DEV_PII_KEY in COMPLAINTS_PII_KEYS):
+    raise ImproperlyConfigured("COMPLAINTS_PII_KEY must be set to a real Fernet key when DJANGO_DEBUG is off.")
+# Where evidence images (working copies and sealed originals) live: never under MEDIA_ROOT, which
+# may be served publicly; they are only served through permission-checked views.
+COMPLAINTS_EVIDENCE_ROOT = env.path("COMPLAINTS_EVIDENCE_ROOT", default=BASE_DIR / "private_media" / "complaints")
+# Base URL printed in QR codes and posters (e.g. https://qlj.example.gov.cn); empty = the request's host.
+COMPLAINTS_PUBLIC_BASE_URL = env.str("COMPLAINTS_PUBLIC_BASE_URL", default="").rstrip("/")
+# Rate limits (django-ratelimit syntax "N/period"); empty string = unlimited (benchmarks only).
+COMPLAINTS_RATE_SUBMIT_IP = env.str("COMPLAINTS_RATE_SUBMIT_IP", default="10/h")
+COMPLAINTS_RATE_SUBMIT_CODE = env.str("COMPLAINTS_RATE_SUBMIT_CODE", default="120/h")
+COMPLAINTS_RATE_TRACK_IP = env.str("COMPLAINTS_RATE_TRACK_IP", default="20/m")
+# Closed cases' personal data (name, phone, sealed originals) is erased this many days after closing.
+COMPLAINTS_PII_RETENTION_DAYS = env.int("COMPLAINTS_PII_RETENTION_DAYS", default=365)
+# Deadlines within this many days are "due soon" and reminded.
+COMPLAINTS_DUE_SOON_DAYS = env.int("COMPLAINTS_DUE_SOON_DAYS", default=3)
+# Duplicate suggestions: same institution and staff, similar text, received within this window.
+COMPLAINTS_DUPLICATE_WINDOW_DAYS = env.int("COMPLAINTS_DUPLICATE_WINDOW_DAYS", default=30)
+CELERY_BEAT_SCHEDULE.update({
+    "complaints-flush-notifications": {"task": "complaints.tasks.send_pending_notifications", "schedule": 60.0},
+    "complaints-check-deadlines": {"task": "complaints.tasks.check_deadlines", "schedule": 60.0 * 60},
+    "complaints-erase-expired-pii": {"task": "complaints.tasks.erase_expired_personal_data",
+                                     "schedule": 60.0 * 60 * 24},
+})
+
+# --- scoring ---
+# Days before the self-assessment due date on which unsubmitted institutions are reminded.
+SCORING_REMINDER_DAYS = env.int("SCORING_REMINDER_DAYS", default=7)
+CELERY_BEAT_SCHEDULE.update({
+    "scoring-scheduled-aggregation": {"task": "scoring.scheduled_aggregation", "schedule": 60 * 60},
+    "scoring-remind-unsubmitted": {"task": "scoring.remind_unsubmitted", "schedule": 24 * 60 * 60},
+})
+
+# --- warnings_feed ---
+# Warnings to employees (warnings_feed/): acknowledgement deadline, reminders, first-login password.
+# Employees are reminded when they have not tapped 已阅知悉 this many days after delivery (and again
+# every as many days, at most WARNINGS_MAX_REMINDERS times; checked hourly); acknowledging within it
+# is "on time".
+WARNINGS_ACKNOWLEDGE_WITHIN_DAYS = env.int("WARNINGS_ACKNOWLEDGE_WITHIN_DAYS", default=3)
+WARNINGS_MAX_REMINDERS = env.int("WARNINGS_MAX_REMINDERS", default=3)
+# The portal's address, for links in reminder mails.
+WARNINGS_PORTAL_URL = env.str("WARNINGS_PORTAL_URL", default="http://127.0.0.1:8000")
+# Accounts created in bulk for employees must change their temporary password at first login.
+MIDDLEWARE += ["warnings_feed.middleware.PasswordChangeRequiredMiddleware"]
+CELERY_BEAT_SCHEDULE.update({
+    "warnings-publish-due": {"task": "warnings_feed.publish_due", "schedule": 60.0},
+    "warnings-remind-unacknowledged": {"task": "warnings_feed.remind_unacknowledged", "schedule": 60 * 60.0},
+})

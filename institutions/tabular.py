@@ -48,9 +48,9 @@ class ImportReport:
 def _clean_cell(value):
     if isinstance(value, str):
         return value.strip()
-    if isinstance(value, float) and value.is_integer():
-        # Spreadsheets store codes like 331004 as numbers; keep them as the text people typed.
-        return str(int(value))
+    if isinstance(value, float):
+        # Spreadsheets store codes like 331004 and points like 36.5 as floats; keep the text people typed.
+        return str(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return "" if value is None else value

@@ -7,6 +7,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from ..errors import DomainError
+
 
 class Conflict(exceptions.APIException):
     """The object is in a state that does not allow the action (e.g. a submitted sheet)."""
@@ -17,6 +19,8 @@ class Conflict(exceptions.APIException):
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        return Response({"detail": str(exc)}, status=exc.status)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}

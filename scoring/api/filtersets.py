@@ -1,0 +1,29 @@
+import django_filters
+
+from institutions.models import InstitutionCategory
+
+from ..models import Assessment, Colour, Result, ResultStatus
+
+
+class ResultFilterSet(django_filters.FilterSet):
+    year = django_filters.NumberFilter()
+    category = django_filters.ChoiceFilter(choices=InstitutionCategory.choices)
+    colour = django_filters.ChoiceFilter(choices=Colour.choices)
+    status = django_filters.ChoiceFilter(choices=ResultStatus.choices)
+    institution = django_filters.CharFilter(field_name="institution__code", label="机构编码")
+    red_line = django_filters.BooleanFilter()
+
+    class Meta:
+        model = Result
+        fields = ["year", "category", "colour", "status", "institution", "red_line"]
+
+
+class AssessmentFilterSet(django_filters.FilterSet):
+    year = django_filters.NumberFilter()
+    state = django_filters.ChoiceFilter(choices=Assessment.State.choices)
+    institution = django_filters.CharFilter(field_name="institution__code")
+    category = django_filters.ChoiceFilter(field_name="institution__category", choices=InstitutionCategory.choices)
+
+    class Meta:
+        model = Assessment
+        fields = ["year", "state", "institution", "category"]

@@ -1,0 +1,162 @@
+from decimal import Decimal
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from ..models import Assessment, Indicator, NormItem, Norms, Result, Scheme, SheetEntry
+
+
+def plain(value: Decimal | None) -> str | None:
+    """Decimal as a JSON string without trailing zeros: "0.2", "10", "40"."""
+    if value is None:
+        return None
+    text = format(value.normalize(), "f")
+    return text
+
+
+class PlainDecimalField(serializers.Field):
+    def to_representation(self, value):
+        return plain(value)
+
+
+@extend_schema_field({"type": "string", "example": "96.00"})
+class CentsField(serializers.DecimalField):
+    def __init__(self, **kwargs):
+        super().__init__(max_digits=6, decimal_places=2, coerce_to_string=True, **kwargs)
+
+
+class ClauseSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    title = serializers.CharField()
+
+
+class ItemSerializer(serializers.ModelSerializer):
+    clauses = ClauseSerializer(many=True)
+
+    class Meta:
+        model = NormItem
+        fields = ["number", "title", "clauses"]
+
+
+class NormsSerializer(serializers.ModelSerializer):
+    items = ItemSerializer(many=True)
+
+    class Meta:
+        model = Norms
+        fields = ["year", "title", "items"]
+
+
+class IndicatorSerializer(serializers.ModelSerializer):
+    clause = serializers.CharField(source="clause.number", allow_null=True, default=None)
+    max_points = PlainDecimalField()
+
+    class Meta:
+        model = Indicator
+        fields = ["code", "kind", "clause", "max_points", "title", "guidance", "requires_evidence"]
+
+
+class WeightsSerializer(serializers.Serializer):
+    self = PlainDecimalField(source="weight_self")
+    inspection = PlainDecimalField(source="weight_inspection")
+    third_party = PlainDecimalField(source="weight_third_party")
+
+
+class BandsSerializer(serializers.Serializer):
+    green = PlainDecimalField(source="band_green")
+    blue = PlainDecimalField(source="band_blue")
+    yellow = PlainDecimalField(source="band_yellow")
+
+
+class SchemeSerializer(serializers.ModelSerializer):
+    weights = WeightsSerializer(source="*")
+    bands = BandsSerializer(source="*")
+    bonus_cap = PlainDecimalField()
+    complaint_deduction = PlainDecimalField()
+    complaint_deduction_cap = PlainDecimalField()
+    indicators = IndicatorSerializer(many=True)
+
+    class Meta:
+        model = Scheme
+        fields = ["year", "weights", "bonus_cap", "complaint_deduction", "complaint_deduction_cap", "bands",
+                  "linkage", "indicators", "status", "self_due_date", "review_due_date", "notice_ends_on",
+                  "published_at"]
+
+
+class InstitutionBriefSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    category = serializers.CharField()
+
+
+class LinkageSerializer(serializers.Serializer):
+    fiscal_tender = serializers.CharField()
+
+
+class ResultSerializer(serializers.ModelSerializer):
+    institution = InstitutionBriefSerializer()
+    basic = CentsField()
+    bonus = CentsField()
+    deduction = CentsField()
+    total = CentsField()
+    sources = serializers.ListField(child=serializers.CharField())
+    linkage = LinkageSerializer(source="*")
+
+    class Meta:
+        model = Result
+        fields = ["institution", "year", "basic", "bonus", "deduction", "total", "red_line", "colour", "rank",
+                  "category_rank", "status", "sources", "linkage", "complaints_substantiated",
+                  "complaints_partial", "computed_at"]
+
+
+class EntryValueSerializer(serializers.Serializer):
+    points = serializers.CharField(allow_null=True, required=False)
+    hit = serializers.BooleanField(allow_null=True, required=False)
+    note = serializers.CharField(allow_blank=True, required=False, default="", max_length=2000)
+    version = serializers.IntegerField(required=False, min_value=0,
+                                       help_text="the version you edited; a stale one gives 409")
+
+
+class EntrySerializer(serializers.ModelSerializer):
+    indicator = serializers.CharField(source="indicator.code")
+    points = PlainDecimalField()
+    evidence = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SheetEntry
+        fields = ["indicator", "points", "hit", "note", "version", "updated_at", "evidence"]
+
+    def get_evidence(self, entry) -> list[dict]:
+        return [{"name": e.original_name, "size": e.size, "sha256": e.sha256} for e in entry.evidence.all()]
+
+
+class SheetSummarySerializer(serializers.Serializer):
+    source = serializers.CharField()
+    status = serializers.CharField()
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    returned_reason = serializers.CharField()
+    filled = serializers.IntegerField()
+
+
+class AssessmentSerializer(serializers.ModelSerializer):
+    institution = InstitutionBriefSerializer()
+    sheets = serializers.SerializerMethodField()
+    indicators_total = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Assessment
+        fields = ["id", "institution", "year", "state", "sheets", "indicators_total"]
+
+    def get_sheets(self, obj) -> list[dict]:
+        sheets = self.context.get("sheets", {}).get(obj.pk, [])
+        return SheetSummarySerializer(sheets, many=True).data
+
+    def get_indicators_total(self, obj) -> int:
+        return self.context.get("indicator_counts", {}).get(obj.scheme_id, 0)
+
+
+class ReturnSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class AggregationRequestSerializer(serializers.Serializer):
+    year = serializers.IntegerField(min_value=2000, max_value=2100)

@@ -1,0 +1,266 @@
+from django.db.models import Count
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status, viewsets
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.permissions import BasePermission
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from institutions import access
+
+from .. import exports, selectors, services
+from ..models import AggregationRun, Assessment, Indicator, Norms, Scheme, SchemeStatus, ScoreSheet
+from .filtersets import AssessmentFilterSet, ResultFilterSet
+from .serializers import (
+    AggregationRequestSerializer,
+    AssessmentSerializer,
+    EntrySerializer,
+    EntryValueSerializer,
+    IndicatorSerializer,
+    NormsSerializer,
+    ResultSerializer,
+    ReturnSerializer,
+    SchemeSerializer,
+    plain,
+)
+
+
+class IsFinanceCenter(BasePermission):
+    message = "只有区金融工作中心可以执行此操作。"
+
+    def has_permission(self, request, view):
+        return access.is_finance_center(request.user)
+
+
+class NormsView(generics.RetrieveAPIView):
+    """The year's creation norms: items and clauses."""
+
+    serializer_class = NormsSerializer
+
+    def get_object(self):
+        return get_object_or_404(Norms.objects.prefetch_related("items__clauses"), year=self.kwargs["year"])
+
+
+class SchemeView(generics.RetrieveAPIView):
+    """The year's scheme: weights, caps, bands, linkage and indicators."""
+
+    serializer_class = SchemeSerializer
+
+    def get_object(self):
+        return get_object_or_404(Scheme.objects.prefetch_related("indicators__clause"), year=self.kwargs["year"])
+
+
+class ResultViewSet(viewsets.ReadOnlyModelViewSet):
+    """Results per institution and year (api clients: published years only; institutions: their own)."""
+
+    serializer_class = ResultSerializer
+    filterset_class = ResultFilterSet
+    filter_backends = [*viewsets.ReadOnlyModelViewSet.filter_backends]
+    ordering_fields = ["rank", "total", "category_rank"]
+    ordering = ["year", "rank", "institution__code"]
+    search_fields = ["institution__name", "institution__code"]
+
+    def get_queryset(self):
+        return selectors.visible_results(self.request.user)
+
+    def get_object(self):
+        obj = self.get_queryset().filter(year=self.kwargs["year"], institution__code=self.kwargs["code"]).first()
+        if obj is None:
+            raise Http404
+        return obj
+
+    @extend_schema(responses=ResultSerializer)
+    def retrieve(self, request, *args, **kwargs):
+        result = self.get_object()
+        data = self.get_serializer(result).data
+        assessment = Assessment.objects.select_related("scheme").filter(
+            institution=result.institution, year=result.year).first()
+        data["indicators"] = indicator_detail(request.user, assessment) if assessment else []
+        return Response(data)
+
+
+def indicator_detail(user, assessment) -> list[dict]:
+    sources = selectors.visible_sources(user, assessment)
+    submitted = set(ScoreSheet.objects.filter(assessment=assessment, status="submitted")
+                    .values_list("source", flat=True))
+    weights = {s: assessment.scheme.weight_for(s) for s in submitted}
+    rows = []
+    for indicator in selectors.indicators_with_entries(assessment, sources):
+        values = {}
+        for source in sources:
+            entry = indicator.by_source.get(source)
+            if entry is None:
+                values[source] = None
+            else:
+                values[source] = entry.hit if indicator.kind == "red_line" else plain(entry.points)
+        row = {**IndicatorSerializer(indicator).data, "values": values}
+        if indicator.kind == "basic" and weights and set(weights) <= set(sources):
+            total_weight = sum(weights.values())
+            pts = {s: (indicator.by_source[s].points if s in indicator.by_source else 0) for s in weights}
+            if total_weight:
+                combined = sum(weights[s] * pts[s] for s in weights) / total_weight
+            else:
+                combined = sum(pts.values()) / len(pts)
+            row["combined"] = f"{services.rules.round_half_up(combined):.2f}"
+        rows.append(row)
+    return rows
+
+
+class FormatBlindNegotiation(DefaultContentNegotiation):
+    """`?format=xlsx|csv` names the file type here, not a DRF renderer; errors stay JSON."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class ScoresExportView(APIView):
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = FormatBlindNegotiation
+
+    @extend_schema(parameters=[
+        OpenApiParameter("year", int, required=True),
+        OpenApiParameter("format", str, enum=["xlsx", "csv"], default="xlsx"),
+    ], responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    def get(self, request):
+        year = request.query_params.get("year", "")
+        fmt = request.query_params.get("format", "xlsx")
+        if not year.isdigit():
+            return Response({"year": ["请提供年度，例如 ?year=2026"]}, status=status.HTTP_400_BAD_REQUEST)
+        if fmt not in ("xlsx", "csv"):
+            return Response({"format": ["format 应为 xlsx 或 csv"]}, status=status.HTTP_400_BAD_REQUEST)
+        results = list(selectors.visible_results(request.user).filter(year=int(year))
+                       .order_by("rank", "institution__code"))
+        if fmt == "csv":
+            response = HttpResponse(exports.results_csv(results), content_type="text/csv; charset=utf-8")
+        else:
+            response = HttpResponse(
+                exports.results_xlsx(results, int(year)),
+                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        response["Content-Disposition"] = f'attachment; filename="clean-points-{year}.{fmt}"'
+        return response
+
+
+class AssessmentViewSet(viewsets.ReadOnlyModelViewSet):
+    """Assessments the caller may see; per-sheet status and progress."""
+
+    serializer_class = AssessmentSerializer
+    filterset_class = AssessmentFilterSet
+    filter_backends = [*viewsets.ReadOnlyModelViewSet.filter_backends]
+    ordering_fields = ["year", "institution__code", "state"]
+    ordering = ["-year", "institution__code"]
+    search_fields = ["institution__name", "institution__code"]
+
+    def get_queryset(self):
+        return services.visible_assessments(self.request.user).select_related("institution")
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        page = getattr(self, "_page_ids", None)
+        if page is not None:
+            context["sheets"] = selectors.sheets_with_progress(page)
+            schemes = {a.scheme_id for a in self._page_objects}
+            context["indicator_counts"] = dict(Indicator.objects.filter(scheme_id__in=schemes)
+                                               .values_list("scheme_id").annotate(n=Count("pk")).order_by())
+        return context
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        self._page_objects = page
+        self._page_ids = [a.pk for a in page]
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        assessment = self.get_object()
+        self._page_objects, self._page_ids = [assessment], [assessment.pk]
+        data = self.get_serializer(assessment).data
+        data["scheme_status"] = assessment.scheme.status
+        data["fillable_sources"] = services.fillable_sources(request.user, assessment)
+        sources = selectors.visible_sources(request.user, assessment)
+        entries = {}
+        for indicator in selectors.indicators_with_entries(assessment, sources):
+            entries[indicator.code] = {s: EntrySerializer(e).data for s, e in indicator.by_source.items()}
+        data["entries"] = entries
+        return Response(data)
+
+
+def visible_assessment(request, pk) -> Assessment:
+    assessment = services.visible_assessments(request.user).select_related("scheme", "institution").filter(
+        pk=pk).first()
+    if assessment is None:
+        raise Http404
+    return assessment
+
+
+class EntryView(APIView):
+    @extend_schema(request=EntryValueSerializer, responses=EntrySerializer)
+    def put(self, request, pk: int, source: str, indicator_code: str):
+        """Save one entry of a draft sheet. Send `version` to be protected from overwriting a newer edit."""
+        assessment = visible_assessment(request, pk)
+        body = EntryValueSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        raw = request.data.get("hit") if "hit" in request.data else request.data.get("points")
+        if raw is None:
+            return Response({"detail": "请提供 points（基础项、加分项）或 hit（红线项）"}, status=400)
+        version = body.validated_data.get("version")
+        if version is None and request.headers.get("If-Match", "").strip('"').isdigit():
+            version = int(request.headers["If-Match"].strip('"'))
+        entry = services.save_entry(request.user, assessment, source, services.EntryInput(
+            indicator_code=indicator_code, raw_value=raw, note=body.validated_data.get("note", ""),
+            expected_version=version))
+        return Response(EntrySerializer(entry).data)
+
+
+class SubmitView(APIView):
+    @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT})
+    def post(self, request, pk: int, source: str):
+        """Submit a sheet (the institution head for `self`; assigned reviewers for theirs)."""
+        sheet = services.submit_sheet(request.user, visible_assessment(request, pk), source)
+        return Response({"source": sheet.source, "status": sheet.status, "submitted_at": sheet.submitted_at})
+
+
+class ReturnView(APIView):
+    permission_classes = [IsFinanceCenter]
+
+    @extend_schema(request=ReturnSerializer, responses={200: OpenApiTypes.OBJECT})
+    def post(self, request, pk: int, source: str):
+        """Return a submitted sheet to draft, with a reason (finance center)."""
+        body = ReturnSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        sheet = services.return_sheet(request.user, visible_assessment(request, pk), source,
+                                      body.validated_data["reason"])
+        return Response({"source": sheet.source, "status": sheet.status, "returned_reason": sheet.returned_reason})
+
+
+def run_data(run: AggregationRun) -> dict:
+    return {"id": run.pk, "year": run.year, "status": run.status, "progress": services.run_progress(run),
+            "institutions": run.institutions_total, "changed": run.results_changed, "error": run.error,
+            "created_at": run.created_at, "started_at": run.started_at, "finished_at": run.finished_at}
+
+
+class AggregationListView(APIView):
+    permission_classes = [IsFinanceCenter]
+
+    @extend_schema(request=AggregationRequestSerializer, responses={202: OpenApiTypes.OBJECT})
+    def post(self, request):
+        """Start the aggregation of a year (runs on a Celery worker; poll the run for progress)."""
+        body = AggregationRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        year = body.validated_data["year"]
+        if services.get_scheme(year).status == SchemeStatus.PUBLISHED:
+            return Response({"detail": f"{year} 年度已发布，结果已冻结"}, status=409)
+        run = services.start_aggregation(year, request.user)
+        return Response(run_data(run), status=202)
+
+
+class AggregationDetailView(APIView):
+    permission_classes = [IsFinanceCenter]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request, pk: int):
+        return Response(run_data(get_object_or_404(AggregationRun, pk=pk)))
+

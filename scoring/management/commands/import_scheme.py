@@ -1,0 +1,31 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from institutions.management.commands._import_base import fail_on_problems, read_or_fail
+from institutions.tabular import read_path
+from scoring import services
+
+
+class Command(BaseCommand):
+    help = "Create or update a year's norms and scheme from a norms file and an indicators file (CSV/XLSX)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--year", type=int, required=True)
+        parser.add_argument("norms_file")
+        parser.add_argument("indicators_file")
+        parser.add_argument("--activate", action="store_true",
+                            help="activate the scheme (basic points must add to 100)")
+
+    def handle(self, *args, year, norms_file, indicators_file, activate=False, **options):
+        if not 2000 <= year <= 2100:
+            raise CommandError(f"年度 {year} 不合理")
+        norms = read_or_fail(read_path, norms_file, services.NORMS_COLUMNS)
+        indicators = read_or_fail(read_path, indicators_file, services.INDICATOR_COLUMNS)
+        try:
+            report = services.import_scheme(year, norms, indicators, activate=activate)
+        except services.ScoringError as exc:
+            raise CommandError(str(exc)) from exc
+        fail_on_problems(self, report, f"{norms_file} / {indicators_file}")
+        scheme = services.get_scheme(year)
+        self.stdout.write(self.style.SUCCESS(
+            f"{year} 年度方案已导入：{scheme.norms.items.count()} 项 {scheme.norms.clauses.count()} 条，"
+            f"{scheme.indicators.count()} 项指标，状态：{scheme.get_status_display()}"))

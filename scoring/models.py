@@ -1,0 +1,507 @@
+"""Clean points (清廉积分): norms, yearly schemes, assessments with three score sheets, and results."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.lookups import Exact
+from django.utils.translation import gettext_lazy as _
+
+from institutions.models import Institution, InstitutionCategory
+
+
+class Norms(models.Model):
+    """The year's creation norms (创建规范): 10 items holding 27 clauses."""
+
+    year = models.PositiveSmallIntegerField(_("年度"), unique=True)
+    title = models.CharField(_("标题"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("创建规范")
+        verbose_name_plural = _("创建规范")
+        ordering = ["-year"]
+
+    def __str__(self) -> str:
+        return self.title or f"{self.year} 年度创建规范"
+
+
+class NormItem(models.Model):
+    norms = models.ForeignKey(Norms, verbose_name=_("创建规范"), on_delete=models.CASCADE, related_name="items")
+    number = models.PositiveSmallIntegerField(_("项号"))
+    title = models.CharField(_("项目"), max_length=200)
+
+    class Meta:
+        verbose_name = _("规范项")
+        verbose_name_plural = _("规范项")
+        ordering = ["norms", "number"]
+        constraints = [models.UniqueConstraint(fields=["norms", "number"], name="norm_item_number_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.number}. {self.title}"
+
+
+class NormClause(models.Model):
+    norms = models.ForeignKey(Norms, verbose_name=_("创建规范"), on_delete=models.CASCADE, related_name="clauses")
+    item = models.ForeignKey(NormItem, verbose_name=_("规范项"), on_delete=models.CASCADE, related_name="clauses")
+    number = models.CharField(_("条号"), max_length=10)
+    title = models.CharField(_("条款"), max_length=300)
+    position = models.PositiveSmallIntegerField(_("顺序"), default=0)
+
+    class Meta:
+        verbose_name = _("规范条款")
+        verbose_name_plural = _("规范条款")
+        ordering = ["norms", "item__number", "position"]
+        constraints = [models.UniqueConstraint(fields=["norms", "number"], name="norm_clause_number_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+
+class SchemeStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    ACTIVE = "active", _("启用")
+    NOTICE = "notice", _("公示中")
+    PUBLISHED = "published", _("已发布")
+
+
+def default_linkage() -> dict[str, str]:
+    return {"green": "priority", "blue": "eligible", "yellow": "restricted", "red": "excluded"}
+
+
+class Scheme(models.Model):
+    """One year's evaluation scheme (评价方案): indicators, weights, caps, bands and linkage."""
+
+    Status = SchemeStatus
+
+    year = models.PositiveSmallIntegerField(_("年度"), unique=True)
+    norms = models.OneToOneField(Norms, verbose_name=_("创建规范"), on_delete=models.PROTECT, related_name="scheme")
+    weight_self = models.DecimalField(_("机构自评权重"), max_digits=4, decimal_places=3, default=Decimal("0.2"))
+    weight_inspection = models.DecimalField(_("检查组考评权重"), max_digits=4, decimal_places=3,
+                                            default=Decimal("0.5"))
+    weight_third_party = models.DecimalField(_("第三方测评权重"), max_digits=4, decimal_places=3,
+                                             default=Decimal("0.3"))
+    bonus_cap = models.DecimalField(_("加分上限"), max_digits=5, decimal_places=2, default=Decimal("10"))
+    complaint_deduction = models.DecimalField(_("每件属实投诉扣分"), max_digits=5, decimal_places=2,
+                                              default=Decimal("1"))
+    complaint_deduction_cap = models.DecimalField(_("投诉扣分上限"), max_digits=5, decimal_places=2,
+                                                  default=Decimal("5"))
+    band_green = models.DecimalField(_("绿色下限"), max_digits=5, decimal_places=2, default=Decimal("90"))
+    band_blue = models.DecimalField(_("蓝色下限"), max_digits=5, decimal_places=2, default=Decimal("80"))
+    band_yellow = models.DecimalField(_("黄色下限"), max_digits=5, decimal_places=2, default=Decimal("70"))
+    linkage = models.JSONField(_("结果运用（财政性资金招投标）"), default=default_linkage)
+    status = models.CharField(_("状态"), max_length=10, choices=SchemeStatus.choices, default=SchemeStatus.DRAFT)
+    self_due_date = models.DateField(_("自评截止日"), null=True, blank=True)
+    review_due_date = models.DateField(_("考评截止日"), null=True, blank=True)
+    aggregate_on = models.DateField(_("自动汇总日期"), null=True, blank=True,
+                                    help_text=_("到达该日期时由定时任务自动汇总"))
+    notice_days = models.PositiveSmallIntegerField(_("公示期（工作日）"), default=5)
+    notice_ends_on = models.DateField(_("公示截止日"), null=True, blank=True)
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("评价方案")
+        verbose_name_plural = _("评价方案")
+        ordering = ["-year"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(weight_self__gte=0, weight_inspection__gte=0, weight_third_party__gte=0),
+                name="scheme_weights_not_negative"),
+            models.CheckConstraint(
+                condition=Exact(F("weight_self") + F("weight_inspection") + F("weight_third_party"), Decimal("1")),
+                name="scheme_weights_sum_to_one"),
+            models.CheckConstraint(condition=Q(band_green__gt=F("band_blue"), band_blue__gt=F("band_yellow"),
+                                               band_yellow__gte=0), name="scheme_bands_descending"),
+            models.CheckConstraint(condition=Q(bonus_cap__gte=0, complaint_deduction__gte=0,
+                                               complaint_deduction_cap__gte=0), name="scheme_caps_not_negative"),
+            models.CheckConstraint(condition=Q(status__in=SchemeStatus.values), name="scheme_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} 年度评价方案"
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.status == SchemeStatus.PUBLISHED
+
+    def weight_for(self, source: str) -> Decimal:
+        return getattr(self, f"weight_{source}")
+
+
+class IndicatorKind(models.TextChoices):
+    BASIC = "basic", _("基础项")
+    BONUS = "bonus", _("加分项")
+    RED_LINE = "red_line", _("红线项")
+
+
+class Indicator(models.Model):
+    Kind = IndicatorKind
+
+    scheme = models.ForeignKey(Scheme, verbose_name=_("评价方案"), on_delete=models.CASCADE,
+                               related_name="indicators")
+    code = models.CharField(_("指标编码"), max_length=20)
+    kind = models.CharField(_("类型"), max_length=10, choices=IndicatorKind.choices)
+    clause = models.ForeignKey(NormClause, verbose_name=_("所属条款"), null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="indicators")
+    max_points = models.DecimalField(_("满分"), max_digits=5, decimal_places=1, null=True, blank=True)
+    title = models.CharField(_("指标"), max_length=300)
+    guidance = models.TextField(_("评分说明"), blank=True)
+    requires_evidence = models.BooleanField(_("须上传佐证"), default=False)
+    position = models.PositiveSmallIntegerField(_("顺序"), default=0)
+
+    class Meta:
+        verbose_name = _("指标")
+        verbose_name_plural = _("指标")
+        ordering = ["scheme", "position", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "code"], name="indicator_code_unique_in_scheme"),
+            models.CheckConstraint(condition=Q(kind__in=IndicatorKind.values), name="indicator_kind_valid"),
+            models.CheckConstraint(
+                condition=(Q(kind=IndicatorKind.RED_LINE, max_points__isnull=True)
+                           | (~Q(kind=IndicatorKind.RED_LINE) & Q(max_points__gt=0))),
+                name="indicator_max_points_by_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+
+class Source(models.TextChoices):
+    SELF = "self", _("机构自评")
+    INSPECTION = "inspection", _("检查组考评")
+    THIRD_PARTY = "third_party", _("第三方测评")
+
+
+class AssessmentState(models.TextChoices):
+    NOT_STARTED = "not_started", _("未开始")
+    SELF_IN_PROGRESS = "self_in_progress", _("自评填报中")
+    SELF_SUBMITTED = "self_submitted", _("自评已提交")
+    IN_REVIEW = "in_review", _("考评中")
+    SCORED = "scored", _("已评分")
+    NOTICE = "notice", _("公示中")
+    PUBLISHED = "published", _("已发布")
+
+
+class Assessment(models.Model):
+    """一机构一表、一年一测评: one per institution per year."""
+
+    State = AssessmentState
+
+    institution = models.ForeignKey(Institution, verbose_name=_("机构"), on_delete=models.PROTECT,
+                                    related_name="assessments")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    scheme = models.ForeignKey(Scheme, verbose_name=_("评价方案"), on_delete=models.PROTECT,
+                               related_name="assessments")
+    state = models.CharField(_("状态"), max_length=20, choices=AssessmentState.choices,
+                             default=AssessmentState.NOT_STARTED)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("测评表")
+        verbose_name_plural = _("测评表")
+        ordering = ["-year", "institution__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["institution", "year"], name="assessment_one_per_institution_year"),
+            models.CheckConstraint(condition=Q(state__in=AssessmentState.values), name="assessment_state_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.institution} · {self.year}"
+
+
+class AssessmentEvent(models.Model):
+    """Every workflow transition, with who, when and why."""
+
+    assessment = models.ForeignKey(Assessment, verbose_name=_("测评表"), on_delete=models.CASCADE,
+                                   related_name="events")
+    action = models.CharField(_("操作"), max_length=40)
+    source = models.CharField(_("评分来源"), max_length=12, choices=Source.choices, blank=True)
+    from_state = models.CharField(_("原状态"), max_length=20, choices=AssessmentState.choices)
+    to_state = models.CharField(_("新状态"), max_length=20, choices=AssessmentState.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="+")
+    reason = models.TextField(_("原因"), blank=True)
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("流转记录")
+        verbose_name_plural = _("流转记录")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.assessment} {self.action} {self.from_state}→{self.to_state}"
+
+
+class SheetStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    SUBMITTED = "submitted", _("已提交")
+
+
+class ScoreSheet(models.Model):
+    Status = SheetStatus
+
+    assessment = models.ForeignKey(Assessment, verbose_name=_("测评表"), on_delete=models.CASCADE,
+                                   related_name="sheets")
+    source = models.CharField(_("评分来源"), max_length=12, choices=Source.choices)
+    status = models.CharField(_("状态"), max_length=10, choices=SheetStatus.choices, default=SheetStatus.DRAFT)
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("提交人"), null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+    returned_reason = models.TextField(_("退回原因"), blank=True)
+    returned_at = models.DateTimeField(_("退回时间"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("评分表")
+        verbose_name_plural = _("评分表")
+        ordering = ["assessment", "source"]
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "source"], name="sheet_one_per_source"),
+            models.CheckConstraint(condition=Q(source__in=Source.values), name="sheet_source_valid"),
+            models.CheckConstraint(condition=Q(status__in=SheetStatus.values), name="sheet_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assessment} · {self.get_source_display()}"
+
+
+class SheetEntry(models.Model):
+    """One value per indicator on a sheet. `version` guards against silent lost updates."""
+
+    sheet = models.ForeignKey(ScoreSheet, verbose_name=_("评分表"), on_delete=models.CASCADE,
+                              related_name="entries")
+    indicator = models.ForeignKey(Indicator, verbose_name=_("指标"), on_delete=models.PROTECT,
+                                  related_name="entries")
+    points = models.DecimalField(_("得分"), max_digits=5, decimal_places=1, null=True, blank=True)
+    hit = models.BooleanField(_("触碰红线"), null=True, blank=True)
+    note = models.TextField(_("说明"), blank=True)
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("修改人"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("评分项")
+        verbose_name_plural = _("评分项")
+        constraints = [
+            models.UniqueConstraint(fields=["sheet", "indicator"], name="entry_one_per_indicator"),
+            models.CheckConstraint(condition=Q(points__isnull=True) | Q(points__gte=0),
+                                   name="entry_points_not_negative"),
+            models.CheckConstraint(condition=Q(points__isnull=True) | Q(hit__isnull=True),
+                                   name="entry_points_or_hit"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sheet} · {self.indicator.code}"
+
+
+def evidence_path(instance, filename: str) -> str:
+    entry = instance.entry
+    return f"evidence/{entry.sheet.assessment.year}/{entry.sheet.assessment.institution_id}/{instance.sha256}"
+
+
+class Evidence(models.Model):
+    entry = models.ForeignKey(SheetEntry, verbose_name=_("评分项"), on_delete=models.CASCADE,
+                              related_name="evidence")
+    file = models.FileField(_("文件"), upload_to=evidence_path)
+    original_name = models.CharField(_("原文件名"), max_length=200)
+    content_type = models.CharField(_("文件类型"), max_length=100)
+    size = models.PositiveIntegerField(_("大小（字节）"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("上传人"), null=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("佐证材料")
+        verbose_name_plural = _("佐证材料")
+        constraints = [models.CheckConstraint(condition=Q(size__lte=10 * 1024 * 1024), name="evidence_at_most_10mb")]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class Assignment(models.Model):
+    """An inspector's or the third party's assignment to score an institution in a year."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("评分人"), on_delete=models.CASCADE,
+                             related_name="scoring_assignments")
+    institution = models.ForeignKey(Institution, verbose_name=_("机构"), on_delete=models.CASCADE,
+                                    related_name="scoring_assignments")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    source = models.CharField(_("评分来源"), max_length=12,
+                              choices=[(Source.INSPECTION, Source.INSPECTION.label),
+                                       (Source.THIRD_PARTY, Source.THIRD_PARTY.label)])
+
+    class Meta:
+        verbose_name = _("评分分工")
+        verbose_name_plural = _("评分分工")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "institution", "year", "source"], name="assignment_unique"),
+            models.CheckConstraint(condition=Q(source__in=[Source.INSPECTION, Source.THIRD_PARTY]),
+                                   name="assignment_source_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.institution}（{self.year} {self.get_source_display()}）"
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("运行中")
+    SUCCEEDED = "succeeded", _("已完成")
+    FAILED = "failed", _("失败")
+
+
+class AggregationRun(models.Model):
+    Status = RunStatus
+
+    year = models.PositiveSmallIntegerField(_("年度"))
+    status = models.CharField(_("状态"), max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(_("进度（%）"), default=0)
+    institutions_total = models.PositiveIntegerField(_("机构数"), default=0)
+    results_written = models.PositiveIntegerField(_("写入结果数"), default=0)
+    results_changed = models.PositiveIntegerField(_("变化结果数"), default=0)
+    error = models.TextField(_("错误"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("发起人"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("汇总任务")
+        verbose_name_plural = _("汇总任务")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(progress__lte=100), name="run_progress_at_most_100"),
+            models.CheckConstraint(condition=Q(status__in=RunStatus.values), name="run_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} 汇总 #{self.pk}（{self.get_status_display()}）"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+
+class Colour(models.TextChoices):
+    GREEN = "green", _("绿")
+    BLUE = "blue", _("蓝")
+    YELLOW = "yellow", _("黄")
+    RED = "red", _("红")
+
+
+class ResultStatus(models.TextChoices):
+    PROVISIONAL = "provisional", _("暂定")
+    FINAL = "final", _("最终")
+    PUBLISHED = "published", _("已发布")
+
+
+class Result(models.Model):
+    """One row per institution and year, written only by the aggregation."""
+
+    Colour = Colour
+    Status = ResultStatus
+
+    institution = models.ForeignKey(Institution, verbose_name=_("机构"), on_delete=models.PROTECT,
+                                    related_name="results")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    category = models.CharField(_("类别"), max_length=20, choices=InstitutionCategory.choices)
+    basic = models.DecimalField(_("基础分"), max_digits=6, decimal_places=2)
+    bonus = models.DecimalField(_("加分"), max_digits=6, decimal_places=2)
+    deduction = models.DecimalField(_("扣分"), max_digits=6, decimal_places=2)
+    total = models.DecimalField(_("总分"), max_digits=6, decimal_places=2)
+    red_line = models.BooleanField(_("触碰红线"), default=False)
+    colour = models.CharField(_("颜色"), max_length=10, choices=Colour.choices)
+    rank = models.PositiveIntegerField(_("排名"))
+    category_rank = models.PositiveIntegerField(_("类别内排名"))
+    status = models.CharField(_("状态"), max_length=12, choices=ResultStatus.choices)
+    sources = models.JSONField(_("有效来源"), default=list)
+    fiscal_tender = models.CharField(_("财政性资金招投标"), max_length=20)
+    complaints_substantiated = models.PositiveIntegerField(_("属实投诉"), default=0)
+    complaints_partial = models.PositiveIntegerField(_("部分属实投诉"), default=0)
+    run = models.ForeignKey(AggregationRun, verbose_name=_("汇总任务"), null=True, blank=True,
+                            on_delete=models.SET_NULL, related_name="results")
+    computed_at = models.DateTimeField(_("计算时间"))
+
+    class Meta:
+        verbose_name = _("积分结果")
+        verbose_name_plural = _("积分结果")
+        ordering = ["year", "rank", "institution__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["institution", "year"], name="result_one_per_institution_year"),
+            models.CheckConstraint(condition=Q(total__gte=0), name="result_total_not_negative"),
+            models.CheckConstraint(condition=Q(colour__in=Colour.values), name="result_colour_valid"),
+            models.CheckConstraint(condition=Q(status__in=ResultStatus.values), name="result_status_valid"),
+            models.CheckConstraint(condition=~Q(red_line=True) | Q(colour=Colour.RED),
+                                   name="result_red_line_is_red"),
+        ]
+        indexes = [models.Index(fields=["year", "rank"]), models.Index(fields=["year", "category", "rank"])]
+
+    def __str__(self) -> str:
+        return f"{self.institution} {self.year}: {self.total}"
+
+
+class ObjectionStatus(models.TextChoices):
+    PENDING = "pending", _("待处理")
+    UPHELD = "upheld", _("申诉成立")
+    REJECTED = "rejected", _("申诉不成立")
+
+
+class Objection(models.Model):
+    """申诉 filed by an institution during the public-notice period."""
+
+    Status = ObjectionStatus
+
+    assessment = models.ForeignKey(Assessment, verbose_name=_("测评表"), on_delete=models.CASCADE,
+                                   related_name="objections")
+    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("申诉人"), null=True,
+                                 on_delete=models.SET_NULL, related_name="+")
+    reason = models.TextField(_("申诉理由"))
+    evidence = models.FileField(_("佐证材料"), upload_to="objections/%Y/", blank=True)
+    status = models.CharField(_("状态"), max_length=10, choices=ObjectionStatus.choices,
+                              default=ObjectionStatus.PENDING)
+    decision = models.TextField(_("处理意见"), blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("处理人"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    filed_at = models.DateTimeField(_("申诉时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("申诉")
+        verbose_name_plural = _("申诉")
+        ordering = ["-filed_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=ObjectionStatus.values), name="objection_status_valid"),
+            models.CheckConstraint(condition=~Q(reason=""), name="objection_reason_required"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assessment} 申诉（{self.get_status_display()}）"
+
+
+class SchemeEvent(models.Model):
+    """Year-level actions (activate, lock for notice, publish, reopen) with who, when and why."""
+
+    scheme = models.ForeignKey(Scheme, verbose_name=_("评价方案"), on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(_("操作"), max_length=20)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="+")
+    reason = models.TextField(_("原因"), blank=True)
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("方案操作记录")
+        verbose_name_plural = _("方案操作记录")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.scheme} {self.action}"

@@ -1,0 +1,446 @@
+"""Clean-points (清廉积分) scoring rules, as pure functions.
+
+The contract is /work/shared/spec/SCORING.md. Every module that shows or stores a score (REST API,
+admin, portal, exports, the aggregation task) must go through these functions so that they agree
+to the cent. Nothing here touches Django or the database: callers pass plain values in and get
+``Decimal`` values out, and floats are refused at the edges because a binary float cannot hold
+most one-decimal point values exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import (
+    ROUND_DOWN,
+    ROUND_HALF_UP,
+    Context,
+    Decimal,
+    DivisionByZero,
+    Inexact,
+    InvalidOperation,
+    Overflow,
+)
+from fractions import Fraction
+from types import MappingProxyType
+
+SOURCES: tuple[str, ...] = ("self", "inspection", "third_party")
+KINDS: tuple[str, ...] = ("basic", "bonus", "red_line")
+COLOURS: tuple[str, ...] = ("green", "blue", "yellow", "red")
+STATUSES: tuple[str, ...] = ("final", "provisional")
+
+# Used only in the Chinese messages users and officers read.
+SOURCE_NAMES_ZH: Mapping[str, str] = MappingProxyType(
+    {"self": "机构自评", "inspection": "检查组考评", "third_party": "第三方测评"}
+)
+COLOUR_NAMES_ZH: Mapping[str, str] = MappingProxyType(
+    {"green": "绿", "blue": "蓝", "yellow": "黄", "red": "红"}
+)
+
+ZERO = Decimal(0)
+_TENTH = Decimal("0.1")
+
+# Sums and products of entry points and weights have few digits, so with 60 digits they are exact.
+# Trapping Inexact turns an absurd input that would not fit into an error instead of a wrong cent.
+_EXACT = Context(prec=60, traps=[InvalidOperation, DivisionByZero, Overflow, Inexact])
+# A renormalising division is the one step that cannot be exact (e.g. /0.7). Truncating its quotient
+# keeps it on the same side of every half-cent as the true quotient, so rounding the truncated value
+# half up gives the correctly rounded cent; ROUND_HALF_EVEN here could turn …0049999… into …005
+# and a later half-up rounding would then add a cent the true value does not earn.
+_DIVIDE = Context(prec=60, rounding=ROUND_DOWN, traps=[InvalidOperation, DivisionByZero, Overflow])
+_ROUND = Context(prec=60, rounding=ROUND_HALF_UP, traps=[InvalidOperation, DivisionByZero, Overflow])
+
+
+def _default_weights() -> Mapping[str, Decimal]:
+    return MappingProxyType(
+        {"self": Decimal("0.2"), "inspection": Decimal("0.5"), "third_party": Decimal("0.3")}
+    )
+
+
+def _default_linkage() -> Mapping[str, str]:
+    return MappingProxyType(
+        {"green": "priority", "blue": "eligible", "yellow": "restricted", "red": "excluded"}
+    )
+
+
+@dataclass(frozen=True)
+class SchemeParams:
+    """The numeric part of a year's scheme (评价方案); indicators travel separately."""
+
+    weights: Mapping[str, Decimal] = field(default_factory=_default_weights)
+    bonus_cap: Decimal = Decimal(10)
+    complaint_deduction: Decimal = Decimal(1)
+    complaint_deduction_cap: Decimal = Decimal(5)
+    band_green: Decimal = Decimal(90)
+    band_blue: Decimal = Decimal(80)
+    band_yellow: Decimal = Decimal(70)
+    linkage: Mapping[str, str] = field(default_factory=_default_linkage)
+
+    def __post_init__(self) -> None:
+        # A frozen dataclass still holds the caller's dict; copying it stops a later mutation of that
+        # dict from silently changing params that were already used to compute stored results.
+        object.__setattr__(self, "weights", MappingProxyType(dict(self.weights)))
+        object.__setattr__(self, "linkage", MappingProxyType(dict(self.linkage)))
+
+
+def _fmt(value: Decimal) -> str:
+    """Plain notation without trailing zeros, so messages read 40, not 4E+1 or 40.00."""
+    if value == value.to_integral_value():
+        return str(value.quantize(Decimal(1), context=_ROUND))
+    return format(value.normalize(_ROUND), "f")
+
+
+def _is_finite_decimal(value: object) -> bool:
+    return isinstance(value, Decimal) and value.is_finite()
+
+
+def validate_scheme_params(params: SchemeParams) -> list[str]:
+    """Problems that stop a scheme from being activated, in Chinese, for the finance center."""
+    problems: list[str] = []
+
+    unknown = sorted(set(params.weights) - set(SOURCES))
+    for source in unknown:
+        problems.append(f"权重中含未知来源「{source}」，来源只能是机构自评、检查组考评、第三方测评")
+    weight_values: list[Decimal] = []
+    for source in SOURCES:
+        name = SOURCE_NAMES_ZH[source]
+        if source not in params.weights:
+            problems.append(f"缺少「{name}」的权重")
+            continue
+        weight = params.weights[source]
+        if not _is_finite_decimal(weight):
+            problems.append(f"「{name}」的权重必须是有限的十进制数（当前 {weight!r}）")
+            continue
+        if weight < 0:
+            problems.append(f"「{name}」的权重不能为负数（当前 {_fmt(weight)}）")
+        weight_values.append(weight)
+    # Fractions, because a Decimal sum at the default 28 digits could round 1 + 1E-40 to 1.
+    complete = not unknown and len(weight_values) == len(SOURCES)
+    if complete and sum(map(Fraction, weight_values), Fraction(0)) != 1:
+        total = ZERO
+        for weight in weight_values:
+            total = _ROUND.add(total, weight)
+        problems.append(f"三个来源的权重之和必须恰好为 1（当前为 {_fmt(total)}）")
+
+    bands = (("绿", params.band_green), ("蓝", params.band_blue), ("黄", params.band_yellow))
+    if all(_is_finite_decimal(value) for _, value in bands):
+        if not params.band_green > params.band_blue > params.band_yellow:
+            problems.append(
+                "四色分界必须依次递减：绿色线 > 蓝色线 > 黄色线"
+                f"（当前 {_fmt(params.band_green)} / {_fmt(params.band_blue)} / {_fmt(params.band_yellow)}）"
+            )
+    else:
+        for name, value in bands:
+            if not _is_finite_decimal(value):
+                problems.append(f"{name}色分界必须是有限的十进制数（当前 {value!r}）")
+
+    amounts = (
+        ("加分上限", params.bonus_cap),
+        ("每件投诉扣分", params.complaint_deduction),
+        ("投诉扣分上限", params.complaint_deduction_cap),
+    )
+    for name, value in amounts:
+        if not _is_finite_decimal(value):
+            problems.append(f"{name}必须是有限的十进制数（当前 {value!r}）")
+        elif value < 0:
+            problems.append(f"{name}不能为负数（当前 {_fmt(value)}）")
+
+    for colour in COLOUR_NAMES_ZH:
+        if not params.linkage.get(colour):
+            problems.append(f"结果运用表缺少{COLOUR_NAMES_ZH[colour]}色对应的处理")
+    return problems
+
+
+@dataclass(frozen=True)
+class IndicatorSpec:
+    code: str
+    kind: str
+    max_points: Decimal | None
+
+
+class EntryValueError(ValueError):
+    """A refused sheet entry; ``str(error)`` is the message to show to whoever typed it."""
+
+
+_RED_LINE_TEXT = {"1": True, "0": False, "true": True, "false": False}
+
+
+def _shown(raw: object) -> str:
+    # Echo what the user typed, but never a novel-length string into an error banner.
+    text = raw.strip() if isinstance(raw, str) else str(raw)
+    return text if len(text) <= 20 else text[:20] + "…"
+
+
+def _decimal_places(value: Decimal) -> int:
+    """Decimal places that carry a value: 36.50 has one. Exact for any length, unlike normalize()."""
+    if value.is_zero():
+        return 0
+    _, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)
+    significant = "".join(map(str, digits)).rstrip("0")
+    exponent += len(digits) - len(significant)
+    return max(-exponent, 0)
+
+
+def parse_entry_value(indicator: IndicatorSpec, raw: object) -> Decimal | bool:
+    """Validate one sheet entry as typed or imported; return the value to store.
+
+    basic/bonus give a ``Decimal`` with exactly one decimal place (``Decimal("36.5")``,
+    ``Decimal("40.0")``); red-line gives ``True`` (hit) or ``False``.
+    """
+    code = indicator.code
+    if indicator.kind == "red_line":
+        # bool before int: True is an int, and both spellings mean the same here.
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, int) and raw in (0, 1):
+            return raw == 1
+        if isinstance(raw, str) and raw.strip().lower() in _RED_LINE_TEXT:
+            return _RED_LINE_TEXT[raw.strip().lower()]
+        raise EntryValueError(f"指标 {code} 为红线项，只能填 1（触碰）或 0（未触碰）")
+
+    if indicator.kind not in ("basic", "bonus"):
+        raise ValueError(f"指标 {code} 的类型 {indicator.kind!r} 未知")
+    if indicator.max_points is None:
+        # Not the user's mistake: the scheme is broken, so this must not look like a form error.
+        raise ValueError(f"指标 {code} 未设置满分，无法校验分值")
+    limit = indicator.max_points
+
+    expected = f"指标 {code} 的分值须为 0 到 {_fmt(limit)} 之间、最多一位小数的数字"
+    if isinstance(raw, bool):
+        # Usually a slip from a red-line column; True would otherwise be read as 1 point.
+        raise EntryValueError(f"{expected}，不能填是/否（收到 {raw}）")
+    if isinstance(raw, float):
+        # A float may already have lost the typed value (0.1 + 0.2 != 0.3), so we cannot trust it.
+        raise EntryValueError(f"{expected}，请以文本或十进制数提供，不接受浮点数 {raw!r}")
+    if isinstance(raw, Decimal):
+        value = raw
+    elif isinstance(raw, int):
+        value = Decimal(raw)
+    elif isinstance(raw, str):
+        try:
+            value = Decimal(raw.strip())
+        except InvalidOperation:
+            raise EntryValueError(f"指标 {code} 的分值「{_shown(raw)}」不是有效数字") from None
+    else:
+        raise EntryValueError(f"{expected}（收到 {_shown(raw)}）")
+
+    if not value.is_finite():
+        raise EntryValueError(f"指标 {code} 的分值「{_shown(raw)}」不是有效数字")
+    if value < 0:
+        raise EntryValueError(f"指标 {code} 的分值 {_shown(raw)} 低于下限 0")
+    if value > limit:
+        raise EntryValueError(f"指标 {code} 的分值 {_shown(raw)} 超出上限 {_fmt(limit)}")
+    if _decimal_places(value) > 1:
+        raise EntryValueError(f"指标 {code} 的分值最多保留一位小数")
+    # copy_abs: "-0" passes every check above and must not be stored as -0.0.
+    return value.copy_abs().quantize(_TENTH, context=_ROUND)
+
+
+def round_half_up(value: Decimal, places: int = 2) -> Decimal:
+    """Round like the officers' spreadsheets do (0.005 -> 0.01), not Python's banker's rounding."""
+    return value.quantize(Decimal(1).scaleb(-places), context=_ROUND)
+
+
+def _divide_to_cents(numerator: Decimal, denominator: Decimal) -> Decimal:
+    return round_half_up(_DIVIDE.divide(numerator, denominator))
+
+
+def _check_sources(present: Collection[str]) -> tuple[str, ...]:
+    unknown = set(present) - set(SOURCES)
+    if unknown:
+        raise ValueError(f"unknown score source(s): {sorted(unknown)}")
+    return tuple(source for source in SOURCES if source in present)
+
+
+def basic_score(
+    params: SchemeParams, present: Collection[str], basic_sum_by_source: Mapping[str, Decimal]
+) -> Decimal:
+    """Σ_i c_i, rounded half up to cents.
+
+    Every basic indicator is divided by the same W = Σ w_s over present sources, so
+    Σ_i Σ_s w_s·p_si / W = Σ_s w_s·S_s / W with S_s the sheet's basic sum. One division instead of
+    one per indicator means no intermediate rounding, and lets SQL hand over per-source sums only.
+    """
+    sources = _check_sources(present)
+    if not sources:
+        raise ValueError("basic_score needs at least one present source")
+    sums = [basic_sum_by_source.get(source, ZERO) for source in sources]
+    weights = [params.weights[source] for source in sources]
+    weight_total = ZERO
+    numerator = ZERO
+    for weight, points in zip(weights, sums, strict=True):
+        weight_total = _EXACT.add(weight_total, weight)
+        numerator = _EXACT.add(numerator, _EXACT.multiply(weight, points))
+    if weight_total == 0:
+        # Only the sources that happen to be present have zero weight; the spec's fallback is the
+        # plain mean, which keeps an institution from getting 0 just because of which sheets are in.
+        plain_total = ZERO
+        for points in sums:
+            plain_total = _EXACT.add(plain_total, points)
+        return _divide_to_cents(plain_total, Decimal(len(sources)))
+    return _divide_to_cents(numerator, weight_total)
+
+
+def bonus_score(params: SchemeParams, inspection_present: bool, inspection_bonus_sum: Decimal) -> Decimal:
+    """Only inspection-confirmed bonus counts; the institution's own claim never does."""
+    if not inspection_present:
+        return round_half_up(ZERO)
+    return round_half_up(min(inspection_bonus_sum, params.bonus_cap))
+
+
+def complaint_deduction(params: SchemeParams, substantiated: int, partially: int) -> Decimal:
+    """Deduction for the year's substantiated (属实) and partially substantiated complaints."""
+    for name, count in (("substantiated", substantiated), ("partially", partially)):
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ValueError(f"{name} must be a non-negative int, got {count!r}")
+    # Halving the count (not the rounded amount) keeps an odd number of partial complaints exact.
+    count = _EXACT.add(Decimal(substantiated), _EXACT.divide(Decimal(partially), Decimal(2)))
+    amount = _EXACT.multiply(count, params.complaint_deduction)
+    return round_half_up(min(amount, params.complaint_deduction_cap))
+
+
+def colour_for(total: Decimal, red_line: bool, params: SchemeParams) -> str:
+    if red_line:
+        # One-vote veto (一票否决): no total can buy back a red-line hit.
+        return "red"
+    if total >= params.band_green:
+        return "green"
+    if total >= params.band_blue:
+        return "blue"
+    if total >= params.band_yellow:
+        return "yellow"
+    return "red"
+
+
+@dataclass(frozen=True)
+class ResultValues:
+    basic: Decimal
+    bonus: Decimal
+    deduction: Decimal
+    total: Decimal
+    red_line: bool
+    colour: str
+    status: str
+    sources: tuple[str, ...]
+    linkage: str
+
+
+def compute_from_sums(
+    params: SchemeParams,
+    present: Collection[str],
+    basic_sum_by_source: Mapping[str, Decimal],
+    inspection_bonus_sum: Decimal,
+    red_line_hit: bool,
+    substantiated: int = 0,
+    partially: int = 0,
+) -> ResultValues | None:
+    """One institution's result from per-source sums; None when no sheet has been submitted."""
+    sources = _check_sources(present)
+    if not sources:
+        return None
+    basic = basic_score(params, sources, basic_sum_by_source)
+    bonus = bonus_score(params, "inspection" in sources, inspection_bonus_sum)
+    deduction = complaint_deduction(params, substantiated, partially)
+    total = round_half_up(max(basic + bonus - deduction, ZERO))
+    red_line = bool(red_line_hit)
+    colour = colour_for(total, red_line, params)
+    return ResultValues(
+        basic=basic,
+        bonus=bonus,
+        deduction=deduction,
+        total=total,
+        red_line=red_line,
+        colour=colour,
+        status="final" if len(sources) == len(SOURCES) else "provisional",
+        sources=sources,
+        linkage=params.linkage[colour],
+    )
+
+
+def _points(code: str, value: object) -> Decimal:
+    # Stored points are already validated; anything else here is a caller bug, not user input.
+    if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
+        raise TypeError(f"points for indicator {code} must be Decimal, got {value!r}")
+    return Decimal(value)
+
+
+def compute_result(
+    params: SchemeParams,
+    indicators: Sequence[IndicatorSpec],
+    sheets: Mapping[str, Mapping[str, Decimal | bool]],
+    substantiated: int = 0,
+    partially: int = 0,
+) -> ResultValues | None:
+    """One institution's result from its SUBMITTED sheets only (source -> {indicator code -> value})."""
+    by_code: dict[str, IndicatorSpec] = {}
+    for indicator in indicators:
+        if indicator.code in by_code:
+            raise ValueError(f"duplicate indicator code {indicator.code!r}")
+        by_code[indicator.code] = indicator
+
+    basic_sums: dict[str, Decimal] = {}
+    bonus_sums: dict[str, Decimal] = {}
+    red_line_hit = False
+    for source, entries in sheets.items():
+        basic_sum = ZERO
+        bonus_sum = ZERO
+        for code, value in entries.items():
+            indicator = by_code.get(code)
+            # Entries for codes outside this scheme (e.g. a row left over from a renumbered norm)
+            # must not leak into the score.
+            if indicator is None:
+                continue
+            if indicator.kind == "basic":
+                basic_sum = _EXACT.add(basic_sum, _points(code, value))
+            elif indicator.kind == "bonus":
+                bonus_sum = _EXACT.add(bonus_sum, _points(code, value))
+            elif indicator.kind == "red_line":
+                if not isinstance(value, bool):
+                    raise TypeError(f"red-line value for indicator {code} must be bool, got {value!r}")
+                red_line_hit = red_line_hit or value
+        basic_sums[source] = basic_sum
+        bonus_sums[source] = bonus_sum
+
+    return compute_from_sums(
+        params,
+        present=tuple(sheets),
+        basic_sum_by_source=basic_sums,
+        inspection_bonus_sum=bonus_sums.get("inspection", ZERO),
+        red_line_hit=red_line_hit,
+        substantiated=substantiated,
+        partially=partially,
+    )
+
+
+def competition_ranks(keys: Sequence[tuple[bool, Decimal]]) -> list[int]:
+    """Standard competition ranks (1, 2, 2, 4) for (red_line, total) keys, in input order."""
+    order = sorted(range(len(keys)), key=lambda i: (keys[i][0], -keys[i][1]))
+    ranks = [0] * len(keys)
+    previous: tuple[bool, Decimal] | None = None
+    rank = 0
+    for position, index in enumerate(order):
+        key = (bool(keys[index][0]), keys[index][1])
+        if key != previous:
+            rank = position + 1
+            previous = key
+        ranks[index] = rank
+    return ranks
+
+
+EMPLOYEE_START = Decimal(100)
+EMPLOYEE_COMMENDATION_CAP = Decimal(10)
+
+
+def employee_total(commendations: Decimal, deductions: Decimal) -> Decimal:
+    """An employee's yearly clean points (员工清廉积分): 100 + capped commendations − deductions."""
+    if commendations < 0 or deductions < 0:
+        # Signs are carried by the record type; a negative amount would double-count one way or the other.
+        raise ValueError("commendations and deductions are amounts and cannot be negative")
+    total = EMPLOYEE_START + min(commendations, EMPLOYEE_COMMENDATION_CAP) - deductions
+    return round_half_up(max(total, ZERO))
+
+
+def employee_colour(total: Decimal, red_line: bool, params: SchemeParams | None = None) -> str:
+    """Same bands as institutions (the defaults unless a scheme is given); red-line forces red."""
+    return colour_for(total, red_line, params if params is not None else SchemeParams())

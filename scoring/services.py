@@ -1,0 +1,870 @@
+"""Scoring services: the ORM and transactions around the pure rules of rules.py.
+
+Views, serializers, admin actions, commands and Celery tasks call these functions; they raise
+`ScoringError` subclasses whose message is meant for the person who acted.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.core.cache import cache
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, F, Q, Sum
+from django.utils import timezone
+
+from institutions import access
+from institutions.errors import DomainError, NotAllowed, NotFound, StateConflict
+from institutions.models import Institution, Role
+from institutions.tabular import ImportReport, RowProblem
+
+from . import rules
+from .models import (
+    AggregationRun,
+    Assessment,
+    AssessmentEvent,
+    AssessmentState,
+    Assignment,
+    Indicator,
+    IndicatorKind,
+    NormClause,
+    NormItem,
+    Norms,
+    Objection,
+    ObjectionStatus,
+    Result,
+    ResultStatus,
+    Scheme,
+    SchemeEvent,
+    SchemeStatus,
+    ScoreSheet,
+    SheetEntry,
+    SheetStatus,
+    Source,
+)
+
+log = logging.getLogger(__name__)
+
+
+# The services' refusals; the API answers each with its status (400, 403, 404, 409).
+ScoringError = DomainError
+
+
+# --------------------------------------------------------------------------------------------
+# Scheme parameters
+
+
+def scheme_params(scheme: Scheme) -> rules.SchemeParams:
+    return rules.SchemeParams(
+        weights={s: scheme.weight_for(s) for s in rules.SOURCES},
+        bonus_cap=scheme.bonus_cap,
+        complaint_deduction=scheme.complaint_deduction,
+        complaint_deduction_cap=scheme.complaint_deduction_cap,
+        band_green=scheme.band_green,
+        band_blue=scheme.band_blue,
+        band_yellow=scheme.band_yellow,
+        linkage=scheme.linkage,
+    )
+
+
+def indicator_spec(indicator: Indicator) -> rules.IndicatorSpec:
+    return rules.IndicatorSpec(code=indicator.code, kind=indicator.kind, max_points=indicator.max_points)
+
+
+def activation_problems(scheme: Scheme) -> list[str]:
+    problems = rules.validate_scheme_params(scheme_params(scheme))
+    basic_total = scheme.indicators.filter(kind=IndicatorKind.BASIC).aggregate(s=Sum("max_points"))["s"] or 0
+    if Decimal(basic_total) != Decimal(100):
+        problems.append(f"基础项满分合计为 {Decimal(basic_total).normalize():f}，应恰为 100")
+    return problems
+
+
+@transaction.atomic
+def activate_scheme(scheme: Scheme, actor=None) -> Scheme:
+    if scheme.status != SchemeStatus.DRAFT:
+        raise StateConflict(f"{scheme.year} 年度方案当前为“{scheme.get_status_display()}”，无需启用")
+    problems = activation_problems(scheme)
+    if problems:
+        raise ScoringError("方案不能启用：" + "；".join(problems))
+    scheme.status = SchemeStatus.ACTIVE
+    scheme.save(update_fields=["status", "updated_at"])
+    SchemeEvent.objects.create(scheme=scheme, action="activate", actor=actor)
+    return scheme
+
+
+@transaction.atomic
+def clone_scheme(source: Scheme, year: int, actor=None) -> Scheme:
+    """Next year's draft from this year's norms, indicators and parameters."""
+    if Scheme.objects.filter(year=year).exists() or Norms.objects.filter(year=year).exists():
+        raise StateConflict(f"{year} 年度已有方案或规范")
+    norms = Norms.objects.create(year=year, title=source.norms.title.replace(str(source.year), str(year)))
+    clause_map = {}
+    for item in source.norms.items.prefetch_related("clauses"):
+        new_item = NormItem.objects.create(norms=norms, number=item.number, title=item.title)
+        for clause in item.clauses.all():
+            clause_map[clause.pk] = NormClause.objects.create(
+                norms=norms, item=new_item, number=clause.number, title=clause.title, position=clause.position)
+    scheme = Scheme.objects.get(pk=source.pk)
+    scheme.pk = None
+    scheme.year, scheme.norms, scheme.status = year, norms, SchemeStatus.DRAFT
+    scheme.published_at = scheme.notice_ends_on = None
+    scheme.self_due_date = scheme.review_due_date = scheme.aggregate_on = None
+    scheme.save()
+    Indicator.objects.bulk_create([
+        Indicator(scheme=scheme, code=i.code, kind=i.kind, clause=clause_map.get(i.clause_id),
+                  max_points=i.max_points, title=i.title, guidance=i.guidance,
+                  requires_evidence=i.requires_evidence, position=i.position)
+        for i in source.indicators.all()
+    ])
+    SchemeEvent.objects.create(scheme=scheme, action="clone", actor=actor, reason=f"复制自 {source.year} 年度")
+    return scheme
+
+
+# --------------------------------------------------------------------------------------------
+# import_scheme
+
+
+NORMS_COLUMNS = ("item_no", "item_title", "clause_no", "clause_title")
+INDICATOR_COLUMNS = ("code", "kind", "clause_no", "max_points", "title")
+
+
+def _parse_max_points(raw: str) -> Decimal:
+    spec = rules.IndicatorSpec(code="max", kind="basic", max_points=Decimal("999.9"))
+    value = rules.parse_entry_value(spec, raw)
+    if value <= 0:
+        raise rules.EntryValueError("满分须大于 0")
+    return value
+
+
+def import_scheme(year: int, norms_rows, indicator_rows, *, activate: bool = False, actor=None) -> ImportReport:
+    """Create or update a year's norms and scheme from two datasets, all-or-nothing.
+
+    Problems are reported per file line: norms file lines as `规范第 N 行`, indicators as `指标第 N 行`.
+    """
+    report = ImportReport()
+
+    def problem(prefix: str, line: int, message: str) -> None:
+        report.problems.append(RowProblem(line, f"{prefix}：{message}"))
+
+    items: dict[int, str] = {}
+    clauses: dict[str, tuple[int, str, int]] = {}
+    for line, row in enumerate(norms_rows.dict, 2):
+        try:
+            item_no = int(str(row["item_no"]).strip())
+        except ValueError:
+            problem("规范", line, f"项号 {row['item_no']!r} 不是整数")
+            continue
+        item_title, clause_no, clause_title = (str(row[c]).strip() for c in NORMS_COLUMNS[1:])
+        if not item_title or not clause_no or not clause_title:
+            problem("规范", line, "项目名称、条号、条款内容均不能为空")
+            continue
+        if items.setdefault(item_no, item_title) != item_title:
+            problem("规范", line, f"第 {item_no} 项的名称与前文不一致")
+        if clause_no in clauses:
+            problem("规范", line, f"条号 {clause_no} 重复")
+            continue
+        clauses[clause_no] = (item_no, clause_title, line)
+
+    indicators: dict[str, tuple[str, str, Decimal | None, str, int]] = {}
+    for line, row in enumerate(indicator_rows.dict, 2):
+        code, kind, clause_no, raw_max, title = (str(row[c] or "").strip() for c in INDICATOR_COLUMNS)
+        if not code or not title:
+            problem("指标", line, "指标编码和名称不能为空")
+            continue
+        if code in indicators:
+            problem("指标", line, f"指标编码 {code} 重复")
+            continue
+        if kind not in IndicatorKind.values:
+            problem("指标", line, f"未知类型 {kind!r}，应为 basic、bonus 或 red_line")
+            continue
+        if clause_no and clause_no not in clauses:
+            problem("指标", line, f"条号 {clause_no} 不在规范文件中")
+            continue
+        if kind == IndicatorKind.BASIC and not clause_no:
+            problem("指标", line, f"基础项 {code} 须属于某一条款")
+            continue
+        max_points = None
+        if kind == IndicatorKind.RED_LINE:
+            if raw_max:
+                problem("指标", line, f"红线项 {code} 不设满分，max_points 应留空")
+                continue
+        else:
+            try:
+                max_points = _parse_max_points(raw_max)
+            except rules.EntryValueError:
+                problem("指标", line, f"{code} 的满分 {raw_max!r} 无效：应为大于 0、最多一位小数的数")
+                continue
+        indicators[code] = (kind, clause_no, max_points, title, line)
+
+    if not report.problems:
+        basic_total = sum((v[2] for v in indicators.values() if v[0] == IndicatorKind.BASIC), Decimal(0))
+        if activate and basic_total != 100:
+            report.problems.append(RowProblem(1, f"指标：基础项满分合计为 {basic_total:f}，应恰为 100，方案不能启用"))
+    if report.problems:
+        report.problems.sort(key=lambda p: (p.message[:2], p.line))
+        return report
+
+    with transaction.atomic():
+        scheme = Scheme.objects.select_for_update().filter(year=year).first()
+        if scheme and scheme.status in (SchemeStatus.NOTICE, SchemeStatus.PUBLISHED):
+            report.problems.append(RowProblem(1, f"{year} 年度方案{scheme.get_status_display()}，不能再导入"))
+            return report
+        norms, _ = Norms.objects.get_or_create(year=year, defaults={"title": f"{year} 年度清廉金融创建规范"})
+        item_objs = {}
+        for number, title in items.items():
+            item_objs[number], _ = NormItem.objects.update_or_create(norms=norms, number=number,
+                                                                     defaults={"title": title})
+        clause_objs = {}
+        for position, (number, (item_no, title, _line)) in enumerate(clauses.items()):
+            clause_objs[number], _ = NormClause.objects.update_or_create(
+                norms=norms, number=number, defaults={"item": item_objs[item_no], "title": title,
+                                                      "position": position})
+        if scheme is None:
+            scheme = Scheme.objects.create(year=year, norms=norms)
+        created = updated = 0
+        for position, (code, (kind, clause_no, max_points, title, _line)) in enumerate(indicators.items()):
+            _obj, was_created = Indicator.objects.update_or_create(
+                scheme=scheme, code=code,
+                defaults={"kind": kind, "clause": clause_objs.get(clause_no), "max_points": max_points,
+                          "title": title, "position": position})
+            created += was_created
+            updated += not was_created
+        stale = scheme.indicators.exclude(code__in=list(indicators))
+        if stale.filter(entries__isnull=False).exists():
+            report.problems.append(RowProblem(1, "指标：已有评分的指标不能从方案中删除：" + "、".join(
+                stale.filter(entries__isnull=False).values_list("code", flat=True).distinct())))
+            transaction.set_rollback(True)
+            return report
+        stale.delete()
+        NormClause.objects.filter(norms=norms).exclude(number__in=list(clauses)).filter(indicators__isnull=True).delete()
+        NormItem.objects.filter(norms=norms).exclude(number__in=list(items)).filter(clauses__isnull=True).delete()
+        SchemeEvent.objects.create(scheme=scheme, action="import", actor=actor,
+                                   reason=f"{len(clauses)} 条款，{len(indicators)} 项指标")
+        if activate and scheme.status == SchemeStatus.DRAFT:
+            activate_scheme(scheme, actor)
+        report.created, report.updated = created, updated
+    return report
+
+
+# --------------------------------------------------------------------------------------------
+# Assessments and sheets: permissions and workflow
+
+
+def get_scheme(year: int) -> Scheme:
+    scheme = Scheme.objects.filter(year=year).first()
+    if scheme is None:
+        raise NotFound(f"{year} 年度尚无评价方案")
+    return scheme
+
+
+def ensure_assessment(institution: Institution, scheme: Scheme) -> Assessment:
+    assessment, _ = Assessment.objects.get_or_create(institution=institution, year=scheme.year,
+                                                     defaults={"scheme": scheme})
+    return assessment
+
+
+def open_year(scheme: Scheme) -> int:
+    """Create the year's assessment (and sheets) for every active institution; returns how many are new."""
+    existing = set(Assessment.objects.filter(year=scheme.year).values_list("institution_id", flat=True))
+    new = [Assessment(institution_id=pk, year=scheme.year, scheme=scheme)
+           for pk in Institution.objects.filter(is_active=True).values_list("pk", flat=True) if pk not in existing]
+    Assessment.objects.bulk_create(new, ignore_conflicts=True)
+    return len(new)
+
+
+def assigned_institution_ids(user, year: int, source: str) -> set[int]:
+    return set(Assignment.objects.filter(user=user, year=year, source=source).values_list("institution_id",
+                                                                                            flat=True))
+
+
+def visible_assessments(user, qs=None):
+    """Assessments the user may see: finance center and api clients all; inspectors and third party
+    their assignments; institution users their own."""
+    qs = Assessment.objects.all() if qs is None else qs
+    if access.is_finance_center(user) or access.has_role(user, Role.API_CLIENT, Role.CITY):
+        return qs
+    if access.has_role(user, Role.INSPECTOR, Role.THIRD_PARTY):
+        assigned = Assignment.objects.filter(user=user).values("institution_id")
+        own = access.institution_ids(user)
+        condition = Q(institution_id__in=assigned)
+        if own:
+            condition |= Q(institution_id__in=own)
+        return qs.filter(condition)
+    return access.scope_queryset(qs, user)
+
+
+def fillable_sources(user, assessment: Assessment) -> list[str]:
+    """The sheets this user may edit on this assessment."""
+    out = []
+    if access.is_finance_center(user):
+        return list(Source.values)
+    if access.can_access_institution(user, assessment.institution_id) and access.has_role(
+            user, Role.INSTITUTION_FILER, Role.INSTITUTION_HEAD) and access.institution_ids(user) is not None:
+        out.append(Source.SELF)
+    for source in (Source.INSPECTION, Source.THIRD_PARTY):
+        if Assignment.objects.filter(user=user, institution_id=assessment.institution_id, year=assessment.year,
+                                     source=source).exists():
+            out.append(source)
+    return out
+
+
+def can_submit(user, assessment: Assessment, source: str) -> bool:
+    if access.is_finance_center(user):
+        return True
+    if source == Source.SELF:
+        return (access.has_role(user, Role.INSTITUTION_HEAD)
+                and access.institution_ids(user) is not None
+                and assessment.institution_id in access.institution_ids(user))
+    return source in fillable_sources(user, assessment)
+
+
+def _real_user(user):
+    return user if getattr(user, "pk", None) and getattr(user, "is_authenticated", False) else None
+
+
+def _record(assessment: Assessment, action: str, to_state: str, actor=None, reason: str = "", source: str = "") -> None:
+    actor = _real_user(actor)
+    AssessmentEvent.objects.create(assessment=assessment, action=action, source=source,
+                                   from_state=assessment.state, to_state=to_state, actor=actor, reason=reason)
+    if to_state != assessment.state:
+        assessment.state = to_state
+        assessment.save(update_fields=["state", "updated_at"])
+
+
+def _check_year_open(scheme: Scheme, user=None) -> None:
+    if scheme.status == SchemeStatus.PUBLISHED:
+        raise StateConflict(f"{scheme.year} 年度结果已发布，评分表已冻结；"
+                            "如需修改，请由区金融工作中心说明理由后重新开放")
+    if scheme.status == SchemeStatus.NOTICE and not (user is not None and access.is_finance_center(user)):
+        raise StateConflict(f"{scheme.year} 年度处于公示期，评分表已锁定；如有异议请提出申诉")
+    if scheme.status == SchemeStatus.DRAFT:
+        raise StateConflict(f"{scheme.year} 年度方案尚未启用")
+
+
+def _sheet(assessment: Assessment, source: str, lock: bool = False) -> ScoreSheet:
+    qs = ScoreSheet.objects.select_for_update() if lock else ScoreSheet.objects
+    try:
+        return qs.get(assessment=assessment, source=source)
+    except ScoreSheet.DoesNotExist:
+        try:
+            with transaction.atomic():
+                ScoreSheet.objects.create(assessment=assessment, source=source)
+        except IntegrityError:
+            pass  # created concurrently: fine, read it below
+        return qs.get(assessment=assessment, source=source)
+
+
+def _check_source(source: str) -> None:
+    if source not in Source.values:
+        raise NotFound(f"未知评分来源 {source}，应为 self、inspection 或 third_party")
+
+
+@dataclass(frozen=True)
+class EntryInput:
+    indicator_code: str
+    raw_value: object
+    note: str = ""
+    expected_version: int | None = None
+
+
+def save_entry(user, assessment: Assessment, source: str, data: EntryInput) -> SheetEntry:
+    """Save one sheet entry as `user` (draft sheets only; finance center may correct during notice)."""
+    _check_source(source)
+    scheme = assessment.scheme
+    if source not in fillable_sources(user, assessment):
+        raise NotAllowed(f"您无权填写该机构的“{Source(source).label}”评分表")
+    _check_year_open(scheme, user)
+    indicator = Indicator.objects.filter(scheme=scheme, code=data.indicator_code).first()
+    if indicator is None:
+        raise NotFound(f"{scheme.year} 年度方案中没有指标 {data.indicator_code}")
+    try:
+        value = rules.parse_entry_value(indicator_spec(indicator), data.raw_value)
+    except rules.EntryValueError as exc:
+        raise ScoringError(str(exc)) from None
+    with transaction.atomic():
+        sheet = _sheet(assessment, source, lock=True)
+        correcting = scheme.status == SchemeStatus.NOTICE
+        if sheet.status == SheetStatus.SUBMITTED and not correcting:
+            raise StateConflict(f"“{sheet.get_source_display()}”评分表已提交，不能修改；如需修改请由区金融工作中心退回")
+        fields = {"points": None if isinstance(value, bool) else value,
+                  "hit": value if isinstance(value, bool) else None,
+                  "note": data.note or "", "updated_by": user if getattr(user, "pk", None) else None}
+        entry = SheetEntry.objects.filter(sheet=sheet, indicator=indicator).first()
+        if entry is None:
+            if data.expected_version not in (None, 0):
+                raise StateConflict(f"指标 {indicator.code} 的填报已变化，请刷新后重试")
+            entry = SheetEntry.objects.create(sheet=sheet, indicator=indicator, **fields)
+        else:
+            qs = SheetEntry.objects.filter(pk=entry.pk)
+            if data.expected_version is not None:
+                qs = qs.filter(version=data.expected_version)
+            changed = qs.update(version=F("version") + 1, updated_at=timezone.now(), **fields)
+            if not changed:
+                raise StateConflict(f"指标 {indicator.code} 已被他人修改（您看到的是旧版本），请刷新后再保存")
+            entry.refresh_from_db()
+        if source == Source.SELF and assessment.state == AssessmentState.NOT_STARTED:
+            _record(assessment, "save_self", AssessmentState.SELF_IN_PROGRESS, user, source=source)
+        elif source != Source.SELF and assessment.state == AssessmentState.SELF_SUBMITTED:
+            _record(assessment, "review_started", AssessmentState.IN_REVIEW, user, source=source)
+        if correcting:
+            AssessmentEvent.objects.create(assessment=assessment, action="correct", source=source,
+                                           from_state=assessment.state, to_state=assessment.state, actor=user,
+                                           reason=f"公示期更正 {indicator.code}")
+    return entry
+
+
+def missing_evidence(sheet: ScoreSheet) -> list[str]:
+    required = Indicator.objects.filter(scheme_id=sheet.assessment.scheme_id, requires_evidence=True)
+    with_evidence = set(SheetEntry.objects.filter(sheet=sheet, evidence__isnull=False)
+                        .values_list("indicator_id", flat=True))
+    return [i.code for i in required if i.pk not in with_evidence]
+
+
+def submit_sheet(user, assessment: Assessment, source: str, *, as_operator: bool = False) -> ScoreSheet:
+    """Submit a sheet. `as_operator`: a command-line operator acting with the finance center's authority."""
+    _check_source(source)
+    if not as_operator and not can_submit(user, assessment, source):
+        if source == Source.SELF:
+            raise NotAllowed("机构自评表须由机构负责人提交")
+        raise NotAllowed(f"您无权提交该机构的“{Source(source).label}”评分表")
+    _check_year_open(assessment.scheme, None if as_operator else user)
+    with transaction.atomic():
+        sheet = _sheet(assessment, source, lock=True)
+        if sheet.status == SheetStatus.SUBMITTED:
+            raise StateConflict(f"“{sheet.get_source_display()}”评分表已提交")
+        if source == Source.SELF:
+            lacking = missing_evidence(sheet)
+            if lacking:
+                raise ScoringError("以下指标须上传佐证材料后才能提交：" + "、".join(lacking))
+        sheet.status = SheetStatus.SUBMITTED
+        sheet.submitted_at = timezone.now()
+        sheet.submitted_by = _real_user(user)
+        sheet.save()
+        if source == Source.SELF:
+            to_state = AssessmentState.SELF_SUBMITTED
+            if assessment.sheets.filter(status=SheetStatus.SUBMITTED).exclude(source=Source.SELF).exists():
+                to_state = AssessmentState.IN_REVIEW
+        else:
+            to_state = assessment.state if assessment.state in (AssessmentState.SCORED,) else AssessmentState.IN_REVIEW
+        _record(assessment, f"submit_{source}", to_state, user, source=source)
+    return sheet
+
+
+def return_sheet(user, assessment: Assessment, source: str, reason: str) -> ScoreSheet:
+    _check_source(source)
+    if not access.is_finance_center(user):
+        raise NotAllowed("只有区金融工作中心可以退回评分表")
+    if not (reason or "").strip():
+        raise ScoringError("退回须填写原因")
+    if assessment.scheme.status == SchemeStatus.PUBLISHED:
+        raise StateConflict(f"{assessment.year} 年度结果已发布，不能退回评分表")
+    with transaction.atomic():
+        sheet = _sheet(assessment, source, lock=True)
+        if sheet.status != SheetStatus.SUBMITTED:
+            raise StateConflict(f"“{sheet.get_source_display()}”评分表尚未提交，无需退回")
+        sheet.status = SheetStatus.DRAFT
+        sheet.returned_reason = reason.strip()
+        sheet.returned_at = timezone.now()
+        sheet.save()
+        to_state = AssessmentState.SELF_IN_PROGRESS if source == Source.SELF else assessment.state
+        _record(assessment, f"return_{source}", to_state, user, reason=reason.strip(), source=source)
+    return sheet
+
+
+# --------------------------------------------------------------------------------------------
+# import_scores
+
+
+SCORE_COLUMNS = ("year", "institution_code", "source", "indicator_code", "value", "note")
+
+
+def import_scores(dataset, *, submit: bool = False, actor=None) -> ImportReport:
+    """Validate every row, then write all of them (and submit touched sheets) or nothing."""
+    report = ImportReport()
+    rows = list(enumerate(dataset.dict, 2))
+    years = {str(r.get("year", "")).strip() for _, r in rows}
+    schemes = {str(s.year): s for s in Scheme.objects.filter(year__in=[y for y in years if y.isdigit()])}
+    indicators = {(i.scheme_id, i.code): i for i in Indicator.objects.filter(scheme__in=schemes.values())}
+    codes = {str(r.get("institution_code", "")).strip() for _, r in rows}
+    institutions = {i.code: i for i in Institution.objects.filter(code__in=codes)}
+    submitted = set(ScoreSheet.objects.filter(status=SheetStatus.SUBMITTED, assessment__year__in=[
+        int(y) for y in schemes]).values_list("assessment__institution__code", "assessment__year", "source"))
+    seen: dict[tuple, int] = {}
+    valid: list[tuple[Scheme, Institution, str, Indicator, object, str]] = []
+    for line, row in rows:
+        year, code, source, ind_code = (str(row.get(c, "")).strip() for c in SCORE_COLUMNS[:4])
+        raw, note = row.get("value", ""), str(row.get("note", "") or "").strip()
+        problems = []
+        scheme = schemes.get(year)
+        if scheme is None:
+            problems.append(f"年度 {year or '（空）'} 没有评价方案")
+        elif scheme.status == SchemeStatus.PUBLISHED:
+            problems.append(f"{year} 年度结果已发布，不能导入评分")
+        elif scheme.status == SchemeStatus.DRAFT:
+            problems.append(f"{year} 年度方案尚未启用")
+        institution = institutions.get(code)
+        if institution is None:
+            problems.append(f"未知机构编码 {code or '（空）'}")
+        if source not in Source.values:
+            problems.append(f"未知来源 {source or '（空）'}，应为 self、inspection 或 third_party")
+        indicator = indicators.get((scheme.pk, ind_code)) if scheme else None
+        if scheme and indicator is None:
+            problems.append(f"{year} 年度方案中没有指标 {ind_code or '（空）'}")
+        value = None
+        if indicator is not None:
+            try:
+                value = rules.parse_entry_value(indicator_spec(indicator), raw)
+            except rules.EntryValueError as exc:
+                problems.append(str(exc))
+        if institution and scheme and (code, scheme.year, source) in submitted:
+            problems.append(f"{code} 的“{Source(source).label}”评分表已提交，不能修改")
+        key = (year, code, source, ind_code)
+        if key in seen:
+            problems.append(f"与第 {seen[key]} 行重复（同一机构、来源、指标）")
+        seen.setdefault(key, line)
+        if problems:
+            report.problems.append(RowProblem(line, "；".join(problems)))
+        else:
+            valid.append((scheme, institution, source, indicator, value, note))
+    if report.problems:
+        return report
+
+    with transaction.atomic():
+        sheets: dict[tuple[int, int, str], ScoreSheet] = {}
+        for scheme, institution, source, indicator, value, note in valid:
+            key = (institution.pk, scheme.year, source)
+            if key not in sheets:
+                assessment = ensure_assessment(institution, scheme)
+                sheets[key] = _sheet(assessment, source, lock=True)
+            sheet = sheets[key]
+            fields = {"points": None if isinstance(value, bool) else value,
+                      "hit": value if isinstance(value, bool) else None, "note": note,
+                      "updated_by": actor}
+            entry, created = SheetEntry.objects.get_or_create(sheet=sheet, indicator=indicator, defaults=fields)
+            if created:
+                report.created += 1
+            else:
+                SheetEntry.objects.filter(pk=entry.pk).update(version=F("version") + 1, updated_at=timezone.now(),
+                                                              **fields)
+                report.updated += 1
+        for sheet in sheets.values():
+            assessment = sheet.assessment
+            if assessment.state == AssessmentState.NOT_STARTED:
+                _record(assessment, "import", AssessmentState.SELF_IN_PROGRESS, actor)
+        if submit:
+            for sheet in sheets.values():
+                if sheet.source == Source.SELF and (lacking := missing_evidence(sheet)):
+                    report.problems.append(RowProblem(1, f"{sheet.assessment.institution.code} 自评表缺少佐证："
+                                                         + "、".join(lacking)))
+            if report.problems:
+                transaction.set_rollback(True)
+                report.created = report.updated = 0
+                return report
+            for sheet in sorted(sheets.values(), key=lambda s: Source.values.index(s.source)):
+                submit_sheet(actor, Assessment.objects.get(pk=sheet.assessment_id), sheet.source, as_operator=True)
+    return report
+
+
+# --------------------------------------------------------------------------------------------
+# Aggregation (set-based)
+
+
+def complaint_counts(year: int) -> dict[int, tuple[int, int]]:
+    """Institution id -> (substantiated, partially substantiated) complaints received in `year`."""
+    try:
+        from complaints.selectors import outcome_counts_by_institution
+    except ImportError:  # the complaints app predates its selector only in half-migrated checkouts
+        return {}
+    return outcome_counts_by_institution(year)
+
+
+@dataclass(frozen=True)
+class AggregationSummary:
+    year: int
+    institutions: int
+    written: int
+    changed: int
+    removed: int
+    colours: dict[str, int]
+
+    def line(self) -> str:
+        shares = "，".join(f"{rules_colour_label(c)} {n}" for c, n in self.colours.items() if n)
+        return (f"{self.year} 年度汇总完成：{self.institutions} 家机构有结果，变化 {self.changed} 条，"
+                f"移除 {self.removed} 条（{shares or '无结果'}）")
+
+
+def rules_colour_label(colour: str) -> str:
+    return {"green": "绿", "blue": "蓝", "yellow": "黄", "red": "红"}[colour]
+
+
+def _sheet_sums(year: int):
+    """One SQL aggregation over every entry of the year's submitted sheets, grouped per sheet."""
+    return (ScoreSheet.objects.filter(assessment__year=year, status=SheetStatus.SUBMITTED)
+            .values("source", "assessment__institution_id", "assessment__institution__category")
+            .annotate(basic=Sum("entries__points", filter=Q(entries__indicator__kind=IndicatorKind.BASIC)),
+                      bonus=Sum("entries__points", filter=Q(entries__indicator__kind=IndicatorKind.BONUS)),
+                      red=Count("entries", filter=Q(entries__indicator__kind=IndicatorKind.RED_LINE,
+                                                    entries__hit=True)))
+            .order_by())
+
+
+def compute_year(scheme: Scheme, progress: Callable[[int], None] | None = None) -> list[Result]:
+    """Unsaved Result rows for the year, from one grouped query plus the complaints' counts."""
+    params = scheme_params(scheme)
+    per_institution: dict[int, dict] = defaultdict(lambda: {"present": [], "basic": {}, "bonus": Decimal(0),
+                                                            "red": False, "category": None})
+    for row in _sheet_sums(scheme.year).iterator(chunk_size=5000):
+        acc = per_institution[row["assessment__institution_id"]]
+        acc["present"].append(row["source"])
+        acc["basic"][row["source"]] = row["basic"] or Decimal(0)
+        if row["source"] == Source.INSPECTION:
+            acc["bonus"] = row["bonus"] or Decimal(0)
+        acc["red"] = acc["red"] or row["red"] > 0
+        acc["category"] = row["assessment__institution__category"]
+    if progress:
+        progress(40)
+    counts = complaint_counts(scheme.year)
+    now = timezone.now()
+    results = []
+    for institution_id, acc in per_institution.items():
+        substantiated, partial = counts.get(institution_id, (0, 0))
+        values = rules.compute_from_sums(params, acc["present"], acc["basic"], acc["bonus"], acc["red"],
+                                         substantiated, partial)
+        if values is None:
+            continue
+        results.append(Result(
+            institution_id=institution_id, year=scheme.year, category=acc["category"], basic=values.basic,
+            bonus=values.bonus, deduction=values.deduction, total=values.total, red_line=values.red_line,
+            colour=values.colour, rank=0, category_rank=0,
+            status=ResultStatus.PUBLISHED if scheme.status == SchemeStatus.PUBLISHED else values.status,
+            sources=list(values.sources), fiscal_tender=values.linkage,
+            complaints_substantiated=substantiated, complaints_partial=partial, computed_at=now))
+    if progress:
+        progress(60)
+    _assign_ranks(results)
+    return results
+
+
+def _assign_ranks(results: list[Result]) -> None:
+    for rank, result in zip(rules.competition_ranks([(r.red_line, r.total) for r in results]), results,
+                            strict=True):
+        result.rank = rank
+    by_category: dict[str, list[Result]] = defaultdict(list)
+    for result in results:
+        by_category[result.category].append(result)
+    for group in by_category.values():
+        for rank, result in zip(rules.competition_ranks([(r.red_line, r.total) for r in group]), group,
+                                strict=True):
+            result.category_rank = rank
+
+
+COMPARED_FIELDS = ("category", "basic", "bonus", "deduction", "total", "red_line", "colour", "rank",
+                   "category_rank", "status", "sources", "fiscal_tender", "complaints_substantiated",
+                   "complaints_partial")
+
+
+def _progress_key(run_id: int) -> str:
+    return f"scoring:aggregation-progress:{run_id}"
+
+
+def run_progress(run: AggregationRun) -> int:
+    if run.status in (AggregationRun.Status.SUCCEEDED, AggregationRun.Status.FAILED):
+        return run.progress
+    return cache.get(_progress_key(run.pk), run.progress)
+
+
+def aggregate_year(year: int, run: AggregationRun | None = None) -> AggregationSummary:
+    """Recompute the year's results from one consistent snapshot and write only what changed.
+
+    Everything happens in one transaction: a worker killed half-way leaves the previous results
+    in place, and running it twice on the same data writes nothing the second time.
+    """
+
+    def progress(pct: int) -> None:
+        if run is not None:
+            cache.set(_progress_key(run.pk), pct, 3600)
+
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        # Serialises concurrent runs (and publishing) of the same year.
+        scheme = Scheme.objects.select_for_update().filter(year=year).first()
+        if scheme is None:
+            raise NotFound(f"{year} 年度尚无评价方案")
+        progress(10)
+        new_results = compute_year(scheme, progress)
+        existing = {r.institution_id: r for r in Result.objects.filter(year=year)}
+        changed = [r for r in new_results if r.institution_id not in existing
+                   or any(getattr(r, f) != getattr(existing[r.institution_id], f) for f in COMPARED_FIELDS)]
+        for result in changed:
+            result.run = run
+        progress(80)
+        Result.objects.bulk_create(changed, batch_size=2000, update_conflicts=True,
+                                   unique_fields=["institution", "year"],
+                                   update_fields=[*COMPARED_FIELDS, "run", "computed_at"])
+        kept = {r.institution_id for r in new_results}
+        stale = [pk for pk in existing if pk not in kept]
+        removed = Result.objects.filter(year=year, institution_id__in=stale).delete()[0] if stale else 0
+        scored = [r.institution_id for r in new_results]
+        (Assessment.objects.filter(year=year, institution_id__in=scored, state=AssessmentState.IN_REVIEW)
+         .update(state=AssessmentState.SCORED, updated_at=timezone.now()))
+        colours = {c: 0 for c in ("green", "blue", "yellow", "red")}
+        for r in new_results:
+            colours[r.colour] += 1
+        progress(100)
+        return AggregationSummary(year=year, institutions=len(new_results), written=len(changed),
+                                  changed=len(changed), removed=removed, colours=colours)
+
+
+def start_aggregation(year: int, actor=None) -> AggregationRun:
+    """Record a run and enqueue it once this transaction commits."""
+    from .tasks import aggregate_scores_task
+
+    get_scheme(year)
+    run = AggregationRun.objects.create(year=year, created_by=actor if getattr(actor, "pk", None) else None)
+    transaction.on_commit(lambda: aggregate_scores_task.delay(run.pk))
+    return run
+
+
+def execute_run(run_id: int) -> AggregationRun:
+    """Body of the Celery task: mark running, aggregate, record the outcome."""
+    run = AggregationRun.objects.get(pk=run_id)
+    if run.status == AggregationRun.Status.SUCCEEDED:
+        return run  # a redelivered message for a finished run: nothing to do
+    run.status, run.started_at, run.error = AggregationRun.Status.RUNNING, timezone.now(), ""
+    run.save(update_fields=["status", "started_at", "error"])
+    try:
+        summary = aggregate_year(run.year, run)
+    except Exception as exc:
+        log.exception("aggregation %s failed", run_id)
+        run.status, run.error, run.finished_at = AggregationRun.Status.FAILED, str(exc), timezone.now()
+        run.save(update_fields=["status", "error", "finished_at"])
+        raise
+    run.status, run.progress, run.finished_at = AggregationRun.Status.SUCCEEDED, 100, timezone.now()
+    run.institutions_total, run.results_written, run.results_changed = (summary.institutions, summary.written,
+                                                                        summary.changed)
+    run.save()
+    return run
+
+
+# --------------------------------------------------------------------------------------------
+# Public notice, objections, publishing, reopening
+
+
+def add_working_days(start: date, days: int) -> date:
+    from complaints.deadlines import add_working_days as add
+    from complaints.deadlines import schedule_from_chinese_calendar
+
+    try:
+        from complaints.selectors import holiday_schedule
+        schedule = holiday_schedule()
+    except ImportError:
+        schedule = schedule_from_chinese_calendar(range(start.year, start.year + 2))
+    return add(start, days, schedule).date
+
+
+@transaction.atomic
+def open_notice(scheme: Scheme, actor, today: date | None = None) -> Scheme:
+    if not access.is_finance_center(actor):
+        raise NotAllowed("只有区金融工作中心可以公示结果")
+    scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
+    if scheme.status != SchemeStatus.ACTIVE:
+        raise StateConflict(f"{scheme.year} 年度方案当前为“{scheme.get_status_display()}”，不能进入公示")
+    if not Result.objects.filter(year=scheme.year).exists():
+        raise StateConflict("尚无汇总结果，请先运行汇总")
+    today = today or timezone.localdate()
+    scheme.status = SchemeStatus.NOTICE
+    scheme.notice_ends_on = add_working_days(today, scheme.notice_days)
+    scheme.save(update_fields=["status", "notice_ends_on", "updated_at"])
+    scored = Result.objects.filter(year=scheme.year).values("institution_id")
+    Assessment.objects.filter(year=scheme.year, institution_id__in=scored).update(state=AssessmentState.NOTICE)
+    SchemeEvent.objects.create(scheme=scheme, action="notice", actor=actor,
+                               reason=f"公示至 {scheme.notice_ends_on:%Y-%m-%d}")
+    return scheme
+
+
+def file_objection(user, assessment: Assessment, reason: str, evidence=None, today: date | None = None) -> Objection:
+    scheme = assessment.scheme
+    if not (access.can_access_institution(user, assessment.institution_id) and access.has_role(
+            user, Role.INSTITUTION_FILER, Role.INSTITUTION_HEAD)):
+        raise NotAllowed("只有本机构的填报员或负责人可以提出申诉")
+    if scheme.status != SchemeStatus.NOTICE:
+        raise StateConflict("只能在公示期内提出申诉")
+    today = today or timezone.localdate()
+    if scheme.notice_ends_on and today > scheme.notice_ends_on:
+        raise StateConflict(f"公示期已于 {scheme.notice_ends_on:%Y-%m-%d} 结束")
+    if not (reason or "").strip():
+        raise ScoringError("请填写申诉理由")
+    return Objection.objects.create(assessment=assessment, filed_by=user, reason=reason.strip(),
+                                    evidence=evidence or "")
+
+
+@transaction.atomic
+def decide_objection(user, objection: Objection, upheld: bool, decision: str) -> Objection:
+    if not access.is_finance_center(user):
+        raise NotAllowed("只有区金融工作中心可以处理申诉")
+    objection = Objection.objects.select_for_update().get(pk=objection.pk)
+    if objection.status != ObjectionStatus.PENDING:
+        raise StateConflict("该申诉已处理")
+    if not (decision or "").strip():
+        raise ScoringError("请填写处理意见")
+    objection.status = ObjectionStatus.UPHELD if upheld else ObjectionStatus.REJECTED
+    objection.decision, objection.decided_by, objection.decided_at = decision.strip(), user, timezone.now()
+    objection.save()
+    return objection
+
+
+@transaction.atomic
+def publish_year(scheme: Scheme, actor) -> Scheme:
+    if not access.is_finance_center(actor):
+        raise NotAllowed("只有区金融工作中心可以发布结果")
+    scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
+    if scheme.status != SchemeStatus.NOTICE:
+        raise StateConflict("须先公示，公示期结束后方可发布")
+    pending = Objection.objects.filter(assessment__year=scheme.year, status=ObjectionStatus.PENDING).count()
+    if pending:
+        raise StateConflict(f"尚有 {pending} 件申诉未处理，不能发布")
+    scheme.status, scheme.published_at = SchemeStatus.PUBLISHED, timezone.now()
+    scheme.save(update_fields=["status", "published_at", "updated_at"])
+    Result.objects.filter(year=scheme.year).update(status=ResultStatus.PUBLISHED)
+    Assessment.objects.filter(year=scheme.year, state=AssessmentState.NOTICE).update(state=AssessmentState.PUBLISHED)
+    SchemeEvent.objects.create(scheme=scheme, action="publish", actor=actor)
+    return scheme
+
+
+@transaction.atomic
+def reopen_year(scheme: Scheme, actor, reason: str) -> Scheme:
+    if not access.is_finance_center(actor):
+        raise NotAllowed("只有区金融工作中心可以重新开放")
+    if not (reason or "").strip():
+        raise ScoringError("重新开放已发布年度须说明理由")
+    scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
+    if scheme.status not in (SchemeStatus.PUBLISHED, SchemeStatus.NOTICE):
+        raise StateConflict("只有公示中或已发布的年度需要重新开放")
+    scheme.status, scheme.published_at = SchemeStatus.ACTIVE, None
+    scheme.save(update_fields=["status", "published_at", "updated_at"])
+    results = Result.objects.filter(year=scheme.year)
+    for status, condition in ((ResultStatus.FINAL, True), (ResultStatus.PROVISIONAL, False)):
+        ids = [r.pk for r in results.only("pk", "sources") if (len(r.sources) == 3) == condition]
+        Result.objects.filter(pk__in=ids).update(status=status)
+    Assessment.objects.filter(year=scheme.year, state__in=[AssessmentState.PUBLISHED, AssessmentState.NOTICE]).update(
+        state=AssessmentState.SCORED)
+    SchemeEvent.objects.create(scheme=scheme, action="reopen", actor=actor, reason=reason.strip())
+    return scheme
+
+
+def institutions_not_submitted(scheme: Scheme) -> Iterable[Institution]:
+    submitted = ScoreSheet.objects.filter(assessment__year=scheme.year, source=Source.SELF,
+                                          status=SheetStatus.SUBMITTED).values("assessment__institution_id")
+    return Institution.objects.filter(is_active=True).exclude(pk__in=submitted).order_by("code")
+
+
+def colour_counts(year: int) -> list[tuple[str, int]]:
+    counts = dict(Result.objects.filter(year=year).values_list("colour").annotate(n=Count("pk")).order_by())
+    return [(c, counts.get(c, 0)) for c in ("green", "blue", "yellow", "red")]
