@@ -2,6 +2,8 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from . import access
@@ -14,7 +16,17 @@ def home(request):
         "roles": access.user_roles(request.user),
         "institution": access.primary_institution(request.user),
         "is_finance_center": access.is_finance_center(request.user),
+        "portal_links": portal_links(request.user),
     })
+
+
+def portal_links(user) -> list[dict]:
+    """The portal's sections this user can use, by role."""
+    roles = access.user_roles(user)
+    links = []
+    if access.is_finance_center(user) or roles & {"inspector", "third_party", "institution_filer", "institution_head"}:
+        links.append({"url": reverse("scoring:home"), "label": _("清廉积分测评")})
+    return links
 
 
 @require_GET

@@ -46,7 +46,9 @@ def visible_sources(user, assessment) -> list[str]:
 def sheets_with_progress(assessment_ids) -> dict[int, list[dict]]:
     """Per assessment: each sheet's status and how many indicators are filled, in one query."""
     rows = (ScoreSheet.objects.filter(assessment_id__in=assessment_ids)
-            .annotate(filled=Count("entries")).order_by("assessment_id", "source"))
+            .annotate(filled=Count("entries", filter=Q(entries__points__isnull=False)
+                                    | Q(entries__hit__isnull=False)))
+            .order_by("assessment_id", "source"))
     out: dict[int, list[dict]] = {}
     for sheet in rows:
         out.setdefault(sheet.assessment_id, []).append(sheet)

@@ -30,6 +30,7 @@ from .models import (
     AssessmentEvent,
     AssessmentState,
     Assignment,
+    Evidence,
     Indicator,
     IndicatorKind,
     NormClause,
@@ -576,10 +577,8 @@ def import_scores(dataset, *, submit: bool = False, actor=None) -> ImportReport:
 
 def complaint_counts(year: int) -> dict[int, tuple[int, int]]:
     """Institution id -> (substantiated, partially substantiated) complaints received in `year`."""
-    try:
-        from complaints.selectors import outcome_counts_by_institution
-    except ImportError:  # the complaints app predates its selector only in half-migrated checkouts
-        return {}
+    from complaints.selectors import outcome_counts_by_institution
+
     return outcome_counts_by_institution(year)
 
 
@@ -689,8 +688,11 @@ def aggregate_year(year: int, run: AggregationRun | None = None) -> AggregationS
         if run is not None:
             cache.set(_progress_key(run.pk), pct, 3600)
 
+    # PostgreSQL accepts SET TRANSACTION only as a transaction's first statement: inside a caller's
+    # transaction (admin action, script, test) this atomic is a savepoint and keeps the caller's level.
+    outermost = not connection.in_atomic_block
     with transaction.atomic():
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and outermost:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         # Serialises concurrent runs (and publishing) of the same year.
@@ -758,15 +760,11 @@ def execute_run(run_id: int) -> AggregationRun:
 
 
 def add_working_days(start: date, days: int) -> date:
+    """`days` working days after `start` on the official calendar the finance center maintains."""
     from complaints.deadlines import add_working_days as add
-    from complaints.deadlines import schedule_from_chinese_calendar
+    from complaints.selectors import holiday_schedule
 
-    try:
-        from complaints.selectors import holiday_schedule
-        schedule = holiday_schedule()
-    except ImportError:
-        schedule = schedule_from_chinese_calendar(range(start.year, start.year + 2))
-    return add(start, days, schedule).date
+    return add(start, days, holiday_schedule([start.year, start.year + 1])).date
 
 
 @transaction.atomic
@@ -868,3 +866,40 @@ def institutions_not_submitted(scheme: Scheme) -> Iterable[Institution]:
 def colour_counts(year: int) -> list[tuple[str, int]]:
     counts = dict(Result.objects.filter(year=year).values_list("colour").annotate(n=Count("pk")).order_by())
     return [(c, counts.get(c, 0)) for c in ("green", "blue", "yellow", "red")]
+
+
+# --------------------------------------------------------------------------------------------
+# Evidence
+
+
+def add_evidence(user, assessment: Assessment, source: str, indicator_code: str, uploaded) -> Evidence:
+    """Attach a checked file to the entry (created empty if needed) of a draft sheet the user may fill."""
+    import hashlib
+
+    from .evidence import EvidenceRejected, check_uploaded
+
+    _check_source(source)
+    if source not in fillable_sources(user, assessment):
+        raise NotAllowed(f"您无权为“{Source(source).label}”评分表上传材料")
+    _check_year_open(assessment.scheme, user)
+    indicator = Indicator.objects.filter(scheme=assessment.scheme, code=indicator_code).first()
+    if indicator is None:
+        raise NotFound(f"{assessment.year} 年度方案中没有指标 {indicator_code}")
+    try:
+        content_type = check_uploaded(uploaded)
+    except EvidenceRejected as exc:
+        raise ScoringError(str(exc)) from None
+    digest = hashlib.sha256()
+    for chunk in uploaded.chunks():
+        digest.update(chunk)
+    uploaded.seek(0)
+    with transaction.atomic():
+        sheet = _sheet(assessment, source, lock=True)
+        if sheet.status == SheetStatus.SUBMITTED:
+            raise StateConflict(f"“{sheet.get_source_display()}”评分表已提交，不能再上传材料")
+        entry, _ = SheetEntry.objects.get_or_create(sheet=sheet, indicator=indicator)
+        evidence = Evidence(entry=entry, original_name=uploaded.name[:200], content_type=content_type,
+                            size=uploaded.size, sha256=digest.hexdigest(), uploaded_by=_real_user(user))
+        evidence.file.save(uploaded.name, uploaded, save=False)
+        evidence.save()
+    return evidence

@@ -1,1 +1,19 @@
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+app_name = "scoring"
+
+urlpatterns = [
+    path("scoring/", views.my_assessments, name="home"),
+    path("scoring/years/<int:year>/", views.year_overview, name="year-overview"),
+    path("scoring/years/<int:year>/<str:action>/", views.year_action, name="year-action"),
+    path("scoring/assessments/<int:pk>/", views.assessment_detail, name="assessment"),
+    path("scoring/assessments/<int:pk>/objection/", views.file_objection, name="file-objection"),
+    path("scoring/objections/<int:pk>/decide/", views.decide_objection, name="decide-objection"),
+    path("scoring/assessments/<int:pk>/<str:source>/", views.sheet_form, name="sheet"),
+    path("scoring/assessments/<int:pk>/<str:source>/submit/", views.submit_sheet, name="submit"),
+    path("scoring/assessments/<int:pk>/<str:source>/return/", views.return_sheet, name="return"),
+    path("scoring/assessments/<int:pk>/<str:source>/template.xlsx", views.sheet_template, name="template"),
+    path("scoring/assessments/<int:pk>/<str:source>/upload/", views.sheet_upload, name="upload"),
+]

@@ -14,6 +14,7 @@ def plain(value: Decimal | None) -> str | None:
     return text
 
 
+@extend_schema_field({"type": "string", "format": "decimal", "example": "0.2", "nullable": True})
 class PlainDecimalField(serializers.Field):
     def to_representation(self, value):
         return plain(value)

@@ -15,11 +15,11 @@ class Command(BaseCommand):
             raise CommandError("DEBUG 已关闭（生产环境？）：演示数据不会写入。确需写入请加 --force。")
         counts = demo.seed_registry()
         self.stdout.write(f"机构 {counts['institutions']} 家，员工 {counts['employees']} 人")
+        users = demo.seed_users()
         for seeder in demo_seeders():
             line = seeder()
             if line:
                 self.stdout.write(line)
-        users = demo.seed_users()
         self.stdout.write(self.style.SUCCESS(f"演示账号（密码均为 {demo.DEMO_PASSWORD}）："))
         for username, role in users:
             self.stdout.write(f"  {username:<12} {role}")
@@ -27,4 +27,6 @@ class Command(BaseCommand):
 
 def demo_seeders():
     """Each app's demo data, in dependency order; each returns a one-line summary."""
-    return []
+    from scoring.demo import seed_scoring
+
+    return [seed_scoring]

@@ -1,0 +1,379 @@
+"""Server-rendered pages: institutions file their sheets, reviewers score, the finance center runs the year."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from institutions import access
+from institutions.errors import DomainError
+from institutions.tabular import TabularError
+
+from . import selectors, services, sheet_files
+from .models import (
+    AggregationRun,
+    Assessment,
+    IndicatorKind,
+    Objection,
+    Result,
+    Scheme,
+    SchemeStatus,
+    ScoreSheet,
+    SheetStatus,
+    Source,
+)
+
+GAP_SHARE = Decimal("0.2")  # self vs inspection differing by a fifth of the maximum is worth a look
+
+
+def _current_year(request) -> int | None:
+    year = request.GET.get("year", "")
+    if year.isdigit():
+        return int(year)
+    scheme = (Scheme.objects.filter(status__in=[SchemeStatus.ACTIVE, SchemeStatus.NOTICE]).order_by("-year").first()
+              or Scheme.objects.order_by("-year").first())
+    return scheme.year if scheme else None
+
+
+def _assessment(request, pk: int) -> Assessment:
+    assessment = (services.visible_assessments(request.user).select_related("scheme", "institution")
+                  .filter(pk=pk).first())
+    if assessment is None:
+        raise Http404("未找到，或您无权查看。")
+    return assessment
+
+
+def _finance_only(request) -> None:
+    if not access.is_finance_center(request.user):
+        raise PermissionDenied("只有区金融工作中心可以访问此页面。")
+
+
+@login_required
+def my_assessments(request):
+    """Entry point: institution users and reviewers get their list; the finance center its overview."""
+    year = _current_year(request)
+    if year is None:
+        return render(request, "scoring/empty.html")
+    if access.is_finance_center(request.user):
+        return redirect("scoring:year-overview", year=year)
+    assessments = list(services.visible_assessments(request.user).filter(year=year)
+                       .select_related("institution", "scheme").order_by("institution__code"))
+    sheets = selectors.sheets_with_progress([a.pk for a in assessments])
+    rows = []
+    for assessment in assessments:
+        by_source = {s.source: s for s in sheets.get(assessment.pk, [])}
+        fillable = services.fillable_sources(request.user, assessment)
+        rows.append({"assessment": assessment, "sheets": [(s, by_source.get(s)) for s in fillable]})
+    years = Scheme.objects.order_by("-year").values_list("year", flat=True)
+    return render(request, "scoring/my_assessments.html", {"rows": rows, "year": year, "years": years})
+
+
+def _grouped(indicators) -> OrderedDict:
+    groups: OrderedDict[str, list] = OrderedDict()
+    for indicator in indicators:
+        if indicator.clause_id:
+            key = f"{indicator.clause.item.number}. {indicator.clause.item.title}"
+        else:
+            key = str(IndicatorKind(indicator.kind).label)
+        groups.setdefault(key, []).append(indicator)
+    return groups
+
+
+def _sheet_context(request, assessment: Assessment, source: str) -> dict:
+    visible = selectors.visible_sources(request.user, assessment)
+    if source not in visible:
+        raise Http404("未找到，或您无权查看。")
+    sheet = ScoreSheet.objects.filter(assessment=assessment, source=source).first()
+    scheme = assessment.scheme
+    year_open = scheme.status == SchemeStatus.ACTIVE or (
+        scheme.status == SchemeStatus.NOTICE and access.is_finance_center(request.user))
+    can_fill = (source in services.fillable_sources(request.user, assessment) and year_open
+                and (sheet is None or sheet.status == SheetStatus.DRAFT))
+    show_claim = source != Source.SELF and Source.SELF in visible
+    indicators = selectors.indicators_with_entries(assessment, [source, Source.SELF] if show_claim else [source])
+    filled = sum(1 for i in indicators
+                 if (e := i.by_source.get(source)) and (e.points is not None or e.hit is not None))
+    for indicator in indicators:
+        indicator.entry = indicator.by_source.get(source)
+        indicator.claim = indicator.by_source.get(Source.SELF) if show_claim else None
+        indicator.shown = _current_text(indicator)
+        indicator.shown_note = indicator.entry.note if indicator.entry else ""
+        indicator.error = ""
+    return {
+        "assessment": assessment, "source": source, "source_label": Source(source).label, "sheet": sheet,
+        "can_fill": can_fill, "show_claim": show_claim, "groups": _grouped(indicators), "filled": filled,
+        "total": len(indicators), "can_submit": can_fill and services.can_submit(request.user, assessment, source),
+        "percent": int(filled * 100 / len(indicators)) if indicators else 0, "unfilled": len(indicators) - filled,
+    }
+
+
+def _current_text(indicator) -> str:
+    """The stored value as the form shows it ("" when unfilled)."""
+    entry = indicator.entry
+    if entry is None:
+        return ""
+    if indicator.kind == IndicatorKind.RED_LINE:
+        return "" if entry.hit is None else str(int(entry.hit))
+    return "" if entry.points is None else format(entry.points.normalize(), "f")
+
+
+def _save_form(request, assessment: Assessment, source: str, context: dict) -> dict[str, str]:
+    """Save every changed row, or none of them; returns the problems by indicator code."""
+    errors: dict[str, str] = {}
+    with transaction.atomic():
+        for indicators in context["groups"].values():
+            for indicator in indicators:
+                code = indicator.code
+                raw = request.POST.get(f"value_{code}", "").strip()
+                note = request.POST.get(f"note_{code}", "").strip()
+                version = request.POST.get(f"version_{code}", "")
+                entry = indicator.entry
+                try:
+                    if raw != _current_text(indicator) or note != (entry.note if entry else ""):
+                        if raw == "":
+                            errors[code] = f"指标 {code} 不能清空已填的值"
+                            continue
+                        services.save_entry(request.user, assessment, source, services.EntryInput(
+                            indicator_code=code, raw_value=raw, note=note,
+                            expected_version=int(version) if version.isdigit() else None))
+                    upload = request.FILES.get(f"evidence_{code}")
+                    if upload is not None:
+                        services.add_evidence(request.user, assessment, source, code, upload)
+                except DomainError as exc:
+                    errors[code] = str(exc)
+        if errors:
+            transaction.set_rollback(True)
+    return errors
+
+
+@login_required
+def sheet_form(request, pk: int, source: str):
+    """One source's sheet of an assessment: filled in place, saved as a draft."""
+    if source not in Source.values:
+        raise Http404
+    assessment = _assessment(request, pk)
+    context = _sheet_context(request, assessment, source)
+    if request.method == "POST":
+        if not context["can_fill"]:
+            messages.error(request, "该评分表当前不可修改（已提交、已锁定或无权填写）。")
+            return render(request, "scoring/sheet_form.html", context, status=409)
+        errors = _save_form(request, assessment, source, context)
+        if errors:
+            messages.error(request, f"有 {len(errors)} 项未通过校验，本次未保存任何内容，请修改后重新保存。")
+            for indicators in context["groups"].values():
+                for indicator in indicators:  # show what was typed, with the reason beside it
+                    indicator.shown = request.POST.get(f"value_{indicator.code}", indicator.shown).strip()
+                    indicator.shown_note = request.POST.get(f"note_{indicator.code}", indicator.shown_note)
+                    indicator.error = errors.get(indicator.code, "")
+            return render(request, "scoring/sheet_form.html", context, status=400)
+        messages.success(request, "已保存草稿。")
+        return redirect(request.path)
+    return render(request, "scoring/sheet_form.html", context)
+
+
+@login_required
+def submit_sheet(request, pk: int, source: str):
+    """Confirmation page, then the submission (the head for the self sheet)."""
+    if source not in Source.values:
+        raise Http404
+    assessment = _assessment(request, pk)
+    context = _sheet_context(request, assessment, source)
+    sheet = context["sheet"] or ScoreSheet(assessment=assessment, source=source)
+    context["missing_evidence"] = services.missing_evidence(sheet) if sheet.pk and source == Source.SELF else []
+    if request.method == "POST":
+        try:
+            services.submit_sheet(request.user, assessment, source)
+        except DomainError as exc:
+            messages.error(request, str(exc))
+            return render(request, "scoring/submit_confirm.html", context, status=exc.status)
+        messages.success(request, f"“{Source(source).label}”评分表已提交。")
+        return redirect("scoring:sheet", pk=pk, source=source)
+    return render(request, "scoring/submit_confirm.html", context)
+
+
+@login_required
+def sheet_template(request, pk: int, source: str):
+    """The sheet as an xlsx to fill offline (current values pre-filled)."""
+    if source not in Source.values:
+        raise Http404
+    assessment = _assessment(request, pk)
+    if source not in selectors.visible_sources(request.user, assessment):
+        raise Http404
+    indicators = selectors.indicators_with_entries(assessment, [source])
+    data = sheet_files.template_xlsx(assessment, source, indicators)
+    response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    name = f"{assessment.institution.code}-{assessment.year}-{source}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+@require_POST
+def sheet_upload(request, pk: int, source: str):
+    """Read a filled template back: every row validated; any bad row and nothing is saved."""
+    if source not in Source.values:
+        raise Http404
+    assessment = _assessment(request, pk)
+    upload = request.FILES.get("file")
+    target = reverse("scoring:sheet", kwargs={"pk": pk, "source": source})
+    if upload is None:
+        messages.error(request, "请选择要上传的 xlsx 或 csv 文件。")
+        return redirect(target)
+    try:
+        rows = sheet_files.read_filled(upload.read(), upload.name)
+    except TabularError as exc:
+        messages.error(request, str(exc))
+        return redirect(target)
+    problems = []
+    with transaction.atomic():
+        for line, code, value, note in rows:
+            try:
+                services.save_entry(request.user, assessment, source,
+                                    services.EntryInput(indicator_code=code, raw_value=value, note=note))
+            except DomainError as exc:
+                problems.append(f"第 {line} 行：{exc}")
+        if problems:
+            transaction.set_rollback(True)
+    if problems:
+        messages.error(request, "文件未导入，以下行有误：" + "；".join(problems))
+    else:
+        messages.success(request, f"已从文件导入 {len(rows)} 项。")
+    return redirect(target)
+
+
+@login_required
+def assessment_detail(request, pk: int):
+    """Every visible source side by side; large self/inspection gaps highlighted; returns and objections."""
+    assessment = _assessment(request, pk)
+    sources = selectors.visible_sources(request.user, assessment)
+    indicators = selectors.indicators_with_entries(assessment, sources)
+    for indicator in indicators:
+        indicator.cells = [indicator.by_source.get(s) for s in sources]
+        own = indicator.by_source.get(Source.SELF)
+        inspected = indicator.by_source.get(Source.INSPECTION)
+        indicator.gap = bool(
+            own and inspected and own.points is not None and inspected.points is not None and indicator.max_points
+            and abs(own.points - inspected.points) >= indicator.max_points * GAP_SHARE)
+    sheets = {s.source: s for s in ScoreSheet.objects.filter(assessment=assessment)}
+    result = Result.objects.filter(institution=assessment.institution, year=assessment.year).first()
+    events = assessment.events.select_related("actor").order_by("-at")[:30]
+    objections = assessment.objections.select_related("filed_by", "decided_by")
+    return render(request, "scoring/assessment_detail.html", {
+        "assessment": assessment, "sources": [(s, Source(s).label, sheets.get(s)) for s in sources],
+        "groups": _grouped(indicators), "result": result, "events": events, "objections": objections,
+        "is_finance": access.is_finance_center(request.user),
+        "can_object": (assessment.scheme.status == SchemeStatus.NOTICE
+                       and access.has_role(request.user, "institution_filer", "institution_head")
+                       and access.institution_ids(request.user) is not None),
+    })
+
+
+@login_required
+@require_POST
+def return_sheet(request, pk: int, source: str):
+    assessment = _assessment(request, pk)
+    try:
+        services.return_sheet(request.user, assessment, source, request.POST.get("reason", ""))
+        messages.success(request, f"已退回“{Source(source).label}”评分表。")
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    return redirect("scoring:assessment", pk=pk)
+
+
+@login_required
+@require_POST
+def file_objection(request, pk: int):
+    assessment = _assessment(request, pk)
+    try:
+        services.file_objection(request.user, assessment, request.POST.get("reason", ""),
+                                request.FILES.get("evidence"))
+        messages.success(request, "申诉已提交，区金融工作中心将在公示期内处理。")
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    return redirect("scoring:assessment", pk=pk)
+
+
+@login_required
+@require_POST
+def decide_objection(request, pk: int):
+    _finance_only(request)
+    objection = get_object_or_404(Objection, pk=pk)
+    try:
+        services.decide_objection(request.user, objection, request.POST.get("upheld") == "1",
+                                  request.POST.get("decision", ""))
+        messages.success(request, "申诉已处理。如需调整评分，请在公示期内更正评分表并重新汇总。")
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    return redirect("scoring:assessment", pk=objection.assessment_id)
+
+
+@login_required
+def year_overview(request, year: int):
+    """The finance center's view of a year: progress per source, results, runs and the notice cycle."""
+    _finance_only(request)
+    scheme = get_object_or_404(Scheme, year=year)
+    assessments = list(Assessment.objects.filter(year=year).select_related("institution")
+                       .order_by("institution__code"))
+    sheets = selectors.sheets_with_progress([a.pk for a in assessments])
+    results = {r.institution_id: r for r in Result.objects.filter(year=year)}
+    total = scheme.indicators.count()
+    rows = []
+    for assessment in assessments:
+        by_source = {s.source: s for s in sheets.get(assessment.pk, [])}
+        rows.append({"assessment": assessment, "sheets": [by_source.get(s) for s in Source.values],
+                     "result": results.get(assessment.institution_id)})
+    run_id = request.GET.get("run", "")
+    run = (AggregationRun.objects.filter(pk=run_id, year=year).first() if run_id.isdigit()
+           else AggregationRun.objects.filter(year=year).first())
+    return render(request, "scoring/year_overview.html", {
+        "scheme": scheme, "rows": rows, "total": total, "run": run,
+        "run_progress": services.run_progress(run) if run else 0,
+        "pending_objections": Objection.objects.filter(assessment__year=year, status="pending").count(),
+        "colours": services.colour_counts(year), "years": Scheme.objects.order_by("-year").values_list("year",
+                                                                                                       flat=True),
+        "sources": [Source(s).label for s in Source.values],
+    })
+
+
+@login_required
+@require_POST
+def year_action(request, year: int, action: str):
+    _finance_only(request)
+    scheme = get_object_or_404(Scheme, year=year)
+    target = reverse("scoring:year-overview", kwargs={"year": year})
+    try:
+        if action == "aggregate":
+            if scheme.status == SchemeStatus.PUBLISHED:
+                raise services.StateConflict(f"{year} 年度已发布，结果已冻结；如需重算请先重新开放")
+            run = services.start_aggregation(year, request.user)
+            messages.success(request, f"已开始汇总（任务 #{run.pk}）。")
+            return redirect(f"{target}?run={run.pk}")
+        if action == "notice":
+            services.open_notice(scheme, request.user)
+            messages.success(request, f"已进入公示期，至 {Scheme.objects.get(pk=scheme.pk).notice_ends_on:%Y-%m-%d}。")
+        elif action == "publish":
+            services.publish_year(scheme, request.user)
+            messages.success(request, f"{year} 年度结果已发布。")
+        elif action == "reopen":
+            services.reopen_year(scheme, request.user, request.POST.get("reason", ""))
+            messages.success(request, f"{year} 年度已重新开放，原因已记录。")
+        elif action == "activate":
+            services.activate_scheme(scheme, request.user)
+            messages.success(request, f"{year} 年度方案已启用。")
+        elif action == "open":
+            created = services.open_year(scheme)
+            messages.success(request, f"已为 {created} 家机构建立 {year} 年度测评表。")
+        else:
+            raise Http404
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    return redirect(target)
