@@ -5,9 +5,13 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportExportModelAdmin
+from import_export.forms import ConfirmImportForm, ImportForm
 
+from institutions import access
 from institutions.admin import InstitutionScopedAdmin
 from institutions.errors import DomainError
+from institutions.models import Institution
 from institutions.tabular import TabularError, load_dataset
 
 from . import services
@@ -16,18 +20,24 @@ from .models import (
     Assessment,
     AssessmentEvent,
     Assignment,
+    BlacklistEntry,
     Evidence,
+    Exemplar,
     Indicator,
     NormClause,
     NormItem,
     Norms,
     Objection,
+    PointRecord,
+    PortraitView,
     Result,
     Scheme,
     SchemeEvent,
     ScoreSheet,
     SheetEntry,
+    ViolationType,
 )
+from .resources import PointRecordResource
 
 
 class NormItemInline(admin.TabularInline):
@@ -279,3 +289,99 @@ class EvidenceAdmin(InstitutionScopedAdmin):
 admin.site.register(SheetEntry, InstitutionScopedAdmin, institution_path="sheet__assessment__institution",
                     list_display=("sheet", "indicator", "points", "hit", "version", "updated_at"),
                     readonly_fields=("sheet", "indicator", "points", "hit", "note", "version", "updated_by"))
+
+
+# ------------------------------------------------------------------------------------------------
+# Employees' clean points
+
+
+class YearImportForm(ImportForm):
+    year = forms.IntegerField(label=_("年度（记录日期须在该年度内）"), min_value=2000, max_value=2100)
+
+
+class YearConfirmImportForm(ConfirmImportForm):
+    year = forms.IntegerField(widget=forms.HiddenInput)
+
+
+@admin.register(ViolationType)
+class ViolationTypeAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "module", "points", "is_red_line", "institution", "is_active")
+    list_filter = ("module", "is_red_line", "is_active", ("institution", admin.EmptyFieldListFilter))
+    search_fields = ("code", "name")
+    list_select_related = ("institution",)
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        ids = access.institution_ids(request.user)
+        return qs if ids is None else qs.filter(Q(institution__isnull=True) | Q(institution_id__in=ids))
+
+    def has_change_permission(self, request, obj=None):
+        # Institutions edit their own additions only; the district catalogue is the finance center's.
+        if obj is not None and obj.institution_id is None and not access.is_finance_center(request.user):
+            return False
+        return super().has_change_permission(request, obj)
+
+    has_delete_permission = has_change_permission
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "institution" and not access.is_finance_center(request.user):
+            kwargs["queryset"] = access.scope_queryset(Institution.objects.all(), request.user, "")
+            kwargs["required"] = True
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(PointRecord)
+class PointRecordAdmin(InstitutionScopedAdmin, ImportExportModelAdmin):
+    institution_path = "employee__institution"
+    resource_classes = [PointRecordResource]
+    import_form_class = YearImportForm
+    confirm_form_class = YearConfirmImportForm
+    list_display = ("employee", "date", "kind", "module", "points", "is_red_line", "source", "recorder")
+    list_filter = ("kind", "module", "is_red_line", "source", "employee__institution__category")
+    search_fields = ("employee__name", "employee__employee_no", "employee__institution__name")
+    list_select_related = ("employee__institution", "recorder")
+    date_hierarchy = "date"
+    readonly_fields = ("recorder", "created_at")
+    raw_id_fields = ("employee", "violation_type")
+
+    def get_confirm_form_initial(self, request, import_form):
+        initial = super().get_confirm_form_initial(request, import_form)
+        if import_form is not None:
+            initial["year"] = import_form.cleaned_data["year"]
+        return initial
+
+    def get_import_resource_kwargs(self, request, **kwargs):
+        form = kwargs.get("form")
+        year = form.cleaned_data.get("year") if form is not None and hasattr(form, "cleaned_data") else None
+        return {"year": year, "user": request.user}
+
+    def get_export_queryset(self, request):
+        return self.get_queryset(request)
+
+
+@admin.register(BlacklistEntry)
+class BlacklistEntryAdmin(InstitutionScopedAdmin):
+    institution_path = "employee__institution"
+    list_display = ("employee", "status", "starts_on", "ends_on", "decided_by", "created_at")
+    list_filter = ("status",)
+    search_fields = ("employee__name", "employee__institution__name")
+    list_select_related = ("employee", "decided_by")
+    readonly_fields = ("employee", "record", "status", "reason", "starts_on", "ends_on", "decided_by",
+                       "decided_at", "created_at")
+
+    def has_add_permission(self, request):
+        return False  # proposed by red-line records; decided on the blacklist page
+
+
+@admin.register(PortraitView)
+class PortraitViewAdmin(InstitutionScopedAdmin):
+    institution_path = "employee__institution"
+    list_display = ("viewer", "employee", "at")
+    readonly_fields = ("viewer", "employee", "at")
+
+    def has_add_permission(self, request):
+        return False
+
+
+admin.site.register(Exemplar, InstitutionScopedAdmin, institution_path="employee__institution",
+                    list_display=("employee", "year", "confirmed_by", "confirmed_at"))

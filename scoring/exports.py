@@ -21,8 +21,8 @@ def result_rows(results) -> list[list]:
     for r in results:
         rows.append([
             r.rank, r.category_rank, r.institution.code, r.institution.name, r.institution.get_category_display(),
-            r.basic, r.bonus, r.deduction, r.total, "是" if r.red_line else "否", Colour(r.colour).label,
-            Result.Status(r.status).label, "、".join(Source(s).label for s in r.sources),
+            r.basic, r.bonus, r.deduction, r.total, "是" if r.red_line else "否", str(Colour(r.colour).label),
+            str(Result.Status(r.status).label), "、".join(str(Source(s).label) for s in r.sources),
             LINKAGE_LABELS.get(r.fiscal_tender, r.fiscal_tender),
         ])
     return rows

@@ -377,3 +377,19 @@ def year_action(request, year: int, action: str):
     except DomainError as exc:
         messages.error(request, str(exc))
     return redirect(target)
+
+
+@login_required
+def evidence_file(request, pk: int):
+    """An evidence file, to whoever may see its sheet (others get 404)."""
+    from django.http import FileResponse
+
+    from .models import Evidence
+
+    evidence = get_object_or_404(Evidence.objects.select_related("entry__sheet__assessment"), pk=pk)
+    sheet = evidence.entry.sheet
+    assessment = _assessment(request, sheet.assessment_id)
+    if sheet.source not in selectors.visible_sources(request.user, assessment):
+        raise Http404
+    return FileResponse(evidence.file.open("rb"), as_attachment=True, filename=evidence.original_name,
+                        content_type=evidence.content_type)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import public, views
 
 scores = views.ResultViewSet
 assessments = views.AssessmentViewSet
@@ -18,5 +18,6 @@ urlpatterns = [
     path("assessments/<int:pk>/sheets/<str:source>/submit/", views.SubmitView.as_view(), name="sheet-submit"),
     path("assessments/<int:pk>/sheets/<str:source>/return/", views.ReturnView.as_view(), name="sheet-return"),
     path("aggregations/", views.AggregationListView.as_view(), name="aggregation-list"),
+    path("public/blacklist/", public.PublicBlacklistView.as_view(), name="public-blacklist"),
     path("aggregations/<int:pk>/", views.AggregationDetailView.as_view(), name="aggregation-detail"),
 ]

@@ -27,6 +27,6 @@ class Command(BaseCommand):
 
 def demo_seeders():
     """Each app's demo data, in dependency order; each returns a one-line summary."""
-    from scoring.demo import seed_scoring
+    from scoring.demo import seed_employee_points, seed_scoring
 
-    return [seed_scoring]
+    return [seed_scoring, seed_employee_points]

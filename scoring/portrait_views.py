@@ -1,0 +1,163 @@
+"""Employees' points pages: the portrait (清廉画像), the head's staff view, recording, the blacklist."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from institutions import access
+from institutions.errors import DomainError
+from institutions.models import Employee
+
+from . import employee_points
+from .models import BlacklistEntry, Module, RecordKind, RecordSource
+
+CHART_WIDTH = 240
+
+
+def _year(request) -> int:
+    value = request.GET.get("year", "")
+    return int(value) if value.isdigit() else timezone.localdate().year
+
+
+def _employee(request, pk: int) -> Employee:
+    employee = access.scope_queryset(Employee.objects.select_related("institution"), request.user).filter(
+        pk=pk).first()
+    if employee is None or not employee_points.can_view_portrait(request.user, employee):
+        raise Http404("未找到，或您无权查看。")
+    return employee
+
+
+@login_required
+def my_portrait(request):
+    employee = getattr(request.user, "employee", None) if hasattr(request.user, "employee") else None
+    if employee is None:
+        raise Http404("您的账号没有关联员工信息。")
+    return redirect("scoring:portrait", pk=employee.pk)
+
+
+@login_required
+def portrait(request, pk: int):
+    employee = _employee(request, pk)
+    employee_points.log_portrait_view(request.user, employee)
+    year = _year(request)
+    this_year = employee_points.yearly_points(year, employee_ids=[employee.pk])[employee.pk]
+    modules = employee_points.module_points(employee, year)
+    largest = max([max(d, c) for _, _, d, c in modules] + [Decimal(1)])
+    bars = [{"label": label, "deductions": d, "commendations": c,
+             "deduction_width": int(d / largest * CHART_WIDTH), "commendation_width": int(c / largest * CHART_WIDTH),
+             "y": i * 28} for i, (_, label, d, c) in enumerate(modules)]
+    history = employee_points.colours_by_year(employee, range(year - 2, year + 1))
+    records = employee.point_records.filter(date__year=year).select_related("violation_type", "recorder")
+    acknowledged = _acknowledged_on_time(employee)
+    return render(request, "scoring/portrait.html", {
+        "employee": employee, "year": year, "points": this_year, "bars": bars, "chart_height": len(bars) * 28,
+        "chart_width": CHART_WIDTH, "history": history, "records": records, "acknowledged": acknowledged,
+        "blacklisted": employee_points.published_blacklist().filter(employee=employee).exists(),
+    })
+
+
+def _acknowledged_on_time(employee) -> dict | None:
+    """Warnings acknowledged within the reminder period, when the warnings feed is installed."""
+    try:
+        from warnings_feed.selectors import acknowledgement_summary
+    except ImportError:
+        return None
+    return acknowledgement_summary(employee)
+
+
+@login_required
+def staff_points(request):
+    """The head's (or filer's) view of their institution: colours, proposals, recording."""
+    institution = access.primary_institution(request.user)
+    if institution is None or not access.has_role(request.user, "institution_head", "institution_filer"):
+        raise PermissionDenied("只有机构负责人和填报员可以查看本机构员工积分。")
+    year = _year(request)
+    points = employee_points.yearly_points(year, institution.pk)
+    employees = list(Employee.objects.filter(institution=institution, is_active=True).order_by("employee_no"))
+    for employee in employees:
+        employee.year_points = points.get(employee.pk)
+    exemplars = {e.employee_id for e in employee_points.exemplar_proposals(institution.pk, year)}
+    return render(request, "scoring/staff_points.html", {
+        "institution": institution, "year": year, "employees": employees, "exemplar_ids": exemplars,
+        "distribution": employee_points.colour_distribution(institution.pk, year),
+        "types": employee_points.violation_types_for(institution.pk).order_by("code"),
+        "modules": [m for m in Module if m not in (Module.RED_LINE, Module.BLACKLIST)],
+        "sources": RecordSource.choices, "is_head": access.has_role(request.user, "institution_head"),
+    })
+
+
+@login_required
+@require_POST
+def record(request, pk: int):
+    employee = access.scope_queryset(Employee.objects.all(), request.user).filter(pk=pk).first()
+    if employee is None:
+        raise Http404
+    try:
+        points = request.POST.get("points", "").strip()
+        data = employee_points.RecordInput(
+            date=dt.date.fromisoformat(request.POST.get("date", "")),
+            kind=request.POST.get("kind", RecordKind.DEDUCTION), violation_code=request.POST.get("violation_code", ""),
+            module=request.POST.get("module", ""), points=Decimal(points) if points else None,
+            source=request.POST.get("source", RecordSource.MANUAL), note=request.POST.get("note", ""))
+        record = employee_points.record_points(request.user, employee, data, request.FILES.get("evidence"))
+        note = "；已提请列入黑名单，待区金融工作中心确认" if record.is_red_line else ""
+        messages.success(request, f"已为 {employee.name} 录入记录{note}。")
+    except ValueError:
+        messages.error(request, "日期应为 YYYY-MM-DD。")
+    except InvalidOperation:
+        messages.error(request, "分值应为数字。")
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    return redirect("scoring:staff-points")
+
+
+@login_required
+@require_POST
+def confirm_exemplar(request, pk: int):
+    employee = access.scope_queryset(Employee.objects.all(), request.user).filter(pk=pk).first()
+    if employee is None:
+        raise Http404
+    try:
+        employee_points.confirm_exemplar(request.user, employee, _year(request))
+        messages.success(request, f"已确认 {employee.name} 为清廉典型。")
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    return redirect("scoring:staff-points")
+
+
+@login_required
+def blacklist(request):
+    """Finance center: proposals to decide; institution users: the confirmed, published list."""
+    if access.is_finance_center(request.user):
+        entries = BlacklistEntry.objects.select_related("employee__institution", "record__violation_type",
+                                                        "decided_by")
+    elif access.institution_ids(request.user) is not None and access.has_role(
+            request.user, "institution_head", "institution_filer"):
+        entries = employee_points.published_blacklist()
+    else:
+        raise PermissionDenied("您无权查看黑名单。")
+    return render(request, "scoring/blacklist.html", {"entries": entries,
+                                                      "is_finance": access.is_finance_center(request.user)})
+
+
+@login_required
+@require_POST
+def decide_blacklist(request, pk: int):
+    entry = get_object_or_404(BlacklistEntry, pk=pk)
+    try:
+        employee_points.decide_blacklist(request.user, entry, request.POST.get("confirm") == "1",
+                                         request.POST.get("reason", ""))
+        messages.success(request, "已处理。")
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    return redirect("scoring:blacklist")
+
