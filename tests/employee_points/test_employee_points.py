@@ -1,0 +1,198 @@
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+import tablib
+
+from institutions.models import Employee
+from scoring import employee_points
+from scoring.employee_points import RecordInput
+from scoring.models import BlacklistEntry, PointRecord, PortraitView, ViolationType
+from tests.factories import EmployeeFactory, InstitutionFactory, UserFactory, institution_user
+
+pytestmark = pytest.mark.django_db
+YEAR = 2026
+DAY = dt.date(YEAR, 3, 1)
+
+
+@pytest.fixture
+def catalogue():
+    ViolationType.objects.create(code="V01", name="收受礼品", module="discipline", points=Decimal("10"))
+    ViolationType.objects.create(code="V02", name="违规放贷", module="compliance", points=Decimal("25"))
+    ViolationType.objects.create(code="R02", name="酒驾", module="red_line", points=Decimal("30"), is_red_line=True)
+
+
+@pytest.fixture
+def setup(catalogue, finance_user):
+    bank = InstitutionFactory(code="A001")
+    other = InstitutionFactory(code="B001")
+    head = institution_user(bank, "institution_head", username="head_a")
+    employee_user = UserFactory(username="emp_a", roles=["employee"])
+    employee = EmployeeFactory(institution=bank, name="黄小明", employee_no="E1", user=employee_user)
+    colleague = EmployeeFactory(institution=bank, name="李四", employee_no="E2")
+    stranger = EmployeeFactory(institution=other, name="王五", employee_no="E9")
+    return {"bank": bank, "head": head, "employee": employee, "colleague": colleague, "stranger": stranger,
+            "finance": finance_user, "employee_user": employee_user}
+
+
+def deduct(user, employee, code, day=DAY):
+    return employee_points.record_points(user, employee, RecordInput(date=day, kind="deduction", violation_code=code))
+
+
+def test_totals_and_colours_follow_scoring_md(setup):
+    finance, employee = setup["finance"], setup["employee"]
+    deduct(finance, employee, "V01")
+    employee_points.record_points(finance, employee, RecordInput(date=DAY, kind="commendation", module="publicity",
+                                                                 points=Decimal("6")))
+    employee_points.record_points(finance, employee, RecordInput(date=DAY, kind="commendation", module="publicity",
+                                                                 points=Decimal("7")))
+    deduct(finance, employee, "V01", day=dt.date(YEAR - 1, 12, 31))  # other year: not counted
+    points = employee_points.yearly_points(YEAR, setup["bank"].pk)
+    mine = points[employee.pk]
+    assert mine.total == Decimal("100.00") - 10 + 10  # commendations capped at 10
+    assert mine.colour == "green"
+    assert points[setup["colleague"].pk].total == Decimal("100.00")
+    deduct(finance, employee, "V02")
+    assert employee_points.yearly_points(YEAR, setup["bank"].pk)[employee.pk].colour == "yellow"  # 75
+
+
+def test_total_never_negative(setup):
+    for _ in range(5):
+        deduct(setup["finance"], setup["employee"], "V02")
+    assert employee_points.yearly_points(YEAR, employee_ids=[setup["employee"].pk])[
+        setup["employee"].pk].total == Decimal("0.00")
+
+
+def test_red_line_proposes_then_finance_confirms_and_it_is_published_masked(setup, api):
+    record = deduct(setup["head"], setup["employee"], "R02")
+    entry = BlacklistEntry.objects.get(record=record)
+    assert entry.status == "proposed"
+    assert employee_points.yearly_points(YEAR, employee_ids=[setup["employee"].pk])[setup["employee"].pk].colour == "red"
+    assert api.get("/api/v1/public/blacklist/").json()["count"] == 0  # not before confirmation
+    with pytest.raises(employee_points.NotAllowed):
+        employee_points.decide_blacklist(setup["head"], entry, True, "ok")
+    with pytest.raises(employee_points.DomainError):
+        employee_points.decide_blacklist(setup["finance"], entry, True, "   ")
+    employee_points.decide_blacklist(setup["finance"], entry, True, "经核实属实")
+    body = api.get("/api/v1/public/blacklist/").json()
+    assert body["count"] == 1
+    assert body["results"][0]["name"] == "黄某" and "小明" not in str(body)
+    with pytest.raises(employee_points.StateConflict):
+        employee_points.decide_blacklist(setup["finance"], entry, False, "again")
+
+
+def test_rejected_proposal_is_not_published(setup, api):
+    entry = deduct(setup["finance"], setup["employee"], "R02").blacklist_entry
+    employee_points.decide_blacklist(setup["finance"], entry, False, "证据不足")
+    assert api.get("/api/v1/public/blacklist/").json()["count"] == 0
+
+
+def test_institution_user_cannot_record_for_another_institution(setup):
+    with pytest.raises(employee_points.NotAllowed):
+        deduct(setup["head"], setup["stranger"], "V01")
+    assert not PointRecord.objects.exists()
+
+
+def test_unknown_type_and_future_date_refused(setup):
+    with pytest.raises(employee_points.DomainError, match="未知违规类型"):
+        deduct(setup["finance"], setup["employee"], "NOPE")
+    with pytest.raises(employee_points.DomainError, match="晚于今天"):
+        deduct(setup["finance"], setup["employee"], "V01", day=dt.date.today() + dt.timedelta(days=2))
+    assert not PointRecord.objects.exists()
+
+
+def dataset(rows):
+    data = tablib.Dataset(headers=["institution_code", "employee_no", "date", "kind", "violation_code", "module",
+                                   "points", "source", "note"])
+    for row in rows:
+        data.append(row)
+    return data
+
+
+def test_import_with_bad_rows_stores_nothing_and_reports_each(setup):
+    report = employee_points.import_records(dataset([
+        ["A001", "E1", "2026-03-01", "deduction", "V01", "", "", "accounting_check", "ok"],     # line 2 fine
+        ["A001", "E404", "2026-03-01", "deduction", "V01", "", "", "accounting_check", ""],     # 3 unknown employee
+        ["A001", "E1", "2026-03-01", "deduction", "V99", "", "", "credit_check", ""],           # 4 unknown type
+        ["A001", "E1", "2025-12-31", "deduction", "V01", "", "", "audit_report", ""],           # 5 outside year
+    ]), YEAR)
+    lines = {p.line: p.message for p in report.problems}
+    assert set(lines) == {3, 4, 5}
+    assert "E404" in lines[3] and "V99" in lines[4] and "2025-12-31" in lines[5]
+    assert not PointRecord.objects.exists()
+
+
+def test_import_good_file_and_red_line_proposal(setup):
+    report = employee_points.import_records(dataset([
+        ["A001", "E1", "2026-03-01", "deduction", "V01", "", "", "accounting_check", ""],
+        ["A001", "E2", "2026-04-01", "deduction", "R02", "", "", "external", "通报"],
+        ["A001", "E2", "2026-04-02", "commendation", "", "publicity", "2", "manual", "表彰"],
+    ]), YEAR)
+    assert report.ok, report.problems
+    assert PointRecord.objects.count() == 3
+    assert BlacklistEntry.objects.get().employee.employee_no == "E2"
+
+
+def test_import_scoped_to_the_users_institution(setup):
+    report = employee_points.import_records(dataset([
+        ["B001", "E9", "2026-03-01", "deduction", "V01", "", "", "manual", ""],
+    ]), YEAR, user=setup["head"])
+    assert not report.ok and "未知员工" in report.problems[0].message
+    assert not PointRecord.objects.exists()
+
+
+def test_portrait_access_rules_and_view_log(setup, client):
+    employee, colleague = setup["employee"], setup["colleague"]
+    deduct(setup["finance"], employee, "V01")
+    client.force_login(setup["employee_user"])
+    resp = client.get(f"/points/employees/{employee.pk}/")
+    assert resp.status_code == 200 and "90.00" in resp.content.decode() and "module-chart" in resp.content.decode()
+    assert client.get(f"/points/employees/{colleague.pk}/").status_code == 404  # only their own
+    assert not PortraitView.objects.exists()  # own views are not logged
+    client.force_login(setup["head"])
+    assert client.get(f"/points/employees/{colleague.pk}/").status_code == 200
+    assert client.get(f"/points/employees/{setup['stranger'].pk}/").status_code == 404
+    client.force_login(setup["finance"])
+    assert client.get(f"/points/employees/{setup['stranger'].pk}/").status_code == 200
+    assert list(PortraitView.objects.values_list("viewer__username", flat=True).order_by("pk")) == ["head_a", "fc"]
+
+
+def test_me_redirects_employee_to_own_portrait(setup, client):
+    client.force_login(setup["employee_user"])
+    resp = client.get("/points/me/")
+    assert resp.status_code == 302 and resp["Location"].endswith(f"/points/employees/{setup['employee'].pk}/")
+
+
+def test_exemplar_proposals_and_confirmation(setup):
+    deduct(setup["finance"], setup["employee"], "V01")
+    proposals = employee_points.exemplar_proposals(setup["bank"].pk, YEAR)
+    assert [p.employee_id for p in proposals] == [setup["colleague"].pk]
+    employee_points.confirm_exemplar(setup["head"], setup["colleague"], YEAR)
+    with pytest.raises(employee_points.StateConflict):
+        employee_points.confirm_exemplar(setup["head"], setup["employee"], YEAR)
+
+
+def test_staff_page_query_count_is_constant(setup, client, django_assert_max_num_queries):
+    for n in range(30):
+        EmployeeFactory(institution=setup["bank"], employee_no=f"X{n}")
+    client.force_login(setup["head"])
+    with django_assert_max_num_queries(20):
+        assert client.get(f"/points/staff/?year={YEAR}").status_code == 200
+    assert Employee.objects.filter(institution=setup["bank"]).count() == 32
+
+
+def test_public_blacklist_needs_no_login_and_is_listed_in_schema(setup, api):
+    assert api.get("/api/v1/public/blacklist/").status_code == 200
+    api.force_authenticate(setup["finance"])
+    assert "/api/v1/public/blacklist/" in api.get("/api/schema/?format=json").json()["paths"]
+
+
+def test_record_page_form(setup, client):
+    client.force_login(setup["head"])
+    resp = client.post(f"/points/employees/{setup['employee'].pk}/record/", {
+        "date": "2026-03-02", "kind": "deduction", "violation_code": "V01", "source": "manual"})
+    assert resp.status_code == 302 and PointRecord.objects.count() == 1
+    resp = client.post(f"/points/employees/{setup['stranger'].pk}/record/", {
+        "date": "2026-03-02", "kind": "deduction", "violation_code": "V01", "source": "manual"})
+    assert resp.status_code == 404 and PointRecord.objects.count() == 1
+
