@@ -60,7 +60,7 @@ def indicators_with_entries(assessment, sources: list[str]):
     indicators = list(Indicator.objects.filter(scheme_id=assessment.scheme_id)
                       .select_related("clause__item").order_by("position", "code"))
     entries = (SheetEntry.objects.filter(sheet__assessment=assessment, sheet__source__in=sources)
-               .select_related("sheet").prefetch_related(Prefetch("evidence")))
+               .select_related("sheet", "indicator").prefetch_related(Prefetch("evidence")))
     by_indicator: dict[int, dict[str, SheetEntry]] = {}
     for entry in entries:
         by_indicator.setdefault(entry.indicator_id, {})[entry.sheet.source] = entry

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from institutions import access
 
-from .. import exports, selectors, services
+from .. import exports, rules, selectors, services
 from ..models import AggregationRun, Assessment, Indicator, Norms, Scheme, SchemeStatus, ScoreSheet
 from .filtersets import AssessmentFilterSet, ResultFilterSet
 from .serializers import (
@@ -88,6 +88,7 @@ def indicator_detail(user, assessment) -> list[dict]:
     submitted = set(ScoreSheet.objects.filter(assessment=assessment, status="submitted")
                     .values_list("source", flat=True))
     weights = {s: assessment.scheme.weight_for(s) for s in submitted}
+    params = services.scheme_params(assessment.scheme)
     rows = []
     for indicator in selectors.indicators_with_entries(assessment, sources):
         values = {}
@@ -99,13 +100,9 @@ def indicator_detail(user, assessment) -> list[dict]:
                 values[source] = entry.hit if indicator.kind == "red_line" else plain(entry.points)
         row = {**IndicatorSerializer(indicator).data, "values": values}
         if indicator.kind == "basic" and weights and set(weights) <= set(sources):
-            total_weight = sum(weights.values())
-            pts = {s: (indicator.by_source[s].points if s in indicator.by_source else 0) for s in weights}
-            if total_weight:
-                combined = sum(weights[s] * pts[s] for s in weights) / total_weight
-            else:
-                combined = sum(pts.values()) / len(pts)
-            row["combined"] = f"{services.rules.round_half_up(combined):.2f}"
+            # The rule itself, applied to this one indicator: the same rounding as the total's.
+            per_source = {s: (indicator.by_source[s].points or 0) if s in indicator.by_source else 0 for s in weights}
+            row["combined"] = f"{rules.basic_score(params, list(weights), per_source):.2f}"
         rows.append(row)
     return rows
 
@@ -204,6 +201,8 @@ class EntryView(APIView):
         body = EntryValueSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         raw = request.data.get("hit") if "hit" in request.data else request.data.get("points")
+        if isinstance(raw, float):
+            raw = repr(raw)  # JSON has no decimals: 36.5 arrives as a float; its shortest text is what was sent
         if raw is None:
             return Response({"detail": "请提供 points（基础项、加分项）或 hit（红线项）"}, status=400)
         version = body.validated_data.get("version")
