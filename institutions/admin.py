@@ -5,6 +5,8 @@ from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
 from simple_history.admin import SimpleHistoryAdmin
 
+from warnings_feed.admin_actions import create_login_accounts
+
 from . import access
 from .models import District, Employee, Institution, Membership
 from .resources import EmployeeResource, InstitutionResource
@@ -84,6 +86,7 @@ class EmployeeAdmin(ScopedImportExportAdmin):
     list_select_related = ("institution", "user")
     autocomplete_fields = ("user",)
     raw_id_fields = ()
+    actions = [create_login_accounts]
 
 
 @admin.register(Membership)

@@ -26,6 +26,15 @@ def portal_links(user) -> list[dict]:
     links = []
     if access.is_finance_center(user) or roles & {"inspector", "third_party", "institution_filer", "institution_head"}:
         links.append({"url": reverse("scoring:home"), "label": _("清廉积分测评")})
+    if hasattr(user, "employee") and user.employee is not None:
+        links.append({"url": reverse("warnings_feed:feed"), "label": _("警示信息")})
+        links.append({"url": reverse("scoring:my-portrait"), "label": _("我的清廉画像")})
+    if access.is_finance_center(user) or "institution_head" in roles:
+        links.append({"url": reverse("warnings_feed:manage"), "label": _("发布与管理警示信息")})
+    if "institution_head" in roles or "institution_filer" in roles:
+        links.append({"url": reverse("scoring:staff-points"), "label": _("员工清廉积分")})
+    if access.is_finance_center(user) or "institution_head" in roles or "institution_filer" in roles:
+        links.append({"url": reverse("scoring:blacklist"), "label": _("黑名单")})
     return links
 
 

@@ -57,7 +57,7 @@ def portrait(request, pk: int):
              "y": i * 28} for i, (_, label, d, c) in enumerate(modules)]
     history = employee_points.colours_by_year(employee, range(year - 2, year + 1))
     records = employee.point_records.filter(date__year=year).select_related("violation_type", "recorder")
-    acknowledged = _acknowledged_on_time(employee)
+    acknowledged = _acknowledged_on_time(employee, year)
     return render(request, "scoring/portrait.html", {
         "employee": employee, "year": year, "points": this_year, "bars": bars, "chart_height": len(bars) * 28,
         "chart_width": CHART_WIDTH, "history": history, "records": records, "acknowledged": acknowledged,
@@ -65,13 +65,11 @@ def portrait(request, pk: int):
     })
 
 
-def _acknowledged_on_time(employee) -> dict | None:
-    """Warnings acknowledged within the reminder period, when the warnings feed is installed."""
-    try:
-        from warnings_feed.selectors import acknowledgement_summary
-    except ImportError:
-        return None
-    return acknowledgement_summary(employee)
+def _acknowledged_on_time(employee, year: int):
+    """Warnings delivered to the employee that year, and how many were acknowledged in time."""
+    from warnings_feed.selectors import acknowledgement_by_employee
+
+    return acknowledgement_by_employee([employee.pk], year=year).get(employee.pk)
 
 
 @login_required

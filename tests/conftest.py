@@ -4,6 +4,15 @@ from rest_framework.test import APIClient
 from tests.factories import InstitutionFactory, UserFactory, institution_user
 
 
+def pytest_collection_modifyitems(items):
+    # Transactional tests end with a flush, which would also wipe the migrations' reference data
+    # (districts, role groups); serialized rollback puts it back for the tests that follow.
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker and marker.kwargs.get("transaction") and not marker.kwargs.get("serialized_rollback"):
+            item.add_marker(pytest.mark.django_db(**{**marker.kwargs, "serialized_rollback": True}))
+
+
 @pytest.fixture(autouse=True)
 def _isolated_settings(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -28,5 +28,6 @@ class Command(BaseCommand):
 def demo_seeders():
     """Each app's demo data, in dependency order; each returns a one-line summary."""
     from scoring.demo import seed_employee_points, seed_scoring
+    from warnings_feed.demo import seed_warnings
 
-    return [seed_scoring, seed_employee_points]
+    return [seed_scoring, seed_employee_points, seed_warnings]

@@ -1,0 +1,23 @@
+import django_filters
+
+from ..models import CaseType, Severity, Warning
+
+
+class FeedFilterSet(django_filters.FilterSet):
+    unread = django_filters.BooleanFilter(method="filter_unread", label="未读")
+    acknowledged = django_filters.BooleanFilter(method="filter_acknowledged", label="已确认知悉")
+    case_type = django_filters.ChoiceFilter(choices=CaseType.choices)
+    severity = django_filters.ChoiceFilter(choices=Severity.choices)
+
+    class Meta:
+        model = Warning
+        fields = ["unread", "acknowledged", "case_type", "severity"]
+
+    def filter_unread(self, queryset, name, value):
+        unread = {"my_delivery__isnull": False, "my_read_at__isnull": True}
+        return queryset.filter(**unread) if value else queryset.exclude(**unread)
+
+    def filter_acknowledged(self, queryset, name, value):
+        if value:
+            return queryset.filter(my_acknowledged_at__isnull=False)
+        return queryset.filter(my_delivery__isnull=False, my_acknowledged_at__isnull=True)

@@ -1,0 +1,117 @@
+"""The warnings API: the caller's feed, publishing, acknowledging, rates, and the public list."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from institutions import access
+
+from .. import presentation, selectors, services
+from ..models import Warning
+from .filtersets import FeedFilterSet
+from .serializers import PublicWarningSerializer, RatesSerializer, WarningCreateSerializer, WarningSerializer
+
+
+class WarningViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                     viewsets.GenericViewSet):
+    """The caller's warnings feed (unread first), publishing (finance center: any scope; institution
+    head: own institution), 已阅知悉, and read/acknowledgement rates. Opening one marks it read.
+    Names in title and body are masked (黄某) for everyone but the finance center."""
+
+    serializer_class = WarningSerializer
+    lookup_value_regex = r"\d+"
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = FeedFilterSet
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return Warning.objects.none()
+        return selectors.feed(self.request.user)
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "now": timezone.now(),
+                "reveal_names": presentation.reveals_names(self.request.user)}
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        response.data["unread_count"] = selectors.unread_count(request.user)
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        warning = self.get_object()
+        services.mark_read(request.user, warning)
+        return Response(self.get_serializer(warning).data)
+
+    @extend_schema(request=WarningCreateSerializer, responses={201: WarningSerializer})
+    def create(self, request, *args, **kwargs):
+        form = WarningCreateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        warning = services.publish(request.user, services.Draft(
+            title=data["title"], body=data["body"], case_type=data["case_type"], severity=data["severity"],
+            scope=data["scope"], category=data["category"], institution_code=data["institution_code"],
+            district_code=data["district"], is_public=data["is_public"], names=data["names"],
+            publish_at=data["publish_at"],
+        ))
+        warning = self.get_queryset().get(pk=warning.pk)
+        return Response(self.get_serializer(warning).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: WarningSerializer, 403: OpenApiResponse(description="不是接收人")})
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        """已阅知悉: records when (the first time); acknowledging implies read."""
+        warning = self.get_object()
+        services.acknowledge(request.user, warning)
+        return Response(self.get_serializer(warning).data)
+
+    def _rates_scope(self):
+        if not selectors.may_manage(self.request.user):
+            raise PermissionDenied("只有区金融工作中心和机构负责人可以查看阅读和知悉情况。")
+        return None if access.is_finance_center(self.request.user) else selectors.head_institution_ids(
+            self.request.user)
+
+    @extend_schema(responses=RatesSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def rates(self, request, pk=None):
+        """Read and acknowledgement rates of one warning, per institution (a head: own institution)."""
+        institution_ids = self._rates_scope()
+        warning = self.get_object()
+        rows = selectors.rates_by_institution(warning_ids=[warning.pk], institution_ids=institution_ids)
+        total = selectors.rates_total(warning_ids=[warning.pk], institution_ids=institution_ids)
+        return Response({"warning": warning.pk, "total": total.as_dict(),
+                         "institutions": RatesSerializer(rows, many=True).data})
+
+    @extend_schema(responses=RatesSerializer(many=True), operation_id="v1_warnings_rates_by_institution")
+    @action(detail=False, methods=["get"], url_path="rates", url_name="rates-by-institution")
+    def rates_by_institution(self, request):
+        """Read and acknowledgement rates per institution over all warnings (`?year=` to restrict)."""
+        institution_ids = self._rates_scope()
+        since = None
+        year = request.query_params.get("year", "")
+        if year.isdigit():
+            since = timezone.make_aware(timezone.datetime(int(year), 1, 1))
+        rows = selectors.rates_by_institution(institution_ids=institution_ids, since=since)
+        return Response({"institutions": RatesSerializer(rows, many=True).data})
+
+
+class PublicWarningViewSet(viewsets.ReadOnlyModelViewSet):
+    """Warnings marked public, for anyone (no login). Names are always masked."""
+
+    serializer_class = PublicWarningSerializer
+    lookup_value_regex = r"\d+"
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    filter_backends = []
+
+    def get_queryset(self):
+        return selectors.public_warnings()
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "reveal_names": False}

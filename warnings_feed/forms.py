@@ -1,0 +1,60 @@
+"""Forms of the warnings pages (shape and parse only: who may publish where is services.py's job)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.forms import PasswordChangeForm
+from django.utils.translation import gettext_lazy as _
+
+from institutions.models import Institution, InstitutionCategory
+
+from . import rules, services
+from .models import CaseType, Scope, Severity
+
+
+class PublishForm(forms.Form):
+    title = forms.CharField(label=_("标题"), max_length=200)
+    body = forms.CharField(label=_("正文"), widget=forms.Textarea(attrs={"rows": 6}))
+    case_type = forms.ChoiceField(label=_("案件类型"), choices=CaseType.choices)
+    severity = forms.ChoiceField(label=_("严重程度"), choices=Severity.choices, initial=Severity.MEDIUM)
+    scope = forms.ChoiceField(label=_("发布范围"), choices=Scope.choices)
+    category = forms.ChoiceField(label=_("机构类别"), required=False,
+                                 choices=[("", "—"), *InstitutionCategory.choices])
+    institution = forms.ModelChoiceField(label=_("机构"), required=False, queryset=Institution.objects.none(),
+                                         to_field_name="code")
+    names = forms.CharField(label=_("涉及人员姓名"), required=False, max_length=500,
+                            help_text=_("多个姓名用逗号分隔；除区金融工作中心外，所有人看到的都是“黄某”。"))
+    publish_at = forms.DateTimeField(label=_("定时发布"), required=False,
+                                     widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
+                                                                format="%Y-%m-%dT%H:%M"),
+                                     input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+                                     help_text=_("留空即立即发布。"))
+    is_public = forms.BooleanField(label=_("对外公开"), required=False)
+
+    def __init__(self, *args, finance_center: bool, head_institutions=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if finance_center:
+            self.fields["institution"].queryset = Institution.objects.filter(is_active=True).order_by("code")
+            self.fields["institution"].help_text = _("发布范围为单个机构时选择。")
+        else:
+            # A head publishes to the staff of an institution they head, nothing else.
+            self.fields["scope"].choices = [(Scope.INSTITUTION.value, Scope.INSTITUTION.label)]
+            self.fields["scope"].initial = Scope.INSTITUTION
+            del self.fields["category"]
+            self.fields["institution"].queryset = head_institutions
+            self.fields["institution"].required = True
+            self.fields["institution"].empty_label = None
+
+    def draft(self) -> services.Draft:
+        data = self.cleaned_data
+        institution = data.get("institution")
+        return services.Draft(
+            title=data["title"], body=data["body"], case_type=data["case_type"], severity=data["severity"],
+            scope=data["scope"], category=data.get("category") or "",
+            institution_code=institution.code if institution and data["scope"] == Scope.INSTITUTION else "",
+            is_public=data["is_public"], names=rules.split_names(data["names"]), publish_at=data["publish_at"],
+        )
+
+
+class FirstPasswordForm(PasswordChangeForm):
+    email = forms.EmailField(label=_("电子邮箱（选填，用于接收未确认提醒）"), required=False)

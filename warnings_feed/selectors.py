@@ -1,0 +1,277 @@
+"""Reads: who receives a warning, whose feed holds what, read and acknowledgement rates.
+
+Every list here is one query (or a fixed handful), whatever the number of warnings or employees:
+rates are GROUP BY queries, the caller's read state is a LEFT JOIN, never a query per row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    FilteredRelation,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.utils import timezone
+
+from institutions import access
+from institutions.models import District, Employee, Institution, Membership, Role
+
+from . import rules
+from .models import Delivery, Scope, Warning
+
+_HEADS_CACHE = "_warnings_feed_head_ids"
+
+
+def acknowledge_within_days() -> int:
+    return settings.WARNINGS_ACKNOWLEDGE_WITHIN_DAYS
+
+
+# --- who ------------------------------------------------------------------------------------------
+
+def employee_of(user) -> Employee | None:
+    """The Employee row linked to this login, if any (cached on the user object by Django)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    try:
+        return user.employee
+    except ObjectDoesNotExist:
+        return None
+
+
+def head_institution_ids(user) -> frozenset[int]:
+    """Institutions this user heads (role institution_head): the ones they may publish to."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cached = getattr(user, _HEADS_CACHE, None)
+    if cached is None:
+        cached = frozenset(Membership.objects.filter(user=user, role=Role.INSTITUTION_HEAD)
+                           .values_list("institution_id", flat=True))
+        setattr(user, _HEADS_CACHE, cached)  # per request, like access.py's caches
+    return cached
+
+
+def may_manage(user) -> bool:
+    """The finance center and institution heads publish warnings and follow acknowledgements."""
+    return access.is_finance_center(user) or access.has_role(user, Role.INSTITUTION_HEAD)
+
+
+def default_district() -> District | None:
+    """The district a district-wide warning goes to when none is named: the only one with institutions."""
+    ids = list(Institution.objects.order_by().values_list("district_id", flat=True).distinct()[:2])
+    return District.objects.get(pk=ids[0]) if len(ids) == 1 else None
+
+
+# --- recipients -----------------------------------------------------------------------------------
+
+def recipients(warning: Warning) -> QuerySet[Employee]:
+    """Active employees of active institutions in the warning's scope (no ordering: for INSERT…SELECT)."""
+    employees = Employee.objects.filter(is_active=True, institution__is_active=True).order_by()
+    if warning.scope == Scope.INSTITUTION:
+        return employees.filter(institution_id=warning.institution_id)
+    employees = employees.filter(institution__district_id=warning.district_id)
+    if warning.scope == Scope.CATEGORY:
+        employees = employees.filter(institution__category=warning.category)
+    return employees
+
+
+def covering(institution_ids) -> Q:
+    """Warnings whose scope covers at least one of these institutions."""
+    institutions = Institution.objects.filter(pk__in=institution_ids).order_by()
+    return (
+        Q(scope=Scope.INSTITUTION, institution_id__in=institution_ids)
+        | Q(scope=Scope.DISTRICT, district_id__in=institutions.values("district_id"))
+        | Q(Exists(institutions.filter(district_id=OuterRef("district_id"), category=OuterRef("category"))),
+            scope=Scope.CATEGORY)
+    )
+
+
+# --- feeds ----------------------------------------------------------------------------------------
+
+def feed(user, *, now: datetime | None = None) -> QuerySet[Warning]:
+    """The warnings this user may see, unread first, each with the user's own read state.
+
+    Employees see the warnings delivered to them; heads and filers those covering their
+    institution (and those they published, scheduled ones included); district-wide roles every
+    published warning; the finance center every warning, scheduled ones included. Annotations:
+    `my_delivery`, `my_read_at`, `my_acknowledged_at` (None when the user received no delivery).
+    """
+    if not getattr(user, "is_authenticated", False):
+        return Warning.objects.none()
+    now = now or timezone.now()
+    warnings = Warning.objects.select_related("district", "institution")
+    employee = employee_of(user)
+    if employee is not None:
+        warnings = warnings.annotate(
+            mine=FilteredRelation("deliveries", condition=Q(deliveries__employee_id=employee.pk)),
+            my_delivery=F("mine__id"), my_read_at=F("mine__read_at"),
+            my_acknowledged_at=F("mine__acknowledged_at"),
+        )
+    else:
+        warnings = warnings.annotate(
+            my_delivery=Value(None, output_field=IntegerField()),
+            my_read_at=Value(None, output_field=DateTimeField()),
+            my_acknowledged_at=Value(None, output_field=DateTimeField()),
+        )
+    if not access.is_finance_center(user):
+        if access.sees_all_institutions(user):
+            reach = Q(pk__isnull=False)
+        else:
+            reach = Q(my_delivery__isnull=False) if employee is not None else Q(pk__in=[])
+            if access.has_role(user, Role.INSTITUTION_HEAD, Role.INSTITUTION_FILER):
+                reach |= covering(access.institution_ids(user) or ())
+        warnings = warnings.filter((reach & Q(publish_at__lte=now)) | Q(publisher=user))
+    unread_first = Case(When(my_delivery__isnull=False, my_read_at__isnull=True, then=Value(0)),
+                        default=Value(1), output_field=IntegerField())
+    return warnings.order_by(unread_first, "-publish_at", "-id")
+
+
+def unread_count(user, *, now: datetime | None = None) -> int:
+    employee = employee_of(user)
+    if employee is None:
+        return 0
+    return Delivery.objects.filter(employee=employee, read_at__isnull=True,
+                                   warning__publish_at__lte=now or timezone.now()).count()
+
+
+def public_warnings(*, now: datetime | None = None) -> QuerySet[Warning]:
+    return (Warning.objects.filter(is_public=True, publish_at__lte=now or timezone.now())
+            .select_related("district", "institution").order_by("-publish_at", "-id"))
+
+
+def due_for_fan_out(*, now: datetime | None = None) -> QuerySet[Warning]:
+    """Published (their time has come) but not yet delivered: scheduled ones, or a lost task."""
+    return Warning.objects.filter(fanned_out_at__isnull=True, publish_at__lte=now or timezone.now())
+
+
+def managed_warnings(user) -> QuerySet[Warning]:
+    """The warnings a manager follows: all for the finance center, those reaching their institution
+    or published by them for a head."""
+    warnings = Warning.objects.select_related("district", "institution", "publisher").order_by("-publish_at", "-id")
+    if access.is_finance_center(user):
+        return warnings
+    heads = head_institution_ids(user)
+    return warnings.filter(covering(heads) | Q(publisher=user))
+
+
+# --- rates ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Rates:
+    delivered: int
+    read: int
+    acknowledged: int
+    on_time: int = 0
+    key: int | None = None
+    code: str = ""
+    name: str = ""
+
+    @property
+    def unread(self) -> int:
+        return self.delivered - self.read
+
+    @property
+    def read_rate(self) -> float | None:
+        return rules.rate(self.read, self.delivered)
+
+    @property
+    def acknowledged_rate(self) -> float | None:
+        return rules.rate(self.acknowledged, self.delivered)
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return rules.rate(self.on_time, self.delivered)
+
+    def as_dict(self) -> dict:
+        return {"delivered": self.delivered, "read": self.read, "acknowledged": self.acknowledged,
+                "acknowledged_on_time": self.on_time, "read_rate": self.read_rate,
+                "acknowledged_rate": self.acknowledged_rate}
+
+
+def _counts() -> dict:
+    on_time = Q(acknowledged_at__lte=F("delivered_at") + timedelta(days=acknowledge_within_days()))
+    return {
+        "delivered": Count("id"),
+        "read": Count("id", filter=Q(read_at__isnull=False)),
+        "acknowledged": Count("id", filter=Q(acknowledged_at__isnull=False)),
+        "on_time": Count("id", filter=on_time),
+    }
+
+
+def _deliveries(*, warning_ids=None, institution_ids=None, since: datetime | None = None) -> QuerySet[Delivery]:
+    deliveries = Delivery.objects.order_by()
+    if warning_ids is not None:
+        deliveries = deliveries.filter(warning_id__in=warning_ids)
+    if institution_ids is not None:
+        deliveries = deliveries.filter(institution_id__in=institution_ids)
+    if since is not None:
+        deliveries = deliveries.filter(delivered_at__gte=since)
+    return deliveries
+
+
+def rates_by_institution(*, warning_ids=None, institution_ids=None, since: datetime | None = None) -> list[Rates]:
+    """One row per institution (GROUP BY), optionally for some warnings / institutions / since a date."""
+    rows = (_deliveries(warning_ids=warning_ids, institution_ids=institution_ids, since=since)
+            .values("institution_id", "institution__code", "institution__name")
+            .annotate(**_counts()).order_by("institution__code"))
+    return [Rates(r["delivered"], r["read"], r["acknowledged"], r["on_time"], r["institution_id"],
+                  r["institution__code"], r["institution__name"]) for r in rows]
+
+
+def rates_by_warning(warning_ids, *, institution_ids=None) -> dict[int, Rates]:
+    """Totals per warning (GROUP BY), restricted to some institutions when given."""
+    rows = (_deliveries(warning_ids=warning_ids, institution_ids=institution_ids)
+            .values("warning_id").annotate(**_counts()))
+    return {r["warning_id"]: Rates(r["delivered"], r["read"], r["acknowledged"], r["on_time"], r["warning_id"])
+            for r in rows}
+
+
+def rates_total(*, warning_ids=None, institution_ids=None) -> Rates:
+    row = _deliveries(warning_ids=warning_ids, institution_ids=institution_ids).aggregate(**_counts())
+    return Rates(row["delivered"], row["read"], row["acknowledged"], row["on_time"])
+
+
+def not_acknowledged(warning: Warning, *, institution_ids=None) -> QuerySet[Delivery]:
+    """Who has not tapped 已阅知悉 yet (restricted to some institutions for a head)."""
+    deliveries = Delivery.objects.filter(warning=warning, acknowledged_at__isnull=True)
+    if institution_ids is not None:
+        deliveries = deliveries.filter(institution_id__in=institution_ids)
+    return deliveries.select_related("employee", "institution").order_by("institution__code", "employee__employee_no")
+
+
+def acknowledgement_by_employee(employee_ids, *, year: int | None = None) -> dict[int, Rates]:
+    """Per employee: warnings delivered, read, acknowledged and acknowledged on time (for portraits)."""
+    deliveries = Delivery.objects.filter(employee_id__in=employee_ids).order_by()
+    if year is not None:
+        deliveries = deliveries.filter(delivered_at__year=year)
+    rows = deliveries.values("employee_id").annotate(**_counts())
+    return {r["employee_id"]: Rates(r["delivered"], r["read"], r["acknowledged"], r["on_time"], r["employee_id"])
+            for r in rows}
+
+
+# --- reminders ------------------------------------------------------------------------------------
+
+def reminders_due(*, now: datetime, after_days: int, max_reminders: int) -> QuerySet[Delivery]:
+    """Set-based form of rules.reminder_due, limited to employees who can receive an email."""
+    cutoff = now - timedelta(days=after_days)
+    return (
+        Delivery.objects.filter(acknowledged_at__isnull=True, delivered_at__lte=cutoff, reminders__lt=max_reminders,
+                                warning__publish_at__lte=now, employee__is_active=True,
+                                employee__user__is_active=True)
+        .filter(Q(reminded_at__isnull=True) | Q(reminded_at__lte=cutoff))
+        .exclude(employee__user__email="")
+        .order_by("employee_id", "warning__publish_at", "warning_id")
+    )
