@@ -6,6 +6,8 @@ Views, serializers, admin actions, commands and Celery tasks call these function
 
 from __future__ import annotations
 
+import io
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -601,59 +603,109 @@ def rules_colour_label(colour: str) -> str:
     return {"green": "绿", "blue": "蓝", "yellow": "黄", "red": "红"}[colour]
 
 
-def _sheet_sums(year: int):
-    """One SQL aggregation over every entry of the year's submitted sheets, grouped per sheet."""
-    return (ScoreSheet.objects.filter(assessment__year=year, status=SheetStatus.SUBMITTED)
-            .values("source", "assessment__institution_id", "assessment__institution__category")
-            .annotate(basic=Sum("entries__points", filter=Q(entries__indicator__kind=IndicatorKind.BASIC)),
-                      bonus=Sum("entries__points", filter=Q(entries__indicator__kind=IndicatorKind.BONUS)),
-                      red=Count("entries", filter=Q(entries__indicator__kind=IndicatorKind.RED_LINE,
-                                                    entries__hit=True)))
-            .order_by())
+def _sheet_sums_sql() -> str:
+    # Entries are summed per sheet joined only to the (small) indicator table of the year's scheme,
+    # then met with the submitted sheets: PostgreSQL can run the big part in parallel, and a
+    # submitted sheet without entries still counts, as 0 points. Standard SQL (FILTER needs
+    # SQLite 3.30+), so SQLite runs the very same statement.
+    return f"""
+SELECT a.institution_id, inst.category, s.source, x.basic, x.bonus, COALESCE(x.red, 0)
+FROM {ScoreSheet._meta.db_table} s
+JOIN {Assessment._meta.db_table} a ON a.id = s.assessment_id
+JOIN {Institution._meta.db_table} inst ON inst.id = a.institution_id
+LEFT JOIN (
+    SELECT e.sheet_id,
+           SUM(e.points) FILTER (WHERE i.kind = 'basic') AS basic,
+           SUM(e.points) FILTER (WHERE i.kind = 'bonus') AS bonus,
+           COUNT(*) FILTER (WHERE i.kind = 'red_line' AND e.hit) AS red
+    FROM {SheetEntry._meta.db_table} e
+    JOIN {Indicator._meta.db_table} i ON i.id = e.indicator_id
+    WHERE i.scheme_id = %s
+    GROUP BY e.sheet_id
+) x ON x.sheet_id = s.id
+WHERE a.year = %s AND s.status = 'submitted'
+"""  # noqa: S608 (table names from the models' meta; values are parameters)
 
 
-def compute_year(scheme: Scheme, progress: Callable[[int], None] | None = None) -> list[Result]:
-    """Unsaved Result rows for the year, from one grouped query plus the complaints' counts."""
+def _sheet_sums(scheme: Scheme) -> list[tuple]:
+    """(institution id, category, source, basic sum, bonus sum, red-line hits) per submitted sheet."""
+    with connection.cursor() as cursor:  # client-side: PostgreSQL never parallelises a DECLAREd cursor
+        cursor.execute(_sheet_sums_sql(), [scheme.pk, scheme.year])
+        return cursor.fetchall()
+
+
+@dataclass
+class ComputedResult:
+    institution_id: int
+    category: str
+    values: rules.ResultValues
+    substantiated: int
+    partial: int
+    status: str
+    rank: int = 0
+    category_rank: int = 0
+
+    @property
+    def red_line(self) -> bool:
+        return self.values.red_line
+
+    @property
+    def total(self) -> Decimal:
+        return self.values.total
+
+    def field_values(self) -> dict:
+        v = self.values
+        return {"category": self.category, "basic": v.basic, "bonus": v.bonus, "deduction": v.deduction,
+                "total": v.total, "red_line": v.red_line, "colour": v.colour, "rank": self.rank,
+                "category_rank": self.category_rank, "status": self.status, "sources": list(v.sources),
+                "fiscal_tender": v.linkage, "complaints_substantiated": self.substantiated,
+                "complaints_partial": self.partial}
+
+
+def _decimal(value) -> Decimal:
+    # SQLite hands sums back as int/float; PostgreSQL as Decimal. Points carry one decimal place.
+    if value is None:
+        return Decimal(0)
+    if isinstance(value, Decimal):
+        return value
+    return Decimal(str(round(value, 1))) if isinstance(value, float) else Decimal(value)
+
+
+def compute_year(scheme: Scheme, progress: Callable[[int], None] | None = None) -> list[ComputedResult]:
+    """The year's results (unsaved), from one grouped query plus the complaints' counts."""
     params = scheme_params(scheme)
-    per_institution: dict[int, dict] = defaultdict(lambda: {"present": [], "basic": {}, "bonus": Decimal(0),
-                                                            "red": False, "category": None})
-    for row in _sheet_sums(scheme.year).iterator(chunk_size=5000):
-        acc = per_institution[row["assessment__institution_id"]]
-        acc["present"].append(row["source"])
-        acc["basic"][row["source"]] = row["basic"] or Decimal(0)
-        if row["source"] == Source.INSPECTION:
-            acc["bonus"] = row["bonus"] or Decimal(0)
-        acc["red"] = acc["red"] or row["red"] > 0
-        acc["category"] = row["assessment__institution__category"]
+    per_institution: dict[int, list] = {}
+    for institution_id, category, source, basic, bonus, red in _sheet_sums(scheme):
+        acc = per_institution.get(institution_id)
+        if acc is None:
+            acc = per_institution[institution_id] = [category, [], {}, Decimal(0), False]
+        acc[1].append(source)
+        acc[2][source] = _decimal(basic)
+        if source == Source.INSPECTION:
+            acc[3] = _decimal(bonus)
+        acc[4] = acc[4] or bool(red)
     if progress:
         progress(40)
     counts = complaint_counts(scheme.year)
-    now = timezone.now()
+    published = scheme.status == SchemeStatus.PUBLISHED
     results = []
-    for institution_id, acc in per_institution.items():
+    for institution_id, (category, present, basic, bonus, red) in per_institution.items():
         substantiated, partial = counts.get(institution_id, (0, 0))
-        values = rules.compute_from_sums(params, acc["present"], acc["basic"], acc["bonus"], acc["red"],
-                                         substantiated, partial)
-        if values is None:
-            continue
-        results.append(Result(
-            institution_id=institution_id, year=scheme.year, category=acc["category"], basic=values.basic,
-            bonus=values.bonus, deduction=values.deduction, total=values.total, red_line=values.red_line,
-            colour=values.colour, rank=0, category_rank=0,
-            status=ResultStatus.PUBLISHED if scheme.status == SchemeStatus.PUBLISHED else values.status,
-            sources=list(values.sources), fiscal_tender=values.linkage,
-            complaints_substantiated=substantiated, complaints_partial=partial, computed_at=now))
+        values = rules.compute_from_sums(params, present, basic, bonus, red, substantiated, partial)
+        if values is not None:
+            results.append(ComputedResult(institution_id, category, values, substantiated, partial,
+                                          ResultStatus.PUBLISHED if published else values.status))
     if progress:
         progress(60)
     _assign_ranks(results)
     return results
 
 
-def _assign_ranks(results: list[Result]) -> None:
+def _assign_ranks(results: list[ComputedResult]) -> None:
     for rank, result in zip(rules.competition_ranks([(r.red_line, r.total) for r in results]), results,
                             strict=True):
         result.rank = rank
-    by_category: dict[str, list[Result]] = defaultdict(list)
+    by_category: dict[str, list[ComputedResult]] = defaultdict(list)
     for result in results:
         by_category[result.category].append(result)
     for group in by_category.values():
@@ -665,6 +717,79 @@ def _assign_ranks(results: list[Result]) -> None:
 COMPARED_FIELDS = ("category", "basic", "bonus", "deduction", "total", "red_line", "colour", "rank",
                    "category_rank", "status", "sources", "fiscal_tender", "complaints_substantiated",
                    "complaints_partial")
+
+
+def _copy_text(value) -> str:
+    if value is None:
+        return r"\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, list):
+        value = json.dumps(value)
+    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+
+
+def _write_results_postgresql(year: int, results: list[ComputedResult], run: AggregationRun | None) -> tuple[int, int]:
+    """COPY into a temporary table, then one upsert that touches only rows whose values differ."""
+    table = Result._meta.db_table
+    columns = ("institution_id", "year", *COMPARED_FIELDS, "run_id", "computed_at")
+    now = timezone.now().isoformat()
+    buffer = io.StringIO()
+    for r in results:
+        row = (r.institution_id, year, *r.field_values().values(), run.pk if run else None, now)
+        buffer.write("\t".join(map(_copy_text, row)) + "\n")
+    buffer.seek(0)
+    names = ", ".join(columns)
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMPORARY TABLE scoring_result_new ON COMMIT DROP AS"  # noqa: S608
+                       f" SELECT {names} FROM {table} WITH NO DATA")
+        cursor.cursor.copy_expert(f"COPY scoring_result_new ({names}) FROM STDIN", buffer)
+        assignments = ", ".join(f"{c} = EXCLUDED.{c}" for c in (*COMPARED_FIELDS, "run_id", "computed_at"))
+        old = ", ".join("r." + c for c in COMPARED_FIELDS)
+        new = ", ".join("EXCLUDED." + c for c in COMPARED_FIELDS)
+        # Table and column names are ours; no user input reaches this SQL.
+        upsert = (f"INSERT INTO {table} AS r ({names}) SELECT {names} FROM scoring_result_new"  # noqa: S608
+                  f" ON CONFLICT (institution_id, year) DO UPDATE SET {assignments}"
+                  f" WHERE ({old}) IS DISTINCT FROM ({new})")
+        cursor.execute(upsert)
+        written = cursor.rowcount
+        cursor.execute(f"DELETE FROM {table} r WHERE r.year = %s AND NOT EXISTS"  # noqa: S608
+                       f" (SELECT 1 FROM scoring_result_new n WHERE n.institution_id = r.institution_id)", [year])
+        removed = cursor.rowcount
+        cursor.execute(f"UPDATE {Assessment._meta.db_table} a SET state = %s, updated_at = now()"  # noqa: S608
+                       f" FROM scoring_result_new n WHERE n.institution_id = a.institution_id"
+                       f" AND a.year = %s AND a.state = %s",
+                       [AssessmentState.SCORED, year, AssessmentState.IN_REVIEW])
+        cursor.execute("DROP TABLE scoring_result_new")
+    return written, removed
+
+
+def _write_results_orm(year: int, results: list[ComputedResult], run: AggregationRun | None) -> tuple[int, int]:
+    """The portable path (SQLite): compare with the stored rows, upsert the changed ones."""
+    existing = {r.institution_id: r for r in Result.objects.filter(year=year)}
+    now = timezone.now()
+    changed = []
+    for r in results:
+        values = r.field_values()
+        old = existing.get(r.institution_id)
+        if old is None or any(getattr(old, f) != v for f, v in values.items()):
+            changed.append(Result(institution_id=r.institution_id, year=year, run=run, computed_at=now, **values))
+    Result.objects.bulk_create(changed, batch_size=2000, update_conflicts=True,
+                               unique_fields=["institution", "year"],
+                               update_fields=[*COMPARED_FIELDS, "run", "computed_at"])
+    kept = {r.institution_id for r in results}
+    stale = [pk for pk in existing if pk not in kept]
+    removed = Result.objects.filter(year=year, institution_id__in=stale).delete()[0] if stale else 0
+    (Assessment.objects.filter(year=year, institution_id__in=Result.objects.filter(year=year)
+                               .values("institution_id"), state=AssessmentState.IN_REVIEW)
+     .update(state=AssessmentState.SCORED, updated_at=now))
+    return len(changed), removed
+
+
+def _write_results(year: int, results: list[ComputedResult], run: AggregationRun | None) -> tuple[int, int]:
+    if connection.vendor == "postgresql":
+        return _write_results_postgresql(year, results, run)
+    return _write_results_orm(year, results, run)
 
 
 def _progress_key(run_id: int) -> str:
@@ -692,36 +817,26 @@ def aggregate_year(year: int, run: AggregationRun | None = None) -> AggregationS
     # transaction (admin action, script, test) this atomic is a savepoint and keeps the caller's level.
     outermost = not connection.in_atomic_block
     with transaction.atomic():
-        if connection.vendor == "postgresql" and outermost:
+        if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                if outermost:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                # The server default (4 MB) makes a nation-sized grouping spill to disk.
+                cursor.execute("SET LOCAL work_mem = '64MB'")
         # Serialises concurrent runs (and publishing) of the same year.
         scheme = Scheme.objects.select_for_update().filter(year=year).first()
         if scheme is None:
             raise NotFound(f"{year} 年度尚无评价方案")
         progress(10)
-        new_results = compute_year(scheme, progress)
-        existing = {r.institution_id: r for r in Result.objects.filter(year=year)}
-        changed = [r for r in new_results if r.institution_id not in existing
-                   or any(getattr(r, f) != getattr(existing[r.institution_id], f) for f in COMPARED_FIELDS)]
-        for result in changed:
-            result.run = run
+        results = compute_year(scheme, progress)
         progress(80)
-        Result.objects.bulk_create(changed, batch_size=2000, update_conflicts=True,
-                                   unique_fields=["institution", "year"],
-                                   update_fields=[*COMPARED_FIELDS, "run", "computed_at"])
-        kept = {r.institution_id for r in new_results}
-        stale = [pk for pk in existing if pk not in kept]
-        removed = Result.objects.filter(year=year, institution_id__in=stale).delete()[0] if stale else 0
-        scored = [r.institution_id for r in new_results]
-        (Assessment.objects.filter(year=year, institution_id__in=scored, state=AssessmentState.IN_REVIEW)
-         .update(state=AssessmentState.SCORED, updated_at=timezone.now()))
-        colours = {c: 0 for c in ("green", "blue", "yellow", "red")}
-        for r in new_results:
-            colours[r.colour] += 1
+        written, removed = _write_results(year, results, run)
+        colours = {c: 0 for c in rules.COLOURS}
+        for r in results:
+            colours[r.values.colour] += 1
         progress(100)
-        return AggregationSummary(year=year, institutions=len(new_results), written=len(changed),
-                                  changed=len(changed), removed=removed, colours=colours)
+        return AggregationSummary(year=year, institutions=len(results), written=written,
+                                  changed=written, removed=removed, colours=colours)
 
 
 def start_aggregation(year: int, actor=None) -> AggregationRun:

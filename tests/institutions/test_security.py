@@ -52,6 +52,7 @@ def test_check_deploy_is_clean_with_production_settings():
 
     env = {**os.environ, "DJANGO_DEBUG": "false", "DJANGO_SECRET_KEY": "x" * 30 + "-production-secret-key-0123456789",
            "COMPLAINTS_PII_KEY": Fernet.generate_key().decode()}
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests for Playwright, never in production
     out = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                          cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr

@@ -153,14 +153,15 @@ STATE_AFTER = {
 
 
 def raise_after_writing(monkeypatch, exc):
-    real = Result.objects.bulk_create
+    real = services._write_results
 
-    def bulk_create_then_die(objs, *args, **kwargs):
-        written = real(objs, *args, **kwargs)
+    def write_then_die(year, results, run):
+        written, _removed = real(year, results, run)
         assert written, "the patch should fire after the new rows are written"
+        assert Result.objects.filter(year=year, run=run).exists()  # really written, in this transaction
         raise exc("worker killed after writing results")
 
-    monkeypatch.setattr(Result.objects, "bulk_create", bulk_create_then_die)
+    monkeypatch.setattr(services, "_write_results", write_then_die)
 
 
 def raise_while_ranking(monkeypatch, exc):
