@@ -18,9 +18,12 @@ def _ensure_permissions(apps, app_label: str) -> None:
     from django.contrib.auth.management import create_permissions
 
     app_config = apps.get_app_config(app_label)
-    app_config.models_module = True
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
+    original = getattr(app_config, "models_module", None)
+    app_config.models_module = original or True  # historical app configs have none
+    try:
+        create_permissions(app_config, apps=apps, verbosity=0)
+    finally:
+        app_config.models_module = original
 
 
 def grant_permissions(apps, app_label: str, grants: Mapping[str, Sequence[str]]) -> None:

@@ -4,13 +4,39 @@ from rest_framework.test import APIClient
 from tests.factories import InstitutionFactory, UserFactory, institution_user
 
 
+REFERENCE_MIGRATIONS = [
+    ("institutions.migrations.0002_reference_districts", "load"),
+    ("institutions.migrations.0003_role_groups", "apply"),
+    ("scoring.migrations.0002_role_permissions", "apply"),
+    ("complaints.migrations.0002_seed_holidays", "seed"),
+    ("complaints.migrations.0003_role_permissions", "apply"),
+    ("warnings_feed.migrations.0002_role_permissions", "apply"),
+    ("dashboards.migrations.0002_role_permissions", "apply"),
+]
+
+
 def pytest_collection_modifyitems(items):
-    # Transactional tests end with a flush, which would also wipe the migrations' reference data
-    # (districts, role groups); serialized rollback puts it back for the tests that follow.
+    # A transactional test's database may have been flushed by the one before it, reference data
+    # (districts, role groups, holidays) included: put it back first.
     for item in items:
         marker = item.get_closest_marker("django_db")
-        if marker and marker.kwargs.get("transaction") and not marker.kwargs.get("serialized_rollback"):
-            item.add_marker(pytest.mark.django_db(**{**marker.kwargs, "serialized_rollback": True}))
+        if marker and marker.kwargs.get("transaction"):
+            item.add_marker(pytest.mark.usefixtures("reference_data"))
+
+
+@pytest.fixture
+def reference_data(transactional_db):
+    """Re-run the migrations' (idempotent) data steps."""
+    import importlib
+
+    from django.apps import apps
+
+    from institutions.models import District
+
+    if District.objects.exists():
+        return
+    for module, function in REFERENCE_MIGRATIONS:
+        getattr(importlib.import_module(module), function)(apps, None)
 
 
 @pytest.fixture(autouse=True)

@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def year_2030():
+def year_2030(reference_data):
     call_command("import_institutions", str(DATA / "worked_example_institutions.csv"))
     call_command("import_scheme", "--year", "2030", str(DATA / "worked_example_norms.csv"),
                  str(DATA / "worked_example_indicators.csv"), "--activate")
