@@ -43,6 +43,7 @@ lint: $(VENV)/.installed
 # Production settings must pass Django's deployment checklist.
 check: $(VENV)/.installed
 	DJANGO_DEBUG=false DJANGO_SECRET_KEY=$$($(PY) -c 'import secrets;print(secrets.token_urlsafe(50))') \
+	  COMPLAINTS_PII_KEY=$$($(PY) -c 'from cryptography.fernet import Fernet;print(Fernet.generate_key().decode())') \
 	  $(PY) manage.py check --deploy --fail-level WARNING
 
 worker: $(VENV)/.installed

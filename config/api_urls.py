@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("scoring.api.urls")),
     path("", include("complaints.api.urls")),
     path("", include("warnings_feed.api.urls")),
+    path("", include("dashboards.api.urls")),
 ]

@@ -250,7 +250,7 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 # COMPLAINTS_PII_KEY: one or more comma-separated Fernet keys (the first encrypts, all decrypt, so a
 # key can be rotated). Generate one with:
 #   python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
-_COMPLAINTS_DEV_PII_KEY = "ZGV2LW9ubHktY29tcGxhaW50cy1waWkta2V5LTAwMDA="  # noqa: S105 (development only; refused below)
+_COMPLAINTS_DEV_PII_KEY = "ZGV2LW9ubHktY29tcGxhaW50cy1waWkta2V5LTAwMDA="
 COMPLAINTS_PII_KEYS = [k.strip() for k in env.str("COMPLAINTS_PII_KEY", default=_COMPLAINTS_DEV_PII_KEY).split(",")
                        if k.strip()]
 if not DEBUG and (not COMPLAINTS_PII_KEYS or _COMPLAINTS_DEV_PII_KEY in COMPLAINTS_PII_KEYS):
@@ -261,15 +261,27 @@ COMPLAINTS_EVIDENCE_ROOT = env.path("COMPLAINTS_EVIDENCE_ROOT", default=BASE_DIR
 # Base URL printed in QR codes and posters (e.g. https://qlj.example.gov.cn); empty = the request's host.
 COMPLAINTS_PUBLIC_BASE_URL = env.str("COMPLAINTS_PUBLIC_BASE_URL", default="").rstrip("/")
 # Rate limits (django-ratelimit syntax "N/period"); empty string = unlimited (benchmarks only).
-COMPLAINTS_RATE_SUBMIT_IP = env.str("COMPLAINTS_RATE_SUBMIT_IP", default="10/h")
+COMPLAINTS_RATE_SUBMIT_IP = env.str("COMPLAINTS_RATE_SUBMIT_IP", default="30/h")
 COMPLAINTS_RATE_SUBMIT_CODE = env.str("COMPLAINTS_RATE_SUBMIT_CODE", default="120/h")
 COMPLAINTS_RATE_TRACK_IP = env.str("COMPLAINTS_RATE_TRACK_IP", default="20/m")
+# Behind a reverse proxy, the request header holding the client's address (e.g. HTTP_X_REAL_IP);
+# empty = REMOTE_ADDR. Without it every visitor would share the proxy's address and its limit.
+COMPLAINTS_CLIENT_IP_HEADER = env.str("COMPLAINTS_CLIENT_IP_HEADER", default="")
 # Closed cases' personal data (name, phone, sealed originals) is erased this many days after closing.
 COMPLAINTS_PII_RETENTION_DAYS = env.int("COMPLAINTS_PII_RETENTION_DAYS", default=365)
 # Deadlines within this many days are "due soon" and reminded.
 COMPLAINTS_DUE_SOON_DAYS = env.int("COMPLAINTS_DUE_SOON_DAYS", default=3)
+# New-case notifications are queued at most once per this many seconds per process (0 = per case);
+# the rest go with the next one or the beat run every minute.
+COMPLAINTS_NOTIFY_BATCH_SECONDS = env.int("COMPLAINTS_NOTIFY_BATCH_SECONDS", default=5)
 # Duplicate suggestions: same institution and staff, similar text, received within this window.
 COMPLAINTS_DUPLICATE_WINDOW_DAYS = env.int("COMPLAINTS_DUPLICATE_WINDOW_DAYS", default=30)
+# OpenAPI: the complaints' choice sets get their own enum names (other apps also have "kind"/"status").
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
+    "ComplaintKindEnum": "complaints.models.Kind",
+    "ComplaintStatusEnum": "complaints.models.Status",
+    "ComplaintOutcomeEnum": "complaints.models.Outcome",
+})
 CELERY_BEAT_SCHEDULE.update({
     "complaints-flush-notifications": {"task": "complaints.tasks.send_pending_notifications", "schedule": 60.0},
     "complaints-check-deadlines": {"task": "complaints.tasks.check_deadlines", "schedule": 60.0 * 60},
@@ -300,3 +312,8 @@ CELERY_BEAT_SCHEDULE.update({
     "warnings-publish-due": {"task": "warnings_feed.publish_due", "schedule": 60.0},
     "warnings-remind-unacknowledged": {"task": "warnings_feed.remind_unacknowledged", "schedule": 60 * 60.0},
 })
+
+# --- dashboards ---
+INSTALLED_APPS += ["dashboards"]
+# Live (activity) figures are cached for DASHBOARDS_LIVE_CACHE_SECONDS and re-warmed every minute.
+CELERY_BEAT_SCHEDULE["dashboards-warm-live"] = {"task": "dashboards.warm_live", "schedule": 60.0}

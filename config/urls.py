@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("scoring.urls")),
     path("", include("complaints.urls")),
     path("", include("warnings_feed.urls")),
+    path("", include("dashboards.urls")),
 ]
 
 if settings.DEBUG:

@@ -3,7 +3,6 @@ from rest_framework.test import APIClient
 
 from tests.factories import InstitutionFactory, UserFactory, institution_user
 
-
 REFERENCE_MIGRATIONS = [
     ("institutions.migrations.0002_reference_districts", "load"),
     ("institutions.migrations.0003_role_groups", "apply"),
@@ -15,13 +14,13 @@ REFERENCE_MIGRATIONS = [
 ]
 
 
-def pytest_collection_modifyitems(items):
+@pytest.fixture(autouse=True)
+def _transactional_reference_data(request):
     # A transactional test's database may have been flushed by the one before it, reference data
-    # (districts, role groups, holidays) included: put it back first.
-    for item in items:
-        marker = item.get_closest_marker("django_db")
-        if marker and marker.kwargs.get("transaction"):
-            item.add_marker(pytest.mark.usefixtures("reference_data"))
+    # (districts, role groups, holidays) included: put it back before any other fixture needs it.
+    marker = request.node.get_closest_marker("django_db")
+    if (marker and marker.kwargs.get("transaction")) or "transactional_db" in request.fixturenames:
+        request.getfixturevalue("reference_data")
 
 
 @pytest.fixture

@@ -77,7 +77,10 @@ def test_filer_head_inspector_finance(new_page, live_server, year_2030):
     login(page, live_server, "finance")
     page.goto(f"{live_server.url}/scoring/years/2030/")
     page.click("#run-aggregation")
-    page.wait_for_selector("#run-status:has-text('已完成')")
+    page.wait_for_selector("#run-status", timeout=60000)
+    page.wait_for_function("document.getElementById('run-status').textContent !== '排队中'"
+                           " && document.getElementById('run-status').textContent !== '运行中'", timeout=60000)
+    assert page.text_content("#run-status") == "已完成", page.text_content("#run")
     row = page.locator("tr", has_text="示例银行")
     assert "98.00" in row.text_content()
     result = Result.objects.get(year=2030)

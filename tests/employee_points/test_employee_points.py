@@ -67,7 +67,8 @@ def test_red_line_proposes_then_finance_confirms_and_it_is_published_masked(setu
     record = deduct(setup["head"], setup["employee"], "R02")
     entry = BlacklistEntry.objects.get(record=record)
     assert entry.status == "proposed"
-    assert employee_points.yearly_points(YEAR, employee_ids=[setup["employee"].pk])[setup["employee"].pk].colour == "red"
+    pk = setup["employee"].pk
+    assert employee_points.yearly_points(YEAR, employee_ids=[pk])[pk].colour == "red"
     assert api.get("/api/v1/public/blacklist/").json()["count"] == 0  # not before confirmation
     with pytest.raises(employee_points.NotAllowed):
         employee_points.decide_blacklist(setup["head"], entry, True, "ok")

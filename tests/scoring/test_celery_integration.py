@@ -68,7 +68,7 @@ def celery_worker(settings):
 
 
 @pytest.mark.integration
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_aggregation_runs_on_a_real_worker(celery_worker):
     scheme = build_scheme(2031)
     for code in ("C001", "C002"):

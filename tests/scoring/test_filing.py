@@ -144,7 +144,7 @@ def test_stale_version_is_409_and_the_first_save_wins(filing, head_a):
     assert stale.status_code == 409 and stored(assessment, "self", "B1").points == Decimal("30")
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_simultaneous_saves_of_the_same_version_one_wins(scheme, inst_a, filer_a, head_a):
     if connection.vendor != "postgresql":
         pytest.skip("needs a database with row locks shared between threads (PostgreSQL)")

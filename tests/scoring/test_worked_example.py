@@ -22,7 +22,7 @@ from .conftest import (
     write_csv,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 SCORES_URL = f"/api/v1/scores/?year={WORKED_YEAR}"
 

@@ -27,7 +27,9 @@ class Command(BaseCommand):
 
 def demo_seeders():
     """Each app's demo data, in dependency order; each returns a one-line summary."""
+    from complaints.demo import seed_complaints
+    from dashboards.demo import seed_history, seed_second_district
     from scoring.demo import seed_employee_points, seed_scoring
     from warnings_feed.demo import seed_warnings
 
-    return [seed_scoring, seed_employee_points, seed_warnings]
+    return [seed_scoring, seed_employee_points, seed_complaints, seed_warnings, seed_second_district, seed_history]

@@ -1,0 +1,285 @@
+"""Admin for the finance center: the holiday table, QR codes and posters, questionnaires, and
+read-only views of cases and their audit trails. State changes go through the triage pages
+(complaints/<id>/), where the state machine guards them."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from institutions import access
+from institutions.admin import InstitutionScopedAdmin
+
+from . import qr, selectors, services, staff_views
+from .models import (
+    Complaint,
+    ComplaintEvent,
+    ComplaintNote,
+    HolidayDate,
+    HolidayYear,
+    InstitutionPoster,
+    Notification,
+    PiiReveal,
+    Question,
+    Questionnaire,
+    RetiredPublicCode,
+    SurveyBatch,
+    SurveyResponse,
+)
+
+
+class FinanceCenterOnly:
+    """Visible to the finance center only, whatever model permissions a group may carry."""
+
+    def has_module_permission(self, request):
+        return access.is_finance_center(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return access.is_finance_center(request.user)
+
+
+class ReadOnly(FinanceCenterOnly):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- holidays -------------------------------------------------------------------------------
+
+
+class HolidayDateInline(admin.TabularInline):
+    model = HolidayDate
+    extra = 3
+    fields = ("day", "kind", "name")
+    ordering = ("day",)
+
+
+@admin.register(HolidayYear)
+class HolidayYearAdmin(FinanceCenterOnly, admin.ModelAdmin):
+    list_display = ("year", "source", "holiday_count", "workday_count", "updated_at")
+    inlines = [HolidayDateInline]
+    actions = ["reload_from_package"]
+    search_fields = ("year",)
+
+    def get_queryset(self, request):
+        from django.db.models import Count, Q
+
+        return super().get_queryset(request).annotate(
+            n_holidays=Count("dates", filter=Q(dates__kind="holiday")),
+            n_workdays=Count("dates", filter=Q(dates__kind="workday")))
+
+    @admin.display(description=_("休息日数"))
+    def holiday_count(self, obj):
+        return obj.n_holidays
+
+    @admin.display(description=_("调休上班日数"))
+    def workday_count(self, obj):
+        return obj.n_workdays
+
+    def has_change_permission(self, request, obj=None):
+        return access.is_finance_center(request.user)
+
+    def has_add_permission(self, request):
+        return access.is_finance_center(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return access.is_finance_center(request.user)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        services.holidays_changed()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        services.holidays_changed()
+
+    @admin.action(description=_("用 chinese-calendar 软件包数据覆盖所选年份"))
+    def reload_from_package(self, request, queryset):
+        years = services.seed_holidays(list(queryset.values_list("year", flat=True)), overwrite=True)
+        if years:
+            self.message_user(request, _("已更新：%s") % "、".join(map(str, years)))
+        else:
+            self.message_user(request, _("软件包没有所选年份的数据，请手工录入国务院办公厅公布的安排。"),
+                              messages.WARNING)
+
+
+# --- cases (read-only here) -----------------------------------------------------------------
+
+
+class EventInline(admin.TabularInline):
+    model = ComplaintEvent
+    extra = 0
+    can_delete = False
+    fields = ("at", "actor", "action", "from_status", "to_status", "reason")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class NoteInline(admin.TabularInline):
+    model = ComplaintNote
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "author", "author_side", "is_public", "body")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Complaint)
+class ComplaintAdmin(ReadOnly, admin.ModelAdmin):
+    list_display = ("id", "received_at", "institution", "kind", "status", "next_due_on", "overdue_flag", "outcome",
+                    "anonymous", "open_link")
+    list_filter = ("status", "kind", "outcome", "channel", "involves_party_member", "anonymous",
+                   "institution__category")
+    search_fields = ("=id", "description", "staff_name", "institution__name", "institution__code")
+    list_select_related = ("institution",)
+    date_hierarchy = "received_at"
+    inlines = [EventInline, NoteInline]
+    fields = ("institution", "kind", "status", "outcome", "channel", "received_at", "description", "staff_name",
+              "occurred_on", "rating_attitude", "rating_efficiency", "rating_integrity", "anonymous",
+              "involves_party_member", "assignee", "deadline_from", "extensions", "next_due_on", "next_due_key",
+              "deadlines_provisional", "accepted_at", "rejected_at", "reject_reason", "forwarded_at", "referred_at",
+              "concluded_at", "closed_at", "merged_into", "pii_erased_at")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return selectors.visible_cases(request.user).select_related("institution")
+
+    @admin.display(description=_("超期"), boolean=True)
+    def overdue_flag(self, obj):
+        from django.utils import timezone
+
+        return obj.next_due_on is not None and obj.next_due_on < timezone.localdate()
+
+    @admin.display(description=_("办理"))
+    def open_link(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse("complaints:case-detail", args=[obj.pk]), _("打开"))
+
+
+@admin.register(PiiReveal)
+class PiiRevealAdmin(ReadOnly, admin.ModelAdmin):
+    list_display = ("at", "user", "complaint", "reason")
+    list_filter = ("user",)
+    search_fields = ("reason", "user__username", "=complaint__id")
+    list_select_related = ("user", "complaint")
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnly, admin.ModelAdmin):
+    list_display = ("created_at", "kind", "subject", "sent_at", "attempts")
+    list_filter = ("kind", ("sent_at", admin.EmptyFieldListFilter))
+    search_fields = ("subject", "=complaint__id")
+    exclude = ("dedupe_key",)
+
+
+@admin.register(RetiredPublicCode)
+class RetiredPublicCodeAdmin(ReadOnly, admin.ModelAdmin):
+    list_display = ("institution", "retired_at", "retired_by")
+    list_select_related = ("institution", "retired_by")
+    search_fields = ("institution__name", "institution__code")
+    exclude = ("code",)
+
+
+# --- QR codes and posters -------------------------------------------------------------------
+
+
+@admin.register(InstitutionPoster)
+class InstitutionPosterAdmin(FinanceCenterOnly, InstitutionScopedAdmin):
+    institution_path = ""
+    list_display = ("code", "name", "category", "district", "is_active", "links")
+    list_filter = ("category", "district", "is_active")
+    search_fields = ("code", "name", "short_name")
+    list_select_related = ("district",)
+    actions = ["download_posters", "regenerate_codes"]
+    fields = ("code", "name", "links")
+    readonly_fields = fields
+    change_list_template = "complaints/admin/poster_changelist.html"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return access.is_finance_center(request.user)
+
+    @admin.display(description=_("二维码与海报"))
+    def links(self, obj):
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">{}</a> · <a href="{}">SVG</a> · <a href="{}">PNG</a> · '
+            '<a href="{}" target="_blank" rel="noopener">{}</a>',
+            reverse("complaints:poster", args=[obj.code]), _("海报"),
+            reverse("complaints:qr", args=[obj.public_code, "svg"]),
+            reverse("complaints:qr", args=[obj.public_code, "png"]),
+            qr.public_url(obj.public_code), _("表单"))
+
+    @admin.action(description=_("下载所选机构的海报（一个可打印文件）"))
+    def download_posters(self, request, queryset):
+        from django.http import HttpResponse
+
+        html = staff_views.render_posters(list(queryset.select_related("district").order_by("code")), request)
+        response = HttpResponse(html)
+        response["Content-Disposition"] = 'attachment; filename="posters.html"'
+        return response
+
+    @admin.action(description=_("重新生成所选机构的二维码（旧码作废）"))
+    def regenerate_codes(self, request, queryset):
+        if request.POST.get("confirm") == "yes":
+            for institution in queryset:
+                services.regenerate_public_code(institution, request.user)
+            self.message_user(request,
+                              _("已为 %d 家机构重新生成二维码；旧二维码将显示“已更换”页面。") % queryset.count())
+            return None
+        return TemplateResponse(request, "complaints/admin/confirm_regenerate.html", {
+            **self.admin_site.each_context(request), "title": _("确认重新生成二维码"),
+            "institutions": queryset, "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        })
+
+
+# --- questionnaires -------------------------------------------------------------------------
+
+
+class QuestionInline(admin.TabularInline):
+    model = Question
+    extra = 1
+    fields = ("position", "kind", "text", "required", "alarm_answer")
+
+
+@admin.register(Questionnaire)
+class QuestionnaireAdmin(FinanceCenterOnly, admin.ModelAdmin):
+    list_display = ("year", "title", "is_active")
+    inlines = [QuestionInline]
+
+    def has_change_permission(self, request, obj=None):
+        return access.is_finance_center(request.user)
+
+    def has_add_permission(self, request):
+        return access.is_finance_center(request.user)
+
+
+@admin.register(SurveyBatch)
+class SurveyBatchAdmin(ReadOnly, InstitutionScopedAdmin):
+    list_display = ("created_at", "institution", "questionnaire", "count", "label", "created_by")
+    list_select_related = ("institution", "questionnaire", "created_by")
+    list_filter = ("questionnaire",)
+
+
+@admin.register(SurveyResponse)
+class SurveyResponseAdmin(ReadOnly, InstitutionScopedAdmin):
+    list_display = ("submitted_at", "institution", "questionnaire", "mean_rating", "satisfied", "complaint")
+    list_select_related = ("institution", "questionnaire")
+    list_filter = ("satisfied", "questionnaire", "institution__category")
+    date_hierarchy = "submitted_at"

@@ -1,0 +1,227 @@
+"""Output shapes of the complaints API (and request shapes for the schema). No rules in here:
+what a caller may see is decided by selectors.CasePolicy and passed in the context."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework import serializers
+
+from .. import rules
+from ..deadlines import due_status
+from ..models import Complaint, ComplaintEvent, ComplaintNote, EvidenceImage
+
+
+class ComplaintInstitutionSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class DeadlineSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    provisional = serializers.BooleanField()
+    basis = serializers.CharField()
+
+
+class NextDueSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    date = serializers.DateField()
+    provisional = serializers.BooleanField()
+    status = serializers.ChoiceField(choices=["ok", "due_soon", "overdue"])
+
+
+class ComplaintListSerializer(serializers.ModelSerializer):
+    kind_label = serializers.CharField(source="get_kind_display")
+    status_label = serializers.CharField(source="get_status_display")
+    outcome_label = serializers.CharField(source="get_outcome_display")
+    institution = ComplaintInstitutionSerializer()
+    ratings = serializers.DictField(child=serializers.IntegerField())
+    deadlines = serializers.DictField(child=DeadlineSerializer())
+    next_due = serializers.SerializerMethodField()
+    overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Complaint
+        fields = ["id", "kind", "kind_label", "status", "status_label", "institution", "received_at", "description",
+                  "staff_name", "occurred_on", "anonymous", "ratings", "outcome", "outcome_label",
+                  "involves_party_member", "channel", "deadlines", "next_due", "overdue", "extensions", "version"]
+        read_only_fields = fields
+
+    def _today(self) -> date:
+        today = self.context.get("today")
+        if today is None:
+            today = self.context["today"] = timezone.localdate()
+        return today
+
+    def get_next_due(self, obj: Complaint) -> dict | None:
+        if obj.next_due_on is None:
+            return None
+        entry = obj.deadlines.get(obj.next_due_key, {})
+        return {"key": obj.next_due_key, "label": rules.DEADLINE_LABELS.get(obj.next_due_key, obj.next_due_key),
+                "date": obj.next_due_on, "provisional": bool(entry.get("provisional")),
+                "status": due_status(obj.next_due_on, self._today())}
+
+    def get_overdue(self, obj: Complaint) -> bool:
+        return obj.next_due_on is not None and obj.next_due_on < self._today()
+
+
+class EventSerializer(serializers.ModelSerializer):
+    actor = serializers.SerializerMethodField()
+    reason = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ComplaintEvent
+        fields = ["action", "from_status", "to_status", "actor", "at", "reason"]
+
+    def get_actor(self, obj: ComplaintEvent) -> str | None:
+        return obj.actor.get_username() if obj.actor_id else None
+
+    def get_reason(self, obj: ComplaintEvent) -> str:
+        return obj.reason if self.context["policy"].event_reasons else ""
+
+
+class NoteSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.get_username")
+
+    class Meta:
+        model = ComplaintNote
+        fields = ["id", "body", "is_public", "author", "author_side", "created_at"]
+
+
+class ImageSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = EvidenceImage
+        fields = ["position", "url", "content_type", "width", "height", "original_sha256", "original_size"]
+
+    def get_url(self, obj: EvidenceImage) -> str:
+        request = self.context.get("request")
+        path = reverse("complaints:case-image", args=[obj.complaint_id, obj.position])
+        return request.build_absolute_uri(path) if request else path
+
+
+class ContactSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    phone = serializers.CharField()
+
+
+class ComplaintDetailSerializer(ComplaintListSerializer):
+    events = serializers.SerializerMethodField()
+    notes = serializers.SerializerMethodField()
+    images = serializers.SerializerMethodField()
+    contact = serializers.SerializerMethodField()
+    allowed_actions = serializers.SerializerMethodField()
+    merged_into = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta(ComplaintListSerializer.Meta):
+        fields = [*ComplaintListSerializer.Meta.fields, "reject_reason", "accepted_at", "forwarded_at",
+                  "referred_at", "concluded_at", "closed_at", "merged_into", "events", "notes", "images", "contact",
+                  "allowed_actions"]
+        read_only_fields = fields
+
+    def get_events(self, obj: Complaint) -> list[dict]:
+        return EventSerializer(obj.events.all(), many=True, context=self.context).data
+
+    def get_notes(self, obj: Complaint) -> list[dict]:
+        return NoteSerializer(self.context["notes"], many=True).data
+
+    def get_images(self, obj: Complaint) -> list[dict]:
+        if not self.context["policy"].images:
+            return []
+        return ImageSerializer(obj.images.all(), many=True, context=self.context).data
+
+    def get_contact(self, obj: Complaint) -> dict | None:
+        identity = self.context.get("identity")
+        return {"name": identity.name, "phone": identity.phone} if identity else None
+
+    def get_allowed_actions(self, obj: Complaint) -> list[str]:
+        return self.context["allowed_actions"]
+
+
+# --- request bodies (for validation of types and the OpenAPI schema) ------------------------
+
+
+class ActionRequestSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    outcome = serializers.ChoiceField(choices=Complaint.Outcome.choices, required=False)
+    reply = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+    approval = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    target = serializers.IntegerField(required=False, help_text="merge: the case to merge into")
+    version = serializers.IntegerField(required=False, help_text="optimistic lock: the version you saw")
+
+
+class NoteRequestSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=4000)
+    public = serializers.BooleanField(required=False, default=False)
+
+
+class RevealRequestSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=1000)
+
+
+class PublicSubmitRequestSerializer(serializers.Serializer):
+    """Documented shape of a public submission (validated by complaints.intake)."""
+
+    public_code = serializers.CharField(required=False)
+    institution_code = serializers.CharField(required=False)
+    kind = serializers.ChoiceField(choices=Complaint.Kind.choices)
+    description = serializers.CharField(required=False, max_length=2000)
+    staff_name = serializers.CharField(required=False, max_length=50)
+    occurred_on = serializers.DateField(required=False)
+    contact_name = serializers.CharField(required=False)
+    contact_phone = serializers.CharField(required=False)
+    anonymous = serializers.BooleanField(required=False)
+    ratings = serializers.DictField(child=serializers.IntegerField(min_value=1, max_value=5), required=False,
+                                    help_text='{"attitude": 1-5, "efficiency": 1-5, "integrity": 1-5}')
+    images = serializers.ListField(child=serializers.ImageField(), required=False, max_length=3)
+
+
+class PublicReceiptSerializer(serializers.Serializer):
+    receipt_code = serializers.CharField()
+    status = serializers.CharField()
+    received_at = serializers.DateTimeField()
+
+
+class PublicReplySerializer(serializers.Serializer):
+    body = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class TimelineSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    at = serializers.DateTimeField()
+
+
+class PublicStatusSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    status_label = serializers.CharField()
+    kind = serializers.CharField()
+    kind_label = serializers.CharField()
+    institution = serializers.DictField()
+    received_at = serializers.DateTimeField()
+    merged = serializers.BooleanField()
+    outcome = serializers.CharField(allow_blank=True)
+    outcome_label = serializers.CharField(allow_blank=True)
+    reject_reason = serializers.CharField(allow_blank=True)
+    timeline = TimelineSerializer(many=True)
+    replies = PublicReplySerializer(many=True)
+
+
+def public_status_data(view) -> dict:
+    shown: Complaint = view.shown
+    closed = shown.status == rules.CLOSED
+    return {
+        "status": shown.status, "status_label": shown.get_status_display(),
+        "kind": view.case.kind, "kind_label": view.case.get_kind_display(),
+        "institution": {"name": view.case.institution.name},
+        "received_at": view.case.received_at, "merged": view.merged,
+        # The outcome is told once the case is closed with its reply.
+        "outcome": shown.outcome if closed else "", "outcome_label": shown.get_outcome_display() if closed else "",
+        "reject_reason": shown.reject_reason if shown.status == rules.REJECTED else "",
+        "timeline": [{"label": label, "at": at} for label, at in view.timeline],
+        "replies": [{"body": r.body, "created_at": r.created_at} for r in view.replies],
+    }

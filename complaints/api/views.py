@@ -1,0 +1,270 @@
+"""/api/v1/public/complaints/… (no login) and /api/v1/complaints/… (staff), as API.md says."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import exceptions, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from institutions.api.exceptions import Conflict
+
+from .. import intake, rules, selectors, services, throttle
+from ..crypto import format_receipt_code
+from ..images import MAX_REQUEST_BYTES
+from ..models import Complaint
+from . import serializers as s
+
+
+class Throttled(exceptions.APIException):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_detail = "请求过于频繁，请稍后再试。"
+    default_code = "throttled"
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "提交内容过大：最多3张图片，每张不超过5MB。"
+    default_code = "too_large"
+
+
+class PublicSubmitView(APIView):
+    """Submit a rating, suggestion, complaint or report about an institution (no login).
+
+    JSON or multipart (up to 3 JPEG/PNG/WebP images, ≤ 5 MB each, in any file field). In multipart,
+    `ratings` may be a JSON string or the fields rating_attitude / rating_efficiency / rating_integrity.
+    """
+
+    authentication_classes: list = []
+    permission_classes = [permissions.AllowAny]
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    @extend_schema(request={"application/json": s.PublicSubmitRequestSerializer,
+                            "multipart/form-data": s.PublicSubmitRequestSerializer},
+                   responses={201: s.PublicReceiptSerializer})
+    def post(self, request):
+        try:
+            too_large = int(request.META.get("CONTENT_LENGTH") or 0) > MAX_REQUEST_BYTES
+        except ValueError:
+            too_large = True
+        if too_large:  # refused before the body is read
+            raise PayloadTooLarge()
+        data = request.data
+        public_code = str(data.get("public_code") or "").strip()
+        institution_code = str(data.get("institution_code") or "").strip()
+        if throttle.submission_limited(request, public_code or institution_code):
+            raise Throttled()
+        files = [f for key in request.FILES for f in request.FILES.getlist(key)]
+        try:
+            institution = intake.resolve_institution(public_code=public_code[:64],
+                                                     institution_code=institution_code[:64])
+            submission = intake.build_submission(data, files, institution, channel=Complaint.Channel.API)
+        except intake.IntakeErrors as exc:
+            raise exceptions.ValidationError(exc.errors)
+        receipt = services.submit(submission)
+        return Response({"receipt_code": format_receipt_code(receipt.receipt_code),
+                         "status": receipt.complaint.status, "received_at": receipt.complaint.received_at},
+                        status=status.HTTP_201_CREATED)
+
+
+class PublicStatusView(APIView):
+    """Progress of one case by its receipt code: status, dates and public replies only."""
+
+    authentication_classes: list = []
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(responses={200: s.PublicStatusSerializer})
+    def get(self, request, receipt_code: str):
+        if throttle.tracking_limited(request):
+            raise Throttled()
+        case = selectors.find_by_receipt(receipt_code)
+        if case is None:
+            raise exceptions.NotFound("未找到该回执码对应的记录。")
+        return Response(s.PublicStatusSerializer(s.public_status_data(selectors.public_view(case))).data)
+
+
+class CanUseQueue(permissions.BasePermission):
+    message = "只有区金融工作中心、区纪委和被转办机构的负责人可以查看举报投诉。"
+
+    def has_permission(self, request, view) -> bool:
+        return bool(request.user and request.user.is_authenticated and selectors.can_use_queue(request.user))
+
+
+def _bool(value: str | None) -> bool | None:
+    return {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}.get(
+        (value or "").strip().lower())
+
+
+@extend_schema(parameters=[
+    OpenApiParameter("status", OpenApiTypes.STR, enum=Complaint.Status.values),
+    OpenApiParameter("kind", OpenApiTypes.STR, enum=Complaint.Kind.values),
+    OpenApiParameter("institution", OpenApiTypes.STR, description="institution code (or id)"),
+    OpenApiParameter("overdue", OpenApiTypes.BOOL),
+    OpenApiParameter("due", OpenApiTypes.STR, enum=["soon"]),
+])
+class ComplaintViewSet(viewsets.ReadOnlyModelViewSet):
+    """The triage queue: what the caller may see (finance center: all; discipline: forwarded;
+    institution head: referred to their institution, without the complainant's identity)."""
+
+    permission_classes = [CanUseQueue]
+    serializer_class = s.ComplaintListSerializer
+    filter_backends: list = []
+    queryset = Complaint.objects.none()
+
+    def get_queryset(self):
+        params = self.request.query_params
+        status_filter = params.get("status", "")
+        kind = params.get("kind", "")
+        errors = {}
+        if status_filter and status_filter not in Complaint.Status.values:
+            errors["status"] = [f"未知状态：{status_filter}"]
+        if kind and kind not in Complaint.Kind.values:
+            errors["kind"] = [f"未知类型：{kind}"]
+        overdue = params.get("overdue")
+        if overdue not in (None, "") and _bool(overdue) is None:
+            errors["overdue"] = ["overdue 应为 true 或 false。"]
+        if errors:
+            raise exceptions.ValidationError(errors)
+        return selectors.case_list(self.request.user, status=status_filter, kind=kind,
+                                   institution=params.get("institution", "").strip(), overdue=_bool(overdue),
+                                   due=params.get("due", ""))
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "today": timezone.localdate()}
+
+    def _detail(self, request, pk) -> Response:
+        try:
+            case = selectors.case_detail(request.user, int(pk))
+        except (Complaint.DoesNotExist, ValueError):
+            raise Http404
+        sides = selectors.case_sides(request.user, case)
+        policy = selectors.CasePolicy.for_sides(sides)
+        context = {**self.get_serializer_context(), "policy": policy, "notes": selectors.notes_for(case, policy),
+                   "identity": services.masked_identity(case) if policy.identity else None,
+                   "allowed_actions": rules.allowed_actions(status=case.status, kind=case.kind, sides=sides,
+                                                            extensions=case.extensions)}
+        return Response(s.ComplaintDetailSerializer(case, context=context).data)
+
+    @extend_schema(responses=s.ComplaintDetailSerializer)
+    def retrieve(self, request, pk=None):
+        return self._detail(request, pk)
+
+    def _visible(self, request, pk) -> Complaint:
+        try:
+            return selectors.visible_cases(request.user).select_related("institution").get(pk=int(pk))
+        except (Complaint.DoesNotExist, ValueError):
+            raise Http404
+
+    @extend_schema(request=s.ActionRequestSerializer, responses=s.ComplaintDetailSerializer,
+                   parameters=[OpenApiParameter("action_name", OpenApiTypes.STR, OpenApiParameter.PATH,
+                                                enum=list(rules.ACTIONS))])
+    @action(detail=True, methods=["post"], url_path=r"actions/(?P<action_name>[a-z_]+)")
+    def perform(self, request, pk=None, action_name: str = ""):
+        """Run a state-machine action; one not allowed from the current state is 409."""
+        case = self._visible(request, pk)
+        if action_name not in rules.TRANSITIONS:
+            raise exceptions.NotFound(f"未知的操作：{action_name}")
+        body = s.ActionRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        values = body.validated_data
+        target = values.get("target")
+        if target is not None and not selectors.visible_cases(request.user).filter(pk=target).exists():
+            raise exceptions.ValidationError({"target": ["合并目标不存在。"]})
+        try:
+            services.perform_action(case.pk, action_name, request.user, services.ActionInput(
+                reason=values.get("reason", ""), outcome=values.get("outcome", ""), reply=values.get("reply", ""),
+                approval=values.get("approval", ""), target=target, version=values.get("version")))
+        except services.ServiceError as exc:
+            _raise(exc)
+        return self._detail(request, pk)
+
+    @extend_schema(request=s.NoteRequestSerializer, responses=s.ComplaintDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def notes(self, request, pk=None):
+        """Add an internal note (or, for the finance center, a public reply)."""
+        case = self._visible(request, pk)
+        body = s.NoteRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            services.add_note(case, request.user, body.validated_data["body"], public=body.validated_data["public"])
+        except services.ServiceError as exc:
+            _raise(exc)
+        return self._detail(request, pk)
+
+    @extend_schema(request=s.RevealRequestSerializer, responses=s.ContactSerializer)
+    @action(detail=True, methods=["post"])
+    def reveal(self, request, pk=None):
+        """The complainant's name and phone (finance center only); each reveal is logged with its reason."""
+        case = self._visible(request, pk)
+        body = s.RevealRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        with transaction.atomic():
+            try:
+                identity = services.reveal_identity(case, request.user, body.validated_data["reason"])
+            except services.ServiceError as exc:
+                _raise(exc)
+        response = Response({"name": identity.name, "phone": identity.phone})
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @extend_schema(parameters=[OpenApiParameter("year", OpenApiTypes.INT)],
+                   responses=inline_serializer("ComplaintStatistics", {
+                       "year": serializers.IntegerField(), "total": serializers.IntegerField(),
+                       "by_kind": serializers.DictField(), "by_month": serializers.DictField(),
+                       "by_outcome": serializers.DictField(), "concluded": serializers.IntegerField(),
+                       "substantiation_rate": serializers.DecimalField(max_digits=5, decimal_places=1),
+                       "average_handling_days": serializers.DecimalField(max_digits=6, decimal_places=1),
+                       "on_time": serializers.IntegerField(),
+                       "on_time_rate": serializers.DecimalField(max_digits=5, decimal_places=1),
+                       "by_institution": serializers.ListField(), "satisfaction_by_month": serializers.DictField(),
+                   }))
+    @action(detail=False, methods=["get"])
+    def stats(self, request):
+        """Counts by institution, kind, month and outcome; substantiation and on-time rates."""
+        scope = _stats_scope(request.user)
+        try:
+            year = int(request.query_params.get("year") or timezone.localdate().year)
+        except ValueError:
+            raise exceptions.ValidationError({"year": ["年份应为整数。"]})
+        data = selectors.statistics(year, institution_ids=scope)
+        return Response({
+            "year": data.year, "total": data.total, "by_kind": data.by_kind, "by_month": data.by_month,
+            "by_outcome": data.by_outcome, "concluded": data.concluded,
+            "substantiation_rate": _dec(data.substantiation_rate),
+            "average_handling_days": _dec(data.average_handling_days), "on_time": data.on_time,
+            "on_time_rate": _dec(data.on_time_rate),
+            "by_institution": [{**row, "avg_rating": None if row["avg_rating"] is None else round(row["avg_rating"], 2),
+                                "substantiation_rate": _dec(row["substantiation_rate"])}
+                               for row in data.by_institution],
+            "satisfaction_by_month": {m: {**v, "rate": _dec(v["rate"])} for m, v in
+                                      data.satisfaction_by_month.items()},
+        })
+
+
+def _dec(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def _stats_scope(user) -> frozenset[int] | None:
+    from institutions import access
+    from institutions.models import Role
+
+    if access.is_finance_center(user):
+        return None
+    if access.has_role(user, Role.INSTITUTION_HEAD):
+        return access.institution_ids(user) or frozenset()
+    raise exceptions.PermissionDenied("只有区金融工作中心和机构负责人可以查看统计。")
+
+
+def _raise(exc: services.ServiceError):
+    if exc.forbidden:
+        raise exceptions.PermissionDenied(exc.message)
+    if exc.conflict:
+        raise Conflict(exc.message)
+    raise exceptions.ValidationError({exc.field or "detail": [exc.message]})

@@ -1,0 +1,84 @@
+"""Statistics as xlsx (several sheets) or csv (the per-institution table). No personal data."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from .models import Complaint
+from .selectors import Statistics
+
+INSTITUTION_COLUMNS = [
+    ("institution__code", "机构编码"), ("institution__name", "机构名称"), ("total", "合计"), ("ratings", "评价"),
+    ("suggestions", "意见建议"), ("complaints", "投诉"), ("reports", "举报"), ("substantiated", "属实"),
+    ("partially", "部分属实"), ("unsubstantiated", "不属实"), ("substantiation_rate", "查实率(%)"),
+    ("avg_rating", "平均评分"),
+]
+
+
+def _cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return round(value, 2)
+    return value if isinstance(value, int | str) else str(value)
+
+
+def institution_rows(stats: Statistics) -> list[list]:
+    return [[_cell(row.get(key)) for key, _ in INSTITUTION_COLUMNS] for row in stats.by_institution]
+
+
+def summary_rows(stats: Statistics) -> list[list]:
+    kinds = dict(Complaint.Kind.choices)
+    outcomes = dict(Complaint.Outcome.choices)
+    rows = [["年度", stats.year], ["受理总数", stats.total]]
+    rows += [[f"类型：{kinds[k]}", stats.by_kind.get(k, 0)] for k in kinds]
+    rows += [[f"结论：{outcomes[o]}", stats.by_outcome.get(o, 0)] for o in outcomes]
+    rows += [["已出结论", stats.concluded], ["查实率(%)", _cell(stats.substantiation_rate)],
+             ["平均办理天数", _cell(stats.average_handling_days)], ["按期办结", stats.on_time],
+             ["按期办结率(%)", _cell(stats.on_time_rate)]]
+    return rows
+
+
+def statistics_file(stats: Statistics, fmt: str, satisfaction: dict | None = None,
+                    names: dict[int, tuple[str, str]] | None = None) -> tuple[bytes, str]:
+    """`satisfaction`: (institution id, month) → {"rated", "satisfied", "rate"}; `names`: id → (code, name)."""
+    if fmt == "csv":
+        out = io.StringIO()
+        out.write("\ufeff")
+        writer = csv.writer(out)
+        writer.writerow([label for _, label in INSTITUTION_COLUMNS])
+        writer.writerows(institution_rows(stats))
+        return out.getvalue().encode("utf-8"), "text/csv; charset=utf-8"
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "概览"
+    for row in summary_rows(stats):
+        sheet.append(row)
+    by_inst = book.create_sheet("按机构")
+    by_inst.append([label for _, label in INSTITUTION_COLUMNS])
+    for row in institution_rows(stats):
+        by_inst.append(row)
+    by_month = book.create_sheet("按月份")
+    by_month.append(["月份", "受理数", "满意度参评数", "满意数", "满意率(%)"])
+    for month in range(1, 13):
+        sat = stats.satisfaction_by_month.get(month, {})
+        by_month.append([month, stats.by_month.get(month, 0), sat.get("rated", 0), sat.get("satisfied", 0),
+                         _cell(sat.get("rate"))])
+    sheets = [sheet, by_inst, by_month]
+    if satisfaction is not None:
+        sat = book.create_sheet("满意率（机构×月）")
+        sat.append(["机构编码", "机构名称", *[f"{m}月" for m in range(1, 13)]])
+        for inst_id in sorted({i for i, _ in satisfaction}, key=lambda i: (names or {}).get(i, ("", ""))[0]):
+            code, name = (names or {}).get(inst_id, ("", ""))
+            sat.append([code, name, *[_cell(satisfaction.get((inst_id, m), {}).get("rate")) for m in range(1, 13)]])
+        sheets.append(sat)
+    for ws in sheets:
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -1,0 +1,82 @@
+"""QR codes (segno) for institutions' public codes, and the receipt as a picture (Pillow)."""
+
+from __future__ import annotations
+
+import io
+from functools import lru_cache
+from pathlib import Path
+
+import segno
+from django.conf import settings
+from django.urls import reverse
+from PIL import Image, ImageDraw, ImageFont
+
+from .crypto import format_receipt_code
+
+_FONT_CANDIDATES = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+)
+
+
+def public_url(public_code: str, request=None) -> str:
+    path = reverse("complaints:public-form", args=[public_code])
+    base = settings.COMPLAINTS_PUBLIC_BASE_URL
+    if base:
+        return f"{base}{path}"
+    if request is not None:
+        return request.build_absolute_uri(path)
+    return path
+
+
+def qr_svg(url: str, *, scale: int = 4) -> str:
+    """Inline SVG markup (no XML declaration), for pages and posters."""
+    out = io.BytesIO()
+    segno.make(url, error="m", micro=False).save(out, kind="svg", scale=scale, border=2, xmldecl=False,
+                                                 svgns=True, title="清廉金融 一码举报", dark="#000")
+    return out.getvalue().decode("utf-8")
+
+
+def qr_png(url: str, *, scale: int = 10) -> bytes:
+    out = io.BytesIO()
+    segno.make(url, error="m", micro=False).save(out, kind="png", scale=scale, border=2)
+    return out.getvalue()
+
+
+@lru_cache(maxsize=8)
+def _font(size: int):
+    configured = getattr(settings, "COMPLAINTS_CJK_FONT", "")
+    for path in (configured, *_FONT_CANDIDATES):
+        if path and Path(path).exists():
+            try:
+                return ImageFont.truetype(path, size), True
+            except OSError:
+                continue
+    return ImageFont.load_default(size=size), False
+
+
+def receipt_png(code: str, institution_name: str, received: str) -> bytes:
+    """The receipt as a small PNG the submitter can save (Chinese text when a CJK font is installed)."""
+    width, height = 720, 400
+    image = Image.new("L", (width, height), 255)
+    draw = ImageDraw.Draw(image)
+    title, cjk = _font(34)
+    body, _ = _font(24)
+    big, _ = _font(44)
+    draw.rectangle([0, 0, width, 70], fill=60)
+    if cjk:
+        draw.text((28, 14), "清廉金融 一码举报 · 回执", font=title, fill=255)
+        draw.text((28, 96), f"机构：{institution_name}"[:30], font=body, fill=0)
+        draw.text((28, 136), f"提交时间：{received}", font=body, fill=0)
+        draw.text((28, 186), "回执码：", font=body, fill=0)
+        draw.text((28, 320), "请妥善保存，凭回执码查询办理进度和答复。", font=body, fill=80)
+    else:
+        draw.text((28, 14), "Receipt", font=title, fill=255)
+        draw.text((28, 136), received, font=body, fill=0)
+    draw.text((28, 230), format_receipt_code(code), font=big, fill=0)
+    out = io.BytesIO()
+    image.save(out, "PNG", optimize=True)
+    return out.getvalue()

@@ -1,0 +1,306 @@
+"""Business rules of the complaint intake, as plain functions (no ORM, no request).
+
+- the state machine of DOMAIN.md ("Complaint lifecycle"), with who may do what;
+- which statutory deadline is running in each state (the dates themselves: deadlines.py);
+- validation of what the public types (mobile numbers, ratings, descriptions);
+- masking, duplicate detection and satisfaction arithmetic.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from .deadlines import DueDate
+
+# --- states and actions ---------------------------------------------------------------------
+
+RECEIVED, ACCEPTED, REJECTED, VERIFYING = "received", "accepted", "rejected", "verifying"
+FORWARDED, REFERRED, CONCLUDED, CLOSED, MERGED = (
+    "forwarded_discipline", "referred_institution", "concluded", "closed", "merged",
+)
+OPEN_STATES = frozenset({RECEIVED, ACCEPTED, VERIFYING, FORWARDED, REFERRED, CONCLUDED})
+FINAL_STATES = frozenset({REJECTED, CLOSED, MERGED})
+OUTCOMES = ("substantiated", "partially_substantiated", "unsubstantiated")
+
+# Sides an actor may act for (a user may hold several).
+FINANCE_CENTER, DISCIPLINE, INSTITUTION = "finance_center", "discipline", "institution"
+
+
+@dataclass(frozen=True)
+class Transition:
+    sources: frozenset[str]
+    target: str | None  # None: the state does not change
+    sides: frozenset[str]
+    label: str
+    needs: str = ""  # "reason", "outcome", "reply", "approval", "target"
+    kinds: frozenset[str] | None = None  # None: every kind
+
+
+_ALL_KINDS_BUT_RATING = frozenset({"suggestion", "complaint", "report"})
+_FC = frozenset({FINANCE_CENTER})
+
+TRANSITIONS: dict[str, Transition] = {
+    "accept": Transition(frozenset({RECEIVED}), ACCEPTED, _FC, "受理", kinds=_ALL_KINDS_BUT_RATING),
+    "reject": Transition(frozenset({RECEIVED}), REJECTED, _FC, "不予受理", needs="reason",
+                         kinds=_ALL_KINDS_BUT_RATING),
+    "verify": Transition(frozenset({ACCEPTED}), VERIFYING, _FC, "开始初核"),
+    "forward_discipline": Transition(frozenset({ACCEPTED, VERIFYING}), FORWARDED, _FC, "转区纪委"),
+    "refer_institution": Transition(frozenset({ACCEPTED, VERIFYING}), REFERRED, _FC, "转机构办理"),
+    # The discipline commission records the outcome of what was forwarded to it; the finance
+    # center concludes everything else (and may record the commission's outcome for it).
+    "conclude": Transition(frozenset({VERIFYING, FORWARDED, REFERRED}), CONCLUDED,
+                           frozenset({FINANCE_CENTER, DISCIPLINE}), "作出结论", needs="outcome"),
+    "close": Transition(frozenset({CONCLUDED}), CLOSED, _FC, "办结并答复", needs="reply"),
+    # A rating has no deadline and no verification: staff file it once read.
+    "archive": Transition(frozenset({RECEIVED}), CLOSED, _FC, "归档评价", kinds=frozenset({"rating"})),
+    "convert_to_report": Transition(frozenset({RECEIVED}), None, _FC, "评价转为举报", needs="reason",
+                                    kinds=frozenset({"rating"})),
+    "flag_party_member": Transition(frozenset({RECEIVED, ACCEPTED, VERIFYING}), None, _FC, "标记涉及党员",
+                                    kinds=_ALL_KINDS_BUT_RATING),
+    "extend": Transition(frozenset({RECEIVED, ACCEPTED, VERIFYING, FORWARDED, REFERRED}), None, _FC,
+                         "延长办理期限", needs="reason", kinds=_ALL_KINDS_BUT_RATING),
+    "merge": Transition(frozenset({RECEIVED, ACCEPTED, VERIFYING}), MERGED, _FC, "合并至同类案件",
+                        needs="target", kinds=frozenset({"suggestion", "complaint"})),
+}
+ACTIONS = tuple(TRANSITIONS)
+
+
+class TransitionError(Exception):
+    """The action is not allowed now (409); `forbidden` means the actor may never do it (403)."""
+
+    def __init__(self, message: str, *, forbidden: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.forbidden = forbidden
+
+
+def check_transition(action: str, *, status: str, kind: str, sides: frozenset[str] | set[str],
+                     extensions: int = 0) -> str:
+    """The state after `action`, or TransitionError saying why not. Pure: the caller stores it."""
+    transition = TRANSITIONS.get(action)
+    if transition is None:
+        raise TransitionError(f"未知的操作：{action}")
+    if not (transition.sides & set(sides)):
+        raise TransitionError(f"您无权执行“{transition.label}”。", forbidden=True)
+    if transition.kinds is not None and kind not in transition.kinds:
+        raise TransitionError(f"“{transition.label}”不适用于此类案件。")
+    if status not in transition.sources:
+        raise TransitionError(f"当前状态（{STATUS_LABELS.get(status, status)}）不能执行“{transition.label}”。")
+    if action == "extend" and extensions >= max_extensions(kind):
+        raise TransitionError("办理期限已延长至法定上限，不能再延期。")
+    return transition.target or status
+
+
+def allowed_actions(*, status: str, kind: str, sides: frozenset[str] | set[str], extensions: int = 0) -> list[str]:
+    out = []
+    for action in ACTIONS:
+        try:
+            check_transition(action, status=status, kind=kind, sides=sides, extensions=extensions)
+        except TransitionError:
+            continue
+        out.append(action)
+    return out
+
+
+STATUS_LABELS = {
+    RECEIVED: "已接收", ACCEPTED: "已受理", REJECTED: "不予受理", VERIFYING: "初核中",
+    FORWARDED: "已转区纪委", REFERRED: "已转机构办理", CONCLUDED: "已出结论", CLOSED: "已办结",
+    MERGED: "已合并办理",
+}
+
+
+def max_extensions(kind: str) -> int:
+    """Complaints/suggestions: 15 → 30 → 60 days (the second with approval); reports: 60 → 90."""
+    return {"complaint": 2, "suggestion": 2, "report": 1}.get(kind, 0)
+
+
+def extension_needs_approval(kind: str, extensions_so_far: int) -> bool:
+    # 银行业保险业消费投诉处理管理办法: the further 30 days need a recorded approval.
+    return kind in ("complaint", "suggestion") and extensions_so_far == 1
+
+
+# --- which deadline is running --------------------------------------------------------------
+
+
+def active_deadline_keys(*, kind: str, status: str, anonymous: bool, involves_party_member: bool,
+                         forwarded: bool) -> frozenset[str]:
+    """The deadlines (keys of deadlines.case_deadlines) that still bind a case in `status`."""
+    if kind == "rating" or status in FINAL_STATES:
+        return frozenset()
+    keys: set[str] = set()
+    if status == CONCLUDED:
+        # Concluded: only telling a named reporter the result remains (closing sends the reply).
+        return frozenset({"notify_result"}) if not anonymous else frozenset()
+    if kind == "report":
+        keys.add("accept" if status == RECEIVED else "conclude")
+    else:
+        keys.add("decide")
+    if involves_party_member and not forwarded:
+        keys.add("forward_discipline")
+    if not anonymous and status == RECEIVED:
+        keys.add("notify_acceptance")
+    return frozenset(keys)
+
+
+def next_deadline(deadlines: dict[str, DueDate], active: frozenset[str]) -> tuple[str, DueDate] | None:
+    running = [(due.date, key, due) for key, due in deadlines.items() if key in active]
+    if not running:
+        return None
+    _, key, due = min(running)
+    return key, due
+
+
+DEADLINE_LABELS = {
+    "decide": "作出处理决定", "accept": "决定是否受理", "conclude": "办结", "forward_discipline": "移送区纪委",
+    "notify_acceptance": "告知受理情况", "notify_result": "告知处理结果",
+}
+
+
+# --- public input ---------------------------------------------------------------------------
+
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+
+
+def normalize_mobile(raw: str) -> str:
+    """A mainland China mobile number as 11 digits, or ValueError with a message for the form."""
+    value = unicodedata.normalize("NFKC", raw or "").strip()
+    value = re.sub(r"[\s\-()（）]", "", value)
+    if value.startswith("+86"):
+        value = value[3:]
+    elif value.startswith("0086"):
+        value = value[4:]
+    if not _MOBILE.fullmatch(value):
+        raise ValueError("请填写正确的中国大陆手机号码（11位，以1开头）。")
+    return value
+
+
+def clean_person_name(raw: str) -> str:
+    value = unicodedata.normalize("NFKC", raw or "").strip()
+    if not value:
+        raise ValueError("实名反映请填写姓名。")
+    if len(value) > 30:
+        raise ValueError("姓名不超过30个字。")
+    if any(unicodedata.category(ch).startswith("C") for ch in value):
+        raise ValueError("姓名含有无效字符。")
+    return value
+
+
+RATING_KEYS = ("attitude", "efficiency", "integrity")
+RATING_LABELS = {"attitude": "服务态度", "efficiency": "办事效率", "integrity": "廉洁自律"}
+
+
+def clean_ratings(raw: dict | None) -> dict[str, int]:
+    """Ratings 1–5 keyed attitude/efficiency/integrity; unknown keys or values are errors."""
+    if raw in (None, ""):
+        return {}
+    if not isinstance(raw, dict):
+        raise ValueError("评分格式不正确，应为 {\"attitude\": 1-5, \"efficiency\": 1-5, \"integrity\": 1-5}。")
+    out: dict[str, int] = {}
+    for key, value in raw.items():
+        if key not in RATING_KEYS:
+            raise ValueError(f"未知的评分项：{key}（可用：attitude、efficiency、integrity）。")
+        if value in (None, ""):
+            continue
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{RATING_LABELS[key]}评分须为1至5的整数。")
+        if (isinstance(value, float | Decimal) and number != value) or isinstance(value, bool) or not 1 <= number <= 5:
+            raise ValueError(f"{RATING_LABELS[key]}评分须为1至5的整数。")
+        out[key] = number
+    return out
+
+
+def validate_submission(*, kind: str, description: str, ratings: dict[str, int], max_length: int) -> dict[str, str]:
+    """Field → message for what is wrong with a submission's content (empty when fine)."""
+    errors: dict[str, str] = {}
+    if kind not in ("rating", "suggestion", "complaint", "report"):
+        errors["kind"] = "请选择类型：评价、意见建议、投诉或举报。"
+        return errors
+    if kind in ("complaint", "report") and not description.strip():
+        errors["description"] = "投诉、举报请填写反映内容。"
+    if len(description) > max_length:
+        errors["description"] = f"反映内容不超过{max_length}字（当前{len(description)}字）。"
+    if kind == "rating" and not ratings:
+        errors["ratings"] = "评价请至少选择一项评分。"
+    return errors
+
+
+def mask_phone(phone: str) -> str:
+    return f"{phone[:3]}****{phone[-4:]}" if len(phone) == 11 else "****"
+
+
+def mask_person(name: str) -> str:
+    """黄小明 → 黄某 (the warnings feed's definition of a masked name)."""
+    from warnings_feed.masking import mask_name
+
+    return mask_name(name) if name else ""
+
+
+# --- duplicates -----------------------------------------------------------------------------
+
+
+def _comparable(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text or "").lower()
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+def text_similarity(a: str, b: str) -> float:
+    """0..1, on letters and digits only (punctuation and spacing do not make texts different)."""
+    x, y = _comparable(a), _comparable(b)
+    if not x or not y:
+        return 0.0
+    return difflib.SequenceMatcher(None, x, y, autojunk=False).ratio()
+
+
+DUPLICATE_SIMILARITY = 0.6
+
+
+def is_probable_duplicate(*, a_staff: str, b_staff: str, a_text: str, b_text: str,
+                          a_day: date, b_day: date, window_days: int) -> bool:
+    """Same staff (or both unnamed), similar text, received within `window_days` of each other."""
+    if _comparable(a_staff) != _comparable(b_staff):
+        return False
+    if abs((a_day - b_day).days) > window_days:
+        return False
+    return text_similarity(a_text, b_text) >= DUPLICATE_SIMILARITY
+
+
+# --- satisfaction ---------------------------------------------------------------------------
+
+SATISFIED_FROM = Decimal(4)
+
+
+def mean_rating(values: list[int]) -> Decimal | None:
+    if not values:
+        return None
+    return (Decimal(sum(values)) / len(values)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def is_satisfied(values: list[int]) -> bool | None:
+    """Satisfied (满意) when the mean of the 1–5 ratings is at least 4; None without ratings."""
+    mean = mean_rating(values)
+    return None if mean is None else mean >= SATISFIED_FROM
+
+
+def satisfaction_rate(satisfied: int, rated: int) -> Decimal | None:
+    """Percentage with one decimal (满意率), None when nobody rated."""
+    if rated <= 0:
+        return None
+    return (Decimal(100) * satisfied / rated).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def substantiation_rate(substantiated: int, partially: int, concluded: int) -> Decimal | None:
+    """Share of concluded cases found (at least partly) true, in percent with one decimal."""
+    if concluded <= 0:
+        return None
+    return (Decimal(100) * (substantiated + partially) / concluded).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def answer_is_alarm(answer: str, alarm_answer: str) -> bool:
+    return bool(alarm_answer) and answer == alarm_answer

@@ -1,0 +1,413 @@
+"""Reads: who sees which case, the holiday schedule, public look-ups, statistics and the scoring feed."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Avg, Count, F, Prefetch, Q, QuerySet
+from django.db.models.functions import ExtractMonth, TruncDate
+from django.utils import timezone
+
+from institutions import access
+from institutions.models import Institution, Role
+
+from . import rules
+from .crypto import hash_secret, normalize_receipt_code
+from .deadlines import HolidaySchedule
+from .models import (
+    Complaint,
+    ComplaintEvent,
+    ComplaintNote,
+    HolidayDate,
+    HolidayYear,
+    Questionnaire,
+    RetiredPublicCode,
+    SurveyResponse,
+)
+
+# --- holidays -------------------------------------------------------------------------------
+
+_HOLIDAY_TTL = 60.0
+_holiday_cache: dict[int, tuple[float, bool, frozenset[date], frozenset[date]]] = {}
+_holiday_lock = threading.Lock()
+
+
+def clear_holiday_cache() -> None:
+    with _holiday_lock:
+        _holiday_cache.clear()
+
+
+def holiday_schedule(years: Iterable[int], *, fresh: bool = False) -> HolidaySchedule:
+    """The official schedule for `years` from the editable table (cached per process for a minute)."""
+    wanted = set(years)
+    now = time.monotonic()
+    rows: dict[int, tuple[bool, frozenset[date], frozenset[date]]] = {}
+    if not fresh:
+        with _holiday_lock:
+            for year in list(wanted):
+                hit = _holiday_cache.get(year)
+                if hit and now - hit[0] < _HOLIDAY_TTL:
+                    rows[year] = hit[1:]
+    missing = wanted - set(rows)
+    if missing:
+        known = set(HolidayYear.objects.filter(year__in=missing).values_list("year", flat=True))
+        holidays: dict[int, set[date]] = {y: set() for y in missing}
+        workdays: dict[int, set[date]] = {y: set() for y in missing}
+        for day, kind, year in HolidayDate.objects.filter(year_id__in=known).values_list("day", "kind", "year_id"):
+            (holidays if kind == HolidayDate.Kind.HOLIDAY else workdays)[year].add(day)
+        with _holiday_lock:
+            for year in missing:
+                entry = (year in known, frozenset(holidays[year]), frozenset(workdays[year]))
+                _holiday_cache[year] = (now, *entry)
+                rows[year] = entry
+    return HolidaySchedule(
+        holidays=frozenset().union(*(h for k, h, _ in rows.values() if k)),
+        workdays=frozenset().union(*(w for k, _, w in rows.values() if k)),
+        known_years=frozenset(y for y, (k, _, _) in rows.items() if k),
+    )
+
+
+# --- who sees what --------------------------------------------------------------------------
+
+
+def visible_cases(user) -> QuerySet[Complaint]:
+    """Cases the user may see: the finance center all; the discipline commission those forwarded to
+    it; an institution's head those referred to their institution; nobody else anything."""
+    qs = Complaint.objects.all()
+    if access.is_finance_center(user):
+        return access.scope_queryset(qs, user)
+    condition = Q(pk__in=[])
+    if access.has_role(user, Role.DISCIPLINE):
+        condition |= Q(forwarded_at__isnull=False)
+    if access.has_role(user, Role.INSTITUTION_HEAD):
+        ids = access.institution_ids(user)
+        condition |= Q(referred_at__isnull=False) & (Q() if ids is None else Q(institution_id__in=ids))
+    return access.scope_queryset(qs.filter(condition), user)
+
+
+def can_use_queue(user) -> bool:
+    return access.is_finance_center(user) or access.has_role(user, Role.DISCIPLINE, Role.INSTITUTION_HEAD)
+
+
+def case_sides(user, case: Complaint) -> frozenset[str]:
+    """The capacities in which `user` acts on `case` (see rules.TRANSITIONS)."""
+    sides: set[str] = set()
+    if access.is_finance_center(user):
+        sides.add(rules.FINANCE_CENTER)
+    if access.has_role(user, Role.DISCIPLINE) and case.forwarded_at is not None:
+        sides.add(rules.DISCIPLINE)
+    if (access.has_role(user, Role.INSTITUTION_HEAD) and case.referred_at is not None
+            and access.can_access_institution(user, case.institution_id)):
+        sides.add(rules.INSTITUTION)
+    return frozenset(sides)
+
+
+@dataclass(frozen=True)
+class CasePolicy:
+    """What a side may see of a case. The complainant's identity never reaches the institution."""
+
+    identity: bool  # masked identity (and, for the finance center, reveal with a logged reason)
+    images: bool
+    internal_notes: bool  # every internal note; otherwise only the institution's own notes
+    event_reasons: bool
+    can_note: bool
+
+    @classmethod
+    def for_sides(cls, sides: frozenset[str]) -> CasePolicy:
+        fc = rules.FINANCE_CENTER in sides
+        disc = rules.DISCIPLINE in sides
+        return cls(identity=fc, images=fc or disc, internal_notes=fc or disc, event_reasons=fc or disc,
+                   can_note=bool(sides))
+
+
+def case_list(user, *, status: str = "", kind: str = "", institution: str = "", overdue: bool | None = None,
+              due: str = "", search: str = "") -> QuerySet[Complaint]:
+    qs = visible_cases(user).select_related("institution")
+    qs = qs.filter(status=status) if status else qs.exclude(status=rules.MERGED)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if institution:
+        qs = qs.filter(Q(institution__code=institution) | (Q(institution_id=int(institution))
+                                                          if institution.isdigit() else Q(pk__in=[])))
+    today = timezone.localdate()
+    if overdue is True:
+        qs = qs.filter(next_due_on__lt=today)
+    elif overdue is False:
+        qs = qs.filter(Q(next_due_on__isnull=True) | Q(next_due_on__gte=today))
+    if due == "soon":
+        soon = today + timedelta(days=settings.COMPLAINTS_DUE_SOON_DAYS)
+        qs = qs.filter(next_due_on__gte=today, next_due_on__lte=soon)
+    if search:
+        qs = qs.filter(Q(description__icontains=search) | Q(staff_name__icontains=search)
+                       | Q(institution__name__icontains=search))
+    return qs.order_by(F("next_due_on").asc(nulls_last=True), "-received_at", "-id")
+
+
+def case_detail(user, pk: int) -> Complaint:
+    """One visible case with its trail; Complaint.DoesNotExist (→ 404) for anything else."""
+    return (visible_cases(user).select_related("institution", "assignee", "merged_into")
+            .prefetch_related(Prefetch("events", queryset=ComplaintEvent.objects.select_related("actor")),
+                              Prefetch("notes", queryset=ComplaintNote.objects.select_related("author")),
+                              "images")
+            .get(pk=pk))
+
+
+def notes_for(case: Complaint, policy: CasePolicy) -> list[ComplaintNote]:
+    notes = list(case.notes.all())
+    if policy.internal_notes:
+        return notes
+    return [n for n in notes if n.is_public or n.author_side == ComplaintNote.AuthorSide.INSTITUTION]
+
+
+def duplicate_candidates(case: Complaint, limit: int = 10) -> list[Complaint]:
+    """Open cases of the same institution and kind that look like the same matter (merge targets)."""
+    if case.kind not in ("suggestion", "complaint") or case.status not in rules.OPEN_STATES:
+        return []
+    window = settings.COMPLAINTS_DUPLICATE_WINDOW_DAYS
+    day = case.received_on
+    start = timezone.make_aware(datetime.combine(day - timedelta(days=window), datetime.min.time()))
+    end = timezone.make_aware(datetime.combine(day + timedelta(days=window + 1), datetime.min.time()))
+    candidates = (Complaint.objects.filter(institution_id=case.institution_id, kind=case.kind,
+                                           received_at__gte=start, received_at__lt=end,
+                                           status__in=rules.OPEN_STATES - {rules.CONCLUDED})
+                  .exclude(pk=case.pk).only("id", "staff_name", "description", "received_at", "status", "kind")
+                  .order_by("received_at")[:200])
+    out = [c for c in candidates if rules.is_probable_duplicate(
+        a_staff=case.staff_name, b_staff=c.staff_name, a_text=case.description, b_text=c.description,
+        a_day=day, b_day=c.received_on, window_days=window)]
+    return out[:limit]
+
+
+# --- public look-ups ------------------------------------------------------------------------
+
+
+_CODE_TTL = 30.0
+_code_cache: dict[str, tuple[float, Institution]] = {}
+
+
+def clear_code_cache() -> None:
+    _code_cache.clear()
+
+
+def institution_for_code(code: str, *, cached: bool = False) -> tuple[Institution | None, RetiredPublicCode | None]:
+    """(institution, None) for a live code; (None, retired) for a replaced one; (None, None) otherwise.
+
+    `cached`: for the intake hot path, live codes are remembered per process for 30 s (a replaced or
+    deactivated code may be accepted that much longer by other processes).
+    """
+    now = time.monotonic()
+    if cached:
+        hit = _code_cache.get(code)
+        if hit and now - hit[0] < _CODE_TTL:
+            return hit[1], None
+    institution = Institution.objects.filter(public_code=code).select_related("district").first()
+    if institution is not None:
+        if cached and len(code) <= 64:
+            if len(_code_cache) > 10_000:
+                _code_cache.clear()
+            _code_cache[code] = (now, institution)
+        return institution, None
+    retired = RetiredPublicCode.objects.filter(code=code).select_related("institution").first()
+    return None, retired
+
+
+def find_by_receipt(raw_code: str) -> Complaint | None:
+    code = normalize_receipt_code(raw_code)
+    if not code or len(code) > 40:
+        return None
+    return (Complaint.objects.select_related("institution", "merged_into", "merged_into__institution")
+            .filter(receipt_hash=hash_secret(code, "receipt")).first())
+
+
+@dataclass(frozen=True)
+class PublicView:
+    """What the public sees of a case: status, dates and public replies, never internal notes."""
+
+    case: Complaint
+    shown: Complaint  # the case whose progress is shown (the merge target for a merged duplicate)
+    timeline: list[tuple[str, datetime]]
+    replies: list[ComplaintNote]
+    merged: bool
+
+
+def public_view(case: Complaint) -> PublicView:
+    shown = case.merged_into if case.merged_into_id else case
+    timeline = [("已接收", case.received_at)]
+    for label, value in (("已受理", shown.accepted_at), ("不予受理", shown.rejected_at), ("初核", shown.verifying_at),
+                         ("已转有关部门办理", shown.forwarded_at or shown.referred_at),
+                         ("已出结论", shown.concluded_at), ("已办结", shown.closed_at)):
+        if value:
+            timeline.append((label, value))
+    if case.merged_into_id:
+        timeline.insert(1, ("与同类反映合并办理", case.closed_at or case.received_at))
+    replies = list(ComplaintNote.objects.filter(complaint=shown, is_public=True).order_by("created_at"))
+    return PublicView(case=case, shown=shown, timeline=timeline, replies=replies, merged=bool(case.merged_into_id))
+
+
+def active_questionnaire(year: int | None = None) -> Questionnaire | None:
+    year = year or timezone.localdate().year
+    return (Questionnaire.objects.filter(year=year, is_active=True).prefetch_related("questions").first())
+
+
+# --- statistics and the scoring feed --------------------------------------------------------
+
+
+def _year_bounds(year: int) -> tuple[datetime, datetime]:
+    tz = timezone.get_default_timezone()  # Asia/Shanghai
+    return datetime(year, 1, 1, tzinfo=tz), datetime(year + 1, 1, 1, tzinfo=tz)
+
+
+def outcome_counts_by_institution(year: int) -> dict[int, tuple[int, int]]:
+    """institution id → (substantiated, partially substantiated) over complaints received in `year`
+    (Asia/Shanghai) whose concluded outcome is that. Feeds SCORING.md step 4 (the deduction)."""
+    start, end = _year_bounds(year)
+    rows = (Complaint.objects.filter(received_at__gte=start, received_at__lt=end,
+                                     status__in=[rules.CONCLUDED, rules.CLOSED],
+                                     outcome__in=["substantiated", "partially_substantiated"])
+            .values("institution_id")
+            .annotate(full=Count("id", filter=Q(outcome="substantiated")),
+                      partial=Count("id", filter=Q(outcome="partially_substantiated"))))
+    return {r["institution_id"]: (r["full"], r["partial"]) for r in rows}
+
+
+@dataclass
+class Statistics:
+    year: int
+    total: int
+    by_kind: dict[str, int]
+    by_month: dict[int, int]
+    by_outcome: dict[str, int]
+    by_institution: list[dict]
+    concluded: int
+    substantiation_rate: Decimal | None
+    average_handling_days: Decimal | None
+    on_time: int
+    on_time_rate: Decimal | None
+    satisfaction_by_month: dict[int, dict]
+
+
+def statistics(year: int, *, institution_ids: frozenset[int] | None = None, category: str = "") -> Statistics:
+    """Counts by institution, kind, month and outcome; substantiation, handling time and on-time rates."""
+    start, end = _year_bounds(year)
+    qs = Complaint.objects.filter(received_at__gte=start, received_at__lt=end).exclude(status=rules.MERGED)
+    if institution_ids is not None:
+        qs = qs.filter(institution_id__in=institution_ids)
+    if category:
+        qs = qs.filter(institution__category=category)
+    tz = timezone.get_default_timezone()
+    by_kind = {r["kind"]: r["n"] for r in qs.values("kind").annotate(n=Count("id")).order_by()}
+    by_month = {r["m"]: r["n"] for r in qs.annotate(m=ExtractMonth("received_at", tzinfo=tz))
+                .values("m").annotate(n=Count("id")).order_by()}
+    concluded_qs = qs.exclude(outcome="")
+    by_outcome = {r["outcome"]: r["n"] for r in concluded_qs.values("outcome").annotate(n=Count("id")).order_by()}
+    concluded = sum(by_outcome.values())
+    # Handling time: receipt to conclusion, in calendar days (Asia/Shanghai dates).
+    handling = concluded_qs.annotate(
+        d_received=TruncDate("received_at", tzinfo=tz), d_concluded=TruncDate("concluded_at", tzinfo=tz))
+    timing = list(handling.values_list("d_received", "d_concluded", "deadlines"))
+    days = [(c - r).days for r, c, _ in timing if r and c]
+    on_time = sum(1 for _r, c, dl in timing if c and _met_deadline(c, dl))
+    avg_days = (Decimal(sum(days)) / len(days)).quantize(Decimal("0.1")) if days else None
+    per_inst = list(
+        qs.values("institution_id", "institution__code", "institution__name")
+        .annotate(total=Count("id"),
+                  ratings=Count("id", filter=Q(kind="rating")),
+                  suggestions=Count("id", filter=Q(kind="suggestion")),
+                  complaints=Count("id", filter=Q(kind="complaint")),
+                  reports=Count("id", filter=Q(kind="report")),
+                  substantiated=Count("id", filter=Q(outcome="substantiated")),
+                  partially=Count("id", filter=Q(outcome="partially_substantiated")),
+                  unsubstantiated=Count("id", filter=Q(outcome="unsubstantiated")),
+                  avg_rating=Avg((F("rating_attitude") + F("rating_efficiency") + F("rating_integrity")) / 3.0))
+        .order_by("institution__code")
+    )
+    for row in per_inst:
+        row["substantiation_rate"] = rules.substantiation_rate(
+            row["substantiated"], row["partially"], row["substantiated"] + row["partially"] + row["unsubstantiated"])
+    return Statistics(
+        year=year, total=sum(by_kind.values()), by_kind=by_kind, by_month=by_month, by_outcome=by_outcome,
+        by_institution=per_inst, concluded=concluded,
+        substantiation_rate=rules.substantiation_rate(by_outcome.get("substantiated", 0),
+                                                      by_outcome.get("partially_substantiated", 0), concluded),
+        average_handling_days=avg_days, on_time=on_time,
+        on_time_rate=(Decimal(100) * on_time / concluded).quantize(Decimal("0.1")) if concluded else None,
+        satisfaction_by_month=satisfaction_by_month(year, institution_ids=institution_ids, category=category),
+    )
+
+
+def _met_deadline(concluded_on: date, deadlines: dict) -> bool:
+    """Concluded by the deciding deadline (decide for complaints/suggestions, conclude for reports)."""
+    for key in ("decide", "conclude"):
+        if key in (deadlines or {}):
+            return concluded_on <= date.fromisoformat(deadlines[key]["date"])
+    return True
+
+
+def satisfaction_by_month(year: int, *, institution_ids: frozenset[int] | None = None,
+                          category: str = "") -> dict[int, dict]:
+    """month → {"rated", "satisfied", "rate"} over questionnaire answers and public ratings."""
+    start, end = _year_bounds(year)
+    tz = timezone.get_default_timezone()
+    responses = SurveyResponse.objects.filter(submitted_at__gte=start, submitted_at__lt=end, satisfied__isnull=False)
+    ratings = Complaint.objects.filter(received_at__gte=start, received_at__lt=end, kind="rating")
+    if institution_ids is not None:
+        responses = responses.filter(institution_id__in=institution_ids)
+        ratings = ratings.filter(institution_id__in=institution_ids)
+    if category:
+        responses = responses.filter(institution__category=category)
+        ratings = ratings.filter(institution__category=category)
+    out: dict[int, dict] = {}
+    for row in (responses.annotate(m=ExtractMonth("submitted_at", tzinfo=tz)).values("m")
+                .annotate(n=Count("id"), s=Count("id", filter=Q(satisfied=True))).order_by()):
+        out.setdefault(row["m"], {"rated": 0, "satisfied": 0})
+        out[row["m"]]["rated"] += row["n"]
+        out[row["m"]]["satisfied"] += row["s"]
+    for month, a, e, i in ratings.annotate(m=ExtractMonth("received_at", tzinfo=tz)).values_list(
+            "m", "rating_attitude", "rating_efficiency", "rating_integrity"):
+        satisfied = rules.is_satisfied([v for v in (a, e, i) if v is not None])
+        if satisfied is None:
+            continue
+        out.setdefault(month, {"rated": 0, "satisfied": 0})
+        out[month]["rated"] += 1
+        out[month]["satisfied"] += int(satisfied)
+    for row in out.values():
+        row["rate"] = rules.satisfaction_rate(row["satisfied"], row["rated"])
+    return dict(sorted(out.items()))
+
+
+def satisfaction_by_institution_month(year: int) -> dict[tuple[int, int], dict]:
+    """(institution id, month) → {"rated", "satisfied", "rate"}: the satisfaction rate per institution per month."""
+    start, end = _year_bounds(year)
+    tz = timezone.get_default_timezone()
+    out: dict[tuple[int, int], dict] = {}
+    for row in (SurveyResponse.objects.filter(submitted_at__gte=start, submitted_at__lt=end, satisfied__isnull=False)
+                .annotate(m=ExtractMonth("submitted_at", tzinfo=tz)).values("institution_id", "m")
+                .annotate(n=Count("id"), s=Count("id", filter=Q(satisfied=True))).order_by()):
+        entry = out.setdefault((row["institution_id"], row["m"]), {"rated": 0, "satisfied": 0})
+        entry["rated"] += row["n"]
+        entry["satisfied"] += row["s"]
+    for inst, month, a, e, i in (Complaint.objects.filter(received_at__gte=start, received_at__lt=end, kind="rating")
+                                 .annotate(m=ExtractMonth("received_at", tzinfo=tz))
+                                 .values_list("institution_id", "m", "rating_attitude", "rating_efficiency",
+                                              "rating_integrity")):
+        satisfied = rules.is_satisfied([v for v in (a, e, i) if v is not None])
+        if satisfied is None:
+            continue
+        entry = out.setdefault((inst, month), {"rated": 0, "satisfied": 0})
+        entry["rated"] += 1
+        entry["satisfied"] += int(satisfied)
+    for entry in out.values():
+        entry["rate"] = rules.satisfaction_rate(entry["satisfied"], entry["rated"])
+    return dict(sorted(out.items()))
+
+
+def due_reminder_candidates(today: date, soon_days: int) -> QuerySet[Complaint]:
+    return (Complaint.objects.filter(status__in=rules.OPEN_STATES, next_due_on__isnull=False,
+                                     next_due_on__lte=today + timedelta(days=soon_days))
+            .select_related("institution"))

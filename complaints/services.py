@@ -1,0 +1,727 @@
+"""Writes: intake, the guarded state machine, notes, reveals, codes, retention, notifications,
+holidays and questionnaires. Every change happens in a transaction; anything queued is queued on
+commit, so a case is in PostgreSQL before any broker hears of it."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass
+from datetime import date, timedelta
+from uuid import uuid4
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from institutions.models import Institution, Role, new_public_code
+
+from . import rules, selectors
+from .crypto import (
+    decrypt_text,
+    encrypt_bytes,
+    encrypt_text,
+    hash_secret,
+    new_receipt_code,
+    new_token,
+)
+from .deadlines import case_deadlines, schedule_from_chinese_calendar
+from .images import ProcessedImage
+from .models import (
+    Complaint,
+    ComplaintEvent,
+    ComplaintNote,
+    EvidenceImage,
+    HolidayDate,
+    HolidayYear,
+    Notification,
+    PiiReveal,
+    Question,
+    Questionnaire,
+    RetiredPublicCode,
+    SurveyBatch,
+    SurveyLink,
+    SurveyResponse,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class DuplicateSubmission(Exception):
+    """The same form was submitted twice (e.g. the browser re-sent it): the first one counts."""
+
+
+class ServiceError(Exception):
+    """A request that cannot be carried out; `conflict` distinguishes 409 from 400."""
+
+    def __init__(self, message: str, *, conflict: bool = False, forbidden: bool = False, field: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.conflict = conflict
+        self.forbidden = forbidden
+        self.field = field
+
+
+# --- deadlines ------------------------------------------------------------------------------
+
+
+def _schedule_years(case: Complaint) -> set[int]:
+    years = {case.deadline_from.year, case.deadline_from.year + 1}
+    if case.concluded_at:
+        concluded = timezone.localdate(case.concluded_at)
+        years |= {concluded.year, concluded.year + 1}
+    return years
+
+
+def apply_deadlines(case: Complaint, *, fresh: bool = False) -> None:
+    """Recompute the case's due dates and the one running now (in memory; the caller saves)."""
+    if case.kind == "rating":
+        case.deadlines, case.next_due_on, case.next_due_key, case.deadlines_provisional = {}, None, "", False
+        return
+    schedule = selectors.holiday_schedule(_schedule_years(case), fresh=fresh)
+    concluded_on = timezone.localdate(case.concluded_at) if case.concluded_at else None
+    if concluded_on is not None and concluded_on < case.deadline_from:
+        concluded_on = case.deadline_from
+    dues = case_deadlines(case.kind, case.deadline_from, anonymous=case.anonymous, schedule=schedule,
+                          extensions=case.extensions, concluded_on=concluded_on)
+    active = rules.active_deadline_keys(kind=case.kind, status=case.status, anonymous=case.anonymous,
+                                        involves_party_member=case.involves_party_member,
+                                        forwarded=case.forwarded_at is not None)
+    running = rules.next_deadline(dues, active)
+    case.deadlines = {k: {"date": d.date.isoformat(), "provisional": d.provisional, "basis": d.basis}
+                      for k, d in dues.items()}
+    case.next_due_key, case.next_due_on = (running[0], running[1].date) if running else ("", None)
+    case.deadlines_provisional = any(d.provisional for d in dues.values())
+
+
+_DEADLINE_FIELDS = ["deadlines", "next_due_on", "next_due_key", "deadlines_provisional"]
+
+
+def refresh_deadlines(*, only_provisional: bool = True, batch: int = 500) -> int:
+    """Recompute stored due dates (after the holiday table changed). Idempotent."""
+    selectors.clear_holiday_cache()
+    qs = Complaint.objects.exclude(kind="rating").filter(status__in=rules.OPEN_STATES)
+    if only_provisional:
+        qs = qs.filter(deadlines_provisional=True)
+    changed = 0
+    for case in qs.iterator(chunk_size=batch):
+        before = (case.deadlines, case.next_due_on, case.deadlines_provisional)
+        apply_deadlines(case, fresh=True)
+        if before != (case.deadlines, case.next_due_on, case.deadlines_provisional):
+            Complaint.objects.filter(pk=case.pk).update(**{f: getattr(case, f) for f in _DEADLINE_FIELDS})
+            changed += 1
+    return changed
+
+
+# --- intake ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Submission:
+    institution: Institution
+    kind: str
+    description: str = ""
+    staff_name: str = ""
+    occurred_on: date | None = None
+    anonymous: bool = True
+    contact_name: str = ""
+    contact_phone: str = ""
+    ratings: dict[str, int] | None = None
+    images: Sequence[tuple[ProcessedImage, bytes]] = ()
+    channel: str = Complaint.Channel.FORM
+    submission_token: str = ""
+
+
+@dataclass(frozen=True)
+class Receipt:
+    complaint: Complaint
+    receipt_code: str
+
+
+def submit(sub: Submission) -> Receipt:
+    """Store a case from the public (already validated) and queue its notification after commit."""
+    if sub.anonymous and (sub.contact_name or sub.contact_phone):
+        raise ServiceError("匿名反映不填写姓名和电话。")
+    if not sub.anonymous and not (sub.contact_name and sub.contact_phone):
+        raise ServiceError("实名反映请填写姓名和手机号码。")
+    if len(sub.images) > 3:
+        raise ServiceError("最多上传3张图片。")
+    code = new_receipt_code()
+    ratings = sub.ratings or {}
+    now = timezone.now()
+    case = Complaint(
+        institution=sub.institution, kind=sub.kind, channel=sub.channel, description=sub.description,
+        staff_name=sub.staff_name, occurred_on=sub.occurred_on, anonymous=sub.anonymous,
+        contact_name_enc=encrypt_text(sub.contact_name), contact_phone_enc=encrypt_text(sub.contact_phone),
+        rating_attitude=ratings.get("attitude"), rating_efficiency=ratings.get("efficiency"),
+        rating_integrity=ratings.get("integrity"),
+        receipt_hash=hash_secret(code, "receipt"),
+        submission_token_hash=hash_secret(sub.submission_token, "submission") if sub.submission_token else None,
+        received_at=now, deadline_from=timezone.localdate(now),
+        # Ratings page nobody; every other case goes into the next new-case digest.
+        staff_notified_at=now if sub.kind == "rating" else None,
+    )
+    apply_deadlines(case)
+    written: list[str] = []
+    try:
+        # One row is one statement, atomic on its own: a text-only case is a single round trip to
+        # PostgreSQL (no BEGIN/COMMIT); with images, the case and its images commit together.
+        # The receipt itself is the case's first entry (received_at); events record actions, and the
+        # row is its own outbox entry for the new-case mail (staff_notified_at).
+        # Inside a caller's transaction a savepoint keeps a refused duplicate from poisoning it.
+        single = not sub.images and not transaction.get_connection().in_atomic_block
+        with nullcontext() if single else transaction.atomic():
+            case.save(force_insert=True)
+            for position, (processed, original) in enumerate(sub.images, 1):
+                written += _store_image(case, position, processed, original)
+            if case.kind != "rating":
+                transaction.on_commit(enqueue_notifications)
+    except IntegrityError as exc:
+        for name in written:
+            EvidenceImage._meta.get_field("working").storage.delete(name)
+        if sub.submission_token and Complaint.objects.filter(
+                submission_token_hash=hash_secret(sub.submission_token, "submission")).exists():
+            raise DuplicateSubmission from exc
+        raise
+    except Exception:
+        for name in written:
+            EvidenceImage._meta.get_field("working").storage.delete(name)
+        raise
+    return Receipt(complaint=case, receipt_code=code)
+
+
+def _store_image(case: Complaint, position: int, processed: ProcessedImage, original: bytes) -> list[str]:
+    stem = uuid4().hex
+    image = EvidenceImage(complaint=case, position=position, content_type=processed.content_type,
+                          width=processed.width, height=processed.height,
+                          original_sha256=processed.original_sha256, original_size=processed.original_size)
+    image.working.save(f"{stem}.{processed.extension}", ContentFile(processed.working), save=False)
+    image.sealed_original.save(f"{stem}.sealed", ContentFile(encrypt_bytes(original)), save=False)
+    image.save(force_insert=True)
+    return [image.working.name, image.sealed_original.name]
+
+
+def _notification_body(case: Complaint, message: str) -> str:
+    # No personal data in mail: the case number, kind, institution and what is due.
+    due = ""
+    if case.next_due_on:
+        label = rules.DEADLINE_LABELS.get(case.next_due_key, case.next_due_key)
+        due = f"\n当前期限：{label} {case.next_due_on:%Y-%m-%d}"
+        if case.deadlines_provisional:
+            due += "（暂定：该年度节假日安排尚未录入）"
+    path = reverse("complaints:case-detail", args=[case.pk])
+    return (f"{message}\n案件编号：#{case.pk}\n类型：{case.get_kind_display()}\n机构：{case.institution.name}"
+            f"{due}\n办理页面：{settings.COMPLAINTS_PUBLIC_BASE_URL}{path}")
+
+
+# --- the state machine ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActionInput:
+    reason: str = ""
+    outcome: str = ""
+    reply: str = ""
+    approval: str = ""
+    target: int | None = None
+    version: int | None = None
+
+
+def perform_action(case_id: int, action: str, actor, data: ActionInput = ActionInput()) -> Complaint:
+    """Apply one action of the state machine, recorded with who, when and why.
+
+    Raises ServiceError (conflict=True for a state conflict, forbidden=True for a role that may never
+    do it). The caller must already have checked that `actor` may see the case.
+    """
+    with transaction.atomic():
+        case = Complaint.objects.select_for_update().select_related("institution").get(pk=case_id)
+        if data.version is not None and data.version != case.version:
+            raise ServiceError("案件已被他人更新，请刷新后再操作。", conflict=True)
+        sides = selectors.case_sides(actor, case)
+        try:
+            target_status = rules.check_transition(action, status=case.status, kind=case.kind, sides=sides,
+                                                   extensions=case.extensions)
+        except rules.TransitionError as exc:
+            raise ServiceError(exc.message, conflict=not exc.forbidden, forbidden=exc.forbidden)
+        now = timezone.now()
+        from_status = case.status
+        reason = (data.reason or "").strip()
+        notify: list[tuple[str, str, str]] = []
+        if rules.TRANSITIONS[action].needs == "reason" and not reason:
+            raise ServiceError("请填写理由。", field="reason")
+
+        if action == "accept":
+            case.accepted_at = now
+            if case.assignee_id is None:
+                case.assignee = actor
+        elif action == "reject":
+            case.rejected_at = case.closed_at = now
+            case.reject_reason = reason
+        elif action == "verify":
+            case.verifying_at = now
+        elif action == "forward_discipline":
+            case.forwarded_at = now
+            case.involves_party_member = True
+            notify.append((Notification.Kind.FORWARDED, f"fwd:{case.pk}", "区金融工作中心已将此案件移送区纪委。"))
+        elif action == "refer_institution":
+            case.referred_at = now
+            notify.append((Notification.Kind.REFERRED, f"ref:{case.pk}", "区金融工作中心已将此案件转贵机构办理。"))
+        elif action == "conclude":
+            if data.outcome not in rules.OUTCOMES:
+                raise ServiceError("请选择核查结论：属实、部分属实或不属实。", field="outcome")
+            case.outcome = data.outcome
+            case.concluded_at = now
+        elif action == "close":
+            reply = (data.reply or "").strip()
+            if not reply:
+                raise ServiceError("办结须填写给反映人的答复。", field="reply")
+            ComplaintNote.objects.create(complaint=case, author=actor, author_side=rules.FINANCE_CENTER, body=reply,
+                                         is_public=True, created_at=now)
+            case.closed_at = now
+        elif action == "archive":
+            case.closed_at = now
+        elif action == "convert_to_report":
+            if not case.description.strip():
+                raise ServiceError("该评价没有文字内容，不能转为举报。", conflict=True)
+            case.kind = "report"
+            case.converted_from_rating = True
+        elif action == "flag_party_member":
+            case.involves_party_member = True
+        elif action == "extend":
+            if rules.extension_needs_approval(case.kind, case.extensions) and not (data.approval or "").strip():
+                raise ServiceError("再延长30日须记录审批情况（审批人、文号）。", field="approval")
+            case.extensions += 1
+            if data.approval:
+                reason = f"{reason}（审批：{data.approval.strip()}）"
+        elif action == "merge":
+            target = _merge_target(case, data.target)
+            case.merged_into = target
+            case.closed_at = now
+            target.deadline_from = min(target.deadline_from, case.deadline_from)
+            apply_deadlines(target)
+            target.version += 1
+            target.save(update_fields=[*_DEADLINE_FIELDS, "deadline_from", "version"])
+            ComplaintEvent.objects.create(complaint=target, action="merge_in", from_status=target.status,
+                                          to_status=target.status, actor=actor, at=now,
+                                          reason=f"合并案件 #{case.pk}；{reason}".strip("；"))
+        case.status = target_status
+        apply_deadlines(case)
+        case.version += 1
+        case.save()
+        ComplaintEvent.objects.create(complaint=case, action=action, from_status=from_status, to_status=case.status,
+                                      actor=actor, at=now,
+                                      reason=_event_reason(action, reason, data))
+        for kind, key, message in notify:
+            Notification.objects.create(complaint=case, kind=kind, dedupe_key=key,
+                                        subject=f"{Notification.Kind(kind).label}：#{case.pk}",
+                                        body=_notification_body(case, message))
+        if notify:
+            transaction.on_commit(enqueue_notifications)
+    return case
+
+
+def _event_reason(action: str, reason: str, data: ActionInput) -> str:
+    if action == "conclude":
+        return f"结论：{Complaint.Outcome(data.outcome).label}" + (f"；{reason}" if reason else "")
+    if action == "merge":
+        return f"合并至 #{data.target}" + (f"；{reason}" if reason else "")
+    return reason
+
+
+def _merge_target(case: Complaint, target_id: int | None) -> Complaint:
+    if not target_id:
+        raise ServiceError("请选择要合并到的案件。", field="target")
+    target = Complaint.objects.select_for_update().filter(pk=target_id).first()
+    if target is None or target.pk == case.pk:
+        raise ServiceError("合并目标不存在。", field="target")
+    if target.institution_id != case.institution_id or target.kind != case.kind:
+        raise ServiceError("只能合并同一机构、同一类型的案件。", field="target")
+    if target.status not in rules.OPEN_STATES - {rules.CONCLUDED}:
+        raise ServiceError("合并目标已结案，不能合并。", conflict=True)
+    return target
+
+
+def add_note(case: Complaint, actor, body: str, *, public: bool = False) -> ComplaintNote:
+    sides = selectors.case_sides(actor, case)
+    body = (body or "").strip()
+    if not body:
+        raise ServiceError("请填写内容。", field="body")
+    if public and rules.FINANCE_CENTER not in sides:
+        raise ServiceError("只有区金融工作中心可以发布公开答复。", forbidden=True)
+    if rules.FINANCE_CENTER in sides:
+        side = rules.FINANCE_CENTER
+    elif rules.DISCIPLINE in sides:
+        side = rules.DISCIPLINE
+    elif rules.INSTITUTION in sides:
+        side = rules.INSTITUTION
+    else:
+        raise ServiceError("您无权为此案件添加意见。", forbidden=True)
+    return ComplaintNote.objects.create(complaint=case, author=actor, author_side=side, body=body[:4000],
+                                        is_public=public)
+
+
+@dataclass(frozen=True)
+class Identity:
+    name: str
+    phone: str
+
+
+def masked_identity(case: Complaint) -> Identity | None:
+    """黄某 / 138****5678 for a named case; None when anonymous or erased."""
+    if case.anonymous or case.pii_erased_at or not case.contact_name_enc:
+        return None
+    return Identity(name=rules.mask_person(decrypt_text(case.contact_name_enc)),
+                    phone=rules.mask_phone(decrypt_text(case.contact_phone_enc)))
+
+
+def reveal_identity(case: Complaint, actor, reason: str) -> Identity:
+    """The complainant's name and phone for the finance center, logged with the reason."""
+    if rules.FINANCE_CENTER not in selectors.case_sides(actor, case):
+        raise ServiceError("只有区金融工作中心可以查看反映人身份。", forbidden=True)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError("查看反映人身份须填写理由。", field="reason")
+    if case.anonymous:
+        raise ServiceError("匿名反映没有身份信息。", conflict=True)
+    if case.pii_erased_at:
+        raise ServiceError("该案件的个人信息已按保存期限清除。", conflict=True)
+    PiiReveal.objects.create(complaint=case, user=actor, reason=reason[:1000])
+    return Identity(name=decrypt_text(case.contact_name_enc), phone=decrypt_text(case.contact_phone_enc))
+
+
+# --- public codes ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def regenerate_public_code(institution: Institution, actor=None) -> str:
+    """Give the institution a new code; the old one keeps opening a "replaced" page."""
+    institution = Institution.objects.select_for_update().get(pk=institution.pk)
+    RetiredPublicCode.objects.create(code=institution.public_code, institution=institution, retired_by=actor)
+    selectors.clear_code_cache()
+    institution.public_code = new_public_code()
+    institution.save(update_fields=["public_code", "updated_at"])
+    return institution.public_code
+
+
+# --- retention ------------------------------------------------------------------------------
+
+
+def erase_expired_personal_data(now=None, *, days: int | None = None) -> int:
+    """Erase name, phone and sealed originals of cases closed more than `days` ago. Idempotent."""
+    now = now or timezone.now()
+    days = settings.COMPLAINTS_PII_RETENTION_DAYS if days is None else days
+    cutoff = now - timedelta(days=days)
+    erased = 0
+    ids = list(Complaint.objects.filter(status__in=rules.FINAL_STATES, closed_at__lt=cutoff,
+                                        pii_erased_at__isnull=True).values_list("pk", flat=True)[:5000])
+    storage = EvidenceImage._meta.get_field("sealed_original").storage
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        with transaction.atomic():
+            images = list(EvidenceImage.objects.filter(complaint_id__in=chunk).exclude(sealed_original=""))
+            names = [i.sealed_original.name for i in images]
+            EvidenceImage.objects.filter(pk__in=[i.pk for i in images]).update(sealed_original="")
+            erased += Complaint.objects.filter(pk__in=chunk, pii_erased_at__isnull=True).update(
+                contact_name_enc="", contact_phone_enc="", pii_erased_at=now)
+            transaction.on_commit(lambda names=names: [storage.delete(n) for n in names])
+    return erased
+
+
+# --- notifications (outbox) -----------------------------------------------------------------
+
+
+_next_enqueue = 0.0
+
+
+def enqueue_notifications() -> None:
+    """Ask a worker to send pending notifications. Never raises: with the broker down the rows
+    wait in the outbox and the beat job (or the next case) sends them once it is back.
+
+    With a broker, at most one send is queued per process every COMPLAINTS_NOTIFY_BATCH_SECONDS,
+    so a burst of cases costs one message instead of one per case; rows committed in between go
+    out with the next queued send or the beat job's run (every minute). No ETA/countdown: a worker
+    holding delayed messages when Redis goes away does not survive the reconnection (kombu).
+    """
+    global _next_enqueue
+    from . import tasks
+
+    task = tasks.send_pending_notifications
+    window = settings.COMPLAINTS_NOTIFY_BATCH_SECONDS
+    batched = window > 0 and not task.app.conf.task_always_eager
+    if batched:
+        now = time.monotonic()
+        if now < _next_enqueue:
+            return
+        _next_enqueue = now + window
+    try:
+        task.apply_async(retry=False)
+    except Exception as exc:  # the broker is unreachable; the outbox keeps everything
+        logger.warning("complaints: could not queue notifications (%s); they stay in the outbox", exc)
+
+
+def _emails(users) -> list[str]:
+    return sorted({u.email for u in users if u.email})
+
+
+def _recipients(notification: Notification) -> list[str]:
+    User = get_user_model()
+    case = notification.complaint
+    active = User.objects.filter(is_active=True).exclude(email="")
+    finance = active.filter(Q(groups__name=Role.FINANCE_CENTER) | Q(is_superuser=True)).distinct()
+    discipline = active.filter(groups__name=Role.DISCIPLINE).distinct()
+    heads = active.filter(memberships__institution_id=case.institution_id,
+                          memberships__role=Role.INSTITUTION_HEAD).distinct()
+    kind = notification.kind
+    if kind == Notification.Kind.FORWARDED:
+        return _emails(discipline)
+    if kind == Notification.Kind.REFERRED:
+        return _emails(heads)
+    if kind in (Notification.Kind.DUE_SOON, Notification.Kind.OVERDUE):
+        if case.status == rules.FORWARDED:
+            return _emails(discipline)
+        handlers = [case.assignee] if case.assignee_id and case.assignee.is_active else list(finance)
+        if case.status == rules.REFERRED:
+            handlers += list(heads)
+        return _emails(handlers)
+    return _emails(finance)
+
+
+def send_new_case_digest(limit: int = 500) -> int:
+    """One mail to the finance center listing the cases received since the last one. Idempotent:
+    a case is marked when the mail went out; cases locked by a concurrent sender are skipped."""
+    with transaction.atomic():
+        cases = list(Complaint.objects.select_for_update(skip_locked=True, of=("self",))
+                     .filter(staff_notified_at__isnull=True).select_related("institution")
+                     .order_by("received_at", "id")[:limit])
+        if not cases:
+            return 0
+        User = get_user_model()
+        recipients = _emails(User.objects.filter(is_active=True).exclude(email="")
+                             .filter(Q(groups__name=Role.FINANCE_CENTER) | Q(is_superuser=True)).distinct())
+        if len(cases) == 1:
+            case = cases[0]
+            subject = f"新{case.get_kind_display()}：{case.institution.name}（#{case.pk}）"
+            body = _notification_body(case, "收到新的反映，请在期限内处理。")
+        else:
+            subject = f"新收到 {len(cases)} 件举报投诉（#{cases[0].pk} 等）"
+            body = "收到新的反映，请在期限内处理：\n\n" + "\n\n".join(
+                _notification_body(case, "").strip() for case in cases)
+        try:
+            if recipients:
+                send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+        except Exception as exc:  # a mail server error: the cases stay unmarked for the next run
+            logger.warning("complaints: new-case digest failed: %s", exc)
+            return 0
+        Complaint.objects.filter(pk__in=[c.pk for c in cases]).update(staff_notified_at=timezone.now())
+    return len(cases)
+
+
+def send_pending_notifications(limit: int = 200) -> int:
+    """Send what is in the outbox (new-case digest, then reminders and hand-overs). Idempotent."""
+    sent = send_new_case_digest()
+    with transaction.atomic():
+        batch = list(Notification.objects.select_for_update(skip_locked=True, of=("self",))
+                     .filter(sent_at__isnull=True).select_related("complaint", "complaint__assignee")
+                     .order_by("created_at")[:limit])
+        for notification in batch:
+            notification.attempts += 1
+            try:
+                recipients = _recipients(notification)
+                if recipients:
+                    send_mail(notification.subject, notification.body, settings.DEFAULT_FROM_EMAIL, recipients)
+                notification.recipients = recipients
+                notification.sent_at = timezone.now()
+                notification.last_error = ""
+                sent += 1
+            except Exception as exc:  # a mail server error: keep it for the next run
+                logger.warning("complaints: notification %s failed: %s", notification.pk, exc)
+                notification.last_error = str(exc)[:1000]
+        Notification.objects.bulk_update(batch, ["attempts", "recipients", "sent_at", "last_error"])
+    return sent
+
+
+def create_due_reminders(today: date | None = None) -> int:
+    """Flag cases due soon and overdue: one reminder per case, deadline and day. Idempotent."""
+    today = today or timezone.localdate()
+    soon = settings.COMPLAINTS_DUE_SOON_DAYS
+    new = []
+    for case in selectors.due_reminder_candidates(today, soon).iterator(chunk_size=500):
+        overdue = case.next_due_on < today
+        kind = Notification.Kind.OVERDUE if overdue else Notification.Kind.DUE_SOON
+        label = rules.DEADLINE_LABELS.get(case.next_due_key, case.next_due_key)
+        message = (f"已超过“{label}”期限（{case.next_due_on:%Y-%m-%d}），请尽快办理。" if overdue
+                   else f"“{label}”期限将于 {case.next_due_on:%Y-%m-%d} 到期。")
+        new.append(Notification(
+            complaint=case, kind=kind,
+            # Due soon: once per deadline; overdue: once a day until it is handled.
+            dedupe_key=(f"overdue:{case.pk}:{case.next_due_key}:{today.isoformat()}" if overdue
+                        else f"soon:{case.pk}:{case.next_due_key}:{case.next_due_on.isoformat()}"),
+            subject=f"{kind.label}：#{case.pk} {case.institution.name}",
+            body=_notification_body(case, message)))
+    existing = set(Notification.objects.filter(dedupe_key__in=[n.dedupe_key for n in new])
+                   .values_list("dedupe_key", flat=True))
+    new = [n for n in new if n.dedupe_key not in existing]
+    # ignore_conflicts: two overlapping runs may race; the unique key keeps one row per reminder.
+    Notification.objects.bulk_create(new, ignore_conflicts=True, batch_size=500)
+    if new:
+        transaction.on_commit(enqueue_notifications)
+    return len(new)
+
+
+# --- holidays -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def seed_holidays(years: Iterable[int], *, overwrite: bool = False) -> list[int]:
+    """Load the `chinese_calendar` package's schedule for the years it knows into the table.
+
+    Years already in the table are left alone (the finance center may have corrected them) unless
+    `overwrite`. Returns the years written.
+    """
+    schedule = schedule_from_chinese_calendar(years)
+    existing = set(HolidayYear.objects.filter(year__in=schedule.known_years).values_list("year", flat=True))
+    written = sorted(y for y in schedule.known_years if overwrite or y not in existing)
+    if not written:
+        return []
+    import chinese_calendar
+
+    HolidayDate.objects.filter(year_id__in=written).delete()
+    for year in written:
+        HolidayYear.objects.update_or_create(year=year, defaults={"source": "chinese-calendar 软件包"})
+    rows = []
+    for day in sorted(schedule.holidays | schedule.workdays):
+        if day.year not in written:
+            continue
+        is_holiday = day in schedule.holidays
+        _, name = chinese_calendar.get_holiday_detail(day)
+        rows.append(HolidayDate(year_id=day.year, day=day,
+                                kind=HolidayDate.Kind.HOLIDAY if is_holiday else HolidayDate.Kind.WORKDAY,
+                                name=_HOLIDAY_NAMES.get(str(name), "") if name else ""))
+    HolidayDate.objects.bulk_create(rows)
+    holidays_changed()
+    return written
+
+
+_HOLIDAY_NAMES = {
+    "New Year's Day": "元旦", "Spring Festival": "春节", "Tomb-sweeping Day": "清明节", "Labour Day": "劳动节",
+    "Dragon Boat Festival": "端午节", "National Day": "国庆节", "Mid-autumn Festival": "中秋节",
+    "Anti-Fascist 70th Day": "抗战胜利纪念日",
+}
+
+
+def holidays_changed() -> None:
+    """Called after the holiday table changes: provisional due dates are recomputed after commit."""
+    selectors.clear_holiday_cache()
+
+    def _enqueue() -> None:
+        from . import tasks
+
+        try:
+            tasks.refresh_deadlines.apply_async(retry=False)
+        except Exception as exc:
+            logger.warning("complaints: could not queue deadline refresh (%s)", exc)
+
+    transaction.on_commit(_enqueue)
+
+
+# --- questionnaires -------------------------------------------------------------------------
+
+DEFAULT_QUESTIONS = [
+    (Question.Kind.RATING, "您对本次服务的总体满意程度", True, ""),
+    (Question.Kind.RATING, "工作人员的服务态度", True, ""),
+    (Question.Kind.RATING, "业务办理效率", True, ""),
+    (Question.Kind.YES_NO, "工作人员是否做到廉洁服务，未向您索要或暗示好处、未违规收费？", True, "no"),
+    (Question.Kind.YES_NO, "工作人员是否主动告知收费标准和办理流程？", False, ""),
+    (Question.Kind.TEXT, "其他意见或建议（选填）", False, ""),
+]
+
+
+@transaction.atomic
+def ensure_questionnaire(year: int) -> Questionnaire:
+    """The year's questionnaire, created from last year's (or the default questions) if missing."""
+    existing = Questionnaire.objects.filter(year=year).first()
+    if existing:
+        return existing
+    previous = Questionnaire.objects.filter(year__lt=year).order_by("-year").first()
+    questionnaire = Questionnaire.objects.create(year=year, title=f"{year}年清廉金融服务满意度调查",
+                                                 intro="您的评价将帮助我们改进服务、营造清廉金融环境。问卷匿名。")
+    if previous:
+        source = [(q.kind, q.text, q.required, q.alarm_answer) for q in previous.questions.all()]
+    else:
+        source = DEFAULT_QUESTIONS
+    Question.objects.bulk_create([
+        Question(questionnaire=questionnaire, position=i, kind=kind, text=text, required=required, alarm_answer=alarm)
+        for i, (kind, text, required, alarm) in enumerate(source, 1)
+    ])
+    return questionnaire
+
+
+def survey_path(token: str) -> str:
+    return reverse("complaints:survey-link", args=[token])
+
+
+@transaction.atomic
+def issue_survey_links(institution: Institution, questionnaire: Questionnaire, count: int, actor,
+                       label: str = "") -> list[str]:
+    """Create `count` one-time links; the tokens are returned once and only their hashes are kept."""
+    if not 1 <= count <= 1000:
+        raise ServiceError("一次可生成1至1000个链接。", field="count")
+    batch = SurveyBatch.objects.create(institution=institution, questionnaire=questionnaire, count=count,
+                                       label=label[:100], created_by=actor)
+    tokens = [new_token(16) for _ in range(count)]
+    SurveyLink.objects.bulk_create([SurveyLink(batch=batch, token_hash=hash_secret(t, "survey")) for t in tokens])
+    return tokens
+
+
+def find_survey_link(token: str) -> SurveyLink | None:
+    if not token or len(token) > 64:
+        return None
+    return (SurveyLink.objects.select_related("batch__institution", "batch__questionnaire")
+            .filter(token_hash=hash_secret(token, "survey")).first())
+
+
+@dataclass(frozen=True)
+class SurveyResult:
+    response: SurveyResponse
+    receipt: Receipt | None
+
+
+def submit_survey(questionnaire: Questionnaire, institution: Institution, answers: dict[int, str],
+                  link: SurveyLink | None = None) -> SurveyResult:
+    """Store a response; an alarm answer (e.g. "no" to the integrity question) opens a report."""
+    questions = list(questionnaire.questions.all())
+    ratings = [int(answers[q.pk]) for q in questions if q.kind == Question.Kind.RATING and answers.get(q.pk)]
+    alarms = [q for q in questions if q.kind == Question.Kind.YES_NO
+              and rules.answer_is_alarm(answers.get(q.pk, ""), q.alarm_answer)]
+    with transaction.atomic():
+        if link is not None:
+            # The link is spent in the same transaction; a second use finds used_at set.
+            locked = SurveyLink.objects.select_for_update().get(pk=link.pk)
+            if locked.used_at is not None:
+                raise ServiceError("此问卷链接已使用过。", conflict=True)
+            locked.used_at = timezone.now()
+            locked.save(update_fields=["used_at"])
+        receipt = None
+        if alarms:
+            texts = [q.text for q in questions if q.kind == Question.Kind.TEXT and answers.get(q.pk)]
+            description = "满意度问卷中反映：" + "；".join(f"“{q.text}”回答“{'是' if answers[q.pk] == 'yes' else '否'}”"
+                                                    for q in alarms)
+            if texts:
+                description += "。补充说明：" + " ".join(answers[q.pk] for q in questions
+                                                   if q.kind == Question.Kind.TEXT and answers.get(q.pk))
+            receipt = submit(Submission(institution=institution, kind="report", description=description[:2000],
+                                        channel=Complaint.Channel.QUESTIONNAIRE))
+        response = SurveyResponse.objects.create(
+            questionnaire=questionnaire, institution=institution, link=link,
+            answers={str(k): v for k, v in answers.items()},
+            mean_rating=rules.mean_rating(ratings), satisfied=rules.is_satisfied(ratings),
+            complaint=receipt.complaint if receipt else None)
+    return SurveyResult(response=response, receipt=receipt)
+

@@ -1,0 +1,332 @@
+"""Staff pages: the triage queue, a case with its actions, statistics, posters and survey links.
+
+Who sees what is decided in selectors (visible_cases / CasePolicy); anything outside it is a 404.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from institutions import access
+from institutions.models import Institution, Role
+
+from . import exports, qr, rules, selectors, services
+from .crypto import decrypt_bytes
+from .deadlines import due_status
+from .models import Complaint, EvidenceImage
+
+FILTER_STATUSES = [(v, label) for v, label in Complaint.Status.choices]
+
+
+def _require_queue(request: HttpRequest) -> None:
+    if not selectors.can_use_queue(request.user):
+        raise PermissionDenied
+
+
+def _bool_param(value: str | None) -> bool | None:
+    return {"1": True, "true": True, "0": False, "false": False}.get((value or "").lower())
+
+
+@login_required
+@require_GET
+def queue(request: HttpRequest) -> HttpResponse:
+    _require_queue(request)
+    params = request.GET
+    try:
+        cases = selectors.case_list(request.user, status=params.get("status", ""), kind=params.get("kind", ""),
+                                    institution=params.get("institution", "").strip(),
+                                    overdue=_bool_param(params.get("overdue")), due=params.get("due", ""),
+                                    search=params.get("q", "").strip()[:100])
+    except ValueError:
+        raise Http404
+    page = Paginator(cases, 50).get_page(params.get("page"))
+    today = timezone.localdate()
+    rows = [(case, due_status(case.next_due_on, today, soon_days=_soon()) if case.next_due_on else "")
+            for case in page.object_list]
+    query = params.copy()
+    query.pop("page", None)
+    return render(request, "complaints/staff/queue.html", {
+        "page": page, "rows": rows, "params": params, "query": query.urlencode(),
+        "statuses": FILTER_STATUSES, "kinds": Complaint.Kind.choices,
+        "is_finance_center": access.is_finance_center(request.user),
+    })
+
+
+def _soon() -> int:
+    from django.conf import settings
+
+    return settings.COMPLAINTS_DUE_SOON_DAYS
+
+
+def _deadline_rows(case: Complaint) -> list[dict]:
+    today = timezone.localdate()
+    active = rules.active_deadline_keys(kind=case.kind, status=case.status, anonymous=case.anonymous,
+                                        involves_party_member=case.involves_party_member,
+                                        forwarded=case.forwarded_at is not None)
+    rows = []
+    for key, due in sorted(case.deadlines.items(), key=lambda kv: kv[1]["date"]):
+        day = date.fromisoformat(due["date"])
+        rows.append({"key": key, "label": rules.DEADLINE_LABELS.get(key, key), "date": day,
+                     "provisional": due["provisional"], "basis": due["basis"], "active": key in active,
+                     "status": due_status(day, today, soon_days=_soon()) if key in active else ""})
+    return rows
+
+
+def _detail_context(request: HttpRequest, case: Complaint, **extra) -> dict:
+    sides = selectors.case_sides(request.user, case)
+    policy = selectors.CasePolicy.for_sides(sides)
+    actions = [(a, rules.TRANSITIONS[a]) for a in rules.allowed_actions(status=case.status, kind=case.kind,
+                                                                        sides=sides, extensions=case.extensions)]
+    return {
+        "case": case, "policy": policy, "sides": sides, "actions": actions,
+        "deadline_rows": _deadline_rows(case),
+        "events": list(case.events.all()),
+        "notes": selectors.notes_for(case, policy),
+        "images": list(case.images.all()) if policy.images else [],
+        "identity": services.masked_identity(case) if policy.identity else None,
+        "duplicates": selectors.duplicate_candidates(case) if rules.FINANCE_CENTER in sides else [],
+        "outcomes": Complaint.Outcome.choices,
+        "needs_approval": rules.extension_needs_approval(case.kind, case.extensions),
+        **extra,
+    }
+
+
+def _get_case(request: HttpRequest, pk: int) -> Complaint:
+    _require_queue(request)
+    try:
+        return selectors.case_detail(request.user, pk)
+    except Complaint.DoesNotExist:
+        raise Http404("未找到，或您无权查看。")
+
+
+@login_required
+@require_GET
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _get_case(request, pk)
+    return render(request, "complaints/staff/detail.html", _detail_context(request, case))
+
+
+@login_required
+@require_POST
+def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    case = _get_case(request, pk)
+    if action not in rules.TRANSITIONS:
+        raise Http404
+    post = request.POST
+    version = post.get("version")
+    target = post.get("target", "").strip()
+    data = services.ActionInput(reason=post.get("reason", ""), outcome=post.get("outcome", ""),
+                                reply=post.get("reply", ""), approval=post.get("approval", ""),
+                                target=int(target) if target.isdigit() else None,
+                                version=int(version) if (version or "").isdigit() else None)
+    if data.target is not None and not selectors.visible_cases(request.user).filter(pk=data.target).exists():
+        data = services.ActionInput(**{**data.__dict__, "target": -1})
+    try:
+        services.perform_action(case.pk, action, request.user, data)
+    except services.ServiceError as exc:
+        status = 403 if exc.forbidden else 409 if exc.conflict else 400
+        case = _get_case(request, pk)
+        return render(request, "complaints/staff/detail.html",
+                      _detail_context(request, case, action_error=exc.message), status=status)
+    messages.success(request, f"已完成：{rules.TRANSITIONS[action].label}")
+    return redirect("complaints:case-detail", pk=pk)
+
+
+@login_required
+@require_POST
+def case_note(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _get_case(request, pk)
+    try:
+        services.add_note(case, request.user, request.POST.get("body", ""),
+                          public=request.POST.get("public") == "1")
+    except services.ServiceError as exc:
+        status = 403 if exc.forbidden else 400
+        return render(request, "complaints/staff/detail.html",
+                      _detail_context(request, case, note_error=exc.message), status=status)
+    messages.success(request, "已保存。")
+    return redirect("complaints:case-detail", pk=pk)
+
+
+@login_required
+@require_POST
+def case_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _get_case(request, pk)
+    try:
+        identity = services.reveal_identity(case, request.user, request.POST.get("reason", ""))
+    except services.ServiceError as exc:
+        status = 403 if exc.forbidden else 409 if exc.conflict else 400
+        return render(request, "complaints/staff/detail.html",
+                      _detail_context(request, case, reveal_error=exc.message), status=status)
+    response = render(request, "complaints/staff/detail.html", _detail_context(request, case, revealed=identity))
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_GET
+def case_image(request: HttpRequest, pk: int, position: int) -> HttpResponse:
+    case = _get_case(request, pk)
+    policy = selectors.CasePolicy.for_sides(selectors.case_sides(request.user, case))
+    if not policy.images:
+        raise Http404
+    image = get_object_or_404(EvidenceImage, complaint=case, position=position)
+    if request.GET.get("original") == "1":
+        # The sealed original, for the finance center only (evidence; carries its metadata).
+        if not policy.identity or not image.sealed_original:
+            raise Http404
+        with image.sealed_original.open("rb") as handle:
+            data = decrypt_bytes(handle.read())
+        response = HttpResponse(data, content_type="application/octet-stream")
+        response["Content-Disposition"] = f'attachment; filename="case{case.pk}-{position}-original"'
+        response["X-Original-SHA256"] = image.original_sha256
+        return response
+    response = FileResponse(image.working.open("rb"), content_type=image.content_type)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- statistics -----------------------------------------------------------------------------
+
+
+def _stats_scope(request: HttpRequest) -> frozenset[int] | None:
+    if access.is_finance_center(request.user):
+        return None
+    if access.has_role(request.user, Role.INSTITUTION_HEAD):
+        return access.institution_ids(request.user) or frozenset()
+    raise PermissionDenied
+
+
+def _year(request: HttpRequest) -> int:
+    try:
+        year = int(request.GET.get("year") or timezone.localdate().year)
+    except ValueError:
+        raise Http404
+    if not 2000 <= year <= 2100:
+        raise Http404
+    return year
+
+
+@login_required
+@require_GET
+def stats(request: HttpRequest) -> HttpResponse:
+    scope = _stats_scope(request)
+    year = _year(request)
+    data = selectors.statistics(year, institution_ids=scope, category=request.GET.get("category", ""))
+    return render(request, "complaints/staff/stats.html", {
+        "stats": data, "year": year, "kinds": Complaint.Kind.choices, "outcomes": Complaint.Outcome.choices,
+        "months": range(1, 13), "categories": Institution.Category.choices,
+        "category": request.GET.get("category", ""),
+    })
+
+
+@login_required
+@require_GET
+def stats_export(request: HttpRequest) -> HttpResponse:
+    scope = _stats_scope(request)
+    year = _year(request)
+    fmt = request.GET.get("format", "xlsx")
+    if fmt not in ("xlsx", "csv"):
+        raise Http404
+    data = selectors.statistics(year, institution_ids=scope, category=request.GET.get("category", ""))
+    satisfaction = {k: v for k, v in selectors.satisfaction_by_institution_month(year).items()
+                    if scope is None or k[0] in scope}
+    names = {i.pk: (i.code, i.name) for i in Institution.objects.filter(pk__in={k[0] for k in satisfaction})}
+    content, content_type = exports.statistics_file(data, fmt, satisfaction, names)
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="complaints-{year}.{fmt}"'
+    return response
+
+
+# --- posters --------------------------------------------------------------------------------
+
+
+def poster_context(institutions, request: HttpRequest) -> dict:
+    return {"posters": [{"institution": i, "url": qr.public_url(i.public_code, request),
+                         "svg": qr.qr_svg(qr.public_url(i.public_code, request), scale=6)}
+                        for i in institutions]}
+
+
+def render_posters(institutions, request: HttpRequest) -> str:
+    return render_to_string("complaints/poster.html", poster_context(institutions, request), request=request)
+
+
+@login_required
+@require_GET
+def poster(request: HttpRequest, code: str) -> HttpResponse:
+    institution = get_object_or_404(access.scope_queryset(Institution.objects.select_related("district"),
+                                                          request.user, ""), code=code)
+    html = render_posters([institution], request)
+    response = HttpResponse(html)
+    if request.GET.get("download") == "1":
+        response["Content-Disposition"] = f'attachment; filename="poster-{institution.code}.html"'
+    return response
+
+
+@login_required
+@require_GET
+def posters_all(request: HttpRequest) -> HttpResponse:
+    """Every active institution's poster in one printable file (one A4 page each)."""
+    if not access.is_finance_center(request.user):
+        raise PermissionDenied
+    institutions = access.scope_queryset(Institution.objects.filter(is_active=True).select_related("district"),
+                                         request.user, "")
+    district = request.GET.get("district", "")
+    if district:
+        institutions = institutions.filter(district__code=district)
+    response = HttpResponse(render_posters(list(institutions.order_by("code")), request))
+    response["Content-Disposition"] = 'attachment; filename="posters.html"'
+    return response
+
+
+# --- one-time questionnaire links -----------------------------------------------------------
+
+
+def _link_institutions(request: HttpRequest):
+    user = request.user
+    if not (access.is_finance_center(user) or access.has_role(user, Role.INSTITUTION_HEAD, Role.INSTITUTION_FILER)):
+        raise PermissionDenied
+    return access.scope_queryset(Institution.objects.filter(is_active=True), user, "").order_by("code")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def survey_links(request: HttpRequest) -> HttpResponse:
+    """Issue one-time questionnaire links in bulk and download them as a CSV to send to customers."""
+    institutions = _link_institutions(request)
+    year = timezone.localdate().year
+    context = {"institutions": institutions[:500], "year": year}
+    if request.method == "GET":
+        return render(request, "complaints/staff/survey_links.html", context)
+    institution = institutions.filter(code=request.POST.get("institution", "")).first()
+    if institution is None:
+        raise Http404
+    try:
+        count = int(request.POST.get("count", "0"))
+        questionnaire = services.ensure_questionnaire(year)
+        tokens = services.issue_survey_links(institution, questionnaire, count, request.user,
+                                             label=request.POST.get("label", "").strip())
+    except (ValueError, services.ServiceError) as exc:
+        context["error"] = getattr(exc, "message", "请填写1至1000之间的数量。")
+        return render(request, "complaints/staff/survey_links.html", context, status=400)
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(["序号", "机构", "问卷链接（一次有效）"])
+    for n, token in enumerate(tokens, 1):
+        writer.writerow([n, institution.name, request.build_absolute_uri(services.survey_path(token))])
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="survey-links-{institution.code}.csv"'
+    return response
+

@@ -1,0 +1,31 @@
+"""Celery tasks: thin wrappers over services, each idempotent (safe to run twice or concurrently)."""
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(ignore_result=True)
+def send_pending_notifications() -> int:
+    """Send everything waiting in the outbox (also run by beat every minute, so nothing is lost)."""
+    return services.send_pending_notifications()
+
+
+@shared_task(ignore_result=True)
+def check_deadlines() -> int:
+    """Beat: flag cases due soon and overdue and remind their handlers."""
+    created = services.create_due_reminders()
+    services.send_pending_notifications()
+    return created
+
+
+@shared_task(ignore_result=True)
+def erase_expired_personal_data() -> int:
+    """Beat: erase closed cases' personal data after the retention period."""
+    return services.erase_expired_personal_data()
+
+
+@shared_task(ignore_result=True)
+def refresh_deadlines() -> int:
+    """After the holiday table changed: recompute provisional due dates."""
+    return services.refresh_deadlines(only_provisional=False)

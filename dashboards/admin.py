@@ -1,0 +1,61 @@
+"""The annual reports in the admin: request one (district and year), follow its progress, download both files."""
+
+from django.contrib import admin
+from django.db import transaction
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from . import permissions
+from .models import AnnualReport
+
+
+@admin.register(AnnualReport)
+class AnnualReportAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "district", "year", "status", "progress_shown", "created_by", "created_at", "downloads")
+    list_filter = ("status", "year", "district")
+    readonly_fields = ("status", "progress_shown", "step", "error", "created_by", "created_at", "started_at",
+                       "finished_at", "downloads")
+    fields = ("district", "year", *readonly_fields)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("district", "year", *self.readonly_fields) if obj else self.readonly_fields
+
+    def _allowed(self, request) -> bool:
+        return permissions.can_see_district(request.user)
+
+    def has_module_permission(self, request):
+        return self._allowed(request) and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._allowed(request) and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return self._allowed(request) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a report is never edited: request a new one
+
+    @admin.display(description=_("进度"))
+    def progress_shown(self, obj: AnnualReport) -> str:
+        return f"{100 if obj.status == AnnualReport.Status.SUCCEEDED else obj.progress}%"
+
+    @admin.display(description=_("下载"))
+    def downloads(self, obj: AnnualReport) -> str:
+        links = []
+        for kind, label in (("pdf", "PDF"), ("xlsx", "Excel")):
+            if getattr(obj, kind):
+                url = reverse("dashboards:report-file", kwargs={"pk": obj.pk, "kind": kind})
+                links.append(format_html('<a href="{}">{}</a>', url, label))
+        if not links:
+            return "—"
+        return format_html(" · ".join(["{}"] * len(links)), *links)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+        if not change:
+            from .tasks import generate_annual_report
+
+            transaction.on_commit(lambda: generate_annual_report.delay(obj.pk))

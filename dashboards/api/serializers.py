@@ -1,0 +1,369 @@
+"""Response shapes of the dashboards' JSON endpoints, for the OpenAPI schema.
+
+The views hand back data.py's dicts as they are (decimals are strings, as everywhere in the API);
+these serializers describe them and, for the report endpoints, render model rows.
+"""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from ..models import AnnualReport
+
+
+def Dec(**kwargs):  # reads like a field class
+    return serializers.CharField(allow_null=True, help_text=kwargs.pop("help_text", "十进制数（字符串）"), **kwargs)
+
+
+class DashboardDistrictRef(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class DashboardHead(serializers.Serializer):
+    district = DashboardDistrictRef()
+    year = serializers.IntegerField()
+    category = serializers.CharField(allow_blank=True)
+    category_label = serializers.CharField(allow_blank=True)
+
+
+class ColourShare(serializers.Serializer):
+    colour = serializers.ChoiceField(choices=["green", "blue", "yellow", "red"])
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+    share = Dec(help_text="占比（%，一位小数）")
+
+
+class ColoursResponse(DashboardHead):
+    institutions = serializers.IntegerField()
+    colours = ColourShare(many=True)
+    red_lines = serializers.IntegerField()
+    mean_total = Dec()
+
+
+class RankingRow(serializers.Serializer):
+    rank = serializers.IntegerField(help_text="区内排名（红线在后，总分降序，并列同名次）")
+    category_rank = serializers.IntegerField()
+    institution_id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    short_name = serializers.CharField()
+    category = serializers.CharField()
+    category_label = serializers.CharField()
+    basic = Dec()
+    bonus = Dec()
+    deduction = Dec()
+    total = Dec()
+    red_line = serializers.BooleanField()
+    colour = serializers.CharField()
+    colour_label = serializers.CharField()
+    status = serializers.CharField()
+    status_label = serializers.CharField()
+    previous_total = Dec()
+    change = Dec(help_text="较上年总分变化")
+    url = serializers.CharField(help_text="机构看板")
+
+
+class RankingResponse(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.CharField(allow_null=True)
+    previous = serializers.CharField(allow_null=True)
+    results = RankingRow(many=True)
+
+
+class ScoreBin(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class DistributionResponse(DashboardHead):
+    institutions = serializers.IntegerField()
+    bins = ScoreBin(many=True)
+
+
+class ItemRow(serializers.Serializer):
+    number = serializers.IntegerField()
+    title = serializers.CharField()
+    maximum = Dec(help_text="该项基础指标满分合计")
+    average = Dec()
+    best = Dec()
+    share = Dec(help_text="平均分占满分的百分比")
+
+
+class ItemsResponse(DashboardHead):
+    institutions = serializers.IntegerField()
+    items = ItemRow(many=True)
+
+
+class TrendYear(serializers.Serializer):
+    year = serializers.IntegerField()
+    institutions = serializers.IntegerField()
+    mean_total = Dec()
+    change = Dec(help_text="平均总分较上年变化")
+    colours = ColourShare(many=True)
+    red_lines = serializers.IntegerField()
+
+
+class TrendResponse(DashboardHead):
+    years = TrendYear(many=True)
+
+
+class KindCount(serializers.Serializer):
+    kind = serializers.CharField()
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class OutcomeCount(serializers.Serializer):
+    outcome = serializers.CharField()
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class ComplaintSummary(serializers.Serializer):
+    total = serializers.IntegerField()
+    kinds = KindCount(many=True)
+    months = serializers.ListField(child=serializers.IntegerField())
+    series = serializers.DictField(child=serializers.ListField(child=serializers.IntegerField()),
+                                   help_text="类型 → 1–12 月件数")
+    concluded = serializers.IntegerField()
+    outcomes = OutcomeCount(many=True)
+    substantiation_rate = Dec(help_text="属实率（属实＋部分属实，%）")
+    average_handling_days = Dec(help_text="平均办理天数（接收至出结论，自然日）")
+
+
+class ComplaintsResponse(DashboardHead, ComplaintSummary):
+    pass
+
+
+class SatisfactionMonth(serializers.Serializer):
+    month = serializers.IntegerField()
+    rated = serializers.IntegerField()
+    satisfied = serializers.IntegerField()
+    rate = Dec()
+    previous_rated = serializers.IntegerField()
+    previous_rate = Dec()
+    change = Dec(help_text="同比（百分点）")
+
+
+class SatisfactionSummary(serializers.Serializer):
+    previous_year = serializers.IntegerField()
+    months = SatisfactionMonth(many=True)
+    rated = serializers.IntegerField()
+    rate = Dec()
+    previous_rated = serializers.IntegerField()
+    previous_rate = Dec()
+    change = Dec(help_text="满意率同比变化（百分点，一位小数）")
+    change_text = serializers.CharField()
+    same_period_to = serializers.CharField(allow_null=True, help_text="当年未结束时的同期截止日（MM-DD）")
+
+
+class SatisfactionResponse(DashboardHead, SatisfactionSummary):
+    pass
+
+
+class ViolationMonth(serializers.Serializer):
+    month = serializers.IntegerField()
+    count = serializers.IntegerField()
+    previous = serializers.IntegerField()
+
+
+class ModuleCount(serializers.Serializer):
+    module = serializers.CharField()
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+    previous = serializers.IntegerField()
+
+
+class ViolationsResponse(DashboardHead):
+    previous_year = serializers.IntegerField()
+    months = ViolationMonth(many=True)
+    count = serializers.IntegerField()
+    previous = serializers.IntegerField()
+    change = Dec(help_text="同比变化（%，一位小数）")
+    change_text = serializers.CharField()
+    modules = ModuleCount(many=True)
+    same_period_to = serializers.CharField(allow_null=True)
+
+
+class WarningRate(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField(help_text="人名已隐去")
+    publish_at = serializers.DateField()
+    delivered = serializers.IntegerField()
+    acknowledged = serializers.IntegerField()
+    acknowledged_rate = Dec()
+
+
+class CategoryRate(serializers.Serializer):
+    category = serializers.CharField()
+    label = serializers.CharField()
+    delivered = serializers.IntegerField()
+    acknowledged = serializers.IntegerField()
+    acknowledged_rate = Dec()
+    read_rate = Dec()
+
+
+class AcknowledgementSummary(serializers.Serializer):
+    delivered = serializers.IntegerField()
+    read = serializers.IntegerField()
+    acknowledged = serializers.IntegerField()
+    acknowledged_on_time = serializers.IntegerField()
+    read_rate = Dec()
+    acknowledged_rate = Dec()
+    on_time_rate = Dec()
+    warnings = WarningRate(many=True)
+
+
+class AcknowledgementsResponse(DashboardHead, AcknowledgementSummary):
+    categories = CategoryRate(many=True)
+
+
+class DashboardColumn(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+
+
+class RowsResponse(DashboardHead):
+    figure = serializers.CharField()
+    title = serializers.CharField()
+    key = serializers.CharField(allow_blank=True)
+    key_label = serializers.CharField(allow_blank=True)
+    columns = DashboardColumn(many=True)
+    count = serializers.IntegerField()
+    page = serializers.IntegerField()
+    page_size = serializers.IntegerField()
+    results = serializers.ListField(child=serializers.DictField(),
+                                    help_text="每行按 columns 的 key 取值；url 为下钻链接")
+
+
+class DashboardInstitutionRef(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    category = serializers.CharField()
+    category_label = serializers.CharField()
+    district = DashboardDistrictRef()
+
+
+class HistoryYear(serializers.Serializer):
+    year = serializers.IntegerField()
+    total = Dec()
+    colour = serializers.CharField()
+    colour_label = serializers.CharField()
+    red_line = serializers.BooleanField()
+    rank = serializers.IntegerField(help_text="区内排名")
+    of = serializers.IntegerField(help_text="区内有结果的机构数")
+    category_rank = serializers.IntegerField()
+    status = serializers.CharField()
+    change = Dec()
+
+
+class HistoryResponse(serializers.Serializer):
+    institution = DashboardInstitutionRef()
+    years = HistoryYear(many=True)
+
+
+class InstitutionItem(serializers.Serializer):
+    number = serializers.IntegerField()
+    title = serializers.CharField()
+    maximum = Dec()
+    own = Dec()
+    average = Dec(help_text="全区平均")
+    best = Dec(help_text="全区最高")
+
+
+class InstitutionItemsResponse(serializers.Serializer):
+    institution = DashboardInstitutionRef()
+    year = serializers.IntegerField()
+    items = InstitutionItem(many=True)
+
+
+class InstitutionComplaintsResponse(serializers.Serializer):
+    institution = DashboardInstitutionRef()
+    year = serializers.IntegerField()
+    complaints = ComplaintSummary()
+    satisfaction = SatisfactionSummary()
+
+
+class InstitutionEmployeesResponse(serializers.Serializer):
+    institution = DashboardInstitutionRef()
+    year = serializers.IntegerField()
+    employees = serializers.IntegerField()
+    colours = ColourShare(many=True)
+    acknowledgements = AcknowledgementSummary()
+
+
+class IndexComponents(serializers.Serializer):
+    score = Dec()
+    colour = Dec()
+    red_line = Dec()
+    complaints = Dec()
+
+
+class LeagueRow(serializers.Serializer):
+    district = DashboardDistrictRef()
+    rank = serializers.IntegerField(allow_null=True)
+    index = Dec(help_text="清廉金融指数（0–100），定义见 docs/city-index.md")
+    institutions = serializers.IntegerField()
+    mean_total = Dec(required=False)
+    colours = ColourShare(many=True, required=False)
+    red_lines = serializers.IntegerField(required=False)
+    complaints = serializers.IntegerField(required=False)
+    complaints_per_institution = Dec(required=False)
+    substantiated = serializers.IntegerField(required=False)
+    partially_substantiated = serializers.IntegerField(required=False)
+    satisfaction_rate = Dec(required=False)
+    components = IndexComponents(required=False)
+
+
+class LeagueResponse(serializers.Serializer):
+    city = DashboardDistrictRef()
+    year = serializers.IntegerField()
+    districts = LeagueRow(many=True)
+
+
+class TrendSeries(serializers.Serializer):
+    district = DashboardDistrictRef()
+    index = serializers.ListField(child=Dec())
+    mean_total = serializers.ListField(child=Dec())
+
+
+class CityTrendResponse(serializers.Serializer):
+    city = DashboardDistrictRef()
+    years = serializers.ListField(child=serializers.IntegerField())
+    series = TrendSeries(many=True)
+
+
+class ReportSerializer(serializers.ModelSerializer):
+    district = serializers.CharField(source="district.code", read_only=True)
+    district_name = serializers.CharField(source="district.name", read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    pdf_url = serializers.SerializerMethodField()
+    xlsx_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AnnualReport
+        fields = ["id", "district", "district_name", "year", "status", "status_label", "progress", "step",
+                  "error", "created_at", "started_at", "finished_at", "pdf_url", "xlsx_url"]
+        read_only_fields = fields
+
+    def _url(self, obj, kind: str) -> str | None:
+        from django.urls import reverse
+
+        if not getattr(obj, kind):
+            return None
+        request = self.context.get("request")
+        url = reverse(f"api:dashboards-report-{kind}", kwargs={"pk": obj.pk})
+        return request.build_absolute_uri(url) if request else url
+
+    def get_pdf_url(self, obj) -> str | None:
+        return self._url(obj, "pdf")
+
+    def get_xlsx_url(self, obj) -> str | None:
+        return self._url(obj, "xlsx")
+
+
+class ReportRequestSerializer(serializers.Serializer):
+    district = serializers.CharField(required=False, help_text="区县行政区划代码（默认：机构最多的区县）")
+    year = serializers.IntegerField(min_value=2000, max_value=2100)

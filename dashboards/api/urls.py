@@ -1,0 +1,35 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("dashboards/district/colours/", views.DistrictColoursView.as_view(), name="dashboards-district-colours"),
+    path("dashboards/district/ranking/", views.DistrictRankingView.as_view(), name="dashboards-district-ranking"),
+    path("dashboards/district/distribution/", views.DistrictDistributionView.as_view(),
+         name="dashboards-district-distribution"),
+    path("dashboards/district/items/", views.DistrictItemsView.as_view(), name="dashboards-district-items"),
+    path("dashboards/district/trend/", views.DistrictTrendView.as_view(), name="dashboards-district-trend"),
+    path("dashboards/district/complaints/", views.DistrictComplaintsView.as_view(),
+         name="dashboards-district-complaints"),
+    path("dashboards/district/satisfaction/", views.DistrictSatisfactionView.as_view(),
+         name="dashboards-district-satisfaction"),
+    path("dashboards/district/violations/", views.DistrictViolationsView.as_view(),
+         name="dashboards-district-violations"),
+    path("dashboards/district/acknowledgements/", views.DistrictAcknowledgementsView.as_view(),
+         name="dashboards-district-acknowledgements"),
+    path("dashboards/district/rows/<str:figure>/", views.DistrictRowsView.as_view(), name="dashboards-district-rows"),
+    path("dashboards/institutions/<str:code>/history/", views.InstitutionHistoryView.as_view(),
+         name="dashboards-institution-history"),
+    path("dashboards/institutions/<str:code>/items/", views.InstitutionItemsView.as_view(),
+         name="dashboards-institution-items"),
+    path("dashboards/institutions/<str:code>/complaints/", views.InstitutionComplaintsView.as_view(),
+         name="dashboards-institution-complaints"),
+    path("dashboards/institutions/<str:code>/employees/", views.InstitutionEmployeesView.as_view(),
+         name="dashboards-institution-employees"),
+    path("dashboards/city/league/", views.CityLeagueView.as_view(), name="dashboards-city-league"),
+    path("dashboards/city/trend/", views.CityTrendView.as_view(), name="dashboards-city-trend"),
+    path("reports/", views.ReportListView.as_view(), name="dashboards-report-list"),
+    path("reports/<int:pk>/", views.ReportDetailView.as_view(), name="dashboards-report-detail"),
+    path("reports/<int:pk>/pdf/", views.ReportPdfView.as_view(), name="dashboards-report-pdf"),
+    path("reports/<int:pk>/xlsx/", views.ReportXlsxView.as_view(), name="dashboards-report-xlsx"),
+]

@@ -1,0 +1,240 @@
+"""JSON for every chart (district, institution, city) and the annual report's API.
+
+Thin views: parameters are read by params.py, permissions by permissions.py, the figures come from
+data.py (cached) and rows.py (bounded pages).
+"""
+
+from __future__ import annotations
+
+from django.http import FileResponse, Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from institutions.models import InstitutionCategory
+
+from .. import data, params, permissions, rows, services
+from ..models import AnnualReport
+from . import serializers as s
+
+DISTRICT = OpenApiParameter("district", str, description="区县行政区划代码，默认为机构最多的区县（如 331004）")
+YEAR = OpenApiParameter("year", int, description="年度，默认为有结果的最近年度")
+CATEGORY = OpenApiParameter("category", str, enum=InstitutionCategory.values, description="机构类别")
+PAGE = OpenApiParameter("page", int)
+PAGE_SIZE = OpenApiParameter("page_size", int, description="每页条数（至多 500）")
+CITY = OpenApiParameter("city", str, description="设区市行政区划代码，默认为默认区县的上级（3310）")
+
+
+class FinanceCenter(BasePermission):
+    message = "只有区金融工作中心可以查看区级看板。"
+
+    def has_permission(self, request, view):
+        return permissions.can_see_district(request.user)
+
+
+class CityViewer(BasePermission):
+    message = "只有区金融工作中心和市级用户可以查看全市汇总。"
+
+    def has_permission(self, request, view):
+        return permissions.can_see_city(request.user)
+
+
+def _query(request) -> data.DistrictQuery:
+    try:
+        return params.district_query(request.query_params)
+    except params.ParamError as exc:
+        raise ValidationError(exc.errors)
+
+
+def _page_links(request, page: rows.Page, count: int) -> tuple[str | None, str | None]:
+    def link(number: int) -> str:
+        query = request.query_params.copy()
+        query["page"] = str(number)
+        return request.build_absolute_uri(request.path + "?" + query.urlencode())
+
+    nxt = link(page.number + 1) if page.offset + page.size < count else None
+    prev = link(page.number - 1) if page.number > 1 else None
+    return nxt, prev
+
+
+class DistrictFigureView(APIView):
+    permission_classes = [FinanceCenter]
+    figure = ""
+
+    def get(self, request):
+        return Response(data.DISTRICT_FIGURES[self.figure](_query(request)))
+
+
+def _figure_view(figure: str, response, summary: str) -> type[DistrictFigureView]:
+    view = type(f"District{figure.title()}View", (DistrictFigureView,), {"figure": figure, "__doc__": summary})
+    return extend_schema(parameters=[DISTRICT, YEAR, CATEGORY], responses=response, summary=summary,
+                         tags=["dashboards"])(view)
+
+
+DistrictColoursView = _figure_view("colours", s.ColoursResponse, "区级看板：四色分布")
+DistrictDistributionView = _figure_view("distribution", s.DistributionResponse, "区级看板：分数分布")
+DistrictItemsView = _figure_view("items", s.ItemsResponse, "区级看板：10 项规范的平均分与满分")
+DistrictTrendView = _figure_view("trend", s.TrendResponse, "区级看板：历年积分（同比）")
+DistrictComplaintsView = _figure_view("complaints", s.ComplaintsResponse,
+                                      "区级看板：举报投诉（按月、按类型）、属实率与平均办理天数")
+DistrictSatisfactionView = _figure_view("satisfaction", s.SatisfactionResponse,
+                                        "区级看板：满意率（按月）及同比变化（百分点）")
+DistrictViolationsView = _figure_view("violations", s.ViolationsResponse, "区级看板：员工违规件数及同比")
+DistrictAcknowledgementsView = _figure_view("acknowledgements", s.AcknowledgementsResponse,
+                                            "区级看板：警示信息知悉率")
+
+
+@extend_schema(parameters=[DISTRICT, YEAR, CATEGORY, PAGE, PAGE_SIZE], responses=s.RankingResponse,
+               summary="区级看板：积分排名（区内排名，分页）", tags=["dashboards"])
+class DistrictRankingView(APIView):
+    permission_classes = [FinanceCenter]
+
+    def get(self, request):
+        q = _query(request)
+        page = rows.page_from(request.query_params)
+        out = rows.district_rows(q, "ranking", "", page)
+        nxt, prev = _page_links(request, page, out["count"])
+        return Response({"count": out["count"], "next": nxt, "previous": prev, "results": out["results"]})
+
+
+@extend_schema(parameters=[DISTRICT, YEAR, CATEGORY, PAGE, PAGE_SIZE,
+                           OpenApiParameter("key", str, description="图中被点击的部分：颜色、分数段、项号、年度、"
+                                                                     "类型[:月]、结论或月份")],
+               responses=s.RowsResponse, summary="区级看板：图表背后的明细行", tags=["dashboards"])
+class DistrictRowsView(APIView):
+    permission_classes = [FinanceCenter]
+
+    def get(self, request, figure: str):
+        q = _query(request)
+        try:
+            out = rows.district_rows(q, figure, str(request.query_params.get("key", ""))[:40],
+                                     rows.page_from(request.query_params))
+        except rows.UnknownFigure:
+            raise Http404
+        return Response(out)
+
+
+class InstitutionView(APIView):
+    figure = ""
+
+    def get(self, request, code: str):
+        try:
+            institution = permissions.institution_for(request.user, code)
+        except permissions.PermissionDenied as exc:
+            raise PermissionDenied(str(exc))
+        if self.figure == "history":
+            return Response(data.institution_history(institution))
+        try:
+            year = params.year_param(request.query_params, data.Scope(institution_id=institution.pk))
+        except params.ParamError as exc:
+            raise ValidationError(exc.errors)
+        return Response(data.INSTITUTION_FIGURES[self.figure](institution, year))
+
+
+def _institution_view(figure: str, response, summary: str, with_year: bool = True) -> type[InstitutionView]:
+    view = type(f"Institution{figure.title()}View", (InstitutionView,), {"figure": figure, "__doc__": summary})
+    return extend_schema(parameters=[YEAR] if with_year else [], responses=response, summary=summary,
+                         tags=["dashboards"])(view)
+
+
+InstitutionHistoryView = _institution_view("history", s.HistoryResponse, "机构看板：历年总分、颜色与区内排名",
+                                           with_year=False)
+InstitutionItemsView = _institution_view("items", s.InstitutionItemsResponse, "机构看板：分项得分与全区平均、最高")
+InstitutionComplaintsView = _institution_view("complaints", s.InstitutionComplaintsResponse,
+                                              "机构看板：举报投诉与满意度")
+InstitutionEmployeesView = _institution_view("employees", s.InstitutionEmployeesResponse,
+                                             "机构看板：员工四色分布与警示知悉率")
+
+
+def _city_year(request):
+    try:
+        city = params.city_param(request.query_params)
+        year = params.year_param(request.query_params, data.Scope(city_id=city.pk))
+    except params.ParamError as exc:
+        raise ValidationError(exc.errors)
+    return city, year
+
+
+@extend_schema(parameters=[CITY, YEAR], responses=s.LeagueResponse, summary="全市汇总：各区县清廉金融指数排行",
+               tags=["dashboards"])
+class CityLeagueView(APIView):
+    permission_classes = [CityViewer]
+
+    def get(self, request):
+        return Response(data.city_league(*_city_year(request)))
+
+
+@extend_schema(parameters=[CITY, YEAR], responses=s.CityTrendResponse, summary="全市汇总：各区县指数走势",
+               tags=["dashboards"])
+class CityTrendView(APIView):
+    permission_classes = [CityViewer]
+
+    def get(self, request):
+        return Response(data.city_trend(*_city_year(request)))
+
+
+# --- the annual report --------------------------------------------------------------------------------
+
+
+class ReportListView(APIView):
+    permission_classes = [FinanceCenter]
+
+    @extend_schema(responses=s.ReportSerializer(many=True), summary="年度报告列表", tags=["reports"])
+    def get(self, request):
+        reports = AnnualReport.objects.select_related("district").order_by("-created_at", "-id")[:50]
+        return Response(s.ReportSerializer(reports, many=True, context={"request": request}).data)
+
+    @extend_schema(request=s.ReportRequestSerializer, responses={202: s.ReportSerializer},
+                   summary="生成年度报告（后台任务，返回进度地址）", tags=["reports"])
+    def post(self, request):
+        body = s.ReportRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            district = params.district_param({"district": body.validated_data.get("district", "")})
+        except params.ParamError as exc:
+            raise ValidationError(exc.errors)
+        report = services.request_report(district, body.validated_data["year"], request.user)
+        report.refresh_from_db()
+        return Response(s.ReportSerializer(report, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
+
+
+def _report(pk: int) -> AnnualReport:
+    report = AnnualReport.objects.select_related("district").filter(pk=pk).first()
+    if report is None:
+        raise Http404
+    return report
+
+
+@extend_schema(responses=s.ReportSerializer, summary="年度报告的状态与进度", tags=["reports"])
+class ReportDetailView(APIView):
+    permission_classes = [FinanceCenter]
+
+    def get(self, request, pk: int):
+        report = _report(pk)
+        report.progress = services.progress_of(report)
+        return Response(s.ReportSerializer(report, context={"request": request}).data)
+
+
+class ReportFileView(APIView):
+    permission_classes = [FinanceCenter]
+    kind = "pdf"
+
+    def get(self, request, pk: int):
+        report = _report(pk)
+        field = getattr(report, self.kind)
+        if not field:
+            raise Http404
+        return FileResponse(field.open("rb"), as_attachment=True, filename=services.file_name(report, self.kind),
+                            content_type=services.CONTENT_TYPES[self.kind])
+
+
+ReportPdfView = extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+                              summary="下载年度报告 PDF", tags=["reports"])(
+    type("ReportPdfView", (ReportFileView,), {"kind": "pdf"}))
+ReportXlsxView = extend_schema(
+    responses={(200, services.CONTENT_TYPES["xlsx"]): OpenApiTypes.BINARY},
+    summary="下载年度报告 Excel 数据包", tags=["reports"])(type("ReportXlsxView", (ReportFileView,), {"kind": "xlsx"}))

@@ -1,0 +1,82 @@
+"""The annual report (年度报告): one PDF and one xlsx pack per district and year, made by a Celery task."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage
+from django.db import models
+from django.db.models import Q
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+
+
+class ReportStorage(FileSystemStorage):
+    """Reports live outside MEDIA_ROOT (which DEBUG serves) and are served by permission-checked views.
+
+    The folder is read from settings on every access (DASHBOARDS_REPORTS_ROOT), so tests and
+    operators can move it.
+    """
+
+    @property
+    def base_location(self):  # type: ignore[override]
+        default = Path(settings.BASE_DIR) / "private_media" / "reports"
+        return str(getattr(settings, "DASHBOARDS_REPORTS_ROOT", default))
+
+    @property
+    def location(self):  # type: ignore[override]
+        return str(Path(self.base_location).resolve())
+
+    @cached_property
+    def base_url(self):  # never served directly
+        return None
+
+
+report_storage = ReportStorage()
+
+
+def _report_storage() -> ReportStorage:
+    return report_storage
+
+
+class ReportStatus(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("生成中")
+    SUCCEEDED = "succeeded", _("已完成")
+    FAILED = "failed", _("失败")
+
+
+class AnnualReport(models.Model):
+    Status = ReportStatus
+
+    district = models.ForeignKey("institutions.District", verbose_name=_("行政区"), on_delete=models.PROTECT,
+                                 related_name="annual_reports")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    status = models.CharField(_("状态"), max_length=10, choices=ReportStatus.choices, default=ReportStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(_("进度（%）"), default=0)
+    step = models.CharField(_("当前步骤"), max_length=50, blank=True)
+    pdf = models.FileField(_("PDF 报告"), storage=_report_storage, upload_to="%Y", blank=True)
+    xlsx = models.FileField(_("Excel 数据包"), storage=_report_storage, upload_to="%Y", blank=True)
+    error = models.TextField(_("错误"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("发起人"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("年度报告")
+        verbose_name_plural = _("年度报告")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(progress__lte=100), name="annualreport_progress_at_most_100"),
+            models.CheckConstraint(condition=Q(status__in=ReportStatus.values), name="annualreport_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.district.name} {self.year} 年度报告 #{self.pk}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (ReportStatus.SUCCEEDED, ReportStatus.FAILED)

@@ -1,0 +1,233 @@
+"""The annual report's content (年度报告): the same figures as the dashboard, plus the full ranking,
+the red-line list and per-indicator detail; then the PDF (WeasyPrint) and the xlsx pack (openpyxl).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from institutions.models import District, Institution
+
+from . import data, figures, selectors, svg
+from .data import DistrictQuery
+from .selectors import Scope
+
+
+@dataclass
+class ReportContent:
+    district: District
+    year: int
+    generated_at: object
+    ranking: list[dict]
+    colours: dict
+    distribution: dict
+    items: dict
+    trend: dict
+    complaints: dict
+    satisfaction: dict
+    violations: dict
+    acknowledgements: dict
+    red_lines: list[dict]
+    indicators: list[dict] = field(default_factory=list)
+    indicator_rows: list[dict] = field(default_factory=list)
+    complaints_by_institution: list[dict] = field(default_factory=list)
+    charts: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        return f"{self.district.name}{self.year}年度清廉金融建设报告"
+
+
+def gather(district: District, year: int) -> ReportContent:
+    """Everything the report shows, from the dashboards' own figures (bounded, grouped queries)."""
+    q = DistrictQuery(district, year)
+    ranking = data.ranking_rows(q)
+    content = ReportContent(
+        district=district, year=year, generated_at=timezone.localtime(), ranking=ranking,
+        colours=data.colours(q), distribution=data.distribution(q), items=data.items(q), trend=data.trend(q),
+        complaints=data.complaints(q), satisfaction=data.satisfaction(q), violations=data.violations(q),
+        acknowledgements=data.acknowledgements(q), red_lines=[],
+    )
+    scheme = selectors.scheme_for(year)
+    scope = Scope(district_id=district.pk)
+    if scheme is not None:
+        indicators = list(scheme.indicators.order_by("position", "code").values("id", "code", "kind", "title",
+                                                                                 "max_points"))
+        content.indicators = indicators
+        weighted = selectors.indicator_values(scheme, scope)
+        extra = selectors.confirmed_bonus_and_red_lines(scheme, scope)
+        by_id = {i["id"]: i for i in indicators}
+        hits: dict[int, list[str]] = {}
+        for (institution_id, indicator_id), value in extra.items():
+            if value is True:
+                hits.setdefault(institution_id, []).append(by_id[indicator_id]["code"])
+        for row in ranking:
+            values = {}
+            for indicator in indicators:
+                key = (row["institution_id"], indicator["id"])
+                if indicator["kind"] == "basic":
+                    value = weighted.get(key)
+                    values[indicator["code"]] = None if value is None else figures._q(value, figures._CENT)
+                elif indicator["kind"] == "bonus":
+                    values[indicator["code"]] = extra.get(key)
+                else:
+                    values[indicator["code"]] = "触碰" if extra.get(key) is True else ""
+            content.indicator_rows.append({"code": row["code"], "name": row["name"], "values": values})
+            if row["red_line"]:
+                titles = [f"{c} {by_id_code(indicators, c)}" for c in sorted(hits.get(row["institution_id"], []))]
+                content.red_lines.append({**row, "indicators": "；".join(titles) or "—"})
+    else:
+        content.red_lines = [r for r in ranking if r["red_line"]]
+    content.complaints_by_institution = complaints_by_institution(district, year)
+    content.charts = charts(content)
+    return content
+
+
+def by_id_code(indicators: list[dict], code: str) -> str:
+    return next((i["title"] for i in indicators if i["code"] == code), "")
+
+
+def complaints_by_institution(district: District, year: int) -> list[dict]:
+    """Per institution counts from the complaints app's own statistics selector."""
+    from complaints import selectors as complaint_selectors
+
+    ids = frozenset(Institution.objects.filter(district=district).values_list("pk", flat=True))
+    stats = complaint_selectors.statistics(year, institution_ids=ids)
+    return [{"code": r["institution__code"], "name": r["institution__name"], "total": r["total"],
+             "ratings": r["ratings"], "suggestions": r["suggestions"], "complaints": r["complaints"],
+             "reports": r["reports"], "substantiated": r["substantiated"], "partially": r["partially"],
+             "unsubstantiated": r["unsubstantiated"], "substantiation_rate": r["substantiation_rate"]}
+            for r in stats.by_institution]
+
+
+def charts(content: ReportContent) -> dict[str, str]:
+    months = [f"{m}月" for m in range(1, 13)]
+    colour_parts = [(c["label"], c["count"], svg.COLOUR_HEX[c["colour"]]) for c in content.colours["colours"]]
+    items = content.items["items"]
+    trend = content.trend["years"]
+    sat = content.satisfaction
+    vio = content.violations
+    kinds = content.complaints["kinds"]
+    return {
+        "colours": svg.donut(colour_parts, title="四色分布（家）"),
+        "distribution": svg.bar_chart([b["label"] for b in content.distribution["bins"]],
+                                      [("机构数", [b["count"] for b in content.distribution["bins"]], "#b3261e")],
+                                      title="总分分布（家）", width=320),
+        "items": svg.bar_chart([str(i["number"]) for i in items],
+                               [("满分", [i["maximum"] for i in items], "#cfd8dc"),
+                                ("平均分", [i["average"] for i in items], "#b3261e"),
+                                ("最高分", [i["best"] for i in items], "#1565c0")],
+                               title="10 项创建规范：平均分与满分", width=660),
+        "trend": svg.bar_chart([str(t["year"]) for t in trend], [("平均总分", [t["mean_total"] for t in trend],
+                                                                  "#1565c0")], title="历年平均总分", width=320),
+        "complaints": svg.bar_chart(months, [(k["label"], content.complaints["series"][k["kind"]],
+                                              svg.SERIES_HEX[n]) for n, k in enumerate(kinds)],
+                                    title="举报投诉按月分布（件）", width=660),
+        "satisfaction": svg.line_chart(months, [(f"{content.year}年", [m["rate"] for m in sat["months"]], "#b3261e"),
+                                                (f"{sat['previous_year']}年",
+                                                 [m["previous_rate"] for m in sat["months"]], "#90a4ae")],
+                                       title="满意率按月（%）", width=660, high=100),
+        "violations": svg.bar_chart(months, [(f"{content.year}年", [m["count"] for m in vio["months"]], "#b3261e"),
+                                             (f"{vio['previous_year']}年", [m["previous"] for m in vio["months"]],
+                                              "#90a4ae")], title="员工违规件数按月", width=660),
+    }
+
+
+def render_pdf(content: ReportContent) -> bytes:
+    """The PDF: cover, summary figures, charts, ranking, red-line list, complaints and satisfaction."""
+    from weasyprint import HTML  # imported here: it loads pango through cffi
+
+    html = render_to_string("dashboards/report/annual.html", {"c": content, "signed": figures.signed})
+    out = io.BytesIO()
+    HTML(string=html, base_url=None).write_pdf(out)
+    return out.getvalue()
+
+
+def _number(value):
+    if isinstance(value, str):
+        try:
+            return Decimal(value)
+        except ArithmeticError:
+            return value
+    return value
+
+
+def render_xlsx(content: ReportContent) -> bytes:
+    """The xlsx pack: summary, results, per-indicator detail, complaints, satisfaction, violations, warnings."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    bold = Font(bold=True)
+
+    def sheet(title: str, header: list[str], rows: list[list], first: bool = False):
+        ws = book.active if first else book.create_sheet()
+        ws.title = title
+        ws.append(header)
+        for cell in ws[1]:
+            cell.font = bold
+        for row in rows:
+            ws.append([_number(v) if not isinstance(v, bool) else ("是" if v else "否") for v in row])
+        for index, name in enumerate(header, 1):
+            ws.column_dimensions[get_column_letter(index)].width = max(10, min(40, len(str(name)) * 2 + 4))
+        ws.freeze_panes = "A2"
+        return ws
+
+    c = content
+    colours = {x["colour"]: x for x in c.colours["colours"]}
+    sheet("汇总", ["指标", "数值"], [
+        ["行政区", f"{c.district.name}（{c.district.code}）"], ["年度", c.year],
+        ["有结果机构数", c.colours["institutions"]], ["平均总分", c.colours["mean_total"]],
+        *[[f"{colours[k]['label']}色机构数", colours[k]["count"]] for k in figures.COLOURS],
+        *[[f"{colours[k]['label']}色占比（%）", colours[k]["share"]] for k in figures.COLOURS],
+        ["触碰红线机构数", c.colours["red_lines"]],
+        ["举报投诉件数", c.complaints["total"]], ["已出结论件数", c.complaints["concluded"]],
+        ["属实率（%）", c.complaints["substantiation_rate"]],
+        ["平均办理天数", c.complaints["average_handling_days"]],
+        ["满意率（%）", c.satisfaction["rate"]], [f"{c.satisfaction['previous_year']}年满意率（%）",
+                                              c.satisfaction["previous_rate"]],
+        ["满意率同比（百分点）", c.satisfaction["change"]],
+        ["员工违规件数", c.violations["count"]], [f"{c.violations['previous_year']}年员工违规件数",
+                                             c.violations["previous"]],
+        ["员工违规同比（%）", c.violations["change"]],
+        ["警示信息知悉率（%）", c.acknowledgements["acknowledged_rate"]],
+        ["生成时间", c.generated_at.strftime("%Y-%m-%d %H:%M")],
+    ], first=True)
+    sheet("积分排名", ["区内排名", "类别内排名", "机构编码", "机构名称", "类别", "基础分", "加分", "扣分", "总分",
+                   "颜色", "红线", "状态", "上年总分", "同比"],
+          [[r["rank"], r["category_rank"], r["code"], r["name"], r["category_label"], r["basic"], r["bonus"],
+            r["deduction"], r["total"], r["colour_label"], r["red_line"], r["status_label"], r["previous_total"],
+            r["change"]] for r in c.ranking])
+    codes = [i["code"] for i in c.indicators]
+    sheet("指标明细", ["机构编码", "机构名称", *codes],
+          [[r["code"], r["name"], *[r["values"].get(code) for code in codes]] for r in c.indicator_rows])
+    sheet("分项得分", ["项号", "项目", "满分", "平均分", "最高分", "得分率（%）"],
+          [[i["number"], i["title"], i["maximum"], i["average"], i["best"], i["share"]] for i in c.items["items"]])
+    kinds = c.complaints["kinds"]
+    sheet("投诉按月", ["月份", *[k["label"] for k in kinds], "合计"],
+          [[m, *[c.complaints["series"][k["kind"]][m - 1] for k in kinds],
+            sum(c.complaints["series"][k["kind"]][m - 1] for k in kinds)] for m in range(1, 13)])
+    sheet("投诉按机构", ["机构编码", "机构名称", "合计", "评价", "意见建议", "投诉", "举报", "属实", "部分属实",
+                    "不属实", "属实率（%）"],
+          [[r["code"], r["name"], r["total"], r["ratings"], r["suggestions"], r["complaints"], r["reports"],
+            r["substantiated"], r["partially"], r["unsubstantiated"], r["substantiation_rate"]]
+           for r in c.complaints_by_institution])
+    before = c.satisfaction["previous_year"]
+    sheet("满意度", ["月份", f"{c.year}年评价数", f"{c.year}年满意率（%）", f"{before}年评价数",
+                  f"{before}年满意率（%）", "同比（百分点）"],
+          [[m["month"], m["rated"], m["rate"], m["previous_rated"], m["previous_rate"], m["change"]]
+           for m in c.satisfaction["months"]])
+    sheet("员工违规", ["月份", f"{c.year}年", f"{c.violations['previous_year']}年"],
+          [[m["month"], m["count"], m["previous"]] for m in c.violations["months"]])
+    sheet("警示知悉", ["警示信息", "发布日期", "送达", "已知悉", "知悉率（%）"],
+          [[w["title"], w["publish_at"], w["delivered"], w["acknowledged"], w["acknowledged_rate"]]
+           for w in c.acknowledgements["warnings"]])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

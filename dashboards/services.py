@@ -1,0 +1,73 @@
+"""The annual report's lifecycle: request (queued, then a Celery task), generation with progress, files."""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from institutions.models import District
+
+from .models import AnnualReport, ReportStatus
+
+log = logging.getLogger(__name__)
+
+CONTENT_TYPES = {"pdf": "application/pdf",
+                 "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def request_report(district: District, year: int, actor=None) -> AnnualReport:
+    """Record the request and enqueue its generation once this transaction commits."""
+    from .tasks import generate_annual_report
+
+    report = AnnualReport.objects.create(district=district, year=year,
+                                         created_by=actor if getattr(actor, "pk", None) else None)
+    transaction.on_commit(lambda: generate_annual_report.delay(report.pk))
+    return report
+
+
+def _progress(report_id: int, percent: int, step: str) -> None:
+    # A plain UPDATE outside any transaction: the page polling the report sees each step at once.
+    AnnualReport.objects.filter(pk=report_id).update(progress=percent, step=step)
+
+
+def progress_of(report: AnnualReport) -> int:
+    return 100 if report.status == ReportStatus.SUCCEEDED else report.progress
+
+
+def file_name(report: AnnualReport, kind: str) -> str:
+    return f"annual-report-{report.district.code}-{report.year}.{kind}"
+
+
+def execute_report(report_id: int) -> AnnualReport:
+    """Body of the Celery task: gather the figures, draw the charts, write the PDF and the xlsx pack."""
+    from . import report as builder
+
+    report = AnnualReport.objects.select_related("district").get(pk=report_id)
+    if report.status == ReportStatus.SUCCEEDED:
+        return report  # a redelivered message for a finished report
+    report.status, report.started_at, report.error = ReportStatus.RUNNING, timezone.now(), ""
+    report.progress, report.step = 5, "开始"
+    report.save(update_fields=["status", "started_at", "error", "progress", "step"])
+    try:
+        _progress(report.pk, 10, "汇总数据")
+        content = builder.gather(report.district, report.year)
+        _progress(report.pk, 50, "生成 PDF")
+        pdf = builder.render_pdf(content)
+        _progress(report.pk, 80, "生成 Excel 数据包")
+        xlsx = builder.render_xlsx(content)
+        _progress(report.pk, 95, "保存文件")
+        report.refresh_from_db()
+        report.pdf.save(file_name(report, "pdf"), ContentFile(pdf), save=False)
+        report.xlsx.save(file_name(report, "xlsx"), ContentFile(xlsx), save=False)
+    except Exception as exc:
+        log.exception("annual report %s failed", report_id)
+        AnnualReport.objects.filter(pk=report.pk).update(status=ReportStatus.FAILED, error=str(exc)[:2000],
+                                                         finished_at=timezone.now())
+        raise
+    report.status, report.progress, report.step, report.finished_at = (ReportStatus.SUCCEEDED, 100, "完成",
+                                                                       timezone.now())
+    report.save(update_fields=["pdf", "xlsx", "status", "progress", "step", "finished_at"])
+    return report

@@ -1,0 +1,197 @@
+"""Server-rendered dashboard pages. Charts are drawn in the browser by static/dashboards/charts.js
+(ECharts, served from static/) from the JSON endpoints named in each chart's data- attributes;
+key figures and tables are rendered here so that the pages read well without JavaScript too.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from institutions.models import District, InstitutionCategory
+
+from . import data, params, permissions, rows, services
+from .models import AnnualReport
+from .selectors import Scope
+
+
+def _qs(**values) -> str:
+    return urlencode({k: v for k, v in values.items() if v not in (None, "")})
+
+
+@login_required
+def index(request):
+    """Where "数据看板" leads: the finance center's district, the city's roll-up or the head's institution."""
+    user = request.user
+    if permissions.can_see_district(user):
+        return redirect("dashboards:district")
+    if permissions.can_see_city(user):
+        return redirect("dashboards:city")
+    institution = permissions.own_institution(user)
+    if institution is not None:
+        return redirect("dashboards:institution", code=institution.code)
+    raise PermissionDenied("您的账号没有可查看的数据看板。")
+
+
+def _district_query(request) -> data.DistrictQuery:
+    try:
+        return params.district_query(request.GET)
+    except params.ParamError as exc:
+        raise Http404("; ".join(exc.errors.values()))
+
+
+@login_required
+@require_GET
+def district(request):
+    if not permissions.can_see_district(request.user):
+        raise PermissionDenied("只有区金融工作中心可以查看区级看板。")
+    q = _district_query(request)
+    query = _qs(district=q.district.code, year=q.year, category=q.category)
+    api = {figure: reverse(f"api:dashboards-district-{figure}") + "?" + query
+           for figure in (*data.DISTRICT_FIGURES, "ranking")}
+    rows_url = {figure: reverse("dashboards:district-rows", kwargs={"figure": figure}) + "?" + query
+                for figure in rows.ROW_FIGURES}
+    ranking = data.ranking_rows(q)
+    return render(request, "dashboards/district.html", {
+        "q": q, "query": query, "api": api, "rows_url": rows_url,
+        "colours": data.colours(q), "complaints": data.complaints(q), "satisfaction": data.satisfaction(q),
+        "violations": data.violations(q), "acknowledgements": data.acknowledgements(q),
+        "ranking": ranking[:20], "ranking_count": len(ranking),
+        "years": sorted(set(data.selectors.scheme_years()) | {q.year}, reverse=True),
+        "categories": InstitutionCategory.choices,
+        "districts": data.selectors.districts_with_institutions(),
+    })
+
+
+@login_required
+@require_GET
+def district_rows(request, figure: str):
+    if not permissions.can_see_district(request.user):
+        raise PermissionDenied("只有区金融工作中心可以查看区级看板。")
+    q = _district_query(request)
+    key = str(request.GET.get("key", ""))[:40]
+    page = rows.page_from(request.GET)
+    try:
+        out = rows.district_rows(q, figure, key, page)
+    except rows.UnknownFigure:
+        raise Http404
+    keys = [c["key"] for c in out["columns"]]
+    link = keys.index("name") if "name" in keys else 0  # the drill-down link sits on the institution's name
+    table = [{"cells": [(c["label"], row.get(c["key"]), i == link) for i, c in enumerate(out["columns"])],
+              "url": row.get("url")} for row in out["results"]]
+    base = _qs(district=q.district.code, year=q.year, category=q.category, key=key, page_size=page.size)
+    last = max(1, -(-out["count"] // page.size))
+    return render(request, "dashboards/rows.html", {
+        "q": q, "out": out, "table": table, "page": page, "last": last, "base": base,
+        "back": reverse("dashboards:district") + "?" + _qs(district=q.district.code, year=q.year,
+                                                            category=q.category),
+        "json_url": reverse("api:dashboards-district-rows", kwargs={"figure": figure}) + "?" + base,
+    })
+
+
+@login_required
+@require_GET
+def institution(request, code: str):
+    inst = permissions.institution_for(request.user, code)
+    try:
+        year = params.year_param(request.GET, Scope(institution_id=inst.pk))
+    except params.ParamError as exc:
+        raise Http404("; ".join(exc.errors.values()))
+    api = {figure: reverse(f"api:dashboards-institution-{figure}", kwargs={"code": inst.code}) + f"?year={year}"
+           for figure in ("history", "items", "complaints", "employees")}
+    history = data.institution_history(inst)
+    current = next((y for y in history["years"] if y["year"] == year), None)
+    return render(request, "dashboards/institution.html", {
+        "inst": inst, "year": year, "api": api, "history": history, "current": current,
+        "complaints": data.institution_complaints(inst, year), "employees": data.institution_employees(inst, year),
+        "years": sorted({y["year"] for y in history["years"]} | {year}, reverse=True),
+        "is_finance_center": permissions.can_see_district(request.user),
+        "back": reverse("dashboards:district") + "?" + _qs(district=inst.district.code, year=year),
+    })
+
+
+@login_required
+@require_GET
+def city(request):
+    if not permissions.can_see_city(request.user):
+        raise PermissionDenied("只有区金融工作中心和市级用户可以查看全市汇总。")
+    try:
+        city_ = params.city_param(request.GET)
+        year = params.year_param(request.GET, Scope(city_id=city_.pk))
+    except params.ParamError as exc:
+        raise Http404("; ".join(exc.errors.values()))
+    query = _qs(city=city_.code, year=year)
+    return render(request, "dashboards/city.html", {
+        "city": city_, "year": year, "league": data.city_league(city_, year),
+        "api": {"league": reverse("api:dashboards-city-league") + "?" + query,
+                "trend": reverse("api:dashboards-city-trend") + "?" + query},
+        "years": data.selectors.scheme_years(),
+        "cities": District.objects.filter(level=District.Level.CITY).order_by("code"),
+    })
+
+
+# --- the annual report ---------------------------------------------------------------------------------
+
+
+def _finance_only(request) -> None:
+    if not permissions.can_see_district(request.user):
+        raise PermissionDenied("只有区金融工作中心可以生成和下载年度报告。")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def reports(request):
+    _finance_only(request)
+    if request.method == "POST":
+        try:
+            district_ = params.district_param(request.POST)
+            year = int(request.POST.get("year", ""))
+        except (params.ParamError, ValueError):
+            return HttpResponseBadRequest("请选择区县和年度。")
+        report = services.request_report(district_, year, request.user)
+        messages.success(request, f"已开始生成 {district_.name} {year} 年度报告。")
+        return redirect("dashboards:report", pk=report.pk)
+    return render(request, "dashboards/reports.html", {
+        "reports": AnnualReport.objects.select_related("district", "created_by")[:50],
+        "districts": data.selectors.districts_with_institutions(),
+        "years": data.selectors.scheme_years(),
+    })
+
+
+def _report(pk: int) -> AnnualReport:
+    report = AnnualReport.objects.select_related("district").filter(pk=pk).first()
+    if report is None:
+        raise Http404
+    return report
+
+
+@login_required
+@require_GET
+def report(request, pk: int):
+    _finance_only(request)
+    report_ = _report(pk)
+    if request.headers.get("Accept", "").startswith("application/json"):
+        return JsonResponse({"id": report_.pk, "status": report_.status, "progress": services.progress_of(report_),
+                             "step": report_.step, "error": report_.error})
+    return render(request, "dashboards/report.html", {
+        "report": report_, "progress": services.progress_of(report_),
+        "status_url": reverse("dashboards:report", kwargs={"pk": report_.pk}),
+    })
+
+
+@login_required
+@require_GET
+def report_file(request, pk: int, kind: str):
+    _finance_only(request)
+    report_ = _report(pk)
+    if kind not in services.CONTENT_TYPES or not getattr(report_, kind):
+        raise Http404
+    return FileResponse(getattr(report_, kind).open("rb"), as_attachment=True,
+                        filename=services.file_name(report_, kind), content_type=services.CONTENT_TYPES[kind])

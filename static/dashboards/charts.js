@@ -1,0 +1,256 @@
+// Dashboards: every element with data-chart is drawn by ECharts from the JSON at its data-url.
+// Clicking a part of a chart opens the rows behind it (data-rows-url plus &key=…).
+// No inline script anywhere (CSP script-src 'self'): everything the code needs is in data- attributes.
+(function () {
+  "use strict";
+  if (typeof window.echarts === "undefined") { return; }
+
+  var COLOURS = { green: "#2e7d32", blue: "#1565c0", yellow: "#f9a825", red: "#c62828" };
+  var SERIES = ["#b3261e", "#1565c0", "#2e7d32", "#f9a825", "#6a1b9a", "#00838f"];
+  var MONTHS = ["1月", "2月", "3月", "4月", "5月", "6月", "7月", "8月", "9月", "10月", "11月", "12月"];
+  var charts = [];
+
+  function num(value) { return value === null || value === undefined || value === "" ? null : parseFloat(value); }
+  function narrow() { return window.innerWidth < 600; }
+  function grid() { return { left: 40, right: 12, top: 36, bottom: narrow() ? 56 : 40, containLabel: true }; }
+  function legend() { return { top: 0, type: "scroll", textStyle: { fontSize: 11 } }; }
+  function short(text, n) { return text.length > n ? text.slice(0, n) + "…" : text; }
+
+  var RENDER = {
+    colours: function (d) {
+      return {
+        option: {
+          tooltip: { trigger: "item", formatter: "{b}：{c} 家（{d}%）" }, legend: legend(),
+          series: [{ type: "pie", radius: ["32%", "58%"], center: ["50%", "58%"], label: { formatter: "{b} {c}" },
+            data: d.colours.map(function (c) {
+              return { name: c.label, value: c.count, key: c.colour, itemStyle: { color: COLOURS[c.colour] } };
+            }) }]
+        },
+        key: function (p) { return p.data.key; }
+      };
+    },
+    distribution: function (d) {
+      return {
+        option: {
+          tooltip: { trigger: "axis" }, grid: grid(),
+          xAxis: { type: "category", data: d.bins.map(function (b) { return b.label; }) },
+          yAxis: { type: "value", name: "家", minInterval: 1 },
+          series: [{ type: "bar", data: d.bins.map(function (b) { return b.count; }), itemStyle: { color: "#b3261e" },
+            label: { show: true, position: "top" } }]
+        },
+        key: function (p) { return d.bins[p.dataIndex].key; }
+      };
+    },
+    items: function (d) {
+      return {
+        option: {
+          tooltip: { trigger: "axis", formatter: function (ps) {
+            var item = d.items[ps[0].dataIndex];
+            return item.number + ". " + item.title + "<br>" + ps.map(function (p) {
+              return p.marker + p.seriesName + "：" + (p.value === null ? "—" : p.value);
+            }).join("<br>");
+          } },
+          legend: legend(), grid: grid(),
+          xAxis: { type: "category", data: d.items.map(function (i) { return i.number + ""; }), name: "项" },
+          yAxis: { type: "value", name: "分" },
+          series: [
+            { name: "满分", type: "bar", data: d.items.map(function (i) { return num(i.maximum); }), itemStyle: { color: "#cfd8dc" } },
+            { name: "平均分", type: "bar", data: d.items.map(function (i) { return num(i.average); }), itemStyle: { color: "#b3261e" } },
+            { name: "最高分", type: "bar", data: d.items.map(function (i) { return num(i.best); }), itemStyle: { color: "#1565c0" } }
+          ]
+        },
+        key: function (p) { return d.items[p.dataIndex].number; }
+      };
+    },
+    trend: function (d) {
+      return {
+        option: {
+          tooltip: { trigger: "axis" }, grid: grid(),
+          xAxis: { type: "category", data: d.years.map(function (y) { return y.year + ""; }) },
+          yAxis: { type: "value", name: "平均总分", min: function (v) { return Math.max(0, Math.floor(v.min - 10)); } },
+          series: [{ name: "平均总分", type: "bar", data: d.years.map(function (y) { return num(y.mean_total); }),
+            itemStyle: { color: "#1565c0" }, label: { show: true, position: "top" } }]
+        },
+        key: function (p) { return d.years[p.dataIndex].year; }
+      };
+    },
+    complaints: function (d) { return complaintSeries(d); },
+    "institution-complaints": function (d) { return complaintSeries(d.complaints); },
+    satisfaction: function (d) { return satisfactionLines(d); },
+    "institution-satisfaction": function (d) { return satisfactionLines(d.satisfaction); },
+    violations: function (d) {
+      return {
+        option: {
+          tooltip: { trigger: "axis" }, legend: legend(), grid: grid(),
+          xAxis: { type: "category", data: MONTHS }, yAxis: { type: "value", name: "件", minInterval: 1 },
+          series: [
+            { name: d.year + "年", type: "bar", data: d.months.map(function (m) { return m.count; }), itemStyle: { color: "#b3261e" } },
+            { name: d.previous_year + "年", type: "bar", data: d.months.map(function (m) { return m.previous; }), itemStyle: { color: "#90a4ae" } }
+          ]
+        },
+        key: function (p) { return p.dataIndex + 1; }
+      };
+    },
+    acknowledgements: function (d) {
+      var rows = d.warnings.slice().reverse();
+      return {
+        option: {
+          tooltip: { trigger: "axis", formatter: function (ps) {
+            var w = rows[ps[0].dataIndex];
+            return w.title + "<br>知悉 " + w.acknowledged + " / 送达 " + w.delivered + "（" + (w.acknowledged_rate || "—") + "%）";
+          } },
+          grid: { left: 8, right: 24, top: 10, bottom: 10, containLabel: true },
+          xAxis: { type: "value", max: 100, name: "%" },
+          yAxis: { type: "category", data: rows.map(function (w) { return short(w.title, narrow() ? 8 : 18); }) },
+          series: [{ type: "bar", data: rows.map(function (w) { return num(w.acknowledged_rate); }),
+            itemStyle: { color: "#2e7d32" }, label: { show: true, position: "right" } }]
+        },
+        key: function () { return ""; }
+      };
+    },
+    history: function (d) {
+      return {
+        option: {
+          tooltip: { trigger: "axis" }, legend: legend(), grid: grid(),
+          xAxis: { type: "category", data: d.years.map(function (y) { return y.year + ""; }) },
+          yAxis: [{ type: "value", name: "总分", min: function (v) { return Math.max(0, Math.floor(v.min - 10)); } },
+                  { type: "value", name: "排名", inverse: true, minInterval: 1, min: 1 }],
+          series: [
+            { name: "总分", type: "bar", data: d.years.map(function (y) {
+              return { value: num(y.total), itemStyle: { color: COLOURS[y.colour] } };
+            }), label: { show: true, position: "top" } },
+            { name: "区内排名", type: "line", yAxisIndex: 1, data: d.years.map(function (y) { return y.rank; }),
+              itemStyle: { color: "#333" } }
+          ]
+        }
+      };
+    },
+    "institution-items": function (d) {
+      return {
+        option: {
+          tooltip: { trigger: "axis", formatter: function (ps) {
+            var item = d.items[ps[0].dataIndex];
+            return item.number + ". " + item.title + "（满分 " + item.maximum + "）<br>" + ps.map(function (p) {
+              return p.marker + p.seriesName + "：" + (p.value === null ? "—" : p.value);
+            }).join("<br>");
+          } },
+          legend: legend(), grid: grid(),
+          xAxis: { type: "category", data: d.items.map(function (i) { return i.number + ""; }), name: "项" },
+          yAxis: { type: "value", name: "分" },
+          series: [
+            { name: "本机构", type: "bar", data: d.items.map(function (i) { return num(i.own); }), itemStyle: { color: "#b3261e" } },
+            { name: "全区平均", type: "bar", data: d.items.map(function (i) { return num(i.average); }), itemStyle: { color: "#90a4ae" } },
+            { name: "全区最高", type: "bar", data: d.items.map(function (i) { return num(i.best); }), itemStyle: { color: "#1565c0" } }
+          ]
+        }
+      };
+    },
+    employees: function (d) {
+      return {
+        option: {
+          tooltip: { trigger: "item", formatter: "{b}：{c} 人（{d}%）" }, legend: legend(),
+          series: [{ type: "pie", radius: ["32%", "58%"], center: ["50%", "58%"], label: { formatter: "{b} {c}" },
+            data: d.colours.map(function (c) {
+              return { name: c.label, value: c.count, itemStyle: { color: COLOURS[c.colour] } };
+            }) }]
+        }
+      };
+    },
+    league: function (d) {
+      var rows = d.districts.filter(function (r) { return r.index !== null; });
+      return {
+        option: {
+          tooltip: { trigger: "axis" }, grid: grid(),
+          xAxis: { type: "category", data: rows.map(function (r) { return r.district.name; }) },
+          yAxis: { type: "value", name: "指数", max: 100 },
+          series: [{ type: "bar", data: rows.map(function (r) { return num(r.index); }), itemStyle: { color: "#b3261e" },
+            label: { show: true, position: "top" } }]
+        }
+      };
+    },
+    "city-trend": function (d) {
+      return {
+        option: {
+          tooltip: { trigger: "axis" }, legend: legend(), grid: grid(),
+          xAxis: { type: "category", data: d.years.map(function (y) { return y + ""; }) },
+          yAxis: { type: "value", name: "指数", max: 100, min: function (v) { return Math.max(0, Math.floor(v.min - 10)); } },
+          series: d.series.map(function (s, n) {
+            return { name: s.district.name, type: "line", connectNulls: false, data: s.index.map(num),
+              itemStyle: { color: SERIES[n % SERIES.length] } };
+          })
+        }
+      };
+    }
+  };
+
+  function complaintSeries(d) {
+    return {
+      option: {
+        tooltip: { trigger: "axis" }, legend: legend(), grid: grid(),
+        xAxis: { type: "category", data: MONTHS }, yAxis: { type: "value", name: "件", minInterval: 1 },
+        series: d.kinds.map(function (k, n) {
+          return { name: k.label, type: "bar", stack: "kinds", data: d.series[k.kind], kind: k.kind,
+            itemStyle: { color: SERIES[n % SERIES.length] } };
+        })
+      },
+      key: function (p) { return d.kinds[p.seriesIndex].kind + ":" + (p.dataIndex + 1); }
+    };
+  }
+
+  function satisfactionLines(d) {
+    return {
+      option: {
+        tooltip: { trigger: "axis", valueFormatter: function (v) { return v === null || v === undefined ? "—" : v + "%"; } },
+        legend: legend(), grid: grid(),
+        xAxis: { type: "category", data: MONTHS },
+        yAxis: { type: "value", name: "%", max: 100, min: function (v) { return Math.max(0, Math.floor(v.min - 10)); } },
+        series: [
+          { name: (d.previous_year + 1) + "年", type: "line", data: d.months.map(function (m) { return num(m.rate); }), itemStyle: { color: "#b3261e" } },
+          { name: d.previous_year + "年", type: "line", data: d.months.map(function (m) { return num(m.previous_rate); }), itemStyle: { color: "#90a4ae" } }
+        ]
+      },
+      key: function (p) { return p.dataIndex + 1; }
+    };
+  }
+
+  function draw(box) {
+    var kind = box.getAttribute("data-chart");
+    var render = RENDER[kind];
+    if (!render) { return; }
+    fetch(box.getAttribute("data-url"), { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+      .then(function (data) {
+        var spec = render(data);
+        var chart = window.echarts.init(box, null, { renderer: "canvas" });
+        chart.setOption(spec.option);
+        charts.push(chart);
+        var rowsUrl = box.getAttribute("data-rows-url");
+        if (rowsUrl && spec.key) {
+          chart.on("click", function (p) {
+            var key = spec.key(p);
+            window.location.href = rowsUrl + (key === "" || key === undefined ? "" : "&key=" + encodeURIComponent(key));
+          });
+        }
+        box.setAttribute("data-rendered", "1");
+      })
+      .catch(function () {
+        box.textContent = "图表数据加载失败，请稍后刷新。";
+        box.setAttribute("data-rendered", "error");
+      });
+  }
+
+  function start() {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-chart]"), draw);
+    var pending = null;
+    window.addEventListener("resize", function () {
+      window.clearTimeout(pending);
+      pending = window.setTimeout(function () { charts.forEach(function (c) { c.resize(); }); }, 150);
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
