@@ -315,5 +315,8 @@ CELERY_BEAT_SCHEDULE.update({
 
 # --- dashboards ---
 INSTALLED_APPS += ["dashboards"]
-# Live (activity) figures are cached for DASHBOARDS_LIVE_CACHE_SECONDS and re-warmed every minute.
+# Live (activity) figures are cached for DASHBOARDS_LIVE_CACHE_SECONDS and re-warmed every minute;
+# figures from results only change when results are published.
+DASHBOARDS_LIVE_CACHE_SECONDS = env.int("DASHBOARDS_LIVE_CACHE_SECONDS", default=300)
+DASHBOARDS_RESULTS_CACHE_SECONDS = env.int("DASHBOARDS_RESULTS_CACHE_SECONDS", default=86400)
 CELERY_BEAT_SCHEDULE["dashboards-warm-live"] = {"task": "dashboards.warm_live", "schedule": 60.0}

@@ -35,6 +35,10 @@ def portal_links(user) -> list[dict]:
         links.append({"url": reverse("scoring:staff-points"), "label": _("员工清廉积分")})
     if access.is_finance_center(user) or "institution_head" in roles or "institution_filer" in roles:
         links.append({"url": reverse("scoring:blacklist"), "label": _("黑名单")})
+    if access.is_finance_center(user) or roles & {"discipline", "institution_head"}:
+        links.append({"url": reverse("complaints:queue"), "label": _("投诉举报处理")})
+    if roles & {"institution_head", "institution_filer"}:
+        links.append({"url": reverse("complaints:survey-links"), "label": _("满意度问卷链接")})
     if access.is_finance_center(user) or roles & {"institution_head", "city"}:
         links.insert(0, {"url": reverse("dashboards:index"), "label": _("数据看板")})
     return links
