@@ -109,4 +109,6 @@ def _seed_survey(year: int, institutions: dict[str, Institution]) -> int:
                                        answers={k: v for k, v in answers.items() if v},
                                        mean_rating=score, satisfied=score >= 4, submitted_at=submitted))
     SurveyResponse.objects.bulk_create(rows)
+    # bulk_create bypasses submit_survey: count these answers into the monthly tallies.
+    services.rebuild_satisfaction_tallies({row.institution_id for row in rows})
     return len(rows)

@@ -548,3 +548,35 @@ class SurveyResponse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.institution_id} · {self.submitted_at:%Y-%m-%d}"
+
+
+class SatisfactionTally(models.Model):
+    """Questionnaire answers counted per institution and month of `submitted_at` (Asia/Shanghai).
+
+    What the dashboards read instead of grouping every answer: `rated` counts the answers with a
+    satisfaction (satisfied IS NOT NULL), `satisfied` those that were satisfied. Kept in step by
+    services.submit_survey (an upsert in the answer's own transaction) and recomputed from the answers
+    by services.rebuild_satisfaction_tallies (after bulk loads, and nightly by beat).
+    """
+
+    # No index of its own: the unique (institution, year, month) constraint's index starts with it.
+    institution = models.ForeignKey(Institution, verbose_name=_("机构"), on_delete=models.PROTECT,
+                                    related_name="satisfaction_tallies", db_index=False)
+    year = models.PositiveSmallIntegerField(_("年份"))
+    month = models.PositiveSmallIntegerField(_("月份"))
+    rated = models.PositiveIntegerField(_("参评答复数"), default=0)
+    satisfied = models.PositiveIntegerField(_("满意答复数"), default=0)
+
+    class Meta:
+        verbose_name = _("满意度月度汇总")
+        verbose_name_plural = _("满意度月度汇总")
+        ordering = ["institution", "year", "month"]
+        constraints = [
+            models.UniqueConstraint(fields=["institution", "year", "month"], name="satisfactiontally_inst_month"),
+            models.CheckConstraint(condition=Q(month__gte=1) & Q(month__lte=12), name="satisfactiontally_month_1_12"),
+            models.CheckConstraint(condition=Q(satisfied__lte=F("rated")),
+                                   name="satisfactiontally_satisfied_le_rated"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.institution_id} · {self.year}-{self.month:02d}"

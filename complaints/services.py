@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from uuid import uuid4
 
 from django.conf import settings
@@ -17,7 +17,8 @@ from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import ExtractMonth, ExtractYear
 from django.urls import reverse
 from django.utils import timezone
 
@@ -46,6 +47,7 @@ from .models import (
     Question,
     Questionnaire,
     RetiredPublicCode,
+    SatisfactionTally,
     SurveyBatch,
     SurveyLink,
     SurveyResponse,
@@ -694,8 +696,9 @@ class SurveyResult:
 
 
 def submit_survey(questionnaire: Questionnaire, institution: Institution, answers: dict[int, str],
-                  link: SurveyLink | None = None) -> SurveyResult:
-    """Store a response; an alarm answer (e.g. "no" to the integrity question) opens a report."""
+                  link: SurveyLink | None = None, *, submitted_at: datetime | None = None) -> SurveyResult:
+    """Store a response and count it into its month's satisfaction tally, in one transaction; an alarm
+    answer (e.g. "no" to the integrity question) opens a report. `submitted_at`: now unless given."""
     questions = list(questionnaire.questions.all())
     ratings = [int(answers[q.pk]) for q in questions if q.kind == Question.Kind.RATING and answers.get(q.pk)]
     alarms = [q for q in questions if q.kind == Question.Kind.YES_NO
@@ -722,6 +725,76 @@ def submit_survey(questionnaire: Questionnaire, institution: Institution, answer
             questionnaire=questionnaire, institution=institution, link=link,
             answers={str(k): v for k, v in answers.items()},
             mean_rating=rules.mean_rating(ratings), satisfied=rules.is_satisfied(ratings),
-            complaint=receipt.complaint if receipt else None)
+            complaint=receipt.complaint if receipt else None, submitted_at=submitted_at or timezone.now())
+        count_in_tally(response)
     return SurveyResult(response=response, receipt=receipt)
+
+
+# --- satisfaction tallies -------------------------------------------------------------------
+# SatisfactionTally holds, per institution and month (Asia/Shanghai) of submitted_at, how many answers
+# carry a satisfaction (satisfied IS NOT NULL) and how many of them are satisfied: what the dashboards
+# read instead of grouping every answer. submit_survey keeps it in step; whatever writes answers in
+# bulk (demo seeders, benchmark generators, imports) calls rebuild_satisfaction_tallies afterwards,
+# and beat rebuilds it nightly.
+
+
+def _tally_table() -> str:
+    return transaction.get_connection().ops.quote_name(SatisfactionTally._meta.db_table)
+
+
+def count_in_tally(response: SurveyResponse) -> None:
+    """Add one answer to its month's tally: an atomic upsert, safe when answers arrive concurrently.
+
+    INSERT … ON CONFLICT DO UPDATE (PostgreSQL, SQLite ≥ 3.24): two transactions counting into the
+    same month serialise on that row and both increments land. Call it in the answer's transaction.
+    """
+    if response.satisfied is None:
+        return
+    local = timezone.localtime(response.submitted_at, timezone.get_default_timezone())
+    table = _tally_table()
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (institution_id, year, month, rated, satisfied) VALUES (%s, %s, %s, 1, %s) "  # noqa: S608
+            f"ON CONFLICT (institution_id, year, month) DO UPDATE "
+            f"SET rated = {table}.rated + excluded.rated, satisfied = {table}.satisfied + excluded.satisfied",
+            [response.institution_id, local.year, local.month, 1 if response.satisfied else 0])
+
+
+def _grouped_answers(responses: QuerySet) -> QuerySet:
+    tz = timezone.get_default_timezone()
+    return (responses.filter(satisfied__isnull=False)
+            .annotate(y=ExtractYear("submitted_at", tzinfo=tz), m=ExtractMonth("submitted_at", tzinfo=tz))
+            .values("institution_id", "y", "m")
+            .annotate(n=Count("id"), s=Count("id", filter=Q(satisfied=True))).order_by())
+
+
+def rebuild_satisfaction_tallies(institution_ids: Iterable[int] | None = None) -> int:
+    """Recompute the tallies (of every institution, or of these) from the answers; the rows written.
+
+    Idempotent. One transaction: delete the tallies, then one INSERT … SELECT … GROUP BY of the
+    answers (year and month in TIME_ZONE, on PostgreSQL and SQLite alike). On PostgreSQL the tally
+    table is first locked against writers (SHARE ROW EXCLUSIVE; readers go on): answers being counted
+    by submit_survey either committed before the lock (and are read) or count themselves after the
+    rebuild commits (and are not read), so none is lost or counted twice.
+    """
+    ids = None if institution_ids is None else sorted(set(institution_ids))
+    if ids == []:
+        return 0
+    table = _tally_table()
+    responses = SurveyResponse.objects.all()
+    delete, delete_params = f"DELETE FROM {table}", []  # noqa: S608
+    if ids is not None:
+        responses = responses.filter(institution_id__in=ids)
+        delete += f" WHERE institution_id IN ({', '.join(['%s'] * len(ids))})"
+        delete_params = ids
+    select, params = _grouped_answers(responses).query.sql_with_params()
+    with transaction.atomic():
+        connection = transaction.get_connection()
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+            cursor.execute(delete, delete_params)
+            cursor.execute(f"INSERT INTO {table} (institution_id, year, month, rated, satisfied) "  # noqa: S608
+                           f"SELECT g.institution_id, g.y, g.m, g.n, g.s FROM ({select}) g", params)
+            return max(cursor.rowcount, 0)
 

@@ -29,3 +29,9 @@ def erase_expired_personal_data() -> int:
 def refresh_deadlines() -> int:
     """After the holiday table changed: recompute provisional due dates."""
     return services.refresh_deadlines(only_provisional=False)
+
+
+@shared_task(name="complaints.rebuild_satisfaction_tallies", ignore_result=True)
+def rebuild_satisfaction_tallies() -> int:
+    """Beat, nightly: recompute the questionnaires' monthly tallies from the answers (repairs any drift)."""
+    return services.rebuild_satisfaction_tallies()

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -287,6 +288,9 @@ CELERY_BEAT_SCHEDULE.update({
     "complaints-check-deadlines": {"task": "complaints.tasks.check_deadlines", "schedule": 60.0 * 60},
     "complaints-erase-expired-pii": {"task": "complaints.tasks.erase_expired_personal_data",
                                      "schedule": 60.0 * 60 * 24},
+    # Nightly (03:10, CELERY_TIMEZONE): recompute the questionnaires' monthly tallies from the answers.
+    "complaints-rebuild-satisfaction-tallies": {"task": "complaints.rebuild_satisfaction_tallies",
+                                                "schedule": crontab(hour=3, minute=10)},
 })
 
 # --- scoring ---
@@ -301,7 +305,8 @@ CELERY_BEAT_SCHEDULE.update({
 # Warnings to employees (warnings_feed/): acknowledgement deadline, reminders, first-login password.
 # Employees are reminded when they have not tapped 已阅知悉 this many days after delivery (and again
 # every as many days, at most WARNINGS_MAX_REMINDERS times; checked hourly); acknowledging within it
-# is "on time".
+# is "on time" (the acknowledgement tallies count with it: after changing it, run the task
+# warnings_feed.rebuild_tallies, or wait for its nightly run).
 WARNINGS_ACKNOWLEDGE_WITHIN_DAYS = env.int("WARNINGS_ACKNOWLEDGE_WITHIN_DAYS", default=3)
 WARNINGS_MAX_REMINDERS = env.int("WARNINGS_MAX_REMINDERS", default=3)
 # The portal's address, for links in reminder mails.
@@ -311,12 +316,14 @@ MIDDLEWARE += ["warnings_feed.middleware.PasswordChangeRequiredMiddleware"]
 CELERY_BEAT_SCHEDULE.update({
     "warnings-publish-due": {"task": "warnings_feed.publish_due", "schedule": 60.0},
     "warnings-remind-unacknowledged": {"task": "warnings_feed.remind_unacknowledged", "schedule": 60 * 60.0},
+    # Nightly (03:40, CELERY_TIMEZONE): recount the acknowledgement tallies from the deliveries.
+    "warnings-rebuild-tallies": {"task": "warnings_feed.rebuild_tallies",
+                                 "schedule": crontab(hour=3, minute=40)},
 })
 
 # --- dashboards ---
 INSTALLED_APPS += ["dashboards"]
-# Live (activity) figures are cached for DASHBOARDS_LIVE_CACHE_SECONDS and re-warmed every minute;
-# figures from results only change when results are published.
-DASHBOARDS_LIVE_CACHE_SECONDS = env.int("DASHBOARDS_LIVE_CACHE_SECONDS", default=300)
+# Figures from results are cached until the results change (an aggregation, a publish, a reopen);
+# this lifetime is only a safety net. Activity figures (complaints, satisfaction, acknowledgements)
+# are never cached.
 DASHBOARDS_RESULTS_CACHE_SECONDS = env.int("DASHBOARDS_RESULTS_CACHE_SECONDS", default=86400)
-CELERY_BEAT_SCHEDULE["dashboards-warm-live"] = {"task": "dashboards.warm_live", "schedule": 60.0}

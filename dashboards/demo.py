@@ -183,7 +183,7 @@ def _complaints(institutions: list[Institution]) -> int:
 def _survey(institutions: list[Institution], year: int, *, base: int, months: range) -> int:
     """Questionnaire answers for a year: `base` of every 10 answers satisfied, a little better each month."""
     from complaints.models import SurveyResponse
-    from complaints.services import ensure_questionnaire
+    from complaints.services import ensure_questionnaire, rebuild_satisfaction_tallies
 
     if SurveyResponse.objects.filter(institution__in=institutions, submitted_at__year=year).exists():
         return 0
@@ -198,6 +198,8 @@ def _survey(institutions: list[Institution], year: int, *, base: int, months: ra
                     mean_rating=Decimal("4.5") if satisfied else Decimal("3.0"), satisfied=satisfied,
                     submitted_at=timezone.make_aware(dt.datetime(year, month, 12 + n % 10, 11))))
     SurveyResponse.objects.bulk_create(rows, batch_size=2000)
+    # bulk_create bypasses submit_survey: count these answers into the monthly tallies.
+    rebuild_satisfaction_tallies([i.pk for i in institutions])
     return len(rows)
 
 

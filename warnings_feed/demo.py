@@ -130,6 +130,7 @@ def seed_warnings() -> str:
             services.fan_out(warning.pk, now=warning.publish_at)
             _simulate_reading(warning, demo, demo_employee_id)
         warnings.append(warning)
+    services.rebuild_tallies([w.pk for w in warnings])  # _simulate_reading wrote past the services
     totals = selectors.rates_total(warning_ids=[w.pk for w in warnings])
     public = sum(1 for w in warnings if w.is_public)
     scheduled = sum(1 for w in warnings if not rules.is_due(w.publish_at, now))

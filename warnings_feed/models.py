@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -131,6 +131,43 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.warning_id} → {self.employee_id}"
+
+
+class DeliveryTally(models.Model):
+    """A warning's deliveries counted per institution: what the dashboards read instead of the deliveries.
+
+    `acknowledged_on_time` counts acknowledgements within WARNINGS_ACKNOWLEDGE_WITHIN_DAYS days of
+    delivery (acknowledged_at <= delivered_at + N days), as every other "on time" in the portal.
+    Kept exact by services.py: the fan-out recomputes its warning's tallies in its own transaction,
+    reading and acknowledging add 1 with UPDATE … SET n = n + 1 next to the delivery's change, and
+    services.rebuild_tallies recomputes them from the deliveries (after bulk work, and nightly).
+    """
+
+    # No index of its own: the unique (warning, institution) constraint's index starts with it.
+    warning = models.ForeignKey(Warning, verbose_name=_("警示信息"), on_delete=models.CASCADE,
+                                related_name="tallies", db_index=False)
+    institution = models.ForeignKey("institutions.Institution", verbose_name=_("机构"), on_delete=models.CASCADE,
+                                    related_name="warning_tallies")
+    delivered = models.PositiveIntegerField(_("送达人数"), default=0)
+    read = models.PositiveIntegerField(_("已读人数"), default=0)
+    acknowledged = models.PositiveIntegerField(_("已阅知悉人数"), default=0)
+    acknowledged_on_time = models.PositiveIntegerField(_("按时知悉人数"), default=0)
+
+    class Meta:
+        verbose_name = _("警示送达汇总")
+        verbose_name_plural = _("警示送达汇总")
+        ordering = ["warning", "institution"]
+        constraints = [
+            models.UniqueConstraint(fields=["warning", "institution"], name="deliverytally_warning_institution"),
+            models.CheckConstraint(condition=Q(read__lte=F("delivered")), name="deliverytally_read_le_delivered"),
+            models.CheckConstraint(condition=Q(acknowledged__lte=F("read")),
+                                   name="deliverytally_acknowledged_le_read"),
+            models.CheckConstraint(condition=Q(acknowledged_on_time__lte=F("acknowledged")),
+                                   name="deliverytally_on_time_le_acknowledged"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.warning_id} · {self.institution_id}"
 
 
 class PasswordChangeRequired(models.Model):

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
@@ -22,6 +23,7 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Sum,
     Value,
     When,
 )
@@ -31,7 +33,7 @@ from institutions import access
 from institutions.models import District, Employee, Institution, Membership, Role
 
 from . import rules
-from .models import Delivery, Scope, Warning
+from .models import Delivery, DeliveryTally, Scope, Warning
 
 _HEADS_CACHE = "_warnings_feed_head_ids"
 
@@ -260,6 +262,62 @@ def acknowledgement_by_employee(employee_ids, *, year: int | None = None) -> dic
     rows = deliveries.values("employee_id").annotate(**_counts())
     return {r["employee_id"]: Rates(r["delivered"], r["read"], r["acknowledged"], r["on_time"], r["employee_id"])
             for r in rows}
+
+
+# --- tallies (the dashboards' reads) -------------------------------------------------------------
+# Sums of DeliveryTally rows (kept exact by services.py) instead of counts over the deliveries: a
+# year of a province's warnings is a million deliveries but some hundred thousand tallies. `where`
+# restricts the tallies through their institution (e.g. Q(institution__district_id=…)).
+
+_TALLY_SUMS = {"delivered": "delivered", "read": "read", "acknowledged": "acknowledged",
+               "on_time": "acknowledged_on_time"}
+
+
+def _tally_sums() -> dict:
+    # Aliased: an annotation may not take the name of one of the model's fields.
+    return {f"sum_{key}": Sum(field) for key, field in _TALLY_SUMS.items()}
+
+
+def _summed(row: dict) -> dict:
+    return {key: row[f"sum_{key}"] for key in _TALLY_SUMS}
+
+
+def _tallies(warning_ids, where: Q | None) -> QuerySet[DeliveryTally]:
+    """Tallies of these warnings (ids, or a query of them); `where` as above."""
+    return DeliveryTally.objects.filter(where or Q(), warning_id__in=warning_ids).order_by()
+
+
+def tally_sums_by_warning_and_category(warning_ids, *, where: Q | None = None) -> list[dict]:
+    """Per (warning, institution category): {warning_id, category, delivered, read, acknowledged,
+    on_time}, one grouped query."""
+    rows = _tallies(warning_ids, where).values("warning_id", "institution__category").annotate(**_tally_sums())
+    return [{"warning_id": r["warning_id"], "category": r["institution__category"], **_summed(r)} for r in rows]
+
+
+def tally_sums_by_institution(warning_ids, *, where: Q | None = None, offset: int = 0,
+                              limit: int) -> tuple[int, list[dict]]:
+    """Per institution, the lowest acknowledged rate first (equal rates by institution id): how many
+    institutions in all, and a page of {institution_id, code, name, delivered, read, acknowledged,
+    on_time}. One statement (a second one, counting, only for a page past the end)."""
+    grouped = _tallies(warning_ids, where).values("institution_id").annotate(**_tally_sums())
+    select_sql, params = grouped.query.sql_with_params()
+    # Grouped by the id alone, then joined for the names (no sort of the names' text). The rate is
+    # what Python's acknowledged / delivered gives, a division of doubles, so the order is the same.
+    rate = ("CASE WHEN g.sum_delivered > 0 THEN CAST(g.sum_acknowledged AS DOUBLE PRECISION) "
+            "/ CAST(g.sum_delivered AS DOUBLE PRECISION) ELSE 1.0 END")
+    columns = ", ".join(f"g.sum_{key}" for key in _TALLY_SUMS)
+    sql = (f"SELECT g.institution_id, i.code, i.name, {columns}, COUNT(*) OVER () "  # noqa: S608
+           f"FROM ({select_sql}) g JOIN {Institution._meta.db_table} i ON i.id = g.institution_id "
+           f"ORDER BY {rate}, g.institution_id LIMIT %s OFFSET %s")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, limit, offset])
+        rows = cursor.fetchall()
+    if rows:
+        count = rows[0][-1]
+    else:
+        count = _tallies(warning_ids, where).values("institution_id").distinct().count() if offset else 0
+    return count, [{"institution_id": pk, "code": code, "name": name, **dict(zip(_TALLY_SUMS, sums, strict=True))}
+                   for pk, code, name, *sums, _count in rows]
 
 
 # --- reminders ------------------------------------------------------------------------------------

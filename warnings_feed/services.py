@@ -3,21 +3,27 @@
 The fan-out is one set-based statement, INSERT … SELECT … ON CONFLICT DO NOTHING over the
 employees in scope: no row travels through Python, and running it again adds only employees
 who were not reached yet (so it is idempotent, and also how late joiners get a warning).
+
+Every write to deliveries keeps the per-(warning, institution) tallies exact in its own transaction
+(the dashboards read them instead of the deliveries): the fan-out recomputes its warning's tallies,
+reading and acknowledging add 1 with UPDATE … SET n = n + 1, and rebuild_tallies recomputes them
+from the deliveries (after bulk work, and nightly for what cascades from deleted employees).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache, partial
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -28,9 +34,11 @@ from institutions.errors import NotAllowed
 from institutions.models import District, Institution
 
 from . import rules, selectors
-from .models import Delivery, Scope, Warning
+from .models import Delivery, DeliveryTally, Scope, Warning
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 # --- publishing -----------------------------------------------------------------------------------
@@ -186,6 +194,7 @@ def fan_out(warning_id: int, *, now: datetime | None = None) -> int:
             return 0
         _check_foreign_keys_per_statement()
         added = _insert_deliveries(warning, now)
+        rebuild_tallies([warning.pk])
         total = Delivery.objects.filter(warning_id=warning.pk).count()
         Warning.objects.filter(pk=warning.pk).update(fanned_out_at=Coalesce(F("fanned_out_at"), now),
                                                      recipients=total)
@@ -203,6 +212,118 @@ def publish_due(*, now: datetime | None = None) -> list[int]:
     return ids
 
 
+# --- tallies --------------------------------------------------------------------------------------
+
+TALLY_COUNTS = ("delivered", "read", "acknowledged", "acknowledged_on_time")
+
+
+def _tally_counts() -> dict:
+    """The deliveries' counts per tally, in TALLY_COUNTS order (on time: rules.acknowledged_on_time, in SQL)."""
+    within = timedelta(days=settings.WARNINGS_ACKNOWLEDGE_WITHIN_DAYS)
+    return {
+        "n_delivered": Count("id"),
+        "n_read": Count("id", filter=Q(read_at__isnull=False)),
+        "n_acknowledged": Count("id", filter=Q(acknowledged_at__isnull=False)),
+        "n_on_time": Count("id", filter=Q(acknowledged_at__lte=F("delivered_at") + within)),
+    }
+
+
+def _lock_for_rebuild(warning_ids: list[int] | None) -> None:
+    """PostgreSQL: take the locks that keep a recount exact while deliveries are read and acknowledged.
+
+    Under READ COMMITTED each statement reads what was committed when it started, so the recount
+    must start only once no addition to the tallies it rewrites is in flight, and none may land
+    until it commits. For all warnings, the table in SHARE ROW EXCLUSIVE mode: it waits for every
+    transaction that has written a tally and holds back new writers (readers go on). For some
+    warnings, ROW EXCLUSIVE on the table (so a recount of all waits, and this one never waits for
+    it while holding rows), the warnings' rows (FOR NO KEY UPDATE: deliveries' foreign-key checks
+    still pass), which serializes it with the fan-out and other recounts of them, and then their
+    tallies' rows. Reading and acknowledging lock a delivery, then a tally: never the other way.
+    """
+    if connection.vendor != "postgresql":
+        return  # SQLite writes one transaction at a time
+    table = connection.ops.quote_name(DeliveryTally._meta.db_table)
+    with connection.cursor() as cursor:
+        if warning_ids is None:
+            cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+            return
+        cursor.execute(f"LOCK TABLE {table} IN ROW EXCLUSIVE MODE")
+        for rows in (Warning.objects.filter(pk__in=warning_ids).order_by("pk").select_for_update(no_key=True),
+                     DeliveryTally.objects.filter(warning_id__in=warning_ids).order_by("pk").select_for_update()):
+            sql, params = rows.values("pk").query.sql_with_params()
+            cursor.execute(f"SELECT COUNT(*) FROM ({sql}) locked", params)  # noqa: S608
+
+
+def rebuild_tallies(warning_ids: Iterable[int] | None = None) -> int:
+    """Recount the tallies of these warnings (all when None) from their deliveries, set-based.
+
+    One grouped INSERT … SELECT … ON CONFLICT DO UPDATE (rows already right are left alone), then
+    one DELETE of tallies with no delivery left, in one transaction; PostgreSQL and SQLite alike.
+    Returns how many tallies were added, corrected or removed (0 when they were all exact).
+    """
+    ids = None if warning_ids is None else sorted({int(pk) for pk in warning_ids})
+    if ids == []:
+        return 0
+    deliveries = Delivery.objects.order_by()
+    tallies = DeliveryTally.objects.all()
+    if ids is not None:
+        deliveries, tallies = deliveries.filter(warning_id__in=ids), tallies.filter(warning_id__in=ids)
+    counted = _tally_counts()
+    select_sql, params = deliveries.values("warning_id", "institution_id").annotate(**counted).query.sql_with_params()
+    qn = connection.ops.quote_name
+    table = qn(DeliveryTally._meta.db_table)
+    key = [qn(DeliveryTally._meta.get_field(f).column) for f in ("warning", "institution")]
+    counts = [qn(DeliveryTally._meta.get_field(f).column) for f in TALLY_COUNTS]
+    # `WHERE 1 = 1` lets SQLite tell the upsert's ON CONFLICT from a join's ON. Every name is quoted
+    # from the model's metadata and every value is a parameter.
+    sql = (f"INSERT INTO {table} ({', '.join(key + counts)}) "  # noqa: S608
+           f"SELECT g.warning_id, g.institution_id, {', '.join(f'g.{alias}' for alias in counted)} "
+           f"FROM ({select_sql}) g WHERE 1 = 1 "
+           f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in counts)} "
+           f"WHERE {' OR '.join(f'{table}.{c} <> excluded.{c}' for c in counts)}")
+    with transaction.atomic():
+        _lock_for_rebuild(ids)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            written = max(cursor.rowcount, 0)
+        left = Delivery.objects.filter(warning_id=OuterRef("warning_id"), institution_id=OuterRef("institution_id"))
+        removed, _per_model = tallies.filter(~Exists(left)).delete()
+    return written + removed
+
+
+class _TallyMissing(Exception):
+    """The tally to add to has no row (yet): rebuild the warning's tallies, then write again."""
+
+
+def _add_to_tally(warning_id: int, institution_id, *, heal: bool, **add: int) -> None:
+    """UPDATE … SET n = n + k on one tally: concurrent transactions queue on its row lock and each
+    adds to what the one before committed, so no reading or acknowledgement is lost."""
+    changes = {field: F(field) + k for field, k in add.items() if k}
+    if not changes or DeliveryTally.objects.filter(warning_id=warning_id,
+                                                   institution_id=institution_id).update(**changes):
+        return
+    if not heal:
+        raise _TallyMissing
+    rebuild_tallies([warning_id])  # also counts this transaction's own change of the delivery
+
+
+def _keeping_tally(warning_id: int, write: Callable[[bool], T]) -> T:
+    """Run `write(heal)` (one delivery's change and the addition to its tally) in one transaction.
+
+    Should the tally row be missing, that change is rolled back first, so that the rebuild (which
+    locks the warning) never waits while holding the delivery's row lock; then the write runs once
+    more, with a tally to add to (or, should there still be none, rebuilding in its transaction).
+    """
+    try:
+        with transaction.atomic():
+            return write(False)
+    except _TallyMissing:
+        log.warning("warning %s: a delivery tally was missing; rebuilding the warning's tallies", warning_id)
+    rebuild_tallies([warning_id])
+    with transaction.atomic():
+        return write(True)
+
+
 # --- reading --------------------------------------------------------------------------------------
 
 def mark_read(user, warning: Warning) -> datetime | None:
@@ -213,7 +334,14 @@ def mark_read(user, warning: Warning) -> datetime | None:
     read_at = getattr(warning, "my_read_at", None)
     if read_at is None:
         read_at = timezone.now()
-        Delivery.objects.filter(pk=warning.my_delivery, read_at__isnull=True).update(read_at=read_at)
+
+        def write(heal: bool) -> None:
+            # The row lock lets exactly one of concurrent first readings change the row, and count it.
+            if Delivery.objects.filter(pk=warning.my_delivery, read_at__isnull=True).update(read_at=read_at):
+                institution = Subquery(Delivery.objects.filter(pk=warning.my_delivery).values("institution_id"))
+                _add_to_tally(warning.pk, institution, heal=heal, read=1)
+
+        _keeping_tally(warning.pk, write)
         warning.my_read_at = read_at
     return read_at
 
@@ -224,9 +352,21 @@ def acknowledge(user, warning: Warning) -> Delivery:
     if employee is None:
         raise NotAllowed(_("只有收到该警示信息的员工可以确认已阅知悉。"))
     now = timezone.now()
-    deliveries = Delivery.objects.filter(warning=warning, employee=employee)
-    deliveries.filter(acknowledged_at__isnull=True).update(acknowledged_at=now, read_at=Coalesce(F("read_at"), now))
-    delivery = deliveries.first()
+
+    def write(heal: bool) -> Delivery | None:
+        # Locked, so its read and acknowledgement times are the ones this change replaces.
+        delivery = Delivery.objects.select_for_update().filter(warning=warning, employee=employee).first()
+        if delivery is None or delivery.acknowledged_at is not None:
+            return delivery
+        newly_read = delivery.read_at is None
+        delivery.read_at, delivery.acknowledged_at = delivery.read_at or now, now
+        Delivery.objects.filter(pk=delivery.pk).update(read_at=delivery.read_at, acknowledged_at=now)
+        on_time = rules.acknowledged_on_time(delivery.delivered_at, now, settings.WARNINGS_ACKNOWLEDGE_WITHIN_DAYS)
+        _add_to_tally(warning.pk, delivery.institution_id, heal=heal, read=int(newly_read), acknowledged=1,
+                      acknowledged_on_time=int(on_time))
+        return delivery
+
+    delivery = _keeping_tally(warning.pk, write)
     if delivery is None:
         raise NotAllowed(_("只有收到该警示信息的员工可以确认已阅知悉。"))
     warning.my_delivery, warning.my_read_at, warning.my_acknowledged_at = (

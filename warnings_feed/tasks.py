@@ -21,3 +21,14 @@ def publish_due_warnings() -> list[int]:
 def remind_unacknowledged() -> int:
     """Beat, daily: mail employees who have not acknowledged a warning after N days."""
     return services.send_reminders()
+
+
+@shared_task(name="warnings_feed.rebuild_tallies")
+def rebuild_tallies() -> int:
+    """Beat, nightly: recount every acknowledgement tally from the deliveries (idempotent).
+
+    The services keep them exact as warnings are delivered, read and acknowledged; this puts right
+    what no service sees, such as deliveries that cascade away with a deleted employee. Returns how
+    many tallies were added, corrected or removed.
+    """
+    return services.rebuild_tallies()

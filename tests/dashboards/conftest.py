@@ -25,12 +25,14 @@ import pytest
 from django.utils import timezone
 
 from complaints.models import Complaint, Questionnaire, SurveyResponse
+from complaints.services import rebuild_satisfaction_tallies
 from institutions.models import District, Employee, Institution
 from scoring import services as scoring_services
 from scoring.models import PointRecord, Result, ViolationType
 from tests.factories import EmployeeFactory, InstitutionFactory, UserFactory, institution_user
 from tests.scoring.factories import assessment_for, build_scheme, fill_sheet
 from warnings_feed.models import Delivery, Warning
+from warnings_feed.services import rebuild_tallies
 
 YEAR = 2024
 PREVIOUS = 2023
@@ -149,6 +151,7 @@ def dataset(reference_data) -> Dataset:
     SurveyResponse.objects.create(questionnaire=q24, institution=a, answers={}, mean_rating=None, satisfied=None,
                                   submitted_at=at(YEAR, 3, 6))  # unanswered ratings: not counted
     responses(q23, b, at(PREVIOUS, 3, 5), 8, 2)
+    rebuild_satisfaction_tallies()  # the answers above were written directly: count them into the tallies
 
     # Employees and their deduction records (2024: 7 in Luqiao; 2023: 10).
     vtype = ViolationType.objects.create(code="VT", name="测试违规", module="compliance", points=D("5"))
@@ -184,6 +187,7 @@ def dataset(reference_data) -> Dataset:
     Delivery.objects.create(warning=w24, employee=e1, institution=e, delivered_at=sent, read_at=sent,
                             acknowledged_at=sent)
     Delivery.objects.create(warning=w23, employee=a1, institution=a, delivered_at=at(PREVIOUS, 4, 1))
+    rebuild_tallies()  # deliveries written directly, past the services: count them as the fan-out would
 
     finance = UserFactory(username="dash_finance", roles=["finance_center"], is_staff=True)
     return Dataset(
