@@ -1,19 +1,20 @@
-"""What each chart shows, as JSON-ready dicts (decimals as strings, like the rest of the API), cached.
+"""What each chart shows, as JSON-ready dicts (decimals as strings, like the rest of the API).
 
-Two kinds of figures, cached differently:
+Two kinds of figures:
 
 - results figures (colours, ranking, distribution, items, trend, history, city index) change only
   when an aggregation writes results or a year is published or reopened: they are cached under
   `selectors.results_version` and so recomputed exactly then (DASHBOARDS_RESULTS_CACHE_SECONDS,
-  one day by default, is only a safety net);
-- activity figures (complaints, satisfaction, staff violations, acknowledgements) change all year:
-  they are cached for DASHBOARDS_LIVE_CACHE_SECONDS (five minutes by default) and refreshed in the
-  background by the `dashboards.warm_live` beat task, so readers are served from the cache.
+  one day by default, is only a safety net); the per-item scores behind the items charts are also
+  kept in a summary table (models.ItemScore) written once per results version;
+- activity figures (complaints, satisfaction, staff violations, acknowledgements) change all day:
+  they are never cached but read live, from grouped queries over the cases and from tallies kept
+  exact by the services that write them (complaints.SatisfactionTally for questionnaire answers,
+  warnings_feed.DeliveryTally for acknowledgements).
 """
 
 from __future__ import annotations
 
-import contextvars
 import datetime as dt
 import hashlib
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 
 from complaints import rules as complaint_rules
@@ -38,10 +40,6 @@ TREND_YEARS = 6
 
 def results_ttl() -> int:
     return int(getattr(settings, "DASHBOARDS_RESULTS_CACHE_SECONDS", 24 * 60 * 60))
-
-
-def live_ttl() -> int:
-    return int(getattr(settings, "DASHBOARDS_LIVE_CACHE_SECONDS", 300))
 
 
 def jsonable(value: Any) -> Any:
@@ -63,16 +61,12 @@ def _key(name: str, parts: tuple, version: str = "") -> str:
     return f"{KEY_PREFIX}:{name}:{digest}"
 
 
-# Set by warm.py: recompute and overwrite instead of reading, so readers keep the old value until then.
-REFRESH: contextvars.ContextVar[bool] = contextvars.ContextVar("dashboards_refresh", default=False)
-
-
 def cached(name: str, parts: tuple, compute: Callable[[], Any], *, version: str = "", ttl: int | None = None):
     key = _key(name, parts, version)
-    value = None if REFRESH.get() else cache.get(key)
+    value = cache.get(key)
     if value is None:
         value = compute()
-        cache.set(key, value, ttl if ttl is not None else (results_ttl() if version else live_ttl()))
+        cache.set(key, value, ttl if ttl is not None else results_ttl())
     return value
 
 
@@ -185,6 +179,23 @@ def distribution(q: DistrictQuery) -> dict:
     return cached("distribution", q.parts, compute, version=version)
 
 
+def item_summary_ready(year: int, version: str) -> bool:
+    """Whether the per-item summary (models.ItemScore) reflects these results.
+
+    When it does not (an aggregation or a publish just committed and its refresh has not run yet)
+    the caller computes from the entries, and a refresh is queued, at most once a minute per year.
+    Without a Celery worker (tasks run in process) nothing is queued: a reader must not pay for the
+    whole district's refresh, and the small installations that run so compute from the entries.
+    """
+    if selectors.item_summary_is_current(year, version):
+        return True
+    if not settings.CELERY_TASK_ALWAYS_EAGER and cache.add(f"{KEY_PREFIX}:item-refresh:{year}", 1, 60):
+        from .tasks import refresh_item_scores
+
+        transaction.on_commit(lambda: refresh_item_scores.delay(year))
+    return False
+
+
 def items(q: DistrictQuery) -> dict:
     version = _version(q.year)
 
@@ -193,7 +204,8 @@ def items(q: DistrictQuery) -> dict:
         if scheme is None:
             return jsonable({**q.head(), "institutions": 0, "items": []})
         indicators = selectors.basic_indicators(scheme)
-        scores = selectors.item_scores(scheme, q.scope, indicators=indicators)
+        scores = selectors.item_scores(scheme, q.scope, indicators=indicators,
+                                       from_summary=item_summary_ready(q.year, version))
         n = scores["institutions"]
         out = []
         for item in selectors.item_maxima(scheme, indicators):
@@ -261,7 +273,7 @@ def complaint_summary(scope: Scope, year: int) -> dict:
 
 
 def complaints(q: DistrictQuery) -> dict:
-    return cached("complaints", q.parts, lambda: jsonable({**q.head(), **complaint_summary(q.scope, q.year)}))
+    return jsonable({**q.head(), **complaint_summary(q.scope, q.year)})
 
 
 def satisfaction_summary(scope: Scope, year: int, today: dt.date | None = None) -> dict:
@@ -298,8 +310,7 @@ def satisfaction_summary(scope: Scope, year: int, today: dt.date | None = None) 
 
 
 def satisfaction(q: DistrictQuery) -> dict:
-    return cached("satisfaction", (*q.parts, timezone.localdate()),
-                  lambda: jsonable({**q.head(), **satisfaction_summary(q.scope, q.year)}))
+    return jsonable({**q.head(), **satisfaction_summary(q.scope, q.year)})
 
 
 def violation_summary(scope: Scope, year: int, today: dt.date | None = None) -> dict:
@@ -325,8 +336,7 @@ def violation_summary(scope: Scope, year: int, today: dt.date | None = None) -> 
 
 
 def violations(q: DistrictQuery) -> dict:
-    return cached("violations", (*q.parts, timezone.localdate()),
-                  lambda: jsonable({**q.head(), **violation_summary(q.scope, q.year)}))
+    return jsonable({**q.head(), **violation_summary(q.scope, q.year)})
 
 
 def _rate(part: int, whole: int) -> Decimal | None:
@@ -357,8 +367,7 @@ def acknowledgement_summary(scope: Scope, year: int) -> dict:
 
 
 def acknowledgements(q: DistrictQuery) -> dict:
-    return cached("acknowledgements", q.parts, lambda: jsonable({**q.head(), **acknowledgement_summary(q.scope,
-                                                                                                          q.year)}))
+    return jsonable({**q.head(), **acknowledgement_summary(q.scope, q.year)})
 
 
 DISTRICT_FIGURES: dict[str, Callable[[DistrictQuery], dict]] = {
@@ -404,7 +413,7 @@ def institution_items(institution: Institution, year: int) -> dict:
             return jsonable({"institution": institution_ref(institution), "year": year, "items": []})
         indicators = selectors.basic_indicators(scheme)
         scores = selectors.item_scores(scheme, Scope(district_id=institution.district_id), institution.pk,
-                                       indicators=indicators)
+                                       indicators=indicators, from_summary=item_summary_ready(year, version))
         n = scores["institutions"]
         out = []
         for item in selectors.item_maxima(scheme, indicators):
@@ -427,7 +436,7 @@ def institution_complaints(institution: Institution, year: int) -> dict:
                          "complaints": complaint_summary(scope, year),
                          "satisfaction": satisfaction_summary(scope, year)})
 
-    return cached("institution-complaints", (institution.pk, year, timezone.localdate()), compute)
+    return compute()
 
 
 def institution_employees(institution: Institution, year: int) -> dict:
@@ -441,7 +450,7 @@ def institution_employees(institution: Institution, year: int) -> dict:
                              "delivered", "read", "acknowledged", "acknowledged_on_time", "read_rate",
                              "acknowledged_rate", "on_time_rate", "warnings")}})
 
-    return cached("institution-employees", (institution.pk, year), compute)
+    return compute()
 
 
 INSTITUTION_FIGURES: dict[str, Callable[..., dict]] = {

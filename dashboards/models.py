@@ -80,3 +80,49 @@ class AnnualReport(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (ReportStatus.SUCCEEDED, ReportStatus.FAILED)
+
+
+class ItemScore(models.Model):
+    """An institution's weighted score on one of the norms' items in a year: the items charts' summary.
+
+    Per-item scores are sums over every submitted sheet's entries (540,000 rows for a province),
+    too slow to group for each reader. They change only when results do, so they are written once
+    per results version by `services.refresh_item_scores` (after each aggregation, publish or
+    reopen) and read only while `ItemScoreRefresh.version` equals the current results version;
+    otherwise the figures are computed from the entries. Every assessed institution (one with a
+    submitted sheet) has a row for every basic item, `score` empty where it entered nothing, so
+    the rows also say how many institutions were assessed. Double precision: display figures,
+    rounded to cents when shown; the scores that count stay `Decimal` in scoring.
+    """
+
+    year = models.PositiveSmallIntegerField(_("年度"))
+    institution = models.ForeignKey("institutions.Institution", verbose_name=_("机构"), on_delete=models.CASCADE,
+                                    related_name="+")
+    item = models.PositiveSmallIntegerField(_("项目序号"))
+    score = models.FloatField(_("加权得分"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("分项得分汇总")
+        verbose_name_plural = _("分项得分汇总")
+        constraints = [
+            models.UniqueConstraint(fields=["year", "item", "institution"], name="itemscore_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.institution_id} #{self.item}: {self.score}"
+
+
+class ItemScoreRefresh(models.Model):
+    """Which results version a year's `ItemScore` rows were computed at."""
+
+    year = models.PositiveSmallIntegerField(_("年度"), unique=True)
+    version = models.CharField(_("结果版本"), max_length=255)
+    rows = models.PositiveIntegerField(_("行数"), default=0)
+    refreshed_at = models.DateTimeField(_("刷新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("分项得分汇总刷新")
+        verbose_name_plural = _("分项得分汇总刷新")
+
+    def __str__(self) -> str:
+        return f"{self.year} @ {self.version}"

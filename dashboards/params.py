@@ -20,7 +20,9 @@ class ParamError(ValueError):
 
 
 def _default_district() -> District | None:
-    code = data.cached("default-district", (), lambda: (d.code if (d := selectors.default_district()) else ""))
+    # Which district has the most institutions changes rarely: five minutes in the cache.
+    code = data.cached("default-district", (), lambda: (d.code if (d := selectors.default_district()) else ""),
+                       ttl=300)
     return selectors.district_by_code(code) if code else None
 
 

@@ -102,10 +102,15 @@ def district_rows(q: DistrictQuery, figure: str, key: str, page: Page) -> dict:
         if scheme is None or not key.isdigit():
             count, results = 0, []
         else:
-            # Every institution's score on the item, computed once per results version, then paged here.
-            everything = data.cached("item-rows", (*q.parts, int(key)), lambda: selectors.item_rows(
-                scheme, q.scope, int(key), offset=0, limit=1_000_000), version=data.results_version_of(q.year))
-            count, results = everything[0], everything[1][page.offset:page.offset + page.size]
+            version = data.results_version_of(q.year)
+            if data.item_summary_ready(q.year, version):
+                count, results = selectors.item_rows(scheme, q.scope, int(key), offset=page.offset,
+                                                     limit=page.size, from_summary=True)
+            else:
+                # Computed from the entries: every institution's score once per results version, paged here.
+                everything = data.cached("item-rows", (*q.parts, int(key)), lambda: selectors.item_rows(
+                    scheme, q.scope, int(key), offset=0, limit=1_000_000), version=version)
+                count, results = everything[0], everything[1][page.offset:page.offset + page.size]
             results = [{**r, "score": figures._q(r["score"], figures._CENT) if r["score"] is not None else None,
                         "url": _institution_url(r["code"], q.year)} for r in results]
     elif figure in ("complaints", "outcomes"):
@@ -150,9 +155,8 @@ def district_rows(q: DistrictQuery, figure: str, key: str, page: Page) -> dict:
     else:  # acknowledgements
         columns = [("code", "机构编码"), ("name", "机构名称"), ("delivered", "送达"), ("acknowledged", "已知悉"),
                    ("acknowledged_rate", "知悉率（%）"), ("read_rate", "阅读率（%）")]
-        count, everything = data.cached("ack-rows", q.parts, lambda: selectors.acknowledgement_by_institution(
-            q.scope, q.year, offset=0, limit=1_000_000))
-        raw = everything[page.offset:page.offset + page.size]
+        count, raw = selectors.acknowledgement_by_institution(q.scope, q.year, offset=page.offset,
+                                                              limit=page.size)
         results = [{"code": r["code"], "name": r["name"], "delivered": r["delivered"],
                     "acknowledged": r["acknowledged"], "acknowledged_rate": figures.percent(r["acknowledged"],
                                                                                              r["delivered"]),

@@ -1,4 +1,5 @@
-"""The annual report's lifecycle: request (queued, then a Celery task), generation with progress, files."""
+"""Writes of the dashboards: the per-item score summary, and the annual report's lifecycle (request,
+generation with progress by a Celery task, files)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,33 @@ from django.utils import timezone
 
 from institutions.models import District
 
-from .models import AnnualReport, ReportStatus
+from . import selectors
+from .models import AnnualReport, ItemScore, ItemScoreRefresh, ReportStatus
 
 log = logging.getLogger(__name__)
 
 CONTENT_TYPES = {"pdf": "application/pdf",
                  "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def refresh_item_scores(year: int) -> int:
+    """Rewrite the year's per-item score summary and stamp it with the results version it reflects.
+
+    Idempotent; concurrent refreshes of one year queue on the stamp's row lock. The version is read
+    after taking the lock and before reading the entries, so the stamp never claims newer results
+    than the rows hold: an aggregation committing meanwhile changes the version, and readers fall
+    back to computing from the entries until the next refresh.
+    """
+    with transaction.atomic():
+        stamp, _ = ItemScoreRefresh.objects.select_for_update().get_or_create(year=year, defaults={"version": ""})
+        version = selectors.results_version([year])
+        ItemScore.objects.filter(year=year).delete()
+        scheme = selectors.scheme_for(year)
+        rows = selectors.insert_item_scores(scheme) if scheme is not None else 0
+        stamp.version, stamp.rows = version, rows
+        stamp.save(update_fields=["version", "rows", "refreshed_at"])
+    log.info("item scores of %s: %s rows at results version %s", year, rows, version)
+    return rows
 
 
 def request_report(district: District, year: int, actor=None) -> AnnualReport:

@@ -21,19 +21,14 @@ def warm_cache(year: int) -> int:
     from . import warm
 
     try:
+        services.refresh_item_scores(year)
         return warm.warm_year(year)
     except Exception:  # a cold cache is only slower: never fail the aggregation or publish behind it
         log.warning("warming the dashboards' cache for %s failed", year, exc_info=True)
         return 0
 
 
-@shared_task(name="dashboards.warm_live")
-def warm_live() -> int:
-    """Beat (every minute is enough): refresh the activity figures of the current year in the cache."""
-    from . import warm
-
-    try:
-        return warm.warm_live()
-    except Exception:
-        log.warning("refreshing the dashboards' activity figures failed", exc_info=True)
-        return 0
+@shared_task(name="dashboards.refresh_item_scores")
+def refresh_item_scores(year: int) -> int:
+    """Rewrite the year's per-item score summary (queued when a reader found it behind the results)."""
+    return services.refresh_item_scores(year)

@@ -14,7 +14,10 @@ results to 2025 with shifted totals (the year-on-year base), and then adds, set-
 - 10 district-wide warnings per year, each delivered to every employee (2,000,000 deliveries), with
   read and acknowledgement times.
 
-Values are repeatable (PostgreSQL's hash of ids, no random state). ``VACUUM ANALYZE`` at the end.
+Then the tallies the services keep (questionnaire answers per institution and month, deliveries per
+warning and institution) are rebuilt, and the per-item score summary is written, as the worker does
+after an aggregation. Values are repeatable (PostgreSQL's hash of ids, no random state).
+``VACUUM ANALYZE`` at the end.
 """
 
 from __future__ import annotations
@@ -199,6 +202,20 @@ def main(argv: list[str] | None = None) -> None:
         print(f" {violations():,}", end="")
     with step("warnings and deliveries", timings):
         print(f" {warnings():,}", end="")
+    # What the services keep up to date as cases, answers and acknowledgements arrive, rebuilt after
+    # the bulk SQL above; the item summary is what the worker writes after each aggregation.
+    with step("questionnaire tallies", timings):
+        from complaints.services import rebuild_satisfaction_tallies
+
+        print(f" {rebuild_satisfaction_tallies():,}", end="")
+    with step("acknowledgement tallies", timings):
+        from warnings_feed.services import rebuild_tallies
+
+        print(f" {rebuild_tallies():,}", end="")
+    with step("item score summary", timings):
+        from dashboards.services import refresh_item_scores
+
+        print(f" {sum(refresh_item_scores(year) for year in (YEAR - 1, YEAR)):,}", end="")
     with step("vacuum analyze", timings):
         from django.db import connection
 
