@@ -189,7 +189,8 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@clean-financ
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # DRF's token authentication, refusing accounts that must still change their first password.
+        "warnings_feed.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -207,6 +208,11 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "COERCE_DECIMAL_TO_STRING": True,
+    # Public, no-login reads (public warnings, blacklist): requests per client address.
+    "DEFAULT_THROTTLE_RATES": {"public_read": env.str("PUBLIC_READ_RATE", default="120/min")},
+    # How many reverse proxies append to X-Forwarded-For; 0 counts clients by REMOTE_ADDR only, so a
+    # forged header cannot dodge the limits.
+    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0),
 }
 
 SPECTACULAR_SETTINGS = {

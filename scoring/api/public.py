@@ -3,6 +3,7 @@
 from rest_framework import generics, serializers
 from rest_framework.permissions import AllowAny
 
+from institutions.api.throttling import PublicReadThrottle
 from warnings_feed.masking import mask_name
 
 from .. import employee_points
@@ -28,6 +29,7 @@ class PublicBlacklistView(generics.ListAPIView):
     serializer_class = PublicBlacklistSerializer
     permission_classes = [AllowAny]
     authentication_classes = []
+    throttle_classes = [PublicReadThrottle]
     filter_backends = []
 
     def get_queryset(self):

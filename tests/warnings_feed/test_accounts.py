@@ -130,3 +130,37 @@ def test_temporary_passwords_are_hashed_cheaply_then_upgraded_at_first_login(set
     assert user.check_password(password)
     user.refresh_from_db()
     assert user.password.startswith(f"pbkdf2_sha256${PBKDF2PasswordHasher.iterations}$")
+
+
+def test_api_tokens_wait_for_the_password_change(org):
+    from rest_framework.authtoken.models import Token
+
+    employee = EmployeeFactory(institution=org.a, name="新员工", employee_no="E900")
+    row = run_action(org.finance, [employee])[1][0]
+    api = Client()
+    # No token for the temporary password: the same clear message as the web, and nothing stored.
+    resp = api.post("/api/v1/auth/token/", {"username": row["登录名"], "password": row["初始密码"]})
+    assert resp.status_code == 403 and "修改初始密码" in resp.json()["detail"]
+    user = get_user_model().objects.get(username=row["登录名"])
+    assert not Token.objects.filter(user=user).exists()
+    # A token that exists anyway (made by an administrator) is refused until the password is changed.
+    token = Token.objects.create(user=user)
+    resp = api.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert resp.status_code == 403 and "修改初始密码" in resp.json()["detail"]
+    web = Client()
+    web.post("/accounts/login/", {"username": row["登录名"], "password": row["初始密码"]})
+    web.post("/accounts/first-password/", {"old_password": row["初始密码"], "new_password1": "Lu-qiao-2026!x",
+                                           "new_password2": "Lu-qiao-2026!x", "email": ""})
+    assert not PasswordChangeRequired.objects.filter(user=user).exists()
+    assert api.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token.key}").json()["username"] == row["登录名"]
+    resp = api.post("/api/v1/auth/token/", {"username": row["登录名"], "password": "Lu-qiao-2026!x"})
+    assert resp.status_code == 200 and resp.json()["token"] == token.key
+
+
+def test_wrong_and_ordinary_tokens_are_unchanged(org):
+    from rest_framework.authtoken.models import Token
+
+    api = Client()
+    assert api.get("/api/v1/me/", HTTP_AUTHORIZATION="Token nope").status_code == 401
+    token = Token.objects.create(user=org.emp_a)
+    assert api.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token.key}").json()["username"] == "emp_a"

@@ -12,6 +12,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from institutions import access
+from institutions.api.throttling import PublicReadThrottle
 
 from .. import presentation, selectors, services
 from ..models import Warning
@@ -108,6 +109,7 @@ class PublicWarningViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = r"\d+"
     permission_classes = [AllowAny]
     authentication_classes = []
+    throttle_classes = [PublicReadThrottle]
     filter_backends = []
 
     def get_queryset(self):
