@@ -1,5 +1,7 @@
 from django.conf import settings
+from django.core import mail
 from django.core.management.base import BaseCommand, CommandError
+from django.test.utils import override_settings
 
 from institutions import demo
 
@@ -16,10 +18,24 @@ class Command(BaseCommand):
         counts = demo.seed_registry()
         self.stdout.write(f"机构 {counts['institutions']} 家，员工 {counts['employees']} 人")
         users = demo.seed_users()
-        for seeder in demo_seeders():
-            line = seeder()
-            if line:
-                self.stdout.write(line)
+        # The demo's cases and warnings notify fictional people: keep those mails in memory instead of
+        # sending them (or printing them all with the console backend), and say how many there were.
+        previous = getattr(mail, "outbox", None)  # a test run's own outbox is left as it was
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            mail.outbox = []
+            try:
+                for seeder in demo_seeders():
+                    line = seeder()
+                    if line:
+                        self.stdout.write(line)
+                held = len(mail.outbox)
+            finally:
+                if previous is None:
+                    del mail.outbox
+                else:
+                    mail.outbox = previous
+        if held:
+            self.stdout.write(f"演示通知邮件 {held} 封（未发送）")
         self.stdout.write(self.style.SUCCESS(f"演示账号（密码均为 {demo.DEMO_PASSWORD}）："))
         for username, role in users:
             self.stdout.write(f"  {username:<12} {role}")
