@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Avg, Count, F, Prefetch, Q, QuerySet
+from django.db.models import Avg, Count, F, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import ExtractMonth, TruncDate
 from django.utils import timezone
 
@@ -28,7 +28,7 @@ from .models import (
     HolidayYear,
     Questionnaire,
     RetiredPublicCode,
-    SurveyResponse,
+    SatisfactionTally,
 )
 
 # --- holidays -------------------------------------------------------------------------------
@@ -354,20 +354,20 @@ def satisfaction_by_month(year: int, *, institution_ids: frozenset[int] | None =
     """month → {"rated", "satisfied", "rate"} over questionnaire answers and public ratings."""
     start, end = _year_bounds(year)
     tz = timezone.get_default_timezone()
-    responses = SurveyResponse.objects.filter(submitted_at__gte=start, submitted_at__lt=end, satisfied__isnull=False)
+    # Questionnaire answers from their monthly tallies (models.SatisfactionTally), ratings from the cases.
+    tallies = SatisfactionTally.objects.filter(year=year)
     ratings = Complaint.objects.filter(received_at__gte=start, received_at__lt=end, kind="rating")
     if institution_ids is not None:
-        responses = responses.filter(institution_id__in=institution_ids)
+        tallies = tallies.filter(institution_id__in=institution_ids)
         ratings = ratings.filter(institution_id__in=institution_ids)
     if category:
-        responses = responses.filter(institution__category=category)
+        tallies = tallies.filter(institution__category=category)
         ratings = ratings.filter(institution__category=category)
     out: dict[int, dict] = {}
-    for row in (responses.annotate(m=ExtractMonth("submitted_at", tzinfo=tz)).values("m")
-                .annotate(n=Count("id"), s=Count("id", filter=Q(satisfied=True))).order_by()):
-        out.setdefault(row["m"], {"rated": 0, "satisfied": 0})
-        out[row["m"]]["rated"] += row["n"]
-        out[row["m"]]["satisfied"] += row["s"]
+    for row in tallies.values("month").annotate(n=Sum("rated"), s=Sum("satisfied")).order_by():
+        out.setdefault(row["month"], {"rated": 0, "satisfied": 0})
+        out[row["month"]]["rated"] += row["n"]
+        out[row["month"]]["satisfied"] += row["s"]
     for month, a, e, i in ratings.annotate(m=ExtractMonth("received_at", tzinfo=tz)).values_list(
             "m", "rating_attitude", "rating_efficiency", "rating_integrity"):
         satisfied = rules.is_satisfied([v for v in (a, e, i) if v is not None])
@@ -386,12 +386,11 @@ def satisfaction_by_institution_month(year: int) -> dict[tuple[int, int], dict]:
     start, end = _year_bounds(year)
     tz = timezone.get_default_timezone()
     out: dict[tuple[int, int], dict] = {}
-    for row in (SurveyResponse.objects.filter(submitted_at__gte=start, submitted_at__lt=end, satisfied__isnull=False)
-                .annotate(m=ExtractMonth("submitted_at", tzinfo=tz)).values("institution_id", "m")
-                .annotate(n=Count("id"), s=Count("id", filter=Q(satisfied=True))).order_by()):
-        entry = out.setdefault((row["institution_id"], row["m"]), {"rated": 0, "satisfied": 0})
-        entry["rated"] += row["n"]
-        entry["satisfied"] += row["s"]
+    for institution_id, month, rated, satisfied in (SatisfactionTally.objects.filter(year=year, rated__gt=0)
+                                                    .values_list("institution_id", "month", "rated", "satisfied")):
+        entry = out.setdefault((institution_id, month), {"rated": 0, "satisfied": 0})
+        entry["rated"] += rated
+        entry["satisfied"] += satisfied
     for inst, month, a, e, i in (Complaint.objects.filter(received_at__gte=start, received_at__lt=end, kind="rating")
                                  .annotate(m=ExtractMonth("received_at", tzinfo=tz))
                                  .values_list("institution_id", "m", "rating_attitude", "rating_efficiency",
