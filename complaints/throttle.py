@@ -18,19 +18,10 @@ from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django_ratelimit.core import is_ratelimited
 
+from institutions.ratelimits import client_ip
+
 logger = logging.getLogger(__name__)
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def client_ip(request) -> str:
-    """The client's address: REMOTE_ADDR, or behind a reverse proxy the header it sets
-    (COMPLAINTS_CLIENT_IP_HEADER, e.g. HTTP_X_REAL_IP; for X-Forwarded-For the last entry,
-    the one our own proxy appended)."""
-    header = getattr(settings, "COMPLAINTS_CLIENT_IP_HEADER", "")
-    value = request.META.get(header, "") if header else ""
-    if value:
-        return value.split(",")[-1].strip()
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
 def parse_rate(rate: str) -> tuple[int, int]:

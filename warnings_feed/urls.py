@@ -1,5 +1,7 @@
 from django.urls import path
 
+from institutions.ratelimits import public_read_limited
+
 from . import feeds, views
 
 app_name = "warnings_feed"
@@ -12,6 +14,6 @@ urlpatterns = [
     path("warnings/manage/<int:pk>/", views.manage_detail, name="manage_detail"),
     path("public/warnings/", views.public_list, name="public_list"),
     path("public/warnings/<int:pk>/", views.public_detail, name="public_detail"),
-    path("public/warnings/feed.atom", feeds.PublicWarningsFeed(), name="public_atom"),
+    path("public/warnings/feed.atom", public_read_limited(feeds.PublicWarningsFeed()), name="public_atom"),
     path("accounts/first-password/", views.first_password, name="first_password"),
 ]

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from institutions import access
 from institutions.errors import NotAllowed
 from institutions.models import Institution
+from institutions.ratelimits import public_read_limited
 
 from . import accounts, presentation, selectors, services
 from .forms import FirstPasswordForm, PublishForm
@@ -133,12 +134,14 @@ def manage_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- public ---------------------------------------------------------------------------------------
 
+@public_read_limited
 def public_list(request: HttpRequest) -> HttpResponse:
     page = _page(request, selectors.public_warnings(), FEED_PAGE_SIZE)
     return render(request, "warnings_feed/public_list.html", {
         "page": page, "items": presentation.shown(page.object_list, reveal_names=False)})
 
 
+@public_read_limited
 def public_detail(request: HttpRequest, pk: int) -> HttpResponse:
     warning = get_object_or_404(selectors.public_warnings(), pk=pk)
     return render(request, "warnings_feed/public_detail.html", {
