@@ -430,27 +430,19 @@ def institution_items(institution: Institution, year: int) -> dict:
 
 def institution_complaints(institution: Institution, year: int) -> dict:
     scope = Scope(institution_id=institution.pk)
-
-    def compute() -> dict:
-        return jsonable({"institution": institution_ref(institution), "year": year,
-                         "complaints": complaint_summary(scope, year),
-                         "satisfaction": satisfaction_summary(scope, year)})
-
-    return compute()
+    return jsonable({"institution": institution_ref(institution), "year": year,
+                     "complaints": complaint_summary(scope, year), "satisfaction": satisfaction_summary(scope, year)})
 
 
 def institution_employees(institution: Institution, year: int) -> dict:
     """Its employees' colour distribution and its acknowledgement rate (aggregates only)."""
-    def compute() -> dict:
-        counts = selectors.employee_colours(institution.pk, year)
-        ack = acknowledgement_summary(Scope(institution_id=institution.pk), year)
-        return jsonable({"institution": institution_ref(institution), "year": year,
-                         "employees": sum(counts.values()), "colours": figures.colour_shares(counts),
-                         "acknowledgements": {k: ack[k] for k in (
-                             "delivered", "read", "acknowledged", "acknowledged_on_time", "read_rate",
-                             "acknowledged_rate", "on_time_rate", "warnings")}})
-
-    return compute()
+    counts = selectors.employee_colours(institution.pk, year)
+    ack = acknowledgement_summary(Scope(institution_id=institution.pk), year)
+    return jsonable({"institution": institution_ref(institution), "year": year,
+                     "employees": sum(counts.values()), "colours": figures.colour_shares(counts),
+                     "acknowledgements": {k: ack[k] for k in (
+                         "delivered", "read", "acknowledged", "acknowledged_on_time", "read_rate",
+                         "acknowledged_rate", "on_time_rate", "warnings")}})
 
 
 INSTITUTION_FIGURES: dict[str, Callable[..., dict]] = {

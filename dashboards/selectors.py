@@ -647,10 +647,6 @@ def _year_warning_ids(year: int) -> QuerySet:
     return Warning.objects.filter(publish_at__gte=start, publish_at__lt=end).order_by().values("pk")
 
 
-def _scoped_institution_ids(scope: Scope) -> QuerySet:
-    return Institution.objects.filter(scope.q("")).order_by().values("pk")
-
-
 def acknowledgement_figures(scope: Scope, year: int, *, latest: int = 20) -> dict:
     """Totals, the latest warnings' rates and the rates per category for the year's warnings.
 
