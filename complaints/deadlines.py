@@ -1,26 +1,17 @@
 """Statutory deadlines for complaint-lifecycle cases (see DOMAIN.md, "Complaint lifecycle").
 
-Pure functions only, so views, Celery reminders and tests share one definition of "due".
-The holiday schedule is passed in as data rather than read from ``chinese_calendar`` at call
-time: that package stops at 2026, and later years are kept by the finance center in a table.
+Pure functions only, so views, Celery reminders and tests share one definition of "due". Working
+days are counted by the portal's calendar (core/workdays.py) with the holiday schedule passed in
+as data (complaints.selectors.holiday_schedule reads it from the holiday table).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, timedelta
 
-__all__ = [
-    "KINDS",
-    "DueDate",
-    "HolidaySchedule",
-    "add_working_days",
-    "case_deadlines",
-    "due_status",
-    "is_working_day",
-    "schedule_from_chinese_calendar",
-]
+from core.workdays import DueDate, HolidaySchedule, add_working_days
+
+__all__ = ["KINDS", "case_deadlines", "due_status"]
 
 KINDS: frozenset[str] = frozenset({"rating", "suggestion", "complaint", "report"})
 
@@ -44,91 +35,6 @@ _CONCLUDE_BASIS = (
 )
 _FORWARD_WORKING_DAYS = 5
 _NOTIFY_WORKING_DAYS = 15
-
-
-@dataclass(frozen=True)
-class HolidaySchedule:
-    """Official rest days and make-up working days (调休上班) for the years in ``known_years``.
-
-    Dates outside ``known_years`` are rejected rather than ignored: a holiday row whose year is
-    not marked known would otherwise be silently disregarded by ``is_working_day``.
-    """
-
-    holidays: frozenset[date]
-    workdays: frozenset[date]
-    known_years: frozenset[int]
-
-    def __post_init__(self) -> None:
-        # Callers loading from the database naturally pass sets or lists; freezing keeps the
-        # schedule hashable and immune to later mutation of the caller's collection.
-        object.__setattr__(self, "holidays", frozenset(self.holidays))
-        object.__setattr__(self, "workdays", frozenset(self.workdays))
-        object.__setattr__(self, "known_years", frozenset(self.known_years))
-        both = self.holidays & self.workdays
-        if both:
-            raise ValueError(f"同一日期不能既是节假日又是调休上班日：{sorted(both)}")
-        stray = sorted(d for d in self.holidays | self.workdays if d.year not in self.known_years)
-        if stray:
-            raise ValueError(f"以下日期所在年份未列入已知年份：{stray}")
-
-    @classmethod
-    def empty(cls) -> HolidaySchedule:
-        return cls(holidays=frozenset(), workdays=frozenset(), known_years=frozenset())
-
-
-@dataclass(frozen=True)
-class DueDate:
-    """A deadline plus whether it rests on holiday data we actually have."""
-
-    date: date
-    # True when the count crossed a year without holiday data, so the date may move once the
-    # finance center enters that year's schedule.
-    provisional: bool
-    basis: str
-
-
-def schedule_from_chinese_calendar(years: Iterable[int]) -> HolidaySchedule:
-    """Build a schedule from the ``chinese_calendar`` package, for seeding the holiday table.
-
-    Years the package has no data for are skipped, not raised on, so seeding a range that runs
-    past the package's last year still works and simply leaves those years unknown.
-    """
-    # Imported here so the deadline rules themselves never depend on the package being present.
-    import chinese_calendar
-
-    package_years = {d.year for d in chinese_calendar.holidays}
-    first, last = min(package_years), max(package_years)
-    wanted = frozenset(y for y in years if first <= y <= last)
-    return HolidaySchedule(
-        holidays=frozenset(d for d in chinese_calendar.holidays if d.year in wanted),
-        workdays=frozenset(d for d in chinese_calendar.workdays if d.year in wanted),
-        known_years=wanted,
-    )
-
-
-def is_working_day(d: date, schedule: HolidaySchedule) -> bool:
-    if d.year in schedule.known_years:
-        if d in schedule.workdays:
-            return True
-        if d in schedule.holidays:
-            return False
-    return d.weekday() < 5
-
-
-def add_working_days(start: date, n: int, schedule: HolidaySchedule, *, basis: str | None = None) -> DueDate:
-    """The ``n``-th working day after ``start``; the day of ``start`` itself never counts."""
-    if n < 1:
-        raise ValueError(f"工作日数必须为正整数，收到 {n}")
-    day = start
-    remaining = n
-    provisional = False
-    while remaining:
-        day += timedelta(days=1)
-        if day.year not in schedule.known_years:
-            provisional = True
-        if is_working_day(day, schedule):
-            remaining -= 1
-    return DueDate(date=day, provisional=provisional, basis=basis if basis is not None else f"{n}个工作日内")
 
 
 def _calendar_due(start: date, days: int, basis: str) -> DueDate:

@@ -7,46 +7,25 @@ ORM work in services.py.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
-from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from core.storage import PrivateStorage
 from institutions.models import Institution
 
 DESCRIPTION_MAX = 2000
 
 
-class EvidenceStorage(FileSystemStorage):
-    """Private storage for evidence images, outside MEDIA_ROOT; served only by permission-checked views.
-
-    The location is read from settings on every access so tests (and operators) can move it.
-    """
-
-    @property
-    def base_location(self):  # type: ignore[override]
-        return str(settings.COMPLAINTS_EVIDENCE_ROOT)
-
-    @property
-    def location(self):  # type: ignore[override]
-        return str(Path(self.base_location).resolve())
-
-    @cached_property
-    def base_url(self):  # never served directly
-        return None
+# Evidence images (working copies and sealed originals), never under MEDIA_ROOT.
+evidence_storage = PrivateStorage("COMPLAINTS_EVIDENCE_ROOT", "complaints")
 
 
-evidence_storage = EvidenceStorage()
-
-
-def _evidence_storage() -> EvidenceStorage:
+def _evidence_storage() -> PrivateStorage:
     return evidence_storage
 
 

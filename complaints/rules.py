@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from .deadlines import DueDate
+from core.masking import mask_name
+from core.workdays import DueDate
 
 # --- states and actions ---------------------------------------------------------------------
 
@@ -236,9 +237,7 @@ def mask_phone(phone: str) -> str:
 
 
 def mask_person(name: str) -> str:
-    """黄小明 → 黄某 (the warnings feed's definition of a masked name)."""
-    from warnings_feed.masking import mask_name
-
+    """黄小明 → 黄某 (the portal's one definition of a masked name, core/masking.py)."""
     return mask_name(name) if name else ""
 
 

@@ -14,12 +14,12 @@ from django.db.models import Avg, Count, F, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import ExtractMonth, TruncDate
 from django.utils import timezone
 
+from core.workdays import HolidaySchedule
 from institutions import access
 from institutions.models import Institution, Role
 
 from . import rules
 from .crypto import hash_secret, normalize_receipt_code
-from .deadlines import HolidaySchedule
 from .models import (
     Complaint,
     ComplaintEvent,

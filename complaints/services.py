@@ -22,6 +22,8 @@ from django.db.models.functions import ExtractMonth, ExtractYear
 from django.urls import reverse
 from django.utils import timezone
 
+from core.errors import DomainError
+from core.workdays import schedule_from_chinese_calendar
 from institutions.models import Institution, Role, new_public_code
 
 from . import rules, selectors
@@ -33,7 +35,7 @@ from .crypto import (
     new_receipt_code,
     new_token,
 )
-from .deadlines import case_deadlines, schedule_from_chinese_calendar
+from .deadlines import case_deadlines
 from .images import ProcessedImage
 from .models import (
     Complaint,
@@ -60,15 +62,19 @@ class DuplicateSubmission(Exception):
     """The same form was submitted twice (e.g. the browser re-sent it): the first one counts."""
 
 
-class ServiceError(Exception):
-    """A request that cannot be carried out; `conflict` distinguishes 409 from 400."""
+class ServiceError(DomainError):
+    """A request that cannot be carried out: 409 with `conflict`, 403 with `forbidden`, else 400 (about
+    `field` when given). The API's exception handler answers it like every other DomainError."""
 
     def __init__(self, message: str, *, conflict: bool = False, forbidden: bool = False, field: str = "") -> None:
-        super().__init__(message)
+        super().__init__(message, field=field)
         self.message = message
         self.conflict = conflict
         self.forbidden = forbidden
-        self.field = field
+
+    @property
+    def status(self) -> int:  # type: ignore[override]
+        return 409 if self.conflict else 403 if self.forbidden else 400
 
 
 # --- deadlines ------------------------------------------------------------------------------

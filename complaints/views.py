@@ -13,6 +13,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core.ratelimits import too_many_requests
+
 from . import qr, rules, selectors, services, throttle
 from .crypto import decrypt_bytes, encrypt_bytes, format_receipt_code, normalize_receipt_code
 from .images import MAX_REQUEST_BYTES
@@ -30,7 +32,7 @@ KIND_HELP = {
 
 
 def _too_many(request: HttpRequest) -> HttpResponse:
-    return render(request, "complaints/public/429.html", status=429)
+    return too_many_requests(request, "complaints/public/base.html")
 
 
 def _too_large(request: HttpRequest) -> bool:

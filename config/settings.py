@@ -43,6 +43,9 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    # The project's apps: the base apps first (core, institutions, accounts), then the feature apps;
+    # each imports only from those above it (docs/architecture.md, .importlinter).
+    "core",
     "institutions",
     "scoring",
     "complaints",
@@ -194,7 +197,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "institutions.api.pagination.StandardPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
@@ -202,14 +205,12 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "institutions.api.exceptions.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exceptions.exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "COERCE_DECIMAL_TO_STRING": True,
-    # Throttles with a rate here override PUBLIC_READ_RATE (tests set one).
-    "DEFAULT_THROTTLE_RATES": {},
 }
 # Public, no-login reads (public warnings pages and API, blacklist API): requests per visitor
 # (django-ratelimit syntax "N/period", e.g. 120/m); empty = unlimited.

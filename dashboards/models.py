@@ -2,41 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
-from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from core.storage import PrivateStorage
 
-class ReportStorage(FileSystemStorage):
-    """Reports live outside MEDIA_ROOT (which DEBUG serves) and are served by permission-checked views.
-
-    The folder is read from settings on every access (DASHBOARDS_REPORTS_ROOT), so tests and
-    operators can move it.
-    """
-
-    @property
-    def base_location(self):  # type: ignore[override]
-        default = Path(settings.BASE_DIR) / "private_media" / "reports"
-        return str(getattr(settings, "DASHBOARDS_REPORTS_ROOT", default))
-
-    @property
-    def location(self):  # type: ignore[override]
-        return str(Path(self.base_location).resolve())
-
-    @cached_property
-    def base_url(self):  # never served directly
-        return None
+# Reports, never under MEDIA_ROOT: DASHBOARDS_REPORTS_ROOT, by default BASE_DIR/private_media/reports.
+report_storage = PrivateStorage("DASHBOARDS_REPORTS_ROOT", "reports")
 
 
-report_storage = ReportStorage()
-
-
-def _report_storage() -> ReportStorage:
+def _report_storage() -> PrivateStorage:
     return report_storage
 
 

@@ -8,11 +8,11 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 from import_export.forms import ConfirmImportForm, ImportForm
 
+from core.errors import DomainError
+from core.tabular import TabularError, load_dataset
 from institutions import access
 from institutions.admin import InstitutionScopedAdmin
-from institutions.errors import DomainError
 from institutions.models import Institution
-from institutions.tabular import TabularError, load_dataset
 
 from . import services
 from .models import (

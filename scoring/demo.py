@@ -14,9 +14,9 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from core.tabular import read_path
 from institutions.demo import demo_institutions
 from institutions.models import Institution
-from institutions.tabular import read_path
 
 from . import services
 from .models import (

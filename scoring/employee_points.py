@@ -11,8 +11,8 @@ from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
+from core.errors import DomainError, NotAllowed, StateConflict
 from institutions import access
-from institutions.errors import DomainError, NotAllowed, StateConflict
 from institutions.models import Employee, Role
 
 from . import rules
@@ -217,7 +217,7 @@ def log_portrait_view(user, employee: Employee) -> None:
 
 def import_records(dataset, year: int, user=None):
     """Point records from a spreadsheet, all-or-nothing; returns the ImportReport."""
-    from institutions.tabular import import_with_resource
+    from core.tabular import import_with_resource
 
     from .resources import PointRecordResource
 

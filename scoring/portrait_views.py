@@ -13,8 +13,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core.errors import DomainError
 from institutions import access
-from institutions.errors import DomainError
 from institutions.models import Employee
 
 from . import employee_points

@@ -8,8 +8,8 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from import_export import fields, widgets
 
+from core.errors import DomainError
 from institutions import access
-from institutions.errors import DomainError
 from institutions.models import Employee
 from institutions.resources import AllOrNothingResource
 

@@ -20,10 +20,10 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
+from core.errors import DomainError, NotAllowed, NotFound, StateConflict
+from core.tabular import ImportReport, RowProblem
 from institutions import access
-from institutions.errors import DomainError, NotAllowed, NotFound, StateConflict
 from institutions.models import Institution, Role
-from institutions.tabular import ImportReport, RowProblem
 
 from . import rules
 from .models import (
@@ -876,8 +876,8 @@ def execute_run(run_id: int) -> AggregationRun:
 
 def add_working_days(start: date, days: int) -> date:
     """`days` working days after `start` on the official calendar the finance center maintains."""
-    from complaints.deadlines import add_working_days as add
     from complaints.selectors import holiday_schedule
+    from core.workdays import add_working_days as add
 
     return add(start, days, holiday_schedule([start.year, start.year + 1])).date
 

@@ -8,7 +8,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from institutions.tabular import load_dataset
+from core.tabular import load_dataset
 
 from .models import Assessment, IndicatorKind, Source
 

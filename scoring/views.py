@@ -14,9 +14,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from core.errors import DomainError
+from core.tabular import TabularError
 from institutions import access
-from institutions.errors import DomainError
-from institutions.tabular import TabularError
 
 from . import selectors, services, sheet_files
 from .models import (

@@ -1,6 +1,6 @@
 """Warnings (警示信息) pushed to employees, and one delivery per employee in scope.
 
-The original title and body are stored as written; names are masked when shown (see masking.py
+The original title and body are stored as written; names are masked when shown (see core/masking.py
 and presentation.py), so only the finance center ever sees them.
 """
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from django.utils.translation import gettext as _
 
-from .masking import mask_warning_text
+from core.masking import mask_warning_text
 
 DISTRICT, CATEGORY, INSTITUTION = "district", "category", "institution"
 SCOPES = (DISTRICT, CATEGORY, INSTITUTION)

@@ -29,8 +29,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import NotAllowed
 from institutions import access
-from institutions.errors import NotAllowed
 from institutions.models import District, Institution
 
 from . import rules, selectors

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from institutions.ratelimits import public_read_limited
+from core.ratelimits import public_read_limited
 
 from . import feeds, views
 

@@ -15,10 +15,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.errors import NotAllowed
+from core.ratelimits import public_read_limited
 from institutions import access
-from institutions.errors import NotAllowed
 from institutions.models import Institution
-from institutions.ratelimits import public_read_limited
 
 from . import accounts, presentation, selectors, services
 from .forms import FirstPasswordForm, PublishForm

@@ -69,7 +69,7 @@ def migrate() -> None:
 
 
 def import_demo_scheme() -> int:
-    from institutions.tabular import read_path
+    from core.tabular import read_path
     from scoring import services
 
     norms_path, indicators_path = scheme_files()

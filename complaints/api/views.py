@@ -13,8 +13,6 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from institutions.api.exceptions import Conflict
-
 from .. import intake, rules, selectors, services, throttle
 from ..crypto import format_receipt_code
 from ..images import MAX_REQUEST_BYTES
@@ -176,12 +174,10 @@ class ComplaintViewSet(viewsets.ReadOnlyModelViewSet):
         target = values.get("target")
         if target is not None and not selectors.visible_cases(request.user).filter(pk=target).exists():
             raise exceptions.ValidationError({"target": ["合并目标不存在。"]})
-        try:
-            services.perform_action(case.pk, action_name, request.user, services.ActionInput(
-                reason=values.get("reason", ""), outcome=values.get("outcome", ""), reply=values.get("reply", ""),
-                approval=values.get("approval", ""), target=target, version=values.get("version")))
-        except services.ServiceError as exc:
-            _raise(exc)
+        # A refusal (services.ServiceError) is answered by the API's exception handler.
+        services.perform_action(case.pk, action_name, request.user, services.ActionInput(
+            reason=values.get("reason", ""), outcome=values.get("outcome", ""), reply=values.get("reply", ""),
+            approval=values.get("approval", ""), target=target, version=values.get("version")))
         return self._detail(request, pk)
 
     @extend_schema(request=s.NoteRequestSerializer, responses=s.ComplaintDetailSerializer)
@@ -191,10 +187,7 @@ class ComplaintViewSet(viewsets.ReadOnlyModelViewSet):
         case = self._visible(request, pk)
         body = s.NoteRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            services.add_note(case, request.user, body.validated_data["body"], public=body.validated_data["public"])
-        except services.ServiceError as exc:
-            _raise(exc)
+        services.add_note(case, request.user, body.validated_data["body"], public=body.validated_data["public"])
         return self._detail(request, pk)
 
     @extend_schema(request=s.RevealRequestSerializer, responses=s.ContactSerializer)
@@ -205,10 +198,7 @@ class ComplaintViewSet(viewsets.ReadOnlyModelViewSet):
         body = s.RevealRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         with transaction.atomic():
-            try:
-                identity = services.reveal_identity(case, request.user, body.validated_data["reason"])
-            except services.ServiceError as exc:
-                _raise(exc)
+            identity = services.reveal_identity(case, request.user, body.validated_data["reason"])
         response = Response({"name": identity.name, "phone": identity.phone})
         response["Cache-Control"] = "no-store"
         return response
@@ -260,11 +250,3 @@ def _stats_scope(user) -> frozenset[int] | None:
     if access.has_role(user, Role.INSTITUTION_HEAD):
         return access.institution_ids(user) or frozenset()
     raise exceptions.PermissionDenied("只有区金融工作中心和机构负责人可以查看统计。")
-
-
-def _raise(exc: services.ServiceError):
-    if exc.forbidden:
-        raise exceptions.PermissionDenied(exc.message)
-    if exc.conflict:
-        raise Conflict(exc.message)
-    raise exceptions.ValidationError({exc.field or "detail": [exc.message]})

@@ -16,7 +16,7 @@ NAMES = {
 def seed(apps, schema_editor):
     import chinese_calendar
 
-    from complaints.deadlines import schedule_from_chinese_calendar
+    from core.workdays import schedule_from_chinese_calendar
 
     HolidayYear = apps.get_model("complaints", "HolidayYear")
     HolidayDate = apps.get_model("complaints", "HolidayDate")

@@ -3,8 +3,8 @@
 from rest_framework import generics, serializers
 from rest_framework.permissions import AllowAny
 
-from institutions.api.throttling import PublicReadThrottle
-from warnings_feed.masking import mask_name
+from core.masking import mask_name
+from core.ratelimits import PublicReadThrottle
 
 from .. import employee_points
 

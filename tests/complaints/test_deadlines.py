@@ -13,12 +13,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from complaints.deadlines import (
+from complaints.deadlines import case_deadlines, due_status
+from core.workdays import (
     DueDate,
     HolidaySchedule,
     add_working_days,
-    case_deadlines,
-    due_status,
     is_working_day,
     schedule_from_chinese_calendar,
 )

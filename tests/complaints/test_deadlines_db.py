@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 
 from complaints import selectors, services
-from complaints.deadlines import add_working_days, schedule_from_chinese_calendar
 from complaints.models import Complaint, HolidayDate, HolidayYear
+from core.workdays import add_working_days, schedule_from_chinese_calendar
 from tests.complaints.helpers import submit_case
 
 pytestmark = pytest.mark.django_db

@@ -284,7 +284,7 @@ def test_rate_limit_without_redis_uses_django_ratelimit(api, bank, settings):
 
 
 def test_rate_parsing():
-    from complaints.throttle import parse_rate
+    from core.ratelimits import parse_rate
 
     assert parse_rate("30/h") == (30, 3600)
     assert parse_rate("5/10m") == (5, 600)

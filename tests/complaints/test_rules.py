@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from complaints import rules
-from complaints.deadlines import DueDate
+from core.workdays import DueDate
 
 FC = frozenset({rules.FINANCE_CENTER})
 DISC = frozenset({rules.DISCIPLINE})

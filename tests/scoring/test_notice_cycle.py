@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from django.core.management import CommandError, call_command
 
-from institutions.errors import DomainError, NotAllowed, StateConflict
+from core.errors import DomainError, NotAllowed, StateConflict
 from scoring import services
 from scoring.models import AggregationRun, Assessment, Objection, Result, Scheme, SchemeEvent
 from tests.conftest import client_for

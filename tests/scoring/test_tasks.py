@@ -6,8 +6,8 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from core.tabular import read_path
 from institutions.models import Membership
-from institutions.tabular import read_path
 from scoring import services, tasks
 from scoring.models import AggregationRun, Scheme
 from tests.factories import InstitutionFactory, UserFactory

@@ -2,7 +2,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from warnings_feed.masking import (
+from core.masking import (
     COMPOUND_SURNAMES,
     NOT_NAMES,
     SINGLE_SURNAMES,

@@ -11,8 +11,8 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from core.ratelimits import PublicReadThrottle
 from institutions import access
-from institutions.api.throttling import PublicReadThrottle
 
 from .. import presentation, selectors, services
 from ..models import Warning

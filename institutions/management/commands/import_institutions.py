@@ -1,9 +1,7 @@
 from django.core.management.base import BaseCommand
 
+from core.tabular import fail_on_problems, import_with_resource, read_or_fail, read_path
 from institutions.resources import INSTITUTION_COLUMNS, InstitutionResource
-from institutions.tabular import import_with_resource, read_path
-
-from ._import_base import fail_on_problems, read_or_fail
 
 
 class Command(BaseCommand):

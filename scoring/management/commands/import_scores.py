@@ -1,7 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from institutions.management.commands._import_base import fail_on_problems, read_or_fail
-from institutions.tabular import read_path
+from core.tabular import fail_on_problems, read_or_fail, read_path
 from scoring import services
 
 

@@ -1,4 +1,4 @@
-"""Masking of personal names in warnings (警示信息).
+"""Masking of personal names (in warnings, complaints and the public blacklist).
 
 Warnings name the staff involved ("某银行员工黄小明酒后驾车被查处"). Only the finance center may
 see those names; everybody else sees the surname followed by 某 ("黄某", "欧阳某"). Everything here

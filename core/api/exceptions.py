@@ -1,26 +1,20 @@
-"""JSON errors a person can read, with the right status, for every API view."""
+"""JSON errors a person can read, with the right status, for every API view (REST_FRAMEWORK's
+EXCEPTION_HANDLER): the one place where refusals (core.errors) become HTTP answers."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from ..errors import DomainError
 
 
-class Conflict(exceptions.APIException):
-    """The object is in a state that does not allow the action (e.g. a submitted sheet)."""
-
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "当前状态不允许此操作。"
-    default_code = "conflict"
-
-
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
-        return Response({"detail": str(exc)}, status=exc.status)
+        body = {exc.field: [str(exc)]} if exc.field else {"detail": str(exc)}
+        return Response(body, status=exc.status)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}

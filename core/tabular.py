@@ -2,6 +2,7 @@
 
 Every import validates the whole file first; if any row is bad, nothing is stored and each bad
 row is reported with its line number in the file (the header is line 1) and the reason.
+Management commands report the same way through `fail_on_problems` and `read_or_fail`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import tablib
 from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.management.base import CommandError
 from django.db import transaction
 from import_export.resources import Resource
 
@@ -126,3 +128,22 @@ def import_with_resource(resource: Resource, dataset: tablib.Dataset, **kwargs) 
         report.updated = result.totals.get("update", 0)
         report.unchanged = result.totals.get("skip", 0)
     return report
+
+
+# --- management commands -------------------------------------------------------------------------
+
+def fail_on_problems(command, report: ImportReport, path: str) -> None:
+    """An import command's end: every bad row on stderr and a failing exit, or nothing."""
+    if report.ok:
+        return
+    for problem in report.problems:
+        command.stderr.write(str(problem))
+    raise CommandError(f"{path}：{len(report.problems)} 行有误，未导入任何数据。")
+
+
+def read_or_fail(reader, *args):
+    """`reader(*args)`, with a file that cannot be read reported as the command's error."""
+    try:
+        return reader(*args)
+    except TabularError as exc:
+        raise CommandError(str(exc)) from exc
