@@ -6,3 +6,17 @@ class ComplaintsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "complaints"
     verbose_name = _("一码举报")
+
+    def ready(self) -> None:
+        from core import portal
+        from institutions import access
+
+        def handles_cases(user) -> bool:
+            return access.is_finance_center(user) or bool(
+                access.user_roles(user) & {"discipline", "institution_head"})
+
+        def institution_staff(user) -> bool:
+            return bool(access.user_roles(user) & {"institution_head", "institution_filer"})
+
+        portal.register("complaints:queue", _("投诉举报处理"), visible=handles_cases, order=80)
+        portal.register("complaints:survey-links", _("满意度问卷链接"), visible=institution_staff, order=90)

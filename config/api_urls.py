@@ -6,6 +6,7 @@ app_name = "api"
 
 urlpatterns = [
     path("", include("institutions.api.urls")),
+    path("", include("accounts.api.urls")),
     path("", include("scoring.api.urls")),
     path("", include("complaints.api.urls")),
     path("", include("warnings_feed.api.urls")),

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     # each imports only from those above it (docs/architecture.md, .importlinter).
     "core",
     "institutions",
+    "accounts",
     "scoring",
     "complaints",
     "warnings_feed",
@@ -66,6 +67,9 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes requires, so that it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",
+    # Accounts created in bulk for employees must change their temporary password at first login
+    # (inside axes: it sees the login's outcome before axes does, as it always has).
+    "accounts.middleware.PasswordChangeRequiredMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -193,7 +197,7 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@clean-financ
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # DRF's token authentication, refusing accounts that must still change their first password.
-        "warnings_feed.authentication.TokenAuthentication",
+        "accounts.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -309,7 +313,7 @@ CELERY_BEAT_SCHEDULE.update({
 })
 
 # --- warnings_feed ---
-# Warnings to employees (warnings_feed/): acknowledgement deadline, reminders, first-login password.
+# Warnings to employees (warnings_feed/): acknowledgement deadline, reminders.
 # Employees are reminded when they have not tapped 已阅知悉 this many days after delivery (and again
 # every as many days, at most WARNINGS_MAX_REMINDERS times; checked hourly); acknowledging within it
 # is "on time" (the acknowledgement tallies count with it: after changing it, run the task
@@ -318,8 +322,6 @@ WARNINGS_ACKNOWLEDGE_WITHIN_DAYS = env.int("WARNINGS_ACKNOWLEDGE_WITHIN_DAYS", d
 WARNINGS_MAX_REMINDERS = env.int("WARNINGS_MAX_REMINDERS", default=3)
 # The portal's address, for links in reminder mails.
 WARNINGS_PORTAL_URL = env.str("WARNINGS_PORTAL_URL", default="http://127.0.0.1:8000")
-# Accounts created in bulk for employees must change their temporary password at first login.
-MIDDLEWARE += ["warnings_feed.middleware.PasswordChangeRequiredMiddleware"]
 CELERY_BEAT_SCHEDULE.update({
     "warnings-publish-due": {"task": "warnings_feed.publish_due", "schedule": 60.0},
     "warnings-remind-unacknowledged": {"task": "warnings_feed.remind_unacknowledged", "schedule": 60 * 60.0},
@@ -334,3 +336,7 @@ INSTALLED_APPS += ["dashboards"]
 # this lifetime is only a safety net. Activity figures (complaints, satisfaction, acknowledgements)
 # are never cached.
 DASHBOARDS_RESULTS_CACHE_SECONDS = env.int("DASHBOARDS_RESULTS_CACHE_SECONDS", default=86400)
+
+# --- portal ---
+# The project level, last: composes every app (seed_demo); no app imports it.
+INSTALLED_APPS += ["portal"]

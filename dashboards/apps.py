@@ -8,4 +8,12 @@ class DashboardsConfig(AppConfig):
     verbose_name = _("数据看板")
 
     def ready(self) -> None:
+        from core import portal
+        from institutions import access
+
         from . import signals  # noqa: F401 (connects the cache warm-up to aggregation and publishing)
+
+        def sees_dashboards(user) -> bool:
+            return access.is_finance_center(user) or bool(access.user_roles(user) & {"institution_head", "city"})
+
+        portal.register("dashboards:index", _("数据看板"), visible=sees_dashboards, order=10)

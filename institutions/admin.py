@@ -5,8 +5,6 @@ from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
 from simple_history.admin import SimpleHistoryAdmin
 
-from warnings_feed.admin_actions import create_login_accounts
-
 from . import access
 from .models import District, Employee, Institution, Membership
 from .resources import EmployeeResource, InstitutionResource
@@ -86,7 +84,7 @@ class EmployeeAdmin(ScopedImportExportAdmin):
     list_select_related = ("institution", "user")
     autocomplete_fields = ("user",)
     raw_id_fields = ()
-    actions = [create_login_accounts]
+    actions: list = []  # accounts/admin.py adds the bulk creation of employees' logins
 
 
 @admin.register(Membership)

@@ -10,6 +10,7 @@ REFERENCE_MIGRATIONS = [
     ("complaints.migrations.0002_seed_holidays", "seed"),
     ("complaints.migrations.0003_role_permissions", "apply"),
     ("warnings_feed.migrations.0002_role_permissions", "apply"),
+    ("accounts.migrations.0002_role_permissions", "apply"),
     ("dashboards.migrations.0002_role_permissions", "apply"),
 ]
 

@@ -1,17 +1,22 @@
-"""Publishing from the admin (the finance center's tool; heads use /warnings/manage/)."""
+"""Publishing from the admin (the finance center's tool; heads use /warnings/manage/).
+
+A finance center sees and writes the warnings of its own districts only: lists, forms, choices and
+filters hold nothing else, and another district's warning is a 404."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
+from django.http import Http404
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from institutions import access
+from institutions.models import Institution, Role
 
 from . import rules, selectors, services
-from .models import PasswordChangeRequired, Warning
+from .models import Warning
 
 
 class NamesField(forms.CharField):
@@ -73,6 +78,30 @@ class WarningAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return access.is_finance_center(request.user) and super().has_delete_permission(request, obj)
 
+    def get_queryset(self, request):
+        return access.scope_districts(super().get_queryset(request), request.user, "district",
+                                      roles=(Role.FINANCE_CENTER,))
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None and object_id:
+            raise Http404(_("未找到，或您无权查看。"))  # never "perhaps it was deleted": says nothing
+        return obj
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        finance = (Role.FINANCE_CENTER,)
+        if db_field.name == "district":
+            kwargs["queryset"] = access.visible_districts(request.user, finance)
+        elif db_field.name == "institution":
+            kwargs["queryset"] = access.scope_districts(Institution.objects.all(), request.user, "district",
+                                                        roles=finance)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_list_filter(self, request):
+        # Only the districts the user's own warnings name.
+        return [(f, admin.RelatedOnlyFieldListFilter) if f == "district" else f
+                for f in super().get_list_filter(request)]
+
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
         if obj is not None and obj.fanned_out_at is not None:
@@ -115,27 +144,3 @@ class WarningAdmin(admin.ModelAdmin):
             transaction.on_commit(lambda pk=pk: fan_out_warning.delay(pk))
         self.message_user(request, _("已安排重新送达 %(n)d 条警示信息。") % {"n": len(ids)}, messages.SUCCESS)
 
-
-@admin.register(PasswordChangeRequired)
-class PasswordChangeRequiredAdmin(admin.ModelAdmin):
-    """Accounts created in bulk whose temporary password has not been changed yet."""
-
-    list_display = ("user", "created_by", "created_at")
-    search_fields = ("user__username", "user__first_name")
-    list_select_related = ("user", "created_by")
-    readonly_fields = ("user", "created_by", "created_at")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_module_permission(self, request):
-        return access.is_finance_center(request.user) and super().has_module_permission(request)
-
-    def has_view_permission(self, request, obj=None):
-        return access.is_finance_center(request.user) and super().has_view_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return access.is_finance_center(request.user) and super().has_delete_permission(request, obj)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth.forms import PasswordChangeForm
 from django.utils.translation import gettext_lazy as _
 
-from institutions.models import Institution, InstitutionCategory
+from institutions.models import District, Institution, InstitutionCategory
 
 from . import rules, services
 from .models import CaseType, Scope, Severity
@@ -18,6 +17,8 @@ class PublishForm(forms.Form):
     case_type = forms.ChoiceField(label=_("案件类型"), choices=CaseType.choices)
     severity = forms.ChoiceField(label=_("严重程度"), choices=Severity.choices, initial=Severity.MEDIUM)
     scope = forms.ChoiceField(label=_("发布范围"), choices=Scope.choices)
+    district = forms.ModelChoiceField(label=_("区县"), required=False, queryset=District.objects.none(),
+                                      to_field_name="code", empty_label=None)
     category = forms.ChoiceField(label=_("机构类别"), required=False,
                                  choices=[("", "—"), *InstitutionCategory.choices])
     institution = forms.ModelChoiceField(label=_("机构"), required=False, queryset=Institution.objects.none(),
@@ -31,12 +32,18 @@ class PublishForm(forms.Form):
                                      help_text=_("留空即立即发布。"))
     is_public = forms.BooleanField(label=_("对外公开"), required=False)
 
-    def __init__(self, *args, finance_center: bool, head_institutions=None, **kwargs):
+    def __init__(self, *args, finance_center: bool, head_institutions=None, districts=None, **kwargs):
         super().__init__(*args, **kwargs)
         if finance_center:
-            self.fields["institution"].queryset = Institution.objects.filter(is_active=True).order_by("code")
+            # The finance center publishes in its own districts only (`districts`, ordered by code).
+            districts = districts if districts is not None else District.objects.none()
+            self.fields["district"].queryset = districts
+            self.fields["district"].help_text = _("发布范围为全区或某类机构时适用。")
+            self.fields["institution"].queryset = (Institution.objects.filter(is_active=True, district__in=districts)
+                                                   .order_by("code"))
             self.fields["institution"].help_text = _("发布范围为单个机构时选择。")
         else:
+            del self.fields["district"]
             # A head publishes to the staff of an institution they head, nothing else.
             self.fields["scope"].choices = [(Scope.INSTITUTION.value, Scope.INSTITUTION.label)]
             self.fields["scope"].initial = Scope.INSTITUTION
@@ -48,13 +55,12 @@ class PublishForm(forms.Form):
     def draft(self) -> services.Draft:
         data = self.cleaned_data
         institution = data.get("institution")
+        district = data.get("district")
         return services.Draft(
             title=data["title"], body=data["body"], case_type=data["case_type"], severity=data["severity"],
             scope=data["scope"], category=data.get("category") or "",
             institution_code=institution.code if institution and data["scope"] == Scope.INSTITUTION else "",
+            district_code=district.code if district and data["scope"] != Scope.INSTITUTION else "",
             is_public=data["is_public"], names=rules.split_names(data["names"]), publish_at=data["publish_at"],
         )
 
-
-class FirstPasswordForm(PasswordChangeForm):
-    email = forms.EmailField(label=_("电子邮箱（选填，用于接收未确认提醒）"), required=False)

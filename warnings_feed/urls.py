@@ -15,5 +15,4 @@ urlpatterns = [
     path("public/warnings/", views.public_list, name="public_list"),
     path("public/warnings/<int:pk>/", views.public_detail, name="public_detail"),
     path("public/warnings/feed.atom", public_read_limited(feeds.PublicWarningsFeed()), name="public_atom"),
-    path("accounts/first-password/", views.first_password, name="first_password"),
 ]

@@ -1,35 +1,32 @@
-"""Pages: the employees' mobile feed, the heads' publish-and-follow page, public warnings, and the
-first-login password change. Thin: reads come from selectors, writes go through services."""
+"""Pages: the employees' mobile feed, the heads' publish-and-follow page and the public warnings.
+Thin: reads come from selectors, writes go through services."""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import NotAllowed
 from core.ratelimits import public_read_limited
 from institutions import access
-from institutions.models import Institution
+from institutions.models import Institution, Role
 
-from . import accounts, presentation, selectors, services
-from .forms import FirstPasswordForm, PublishForm
-from .middleware import SESSION_KEY
+from . import presentation, selectors, services
+from .forms import PublishForm
 
 FEED_PAGE_SIZE = 20
 MANAGE_PAGE_SIZE = 20
 PENDING_PAGE_SIZE = 100
 
 # Errors the services report per API field, shown on the page's fields.
-_FORM_FIELDS = {"institution_code": "institution", "district": None}
+_FORM_FIELDS = {"institution_code": "institution"}
 
 
 def _page(request: HttpRequest, queryset, size: int):
@@ -44,7 +41,8 @@ def feed(request: HttpRequest) -> HttpResponse:
     page = _page(request, selectors.feed(request.user), FEED_PAGE_SIZE)
     return render(request, "warnings_feed/feed.html", {
         "page": page,
-        "items": presentation.shown(page.object_list, reveal_names=presentation.reveals_names(request.user)),
+        "items": presentation.shown(page.object_list, reveal_names=presentation.reveals_names(request.user),
+                                    reader=request.user),
         "unread": selectors.unread_count(request.user),
         "may_manage": selectors.may_manage(request.user),
     })
@@ -55,7 +53,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One warning; opening it marks it read."""
     warning = get_object_or_404(selectors.feed(request.user), pk=pk)
     services.mark_read(request.user, warning)
-    item = presentation.shown([warning], reveal_names=presentation.reveals_names(request.user))[0]
+    item = presentation.shown([warning], reveal_names=presentation.reveals_names(request.user, warning))[0]
     return render(request, "warnings_feed/detail.html", {"item": item})
 
 
@@ -69,26 +67,28 @@ def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(refusal))
         return redirect("warnings_feed:detail", pk=pk)
     messages.success(request, _("已确认知悉：%(title)s") % {
-        "title": presentation.title_for(warning, reveal_names=presentation.reveals_names(request.user))})
+        "title": presentation.title_for(warning, reveal_names=presentation.reveals_names(request.user, warning))})
     return redirect("warnings_feed:feed")
 
 
 # --- finance center and institution heads ---------------------------------------------------------
 
-def _manager(request: HttpRequest) -> tuple[bool, frozenset[int] | None]:
-    """(is finance center, institutions whose figures they see: None = all) or 403."""
+def _manager(request: HttpRequest) -> tuple[bool, Q | None]:
+    """(is finance center, whose deliveries their figures count: selectors.rates_scope) or 403."""
     if not selectors.may_manage(request.user):
         raise PermissionDenied(_("只有区金融工作中心和机构负责人可以发布和跟踪警示信息。"))
-    finance = access.is_finance_center(request.user)
-    return finance, None if finance else selectors.head_institution_ids(request.user)
+    return access.is_finance_center(request.user), selectors.rates_scope(request.user)
 
 
 @login_required
 def manage(request: HttpRequest) -> HttpResponse:
-    """Publish a warning (a head: to their own staff) and follow read and acknowledgement rates."""
-    finance, institution_ids = _manager(request)
+    """Publish a warning (a finance center: in its districts; a head: to their own staff) and follow
+    read and acknowledgement rates."""
+    finance, where = _manager(request)
     form = PublishForm(request.POST or None, finance_center=finance,
-                       head_institutions=Institution.objects.filter(pk__in=institution_ids or ()).order_by("code"))
+                       districts=access.visible_districts(request.user, (Role.FINANCE_CENTER,)) if finance else None,
+                       head_institutions=Institution.objects.filter(
+                           pk__in=selectors.head_institution_ids(request.user)).order_by("code"))
     if request.method == "POST" and form.is_valid():
         try:
             warning = services.publish(request.user, form.draft())
@@ -104,13 +104,14 @@ def manage(request: HttpRequest) -> HttpResponse:
                              else _("警示信息已定时，到发布时间后送达。"))
             return redirect("warnings_feed:manage_detail", pk=warning.pk)
     page = _page(request, selectors.managed_warnings(request.user), MANAGE_PAGE_SIZE)
-    rates = selectors.rates_by_warning([w.pk for w in page.object_list], institution_ids=institution_ids)
+    rates = selectors.rates_by_warning([w.pk for w in page.object_list], where=where)
     reveal = presentation.reveals_names(request.user)
+    items = presentation.shown(page.object_list, reveal_names=reveal, reader=request.user)
     return render(request, "warnings_feed/manage.html", {
         "form": form,
         "page": page,
-        "rows": [(item, rates.get(item.pk)) for item in presentation.shown(page.object_list, reveal_names=reveal)],
-        "institution_rates": selectors.rates_by_institution(institution_ids=institution_ids),
+        "rows": [(item, rates.get(item.pk)) for item in items],
+        "institution_rates": selectors.rates_by_institution(where=where),
         "finance": finance,
     }, status=400 if request.method == "POST" else 200)
 
@@ -118,15 +119,13 @@ def manage(request: HttpRequest) -> HttpResponse:
 @login_required
 def manage_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One warning: rates per institution and who has not acknowledged yet (a head: own staff)."""
-    finance, institution_ids = _manager(request)
+    finance, where = _manager(request)
     warning = get_object_or_404(selectors.managed_warnings(request.user), pk=pk)
-    pending = _page(request, selectors.not_acknowledged(warning, institution_ids=institution_ids),
-                    PENDING_PAGE_SIZE)
+    pending = _page(request, selectors.not_acknowledged(warning, where=where), PENDING_PAGE_SIZE)
     return render(request, "warnings_feed/manage_detail.html", {
-        "item": presentation.shown([warning], reveal_names=presentation.reveals_names(request.user))[0],
-        "total": selectors.rates_total(warning_ids=[warning.pk], institution_ids=institution_ids),
-        "institution_rates": selectors.rates_by_institution(warning_ids=[warning.pk],
-                                                            institution_ids=institution_ids),
+        "item": presentation.shown([warning], reveal_names=presentation.reveals_names(request.user, warning))[0],
+        "total": selectors.rates_total(warning_ids=[warning.pk], where=where),
+        "institution_rates": selectors.rates_by_institution(warning_ids=[warning.pk], where=where),
         "pending": pending,
         "finance": finance,
     })
@@ -147,22 +146,3 @@ def public_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "warnings_feed/public_detail.html", {
         "item": presentation.shown([warning], reveal_names=False)[0]})
 
-
-# --- first login ----------------------------------------------------------------------------------
-
-@login_required
-def first_password(request: HttpRequest) -> HttpResponse:
-    """Change the temporary password of an account created in bulk (forced at first login)."""
-    form = FirstPasswordForm(request.user, request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        user = form.save()
-        update_session_auth_hash(request, user)
-        accounts.password_changed(user, email=form.cleaned_data["email"])
-        request.session.pop(SESSION_KEY, None)
-        messages.success(request, _("密码已修改。"))
-        target = request.GET.get("next", "")
-        if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                               require_https=request.is_secure()):
-            target = reverse("warnings_feed:feed")
-        return redirect(target)
-    return render(request, "warnings_feed/first_password.html", {"form": form})

@@ -8,7 +8,6 @@ router.register("institutions", views.InstitutionViewSet, basename="institution"
 
 urlpatterns = [
     path("", views.api_root, name="root"),
-    path("auth/token/", views.TokenView.as_view(), name="token"),
     path("me/", views.me, name="me"),
     *router.urls,
 ]

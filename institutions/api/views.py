@@ -1,9 +1,6 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
-from rest_framework.authtoken.models import Token
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import api_view
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
@@ -25,28 +22,6 @@ class InstitutionViewSet(InstitutionScopedMixin, viewsets.ReadOnlyModelViewSet):
     lookup_field = "code"
     lookup_value_regex = "[^/]+"
     institution_path = ""
-
-
-class TokenView(ObtainAuthToken):
-    """Exchange a username and password for an API token.
-
-    Not for an account still on the temporary password it was created with in bulk: 403 until it
-    is changed on the web (first login), like every other request of such an account.
-    """
-
-    throttle_classes = ()
-
-    def post(self, request, *args, **kwargs):
-        from warnings_feed.accounts import password_change_required
-        from warnings_feed.authentication import MUST_CHANGE_PASSWORD
-
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        user = serializer.validated_data["user"]
-        if password_change_required(user):
-            raise PermissionDenied(MUST_CHANGE_PASSWORD)
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
 
 
 @extend_schema(responses=MeSerializer)

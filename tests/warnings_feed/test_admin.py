@@ -60,7 +60,3 @@ def test_an_institutions_warning_takes_its_district(org, django_capture_on_commi
     assert warning.district == org.b.district
     assert list(Delivery.objects.values_list("employee__name", flat=True)) == ["乙员工"]
 
-
-def test_pending_password_changes_are_listed_for_the_finance_center(org):
-    assert signed_in(org.finance).get("/admin/warnings_feed/passwordchangerequired/").status_code == 200
-    assert signed_in(org.head_a).get("/admin/warnings_feed/passwordchangerequired/").status_code == 403

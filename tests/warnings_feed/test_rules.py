@@ -2,8 +2,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from accounts.services import base_username, unique_usernames
 from warnings_feed import rules
-from warnings_feed.accounts import base_username, unique_usernames
 
 NOW = datetime(2026, 6, 10, 9, 0)
 

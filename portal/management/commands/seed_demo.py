@@ -1,9 +1,15 @@
+"""The demo district, composed at the project level: every app's demo.py, in dependency order."""
+
 from django.conf import settings
 from django.core import mail
 from django.core.management.base import BaseCommand, CommandError
 from django.test.utils import override_settings
 
+from complaints.demo import seed_complaints
+from dashboards.demo import seed_history, seed_second_district
 from institutions import demo
+from scoring.demo import seed_employee_points, seed_scoring
+from warnings_feed.demo import seed_warnings
 
 
 class Command(BaseCommand):
@@ -43,9 +49,4 @@ class Command(BaseCommand):
 
 def demo_seeders():
     """Each app's demo data, in dependency order; each returns a one-line summary."""
-    from complaints.demo import seed_complaints
-    from dashboards.demo import seed_history, seed_second_district
-    from scoring.demo import seed_employee_points, seed_scoring
-    from warnings_feed.demo import seed_warnings
-
     return [seed_scoring, seed_employee_points, seed_complaints, seed_warnings, seed_second_district, seed_history]

@@ -5,10 +5,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from accounts.models import PasswordChangeRequired
 from institutions import access
 from institutions.models import Employee, Membership
 from tests.factories import EmployeeFactory, institution_user
-from warnings_feed.models import PasswordChangeRequired
 
 pytestmark = pytest.mark.django_db
 
@@ -116,8 +116,8 @@ def test_ordinary_login_is_untouched(org):
 def test_temporary_passwords_are_hashed_cheaply_then_upgraded_at_first_login(settings):
     from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
+    from accounts import services as accounts
     from tests.factories import UserFactory
-    from warnings_feed import accounts
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
     password = accounts.temporary_password()
@@ -164,3 +164,13 @@ def test_wrong_and_ordinary_tokens_are_unchanged(org):
     assert api.get("/api/v1/me/", HTTP_AUTHORIZATION="Token nope").status_code == 401
     token = Token.objects.create(user=org.emp_a)
     assert api.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token.key}").json()["username"] == "emp_a"
+
+
+def test_pending_password_changes_are_listed_for_the_finance_center(org):
+    def signed_in(user) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    assert signed_in(org.finance).get("/admin/accounts/passwordchangerequired/").status_code == 200
+    assert signed_in(org.head_a).get("/admin/accounts/passwordchangerequired/").status_code == 403

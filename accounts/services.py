@@ -1,5 +1,8 @@
 """Employees' own logins: bulk creation for an institution's staff, and the first-login password change.
 
+The admin action on employees (admin.py) calls `create_employee_accounts`; the middleware and the
+token authentication ask `password_change_required`; the first-password page calls `password_changed`.
+
 Each account gets the role `employee`, an employee membership of the employee's institution and
 the link Employee.user, plus a random temporary password that must be changed at first login.
 

@@ -1,6 +1,6 @@
 """API token authentication that also enforces the first-login password change.
 
-Accounts created in bulk get a temporary password (accounts.py). The session side is guarded by
+Accounts created in bulk get a temporary password (services.py). The session side is guarded by
 PasswordChangeRequiredMiddleware; token requests authenticate inside DRF, after the middleware, so
 the same rule is applied here: such an account gets 403 until the password is changed on the web.
 The obligation is read with the token in one query (select_related), so a token request costs no

@@ -1,4 +1,5 @@
-"""Admin actions offered on other apps' admins (wired in institutions/admin.py's EmployeeAdmin)."""
+"""The accounts' admin: bulk account creation on the employees' admin, and the accounts still waiting
+for their first password change (the finance center's list)."""
 
 from __future__ import annotations
 
@@ -11,14 +12,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import accounts
+from institutions import access
+from institutions.admin import EmployeeAdmin
+
+from . import services
+from .models import PasswordChangeRequired
 
 
 @admin.action(description=gettext_lazy("为所选员工批量创建登录账号（首次登录须修改密码）"), permissions=["change"])
 def create_login_accounts(modeladmin, request, queryset):
     """Accounts for the selected employees (the admin's queryset is already scoped to the user's
     institutions). Returns the usernames and temporary passwords once, as a CSV download."""
-    issued, skipped = accounts.create_employee_accounts(queryset, created_by=request.user)
+    issued, skipped = services.create_employee_accounts(queryset, created_by=request.user)
     if skipped:
         modeladmin.message_user(request, _("%(n)d 名员工已有账号或已离职，未重复创建。") % {"n": skipped},
                                 messages.WARNING)
@@ -35,3 +40,32 @@ def create_login_accounts(modeladmin, request, queryset):
     response["Content-Disposition"] = f'attachment; filename="employee-accounts-{stamp}.csv"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+# Offered on the employees' admin (institutions knows nothing of accounts; accounts extends it).
+EmployeeAdmin.actions = [*EmployeeAdmin.actions, create_login_accounts]
+
+
+@admin.register(PasswordChangeRequired)
+class PasswordChangeRequiredAdmin(admin.ModelAdmin):
+    """Accounts created in bulk whose temporary password has not been changed yet."""
+
+    list_display = ("user", "created_by", "created_at")
+    search_fields = ("user__username", "user__first_name")
+    list_select_related = ("user", "created_by")
+    readonly_fields = ("user", "created_by", "created_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_module_permission(self, request):
+        return access.is_finance_center(request.user) and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return access.is_finance_center(request.user) and super().has_view_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return access.is_finance_center(request.user) and super().has_delete_permission(request, obj)

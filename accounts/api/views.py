@@ -1,0 +1,26 @@
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from ..authentication import MUST_CHANGE_PASSWORD
+from ..services import password_change_required
+
+
+class TokenView(ObtainAuthToken):
+    """Exchange a username and password for an API token.
+
+    Not for an account still on the temporary password it was created with in bulk: 403 until it
+    is changed on the web (first login), like every other request of such an account.
+    """
+
+    throttle_classes = ()
+
+    def post(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = serializer.validated_data["user"]
+        if password_change_required(user):
+            raise PermissionDenied(MUST_CHANGE_PASSWORD)
+        token, _created = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
