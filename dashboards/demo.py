@@ -18,7 +18,6 @@ import random
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
@@ -30,7 +29,6 @@ from scoring.models import (
     AssessmentState,
     IndicatorKind,
     Scheme,
-    SchemeStatus,
     ScoreSheet,
     SheetEntry,
     SheetStatus,
@@ -67,9 +65,13 @@ GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英�
 
 
 def _finance_user():
+    """`finance2`, the finance center of 椒江区 (created by the registry's demo users)."""
     User = get_user_model()
-    user, _ = User.objects.get_or_create(username="finance", defaults={"is_staff": True})
-    user.groups.add(Group.objects.get(name=Role.FINANCE_CENTER))
+    user, created = User.objects.get_or_create(username="finance2", defaults={"is_staff": True})
+    if created:
+        from institutions.services import grant_role
+
+        grant_role(user, Role.FINANCE_CENTER, District.objects.get(code=JIAOJIANG))
     return user
 
 
@@ -133,25 +135,24 @@ def _sheets(scheme: Scheme, institutions: list[Institution]) -> int:
 
 
 def _aggregate(scheme: Scheme) -> None:
-    """Through the scoring services; a published year is reopened (with a reason) and published again."""
+    """Through the scoring services, as 椒江区's own finance center: its own year, aggregated, and
+    (2025) put on notice and published; 路桥区 is never touched."""
     from scoring import services
 
     actor = _finance_user()
-    republish = scheme.status == SchemeStatus.PUBLISHED
-    if republish:
-        scheme = services.reopen_year(scheme, actor, "演示数据：加入椒江区（331002）的演示机构")
-    elif scheme.status == SchemeStatus.NOTICE:
-        return  # results are locked for the notice period: aggregate again after publishing
-    run = AggregationRun.objects.create(year=scheme.year, created_by=actor)
+    district = District.objects.get(code=JIAOJIANG)
+    year = services.district_year(district, scheme.year)
+    if year.status != "open":
+        return
+    run = AggregationRun.objects.create(year=scheme.year, district=district, created_by=actor)
     services.execute_run(run.pk)
-    if republish:
-        scheme = services.open_notice(Scheme.objects.get(pk=scheme.pk), actor)
-        services.publish_year(scheme, actor)
+    if scheme.year < timezone.localdate().year:
+        year = services.open_notice(year, actor)
+        services.publish_year(year, actor)
 
 
 def _complaints(institutions: list[Institution]) -> int:
     from complaints import services
-    from complaints.crypto import hash_secret
     from complaints.models import Complaint
 
     by_code = {i.code: i for i in institutions}
@@ -162,10 +163,11 @@ def _complaints(institutions: list[Institution]) -> int:
     actor, created = _finance_user(), 0
     today = timezone.localdate()
     for token, code, kind, days_ago, text, outcome in cases:
-        if Complaint.objects.filter(submission_token_hash=hash_secret(token, "submission")).exists():
+        try:
+            receipt = services.submit(services.Submission(institution=by_code[code], kind=kind, description=text,
+                                                          channel=Complaint.Channel.STAFF, submission_token=token))
+        except services.DuplicateSubmission:  # seeded before
             continue
-        receipt = services.submit(services.Submission(institution=by_code[code], kind=kind, description=text,
-                                                      channel=Complaint.Channel.STAFF, submission_token=token))
         case = receipt.complaint
         day = today - dt.timedelta(days=days_ago)
         case.received_at = timezone.make_aware(dt.datetime.combine(day, dt.time(10)))
@@ -203,14 +205,30 @@ def _survey(institutions: list[Institution], year: int, *, base: int, months: ra
     return len(rows)
 
 
+def _own_scheme(template: Scheme) -> Scheme:
+    """椒江区 runs its latest demo year on a scheme of its own, cloned from the installation's template."""
+    from scoring import services
+
+    district = District.objects.get(code=JIAOJIANG)
+    own = Scheme.objects.filter(year=template.year, district=district).first()
+    if own is None:
+        own = services.clone_scheme(template, template.year, _finance_user(), district=district)
+        own.self_due_date, own.review_due_date = template.self_due_date, template.review_due_date
+        own.save(update_fields=["self_due_date", "review_due_date"])
+        services.activate_scheme(own, _finance_user())
+    return own
+
+
 def seed_second_district() -> str:
     """椒江区 with 20 demo institutions, scored 2025 (published) and 2026; returns the summary line."""
     institutions = _registry()
     years = []
     for year in YEARS:
-        scheme = Scheme.objects.filter(year=year).first()
+        scheme = Scheme.objects.filter(year=year, district__isnull=True).first()
         if scheme is None:
             continue
+        if year == max(YEARS):
+            scheme = _own_scheme(scheme)
         if _sheets(scheme, institutions):
             _aggregate(scheme)
         years.append(str(year))
@@ -224,8 +242,8 @@ def seed_second_district() -> str:
 
 def seed_history() -> str:
     """Luqiao's last-year questionnaire answers and staff violations: the base of the year-on-year figures."""
-    from scoring import employee_points
-    from scoring.models import PointRecord, RecordKind
+    from staff_points import services as staff_points
+    from staff_points.models import PointRecord, RecordKind
 
     luqiao = list(Institution.objects.filter(district__code="331004", code__startswith="LQ-").order_by("code"))
     if not luqiao:
@@ -234,13 +252,13 @@ def seed_history() -> str:
     answers = _survey(luqiao, last_year, base=6, months=range(1, 13))
     records = 0
     if not PointRecord.objects.filter(employee__institution__in=luqiao, date__year=last_year).exists():
-        actor = _finance_user()
+        actor = get_user_model().objects.get(username="finance")  # 路桥区's finance center records its staff
         rng = random.Random(last_year)
         employees = list(Employee.objects.filter(institution__in=luqiao).order_by("institution__code", "employee_no"))
         for employee in employees:
             if rng.random() < 0.38:
                 day = dt.date(last_year, 1, 5) + dt.timedelta(days=rng.randrange(350))
-                employee_points.record_points(actor, employee, employee_points.RecordInput(
+                staff_points.record_points(actor, employee, staff_points.RecordInput(
                     date=day, kind=RecordKind.DEDUCTION, source="accounting_check",
                     violation_code=rng.choice(("V01", "V02", "V03", "V04", "V05", "V06"))))
                 records += 1

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -5,8 +6,9 @@ from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import access
-from .models import District, Employee, Institution, Membership
+from core.errors import DomainError
+from . import access, services
+from .models import District, DistrictGrant, Employee, Institution, Membership
 from .resources import EmployeeResource, InstitutionResource
 
 
@@ -30,7 +32,33 @@ class InstitutionScopedAdmin(admin.ModelAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.related_model is Institution:
             kwargs["queryset"] = access.scope_queryset(Institution.objects.all(), request.user, "")
+        elif db_field.related_model is Employee:
+            kwargs["queryset"] = access.scope_queryset(Employee.objects.all(), request.user)
+        elif db_field.related_model is District:
+            kwargs["queryset"] = access.scope_districts(District.objects.all(), request.user, "")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_list_filter(self, request):
+        # A related filter lists only what the user's own rows refer to: a filer is never offered
+        # other institutions' (or districts') names.
+        out = []
+        for spec in super().get_list_filter(request):
+            if isinstance(spec, str) and "__" not in spec:
+                field = self.model._meta.get_field(spec)
+                if field.is_relation:
+                    spec = (spec, admin.RelatedOnlyFieldListFilter)
+            elif isinstance(spec, str):
+                spec = (spec, admin.RelatedOnlyFieldListFilter) if _ends_in_relation(self.model, spec) else spec
+            out.append(spec)
+        return out
+
+
+def _ends_in_relation(model, path: str) -> bool:
+    field = None
+    for part in path.split("__"):
+        field = model._meta.get_field(part)
+        model = field.related_model if field.is_relation else model
+    return bool(field is not None and field.is_relation)
 
 
 class ScopedImportExportAdmin(InstitutionScopedAdmin, ImportExportModelAdmin, SimpleHistoryAdmin):
@@ -38,6 +66,11 @@ class ScopedImportExportAdmin(InstitutionScopedAdmin, ImportExportModelAdmin, Si
 
     def get_export_queryset(self, request):
         return self.get_queryset(request)
+
+    def has_import_permission(self, request):
+        # An explicit permission (`<app>.import_<model>`), never implied by add/change.
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.import_{opts.model_name}")
 
     def get_import_resource_kwargs(self, request, **kwargs):
         return {**super().get_import_resource_kwargs(request, **kwargs), "user": request.user}
@@ -70,8 +103,6 @@ class InstitutionAdmin(ScopedImportExportAdmin):
         (_("系统"), {"fields": ("public_code", "created_at", "updated_at")}),
     )
 
-    def get_import_resource_kwargs(self, request, **kwargs):
-        return ImportExportModelAdmin.get_import_resource_kwargs(self, request, **kwargs)
 
 
 @admin.register(Employee)
@@ -94,3 +125,50 @@ class MembershipAdmin(InstitutionScopedAdmin, SimpleHistoryAdmin):
     search_fields = ("user__username", "institution__name", "institution__code")
     list_select_related = ("user", "institution")
     autocomplete_fields = ("user",)
+
+
+class DistrictGrantForm(forms.ModelForm):
+    class Meta:
+        model = DistrictGrant
+        fields = ("user", "role", "district")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("role") and data.get("district"):
+            try:
+                services.check_grant(data["role"], data["district"])
+            except DomainError as exc:
+                raise forms.ValidationError(str(exc)) from None
+        return data
+
+
+@admin.register(DistrictGrant)
+class DistrictGrantAdmin(SimpleHistoryAdmin):
+    """Which user serves which district in which role: managed by the installation administrator."""
+
+    list_display = ("user", "role", "district", "granted_by", "created_at")
+    list_filter = ("role", "district")
+    search_fields = ("user__username", "district__name", "district__code")
+    list_select_related = ("user", "district", "granted_by")
+    autocomplete_fields = ("user",)
+    form = DistrictGrantForm
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    has_view_permission = has_add_permission = has_delete_permission = (
+        lambda self, request, obj=None: request.user.is_active and request.user.is_superuser)
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a grant is given or revoked, never edited
+
+    def save_model(self, request, obj, form, change):
+        grant = services.grant_role(obj.user, obj.role, obj.district, granted_by=request.user)
+        obj.pk = grant.pk
+
+    def delete_model(self, request, obj):
+        services.revoke_role(obj, revoked_by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for grant in queryset.select_related("user"):
+            services.revoke_role(grant, revoked_by=request.user)

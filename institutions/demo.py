@@ -12,7 +12,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from .models import District, Employee, Institution, Membership, Role
+from .models import GRANT_ROLES, District, Employee, Institution, Membership, Role
+from .services import grant_role
 from .usc import make_usc_code
 
 DEMO_PASSWORD = "demo12345"  # noqa: S105 (fixed demo logins, API.md)
@@ -113,9 +114,14 @@ def seed_registry(employees_per_institution: int = 20) -> dict[str, int]:
     return {"institutions": len(demo_institutions()), "employees": count_employees}
 
 
+JIAOJIANG = "331002"
+TAIZHOU = "3310"
+
 DEMO_USERS = [
-    # username, district-wide group, institution code for membership, membership role, is_staff
+    # username, role, institution code for membership, membership role, is_staff. District-wide
+    # roles are granted 路桥区 (city: 台州市); `finance2` is the finance center of 椒江区.
     ("finance", Role.FINANCE_CENTER, None, None, True),
+    ("finance2", Role.FINANCE_CENTER, None, None, True),
     ("inspector", Role.INSPECTOR, None, None, False),
     ("thirdparty", Role.THIRD_PARTY, None, None, False),
     ("filer", Role.INSTITUTION_FILER, "LQ-B01", Role.INSTITUTION_FILER, True),
@@ -139,7 +145,11 @@ def seed_users() -> list[tuple[str, str]]:
         user.email = f"{username}@demo.invalid"
         user.set_password(DEMO_PASSWORD)
         user.save()
-        user.groups.add(Group.objects.get(name=group_name))
+        if group_name in GRANT_ROLES:
+            code = {"finance2": JIAOJIANG}.get(username, TAIZHOU if group_name == Role.CITY else LUQIAO)
+            grant_role(user, group_name, District.objects.get(code=code))
+        else:
+            user.groups.add(Group.objects.get(name=group_name))
         if institution_code:
             institution = Institution.objects.get(code=institution_code)
             Membership.objects.get_or_create(user=user, institution=institution, role=membership_role)
@@ -148,5 +158,8 @@ def seed_users() -> list[tuple[str, str]]:
             Employee.objects.filter(user=user).exclude(pk=employee.pk).update(user=None)
             employee.user = user
             employee.save(update_fields=["user"])
-        printed.append((username, str(Role(group_name).label)))
+        label = str(Role(group_name).label)
+        if group_name in GRANT_ROLES:
+            label += f"（{user.district_grants.get().district.name}）"
+        printed.append((username, label))
     return printed

@@ -80,6 +80,7 @@ class Institution(models.Model):
         verbose_name = _("金融机构")
         verbose_name_plural = _("金融机构")
         ordering = ["code"]
+        permissions = [("import_institution", _("可从文件导入机构"))]
         constraints = [
             models.CheckConstraint(condition=Q(usc_code__regex=USC_PATTERN), name="institution_usc_code_format"),
             models.CheckConstraint(condition=~Q(name=""), name="institution_name_not_blank"),
@@ -113,6 +114,7 @@ class Employee(models.Model):
     class Meta:
         verbose_name = _("员工")
         verbose_name_plural = _("员工")
+        permissions = [("import_employee", _("可从文件导入员工"))]
         ordering = ["institution__code", "employee_no"]
         constraints = [
             models.UniqueConstraint(fields=["institution", "employee_no"], name="employee_no_unique_in_institution"),
@@ -140,6 +142,10 @@ class Role(models.TextChoices):
 
 INSTITUTION_ROLES = (Role.INSTITUTION_FILER, Role.INSTITUTION_HEAD, Role.EMPLOYEE)
 INSTITUTION_ROLE_CHOICES = [(r.value, r.label) for r in INSTITUTION_ROLES]
+# Roles granted per district (DOMAIN.md, "Districts are the tenants"); `city` is granted a city.
+DISTRICT_ROLES = (Role.FINANCE_CENTER, Role.INSPECTOR, Role.THIRD_PARTY, Role.DISCIPLINE, Role.API_CLIENT)
+GRANT_ROLES = (*DISTRICT_ROLES, Role.CITY)
+GRANT_ROLE_CHOICES = [(r.value, r.label) for r in GRANT_ROLES]
 
 
 class Membership(models.Model):
@@ -165,3 +171,33 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.institution} · {self.get_role_display()}"
+
+
+class DistrictGrant(models.Model):
+    """A district-wide role granted for one district (or, for `city`, one city): what scopes a
+    district user to the districts they serve. Managed by the installation administrator through
+    `institutions.services.grant_role` / `revoke_role` (the admin calls them)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("用户"), on_delete=models.CASCADE,
+                             related_name="district_grants")
+    role = models.CharField(_("角色"), max_length=20, choices=GRANT_ROLE_CHOICES)
+    district = models.ForeignKey(District, verbose_name=_("区县或市"), on_delete=models.PROTECT,
+                                 related_name="grants")
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("授权人"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("授权时间"), auto_now_add=True)
+
+    history = HistoricalRecords(verbose_name=_("区县授权变更记录"))
+
+    class Meta:
+        verbose_name = _("区县授权")
+        verbose_name_plural = _("区县授权")
+        ordering = ["district__code", "role", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role", "district"], name="district_grant_unique"),
+            models.CheckConstraint(condition=Q(role__in=[r.value for r in GRANT_ROLES]),
+                                   name="district_grant_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.district.name} · {self.get_role_display()}"

@@ -120,10 +120,26 @@ class InstitutionResource(AllOrNothingResource):
             return
         super().import_field(field, instance, row, is_m2m, **kwargs)
 
+    def __init__(self, user=None, **kwargs):
+        super().__init__(**kwargs)
+        self.user = user
+
     def before_import_row(self, row, **kwargs):
         super().before_import_row(row, **kwargs)
         if "is_active" in row and row["is_active"] in ("", None):
             row["is_active"] = "1"
+        user = self.user or kwargs.get("user")
+        if user is not None and not access.is_superuser(user):
+            # Through the admin: only institutions of the districts where the user is the finance center,
+            # and new ones only into such a district. Same words as an unknown code for anything else.
+            code, district = str(row.get("code") or "").strip(), str(row.get("district_code") or "").strip()
+            mine = access.scope_queryset(Institution.objects.all(), user, "", roles=("finance_center",))
+            exists = Institution.objects.filter(code=code).exists()
+            if exists and not mine.filter(code=code).exists():
+                raise ValidationError(f"无权修改机构 {code}")
+            if district and not access.visible_districts(user, roles=("finance_center",)).filter(
+                    code=district).exists():
+                raise ValidationError(f"无权在区县 {district} 登记机构")
 
 
 class EmployeeResource(AllOrNothingResource):
@@ -154,9 +170,8 @@ class EmployeeResource(AllOrNothingResource):
             row["is_active"] = "1"
         user = self.user or kwargs.get("user")
         if user is not None:
-            allowed = access.institution_ids(user)
             code = row.get("institution_code")
-            if allowed is not None and not Institution.objects.filter(pk__in=allowed, code=code).exists():
+            if not access.scope_queryset(Institution.objects.filter(code=code), user, "").exists():
                 # Same words as an unknown code: an institution user must not learn others exist.
                 raise ValidationError(f"未知机构编码 {code}")
 

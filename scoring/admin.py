@@ -5,39 +5,80 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ImportExportModelAdmin
-from import_export.forms import ConfirmImportForm, ImportForm
 
 from core.errors import DomainError
 from core.tabular import TabularError, load_dataset
 from institutions import access
 from institutions.admin import InstitutionScopedAdmin
-from institutions.models import Institution
+from institutions.models import District
 
-from . import services
+from . import selectors, services
 from .models import (
     AggregationRun,
     Assessment,
     AssessmentEvent,
     Assignment,
-    BlacklistEntry,
+    DistrictYear,
     Evidence,
-    Exemplar,
     Indicator,
     NormClause,
     NormItem,
     Norms,
     Objection,
-    PointRecord,
-    PortraitView,
     Result,
     Scheme,
     SchemeEvent,
     ScoreSheet,
     SheetEntry,
-    ViolationType,
 )
-from .resources import PointRecordResource
+
+
+class DistrictOwnedAdmin(admin.ModelAdmin):
+    """Rows that belong to a district or to the installation's template (`district` empty): a district
+    user sees their districts' rows and the templates; only the administrator changes a template.
+    Another district's row is a 404."""
+
+    district_path = "district"
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if access.is_superuser(request.user):
+            return qs
+        mine = access.district_ids(request.user)
+        return qs.filter(Q(**{f"{self.district_path}__in": mine}) | Q(**{f"{self.district_path}__isnull": True}))
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None and object_id:
+            from django.http import Http404
+
+            raise Http404(_("未找到，或您无权查看。"))
+        return obj
+
+    def _district_of(self, obj):
+        for part in self.district_path.split("__"):
+            obj = getattr(obj, part if part != "district" else "district_id", None)
+            if obj is None:
+                return None
+        return obj
+
+    def _may_change(self, request, obj) -> bool:
+        if obj is None or access.is_superuser(request.user):
+            return True
+        district_id = self._district_of(obj)
+        return district_id is not None and access.is_finance_center(request.user, district_id)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._may_change(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._may_change(request, obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model is District and not access.is_superuser(request.user):
+            kwargs["queryset"] = access.visible_districts(request.user, roles=("finance_center",))
+            kwargs["required"] = True
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class NormItemInline(admin.TabularInline):
@@ -46,15 +87,18 @@ class NormItemInline(admin.TabularInline):
 
 
 @admin.register(Norms)
-class NormsAdmin(admin.ModelAdmin):
-    list_display = ("year", "title", "created_at")
+class NormsAdmin(DistrictOwnedAdmin):
+    list_display = ("year", "district", "title", "created_at")
+    list_filter = ("year",)
+    list_select_related = ("district",)
     inlines = [NormItemInline]
 
 
 @admin.register(NormClause)
-class NormClauseAdmin(admin.ModelAdmin):
+class NormClauseAdmin(DistrictOwnedAdmin):
+    district_path = "norms__district"
     list_display = ("number", "title", "item", "norms")
-    list_filter = ("norms",)
+    list_filter = ("norms__year",)
     search_fields = ("number", "title")
     list_select_related = ("item", "norms")
 
@@ -74,6 +118,8 @@ class IndicatorInline(admin.TabularInline):
 
 class SchemeImportForm(forms.Form):
     year = forms.IntegerField(label=_("年度"), min_value=2000, max_value=2100)
+    district = forms.ModelChoiceField(label=_("区县"), queryset=District.objects.none(), required=False,
+                                      help_text=_("留空即全系统模板（仅系统管理员）"))
     norms_file = forms.FileField(label=_("创建规范文件（CSV/XLSX）"))
     indicators_file = forms.FileField(label=_("指标文件（CSV/XLSX）"))
     activate = forms.BooleanField(label=_("导入后启用"), required=False)
@@ -81,15 +127,27 @@ class SchemeImportForm(forms.Form):
 
 class CloneForm(forms.Form):
     year = forms.IntegerField(label=_("新年度"), min_value=2000, max_value=2100)
+    district = forms.ModelChoiceField(label=_("区县"), queryset=District.objects.none(), required=False,
+                                      help_text=_("复制为该区县自己的方案；留空即全系统模板（仅系统管理员）"))
+
+
+def _district_choices(form, request) -> None:
+    field = form.fields["district"]
+    if access.is_superuser(request.user):
+        field.queryset = District.objects.filter(level=District.Level.DISTRICT)
+    else:
+        field.queryset = access.visible_districts(request.user, roles=("finance_center",))
+        field.required = True
 
 
 @admin.register(Scheme)
-class SchemeAdmin(admin.ModelAdmin):
-    list_display = ("year", "status", "basic_total", "weight_self", "weight_inspection", "weight_third_party",
-                    "bonus_cap", "overview_link")
-    list_filter = ("status",)
+class SchemeAdmin(DistrictOwnedAdmin):
+    list_display = ("year", "district", "status", "basic_total", "weight_self", "weight_inspection",
+                    "weight_third_party", "bonus_cap", "overview_link")
+    list_filter = ("year", "status")
+    list_select_related = ("district",)
     inlines = [IndicatorInline]
-    readonly_fields = ("status", "published_at", "notice_ends_on")
+    readonly_fields = ("status", "district")
     actions = ["activate", "clone_next_year"]
     change_list_template = "admin/scoring/scheme/change_list.html"
 
@@ -103,7 +161,10 @@ class SchemeAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("总览"))
     def overview_link(self, obj):
-        return format_html('<a href="{}">{}</a>', reverse("scoring:year-overview", args=[obj.year]), _("测评总览"))
+        url = reverse("scoring:year-overview", args=[obj.year])
+        if obj.district_id:
+            url += f"?district={obj.district.code}"
+        return format_html('<a href="{}">{}</a>', url, _("测评总览"))
 
     def get_readonly_fields(self, request, obj=None):
         if obj and obj.is_frozen:
@@ -113,26 +174,32 @@ class SchemeAdmin(admin.ModelAdmin):
     @admin.action(description=_("启用所选方案（基础项满分须合计 100）"))
     def activate(self, request, queryset):
         for scheme in queryset:
+            if not self._may_change(request, scheme):
+                self.message_user(request, f"{scheme}：只有系统管理员可以启用全系统模板", messages.ERROR)
+                continue
             try:
                 services.activate_scheme(scheme, request.user)
                 self.message_user(request, f"{scheme.year} 年度方案已启用", messages.SUCCESS)
             except DomainError as exc:
                 self.message_user(request, f"{scheme.year}：{exc}", messages.ERROR)
 
-    @admin.action(description=_("复制为新年度方案"))
+    @admin.action(description=_("复制为新方案（下一年度，或本区自己的方案）"))
     def clone_next_year(self, request, queryset):
         if queryset.count() != 1:
             self.message_user(request, "请只选择一个方案进行复制", messages.ERROR)
             return None
         source = queryset.get()
-        form = CloneForm(request.POST if "apply" in request.POST else None, initial={"year": source.year + 1})
+        initial = {"year": source.year if source.is_template else source.year + 1, "district": source.district}
+        form = CloneForm(request.POST if "apply" in request.POST else None, initial=initial)
+        _district_choices(form, request)
         if form.is_valid():
             try:
-                scheme = services.clone_scheme(source, form.cleaned_data["year"], request.user)
+                scheme = services.clone_scheme(source, form.cleaned_data["year"], request.user,
+                                               district=form.cleaned_data["district"])
             except DomainError as exc:
                 self.message_user(request, str(exc), messages.ERROR)
                 return None
-            self.message_user(request, f"已复制为 {scheme.year} 年度方案（草稿）", messages.SUCCESS)
+            self.message_user(request, f"已复制为 {scheme}（草稿）", messages.SUCCESS)
             return None
         return render(request, "admin/scoring/scheme/clone.html", {
             "form": form, "source": source, "opts": self.model._meta, "title": _("复制方案"),
@@ -146,6 +213,7 @@ class SchemeAdmin(admin.ModelAdmin):
         if not self.has_add_permission(request):
             return redirect("admin:index")
         form = SchemeImportForm(request.POST or None, request.FILES or None)
+        _district_choices(form, request)
         problems = []
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
@@ -154,7 +222,7 @@ class SchemeAdmin(admin.ModelAdmin):
                 indicators = load_dataset(data["indicators_file"].read(), data["indicators_file"].name,
                                           services.INDICATOR_COLUMNS)
                 report = services.import_scheme(data["year"], norms, indicators, activate=data["activate"],
-                                                actor=request.user)
+                                                actor=request.user, district=data["district"])
                 problems = [str(p) for p in report.problems]
             except (TabularError, DomainError) as exc:
                 problems = [str(exc)]
@@ -167,9 +235,10 @@ class SchemeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(admin.ModelAdmin):
+class IndicatorAdmin(DistrictOwnedAdmin):
+    district_path = "scheme__district"
     list_display = ("code", "kind", "title", "max_points", "requires_evidence", "scheme")
-    list_filter = ("scheme", "kind", "requires_evidence")
+    list_filter = ("scheme__year", "kind", "requires_evidence")
     search_fields = ("code", "title")
     list_select_related = ("scheme",)
 
@@ -220,11 +289,17 @@ class AssignmentAdmin(InstitutionScopedAdmin):
 
 @admin.register(Result)
 class ResultAdmin(InstitutionScopedAdmin):
-    list_display = ("rank", "institution", "year", "total", "colour_badge", "red_line", "category_rank", "status")
-    list_filter = ("year", "colour", "status", "red_line", "category")
+    list_display = ("rank", "institution", "district", "year", "total", "colour_badge", "red_line", "category_rank",
+                    "status")
+    list_filter = ("year", "district", "colour", "status", "red_line", "category")
     search_fields = ("institution__name", "institution__code")
-    list_select_related = ("institution",)
-    ordering = ("-year", "rank")
+    list_select_related = ("institution", "district")
+    ordering = ("-year", "district__code", "rank")
+
+    def get_queryset(self, request):
+        # Results are seen in stages (DOMAIN.md): the same rule as every other surface.
+        visible = selectors.visible_results(request.user).values("pk")
+        return super().get_queryset(request).filter(pk__in=visible)
 
     def has_add_permission(self, request):
         return False
@@ -238,13 +313,37 @@ class ResultAdmin(InstitutionScopedAdmin):
 
 
 @admin.register(AggregationRun)
-class AggregationRunAdmin(admin.ModelAdmin):
-    list_display = ("pk", "year", "status", "progress", "institutions_total", "results_changed", "created_by",
-                    "started_at", "finished_at")
+class AggregationRunAdmin(DistrictOwnedAdmin):
+    list_display = ("pk", "year", "district", "status", "progress", "institutions_total", "results_changed",
+                    "created_by", "started_at", "finished_at")
     list_filter = ("year", "status")
     readonly_fields = [f.name for f in AggregationRun._meta.fields]
 
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        return qs if access.is_superuser(request.user) else qs.filter(district__isnull=False)
+
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(DistrictYear)
+class DistrictYearAdmin(DistrictOwnedAdmin):
+    """Where each district's year stands; changed only through the year page (notice, publish, reopen)."""
+
+    list_display = ("year", "district", "scheme", "status", "notice_ends_on", "published_at")
+    list_filter = ("year", "status")
+    list_select_related = ("district", "scheme")
+    readonly_fields = ("district", "year", "scheme", "status", "notice_ends_on", "published_at")
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        return qs if access.is_superuser(request.user) else qs.filter(district__isnull=False)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
 
@@ -258,10 +357,18 @@ class ObjectionAdmin(InstitutionScopedAdmin):
 
 
 @admin.register(SchemeEvent)
-class SchemeEventAdmin(admin.ModelAdmin):
-    list_display = ("scheme", "action", "actor", "reason", "at")
-    list_filter = ("action", "scheme")
-    readonly_fields = ("scheme", "action", "actor", "reason", "at")
+class SchemeEventAdmin(DistrictOwnedAdmin):
+    district_path = "scheme__district"
+    list_display = ("scheme", "district", "action", "actor", "reason", "at")
+    list_filter = ("action",)
+    readonly_fields = ("scheme", "district", "action", "actor", "reason", "at")
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if access.is_superuser(request.user):
+            return qs
+        # A template's events of other districts' years (notice, publish) stay with those districts.
+        return qs.filter(Q(district__isnull=True) | Q(district_id__in=access.district_ids(request.user)))
 
     def has_add_permission(self, request):
         return False
@@ -290,98 +397,3 @@ admin.site.register(SheetEntry, InstitutionScopedAdmin, institution_path="sheet_
                     list_display=("sheet", "indicator", "points", "hit", "version", "updated_at"),
                     readonly_fields=("sheet", "indicator", "points", "hit", "note", "version", "updated_by"))
 
-
-# ------------------------------------------------------------------------------------------------
-# Employees' clean points
-
-
-class YearImportForm(ImportForm):
-    year = forms.IntegerField(label=_("年度（记录日期须在该年度内）"), min_value=2000, max_value=2100)
-
-
-class YearConfirmImportForm(ConfirmImportForm):
-    year = forms.IntegerField(widget=forms.HiddenInput)
-
-
-@admin.register(ViolationType)
-class ViolationTypeAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "module", "points", "is_red_line", "institution", "is_active")
-    list_filter = ("module", "is_red_line", "is_active", ("institution", admin.EmptyFieldListFilter))
-    search_fields = ("code", "name")
-    list_select_related = ("institution",)
-
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        ids = access.institution_ids(request.user)
-        return qs if ids is None else qs.filter(Q(institution__isnull=True) | Q(institution_id__in=ids))
-
-    def has_change_permission(self, request, obj=None):
-        # Institutions edit their own additions only; the district catalogue is the finance center's.
-        if obj is not None and obj.institution_id is None and not access.is_finance_center(request.user):
-            return False
-        return super().has_change_permission(request, obj)
-
-    has_delete_permission = has_change_permission
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "institution" and not access.is_finance_center(request.user):
-            kwargs["queryset"] = access.scope_queryset(Institution.objects.all(), request.user, "")
-            kwargs["required"] = True
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-
-@admin.register(PointRecord)
-class PointRecordAdmin(InstitutionScopedAdmin, ImportExportModelAdmin):
-    institution_path = "employee__institution"
-    resource_classes = [PointRecordResource]
-    import_form_class = YearImportForm
-    confirm_form_class = YearConfirmImportForm
-    list_display = ("employee", "date", "kind", "module", "points", "is_red_line", "source", "recorder")
-    list_filter = ("kind", "module", "is_red_line", "source", "employee__institution__category")
-    search_fields = ("employee__name", "employee__employee_no", "employee__institution__name")
-    list_select_related = ("employee__institution", "recorder")
-    date_hierarchy = "date"
-    readonly_fields = ("recorder", "created_at")
-    raw_id_fields = ("employee", "violation_type")
-
-    def get_confirm_form_initial(self, request, import_form):
-        initial = super().get_confirm_form_initial(request, import_form)
-        if import_form is not None:
-            initial["year"] = import_form.cleaned_data["year"]
-        return initial
-
-    def get_import_resource_kwargs(self, request, **kwargs):
-        form = kwargs.get("form")
-        year = form.cleaned_data.get("year") if form is not None and hasattr(form, "cleaned_data") else None
-        return {"year": year, "user": request.user}
-
-    def get_export_queryset(self, request):
-        return self.get_queryset(request)
-
-
-@admin.register(BlacklistEntry)
-class BlacklistEntryAdmin(InstitutionScopedAdmin):
-    institution_path = "employee__institution"
-    list_display = ("employee", "status", "starts_on", "ends_on", "decided_by", "created_at")
-    list_filter = ("status",)
-    search_fields = ("employee__name", "employee__institution__name")
-    list_select_related = ("employee", "decided_by")
-    readonly_fields = ("employee", "record", "status", "reason", "starts_on", "ends_on", "decided_by",
-                       "decided_at", "created_at")
-
-    def has_add_permission(self, request):
-        return False  # proposed by red-line records; decided on the blacklist page
-
-
-@admin.register(PortraitView)
-class PortraitViewAdmin(InstitutionScopedAdmin):
-    institution_path = "employee__institution"
-    list_display = ("viewer", "employee", "at")
-    readonly_fields = ("viewer", "employee", "at")
-
-    def has_add_permission(self, request):
-        return False
-
-
-admin.site.register(Exemplar, InstitutionScopedAdmin, institution_path="employee__institution",
-                    list_display=("employee", "year", "confirmed_by", "confirmed_at"))

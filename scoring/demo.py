@@ -15,8 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.tabular import read_path
-from institutions.demo import demo_institutions
-from institutions.models import Institution
+from institutions.demo import LUQIAO, demo_institutions
+from institutions.models import District, Institution
 
 from . import services
 from .models import (
@@ -24,16 +24,17 @@ from .models import (
     Assessment,
     AssessmentState,
     Assignment,
+    DistrictYear,
     Indicator,
     IndicatorKind,
     Result,
     ResultStatus,
     Scheme,
-    SchemeStatus,
     ScoreSheet,
     SheetEntry,
     SheetStatus,
     Source,
+    YearStatus,
 )
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -41,14 +42,15 @@ DEMO_FILER_CODE = "LQ-B01"
 
 
 def _ensure_scheme(year: int) -> Scheme:
-    scheme = Scheme.objects.filter(year=year).first()
+    """The installation's template scheme for the year (路桥区 has none of its own)."""
+    scheme = Scheme.objects.filter(year=year, district__isnull=True).first()
     if scheme is None:
         report = services.import_scheme(
             year, read_path(DATA / "norms-2026-demo.csv", services.NORMS_COLUMNS),
             read_path(DATA / "indicators-2026-demo.csv", services.INDICATOR_COLUMNS), activate=True)
         if not report.ok:
             raise RuntimeError("; ".join(map(str, report.problems)))
-        scheme = Scheme.objects.get(year=year)
+        scheme = Scheme.objects.get(year=year, district__isnull=True)
         # Two clauses ask for documents: the demo shows the evidence rule at work.
         scheme.indicators.filter(code__in=["B1.1", "B8.1"]).update(requires_evidence=True)
         scheme.self_due_date = timezone.datetime(year + 1, 1, 31).date()
@@ -132,7 +134,9 @@ def _assign_reviewers(year: int) -> None:
 
 
 def _aggregate(year: int) -> None:
-    run = AggregationRun.objects.create(year=year)
+    luqiao = District.objects.get(code=LUQIAO)
+    services.district_year(luqiao, year)
+    run = AggregationRun.objects.create(year=year, district=luqiao)
     services.execute_run(run.pk)
 
 
@@ -144,70 +148,16 @@ def seed_scoring() -> str:
     _assign_reviewers(2026)
     if new_2025:
         _aggregate(2025)
-        Scheme.objects.filter(pk=scheme_2025.pk).update(status=SchemeStatus.PUBLISHED, published_at=timezone.now())
-        Result.objects.filter(year=2025).update(status=ResultStatus.PUBLISHED)
-        Assessment.objects.filter(year=2025).update(state=AssessmentState.PUBLISHED)
+        luqiao = District.objects.get(code=LUQIAO)
+        DistrictYear.objects.filter(district=luqiao, year=2025).update(status=YearStatus.PUBLISHED,
+                                                                       published_at=timezone.now())
+        Result.objects.filter(year=2025, district=luqiao).update(status=ResultStatus.PUBLISHED)
+        Assessment.objects.filter(year=2025, institution__district=luqiao).update(state=AssessmentState.PUBLISHED)
     if new_2026:
         _aggregate(2026)
-    colours = dict(services.colour_counts(2026))
-    return (f"清廉积分：2025 年度已发布，2026 年度 {Result.objects.filter(year=2026).count()} 家有结果"
+    colours = dict(services.colour_counts(2026, District.objects.get(code=LUQIAO)))
+    scored = Result.objects.filter(year=2026, district__code=LUQIAO).count()
+    return (f"清廉积分（路桥区）：2025 年度已发布，2026 年度 {scored} 家有结果"
             f"（绿 {colours['green']}、蓝 {colours['blue']}、黄 {colours['yellow']}、红 {colours['red']}）；"
             f"指标 {Indicator.objects.filter(scheme=scheme_2026).count()} 项")
 
-
-VIOLATIONS = [
-    ("V01", "违规收受客户礼品礼金", "discipline", "10", False),
-    ("V02", "违反“五要有、六公开、九严禁”办理信贷业务", "compliance", "5", False),
-    ("V03", "未按规定参加廉洁教育", "publicity", "2", False),
-    ("V04", "会计检辅发现违规操作", "staff_management", "3", False),
-    ("V05", "重点工作推进不力被通报", "key_tasks", "2", False),
-    ("V06", "清廉建设台账缺失", "clean_building", "2", False),
-    ("R01", "违法犯罪被追究刑事责任", "red_line", "40", True),
-    ("R02", "酒后驾驶机动车被查处", "red_line", "30", True),
-]
-
-
-def seed_employee_points() -> str:
-    """The district catalogue and a year of records: the demo employee has points in several modules."""
-    from institutions.models import Employee
-
-    from . import employee_points
-    from .models import PointRecord, RecordKind, ViolationType
-
-    for code, name, module, points, red in VIOLATIONS:
-        ViolationType.objects.get_or_create(institution=None, code=code, defaults={
-            "name": name, "module": module, "points": Decimal(points), "is_red_line": red})
-    year = timezone.localdate().year
-    if PointRecord.objects.filter(date__year=year).exists():
-        return "员工清廉积分：已有记录，跳过"
-    User = get_user_model()
-    finance = User.objects.filter(username="finance").first()
-    rng = random.Random(year)
-    employees = list(Employee.objects.filter(institution__code__startswith="LQ-").select_related("institution")
-                     .order_by("institution__code", "employee_no"))
-    demo_employee = next((e for e in employees if e.user_id and e.user.username == "employee"), None)
-    records = 0
-    start = timezone.datetime(year, 1, 5).date()
-    span = max((timezone.localdate() - start).days, 1)
-    for index, employee in enumerate(employees):
-        picks = 3 if employee is demo_employee else (1 if rng.random() < 0.3 else 0)
-        for n in range(picks):
-            code = ("V02", "V03", "V04")[n] if employee is demo_employee else rng.choice(("V01", "V02", "V03",
-                                                                                          "V04", "V05", "V06"))
-            day = start + timezone.timedelta(days=rng.randrange(span))
-            employee_points.record_points(finance, employee, employee_points.RecordInput(
-                date=day, kind=RecordKind.DEDUCTION, violation_code=code, source="accounting_check"))
-            records += 1
-        if employee is demo_employee or rng.random() < 0.15:
-            employee_points.record_points(finance, employee, employee_points.RecordInput(
-                date=start, kind=RecordKind.COMMENDATION, module="publicity", points=Decimal("3"),
-                note="廉洁征文获奖"))
-            records += 1
-        if index in (37, 412):  # two red-line cases: one to confirm in the demo, one already confirmed
-            record = employee_points.record_points(finance, employee, employee_points.RecordInput(
-                date=start + timezone.timedelta(days=30), kind=RecordKind.DEDUCTION, violation_code="R02",
-                source="external", note="公安机关通报"))
-            records += 1
-            if index == 412:
-                employee_points.decide_blacklist(finance, record.blacklist_entry, True, "经核实属实")
-    return f"员工清廉积分：违规细则 {len(VIOLATIONS)} 项，{year} 年记录 {records} 条"

@@ -8,20 +8,30 @@ from django.db.models import F, Q
 from django.db.models.lookups import Exact
 from django.utils.translation import gettext_lazy as _
 
-from institutions.models import Institution, InstitutionCategory
+from institutions.models import District, Institution, InstitutionCategory
 
 
 class Norms(models.Model):
-    """The year's creation norms (创建规范): 10 items holding 27 clauses."""
+    """The year's creation norms (创建规范): 10 items holding 27 clauses.
 
-    year = models.PositiveSmallIntegerField(_("年度"), unique=True)
+    A district's own (`district` set) or the installation's template for the year (`district` empty),
+    used by every district without norms of its own that year."""
+
+    district = models.ForeignKey(District, verbose_name=_("区县"), null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="norms", help_text=_("留空即全系统模板，适用于当年没有自己规范的区县"))
+    year = models.PositiveSmallIntegerField(_("年度"))
     title = models.CharField(_("标题"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("创建规范")
         verbose_name_plural = _("创建规范")
-        ordering = ["-year"]
+        ordering = ["-year", "district__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["district", "year"], name="norms_one_per_district_year"),
+            models.UniqueConstraint(fields=["year"], condition=Q(district__isnull=True),
+                                    name="norms_one_template_per_year"),
+        ]
 
     def __str__(self) -> str:
         return self.title or f"{self.year} 年度创建规范"
@@ -60,10 +70,10 @@ class NormClause(models.Model):
 
 
 class SchemeStatus(models.TextChoices):
+    """The scheme as a definition. Where a district's year stands (notice, published) is `DistrictYear`."""
+
     DRAFT = "draft", _("草稿")
     ACTIVE = "active", _("启用")
-    NOTICE = "notice", _("公示中")
-    PUBLISHED = "published", _("已发布")
 
 
 def default_linkage() -> dict[str, str]:
@@ -71,11 +81,16 @@ def default_linkage() -> dict[str, str]:
 
 
 class Scheme(models.Model):
-    """One year's evaluation scheme (评价方案): indicators, weights, caps, bands and linkage."""
+    """One year's evaluation scheme (评价方案): indicators, weights, caps, bands and linkage.
+
+    A district's own (`district` set) or the installation's template for the year, used by every
+    district without a scheme of its own that year. Frozen once a district using it has published."""
 
     Status = SchemeStatus
 
-    year = models.PositiveSmallIntegerField(_("年度"), unique=True)
+    district = models.ForeignKey(District, verbose_name=_("区县"), null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="schemes", help_text=_("留空即全系统模板，适用于当年没有自己方案的区县"))
+    year = models.PositiveSmallIntegerField(_("年度"))
     norms = models.OneToOneField(Norms, verbose_name=_("创建规范"), on_delete=models.PROTECT, related_name="scheme")
     weight_self = models.DecimalField(_("机构自评权重"), max_digits=4, decimal_places=3, default=Decimal("0.2"))
     weight_inspection = models.DecimalField(_("检查组考评权重"), max_digits=4, decimal_places=3,
@@ -97,16 +112,17 @@ class Scheme(models.Model):
     aggregate_on = models.DateField(_("自动汇总日期"), null=True, blank=True,
                                     help_text=_("到达该日期时由定时任务自动汇总"))
     notice_days = models.PositiveSmallIntegerField(_("公示期（工作日）"), default=5)
-    notice_ends_on = models.DateField(_("公示截止日"), null=True, blank=True)
-    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
         verbose_name = _("评价方案")
         verbose_name_plural = _("评价方案")
-        ordering = ["-year"]
+        ordering = ["-year", "district__code"]
         constraints = [
+            models.UniqueConstraint(fields=["district", "year"], name="scheme_one_per_district_year"),
+            models.UniqueConstraint(fields=["year"], condition=Q(district__isnull=True),
+                                    name="scheme_one_template_per_year"),
             models.CheckConstraint(
                 condition=Q(weight_self__gte=0, weight_inspection__gte=0, weight_third_party__gte=0),
                 name="scheme_weights_not_negative"),
@@ -121,11 +137,16 @@ class Scheme(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.year} 年度评价方案"
+        owner = self.district.name if self.district_id else "模板"
+        return f"{self.year} 年度评价方案（{owner}）"
+
+    @property
+    def is_template(self) -> bool:
+        return self.district_id is None
 
     @property
     def is_frozen(self) -> bool:
-        return self.status == SchemeStatus.PUBLISHED
+        return self.district_years.filter(status=YearStatus.PUBLISHED).exists()
 
     def weight_for(self, source: str) -> Decimal:
         return getattr(self, f"weight_{source}")
@@ -350,6 +371,47 @@ class Assignment(models.Model):
         return f"{self.user} → {self.institution}（{self.year} {self.get_source_display()}）"
 
 
+class YearStatus(models.TextChoices):
+    OPEN = "open", _("测评中")
+    NOTICE = "notice", _("公示中")
+    PUBLISHED = "published", _("已发布")
+
+
+class DistrictYear(models.Model):
+    """Where one district's year stands: the scheme it uses (its own or the template), its notice
+    period and publishing. Each district runs its own year; locking or publishing one never touches
+    another."""
+
+    Status = YearStatus
+
+    district = models.ForeignKey(District, verbose_name=_("区县"), on_delete=models.PROTECT,
+                                 related_name="scoring_years")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    scheme = models.ForeignKey(Scheme, verbose_name=_("评价方案"), on_delete=models.PROTECT,
+                               related_name="district_years")
+    status = models.CharField(_("状态"), max_length=10, choices=YearStatus.choices, default=YearStatus.OPEN)
+    notice_ends_on = models.DateField(_("公示截止日"), null=True, blank=True)
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("区县年度")
+        verbose_name_plural = _("区县年度")
+        ordering = ["-year", "district__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["district", "year"], name="district_year_unique"),
+            models.CheckConstraint(condition=Q(status__in=YearStatus.values), name="district_year_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.district.name} {self.year} 年度（{self.get_status_display()}）"
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == YearStatus.PUBLISHED
+
+
 class RunStatus(models.TextChoices):
     QUEUED = "queued", _("排队中")
     RUNNING = "running", _("运行中")
@@ -361,6 +423,8 @@ class AggregationRun(models.Model):
     Status = RunStatus
 
     year = models.PositiveSmallIntegerField(_("年度"))
+    district = models.ForeignKey(District, verbose_name=_("区县"), null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+")
     status = models.CharField(_("状态"), max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
     progress = models.PositiveSmallIntegerField(_("进度（%）"), default=0)
     institutions_total = models.PositiveIntegerField(_("机构数"), default=0)
@@ -414,6 +478,7 @@ class Result(models.Model):
     institution = models.ForeignKey(Institution, verbose_name=_("机构"), on_delete=models.PROTECT,
                                     related_name="results")
     year = models.PositiveSmallIntegerField(_("年度"))
+    district = models.ForeignKey(District, verbose_name=_("区县"), on_delete=models.PROTECT, related_name="+")
     category = models.CharField(_("类别"), max_length=20, choices=InstitutionCategory.choices)
     basic = models.DecimalField(_("基础分"), max_digits=6, decimal_places=2)
     bonus = models.DecimalField(_("加分"), max_digits=6, decimal_places=2)
@@ -421,8 +486,8 @@ class Result(models.Model):
     total = models.DecimalField(_("总分"), max_digits=6, decimal_places=2)
     red_line = models.BooleanField(_("触碰红线"), default=False)
     colour = models.CharField(_("颜色"), max_length=10, choices=Colour.choices)
-    rank = models.PositiveIntegerField(_("排名"))
-    category_rank = models.PositiveIntegerField(_("类别内排名"))
+    rank = models.PositiveIntegerField(_("区内排名"))
+    category_rank = models.PositiveIntegerField(_("区内类别排名"))
     status = models.CharField(_("状态"), max_length=12, choices=ResultStatus.choices)
     sources = models.JSONField(_("有效来源"), default=list)
     fiscal_tender = models.CharField(_("财政性资金招投标"), max_length=20)
@@ -435,7 +500,7 @@ class Result(models.Model):
     class Meta:
         verbose_name = _("积分结果")
         verbose_name_plural = _("积分结果")
-        ordering = ["year", "rank", "institution__code"]
+        ordering = ["year", "district__code", "rank", "institution__code"]
         constraints = [
             models.UniqueConstraint(fields=["institution", "year"], name="result_one_per_institution_year"),
             models.CheckConstraint(condition=Q(total__gte=0), name="result_total_not_negative"),
@@ -444,10 +509,42 @@ class Result(models.Model):
             models.CheckConstraint(condition=~Q(red_line=True) | Q(colour=Colour.RED),
                                    name="result_red_line_is_red"),
         ]
-        indexes = [models.Index(fields=["year", "rank"]), models.Index(fields=["year", "category", "rank"])]
+        indexes = [models.Index(fields=["year", "district", "rank"]),
+                   models.Index(fields=["year", "district", "category", "rank"])]
 
     def __str__(self) -> str:
         return f"{self.institution} {self.year}: {self.total}"
+
+
+class ItemResult(models.Model):
+    """An institution's weighted points on one basic item (项) of the norms in a year: the per-item
+    summary every page, report and dashboard reads. Written only by the aggregation
+    (`scoring.item_summary.write_item_summary`), in the transaction that writes the results, by the
+    same rule as the basic score (SCORING.md step 2 over the item's basic indicators, rounded half
+    up to cents): one row per item for every institution with a result. `computed_at` changes only
+    when the row's points do (readers' cache versions use it)."""
+
+    institution = models.ForeignKey(Institution, verbose_name=_("机构"), on_delete=models.PROTECT,
+                                    related_name="+")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    district = models.ForeignKey(District, verbose_name=_("区县"), on_delete=models.PROTECT, related_name="+")
+    item_number = models.PositiveSmallIntegerField(_("项号"))
+    points = models.DecimalField(_("加权得分"), max_digits=6, decimal_places=2)
+    computed_at = models.DateTimeField(_("计算时间"))
+
+    class Meta:
+        verbose_name = _("分项得分")
+        verbose_name_plural = _("分项得分")
+        ordering = ["year", "district", "item_number", "-points"]
+        constraints = [
+            models.UniqueConstraint(fields=["institution", "year", "item_number"], name="item_result_unique"),
+            models.CheckConstraint(condition=Q(points__gte=0), name="item_result_points_not_negative"),
+        ]
+        indexes = [models.Index(fields=["year", "district", "item_number", "points"]),
+                   models.Index(fields=["year", "district", "computed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.institution} {self.year} #{self.item_number}: {self.points}"
 
 
 class ObjectionStatus(models.TextChoices):
@@ -474,6 +571,10 @@ class Objection(models.Model):
                                    on_delete=models.SET_NULL, related_name="+")
     decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
     filed_at = models.DateTimeField(_("申诉时间"), auto_now_add=True)
+    # An upheld objection is corrected: the sheet concerned is reopened (with the reason logged), then
+    # the district is aggregated again; `before` keeps the result as it stood when the case was upheld.
+    reopened_source = models.CharField(_("重新开放的评分表"), max_length=12, choices=Source.choices, blank=True)
+    before = models.JSONField(_("更正前结果"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("申诉")
@@ -492,6 +593,8 @@ class SchemeEvent(models.Model):
     """Year-level actions (activate, lock for notice, publish, reopen) with who, when and why."""
 
     scheme = models.ForeignKey(Scheme, verbose_name=_("评价方案"), on_delete=models.CASCADE, related_name="events")
+    district = models.ForeignKey(District, verbose_name=_("区县"), null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+", help_text=_("公示、发布、重新开放等区县年度操作"))
     action = models.CharField(_("操作"), max_length=20)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True,
                               on_delete=models.SET_NULL, related_name="+")
@@ -506,179 +609,3 @@ class SchemeEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.scheme} {self.action}"
 
-
-# ------------------------------------------------------------------------------------------------
-# Employees' clean points (员工清廉积分), the blacklist (黑名单) and portraits (清廉画像)
-
-
-class Module(models.TextChoices):
-    CLEAN_BUILDING = "clean_building", _("清廉建设")
-    PUBLICITY = "publicity", _("清廉宣传")
-    STAFF_MANAGEMENT = "staff_management", _("员工管理")
-    COMPLIANCE = "compliance", _("合规建设")
-    DISCIPLINE = "discipline", _("纪检监察")
-    KEY_TASKS = "key_tasks", _("重点工作")
-    RED_LINE = "red_line", _("红线")
-    BLACKLIST = "blacklist", _("黑名单")
-
-
-class ViolationType(models.Model):
-    """违规积分细则: district-wide types (no institution) plus each institution's own additions."""
-
-    institution = models.ForeignKey(Institution, verbose_name=_("适用机构"), null=True, blank=True,
-                                    on_delete=models.CASCADE, related_name="violation_types",
-                                    help_text=_("留空表示全区通用"))
-    code = models.CharField(_("编码"), max_length=20)
-    name = models.CharField(_("违规行为"), max_length=200)
-    module = models.CharField(_("模块"), max_length=20, choices=Module.choices)
-    points = models.DecimalField(_("扣分"), max_digits=5, decimal_places=1)
-    is_red_line = models.BooleanField(_("红线行为"), default=False)
-    is_active = models.BooleanField(_("有效"), default=True)
-
-    class Meta:
-        verbose_name = _("违规积分细则")
-        verbose_name_plural = _("违规积分细则")
-        ordering = ["institution_id", "code"]
-        constraints = [
-            models.UniqueConstraint(fields=["institution", "code"], name="violation_code_unique_in_institution"),
-            models.UniqueConstraint(fields=["code"], condition=Q(institution__isnull=True),
-                                    name="violation_code_unique_district_wide"),
-            models.CheckConstraint(condition=Q(points__gt=0), name="violation_points_positive"),
-            models.CheckConstraint(condition=Q(module__in=Module.values), name="violation_module_valid"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.code} {self.name}（-{self.points}）"
-
-
-class RecordKind(models.TextChoices):
-    DEDUCTION = "deduction", _("扣分")
-    COMMENDATION = "commendation", _("加分")
-
-
-class RecordSource(models.TextChoices):
-    ACCOUNTING_CHECK = "accounting_check", _("会计检辅")
-    CREDIT_CHECK = "credit_check", _("信贷检辅")
-    AUDIT_REPORT = "audit_report", _("审计报告")
-    VIOLATION_POINTS = "violation_points", _("违规积分")
-    EXTERNAL = "external", _("外部数据")
-    MANUAL = "manual", _("手工录入")
-
-
-class PointRecord(models.Model):
-    """One deduction or commendation of an employee's yearly clean points."""
-
-    Kind = RecordKind
-    Source = RecordSource
-
-    employee = models.ForeignKey("institutions.Employee", verbose_name=_("员工"), on_delete=models.CASCADE,
-                                 related_name="point_records")
-    date = models.DateField(_("日期"))
-    kind = models.CharField(_("类型"), max_length=12, choices=RecordKind.choices)
-    violation_type = models.ForeignKey(ViolationType, verbose_name=_("违规行为"), null=True, blank=True,
-                                       on_delete=models.PROTECT, related_name="records")
-    module = models.CharField(_("模块"), max_length=20, choices=Module.choices)
-    points = models.DecimalField(_("分值"), max_digits=5, decimal_places=1)
-    is_red_line = models.BooleanField(_("红线"), default=False)
-    source = models.CharField(_("来源"), max_length=20, choices=RecordSource.choices, default=RecordSource.MANUAL)
-    note = models.TextField(_("说明"), blank=True)
-    evidence = models.FileField(_("佐证"), upload_to="employee-points/%Y/", blank=True)
-    recorder = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("录入人"), null=True, blank=True,
-                                 on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("员工积分记录")
-        verbose_name_plural = _("员工积分记录")
-        ordering = ["-date", "-pk"]
-        indexes = [models.Index(fields=["employee", "date"])]
-        constraints = [
-            models.CheckConstraint(condition=Q(points__gt=0), name="record_points_positive"),
-            models.CheckConstraint(condition=Q(kind__in=RecordKind.values), name="record_kind_valid"),
-            models.CheckConstraint(condition=Q(module__in=Module.values), name="record_module_valid"),
-            models.CheckConstraint(condition=Q(source__in=RecordSource.values), name="record_source_valid"),
-            models.CheckConstraint(condition=~Q(kind=RecordKind.COMMENDATION, is_red_line=True),
-                                   name="record_commendation_not_red_line"),
-        ]
-
-    def __str__(self) -> str:
-        sign = "+" if self.kind == RecordKind.COMMENDATION else "-"
-        return f"{self.employee} {self.date} {sign}{self.points}"
-
-
-class BlacklistStatus(models.TextChoices):
-    PROPOSED = "proposed", _("待确认")
-    CONFIRMED = "confirmed", _("已确认")
-    REJECTED = "rejected", _("不予列入")
-
-
-class BlacklistEntry(models.Model):
-    """A red-line record proposes its employee; the finance center confirms (with a period) or rejects."""
-
-    Status = BlacklistStatus
-
-    employee = models.ForeignKey("institutions.Employee", verbose_name=_("员工"), on_delete=models.PROTECT,
-                                 related_name="blacklist_entries")
-    record = models.OneToOneField(PointRecord, verbose_name=_("红线记录"), on_delete=models.PROTECT,
-                                  related_name="blacklist_entry")
-    status = models.CharField(_("状态"), max_length=10, choices=BlacklistStatus.choices,
-                              default=BlacklistStatus.PROPOSED)
-    reason = models.TextField(_("确认或驳回理由"), blank=True)
-    starts_on = models.DateField(_("起始日"), null=True, blank=True)
-    ends_on = models.DateField(_("截止日"), null=True, blank=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("确认人"), null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
-    decided_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
-    created_at = models.DateTimeField(_("提出时间"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("黑名单")
-        verbose_name_plural = _("黑名单")
-        ordering = ["-created_at"]
-        constraints = [
-            models.CheckConstraint(condition=Q(status__in=BlacklistStatus.values), name="blacklist_status_valid"),
-            models.CheckConstraint(
-                condition=~Q(status=BlacklistStatus.CONFIRMED)
-                | Q(starts_on__isnull=False, ends_on__isnull=False, ends_on__gte=F("starts_on")),
-                name="blacklist_confirmed_has_period"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.employee}（{self.get_status_display()}）"
-
-
-class PortraitView(models.Model):
-    """Each view of a portrait by someone other than its employee."""
-
-    employee = models.ForeignKey("institutions.Employee", verbose_name=_("员工"), on_delete=models.CASCADE,
-                                 related_name="+")
-    viewer = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("查看人"), on_delete=models.CASCADE,
-                               related_name="+")
-    at = models.DateTimeField(_("时间"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("画像查看记录")
-        verbose_name_plural = _("画像查看记录")
-        ordering = ["-at"]
-
-    def __str__(self) -> str:
-        return f"{self.viewer} → {self.employee} {self.at:%Y-%m-%d %H:%M}"
-
-
-class Exemplar(models.Model):
-    """清廉典型: proposed from the year's points, confirmed by the institution's head."""
-
-    employee = models.ForeignKey("institutions.Employee", verbose_name=_("员工"), on_delete=models.CASCADE,
-                                 related_name="exemplars")
-    year = models.PositiveSmallIntegerField(_("年度"))
-    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("确认人"), null=True,
-                                     on_delete=models.SET_NULL, related_name="+")
-    confirmed_at = models.DateTimeField(_("确认时间"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("清廉典型")
-        verbose_name_plural = _("清廉典型")
-        constraints = [models.UniqueConstraint(fields=["employee", "year"], name="exemplar_once_a_year")]
-
-    def __str__(self) -> str:
-        return f"{self.employee} {self.year}"

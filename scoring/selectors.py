@@ -2,39 +2,71 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from institutions import access
 from institutions.models import Role
 
-from .models import Assignment, Indicator, Result, SchemeStatus, ScoreSheet, SheetEntry, Source
+from .models import (
+    Assignment,
+    DistrictYear,
+    Indicator,
+    Result,
+    ScoreSheet,
+    SheetEntry,
+    Source,
+    YearStatus,
+)
+
+REACHED_NOTICE = (YearStatus.NOTICE, YearStatus.PUBLISHED)
+
+
+def year_reached(statuses, district_path: str = "district_id", year_path: str = "year") -> Exists:
+    """A condition on rows with a district and a year: that district's year is in one of `statuses`."""
+    return Exists(DistrictYear.objects.filter(district_id=OuterRef(district_path), year=OuterRef(year_path),
+                                              status__in=list(statuses)))
 
 
 def visible_results(user) -> QuerySet[Result]:
-    qs = Result.objects.select_related("institution")
-    if access.is_finance_center(user) or access.has_role(user, Role.CITY):
+    """Results as DOMAIN.md's "Results are seen in stages" says: before the notice period the
+    district's finance center only; from the notice period on, each institution's filer and head
+    their own; once published, the district's API clients, discipline commission and city users.
+    Inspectors and the third party see the entries of their own sheets, not results."""
+    qs = Result.objects.select_related("institution", "district")
+    if not getattr(user, "is_authenticated", False):
+        return qs.none()
+    finance = access.district_ids(user, Role.FINANCE_CENTER)
+    if finance is None:
         return qs
-    condition = Q(pk__in=[])
-    if access.has_role(user, Role.API_CLIENT):
-        condition |= Q(status=Result.Status.PUBLISHED)
-    if access.has_role(user, Role.INSPECTOR, Role.THIRD_PARTY):
-        assigned = Assignment.objects.filter(user=user).values("institution_id")
-        condition |= Q(institution_id__in=assigned)
-    if access.has_role(user, Role.INSTITUTION_FILER, Role.INSTITUTION_HEAD):
-        own = access.institution_ids(user)
-        if own:
-            condition |= Q(institution_id__in=own)
+    condition = Q(district_id__in=finance)
+    own = access.own_institution_ids(user)
+    if own and access.has_role(user, Role.INSTITUTION_FILER, Role.INSTITUTION_HEAD):
+        condition |= Q(institution_id__in=own) & year_reached(REACHED_NOTICE)
+    readers = access.district_ids(user, Role.API_CLIENT, Role.DISCIPLINE, Role.CITY)
+    if readers:
+        condition |= Q(district_id__in=readers, status=Result.Status.PUBLISHED)
     return qs.filter(condition)
 
 
+def can_see_result(user, assessment) -> bool:
+    return visible_results(user).filter(institution_id=assessment.institution_id, year=assessment.year).exists()
+
+
+def district_year_status(assessment) -> str:
+    return (DistrictYear.objects.filter(district_id=assessment.institution.district_id, year=assessment.year)
+            .values_list("status", flat=True).first() or YearStatus.OPEN)
+
+
 def visible_sources(user, assessment) -> list[str]:
-    """Which sheets of an assessment the user may read."""
-    if access.is_finance_center(user):
+    """Which sheets of an assessment the user may read: the finance center all; from the notice period
+    on, whoever sees the result; the institution its own self sheet; reviewers theirs and the claim."""
+    if access.is_finance_center(user, assessment.institution.district_id):
         return list(Source.values)
     sources = set()
-    if assessment.scheme.status in (SchemeStatus.NOTICE, SchemeStatus.PUBLISHED):
+    if district_year_status(assessment) in REACHED_NOTICE and can_see_result(user, assessment):
         sources |= set(Source.values)
-    if access.has_role(user, Role.INSTITUTION_FILER, Role.INSTITUTION_HEAD):
+    if access.is_institution_user(user, Role.INSTITUTION_FILER, Role.INSTITUTION_HEAD) and (
+            assessment.institution_id in access.own_institution_ids(user)):
         sources.add(Source.SELF)
     assigned = set(Assignment.objects.filter(user=user, institution_id=assessment.institution_id,
                                              year=assessment.year).values_list("source", flat=True))

@@ -23,15 +23,16 @@ from django.utils import timezone
 from core.errors import DomainError, NotAllowed, NotFound, StateConflict
 from core.tabular import ImportReport, RowProblem
 from institutions import access
-from institutions.models import Institution, Role
+from institutions.models import District, Institution, Role
 
-from . import rules
+from . import item_summary, rules
 from .models import (
     AggregationRun,
     Assessment,
     AssessmentEvent,
     AssessmentState,
     Assignment,
+    DistrictYear,
     Evidence,
     Indicator,
     IndicatorKind,
@@ -49,6 +50,7 @@ from .models import (
     SheetEntry,
     SheetStatus,
     Source,
+    YearStatus,
 )
 
 log = logging.getLogger(__name__)
@@ -101,11 +103,18 @@ def activate_scheme(scheme: Scheme, actor=None) -> Scheme:
 
 
 @transaction.atomic
-def clone_scheme(source: Scheme, year: int, actor=None) -> Scheme:
-    """Next year's draft from this year's norms, indicators and parameters."""
-    if Scheme.objects.filter(year=year).exists() or Norms.objects.filter(year=year).exists():
-        raise StateConflict(f"{year} 年度已有方案或规范")
-    norms = Norms.objects.create(year=year, title=source.norms.title.replace(str(source.year), str(year)))
+def clone_scheme(source: Scheme, year: int, actor=None, *, district: District | bool | None = False) -> Scheme:
+    """A draft for `year` (and `district`: the source's own district by default, None for the template)
+    from the source's norms, indicators and parameters: next year from last year, or a district's
+    own scheme from the installation's template."""
+    district = source.district if district is False else district
+    district_id = district.pk if district else None
+    if (Scheme.objects.filter(year=year, district_id=district_id).exists()
+            or Norms.objects.filter(year=year, district_id=district_id).exists()):
+        owner = district.name if district else "全系统模板"
+        raise StateConflict(f"{owner} {year} 年度已有方案或规范")
+    norms = Norms.objects.create(year=year, district_id=district_id,
+                                 title=source.norms.title.replace(str(source.year), str(year)))
     clause_map = {}
     for item in source.norms.items.prefetch_related("clauses"):
         new_item = NormItem.objects.create(norms=norms, number=item.number, title=item.title)
@@ -114,8 +123,7 @@ def clone_scheme(source: Scheme, year: int, actor=None) -> Scheme:
                 norms=norms, item=new_item, number=clause.number, title=clause.title, position=clause.position)
     scheme = Scheme.objects.get(pk=source.pk)
     scheme.pk = None
-    scheme.year, scheme.norms, scheme.status = year, norms, SchemeStatus.DRAFT
-    scheme.published_at = scheme.notice_ends_on = None
+    scheme.year, scheme.norms, scheme.status, scheme.district_id = year, norms, SchemeStatus.DRAFT, district_id
     scheme.self_due_date = scheme.review_due_date = scheme.aggregate_on = None
     scheme.save()
     Indicator.objects.bulk_create([
@@ -124,7 +132,7 @@ def clone_scheme(source: Scheme, year: int, actor=None) -> Scheme:
                   requires_evidence=i.requires_evidence, position=i.position)
         for i in source.indicators.all()
     ])
-    SchemeEvent.objects.create(scheme=scheme, action="clone", actor=actor, reason=f"复制自 {source.year} 年度")
+    SchemeEvent.objects.create(scheme=scheme, action="clone", actor=_real_user(actor), reason=f"复制自 {source}")
     return scheme
 
 
@@ -144,8 +152,10 @@ def _parse_max_points(raw: str) -> Decimal:
     return value
 
 
-def import_scheme(year: int, norms_rows, indicator_rows, *, activate: bool = False, actor=None) -> ImportReport:
-    """Create or update a year's norms and scheme from two datasets, all-or-nothing.
+def import_scheme(year: int, norms_rows, indicator_rows, *, activate: bool = False, actor=None,
+                  district: District | None = None) -> ImportReport:
+    """Create or update a year's norms and scheme from two datasets, all-or-nothing: the district's own
+    with `district`, else the installation's template for the year.
 
     Problems are reported per file line: norms file lines as `规范第 N 行`, indicators as `指标第 N 行`.
     """
@@ -212,12 +222,22 @@ def import_scheme(year: int, norms_rows, indicator_rows, *, activate: bool = Fal
         report.problems.sort(key=lambda p: (p.message[:2], p.line))
         return report
 
+    district_id = district.pk if district else None
     with transaction.atomic():
-        scheme = Scheme.objects.select_for_update().filter(year=year).first()
-        if scheme and scheme.status in (SchemeStatus.NOTICE, SchemeStatus.PUBLISHED):
-            report.problems.append(RowProblem(1, f"{year} 年度方案{scheme.get_status_display()}，不能再导入"))
+        scheme = Scheme.objects.select_for_update().filter(year=year, district_id=district_id).order_by("pk").first()
+        if scheme and scheme.district_years.exclude(status=YearStatus.OPEN).exists():
+            report.problems.append(RowProblem(1, f"{scheme} 已有区县进入公示或已发布，不能再导入"))
             return report
-        norms, _ = Norms.objects.get_or_create(year=year, defaults={"title": f"{year} 年度清廉金融创建规范"})
+        if district is not None:
+            in_use = DistrictYear.objects.filter(district=district, year=year).exclude(
+                scheme__district_id=district_id).first()
+            if in_use and SheetEntry.objects.filter(sheet__assessment__scheme_id=in_use.scheme_id,
+                                                    sheet__assessment__institution__district=district).exists():
+                report.problems.append(RowProblem(1, f"{district.name} {year} 年度已按全系统模板开始评分，"
+                                                     "不能再改用本区方案"))
+                return report
+        norms, _ = Norms.objects.get_or_create(year=year, district_id=district_id,
+                                               defaults={"title": f"{year} 年度清廉金融创建规范"})
         item_objs = {}
         for number, title in items.items():
             item_objs[number], _ = NormItem.objects.update_or_create(norms=norms, number=number,
@@ -228,7 +248,7 @@ def import_scheme(year: int, norms_rows, indicator_rows, *, activate: bool = Fal
                 norms=norms, number=number, defaults={"item": item_objs[item_no], "title": title,
                                                       "position": position})
         if scheme is None:
-            scheme = Scheme.objects.create(year=year, norms=norms)
+            scheme = Scheme.objects.create(year=year, norms=norms, district_id=district_id)
         created = updated = 0
         for position, (code, (kind, clause_no, max_points, title, _line)) in enumerate(indicators.items()):
             _obj, was_created = Indicator.objects.update_or_create(
@@ -250,32 +270,68 @@ def import_scheme(year: int, norms_rows, indicator_rows, *, activate: bool = Fal
                                    reason=f"{len(clauses)} 条款，{len(indicators)} 项指标")
         if activate and scheme.status == SchemeStatus.DRAFT:
             activate_scheme(scheme, actor)
+        if district is not None:
+            _adopt_own_scheme(district, scheme)
         report.created, report.updated = created, updated
     return report
+
+
+def _adopt_own_scheme(district: District, scheme: Scheme) -> None:
+    """A district that imports its own scheme before scoring started switches to it from the template."""
+    year = DistrictYear.objects.filter(district=district, year=scheme.year).exclude(scheme=scheme).first()
+    if year is not None and year.status == YearStatus.OPEN:
+        year.scheme = scheme
+        year.save(update_fields=["scheme", "updated_at"])
+        Assessment.objects.filter(year=scheme.year, institution__district=district).update(scheme=scheme)
 
 
 # --------------------------------------------------------------------------------------------
 # Assessments and sheets: permissions and workflow
 
 
-def get_scheme(year: int) -> Scheme:
-    scheme = Scheme.objects.filter(year=year).first()
+def scheme_for(district: District | int, year: int) -> Scheme:
+    """The scheme a district uses for a year: its own, else the installation's template."""
+    district_id = district if isinstance(district, int) else district.pk
+    scheme = (Scheme.objects.filter(year=year, district_id=district_id).first()
+              or Scheme.objects.filter(year=year, district__isnull=True).first())
     if scheme is None:
         raise NotFound(f"{year} 年度尚无评价方案")
     return scheme
 
 
-def ensure_assessment(institution: Institution, scheme: Scheme) -> Assessment:
-    assessment, _ = Assessment.objects.get_or_create(institution=institution, year=scheme.year,
-                                                     defaults={"scheme": scheme})
+def district_year(district: District | int, year: int, *, lock: bool = False) -> DistrictYear:
+    """The district's year (created on first use, with the scheme it uses); `lock` holds the row
+    for the rest of the transaction (aggregation, notice and publishing of the district serialise on it)."""
+    district_id = district if isinstance(district, int) else district.pk
+    qs = DistrictYear.objects.select_related("scheme", "district")
+    found = (qs.select_for_update(of=("self",)) if lock else qs).filter(district_id=district_id, year=year).first()
+    if found is not None:
+        return found
+    scheme = scheme_for(district_id, year)
+    DistrictYear.objects.get_or_create(district_id=district_id, year=year, defaults={"scheme": scheme})
+    return (qs.select_for_update(of=("self",)) if lock else qs).get(district_id=district_id, year=year)
+
+
+def year_of(assessment: Assessment) -> DistrictYear:
+    return district_year(assessment.institution.district_id, assessment.year)
+
+
+def ensure_assessment(institution: Institution, year: int) -> Assessment:
+    existing = Assessment.objects.filter(institution=institution, year=year).first()
+    if existing is not None:
+        return existing
+    scheme = district_year(institution.district_id, year).scheme
+    assessment, _ = Assessment.objects.get_or_create(institution=institution, year=year, defaults={"scheme": scheme})
     return assessment
 
 
-def open_year(scheme: Scheme) -> int:
-    """Create the year's assessment (and sheets) for every active institution; returns how many are new."""
-    existing = set(Assessment.objects.filter(year=scheme.year).values_list("institution_id", flat=True))
-    new = [Assessment(institution_id=pk, year=scheme.year, scheme=scheme)
-           for pk in Institution.objects.filter(is_active=True).values_list("pk", flat=True) if pk not in existing]
+def open_year(year: DistrictYear) -> int:
+    """Create the district's assessments for every active institution; returns how many are new."""
+    existing = set(Assessment.objects.filter(year=year.year, institution__district_id=year.district_id)
+                   .values_list("institution_id", flat=True))
+    new = [Assessment(institution_id=pk, year=year.year, scheme_id=year.scheme_id)
+           for pk in Institution.objects.filter(is_active=True, district_id=year.district_id)
+           .values_list("pk", flat=True) if pk not in existing]
     Assessment.objects.bulk_create(new, ignore_conflicts=True)
     return len(new)
 
@@ -286,28 +342,44 @@ def assigned_institution_ids(user, year: int, source: str) -> set[int]:
 
 
 def visible_assessments(user, qs=None):
-    """Assessments the user may see: finance center and api clients all; inspectors and third party
-    their assignments; institution users their own."""
+    """Assessments the user may see (DOMAIN.md, "Results are seen in stages"): the finance center
+    every one of its districts; inspectors and the third party their assignments in their districts;
+    institution filers and heads their own; API clients, the discipline commission and city users
+    those of their districts' published years."""
+    from . import selectors
+
     qs = Assessment.objects.all() if qs is None else qs
-    if access.is_finance_center(user) or access.has_role(user, Role.API_CLIENT, Role.CITY):
+    if not getattr(user, "is_authenticated", False):
+        return qs.none()
+    finance = access.district_ids(user, Role.FINANCE_CENTER)
+    if finance is None:
         return qs
-    if access.has_role(user, Role.INSPECTOR, Role.THIRD_PARTY):
-        assigned = Assignment.objects.filter(user=user).values("institution_id")
-        own = access.institution_ids(user)
-        condition = Q(institution_id__in=assigned)
-        if own:
-            condition |= Q(institution_id__in=own)
-        return qs.filter(condition)
-    return access.scope_queryset(qs, user)
+    condition = Q(institution__district_id__in=finance)
+    reviewing = access.district_ids(user, Role.INSPECTOR, Role.THIRD_PARTY)
+    if reviewing:
+        condition |= Q(institution_id__in=Assignment.objects.filter(user=user).values("institution_id"),
+                       institution__district_id__in=reviewing)
+    if access.has_role(user, Role.INSTITUTION_FILER, Role.INSTITUTION_HEAD) and access.own_institution_ids(user):
+        condition |= Q(institution_id__in=access.own_institution_ids(user))
+    readers = access.district_ids(user, Role.API_CLIENT, Role.DISCIPLINE, Role.CITY)
+    if readers:
+        condition |= Q(institution__district_id__in=readers) & selectors.year_reached(
+            (YearStatus.PUBLISHED,), "institution__district_id")
+    return qs.filter(condition)
+
+
+def is_own_institution_user(user, institution_id: int) -> bool:
+    """A filer or head of this institution."""
+    return (institution_id in access.own_institution_ids(user)
+            and access.has_role(user, Role.INSTITUTION_FILER, Role.INSTITUTION_HEAD))
 
 
 def fillable_sources(user, assessment: Assessment) -> list[str]:
     """The sheets this user may edit on this assessment."""
     out = []
-    if access.is_finance_center(user):
+    if access.is_finance_center(user, assessment.institution.district_id):
         return list(Source.values)
-    if access.can_access_institution(user, assessment.institution_id) and access.has_role(
-            user, Role.INSTITUTION_FILER, Role.INSTITUTION_HEAD) and access.institution_ids(user) is not None:
+    if is_own_institution_user(user, assessment.institution_id):
         out.append(Source.SELF)
     for source in (Source.INSPECTION, Source.THIRD_PARTY):
         if Assignment.objects.filter(user=user, institution_id=assessment.institution_id, year=assessment.year,
@@ -317,12 +389,11 @@ def fillable_sources(user, assessment: Assessment) -> list[str]:
 
 
 def can_submit(user, assessment: Assessment, source: str) -> bool:
-    if access.is_finance_center(user):
+    if access.is_finance_center(user, assessment.institution.district_id):
         return True
     if source == Source.SELF:
         return (access.has_role(user, Role.INSTITUTION_HEAD)
-                and access.institution_ids(user) is not None
-                and assessment.institution_id in access.institution_ids(user))
+                and assessment.institution_id in access.own_institution_ids(user))
     return source in fillable_sources(user, assessment)
 
 
@@ -339,14 +410,24 @@ def _record(assessment: Assessment, action: str, to_state: str, actor=None, reas
         assessment.save(update_fields=["state", "updated_at"])
 
 
-def _check_year_open(scheme: Scheme, user=None) -> None:
-    if scheme.status == SchemeStatus.PUBLISHED:
-        raise StateConflict(f"{scheme.year} 年度结果已发布，评分表已冻结；"
+def reopened_for_correction(assessment: Assessment, source: str) -> bool:
+    """Whether this sheet was reopened during the notice period because an objection was upheld."""
+    return Objection.objects.filter(assessment=assessment, status=ObjectionStatus.UPHELD,
+                                    reopened_source=source).exists()
+
+
+def _check_year_open(assessment: Assessment, source: str) -> DistrictYear:
+    """The district's year must be open for this sheet: not published, not in the notice period
+    (unless the sheet was reopened there to correct an upheld objection), and the scheme active."""
+    year = year_of(assessment)
+    if year.status == YearStatus.PUBLISHED:
+        raise StateConflict(f"{year.district.name} {year.year} 年度结果已发布，评分表已冻结；"
                             "如需修改，请由区金融工作中心说明理由后重新开放")
-    if scheme.status == SchemeStatus.NOTICE and not (user is not None and access.is_finance_center(user)):
-        raise StateConflict(f"{scheme.year} 年度处于公示期，评分表已锁定；如有异议请提出申诉")
-    if scheme.status == SchemeStatus.DRAFT:
-        raise StateConflict(f"{scheme.year} 年度方案尚未启用")
+    if year.status == YearStatus.NOTICE and not reopened_for_correction(assessment, source):
+        raise StateConflict(f"{year.district.name} {year.year} 年度处于公示期，评分表已锁定；如有异议请提出申诉")
+    if assessment.scheme.status == SchemeStatus.DRAFT:
+        raise StateConflict(f"{assessment.year} 年度方案尚未启用")
+    return year
 
 
 def _sheet(assessment: Assessment, source: str, lock: bool = False) -> ScoreSheet:
@@ -381,7 +462,7 @@ def save_entry(user, assessment: Assessment, source: str, data: EntryInput) -> S
     scheme = assessment.scheme
     if source not in fillable_sources(user, assessment):
         raise NotAllowed(f"您无权填写该机构的“{Source(source).label}”评分表")
-    _check_year_open(scheme, user)
+    year = _check_year_open(assessment, source)
     indicator = Indicator.objects.filter(scheme=scheme, code=data.indicator_code).first()
     if indicator is None:
         raise NotFound(f"{scheme.year} 年度方案中没有指标 {data.indicator_code}")
@@ -391,8 +472,8 @@ def save_entry(user, assessment: Assessment, source: str, data: EntryInput) -> S
         raise ScoringError(str(exc)) from None
     with transaction.atomic():
         sheet = _sheet(assessment, source, lock=True)
-        correcting = scheme.status == SchemeStatus.NOTICE
-        if sheet.status == SheetStatus.SUBMITTED and not correcting:
+        correcting = year.status == YearStatus.NOTICE
+        if sheet.status == SheetStatus.SUBMITTED:
             raise StateConflict(f"“{sheet.get_source_display()}”评分表已提交，不能修改；如需修改请由区金融工作中心退回")
         fields = {"points": None if isinstance(value, bool) else value,
                   "hit": value if isinstance(value, bool) else None,
@@ -435,7 +516,7 @@ def submit_sheet(user, assessment: Assessment, source: str, *, as_operator: bool
         if source == Source.SELF:
             raise NotAllowed("机构自评表须由机构负责人提交")
         raise NotAllowed(f"您无权提交该机构的“{Source(source).label}”评分表")
-    _check_year_open(assessment.scheme, None if as_operator else user)
+    _check_year_open(assessment, source)
     with transaction.atomic():
         sheet = _sheet(assessment, source, lock=True)
         if sheet.status == SheetStatus.SUBMITTED:
@@ -460,12 +541,19 @@ def submit_sheet(user, assessment: Assessment, source: str, *, as_operator: bool
 
 def return_sheet(user, assessment: Assessment, source: str, reason: str) -> ScoreSheet:
     _check_source(source)
-    if not access.is_finance_center(user):
+    if not access.is_finance_center(user, assessment.institution.district_id):
         raise NotAllowed("只有区金融工作中心可以退回评分表")
     if not (reason or "").strip():
         raise ScoringError("退回须填写原因")
-    if assessment.scheme.status == SchemeStatus.PUBLISHED:
-        raise StateConflict(f"{assessment.year} 年度结果已发布，不能退回评分表")
+    year = year_of(assessment)
+    if year.status == YearStatus.PUBLISHED:
+        raise StateConflict(f"{year.district.name} {assessment.year} 年度结果已发布，不能退回评分表")
+    if year.status == YearStatus.NOTICE:
+        raise StateConflict("公示期内评分表已锁定：申诉成立后，请在申诉处理中重新开放相关评分表")
+    return _return(user, assessment, source, reason)
+
+
+def _return(user, assessment: Assessment, source: str, reason: str) -> ScoreSheet:
     with transaction.atomic():
         sheet = _sheet(assessment, source, lock=True)
         if sheet.status != SheetStatus.SUBMITTED:
@@ -490,29 +578,35 @@ def import_scores(dataset, *, submit: bool = False, actor=None) -> ImportReport:
     """Validate every row, then write all of them (and submit touched sheets) or nothing."""
     report = ImportReport()
     rows = list(enumerate(dataset.dict, 2))
-    years = {str(r.get("year", "")).strip() for _, r in rows}
-    schemes = {str(s.year): s for s in Scheme.objects.filter(year__in=[y for y in years if y.isdigit()])}
-    indicators = {(i.scheme_id, i.code): i for i in Indicator.objects.filter(scheme__in=schemes.values())}
+    years = sorted({int(y) for _, r in rows if (y := str(r.get("year", "")).strip()).isdigit() and len(y) <= 4})
     codes = {str(r.get("institution_code", "")).strip() for _, r in rows}
-    institutions = {i.code: i for i in Institution.objects.filter(code__in=codes)}
-    submitted = set(ScoreSheet.objects.filter(status=SheetStatus.SUBMITTED, assessment__year__in=[
-        int(y) for y in schemes]).values_list("assessment__institution__code", "assessment__year", "source"))
+    institutions = {i.code: i for i in Institution.objects.filter(code__in=codes).select_related("district")}
+    plan = _year_plan(years, {i.district_id for i in institutions.values()})
+    indicators = {(i.scheme_id, i.code): i for i in Indicator.objects.filter(
+        scheme_id__in={scheme.pk for scheme, _status in plan.values()})}
+    submitted = set(ScoreSheet.objects.filter(status=SheetStatus.SUBMITTED, assessment__year__in=years)
+                    .values_list("assessment__institution__code", "assessment__year", "source"))
     seen: dict[tuple, int] = {}
     valid: list[tuple[Scheme, Institution, str, Indicator, object, str]] = []
     for line, row in rows:
         year, code, source, ind_code = (str(row.get(c, "")).strip() for c in SCORE_COLUMNS[:4])
         raw, note = row.get("value", ""), str(row.get("note", "") or "").strip()
         problems = []
-        scheme = schemes.get(year)
-        if scheme is None:
-            problems.append(f"年度 {year or '（空）'} 没有评价方案")
-        elif scheme.status == SchemeStatus.PUBLISHED:
-            problems.append(f"{year} 年度结果已发布，不能导入评分")
-        elif scheme.status == SchemeStatus.DRAFT:
-            problems.append(f"{year} 年度方案尚未启用")
         institution = institutions.get(code)
         if institution is None:
             problems.append(f"未知机构编码 {code or '（空）'}")
+        scheme = None
+        if institution is not None:
+            scheme, status = plan.get((institution.district_id, int(year) if year.isdigit() and len(year) <= 4
+                                       else -1), (None, None))
+            if scheme is None:
+                problems.append(f"年度 {year or '（空）'} 没有评价方案")
+            elif status == YearStatus.PUBLISHED:
+                problems.append(f"{institution.district.name} {year} 年度结果已发布，不能导入评分")
+            elif status == YearStatus.NOTICE:
+                problems.append(f"{institution.district.name} {year} 年度处于公示期，评分表已锁定")
+            elif scheme.status == SchemeStatus.DRAFT:
+                problems.append(f"{year} 年度方案尚未启用")
         if source not in Source.values:
             problems.append(f"未知来源 {source or '（空）'}，应为 self、inspection 或 third_party")
         indicator = indicators.get((scheme.pk, ind_code)) if scheme else None
@@ -542,7 +636,7 @@ def import_scores(dataset, *, submit: bool = False, actor=None) -> ImportReport:
         for scheme, institution, source, indicator, value, note in valid:
             key = (institution.pk, scheme.year, source)
             if key not in sheets:
-                assessment = ensure_assessment(institution, scheme)
+                assessment = ensure_assessment(institution, scheme.year)
                 sheets[key] = _sheet(assessment, source, lock=True)
             sheet = sheets[key]
             fields = {"points": None if isinstance(value, bool) else value,
@@ -573,6 +667,23 @@ def import_scores(dataset, *, submit: bool = False, actor=None) -> ImportReport:
     return report
 
 
+def _year_plan(years: list[int], district_ids: set[int]) -> dict[tuple[int, int], tuple[Scheme, str]]:
+    """(district id, year) -> (the scheme it uses, the year's status), in three queries."""
+    started = {(y.district_id, y.year): (y.scheme, y.status)
+               for y in DistrictYear.objects.filter(year__in=years, district_id__in=district_ids)
+               .select_related("scheme")}
+    schemes = {(s.district_id, s.year): s for s in Scheme.objects.filter(year__in=years).filter(
+        Q(district_id__in=district_ids) | Q(district__isnull=True))}
+    plan = {}
+    for district_id in district_ids:
+        for year in years:
+            if (district_id, year) in started:
+                plan[district_id, year] = started[district_id, year]
+            elif (scheme := schemes.get((district_id, year)) or schemes.get((None, year))) is not None:
+                plan[district_id, year] = (scheme, YearStatus.OPEN)
+    return plan
+
+
 # --------------------------------------------------------------------------------------------
 # Aggregation (set-based)
 
@@ -587,6 +698,7 @@ def complaint_counts(year: int) -> dict[int, tuple[int, int]]:
 @dataclass(frozen=True)
 class AggregationSummary:
     year: int
+    district: str
     institutions: int
     written: int
     changed: int
@@ -595,7 +707,7 @@ class AggregationSummary:
 
     def line(self) -> str:
         shares = "，".join(f"{rules_colour_label(c)} {n}" for c, n in self.colours.items() if n)
-        return (f"{self.year} 年度汇总完成：{self.institutions} 家机构有结果，变化 {self.changed} 条，"
+        return (f"{self.district} {self.year} 年度汇总完成：{self.institutions} 家机构有结果，变化 {self.changed} 条，"
                 f"移除 {self.removed} 条（{shares or '无结果'}）")
 
 
@@ -623,14 +735,15 @@ LEFT JOIN (
     WHERE i.scheme_id = %s
     GROUP BY e.sheet_id
 ) x ON x.sheet_id = s.id
-WHERE a.year = %s AND s.status = 'submitted'
+WHERE a.year = %s AND inst.district_id = %s AND s.status = 'submitted'
 """  # noqa: S608 (table names from the models' meta; values are parameters)
 
 
-def _sheet_sums(scheme: Scheme) -> list[tuple]:
-    """(institution id, category, source, basic sum, bonus sum, red-line hits) per submitted sheet."""
+def _sheet_sums(year: DistrictYear) -> list[tuple]:
+    """(institution id, category, source, basic sum, bonus sum, red-line hits) per submitted sheet
+    of the district's year."""
     with connection.cursor() as cursor:  # client-side: PostgreSQL never parallelises a DECLAREd cursor
-        cursor.execute(_sheet_sums_sql(), [scheme.pk, scheme.year])
+        cursor.execute(_sheet_sums_sql(), [year.scheme_id, year.year, year.district_id])
         return cursor.fetchall()
 
 
@@ -671,11 +784,12 @@ def _decimal(value) -> Decimal:
     return Decimal(str(round(value, 1))) if isinstance(value, float) else Decimal(value)
 
 
-def compute_year(scheme: Scheme, progress: Callable[[int], None] | None = None) -> list[ComputedResult]:
-    """The year's results (unsaved), from one grouped query plus the complaints' counts."""
-    params = scheme_params(scheme)
+def compute_year(year: DistrictYear, progress: Callable[[int], None] | None = None) -> list[ComputedResult]:
+    """The district's results for the year (unsaved, ranked within the district), from one grouped
+    query plus the complaints' counts."""
+    params = scheme_params(year.scheme)
     per_institution: dict[int, list] = {}
-    for institution_id, category, source, basic, bonus, red in _sheet_sums(scheme):
+    for institution_id, category, source, basic, bonus, red in _sheet_sums(year):
         acc = per_institution.get(institution_id)
         if acc is None:
             acc = per_institution[institution_id] = [category, [], {}, Decimal(0), False]
@@ -686,15 +800,13 @@ def compute_year(scheme: Scheme, progress: Callable[[int], None] | None = None) 
         acc[4] = acc[4] or bool(red)
     if progress:
         progress(40)
-    counts = complaint_counts(scheme.year)
-    published = scheme.status == SchemeStatus.PUBLISHED
+    counts = complaint_counts(year.year)
     results = []
     for institution_id, (category, present, basic, bonus, red) in per_institution.items():
         substantiated, partial = counts.get(institution_id, (0, 0))
         values = rules.compute_from_sums(params, present, basic, bonus, red, substantiated, partial)
         if values is not None:
-            results.append(ComputedResult(institution_id, category, values, substantiated, partial,
-                                          ResultStatus.PUBLISHED if published else values.status))
+            results.append(ComputedResult(institution_id, category, values, substantiated, partial, values.status))
     if progress:
         progress(60)
     _assign_ranks(results)
@@ -729,14 +841,16 @@ def _copy_text(value) -> str:
     return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
 
 
-def _write_results_postgresql(year: int, results: list[ComputedResult], run: AggregationRun | None) -> tuple[int, int]:
+def _write_results_postgresql(dy: DistrictYear, results: list[ComputedResult],
+                              run: AggregationRun | None) -> tuple[int, int]:
     """COPY into a temporary table, then one upsert that touches only rows whose values differ."""
     table = Result._meta.db_table
-    columns = ("institution_id", "year", *COMPARED_FIELDS, "run_id", "computed_at")
+    year = dy.year
+    columns = ("institution_id", "year", "district_id", *COMPARED_FIELDS, "run_id", "computed_at")
     now = timezone.now().isoformat()
     buffer = io.StringIO()
     for r in results:
-        row = (r.institution_id, year, *r.field_values().values(), run.pk if run else None, now)
+        row = (r.institution_id, year, dy.district_id, *r.field_values().values(), run.pk if run else None, now)
         buffer.write("\t".join(map(_copy_text, row)) + "\n")
     buffer.seek(0)
     names = ", ".join(columns)
@@ -744,7 +858,8 @@ def _write_results_postgresql(year: int, results: list[ComputedResult], run: Agg
         cursor.execute(f"CREATE TEMPORARY TABLE scoring_result_new ON COMMIT DROP AS"  # noqa: S608
                        f" SELECT {names} FROM {table} WITH NO DATA")
         cursor.cursor.copy_expert(f"COPY scoring_result_new ({names}) FROM STDIN", buffer)
-        assignments = ", ".join(f"{c} = EXCLUDED.{c}" for c in (*COMPARED_FIELDS, "run_id", "computed_at"))
+        assignments = ", ".join(f"{c} = EXCLUDED.{c}" for c in ("district_id", *COMPARED_FIELDS, "run_id",
+                                                                  "computed_at"))
         old = ", ".join("r." + c for c in COMPARED_FIELDS)
         new = ", ".join("EXCLUDED." + c for c in COMPARED_FIELDS)
         # Table and column names are ours; no user input reaches this SQL.
@@ -753,8 +868,9 @@ def _write_results_postgresql(year: int, results: list[ComputedResult], run: Agg
                   f" WHERE ({old}) IS DISTINCT FROM ({new})")
         cursor.execute(upsert)
         written = cursor.rowcount
-        cursor.execute(f"DELETE FROM {table} r WHERE r.year = %s AND NOT EXISTS"  # noqa: S608
-                       f" (SELECT 1 FROM scoring_result_new n WHERE n.institution_id = r.institution_id)", [year])
+        cursor.execute(f"DELETE FROM {table} r WHERE r.year = %s AND r.district_id = %s AND NOT EXISTS"  # noqa: S608
+                       f" (SELECT 1 FROM scoring_result_new n WHERE n.institution_id = r.institution_id)",
+                       [year, dy.district_id])
         removed = cursor.rowcount
         cursor.execute(f"UPDATE {Assessment._meta.db_table} a SET state = %s, updated_at = now()"  # noqa: S608
                        f" FROM scoring_result_new n WHERE n.institution_id = a.institution_id"
@@ -764,29 +880,32 @@ def _write_results_postgresql(year: int, results: list[ComputedResult], run: Agg
     return written, removed
 
 
-def _write_results_orm(year: int, results: list[ComputedResult], run: AggregationRun | None) -> tuple[int, int]:
+def _write_results_orm(dy: DistrictYear, results: list[ComputedResult],
+                       run: AggregationRun | None) -> tuple[int, int]:
     """The portable path (SQLite): compare with the stored rows, upsert the changed ones."""
-    existing = {r.institution_id: r for r in Result.objects.filter(year=year)}
+    year = dy.year
+    existing = {r.institution_id: r for r in Result.objects.filter(year=year, district_id=dy.district_id)}
     now = timezone.now()
     changed = []
     for r in results:
         values = r.field_values()
         old = existing.get(r.institution_id)
         if old is None or any(getattr(old, f) != v for f, v in values.items()):
-            changed.append(Result(institution_id=r.institution_id, year=year, run=run, computed_at=now, **values))
+            changed.append(Result(institution_id=r.institution_id, year=year, district_id=dy.district_id, run=run,
+                                  computed_at=now, **values))
     Result.objects.bulk_create(changed, batch_size=2000, update_conflicts=True,
                                unique_fields=["institution", "year"],
-                               update_fields=[*COMPARED_FIELDS, "run", "computed_at"])
+                               update_fields=["district", *COMPARED_FIELDS, "run", "computed_at"])
     kept = {r.institution_id for r in results}
     stale = [pk for pk in existing if pk not in kept]
     removed = Result.objects.filter(year=year, institution_id__in=stale).delete()[0] if stale else 0
-    (Assessment.objects.filter(year=year, institution_id__in=Result.objects.filter(year=year)
-                               .values("institution_id"), state=AssessmentState.IN_REVIEW)
+    (Assessment.objects.filter(year=year, institution_id__in=[r.institution_id for r in results],
+                               state=AssessmentState.IN_REVIEW)
      .update(state=AssessmentState.SCORED, updated_at=now))
     return len(changed), removed
 
 
-def _write_results(year: int, results: list[ComputedResult], run: AggregationRun | None) -> tuple[int, int]:
+def _write_results(year: DistrictYear, results: list[ComputedResult], run: AggregationRun | None) -> tuple[int, int]:
     if connection.vendor == "postgresql":
         return _write_results_postgresql(year, results, run)
     return _write_results_orm(year, results, run)
@@ -802,8 +921,9 @@ def run_progress(run: AggregationRun) -> int:
     return cache.get(_progress_key(run.pk), run.progress)
 
 
-def aggregate_year(year: int, run: AggregationRun | None = None) -> AggregationSummary:
-    """Recompute the year's results from one consistent snapshot and write only what changed.
+def aggregate_year(year: int, district: District | int, run: AggregationRun | None = None) -> AggregationSummary:
+    """Recompute one district's results for the year from one consistent snapshot, rank them within
+    the district, and write only what changed. A published district-year is refused.
 
     Everything happens in one transaction: a worker killed half-way leaves the previous results
     in place, and running it twice on the same data writes nothing the second time.
@@ -823,28 +943,55 @@ def aggregate_year(year: int, run: AggregationRun | None = None) -> AggregationS
                     cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                 # The server default (4 MB) makes a nation-sized grouping spill to disk.
                 cursor.execute("SET LOCAL work_mem = '64MB'")
-        # Serialises concurrent runs (and publishing) of the same year.
-        scheme = Scheme.objects.select_for_update().filter(year=year).first()
-        if scheme is None:
-            raise NotFound(f"{year} 年度尚无评价方案")
+        # Serialises concurrent runs (and notice, publishing) of the same district-year.
+        dy = district_year(district, year, lock=True)
+        _refuse_published(dy)
         progress(10)
-        results = compute_year(scheme, progress)
+        results = compute_year(dy, progress)
         progress(80)
-        written, removed = _write_results(year, results, run)
+        written, removed = _write_results(dy, results, run)
+        item_summary.write_item_summary(dy)  # the per-item summary, in the same transaction
         colours = {c: 0 for c in rules.COLOURS}
         for r in results:
             colours[r.values.colour] += 1
         progress(100)
-        return AggregationSummary(year=year, institutions=len(results), written=written,
+        transaction.on_commit(lambda: _results_changed(dy.year, dy.district_id))
+        return AggregationSummary(year=year, district=dy.district.name, institutions=len(results), written=written,
                                   changed=written, removed=removed, colours=colours)
 
 
-def start_aggregation(year: int, actor=None) -> AggregationRun:
-    """Record a run and enqueue it once this transaction commits."""
+def _refuse_published(dy: DistrictYear) -> None:
+    if dy.status == YearStatus.PUBLISHED:
+        raise StateConflict(f"{dy.district.name} {dy.year} 年度结果已发布，已冻结；"
+                            "如需重算，请由区金融工作中心说明理由后重新开放")
+
+
+RESULTS_CHANGED_HOOKS: list[Callable[[int, int], None]] = []
+
+
+def on_results_changed(hook: Callable[[int, int], None]) -> None:
+    """Let another app (the dashboards) refresh what it keeps of the results of (year, district id)
+    after scoring changed them: called explicitly by these services once their transaction commits."""
+    if hook not in RESULTS_CHANGED_HOOKS:
+        RESULTS_CHANGED_HOOKS.append(hook)
+
+
+def _results_changed(year: int, district_id: int) -> None:
+    for hook in RESULTS_CHANGED_HOOKS:
+        try:
+            hook(year, district_id)
+        except Exception:  # a listener's failure never undoes or blocks scoring's own work
+            log.exception("results-changed hook %s failed", hook)
+
+
+def start_aggregation(year: int, district: District | int, actor=None) -> AggregationRun:
+    """Record a run of one district's year and enqueue it once this transaction commits."""
     from .tasks import aggregate_scores_task
 
-    get_scheme(year)
-    run = AggregationRun.objects.create(year=year, created_by=actor if getattr(actor, "pk", None) else None)
+    dy = district_year(district, year)
+    _refuse_published(dy)
+    run = AggregationRun.objects.create(year=year, district_id=dy.district_id,
+                                        created_by=actor if getattr(actor, "pk", None) else None)
     transaction.on_commit(lambda: aggregate_scores_task.delay(run.pk))
     return run
 
@@ -857,7 +1004,9 @@ def execute_run(run_id: int) -> AggregationRun:
     run.status, run.started_at, run.error = AggregationRun.Status.RUNNING, timezone.now(), ""
     run.save(update_fields=["status", "started_at", "error"])
     try:
-        summary = aggregate_year(run.year, run)
+        if run.district_id is None:
+            raise StateConflict("该汇总任务没有指定区县（旧版本任务），请重新发起")
+        summary = aggregate_year(run.year, run.district_id, run)
     except Exception as exc:
         log.exception("aggregation %s failed", run_id)
         run.status, run.error, run.finished_at = AggregationRun.Status.FAILED, str(exc), timezone.now()
@@ -882,104 +1031,170 @@ def add_working_days(start: date, days: int) -> date:
     return add(start, days, holiday_schedule([start.year, start.year + 1])).date
 
 
+def _finance_of(actor, dy: DistrictYear, what: str) -> None:
+    if not access.is_finance_center(actor, dy.district_id):
+        raise NotAllowed(f"只有{dy.district.name}金融工作中心可以{what}")
+
+
+def _year_event(dy: DistrictYear, action: str, actor, reason: str = "") -> None:
+    SchemeEvent.objects.create(scheme_id=dy.scheme_id, district_id=dy.district_id, action=action,
+                               actor=_real_user(actor), reason=reason)
+
+
 @transaction.atomic
-def open_notice(scheme: Scheme, actor, today: date | None = None) -> Scheme:
-    if not access.is_finance_center(actor):
-        raise NotAllowed("只有区金融工作中心可以公示结果")
-    scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
-    if scheme.status != SchemeStatus.ACTIVE:
-        raise StateConflict(f"{scheme.year} 年度方案当前为“{scheme.get_status_display()}”，不能进入公示")
-    if not Result.objects.filter(year=scheme.year).exists():
+def open_notice(dy: DistrictYear, actor, today: date | None = None) -> DistrictYear:
+    """Lock the district's results for the notice period (公示期)."""
+    _finance_of(actor, dy, "公示结果")
+    dy = district_year(dy.district_id, dy.year, lock=True)
+    if dy.status != YearStatus.OPEN:
+        raise StateConflict(f"{dy.district.name} {dy.year} 年度当前为“{dy.get_status_display()}”，不能进入公示")
+    if dy.scheme.status != SchemeStatus.ACTIVE:
+        raise StateConflict(f"{dy.year} 年度方案尚未启用")
+    results = Result.objects.filter(year=dy.year, district_id=dy.district_id)
+    if not results.exists():
         raise StateConflict("尚无汇总结果，请先运行汇总")
     today = today or timezone.localdate()
-    scheme.status = SchemeStatus.NOTICE
-    scheme.notice_ends_on = add_working_days(today, scheme.notice_days)
-    scheme.save(update_fields=["status", "notice_ends_on", "updated_at"])
-    scored = Result.objects.filter(year=scheme.year).values("institution_id")
-    Assessment.objects.filter(year=scheme.year, institution_id__in=scored).update(state=AssessmentState.NOTICE)
-    SchemeEvent.objects.create(scheme=scheme, action="notice", actor=actor,
-                               reason=f"公示至 {scheme.notice_ends_on:%Y-%m-%d}")
-    return scheme
+    dy.status = YearStatus.NOTICE
+    dy.notice_ends_on = add_working_days(today, dy.scheme.notice_days)
+    dy.save(update_fields=["status", "notice_ends_on", "updated_at"])
+    Assessment.objects.filter(year=dy.year, institution_id__in=results.values("institution_id")).update(
+        state=AssessmentState.NOTICE)
+    _year_event(dy, "notice", actor, f"公示至 {dy.notice_ends_on:%Y-%m-%d}")
+    transaction.on_commit(lambda: _results_changed(dy.year, dy.district_id))
+    return dy
 
 
 def file_objection(user, assessment: Assessment, reason: str, evidence=None, today: date | None = None) -> Objection:
-    scheme = assessment.scheme
-    if not (access.can_access_institution(user, assessment.institution_id) and access.has_role(
-            user, Role.INSTITUTION_FILER, Role.INSTITUTION_HEAD)):
+    if not is_own_institution_user(user, assessment.institution_id):
         raise NotAllowed("只有本机构的填报员或负责人可以提出申诉")
-    if scheme.status != SchemeStatus.NOTICE:
+    dy = year_of(assessment)
+    if dy.status != YearStatus.NOTICE:
         raise StateConflict("只能在公示期内提出申诉")
     today = today or timezone.localdate()
-    if scheme.notice_ends_on and today > scheme.notice_ends_on:
-        raise StateConflict(f"公示期已于 {scheme.notice_ends_on:%Y-%m-%d} 结束")
+    if dy.notice_ends_on and today > dy.notice_ends_on:
+        raise StateConflict(f"公示期已于 {dy.notice_ends_on:%Y-%m-%d} 结束")
     if not (reason or "").strip():
         raise ScoringError("请填写申诉理由")
     return Objection.objects.create(assessment=assessment, filed_by=user, reason=reason.strip(),
                                     evidence=evidence or "")
 
 
+def result_snapshot(assessment: Assessment) -> dict:
+    """The stored result of an assessment as plain values (what an objection compares against)."""
+    row = (Result.objects.filter(institution_id=assessment.institution_id, year=assessment.year)
+           .values("basic", "bonus", "deduction", "total", "colour", "red_line", "rank", "category_rank").first())
+    return {k: (f"{v:.2f}" if isinstance(v, Decimal) else v) for k, v in (row or {}).items()}
+
+
 @transaction.atomic
 def decide_objection(user, objection: Objection, upheld: bool, decision: str) -> Objection:
-    if not access.is_finance_center(user):
-        raise NotAllowed("只有区金融工作中心可以处理申诉")
-    objection = Objection.objects.select_for_update().get(pk=objection.pk)
+    objection = Objection.objects.select_for_update().select_related("assessment__institution").get(pk=objection.pk)
+    dy = year_of(objection.assessment)
+    _finance_of(user, dy, "处理申诉")
     if objection.status != ObjectionStatus.PENDING:
         raise StateConflict("该申诉已处理")
+    if dy.status != YearStatus.NOTICE:
+        raise StateConflict("只能在公示期内处理申诉")
     if not (decision or "").strip():
         raise ScoringError("请填写处理意见")
     objection.status = ObjectionStatus.UPHELD if upheld else ObjectionStatus.REJECTED
     objection.decision, objection.decided_by, objection.decided_at = decision.strip(), user, timezone.now()
+    if upheld:
+        objection.before = result_snapshot(objection.assessment)
     objection.save()
     return objection
 
 
 @transaction.atomic
-def publish_year(scheme: Scheme, actor) -> Scheme:
-    if not access.is_finance_center(actor):
-        raise NotAllowed("只有区金融工作中心可以发布结果")
-    scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
-    if scheme.status != SchemeStatus.NOTICE:
-        raise StateConflict("须先公示，公示期结束后方可发布")
-    pending = Objection.objects.filter(assessment__year=scheme.year, status=ObjectionStatus.PENDING).count()
-    if pending:
-        raise StateConflict(f"尚有 {pending} 件申诉未处理，不能发布")
-    scheme.status, scheme.published_at = SchemeStatus.PUBLISHED, timezone.now()
-    scheme.save(update_fields=["status", "published_at", "updated_at"])
-    Result.objects.filter(year=scheme.year).update(status=ResultStatus.PUBLISHED)
-    Assessment.objects.filter(year=scheme.year, state=AssessmentState.NOTICE).update(state=AssessmentState.PUBLISHED)
-    SchemeEvent.objects.create(scheme=scheme, action="publish", actor=actor)
-    return scheme
+def reopen_for_objection(user, objection: Objection, source: str, reason: str) -> ScoreSheet:
+    """An upheld objection is corrected: the sheet concerned is reopened during the notice period with
+    the reason recorded; its source (or the finance center, logged) corrects and submits it again, and
+    the district is aggregated again before publishing."""
+    _check_source(source)
+    objection = Objection.objects.select_for_update().select_related("assessment__institution").get(pk=objection.pk)
+    assessment = objection.assessment
+    dy = year_of(assessment)
+    _finance_of(user, dy, "重新开放评分表")
+    if objection.status != ObjectionStatus.UPHELD:
+        raise StateConflict("只有申诉成立后才能重新开放评分表")
+    if dy.status != YearStatus.NOTICE:
+        raise StateConflict("只能在公示期内因申诉重新开放评分表")
+    if not (reason or "").strip():
+        raise ScoringError("重新开放评分表须填写原因")
+    sheet = _return(user, assessment, source, f"申诉更正：{reason.strip()}")
+    objection.reopened_source = source
+    objection.save(update_fields=["reopened_source"])
+    return sheet
+
+
+def objection_changes(objection: Objection) -> list[tuple[str, object, object]]:
+    """(label, before, now) for each result figure an upheld objection's correction changed."""
+    if objection.status != ObjectionStatus.UPHELD or not objection.before:
+        return []
+    now = result_snapshot(objection.assessment)
+    labels = {"basic": "基础分", "bonus": "加分", "deduction": "扣分", "total": "总分", "colour": "颜色",
+              "red_line": "触碰红线", "rank": "区内排名", "category_rank": "区内类别排名"}
+    return [(label, objection.before.get(key), now.get(key)) for key, label in labels.items()
+            if objection.before.get(key) != now.get(key)]
 
 
 @transaction.atomic
-def reopen_year(scheme: Scheme, actor, reason: str) -> Scheme:
-    if not access.is_finance_center(actor):
-        raise NotAllowed("只有区金融工作中心可以重新开放")
+def publish_year(dy: DistrictYear, actor) -> DistrictYear:
+    _finance_of(actor, dy, "发布结果")
+    dy = district_year(dy.district_id, dy.year, lock=True)
+    if dy.status != YearStatus.NOTICE:
+        raise StateConflict("须先公示，公示期结束后方可发布")
+    assessments = Assessment.objects.filter(year=dy.year, institution__district_id=dy.district_id)
+    pending = Objection.objects.filter(assessment__in=assessments, status=ObjectionStatus.PENDING).count()
+    if pending:
+        raise StateConflict(f"尚有 {pending} 件申诉未处理，不能发布")
+    reopened = ScoreSheet.objects.filter(assessment__in=assessments, status=SheetStatus.DRAFT,
+                                         assessment__objections__status=ObjectionStatus.UPHELD,
+                                         source=F("assessment__objections__reopened_source")).count()
+    if reopened:
+        raise StateConflict(f"尚有 {reopened} 张因申诉重新开放的评分表未重新提交，不能发布")
+    dy.status, dy.published_at = YearStatus.PUBLISHED, timezone.now()
+    dy.save(update_fields=["status", "published_at", "updated_at"])
+    Result.objects.filter(year=dy.year, district_id=dy.district_id).update(status=ResultStatus.PUBLISHED)
+    assessments.filter(state=AssessmentState.NOTICE).update(state=AssessmentState.PUBLISHED)
+    _year_event(dy, "publish", actor)
+    transaction.on_commit(lambda: _results_changed(dy.year, dy.district_id))
+    return dy
+
+
+@transaction.atomic
+def reopen_year(dy: DistrictYear, actor, reason: str) -> DistrictYear:
+    _finance_of(actor, dy, "重新开放")
     if not (reason or "").strip():
         raise ScoringError("重新开放已发布年度须说明理由")
-    scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
-    if scheme.status not in (SchemeStatus.PUBLISHED, SchemeStatus.NOTICE):
+    dy = district_year(dy.district_id, dy.year, lock=True)
+    if dy.status not in (YearStatus.PUBLISHED, YearStatus.NOTICE):
         raise StateConflict("只有公示中或已发布的年度需要重新开放")
-    scheme.status, scheme.published_at = SchemeStatus.ACTIVE, None
-    scheme.save(update_fields=["status", "published_at", "updated_at"])
-    results = Result.objects.filter(year=scheme.year)
+    dy.status, dy.published_at = YearStatus.OPEN, None
+    dy.save(update_fields=["status", "published_at", "updated_at"])
+    results = Result.objects.filter(year=dy.year, district_id=dy.district_id)
     for status, condition in ((ResultStatus.FINAL, True), (ResultStatus.PROVISIONAL, False)):
         ids = [r.pk for r in results.only("pk", "sources") if (len(r.sources) == 3) == condition]
         Result.objects.filter(pk__in=ids).update(status=status)
-    Assessment.objects.filter(year=scheme.year, state__in=[AssessmentState.PUBLISHED, AssessmentState.NOTICE]).update(
+    Assessment.objects.filter(year=dy.year, institution__district_id=dy.district_id,
+                              state__in=[AssessmentState.PUBLISHED, AssessmentState.NOTICE]).update(
         state=AssessmentState.SCORED)
-    SchemeEvent.objects.create(scheme=scheme, action="reopen", actor=actor, reason=reason.strip())
-    return scheme
+    _year_event(dy, "reopen", actor, reason.strip())
+    transaction.on_commit(lambda: _results_changed(dy.year, dy.district_id))
+    return dy
 
 
-def institutions_not_submitted(scheme: Scheme) -> Iterable[Institution]:
-    submitted = ScoreSheet.objects.filter(assessment__year=scheme.year, source=Source.SELF,
+def institutions_not_submitted(dy: DistrictYear) -> Iterable[Institution]:
+    submitted = ScoreSheet.objects.filter(assessment__year=dy.year, source=Source.SELF,
                                           status=SheetStatus.SUBMITTED).values("assessment__institution_id")
-    return Institution.objects.filter(is_active=True).exclude(pk__in=submitted).order_by("code")
+    return (Institution.objects.filter(is_active=True, district_id=dy.district_id).exclude(pk__in=submitted)
+            .order_by("code"))
 
 
-def colour_counts(year: int) -> list[tuple[str, int]]:
-    counts = dict(Result.objects.filter(year=year).values_list("colour").annotate(n=Count("pk")).order_by())
+def colour_counts(year: int, district: District | int) -> list[tuple[str, int]]:
+    district_id = district if isinstance(district, int) else district.pk
+    counts = dict(Result.objects.filter(year=year, district_id=district_id).values_list("colour")
+                  .annotate(n=Count("pk")).order_by())
     return [(c, counts.get(c, 0)) for c in ("green", "blue", "yellow", "red")]
 
 
@@ -996,7 +1211,7 @@ def add_evidence(user, assessment: Assessment, source: str, indicator_code: str,
     _check_source(source)
     if source not in fillable_sources(user, assessment):
         raise NotAllowed(f"您无权为“{Source(source).label}”评分表上传材料")
-    _check_year_open(assessment.scheme, user)
+    _check_year_open(assessment, source)
     indicator = Indicator.objects.filter(scheme=assessment.scheme, code=indicator_code).first()
     if indicator is None:
         raise NotFound(f"{assessment.year} 年度方案中没有指标 {indicator_code}")

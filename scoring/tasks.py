@@ -1,5 +1,7 @@
 """Celery tasks: thin wrappers around services, safe to run twice."""
 
+from datetime import timedelta
+
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
@@ -16,16 +18,17 @@ def aggregate_scores_task(self, run_id: int) -> dict:
 
 @shared_task(name="scoring.scheduled_aggregation")
 def scheduled_aggregation() -> list[int]:
-    """Beat: aggregate every active year whose configured aggregation date is today."""
-    from .models import AggregationRun, Scheme, SchemeStatus
+    """Beat: aggregate every open district-year whose scheme's aggregation date is today."""
+    from .models import AggregationRun, DistrictYear, SchemeStatus, YearStatus
 
     today = timezone.localdate()
     started = []
-    for scheme in Scheme.objects.filter(status=SchemeStatus.ACTIVE, aggregate_on=today):
-        already = AggregationRun.objects.filter(year=scheme.year, created_at__date=today,
+    for year in DistrictYear.objects.filter(status=YearStatus.OPEN, scheme__status=SchemeStatus.ACTIVE,
+                                            scheme__aggregate_on=today).select_related("district"):
+        already = AggregationRun.objects.filter(year=year.year, district_id=year.district_id, created_at__date=today,
                                                 created_by__isnull=True).exists()
         if not already:
-            started.append(services.start_aggregation(scheme.year).pk)
+            started.append(services.start_aggregation(year.year, year.district).pk)
     return started
 
 
@@ -34,15 +37,16 @@ def remind_unsubmitted() -> int:
     """Beat: N days before the self-assessment deadline, mail institutions that have not submitted."""
     from institutions.models import Membership
 
-    from .models import Scheme, SchemeStatus
+    from .models import DistrictYear, SchemeStatus, YearStatus
 
     today = timezone.localdate()
     days = settings.SCORING_REMINDER_DAYS
     sent = 0
-    for scheme in Scheme.objects.filter(status=SchemeStatus.ACTIVE, self_due_date__isnull=False):
-        if (scheme.self_due_date - today).days != days:
-            continue
-        pending = list(services.institutions_not_submitted(scheme))
+    for year in DistrictYear.objects.filter(status=YearStatus.OPEN, scheme__status=SchemeStatus.ACTIVE,
+                                            scheme__self_due_date=today + timedelta(days=days)
+                                            ).select_related("scheme"):
+        scheme = year.scheme
+        pending = list(services.institutions_not_submitted(year))
         emails = (Membership.objects.filter(institution__in=pending).exclude(user__email="")
                   .values_list("institution__name", "user__email"))
         for name, email in emails:

@@ -22,14 +22,15 @@ from . import selectors, services, sheet_files
 from .models import (
     AggregationRun,
     Assessment,
+    DistrictYear,
     IndicatorKind,
     Objection,
-    Result,
+    ObjectionStatus,
     Scheme,
-    SchemeStatus,
     ScoreSheet,
     SheetStatus,
     Source,
+    YearStatus,
 )
 
 GAP_SHARE = Decimal("0.2")  # self vs inspection differing by a fifth of the maximum is worth a look
@@ -37,11 +38,12 @@ GAP_SHARE = Decimal("0.2")  # self vs inspection differing by a fifth of the max
 
 def _current_year(request) -> int | None:
     year = request.GET.get("year", "")
-    if year.isdigit():
+    if year.isdigit() and len(year) <= 4:
         return int(year)
-    scheme = (Scheme.objects.filter(status__in=[SchemeStatus.ACTIVE, SchemeStatus.NOTICE]).order_by("-year").first()
-              or Scheme.objects.order_by("-year").first())
-    return scheme.year if scheme else None
+    open_years = DistrictYear.objects.exclude(status=YearStatus.PUBLISHED)
+    latest = (open_years.order_by("-year").values_list("year", flat=True).first()
+              or Scheme.objects.order_by("-year").values_list("year", flat=True).first())
+    return latest
 
 
 def _assessment(request, pk: int) -> Assessment:
@@ -57,6 +59,18 @@ def _finance_only(request) -> None:
         raise PermissionDenied("只有区金融工作中心可以访问此页面。")
 
 
+def _finance_year(request, year: int, source=None) -> DistrictYear:
+    """The finance officer's district-year: their district (or `?district=` / the form's `district`
+    among several); another district is a 404."""
+    _finance_only(request)
+    data = source if source is not None else request.GET
+    district = access.resolve_district(request.user, data.get("district"), roles=("finance_center",))
+    try:
+        return services.district_year(district, year)
+    except DomainError:
+        raise Http404(f"{district.name} {year} 年度尚无评价方案") from None
+
+
 @login_required
 def my_assessments(request):
     """Entry point: institution users and reviewers get their list; the finance center its overview."""
@@ -64,7 +78,9 @@ def my_assessments(request):
     if year is None:
         return render(request, "scoring/empty.html")
     if access.is_finance_center(request.user):
-        return redirect("scoring:year-overview", year=year)
+        target = reverse("scoring:year-overview", kwargs={"year": year})
+        district = request.GET.get("district", "")
+        return redirect(f"{target}?district={district}" if district else target)
     assessments = list(services.visible_assessments(request.user).filter(year=year)
                        .select_related("institution", "scheme").order_by("institution__code"))
     sheets = selectors.sheets_with_progress([a.pk for a in assessments])
@@ -93,9 +109,10 @@ def _sheet_context(request, assessment: Assessment, source: str) -> dict:
     if source not in visible:
         raise Http404("未找到，或您无权查看。")
     sheet = ScoreSheet.objects.filter(assessment=assessment, source=source).first()
-    scheme = assessment.scheme
-    year_open = scheme.status == SchemeStatus.ACTIVE or (
-        scheme.status == SchemeStatus.NOTICE and access.is_finance_center(request.user))
+    status = selectors.district_year_status(assessment)
+    year_open = assessment.scheme.status == "active" and (
+        status == YearStatus.OPEN
+        or (status == YearStatus.NOTICE and services.reopened_for_correction(assessment, source)))
     can_fill = (source in services.fillable_sources(request.user, assessment) and year_open
                 and (sheet is None or sheet.status == SheetStatus.DRAFT))
     show_claim = source != Source.SELF and Source.SELF in visible
@@ -264,16 +281,21 @@ def assessment_detail(request, pk: int):
             own and inspected and own.points is not None and inspected.points is not None and indicator.max_points
             and abs(own.points - inspected.points) >= indicator.max_points * GAP_SHARE)
     sheets = {s.source: s for s in ScoreSheet.objects.filter(assessment=assessment)}
-    result = Result.objects.filter(institution=assessment.institution, year=assessment.year).first()
+    result = selectors.visible_results(request.user).filter(institution=assessment.institution,
+                                                             year=assessment.year).first()
     events = assessment.events.select_related("actor").order_by("-at")[:30]
-    objections = assessment.objections.select_related("filed_by", "decided_by")
+    objections = list(assessment.objections.select_related("filed_by", "decided_by"))
+    for objection in objections:
+        objection.changes = services.objection_changes(objection)
+    status = selectors.district_year_status(assessment)
+    is_finance = access.is_finance_center(request.user, assessment.institution.district_id)
     return render(request, "scoring/assessment_detail.html", {
         "assessment": assessment, "sources": [(s, Source(s).label, sheets.get(s)) for s in sources],
         "groups": _grouped(indicators), "result": result, "events": events, "objections": objections,
-        "is_finance": access.is_finance_center(request.user),
-        "can_object": (assessment.scheme.status == SchemeStatus.NOTICE
-                       and access.has_role(request.user, "institution_filer", "institution_head")
-                       and access.institution_ids(request.user) is not None),
+        "is_finance": is_finance, "year_status": status, "in_notice": status == YearStatus.NOTICE,
+        "all_sources": [(s, Source(s).label) for s in Source.values],
+        "can_object": (status == YearStatus.NOTICE
+                       and services.is_own_institution_user(request.user, assessment.institution_id)),
     })
 
 
@@ -302,29 +324,65 @@ def file_objection(request, pk: int):
     return redirect("scoring:assessment", pk=pk)
 
 
+def _objection(request, pk: int) -> Objection:
+    _finance_only(request)
+    scoped = access.scope_queryset(Objection.objects.all(), request.user, "assessment__institution",
+                                   roles=("finance_center",))
+    return get_object_or_404(scoped, pk=pk)
+
+
 @login_required
 @require_POST
 def decide_objection(request, pk: int):
-    _finance_only(request)
-    objection = get_object_or_404(Objection, pk=pk)
+    objection = _objection(request, pk)
+    upheld = request.POST.get("upheld") == "1"
     try:
-        services.decide_objection(request.user, objection, request.POST.get("upheld") == "1",
-                                  request.POST.get("decision", ""))
-        messages.success(request, "申诉已处理。如需调整评分，请在公示期内更正评分表并重新汇总。")
+        services.decide_objection(request.user, objection, upheld, request.POST.get("decision", ""))
+        messages.success(request, "申诉成立：请在下方重新开放相关评分表，更正并重新提交后再次汇总。" if upheld
+                         else "申诉已处理（不成立）。")
     except DomainError as exc:
         messages.error(request, str(exc))
     return redirect("scoring:assessment", pk=objection.assessment_id)
 
 
 @login_required
+@require_POST
+def reopen_for_objection(request, pk: int):
+    """Reopen the sheet an upheld objection concerns, with the reason recorded (notice period only)."""
+    objection = _objection(request, pk)
+    source = request.POST.get("source", "")
+    try:
+        services.reopen_for_objection(request.user, objection, source, request.POST.get("reason", ""))
+        messages.success(request, f"已重新开放“{Source(source).label}”评分表：更正并重新提交后，请重新汇总本区结果。")
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    return redirect("scoring:assessment", pk=objection.assessment_id)
+
+
+@login_required
+def objection_list(request, year: int):
+    """The district's objections of the year (the year page's “待处理异议” links here)."""
+    dy = _finance_year(request, year)
+    objections = (Objection.objects.filter(assessment__year=year, assessment__institution__district=dy.district)
+                  .select_related("assessment__institution", "filed_by", "decided_by").order_by("status", "-filed_at"))
+    wanted = request.GET.get("status", "")
+    if wanted in ObjectionStatus.values:
+        objections = objections.filter(status=wanted)
+    return render(request, "scoring/objections.html", {
+        "district_year": dy, "objections": objections, "status": wanted,
+        "statuses": ObjectionStatus.choices})
+
+
+@login_required
 def year_overview(request, year: int):
     """The finance center's view of a year: progress per source, results, runs and the notice cycle."""
-    _finance_only(request)
-    scheme = get_object_or_404(Scheme, year=year)
-    assessments = list(Assessment.objects.filter(year=year).select_related("institution")
-                       .order_by("institution__code"))
+    dy = _finance_year(request, year)
+    scheme = dy.scheme
+    assessments = list(Assessment.objects.filter(year=year, institution__district_id=dy.district_id)
+                       .select_related("institution").order_by("institution__code"))
     sheets = selectors.sheets_with_progress([a.pk for a in assessments])
-    results = {r.institution_id: r for r in Result.objects.filter(year=year)}
+    results = {r.institution_id: r for r in selectors.visible_results(request.user).filter(
+        year=year, district_id=dy.district_id)}
     total = scheme.indicators.count()
     rows = []
     for assessment in assessments:
@@ -332,14 +390,15 @@ def year_overview(request, year: int):
         rows.append({"assessment": assessment, "sheets": [by_source.get(s) for s in Source.values],
                      "result": results.get(assessment.institution_id)})
     run_id = request.GET.get("run", "")
-    run = (AggregationRun.objects.filter(pk=run_id, year=year).first() if run_id.isdigit()
-           else AggregationRun.objects.filter(year=year).first())
+    runs = AggregationRun.objects.filter(year=year, district_id=dy.district_id)
+    run = runs.filter(pk=run_id).first() if run_id.isdigit() and len(run_id) < 12 else runs.first()
     return render(request, "scoring/year_overview.html", {
-        "scheme": scheme, "rows": rows, "total": total, "run": run,
+        "district_year": dy, "district": dy.district, "scheme": scheme, "rows": rows, "total": total, "run": run,
         "run_progress": services.run_progress(run) if run else 0,
-        "pending_objections": Objection.objects.filter(assessment__year=year, status="pending").count(),
-        "colours": services.colour_counts(year), "years": Scheme.objects.order_by("-year").values_list("year",
-                                                                                                       flat=True),
+        "pending_objections": Objection.objects.filter(assessment__in=assessments, status="pending").count(),
+        "colours": services.colour_counts(year, dy.district_id),
+        "years": sorted({*Scheme.objects.values_list("year", flat=True)}, reverse=True),
+        "districts": access.visible_districts(request.user, roles=("finance_center",)),
         "sources": [Source(s).label for s in Source.values],
     })
 
@@ -347,31 +406,31 @@ def year_overview(request, year: int):
 @login_required
 @require_POST
 def year_action(request, year: int, action: str):
-    _finance_only(request)
-    scheme = get_object_or_404(Scheme, year=year)
-    target = reverse("scoring:year-overview", kwargs={"year": year})
+    dy = _finance_year(request, year, {"district": request.POST.get("district") or request.GET.get("district")})
+    name = dy.district.name
+    target = f"{reverse('scoring:year-overview', kwargs={'year': year})}?district={dy.district.code}"
     try:
         if action == "aggregate":
-            if scheme.status == SchemeStatus.PUBLISHED:
-                raise services.StateConflict(f"{year} 年度已发布，结果已冻结；如需重算请先重新开放")
-            run = services.start_aggregation(year, request.user)
-            messages.success(request, f"已开始汇总（任务 #{run.pk}）。")
-            return redirect(f"{target}?run={run.pk}")
+            run = services.start_aggregation(year, dy.district, request.user)
+            messages.success(request, f"已开始汇总{name}结果（任务 #{run.pk}）。")
+            return redirect(f"{target}&run={run.pk}")
         if action == "notice":
-            services.open_notice(scheme, request.user)
-            messages.success(request, f"已进入公示期，至 {Scheme.objects.get(pk=scheme.pk).notice_ends_on:%Y-%m-%d}。")
+            dy = services.open_notice(dy, request.user)
+            messages.success(request, f"{name}已进入公示期，至 {dy.notice_ends_on:%Y-%m-%d}。")
         elif action == "publish":
-            services.publish_year(scheme, request.user)
-            messages.success(request, f"{year} 年度结果已发布。")
+            services.publish_year(dy, request.user)
+            messages.success(request, f"{name} {year} 年度结果已发布。")
         elif action == "reopen":
-            services.reopen_year(scheme, request.user, request.POST.get("reason", ""))
-            messages.success(request, f"{year} 年度已重新开放，原因已记录。")
+            services.reopen_year(dy, request.user, request.POST.get("reason", ""))
+            messages.success(request, f"{name} {year} 年度已重新开放，原因已记录。")
         elif action == "activate":
-            services.activate_scheme(scheme, request.user)
+            if dy.scheme.is_template and not access.is_superuser(request.user):
+                raise services.NotAllowed("全系统模板方案由系统管理员启用")
+            services.activate_scheme(dy.scheme, request.user)
             messages.success(request, f"{year} 年度方案已启用。")
         elif action == "open":
-            created = services.open_year(scheme)
-            messages.success(request, f"已为 {created} 家机构建立 {year} 年度测评表。")
+            created = services.open_year(dy)
+            messages.success(request, f"已为{name} {created} 家机构建立 {year} 年度测评表。")
         else:
             raise Http404
     except DomainError as exc:

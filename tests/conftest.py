@@ -6,10 +6,13 @@ from tests.factories import InstitutionFactory, UserFactory, institution_user
 REFERENCE_MIGRATIONS = [
     ("institutions.migrations.0002_reference_districts", "load"),
     ("institutions.migrations.0003_role_groups", "apply"),
+    ("institutions.migrations.0006_import_permissions", "grant_import"),
     ("scoring.migrations.0002_role_permissions", "apply"),
+    ("scoring.migrations.0006_district_years_final", "grant_year_permissions"),
     ("complaints.migrations.0002_seed_holidays", "seed"),
     ("complaints.migrations.0003_role_permissions", "apply"),
     ("warnings_feed.migrations.0002_role_permissions", "apply"),
+    ("staff_points.migrations.0002_role_permissions", "apply"),
     ("accounts.migrations.0002_role_permissions", "apply"),
     ("dashboards.migrations.0002_role_permissions", "apply"),
 ]

@@ -16,9 +16,19 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", "Pass-word-123")
 
     @factory.post_generation
-    def roles(self, create, extracted, **kwargs):
+    def roles(self, create, extracted, districts=None, **kwargs):
+        """District-wide roles are granted 路桥区 (331004), `city` 台州市 (3310), unless
+        `roles__districts=[codes]` says otherwise; other roles are just the group (memberships are
+        made by `institution_user`)."""
+        from institutions.models import GRANT_ROLES
+        from institutions.services import grant_role
+
         for role in extracted or ():
-            self.groups.add(Group.objects.get(name=role))
+            if role in GRANT_ROLES:
+                for code in districts or (["3310"] if role == "city" else ["331004"]):
+                    grant_role(self, role, District.objects.get(code=code))
+            else:
+                self.groups.add(Group.objects.get(name=role))
         self.save()
 
 

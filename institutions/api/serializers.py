@@ -26,3 +26,5 @@ class MeSerializer(serializers.Serializer):
     roles = serializers.ListField(child=serializers.CharField())
     institution = InstitutionRefSerializer(allow_null=True)
     institutions = InstitutionRefSerializer(many=True)
+    districts = serializers.ListField(child=serializers.CharField(),
+                                      help_text="授权的区县代码（机构用户为其机构所在区县）")

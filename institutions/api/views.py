@@ -27,15 +27,16 @@ class InstitutionViewSet(InstitutionScopedMixin, viewsets.ReadOnlyModelViewSet):
 @extend_schema(responses=MeSerializer)
 @api_view(["GET"])
 def me(request):
-    """Who the caller is: username, roles and institution."""
+    """Who the caller is: username, roles, institution and the districts they act in."""
     user = request.user
-    ids = access.institution_ids(user)
+    ids = access.own_institution_ids(user)
     institutions = list(Institution.objects.filter(pk__in=ids).order_by("code")) if ids else []
     data = {
         "username": user.get_username(),
         "roles": sorted(access.user_roles(user) | ({"superuser"} if user.is_superuser else set())),
         "institution": institutions[0] if institutions else None,
         "institutions": institutions,
+        "districts": list(access.visible_districts(user).values_list("code", flat=True)),
     }
     return Response(MeSerializer(data).data)
 

@@ -11,11 +11,12 @@ class ResultFilterSet(django_filters.FilterSet):
     colour = django_filters.ChoiceFilter(choices=Colour.choices)
     status = django_filters.ChoiceFilter(choices=ResultStatus.choices)
     institution = django_filters.CharFilter(field_name="institution__code", label="机构编码")
+    district = django_filters.CharFilter(field_name="district__code", label="区县代码")
     red_line = django_filters.BooleanFilter()
 
     class Meta:
         model = Result
-        fields = ["year", "category", "colour", "status", "institution", "red_line"]
+        fields = ["year", "category", "colour", "status", "institution", "district", "red_line"]
 
 
 class AssessmentFilterSet(django_filters.FilterSet):
@@ -23,7 +24,8 @@ class AssessmentFilterSet(django_filters.FilterSet):
     state = django_filters.ChoiceFilter(choices=Assessment.State.choices)
     institution = django_filters.CharFilter(field_name="institution__code")
     category = django_filters.ChoiceFilter(field_name="institution__category", choices=InstitutionCategory.choices)
+    district = django_filters.CharFilter(field_name="institution__district__code", label="区县代码")
 
     class Meta:
         model = Assessment
-        fields = ["year", "state", "institution", "category"]
+        fields = ["year", "state", "institution", "category", "district"]

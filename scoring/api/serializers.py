@@ -69,6 +69,9 @@ class BandsSerializer(serializers.Serializer):
 
 
 class SchemeSerializer(serializers.ModelSerializer):
+    """A district's scheme for the year (its own, or the installation's template) with where the
+    district's year stands: `status` is `draft`, `active`, `notice` or `published`."""
+
     weights = WeightsSerializer(source="*")
     bands = BandsSerializer(source="*")
     bonus_cap = PlainDecimalField()
@@ -80,7 +83,34 @@ class SchemeSerializer(serializers.ModelSerializer):
         model = Scheme
         fields = ["year", "weights", "bonus_cap", "complaint_deduction", "complaint_deduction_cap", "bands",
                   "linkage", "indicators", "status", "self_due_date", "review_due_date", "notice_ends_on",
-                  "published_at"]
+                  "published_at", "district", "template"]
+
+    status = serializers.SerializerMethodField()
+    notice_ends_on = serializers.SerializerMethodField()
+    published_at = serializers.SerializerMethodField()
+    district = serializers.SerializerMethodField()
+    template = serializers.BooleanField(source="is_template", read_only=True)
+
+    def _year(self):
+        return self.context.get("district_year")
+
+    def get_status(self, scheme) -> str:
+        year = self._year()
+        if scheme.status == "draft" or year is None or year.status == "open":
+            return scheme.status
+        return year.status
+
+    def get_notice_ends_on(self, scheme) -> str | None:
+        year = self._year()
+        return year.notice_ends_on.isoformat() if year and year.notice_ends_on else None
+
+    def get_published_at(self, scheme) -> str | None:
+        year = self._year()
+        return serializers.DateTimeField().to_representation(year.published_at) if year and year.published_at else None
+
+    def get_district(self, scheme) -> str | None:
+        district = self.context.get("district")
+        return district.code if district else None
 
 
 class InstitutionBriefSerializer(serializers.Serializer):
@@ -95,6 +125,7 @@ class LinkageSerializer(serializers.Serializer):
 
 class ResultSerializer(serializers.ModelSerializer):
     institution = InstitutionBriefSerializer()
+    district = serializers.CharField(source="district.code", read_only=True)
     basic = CentsField()
     bonus = CentsField()
     deduction = CentsField()
@@ -106,7 +137,7 @@ class ResultSerializer(serializers.ModelSerializer):
         model = Result
         fields = ["institution", "year", "basic", "bonus", "deduction", "total", "red_line", "colour", "rank",
                   "category_rank", "status", "sources", "linkage", "complaints_substantiated",
-                  "complaints_partial", "computed_at"]
+                  "complaints_partial", "computed_at", "district"]
 
 
 class EntryValueSerializer(serializers.Serializer):
@@ -140,12 +171,13 @@ class SheetSummarySerializer(serializers.Serializer):
 
 class AssessmentSerializer(serializers.ModelSerializer):
     institution = InstitutionBriefSerializer()
+    district = serializers.CharField(source="institution.district.code", read_only=True)
     sheets = serializers.SerializerMethodField()
     indicators_total = serializers.SerializerMethodField()
 
     class Meta:
         model = Assessment
-        fields = ["id", "institution", "year", "state", "sheets", "indicators_total"]
+        fields = ["id", "institution", "year", "state", "sheets", "indicators_total", "district"]
 
     def get_sheets(self, obj) -> list[dict]:
         sheets = self.context.get("sheets", {}).get(obj.pk, [])
@@ -161,3 +193,10 @@ class ReturnSerializer(serializers.Serializer):
 
 class AggregationRequestSerializer(serializers.Serializer):
     year = serializers.IntegerField(min_value=2000, max_value=2100)
+    district = serializers.CharField(required=False, allow_blank=True, max_length=12,
+                                     help_text="区县代码；只被授权一个区县时可省略")
+
+
+class YearActionSerializer(serializers.Serializer):
+    district = serializers.CharField(required=False, allow_blank=True, max_length=12,
+                                     help_text="区县代码；只被授权一个区县时可省略")

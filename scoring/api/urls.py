@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import public, views
+from . import views
 
 scores = views.ResultViewSet
 assessments = views.AssessmentViewSet
@@ -18,6 +18,7 @@ urlpatterns = [
     path("assessments/<int:pk>/sheets/<str:source>/submit/", views.SubmitView.as_view(), name="sheet-submit"),
     path("assessments/<int:pk>/sheets/<str:source>/return/", views.ReturnView.as_view(), name="sheet-return"),
     path("aggregations/", views.AggregationListView.as_view(), name="aggregation-list"),
-    path("public/blacklist/", public.PublicBlacklistView.as_view(), name="public-blacklist"),
+    path("years/<int:year>/notice/", views.YearNoticeView.as_view(), name="year-notice"),
+    path("years/<int:year>/publish/", views.YearPublishView.as_view(), name="year-publish"),
     path("aggregations/<int:pk>/", views.AggregationDetailView.as_view(), name="aggregation-detail"),
 ]

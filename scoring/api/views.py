@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from institutions import access
 
 from .. import exports, rules, selectors, services
-from ..models import AggregationRun, Assessment, Indicator, Norms, Scheme, SchemeStatus, ScoreSheet
+from ..models import AggregationRun, Assessment, Indicator, Norms, Scheme, ScoreSheet
 from .filtersets import AssessmentFilterSet, ResultFilterSet
 from .serializers import (
     AggregationRequestSerializer,
@@ -25,8 +25,22 @@ from .serializers import (
     ResultSerializer,
     ReturnSerializer,
     SchemeSerializer,
+    YearActionSerializer,
     plain,
 )
+
+
+def _chosen_district(request, roles=()):
+    """`?district=` (or a body's `district`) among the caller's districts, else their only one."""
+    code = request.query_params.get("district") or (request.data.get("district") if isinstance(
+        getattr(request, "data", None), dict) else None)
+    return access.resolve_district(request.user, code if isinstance(code, str) else None, roles=roles)
+
+
+def _district_filter_allowed(request) -> None:
+    """A list's `?district=` naming a district the caller does not act in is a 404, not an empty list."""
+    if request.query_params.get("district"):
+        access.resolve_district(request.user, request.query_params["district"])
 
 
 class IsFinanceCenter(BasePermission):
@@ -42,7 +56,12 @@ class NormsView(generics.RetrieveAPIView):
     serializer_class = NormsSerializer
 
     def get_object(self):
-        return get_object_or_404(Norms.objects.prefetch_related("items__clauses"), year=self.kwargs["year"])
+        district = _chosen_district(self.request)
+        norms = Norms.objects.prefetch_related("items__clauses").filter(year=self.kwargs["year"])
+        found = norms.filter(district=district).first() or norms.filter(district__isnull=True).first()
+        if found is None:
+            raise Http404
+        return found
 
 
 class SchemeView(generics.RetrieveAPIView):
@@ -51,7 +70,23 @@ class SchemeView(generics.RetrieveAPIView):
     serializer_class = SchemeSerializer
 
     def get_object(self):
-        return get_object_or_404(Scheme.objects.prefetch_related("indicators__clause"), year=self.kwargs["year"])
+        district = _chosen_district(self.request)
+        try:
+            scheme = services.scheme_for(district, self.kwargs["year"])
+        except services.ScoringError:
+            raise Http404 from None
+        self._district = district
+        return Scheme.objects.prefetch_related("indicators__clause").get(pk=scheme.pk)
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        district = getattr(self, "_district", None)
+        if district is not None:
+            from ..models import DistrictYear
+
+            context["district"] = district
+            context["district_year"] = DistrictYear.objects.filter(district=district, year=self.kwargs["year"]).first()
+        return context
 
 
 class ResultViewSet(viewsets.ReadOnlyModelViewSet):
@@ -61,10 +96,11 @@ class ResultViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = ResultFilterSet
     filter_backends = [*viewsets.ReadOnlyModelViewSet.filter_backends]
     ordering_fields = ["rank", "total", "category_rank"]
-    ordering = ["year", "rank", "institution__code"]
+    ordering = ["year", "district__code", "rank", "institution__code"]
     search_fields = ["institution__name", "institution__code"]
 
     def get_queryset(self):
+        _district_filter_allowed(self.request)
         return selectors.visible_results(self.request.user)
 
     def get_object(self):
@@ -77,7 +113,7 @@ class ResultViewSet(viewsets.ReadOnlyModelViewSet):
     def retrieve(self, request, *args, **kwargs):
         result = self.get_object()
         data = self.get_serializer(result).data
-        assessment = Assessment.objects.select_related("scheme").filter(
+        assessment = Assessment.objects.select_related("scheme", "institution").filter(
             institution=result.institution, year=result.year).first()
         data["indicators"] = indicator_detail(request.user, assessment) if assessment else []
         return Response(data)
@@ -129,8 +165,12 @@ class ScoresExportView(APIView):
             return Response({"year": ["请提供年度，例如 ?year=2026"]}, status=status.HTTP_400_BAD_REQUEST)
         if fmt not in ("xlsx", "csv"):
             return Response({"format": ["format 应为 xlsx 或 csv"]}, status=status.HTTP_400_BAD_REQUEST)
-        results = list(selectors.visible_results(request.user).filter(year=int(year))
-                       .order_by("rank", "institution__code"))
+        if len(year) > 4:
+            return Response({"year": ["年度无效"]}, status=status.HTTP_400_BAD_REQUEST)
+        results = selectors.visible_results(request.user).filter(year=int(year))
+        if request.query_params.get("district"):
+            results = results.filter(district=access.resolve_district(request.user, request.query_params["district"]))
+        results = list(results.order_by("district__code", "rank", "institution__code"))
         if fmt == "csv":
             response = HttpResponse(exports.results_csv(results), content_type="text/csv; charset=utf-8")
         else:
@@ -152,7 +192,8 @@ class AssessmentViewSet(viewsets.ReadOnlyModelViewSet):
     search_fields = ["institution__name", "institution__code"]
 
     def get_queryset(self):
-        return services.visible_assessments(self.request.user).select_related("institution")
+        _district_filter_allowed(self.request)
+        return services.visible_assessments(self.request.user).select_related("institution__district")
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
@@ -176,6 +217,7 @@ class AssessmentViewSet(viewsets.ReadOnlyModelViewSet):
         self._page_objects, self._page_ids = [assessment], [assessment.pk]
         data = self.get_serializer(assessment).data
         data["scheme_status"] = assessment.scheme.status
+        data["year_status"] = selectors.district_year_status(assessment)
         data["fillable_sources"] = services.fillable_sources(request.user, assessment)
         sources = selectors.visible_sources(request.user, assessment)
         entries = {}
@@ -186,7 +228,7 @@ class AssessmentViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 def visible_assessment(request, pk) -> Assessment:
-    assessment = services.visible_assessments(request.user).select_related("scheme", "institution").filter(
+    assessment = services.visible_assessments(request.user).select_related("scheme", "institution__district").filter(
         pk=pk).first()
     if assessment is None:
         raise Http404
@@ -236,7 +278,8 @@ class ReturnView(APIView):
 
 
 def run_data(run: AggregationRun) -> dict:
-    return {"id": run.pk, "year": run.year, "status": run.status, "progress": services.run_progress(run),
+    return {"id": run.pk, "year": run.year, "district": run.district.code if run.district_id else None,
+            "status": run.status, "progress": services.run_progress(run),
             "institutions": run.institutions_total, "changed": run.results_changed, "error": run.error,
             "created_at": run.created_at, "started_at": run.started_at, "finished_at": run.finished_at}
 
@@ -250,9 +293,9 @@ class AggregationListView(APIView):
         body = AggregationRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         year = body.validated_data["year"]
-        if services.get_scheme(year).status == SchemeStatus.PUBLISHED:
-            return Response({"detail": f"{year} 年度已发布，结果已冻结"}, status=409)
-        run = services.start_aggregation(year, request.user)
+        district = access.resolve_district(request.user, body.validated_data.get("district"),
+                                           roles=("finance_center",))
+        run = services.start_aggregation(year, district, request.user)
         return Response(run_data(run), status=202)
 
 
@@ -261,5 +304,42 @@ class AggregationDetailView(APIView):
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request, pk: int):
-        return Response(run_data(get_object_or_404(AggregationRun, pk=pk)))
+        runs = access.scope_districts(AggregationRun.objects.select_related("district"), request.user,
+                                      roles=("finance_center",))
+        return Response(run_data(get_object_or_404(runs, pk=pk)))
+
+
+def year_data(dy) -> dict:
+    return {"year": dy.year, "district": dy.district.code, "status": dy.status,
+            "notice_ends_on": dy.notice_ends_on, "published_at": dy.published_at}
+
+
+class YearActionView(APIView):
+    """Start the notice period of, or publish, the caller's district's year (API.md, "Years")."""
+
+    permission_classes = [IsFinanceCenter]
+    action_name = ""
+
+    @extend_schema(request=YearActionSerializer, responses={200: OpenApiTypes.OBJECT})
+    def post(self, request, year: int):
+        body = YearActionSerializer(data=request.data if isinstance(request.data, dict) else {})
+        body.is_valid(raise_exception=True)
+        district = access.resolve_district(request.user, body.validated_data.get("district")
+                                           or request.query_params.get("district"), roles=("finance_center",))
+        if year > 9999:
+            raise Http404
+        try:
+            dy = services.district_year(district, year)
+        except services.ScoringError:
+            raise Http404 from None
+        action = services.open_notice if self.action_name == "notice" else services.publish_year
+        return Response(year_data(action(dy, request.user)))
+
+
+class YearNoticeView(YearActionView):
+    action_name = "notice"
+
+
+class YearPublishView(YearActionView):
+    action_name = "publish"
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from scoring.models import (
     Assessment,
     Assignment,
+    DistrictYear,
     Indicator,
     NormClause,
     NormItem,
@@ -104,10 +105,25 @@ class AssessmentFactory(factory.django.DjangoModelFactory):
     institution = factory.SubFactory("tests.factories.InstitutionFactory")
 
 
+def set_year_status(year: int, status: str, district_code: str = "331004") -> DistrictYear:
+    """Put a district's year in `status` (open, notice, published) straight in the database."""
+    from institutions.models import District
+    from scoring import services
+
+    district_year = services.district_year(District.objects.get(code=district_code), year)
+    district_year.status = status
+    district_year.save(update_fields=["status"])
+    return district_year
+
+
 def build_scheme(year: int, indicators: Iterable[tuple[str, str, str | None, Decimal | None]] = WORKED_INDICATORS,
-                 *, status: str = Scheme.Status.ACTIVE, **params) -> Scheme:
-    """A year's norms, clauses, scheme and indicators. `params` set scheme fields (weights, caps, bands)."""
-    norms = Norms.objects.create(year=year, title=f"{year} 年度测试规范")
+                 *, status: str = Scheme.Status.ACTIVE, district=None, **params) -> Scheme:
+    """A year's norms, clauses, scheme and indicators: the installation's template (or `district`'s own).
+    `params` set scheme fields (weights, caps, bands). `status` "notice" or "published" puts 路桥区's
+    year in that state (the scheme itself is active)."""
+    year_status = status if status in ("notice", "published") else None
+    status = Scheme.Status.ACTIVE if year_status else status
+    norms = Norms.objects.create(year=year, district=district, title=f"{year} 年度测试规范")
     items: dict[int, NormItem] = {}
     clauses: dict[str, NormClause] = {}
     indicators = list(indicators)
@@ -118,12 +134,14 @@ def build_scheme(year: int, indicators: Iterable[tuple[str, str, str | None, Dec
                 items[item_no] = NormItem.objects.create(norms=norms, number=item_no, title=f"测试项目{item_no}")
             clauses[clause_no] = NormClause.objects.create(norms=norms, item=items[item_no], number=clause_no,
                                                            title=f"测试条款{clause_no}", position=position)
-    scheme = Scheme.objects.create(year=year, norms=norms, status=status, **params)
+    scheme = Scheme.objects.create(year=year, norms=norms, status=status, district=district, **params)
     Indicator.objects.bulk_create([
         Indicator(scheme=scheme, code=code, kind=kind, clause=clauses.get(clause_no or ""), max_points=max_points,
                   title=f"测试指标{code}", position=position)
         for position, (code, kind, clause_no, max_points) in enumerate(indicators)
     ])
+    if year_status:
+        set_year_status(year, year_status, district.code if district else "331004")
     return scheme
 
 
@@ -153,3 +171,10 @@ def fill_sheet(assessment: Assessment, source: str, values: Mapping[str, Decimal
 
 def assign(user, institution, year: int, source: str) -> Assignment:
     return Assignment.objects.create(user=user, institution=institution, year=year, source=source)
+
+
+def luqiao():
+    """路桥区 (331004), where the tests' institutions are by default."""
+    from institutions.models import District
+
+    return District.objects.get(code="331004")

@@ -13,6 +13,7 @@ from scoring import rules, services
 from scoring.models import AggregationRun, Assessment, Result
 from tests.conftest import client_for
 from tests.factories import InstitutionFactory
+from tests.scoring.factories import luqiao
 
 from .factories import WORKED_SHEETS, assessment_for, build_scheme, fill_sheet
 
@@ -23,7 +24,7 @@ SOURCES = ("self", "inspection", "third_party")
 
 
 def run_aggregation(year: int) -> AggregationRun:
-    run = AggregationRun.objects.create(year=year)
+    run = AggregationRun.objects.create(year=year, district=luqiao())
     return services.execute_run(run.pk)
 
 
@@ -187,7 +188,7 @@ def test_killed_aggregation_leaves_previous_results_and_a_rerun_equals_a_clean_r
 
     final_state(scheme, institutions)  # the edits that the killed run was meant to pick up
     where(monkeypatch, exc)
-    killed = AggregationRun.objects.create(year=scheme.year)
+    killed = AggregationRun.objects.create(year=scheme.year, district=luqiao())
     with pytest.raises(exc):
         services.execute_run(killed.pk)
     assert snapshot(scheme.year) == before, "a killed run must leave the previous results untouched"
@@ -219,7 +220,7 @@ def test_aggregation_inside_an_outer_transaction_works():
     """Callers (admin actions, scripts, tests) may already be inside a transaction."""
     scheme, _ = small_year(n=2)
     with transaction.atomic():
-        summary = services.aggregate_year(scheme.year)
+        summary = services.aggregate_year(scheme.year, luqiao())
     assert summary.institutions == 2 and Result.objects.filter(year=scheme.year).count() == 2
 
 
@@ -293,7 +294,7 @@ def test_set_based_aggregation_equals_the_rules_on_random_data(monkeypatch, seed
         expected[code] = rules.compute_result(params, specs, submitted_sheets, *complaint_counts)
     monkeypatch.setattr(services, "complaint_counts", lambda year: dict(counts))
 
-    services.aggregate_year(scheme.year)
+    services.aggregate_year(scheme.year, luqiao())
 
     stored = {r.institution.code: r for r in Result.objects.filter(year=scheme.year).select_related("institution")}
     with_result = sorted(code for code, values in expected.items() if values is not None)

@@ -13,6 +13,7 @@ from scoring import services
 from scoring.models import AggregationRun, Scheme
 from tests.conftest import client_for
 from tests.factories import InstitutionFactory
+from tests.scoring.factories import luqiao
 
 from .conftest import cents
 from .factories import WORKED_SHEETS, assessment_for, build_scheme, fill_sheet
@@ -75,7 +76,7 @@ def scored(scheme, finance):
         assessment = assessment_for(InstitutionFactory(code=code, name=f"机构{code}", category=category), scheme)
         for source, values in sheets.items():
             fill_sheet(assessment, source, values)
-    services.execute_run(AggregationRun.objects.create(year=scheme.year).pk)
+    services.execute_run(AggregationRun.objects.create(year=scheme.year, district=luqiao()).pk)
     return scheme
 
 
@@ -151,7 +152,7 @@ def test_export_is_scoped_to_the_caller(scored, inst_a, filer_a, api_client_user
             "utf-8-sig")
         assert len(list(csv.reader(io.StringIO(text)))) == 1
     Scheme.objects.filter(pk=scored.pk).update(status="published")
-    services.execute_run(AggregationRun.objects.create(year=scored.year).pk)
+    services.execute_run(AggregationRun.objects.create(year=scored.year, district=luqiao()).pk)
     text = client_for(api_client_user).get(f"/api/v1/scores/export/?year={scored.year}&format=csv").content.decode(
         "utf-8-sig")
     assert len(list(csv.reader(io.StringIO(text)))) == 4

@@ -11,6 +11,7 @@ from core.errors import DomainError, NotAllowed, StateConflict
 from scoring import services
 from scoring.models import AggregationRun, Assessment, Objection, Result, Scheme, SchemeEvent
 from tests.conftest import client_for
+from tests.scoring.factories import luqiao
 
 from .conftest import write_csv
 from .factories import WORKED_SHEETS, assessment_for, fill_sheet
@@ -28,7 +29,7 @@ def scored(scheme, inst_a, inst_b):
         assessment = assessment_for(institution, scheme)
         for source, values in WORKED_SHEETS.items():
             fill_sheet(assessment, source, values)
-    services.execute_run(AggregationRun.objects.create(year=scheme.year).pk)
+    services.execute_run(AggregationRun.objects.create(year=scheme.year, district=luqiao()).pk)
     return scheme
 
 

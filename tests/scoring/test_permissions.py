@@ -11,6 +11,7 @@ from scoring import services
 from scoring.models import AggregationRun, Assessment, AssessmentEvent, Result, Scheme, ScoreSheet
 from tests.conftest import client_for
 from tests.factories import InstitutionFactory, UserFactory, institution_user
+from tests.scoring.factories import luqiao
 
 from .factories import WORKED_SHEETS, assessment_for, assign, build_scheme, fill_sheet
 
@@ -22,7 +23,7 @@ def entry_url(assessment, source, code="B1"):
 
 
 def aggregate(year):
-    return services.execute_run(AggregationRun.objects.create(year=year).pk)
+    return services.execute_run(AggregationRun.objects.create(year=year, district=luqiao()).pk)
 
 
 @pytest.fixture

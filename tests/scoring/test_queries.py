@@ -10,6 +10,7 @@ from scoring import services
 from scoring.models import AggregationRun
 from tests.conftest import client_for
 from tests.factories import InstitutionFactory
+from tests.scoring.factories import luqiao
 
 from .factories import WORKED_SHEETS, assessment_for, assign, fill_sheet
 
@@ -29,7 +30,7 @@ def populate(scheme, n: int, start: int = 0) -> None:
             if source == "third_party" and i % 4 == 0:
                 continue
             fill_sheet(assessment, source, values, submit=i % 7 != 0)
-    services.execute_run(AggregationRun.objects.create(year=scheme.year).pk)
+    services.execute_run(AggregationRun.objects.create(year=scheme.year, district=luqiao()).pk)
 
 
 def fresh_client(user):

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from core.tabular import fail_on_problems, read_or_fail, read_path
 from scoring import services
+from scoring.models import Scheme
 
 
 class Command(BaseCommand):
@@ -11,20 +12,28 @@ class Command(BaseCommand):
         parser.add_argument("--year", type=int, required=True)
         parser.add_argument("norms_file")
         parser.add_argument("indicators_file")
+        parser.add_argument("--district", help="行政区划代码：导入为该区县自己的方案（默认：全系统模板）")
         parser.add_argument("--activate", action="store_true",
                             help="activate the scheme (basic points must add to 100)")
 
-    def handle(self, *args, year, norms_file, indicators_file, activate=False, **options):
+    def handle(self, *args, year, norms_file, indicators_file, activate=False, district=None, **options):
+        from institutions.models import District
+
         if not 2000 <= year <= 2100:
             raise CommandError(f"年度 {year} 不合理")
+        target = None
+        if district:
+            target = District.objects.filter(code=district, level=District.Level.DISTRICT).first()
+            if target is None:
+                raise CommandError(f"未知区县代码 {district}")
         norms = read_or_fail(read_path, norms_file, services.NORMS_COLUMNS)
         indicators = read_or_fail(read_path, indicators_file, services.INDICATOR_COLUMNS)
         try:
-            report = services.import_scheme(year, norms, indicators, activate=activate)
+            report = services.import_scheme(year, norms, indicators, activate=activate, district=target)
         except services.ScoringError as exc:
             raise CommandError(str(exc)) from exc
         fail_on_problems(self, report, f"{norms_file} / {indicators_file}")
-        scheme = services.get_scheme(year)
+        scheme = Scheme.objects.get(year=year, district=target)
         self.stdout.write(self.style.SUCCESS(
-            f"{year} 年度方案已导入：{scheme.norms.items.count()} 项 {scheme.norms.clauses.count()} 条，"
+            f"{scheme} 已导入：{scheme.norms.items.count()} 项 {scheme.norms.clauses.count()} 条，"
             f"{scheme.indicators.count()} 项指标，状态：{scheme.get_status_display()}"))
