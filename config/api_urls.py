@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("institutions.api.urls")),
     path("", include("accounts.api.urls")),
     path("", include("scoring.api.urls")),
+    path("", include("staff_points.api.urls")),
     path("", include("complaints.api.urls")),
     path("", include("warnings_feed.api.urls")),
     path("", include("dashboards.api.urls")),

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "scoring",
     "complaints",
     "warnings_feed",
+    "staff_points",
 ]
 
 MIDDLEWARE = [

@@ -25,6 +25,7 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("", include("accounts.urls")),
     path("", include("scoring.urls")),
+    path("", include("staff_points.urls")),
     path("", include("complaints.urls")),
     path("", include("warnings_feed.urls")),
     path("", include("dashboards.urls")),

@@ -29,7 +29,8 @@ from django.utils import timezone
 
 from complaints import rules as complaint_rules
 from institutions.models import District, Institution, InstitutionCategory
-from scoring.models import Colour, Module, ResultStatus
+from scoring.models import Colour, ResultStatus
+from staff_points.models import Module
 
 from . import figures, selectors
 from .selectors import Scope

@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.urls import reverse
 from django.utils import timezone
 
-from scoring.models import Module
+from staff_points.models import Module
 
 from . import data, figures, selectors
 from .data import DistrictQuery, jsonable

@@ -36,14 +36,13 @@ from institutions.models import District, Institution
 from scoring.models import (
     Indicator,
     IndicatorKind,
-    PointRecord,
-    RecordKind,
     Result,
     Scheme,
     ScoreSheet,
     SheetEntry,
     SheetStatus,
 )
+from staff_points.models import PointRecord, RecordKind
 
 MERGED = "merged"  # complaints.rules.MERGED: a duplicate folded into another case is not counted twice
 
@@ -688,17 +687,17 @@ def acknowledgement_by_institution(scope: Scope, year: int, *, offset: int, limi
 
 
 def employee_colours(institution_id: int, year: int) -> dict[str, int]:
-    from scoring import employee_points
+    from staff_points.selectors import colour_distribution
 
-    return employee_points.colour_distribution(institution_id, year)
+    return colour_distribution(institution_id, year)
 
 
 def employee_rows(institution_id: int, year: int, *, colour: str = "") -> list[dict]:
     """The institution's employees with their year's points and colour (one grouped query)."""
     from institutions.models import Employee
-    from scoring import employee_points
+    from staff_points.selectors import yearly_points
 
-    points = employee_points.yearly_points(year, institution_id)
+    points = yearly_points(year, institution_id)
     people = dict((pk, (no, name)) for pk, no, name in Employee.objects.filter(pk__in=list(points))
                   .values_list("pk", "employee_no", "name"))
     rows = [{"employee_id": pk, "employee_no": people[pk][0], "name": people[pk][1], "total": p.total,

@@ -122,7 +122,7 @@ def answers() -> int:
 
 
 def violations() -> int:
-    from scoring.models import ViolationType
+    from staff_points.models import ViolationType
 
     vtype, _ = ViolationType.objects.get_or_create(institution=None, code="BENCH", defaults={
         "name": "基准测试违规", "module": "compliance", "points": 2})

@@ -28,7 +28,8 @@ from complaints.models import Complaint, Questionnaire, SurveyResponse
 from complaints.services import rebuild_satisfaction_tallies
 from institutions.models import District, Employee, Institution
 from scoring import services as scoring_services
-from scoring.models import PointRecord, Result, ViolationType
+from scoring.models import Result
+from staff_points.models import PointRecord, ViolationType
 from tests.factories import EmployeeFactory, InstitutionFactory, UserFactory, institution_user
 from tests.scoring.factories import assessment_for, build_scheme, fill_sheet
 from warnings_feed.models import Delivery, Warning

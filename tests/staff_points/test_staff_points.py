@@ -4,10 +4,11 @@ from decimal import Decimal
 import pytest
 import tablib
 
+from core.errors import DomainError, NotAllowed, StateConflict
 from institutions.models import Employee
-from scoring import employee_points
-from scoring.employee_points import RecordInput
-from scoring.models import BlacklistEntry, PointRecord, PortraitView, ViolationType
+from staff_points import selectors, services
+from staff_points.models import BlacklistEntry, PointRecord, PortraitView, ViolationType
+from staff_points.services import RecordInput
 from tests.factories import EmployeeFactory, InstitutionFactory, UserFactory, institution_user
 
 pytestmark = pytest.mark.django_db
@@ -36,30 +37,30 @@ def setup(catalogue, finance_user):
 
 
 def deduct(user, employee, code, day=DAY):
-    return employee_points.record_points(user, employee, RecordInput(date=day, kind="deduction", violation_code=code))
+    return services.record_points(user, employee, RecordInput(date=day, kind="deduction", violation_code=code))
 
 
 def test_totals_and_colours_follow_scoring_md(setup):
     finance, employee = setup["finance"], setup["employee"]
     deduct(finance, employee, "V01")
-    employee_points.record_points(finance, employee, RecordInput(date=DAY, kind="commendation", module="publicity",
+    services.record_points(finance, employee, RecordInput(date=DAY, kind="commendation", module="publicity",
                                                                  points=Decimal("6")))
-    employee_points.record_points(finance, employee, RecordInput(date=DAY, kind="commendation", module="publicity",
+    services.record_points(finance, employee, RecordInput(date=DAY, kind="commendation", module="publicity",
                                                                  points=Decimal("7")))
     deduct(finance, employee, "V01", day=dt.date(YEAR - 1, 12, 31))  # other year: not counted
-    points = employee_points.yearly_points(YEAR, setup["bank"].pk)
+    points = selectors.yearly_points(YEAR, setup["bank"].pk)
     mine = points[employee.pk]
     assert mine.total == Decimal("100.00") - 10 + 10  # commendations capped at 10
     assert mine.colour == "green"
     assert points[setup["colleague"].pk].total == Decimal("100.00")
     deduct(finance, employee, "V02")
-    assert employee_points.yearly_points(YEAR, setup["bank"].pk)[employee.pk].colour == "yellow"  # 75
+    assert selectors.yearly_points(YEAR, setup["bank"].pk)[employee.pk].colour == "yellow"  # 75
 
 
 def test_total_never_negative(setup):
     for _ in range(5):
         deduct(setup["finance"], setup["employee"], "V02")
-    assert employee_points.yearly_points(YEAR, employee_ids=[setup["employee"].pk])[
+    assert selectors.yearly_points(YEAR, employee_ids=[setup["employee"].pk])[
         setup["employee"].pk].total == Decimal("0.00")
 
 
@@ -68,36 +69,36 @@ def test_red_line_proposes_then_finance_confirms_and_it_is_published_masked(setu
     entry = BlacklistEntry.objects.get(record=record)
     assert entry.status == "proposed"
     pk = setup["employee"].pk
-    assert employee_points.yearly_points(YEAR, employee_ids=[pk])[pk].colour == "red"
+    assert selectors.yearly_points(YEAR, employee_ids=[pk])[pk].colour == "red"
     assert api.get("/api/v1/public/blacklist/").json()["count"] == 0  # not before confirmation
-    with pytest.raises(employee_points.NotAllowed):
-        employee_points.decide_blacklist(setup["head"], entry, True, "ok")
-    with pytest.raises(employee_points.DomainError):
-        employee_points.decide_blacklist(setup["finance"], entry, True, "   ")
-    employee_points.decide_blacklist(setup["finance"], entry, True, "经核实属实")
+    with pytest.raises(NotAllowed):
+        services.decide_blacklist(setup["head"], entry, True, "ok")
+    with pytest.raises(DomainError):
+        services.decide_blacklist(setup["finance"], entry, True, "   ")
+    services.decide_blacklist(setup["finance"], entry, True, "经核实属实")
     body = api.get("/api/v1/public/blacklist/").json()
     assert body["count"] == 1
     assert body["results"][0]["name"] == "黄某" and "小明" not in str(body)
-    with pytest.raises(employee_points.StateConflict):
-        employee_points.decide_blacklist(setup["finance"], entry, False, "again")
+    with pytest.raises(StateConflict):
+        services.decide_blacklist(setup["finance"], entry, False, "again")
 
 
 def test_rejected_proposal_is_not_published(setup, api):
     entry = deduct(setup["finance"], setup["employee"], "R02").blacklist_entry
-    employee_points.decide_blacklist(setup["finance"], entry, False, "证据不足")
+    services.decide_blacklist(setup["finance"], entry, False, "证据不足")
     assert api.get("/api/v1/public/blacklist/").json()["count"] == 0
 
 
 def test_institution_user_cannot_record_for_another_institution(setup):
-    with pytest.raises(employee_points.NotAllowed):
+    with pytest.raises(NotAllowed):
         deduct(setup["head"], setup["stranger"], "V01")
     assert not PointRecord.objects.exists()
 
 
 def test_unknown_type_and_future_date_refused(setup):
-    with pytest.raises(employee_points.DomainError, match="未知违规类型"):
+    with pytest.raises(DomainError, match="未知违规类型"):
         deduct(setup["finance"], setup["employee"], "NOPE")
-    with pytest.raises(employee_points.DomainError, match="晚于今天"):
+    with pytest.raises(DomainError, match="晚于今天"):
         deduct(setup["finance"], setup["employee"], "V01", day=dt.date.today() + dt.timedelta(days=2))
     assert not PointRecord.objects.exists()
 
@@ -111,7 +112,7 @@ def dataset(rows):
 
 
 def test_import_with_bad_rows_stores_nothing_and_reports_each(setup):
-    report = employee_points.import_records(dataset([
+    report = services.import_records(dataset([
         ["A001", "E1", "2026-03-01", "deduction", "V01", "", "", "accounting_check", "ok"],     # line 2 fine
         ["A001", "E404", "2026-03-01", "deduction", "V01", "", "", "accounting_check", ""],     # 3 unknown employee
         ["A001", "E1", "2026-03-01", "deduction", "V99", "", "", "credit_check", ""],           # 4 unknown type
@@ -124,7 +125,7 @@ def test_import_with_bad_rows_stores_nothing_and_reports_each(setup):
 
 
 def test_import_good_file_and_red_line_proposal(setup):
-    report = employee_points.import_records(dataset([
+    report = services.import_records(dataset([
         ["A001", "E1", "2026-03-01", "deduction", "V01", "", "", "accounting_check", ""],
         ["A001", "E2", "2026-04-01", "deduction", "R02", "", "", "external", "通报"],
         ["A001", "E2", "2026-04-02", "commendation", "", "publicity", "2", "manual", "表彰"],
@@ -135,7 +136,7 @@ def test_import_good_file_and_red_line_proposal(setup):
 
 
 def test_import_scoped_to_the_users_institution(setup):
-    report = employee_points.import_records(dataset([
+    report = services.import_records(dataset([
         ["B001", "E9", "2026-03-01", "deduction", "V01", "", "", "manual", ""],
     ]), YEAR, user=setup["head"])
     assert not report.ok and "未知员工" in report.problems[0].message
@@ -166,11 +167,11 @@ def test_me_redirects_employee_to_own_portrait(setup, client):
 
 def test_exemplar_proposals_and_confirmation(setup):
     deduct(setup["finance"], setup["employee"], "V01")
-    proposals = employee_points.exemplar_proposals(setup["bank"].pk, YEAR)
+    proposals = selectors.exemplar_proposals(setup["bank"].pk, YEAR)
     assert [p.employee_id for p in proposals] == [setup["colleague"].pk]
-    employee_points.confirm_exemplar(setup["head"], setup["colleague"], YEAR)
-    with pytest.raises(employee_points.StateConflict):
-        employee_points.confirm_exemplar(setup["head"], setup["employee"], YEAR)
+    services.confirm_exemplar(setup["head"], setup["colleague"], YEAR)
+    with pytest.raises(StateConflict):
+        services.confirm_exemplar(setup["head"], setup["employee"], YEAR)
 
 
 def test_staff_page_query_count_is_constant(setup, client, django_assert_max_num_queries):

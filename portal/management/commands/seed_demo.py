@@ -8,7 +8,8 @@ from django.test.utils import override_settings
 from complaints.demo import seed_complaints
 from dashboards.demo import seed_history, seed_second_district
 from institutions import demo
-from scoring.demo import seed_employee_points, seed_scoring
+from scoring.demo import seed_scoring
+from staff_points.demo import seed_employee_points
 from warnings_feed.demo import seed_warnings
 
 

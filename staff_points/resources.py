@@ -1,0 +1,110 @@
+"""Employee point records from spreadsheets (admin with preview, and the import service), all-or-nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from import_export import fields, widgets
+
+from core.errors import DomainError
+from institutions import access
+from institutions.models import Employee
+from institutions.resources import AllOrNothingResource
+
+from . import services
+from .models import BlacklistEntry, PointRecord, RecordKind, RecordSource
+
+RECORD_COLUMNS = ("institution_code", "employee_no", "date", "kind", "violation_code", "module", "points",
+                  "source", "note")
+
+
+class PointRecordResource(AllOrNothingResource):
+    institution_code = fields.Field(column_name="institution_code", attribute="employee__institution__code",
+                                    readonly=True)
+    employee_no = fields.Field(column_name="employee_no", attribute="employee__employee_no", readonly=True)
+    date = fields.Field(attribute="date", column_name="date", widget=widgets.DateWidget(format="%Y-%m-%d"))
+    kind = fields.Field(attribute="kind", column_name="kind")
+    violation_code = fields.Field(column_name="violation_code", attribute="violation_type__code", readonly=True)
+    module = fields.Field(attribute="module", column_name="module", readonly=True)
+    points = fields.Field(attribute="points", column_name="points", readonly=True)
+    source = fields.Field(attribute="source", column_name="source")
+    note = fields.Field(attribute="note", column_name="note")
+
+    class Meta:
+        model = PointRecord
+        fields = RECORD_COLUMNS
+        export_order = RECORD_COLUMNS
+        import_id_fields = ()
+        skip_unchanged = False
+
+    def __init__(self, year: int | None = None, user=None, **kwargs):
+        super().__init__(**kwargs)
+        self.year = year
+        self.user = user
+
+    def get_instance(self, instance_loader, row):
+        return None  # every row is a new record
+
+    def before_import_row(self, row, **kwargs):
+        super().before_import_row(row, **kwargs)
+        problems = []
+        code, number = str(row.get("institution_code", "")).strip(), str(row.get("employee_no", "")).strip()
+        employees = Employee.objects.filter(institution__code=code, employee_no=number)
+        user = self.user or kwargs.get("user")
+        if user is not None:
+            employees = access.scope_queryset(employees, user)
+        employee = employees.select_related("institution").first()
+        if employee is None:
+            problems.append(f"未知员工：机构 {code or '（空）'} 工号 {number or '（空）'}")
+        day = _parse_date(row.get("date"))
+        if day is None:
+            problems.append(f"日期 {row.get('date')!r} 无效，应为 YYYY-MM-DD")
+        elif self.year and day.year != self.year:
+            problems.append(f"日期 {day:%Y-%m-%d} 不在 {self.year} 年度内")
+        source = str(row.get("source", "") or RecordSource.MANUAL).strip()
+        if source not in RecordSource.values:
+            problems.append(f"未知来源 {source}，应为 " + "、".join(RecordSource.values))
+        row["source"] = source
+        kind = str(row.get("kind", "") or RecordKind.DEDUCTION).strip()
+        row["kind"] = kind
+        resolved = None
+        if employee is not None:
+            try:
+                points = str(row.get("points", "") or "").strip()
+                resolved = services.validated_record(employee, services.RecordInput(
+                    date=day or dt.date.today(), kind=kind, violation_code=str(row.get("violation_code", "")).strip(),
+                    module=str(row.get("module", "")).strip(), points=Decimal(points) if points else None))
+            except DomainError as exc:
+                problems.append(str(exc))
+            except InvalidOperation:
+                problems.append(f"分值 {row.get('points')!r} 不是数字")
+        if problems:
+            raise ValidationError("；".join(problems))
+        row["_resolved"] = (employee, resolved)
+
+    def import_instance(self, instance, row, **kwargs):
+        super().import_instance(instance, row, **kwargs)
+        employee, resolved = row["_resolved"]
+        instance.employee = employee
+        for name, value in resolved.items():
+            setattr(instance, name, value)
+        user = self.user or kwargs.get("user")
+        instance.recorder = user if getattr(user, "pk", None) else None
+
+    def after_save_instance(self, instance, row, **kwargs):
+        super().after_save_instance(instance, row, **kwargs)
+        if instance.is_red_line:  # a dry run's transaction is rolled back with it
+            BlacklistEntry.objects.get_or_create(employee=instance.employee, record=instance)
+
+
+def _parse_date(value) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        return None

@@ -1,0 +1,159 @@
+"""Employees' clean points: recording (a red line proposes the blacklist), blacklist decisions, exemplars,
+portrait views and spreadsheet imports. Who may do what is decided here; reads are in selectors.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.errors import DomainError, NotAllowed, StateConflict
+from institutions import access
+from institutions.models import Employee, Role
+
+from . import selectors
+from .models import (
+    BlacklistEntry,
+    BlacklistStatus,
+    Exemplar,
+    Module,
+    PointRecord,
+    PortraitView,
+    RecordKind,
+    RecordSource,
+)
+
+BLACKLIST_MONTHS = 36
+
+__all__ = [
+    "DomainError",
+    "NotAllowed",
+    "RecordInput",
+    "StateConflict",
+    "can_record_for",
+    "confirm_exemplar",
+    "decide_blacklist",
+    "import_records",
+    "log_portrait_view",
+    "record_points",
+    "validated_record",
+]
+
+
+def can_record_for(user, employee: Employee) -> bool:
+    """The finance center of the employee's district, or a filer or head of the employee's institution."""
+    if access.is_finance_center(user, employee.institution.district_id):
+        return True
+    return (access.has_role(user, Role.INSTITUTION_FILER, Role.INSTITUTION_HEAD)
+            and employee.institution_id in access.own_institution_ids(user))
+
+
+@dataclass(frozen=True)
+class RecordInput:
+    date: dt.date
+    kind: str
+    violation_code: str = ""
+    module: str = ""
+    points: Decimal | None = None
+    source: str = RecordSource.MANUAL
+    note: str = ""
+
+
+def validated_record(employee: Employee, data: RecordInput) -> dict:
+    """What a record copies: a deduction the type's module, points and red line at the time; a
+    commendation its own module and points. Raises DomainError."""
+    if data.kind == RecordKind.DEDUCTION:
+        vtype = selectors.violation_types_for(employee.institution_id).filter(code=data.violation_code).first()
+        if vtype is None:
+            raise DomainError(f"未知违规类型 {data.violation_code or '（空）'}")
+        return {"violation_type": vtype, "module": vtype.module, "points": vtype.points,
+                "is_red_line": vtype.is_red_line}
+    if data.kind == RecordKind.COMMENDATION:
+        if data.module not in Module.values or data.module in (Module.RED_LINE, Module.BLACKLIST):
+            raise DomainError(f"加分记录的模块 {data.module or '（空）'} 无效")
+        if data.points is None or data.points <= 0 or data.points != data.points.quantize(Decimal("0.1")):
+            raise DomainError("加分须为正数，最多一位小数")
+        return {"violation_type": None, "module": data.module, "points": data.points, "is_red_line": False}
+    raise DomainError(f"未知记录类型 {data.kind}")
+
+
+@transaction.atomic
+def record_points(user, employee: Employee, data: RecordInput, evidence=None) -> PointRecord:
+    """Record one deduction or commendation; a red-line record proposes the employee for the blacklist."""
+    if not can_record_for(user, employee):
+        raise NotAllowed("您无权为该员工录入积分")
+    if data.source not in RecordSource.values:
+        raise DomainError(f"未知来源 {data.source}")
+    if data.date > timezone.localdate():
+        raise DomainError("记录日期不能晚于今天")
+    record = PointRecord.objects.create(employee=employee, date=data.date, kind=data.kind, source=data.source,
+                                        note=data.note, evidence=evidence or "",
+                                        recorder=user if getattr(user, "pk", None) else None,
+                                        **validated_record(employee, data))
+    if record.is_red_line:
+        BlacklistEntry.objects.create(employee=employee, record=record)
+    return record
+
+
+def confirm_exemplar(user, employee: Employee, year: int) -> Exemplar:
+    """The institution's head (or the district's finance center) confirms one of the year's proposals."""
+    if not (access.is_finance_center(user, employee.institution.district_id)
+            or (access.has_role(user, Role.INSTITUTION_HEAD) and can_record_for(user, employee))):
+        raise NotAllowed("只有本机构负责人可以确认清廉典型")
+    proposals = selectors.exemplar_proposals(employee.institution_id, year, limit=50)
+    if employee.pk not in {e.employee_id for e in proposals}:
+        raise StateConflict("该员工本年度有扣分记录，不能选为清廉典型")
+    exemplar, _ = Exemplar.objects.get_or_create(employee=employee, year=year, defaults={"confirmed_by": user})
+    return exemplar
+
+
+@transaction.atomic
+def decide_blacklist(user, entry: BlacklistEntry, confirm: bool, reason: str,
+                     starts_on: dt.date | None = None, months: int = BLACKLIST_MONTHS) -> BlacklistEntry:
+    """The finance center of the employee's district confirms (for `months` from `starts_on`) or rejects."""
+    entry = BlacklistEntry.objects.select_for_update().select_related("employee__institution").get(pk=entry.pk)
+    if not access.is_finance_center(user, entry.employee.institution.district_id):
+        raise NotAllowed("只有区金融工作中心可以确认黑名单")
+    if entry.status != BlacklistStatus.PROPOSED:
+        raise StateConflict("该条已处理")
+    if not (reason or "").strip():
+        raise DomainError("请填写确认或驳回的理由")
+    entry.reason, entry.decided_by, entry.decided_at = reason.strip(), user, timezone.now()
+    if confirm:
+        start = starts_on or timezone.localdate()
+        entry.status, entry.starts_on = BlacklistStatus.CONFIRMED, start
+        entry.ends_on = add_months(start, months)
+    else:
+        entry.status = BlacklistStatus.REJECTED
+    entry.save()
+    return entry
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day `months` later, or the month's last day when it has no such day."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for candidate_day in (day.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, candidate_day)
+        except ValueError:
+            continue
+    raise ValueError(day)
+
+
+def log_portrait_view(user, employee: Employee) -> None:
+    """Views by anyone but the employee are logged."""
+    if employee.user_id != getattr(user, "pk", None):
+        PortraitView.objects.create(employee=employee, viewer=user)
+
+
+def import_records(dataset, year: int, user=None):
+    """Point records from a spreadsheet, all-or-nothing; returns the ImportReport."""
+    from core.tabular import import_with_resource
+
+    from .resources import PointRecordResource
+
+    return import_with_resource(PointRecordResource(year=year, user=user), dataset)

@@ -1,0 +1,158 @@
+"""Employees' points pages: the portrait (清廉画像), the head's staff view, recording, the blacklist."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from core.errors import DomainError
+from institutions import access
+from institutions.models import Employee, Role
+
+from . import selectors, services
+from .models import Module, RecordKind, RecordSource
+
+CHART_WIDTH = 240
+BAR_HEIGHT = 28
+
+
+def _year(request) -> int:
+    value = request.GET.get("year", "")
+    return int(value) if value.isdigit() else timezone.localdate().year
+
+
+def _employee(request, pk: int) -> Employee:
+    employee = access.scope_queryset(Employee.objects.select_related("institution"), request.user).filter(
+        pk=pk).first()
+    if employee is None or not selectors.can_view_portrait(request.user, employee):
+        raise Http404("未找到，或您无权查看。")
+    return employee
+
+
+def _scoped_employee(request, pk: int) -> Employee:
+    employee = access.scope_queryset(Employee.objects.select_related("institution"), request.user).filter(
+        pk=pk).first()
+    if employee is None:
+        raise Http404
+    return employee
+
+
+@login_required
+def my_portrait(request):
+    employee = getattr(request.user, "employee", None) if hasattr(request.user, "employee") else None
+    if employee is None:
+        raise Http404("您的账号没有关联员工信息。")
+    return redirect("staff_points:portrait", pk=employee.pk)
+
+
+@login_required
+def portrait(request, pk: int):
+    employee = _employee(request, pk)
+    services.log_portrait_view(request.user, employee)
+    year = _year(request)
+    this_year = selectors.yearly_points(year, employee_ids=[employee.pk])[employee.pk]
+    modules = selectors.module_points(employee, year)
+    largest = max([max(d, c) for _, _, d, c in modules] + [Decimal(1)])
+    bars = [{"label": label, "deductions": d, "commendations": c,
+             "deduction_width": int(d / largest * CHART_WIDTH), "commendation_width": int(c / largest * CHART_WIDTH),
+             "y": i * BAR_HEIGHT} for i, (_, label, d, c) in enumerate(modules)]
+    records = employee.point_records.filter(date__year=year).select_related("violation_type", "recorder")
+    return render(request, "staff_points/portrait.html", {
+        "employee": employee, "year": year, "points": this_year, "bars": bars,
+        "chart_height": len(bars) * BAR_HEIGHT, "chart_width": CHART_WIDTH,
+        "history": selectors.colours_by_year(employee, range(year - 2, year + 1)), "records": records,
+        "acknowledged": selectors.acknowledgement(employee, year),
+        "blacklisted": selectors.published_blacklist().filter(employee=employee).exists(),
+    })
+
+
+@login_required
+def staff_points(request):
+    """The head's (or filer's) view of their institution: colours, proposals, recording."""
+    institution = access.primary_institution(request.user)
+    if institution is None or not access.has_role(request.user, Role.INSTITUTION_HEAD, Role.INSTITUTION_FILER):
+        raise PermissionDenied("只有机构负责人和填报员可以查看本机构员工积分。")
+    year = _year(request)
+    points = selectors.yearly_points(year, institution.pk)
+    employees = list(Employee.objects.filter(institution=institution, is_active=True).order_by("employee_no"))
+    for employee in employees:
+        employee.year_points = points.get(employee.pk)
+    exemplars = {e.employee_id for e in selectors.exemplar_proposals(institution.pk, year)}
+    return render(request, "staff_points/staff_points.html", {
+        "institution": institution, "year": year, "employees": employees, "exemplar_ids": exemplars,
+        "distribution": selectors.colour_distribution(institution.pk, year),
+        "types": selectors.violation_types_for(institution.pk).order_by("code"),
+        "modules": [m for m in Module if m not in (Module.RED_LINE, Module.BLACKLIST)],
+        "sources": RecordSource.choices, "is_head": access.has_role(request.user, Role.INSTITUTION_HEAD),
+    })
+
+
+@login_required
+@require_POST
+def record(request, pk: int):
+    employee = _scoped_employee(request, pk)
+    try:
+        points = request.POST.get("points", "").strip()
+        data = services.RecordInput(
+            date=dt.date.fromisoformat(request.POST.get("date", "")),
+            kind=request.POST.get("kind", RecordKind.DEDUCTION), violation_code=request.POST.get("violation_code", ""),
+            module=request.POST.get("module", ""), points=Decimal(points) if points else None,
+            source=request.POST.get("source", RecordSource.MANUAL), note=request.POST.get("note", ""))
+        record = services.record_points(request.user, employee, data, request.FILES.get("evidence"))
+        note = "；已提请列入黑名单，待区金融工作中心确认" if record.is_red_line else ""
+        messages.success(request, f"已为 {employee.name} 录入记录{note}。")
+    except ValueError:
+        messages.error(request, "日期应为 YYYY-MM-DD。")
+    except InvalidOperation:
+        messages.error(request, "分值应为数字。")
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    return redirect("staff_points:staff-points")
+
+
+@login_required
+@require_POST
+def confirm_exemplar(request, pk: int):
+    employee = _scoped_employee(request, pk)
+    try:
+        services.confirm_exemplar(request.user, employee, _year(request))
+        messages.success(request, f"已确认 {employee.name} 为清廉典型。")
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    return redirect("staff_points:staff-points")
+
+
+@login_required
+def blacklist(request):
+    """Finance center: its districts' entries, proposals to decide included; institution heads and
+    filers: the confirmed, published list."""
+    is_finance = access.is_finance_center(request.user)
+    if is_finance:
+        entries = selectors.blacklist_to_decide(request.user)
+    elif access.is_institution_user(request.user, Role.INSTITUTION_HEAD, Role.INSTITUTION_FILER):
+        entries = selectors.published_blacklist()
+    else:
+        raise PermissionDenied("您无权查看黑名单。")
+    return render(request, "staff_points/blacklist.html", {"entries": entries, "is_finance": is_finance})
+
+
+@login_required
+@require_POST
+def decide_blacklist(request, pk: int):
+    entry = get_object_or_404(selectors.blacklist_to_decide(request.user), pk=pk)
+    try:
+        services.decide_blacklist(request.user, entry, request.POST.get("confirm") == "1",
+                                  request.POST.get("reason", ""))
+        messages.success(request, "已处理。")
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    return redirect("staff_points:blacklist")
+
