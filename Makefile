@@ -35,10 +35,13 @@ test: $(VENV)/.installed
 	@eval "$$($(PY) .ci/services.py)" && \
 	  $(PY) manage.py makemigrations --check --dry-run >/dev/null && \
 	  $(VENV)/bin/ruff check . && \
+	  $(VENV)/bin/lint-imports && \
 	  $(VENV)/bin/pytest $(PYTEST_ARGS)
 
+# Style, then the apps' boundaries (.importlinter, docs/architecture.md).
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 # Production settings must pass Django's deployment checklist.
 check: $(VENV)/.installed

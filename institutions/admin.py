@@ -7,6 +7,7 @@ from import_export.formats.base_formats import CSV, XLSX
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.errors import DomainError
+
 from . import access, services
 from .models import District, DistrictGrant, Employee, Institution, Membership
 from .resources import EmployeeResource, InstitutionResource
