@@ -1,6 +1,10 @@
 """Admin for the finance center: the holiday table, QR codes and posters, questionnaires, and
 read-only views of cases and their audit trails. State changes go through the triage pages
-(complaints/<id>/), where the state machine guards them."""
+(complaints/<id>/), where the state machine guards them.
+
+Everything that belongs to an institution is limited to the finance center's own districts (and
+anything else is a 404); the holiday table and the questionnaires are the installation's reference
+data: every finance center reads them, only the installation administrator changes them."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from institutions import access
 from institutions.admin import InstitutionScopedAdmin
+from institutions.models import Role
 
 from . import qr, selectors, services, staff_views
 from .models import (
@@ -41,6 +46,28 @@ class FinanceCenterOnly:
         return access.is_finance_center(request.user)
 
 
+class FinanceCenterScoped(FinanceCenterOnly, InstitutionScopedAdmin):
+    """Rows of the institutions of the finance center's own districts only (through
+    `institution_path`); anything else is a 404, and filters list only what those rows refer to."""
+
+    def get_queryset(self, request):
+        qs = admin.ModelAdmin.get_queryset(self, request)
+        return access.scope_queryset(qs, request.user, self.institution_path, roles=(Role.FINANCE_CENTER,))
+
+
+class InstallationReferenceData(FinanceCenterOnly):
+    """Shared by every district: read by the finance centers, changed by the administrator only."""
+
+    def has_add_permission(self, request, obj=None):
+        return access.is_superuser(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return access.is_superuser(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return access.is_superuser(request.user)
+
+
 class ReadOnly(FinanceCenterOnly):
     def has_add_permission(self, request, obj=None):
         return False
@@ -55,7 +82,7 @@ class ReadOnly(FinanceCenterOnly):
 # --- holidays -------------------------------------------------------------------------------
 
 
-class HolidayDateInline(admin.TabularInline):
+class HolidayDateInline(InstallationReferenceData, admin.TabularInline):
     model = HolidayDate
     extra = 3
     fields = ("day", "kind", "name")
@@ -63,7 +90,7 @@ class HolidayDateInline(admin.TabularInline):
 
 
 @admin.register(HolidayYear)
-class HolidayYearAdmin(FinanceCenterOnly, admin.ModelAdmin):
+class HolidayYearAdmin(InstallationReferenceData, admin.ModelAdmin):
     list_display = ("year", "source", "holiday_count", "workday_count", "updated_at")
     inlines = [HolidayDateInline]
     actions = ["reload_from_package"]
@@ -84,15 +111,6 @@ class HolidayYearAdmin(FinanceCenterOnly, admin.ModelAdmin):
     def workday_count(self, obj):
         return obj.n_workdays
 
-    def has_change_permission(self, request, obj=None):
-        return access.is_finance_center(request.user)
-
-    def has_add_permission(self, request):
-        return access.is_finance_center(request.user)
-
-    def has_delete_permission(self, request, obj=None):
-        return access.is_finance_center(request.user)
-
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         services.holidays_changed()
@@ -101,7 +119,7 @@ class HolidayYearAdmin(FinanceCenterOnly, admin.ModelAdmin):
         super().delete_model(request, obj)
         services.holidays_changed()
 
-    @admin.action(description=_("用 chinese-calendar 软件包数据覆盖所选年份"))
+    @admin.action(description=_("用 chinese-calendar 软件包数据覆盖所选年份"), permissions=["change"])
     def reload_from_package(self, request, queryset):
         years = services.seed_holidays(list(queryset.values_list("year", flat=True)), overwrite=True)
         if years:
@@ -137,7 +155,7 @@ class NoteInline(admin.TabularInline):
 
 
 @admin.register(Complaint)
-class ComplaintAdmin(ReadOnly, admin.ModelAdmin):
+class ComplaintAdmin(ReadOnly, InstitutionScopedAdmin):
     list_display = ("id", "received_at", "institution", "kind", "status", "next_due_on", "overdue_flag", "outcome",
                     "anonymous", "open_link")
     list_filter = ("status", "kind", "outcome", "channel", "involves_party_member", "anonymous",
@@ -154,6 +172,7 @@ class ComplaintAdmin(ReadOnly, admin.ModelAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request):
+        # The cases the user may see: the finance center's districts only (a 404 for any other).
         return selectors.visible_cases(request.user).select_related("institution")
 
     @admin.display(description=_("超期"), boolean=True)
@@ -168,7 +187,8 @@ class ComplaintAdmin(ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(PiiReveal)
-class PiiRevealAdmin(ReadOnly, admin.ModelAdmin):
+class PiiRevealAdmin(ReadOnly, FinanceCenterScoped):
+    institution_path = "complaint__institution"
     list_display = ("at", "user", "complaint", "reason")
     list_filter = ("user",)
     search_fields = ("reason", "user__username", "=complaint__id")
@@ -176,7 +196,8 @@ class PiiRevealAdmin(ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(ReadOnly, admin.ModelAdmin):
+class NotificationAdmin(ReadOnly, FinanceCenterScoped):
+    institution_path = "complaint__institution"
     list_display = ("created_at", "kind", "subject", "sent_at", "attempts")
     list_filter = ("kind", ("sent_at", admin.EmptyFieldListFilter))
     search_fields = ("subject", "=complaint__id")
@@ -184,7 +205,7 @@ class NotificationAdmin(ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(RetiredPublicCode)
-class RetiredPublicCodeAdmin(ReadOnly, admin.ModelAdmin):
+class RetiredPublicCodeAdmin(ReadOnly, FinanceCenterScoped):
     list_display = ("institution", "retired_at", "retired_by")
     list_select_related = ("institution", "retired_by")
     search_fields = ("institution__name", "institution__code")
@@ -195,7 +216,7 @@ class RetiredPublicCodeAdmin(ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(InstitutionPoster)
-class InstitutionPosterAdmin(FinanceCenterOnly, InstitutionScopedAdmin):
+class InstitutionPosterAdmin(FinanceCenterScoped):
     institution_path = ""
     list_display = ("code", "name", "category", "district", "is_active", "links")
     list_filter = ("category", "district", "is_active")
@@ -252,33 +273,29 @@ class InstitutionPosterAdmin(FinanceCenterOnly, InstitutionScopedAdmin):
 # --- questionnaires -------------------------------------------------------------------------
 
 
-class QuestionInline(admin.TabularInline):
+class QuestionInline(InstallationReferenceData, admin.TabularInline):
     model = Question
     extra = 1
     fields = ("position", "kind", "text", "required", "alarm_answer")
 
 
 @admin.register(Questionnaire)
-class QuestionnaireAdmin(FinanceCenterOnly, admin.ModelAdmin):
+class QuestionnaireAdmin(InstallationReferenceData, admin.ModelAdmin):
+    """One questionnaire a year for every district: changed by the administrator only."""
+
     list_display = ("year", "title", "is_active")
     inlines = [QuestionInline]
 
-    def has_change_permission(self, request, obj=None):
-        return access.is_finance_center(request.user)
-
-    def has_add_permission(self, request):
-        return access.is_finance_center(request.user)
-
 
 @admin.register(SurveyBatch)
-class SurveyBatchAdmin(ReadOnly, InstitutionScopedAdmin):
+class SurveyBatchAdmin(ReadOnly, FinanceCenterScoped):
     list_display = ("created_at", "institution", "questionnaire", "count", "label", "created_by")
     list_select_related = ("institution", "questionnaire", "created_by")
     list_filter = ("questionnaire",)
 
 
 @admin.register(SurveyResponse)
-class SurveyResponseAdmin(ReadOnly, InstitutionScopedAdmin):
+class SurveyResponseAdmin(ReadOnly, FinanceCenterScoped):
     list_display = ("submitted_at", "institution", "questionnaire", "mean_rating", "satisfied", "complaint")
     list_select_related = ("institution", "questionnaire")
     list_filter = ("satisfied", "questionnaire", "institution__category")

@@ -14,9 +14,10 @@ from django.db.models import Avg, Count, F, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import ExtractMonth, TruncDate
 from django.utils import timezone
 
+from core.errors import NotFound
 from core.workdays import HolidaySchedule
 from institutions import access
-from institutions.models import Institution, Role
+from institutions.models import District, Institution, Membership, Role
 
 from . import rules
 from .crypto import hash_secret, normalize_receipt_code
@@ -75,35 +76,66 @@ def holiday_schedule(years: Iterable[int], *, fresh: bool = False) -> HolidaySch
 
 # --- who sees what --------------------------------------------------------------------------
 
+_HEADS_CACHE = "_complaints_head_ids"
+
+
+def _head_institution_ids(user) -> frozenset[int]:
+    """Institutions the user heads (role institution_head): the ones whose referred cases they see."""
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "pk", None):
+        return frozenset()
+    cached = getattr(user, _HEADS_CACHE, None)
+    if cached is None:
+        cached = frozenset(Membership.objects.filter(user=user, role=Role.INSTITUTION_HEAD)
+                           .values_list("institution_id", flat=True))
+        setattr(user, _HEADS_CACHE, cached)  # per request, like access.py's caches
+    return cached
+
+
+def _granted(user, role: str) -> frozenset[int]:
+    """Districts where `role` was granted to the user (empty for the administrator: every district
+    is theirs as the finance center, not as discipline)."""
+    if access.is_superuser(user):
+        return frozenset()
+    return access.district_ids(user, role) or frozenset()
+
 
 def visible_cases(user) -> QuerySet[Complaint]:
-    """Cases the user may see: the finance center all; the discipline commission those forwarded to
-    it; an institution's head those referred to their institution; nobody else anything."""
+    """Cases the user may see: the finance center those of its districts; the discipline commission
+    those forwarded to it in its districts; an institution's head those referred to their
+    institution; the administrator all; nobody else (city users included) anything."""
     qs = Complaint.objects.all()
-    if access.is_finance_center(user):
-        return access.scope_queryset(qs, user)
+    if not getattr(user, "is_authenticated", False):
+        return qs.none()
+    if access.is_superuser(user):
+        return qs
     condition = Q(pk__in=[])
-    if access.has_role(user, Role.DISCIPLINE):
-        condition |= Q(forwarded_at__isnull=False)
-    if access.has_role(user, Role.INSTITUTION_HEAD):
-        ids = access.institution_ids(user)
-        condition |= Q(referred_at__isnull=False) & (Q() if ids is None else Q(institution_id__in=ids))
-    return access.scope_queryset(qs.filter(condition), user)
+    finance = _granted(user, Role.FINANCE_CENTER)
+    if finance:
+        condition |= Q(institution__district_id__in=finance)
+    discipline = _granted(user, Role.DISCIPLINE)
+    if discipline:
+        condition |= Q(forwarded_at__isnull=False, institution__district_id__in=discipline)
+    heads = _head_institution_ids(user)
+    if heads:
+        condition |= Q(referred_at__isnull=False, institution_id__in=heads)
+    return qs.filter(condition)
 
 
 def can_use_queue(user) -> bool:
-    return access.is_finance_center(user) or access.has_role(user, Role.DISCIPLINE, Role.INSTITUTION_HEAD)
+    return (access.is_finance_center(user) or bool(_granted(user, Role.DISCIPLINE))
+            or bool(_head_institution_ids(user)))
 
 
 def case_sides(user, case: Complaint) -> frozenset[str]:
-    """The capacities in which `user` acts on `case` (see rules.TRANSITIONS)."""
+    """The capacities in which `user` acts on `case` (see rules.TRANSITIONS): each only in the
+    case's own district (or, for a head, their own institution)."""
     sides: set[str] = set()
-    if access.is_finance_center(user):
+    district_id = case.institution.district_id
+    if access.is_finance_center(user, district_id):
         sides.add(rules.FINANCE_CENTER)
-    if access.has_role(user, Role.DISCIPLINE) and case.forwarded_at is not None:
+    if case.forwarded_at is not None and district_id in _granted(user, Role.DISCIPLINE):
         sides.add(rules.DISCIPLINE)
-    if (access.has_role(user, Role.INSTITUTION_HEAD) and case.referred_at is not None
-            and access.can_access_institution(user, case.institution_id)):
+    if case.referred_at is not None and case.institution_id in _head_institution_ids(user):
         sides.add(rules.INSTITUTION)
     return frozenset(sides)
 
@@ -126,9 +158,27 @@ class CasePolicy:
                    can_note=bool(sides))
 
 
+def queue_district(user, code: str) -> District:
+    """One of the districts whose cases `user` handles, by code (`?district=`); NotFound otherwise."""
+    code = (code or "").strip()
+    district = (District.objects.filter(code=code, level=District.Level.DISTRICT).first()
+                if code and len(code) <= 12 and "\x00" not in code else None)
+    if district is not None and not access.is_superuser(user):
+        handled = _granted(user, Role.FINANCE_CENTER) | _granted(user, Role.DISCIPLINE)
+        if district.pk not in handled and not Institution.objects.filter(
+                pk__in=_head_institution_ids(user), district=district).exists():
+            district = None
+    if district is None:
+        raise NotFound("未找到该区县，或您无权访问")
+    return district
+
+
 def case_list(user, *, status: str = "", kind: str = "", institution: str = "", overdue: bool | None = None,
-              due: str = "", search: str = "") -> QuerySet[Complaint]:
-    qs = visible_cases(user).select_related("institution")
+              due: str = "", search: str = "", district: str = "") -> QuerySet[Complaint]:
+    """The user's queue, filtered; `district` (a code) narrows to one of the user's districts."""
+    qs = visible_cases(user).select_related("institution", "institution__district")
+    if district:
+        qs = qs.filter(institution__district=queue_district(user, district))
     qs = qs.filter(status=status) if status else qs.exclude(status=rules.MERGED)
     if kind:
         qs = qs.filter(kind=kind)
@@ -151,7 +201,7 @@ def case_list(user, *, status: str = "", kind: str = "", institution: str = "", 
 
 def case_detail(user, pk: int) -> Complaint:
     """One visible case with its trail; Complaint.DoesNotExist (→ 404) for anything else."""
-    return (visible_cases(user).select_related("institution", "assignee", "merged_into")
+    return (visible_cases(user).select_related("institution", "institution__district", "assignee", "merged_into")
             .prefetch_related(Prefetch("events", queryset=ComplaintEvent.objects.select_related("actor")),
                               Prefetch("notes", queryset=ComplaintNote.objects.select_related("author")),
                               "images")
@@ -263,17 +313,59 @@ def _year_bounds(year: int) -> tuple[datetime, datetime]:
     return datetime(year, 1, 1, tzinfo=tz), datetime(year + 1, 1, 1, tzinfo=tz)
 
 
-def outcome_counts_by_institution(year: int) -> dict[int, tuple[int, int]]:
+def outcome_counts_by_institution(year: int, *, district: int | None = None) -> dict[int, tuple[int, int]]:
     """institution id → (substantiated, partially substantiated) over complaints received in `year`
-    (Asia/Shanghai) whose concluded outcome is that. Feeds SCORING.md step 4 (the deduction)."""
+    (Asia/Shanghai) whose concluded outcome is that, in one district (its id) when given. Feeds
+    SCORING.md step 4 (the deduction)."""
     start, end = _year_bounds(year)
-    rows = (Complaint.objects.filter(received_at__gte=start, received_at__lt=end,
-                                     status__in=[rules.CONCLUDED, rules.CLOSED],
-                                     outcome__in=["substantiated", "partially_substantiated"])
-            .values("institution_id")
+    rows = Complaint.objects.filter(received_at__gte=start, received_at__lt=end,
+                                    status__in=[rules.CONCLUDED, rules.CLOSED],
+                                    outcome__in=["substantiated", "partially_substantiated"])
+    if district is not None:
+        rows = rows.filter(institution__district_id=district)
+    rows = (rows.values("institution_id")
             .annotate(full=Count("id", filter=Q(outcome="substantiated")),
                       partial=Count("id", filter=Q(outcome="partially_substantiated"))))
     return {r["institution_id"]: (r["full"], r["partial"]) for r in rows}
+
+
+@dataclass(frozen=True)
+class StatsScope:
+    """Whose complaints a user's statistics count: `where` restricts rows with an `institution`
+    (Complaint, SatisfactionTally); None counts everything (the administrator)."""
+
+    where: Q | None
+    district: District | None = None  # the district chosen with ?district=, if any
+
+
+STATS_ROLES = (Role.FINANCE_CENTER, Role.CITY)
+
+
+def stats_scope(user, district_code: str = "") -> StatsScope | None:
+    """The statistics `user` may read: the finance center and city users those of their districts
+    (aggregates only), an institution's head their own institution's, the administrator all; None
+    for anyone else. `district_code` narrows to one of the user's districts (NotFound otherwise)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    granted = access.district_ids(user, *STATS_ROLES)  # None: every district
+    heads = _head_institution_ids(user)
+    if granted is not None and not granted and not heads:
+        return None
+    district = None
+    code = (district_code or "").strip()
+    if code:
+        district = (District.objects.filter(code=code, level=District.Level.DISTRICT).first()
+                    if len(code) <= 12 and "\x00" not in code else None)
+        reachable = granted is None or (district is not None and (
+            district.pk in granted or Institution.objects.filter(pk__in=heads, district=district).exists()))
+        if district is None or not reachable:
+            raise NotFound("未找到该区县，或您无权访问")
+    if granted is None:
+        return StatsScope(where=None if district is None else Q(institution__district=district), district=district)
+    where = Q(institution__district_id__in=granted) | Q(institution_id__in=heads)
+    if district is not None:
+        where &= Q(institution__district=district)
+    return StatsScope(where=where, district=district)
 
 
 @dataclass
@@ -292,12 +384,17 @@ class Statistics:
     satisfaction_by_month: dict[int, dict]
 
 
-def statistics(year: int, *, institution_ids: frozenset[int] | None = None, category: str = "") -> Statistics:
-    """Counts by institution, kind, month and outcome; substantiation, handling time and on-time rates."""
+def statistics(year: int, *, institution_ids: frozenset[int] | None = None, category: str = "",
+               where: Q | None = None) -> Statistics:
+    """Counts by institution, kind, month and outcome; substantiation, handling time and on-time rates.
+
+    `institution_ids` and `where` (a StatsScope's condition) restrict the complaints counted."""
     start, end = _year_bounds(year)
     qs = Complaint.objects.filter(received_at__gte=start, received_at__lt=end).exclude(status=rules.MERGED)
     if institution_ids is not None:
         qs = qs.filter(institution_id__in=institution_ids)
+    if where is not None:
+        qs = qs.filter(where)
     if category:
         qs = qs.filter(institution__category=category)
     tz = timezone.get_default_timezone()
@@ -337,7 +434,8 @@ def statistics(year: int, *, institution_ids: frozenset[int] | None = None, cate
                                                       by_outcome.get("partially_substantiated", 0), concluded),
         average_handling_days=avg_days, on_time=on_time,
         on_time_rate=(Decimal(100) * on_time / concluded).quantize(Decimal("0.1")) if concluded else None,
-        satisfaction_by_month=satisfaction_by_month(year, institution_ids=institution_ids, category=category),
+        satisfaction_by_month=satisfaction_by_month(year, institution_ids=institution_ids, category=category,
+                                                    where=where),
     )
 
 
@@ -350,7 +448,7 @@ def _met_deadline(concluded_on: date, deadlines: dict) -> bool:
 
 
 def satisfaction_by_month(year: int, *, institution_ids: frozenset[int] | None = None,
-                          category: str = "") -> dict[int, dict]:
+                          category: str = "", where: Q | None = None) -> dict[int, dict]:
     """month → {"rated", "satisfied", "rate"} over questionnaire answers and public ratings."""
     start, end = _year_bounds(year)
     tz = timezone.get_default_timezone()
@@ -360,6 +458,9 @@ def satisfaction_by_month(year: int, *, institution_ids: frozenset[int] | None =
     if institution_ids is not None:
         tallies = tallies.filter(institution_id__in=institution_ids)
         ratings = ratings.filter(institution_id__in=institution_ids)
+    if where is not None:
+        tallies = tallies.filter(where)
+        ratings = ratings.filter(where)
     if category:
         tallies = tallies.filter(institution__category=category)
         ratings = ratings.filter(institution__category=category)
@@ -381,18 +482,22 @@ def satisfaction_by_month(year: int, *, institution_ids: frozenset[int] | None =
     return dict(sorted(out.items()))
 
 
-def satisfaction_by_institution_month(year: int) -> dict[tuple[int, int], dict]:
-    """(institution id, month) → {"rated", "satisfied", "rate"}: the satisfaction rate per institution per month."""
+def satisfaction_by_institution_month(year: int, *, where: Q | None = None) -> dict[tuple[int, int], dict]:
+    """(institution id, month) → {"rated", "satisfied", "rate"}: the satisfaction rate per institution per
+    month (of the institutions `where`, a StatsScope's condition, keeps)."""
     start, end = _year_bounds(year)
     tz = timezone.get_default_timezone()
     out: dict[tuple[int, int], dict] = {}
-    for institution_id, month, rated, satisfied in (SatisfactionTally.objects.filter(year=year, rated__gt=0)
-                                                    .values_list("institution_id", "month", "rated", "satisfied")):
+    tallies = SatisfactionTally.objects.filter(year=year, rated__gt=0)
+    ratings = Complaint.objects.filter(received_at__gte=start, received_at__lt=end, kind="rating")
+    if where is not None:
+        tallies, ratings = tallies.filter(where), ratings.filter(where)
+    for institution_id, month, rated, satisfied in tallies.values_list("institution_id", "month", "rated",
+                                                                       "satisfied"):
         entry = out.setdefault((institution_id, month), {"rated": 0, "satisfied": 0})
         entry["rated"] += rated
         entry["satisfied"] += satisfied
-    for inst, month, a, e, i in (Complaint.objects.filter(received_at__gte=start, received_at__lt=end, kind="rating")
-                                 .annotate(m=ExtractMonth("received_at", tzinfo=tz))
+    for inst, month, a, e, i in (ratings.annotate(m=ExtractMonth("received_at", tzinfo=tz))
                                  .values_list("institution_id", "m", "rating_attitude", "rating_efficiency",
                                               "rating_integrity")):
         satisfied = rules.is_satisfied([v for v in (a, e, i) if v is not None])

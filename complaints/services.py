@@ -478,12 +478,22 @@ def _emails(users) -> list[str]:
     return sorted({u.email for u in users if u.email})
 
 
+def _district_staff(role: str, district_id: int, *, administrators: bool = False) -> QuerySet:
+    """Active users with an email address who hold `role` in this district (and the installation
+    administrators, when asked): nobody of another district hears of a case."""
+    granted = Q(district_grants__role=role, district_grants__district_id=district_id)
+    if administrators:
+        granted |= Q(is_superuser=True)
+    return get_user_model().objects.filter(granted, is_active=True).exclude(email="").distinct()
+
+
 def _recipients(notification: Notification) -> list[str]:
     User = get_user_model()
     case = notification.complaint
+    district_id = case.institution.district_id
     active = User.objects.filter(is_active=True).exclude(email="")
-    finance = active.filter(Q(groups__name=Role.FINANCE_CENTER) | Q(is_superuser=True)).distinct()
-    discipline = active.filter(groups__name=Role.DISCIPLINE).distinct()
+    finance = _district_staff(Role.FINANCE_CENTER, district_id, administrators=True)
+    discipline = _district_staff(Role.DISCIPLINE, district_id)
     heads = active.filter(memberships__institution_id=case.institution_id,
                           memberships__role=Role.INSTITUTION_HEAD).distinct()
     kind = notification.kind
@@ -502,33 +512,37 @@ def _recipients(notification: Notification) -> list[str]:
 
 
 def send_new_case_digest(limit: int = 500) -> int:
-    """One mail to the finance center listing the cases received since the last one. Idempotent:
-    a case is marked when the mail went out; cases locked by a concurrent sender are skipped."""
+    """One mail to each district's finance center listing the cases of its district received since
+    the last one. Idempotent: a case is marked when its district's mail went out; cases locked by a
+    concurrent sender are skipped."""
     with transaction.atomic():
         cases = list(Complaint.objects.select_for_update(skip_locked=True, of=("self",))
                      .filter(staff_notified_at__isnull=True).select_related("institution")
                      .order_by("received_at", "id")[:limit])
-        if not cases:
-            return 0
-        User = get_user_model()
-        recipients = _emails(User.objects.filter(is_active=True).exclude(email="")
-                             .filter(Q(groups__name=Role.FINANCE_CENTER) | Q(is_superuser=True)).distinct())
-        if len(cases) == 1:
-            case = cases[0]
-            subject = f"新{case.get_kind_display()}：{case.institution.name}（#{case.pk}）"
-            body = _notification_body(case, "收到新的反映，请在期限内处理。")
-        else:
-            subject = f"新收到 {len(cases)} 件举报投诉（#{cases[0].pk} 等）"
-            body = "收到新的反映，请在期限内处理：\n\n" + "\n\n".join(
-                _notification_body(case, "").strip() for case in cases)
-        try:
-            if recipients:
-                send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
-        except Exception as exc:  # a mail server error: the cases stay unmarked for the next run
-            logger.warning("complaints: new-case digest failed: %s", exc)
-            return 0
-        Complaint.objects.filter(pk__in=[c.pk for c in cases]).update(staff_notified_at=timezone.now())
-    return len(cases)
+        by_district: dict[int, list[Complaint]] = {}
+        for case in cases:
+            by_district.setdefault(case.institution.district_id, []).append(case)
+        notified: list[int] = []
+        for district_id, group in by_district.items():
+            recipients = _emails(_district_staff(Role.FINANCE_CENTER, district_id, administrators=True))
+            if len(group) == 1:
+                case = group[0]
+                subject = f"新{case.get_kind_display()}：{case.institution.name}（#{case.pk}）"
+                body = _notification_body(case, "收到新的反映，请在期限内处理。")
+            else:
+                subject = f"新收到 {len(group)} 件举报投诉（#{group[0].pk} 等）"
+                body = "收到新的反映，请在期限内处理：\n\n" + "\n\n".join(
+                    _notification_body(case, "").strip() for case in group)
+            try:
+                if recipients:
+                    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+            except Exception as exc:  # a mail server error: these cases stay unmarked for the next run
+                logger.warning("complaints: new-case digest failed: %s", exc)
+                continue
+            notified += [c.pk for c in group]
+        if notified:
+            Complaint.objects.filter(pk__in=notified).update(staff_notified_at=timezone.now())
+    return len(notified)
 
 
 def send_pending_notifications(limit: int = 200) -> int:
@@ -536,7 +550,8 @@ def send_pending_notifications(limit: int = 200) -> int:
     sent = send_new_case_digest()
     with transaction.atomic():
         batch = list(Notification.objects.select_for_update(skip_locked=True, of=("self",))
-                     .filter(sent_at__isnull=True).select_related("complaint", "complaint__assignee")
+                     .filter(sent_at__isnull=True)
+                     .select_related("complaint", "complaint__assignee", "complaint__institution")
                      .order_by("created_at")[:limit])
         for notification in batch:
             notification.attempts += 1

@@ -19,6 +19,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.errors import NotFound
 from institutions import access
 from institutions.models import Institution, Role
 
@@ -48,8 +49,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         cases = selectors.case_list(request.user, status=params.get("status", ""), kind=params.get("kind", ""),
                                     institution=params.get("institution", "").strip(),
                                     overdue=_bool_param(params.get("overdue")), due=params.get("due", ""),
-                                    search=params.get("q", "").strip()[:100])
-    except ValueError:
+                                    search=params.get("q", "").strip()[:100], district=params.get("district", ""))
+    except (ValueError, NotFound):
         raise Http404
     page = Paginator(cases, 50).get_page(params.get("page"))
     today = timezone.localdate()
@@ -200,12 +201,15 @@ def case_image(request: HttpRequest, pk: int, position: int) -> HttpResponse:
 # --- statistics -----------------------------------------------------------------------------
 
 
-def _stats_scope(request: HttpRequest) -> frozenset[int] | None:
-    if access.is_finance_center(request.user):
-        return None
-    if access.has_role(request.user, Role.INSTITUTION_HEAD):
-        return access.institution_ids(request.user) or frozenset()
-    raise PermissionDenied
+def _stats_scope(request: HttpRequest) -> selectors.StatsScope:
+    """The user's districts (or own institution); `?district=` narrows to one of them (404 otherwise)."""
+    try:
+        scope = selectors.stats_scope(request.user, request.GET.get("district", ""))
+    except NotFound as exc:
+        raise Http404(str(exc))
+    if scope is None:
+        raise PermissionDenied
+    return scope
 
 
 def _year(request: HttpRequest) -> int:
@@ -223,11 +227,13 @@ def _year(request: HttpRequest) -> int:
 def stats(request: HttpRequest) -> HttpResponse:
     scope = _stats_scope(request)
     year = _year(request)
-    data = selectors.statistics(year, institution_ids=scope, category=request.GET.get("category", ""))
+    data = selectors.statistics(year, where=scope.where, category=request.GET.get("category", ""))
+    districts = list(access.visible_districts(request.user, selectors.STATS_ROLES)[:50])
     return render(request, "complaints/staff/stats.html", {
         "stats": data, "year": year, "kinds": Complaint.Kind.choices, "outcomes": Complaint.Outcome.choices,
         "months": range(1, 13), "categories": Institution.Category.choices,
         "category": request.GET.get("category", ""),
+        "districts": districts if len(districts) > 1 else [], "district": scope.district,
     })
 
 
@@ -239,9 +245,8 @@ def stats_export(request: HttpRequest) -> HttpResponse:
     fmt = request.GET.get("format", "xlsx")
     if fmt not in ("xlsx", "csv"):
         raise Http404
-    data = selectors.statistics(year, institution_ids=scope, category=request.GET.get("category", ""))
-    satisfaction = {k: v for k, v in selectors.satisfaction_by_institution_month(year).items()
-                    if scope is None or k[0] in scope}
+    data = selectors.statistics(year, where=scope.where, category=request.GET.get("category", ""))
+    satisfaction = selectors.satisfaction_by_institution_month(year, where=scope.where)
     names = {i.pk: (i.code, i.name) for i in Institution.objects.filter(pk__in={k[0] for k in satisfaction})}
     content, content_type = exports.statistics_file(data, fmt, satisfaction, names)
     response = HttpResponse(content, content_type=content_type)
@@ -281,10 +286,14 @@ def posters_all(request: HttpRequest) -> HttpResponse:
     if not access.is_finance_center(request.user):
         raise PermissionDenied
     institutions = access.scope_queryset(Institution.objects.filter(is_active=True).select_related("district"),
-                                         request.user, "")
-    district = request.GET.get("district", "")
-    if district:
-        institutions = institutions.filter(district__code=district)
+                                         request.user, "", roles=(Role.FINANCE_CENTER,))
+    code = request.GET.get("district", "")
+    if code:
+        try:
+            district = access.resolve_district(request.user, code, roles=(Role.FINANCE_CENTER,))
+        except NotFound as exc:
+            raise Http404(str(exc))
+        institutions = institutions.filter(district=district)
     response = HttpResponse(render_posters(list(institutions.order_by("code")), request))
     response["Content-Disposition"] = 'attachment; filename="posters.html"'
     return response
@@ -297,7 +306,9 @@ def _link_institutions(request: HttpRequest):
     user = request.user
     if not (access.is_finance_center(user) or access.has_role(user, Role.INSTITUTION_HEAD, Role.INSTITUTION_FILER)):
         raise PermissionDenied
-    return access.scope_queryset(Institution.objects.filter(is_active=True), user, "").order_by("code")
+    # The finance center's districts and the user's own institutions, nothing through other grants.
+    return access.scope_queryset(Institution.objects.filter(is_active=True), user, "",
+                                 roles=(Role.FINANCE_CENTER,)).order_by("code")
 
 
 @login_required

@@ -38,6 +38,7 @@ class ComplaintListSerializer(serializers.ModelSerializer):
     status_label = serializers.CharField(source="get_status_display")
     outcome_label = serializers.CharField(source="get_outcome_display")
     institution = ComplaintInstitutionSerializer()
+    district = serializers.CharField(source="institution.district.code", read_only=True)
     ratings = serializers.DictField(child=serializers.IntegerField())
     deadlines = serializers.DictField(child=DeadlineSerializer())
     next_due = serializers.SerializerMethodField()
@@ -45,7 +46,8 @@ class ComplaintListSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Complaint
-        fields = ["id", "kind", "kind_label", "status", "status_label", "institution", "received_at", "description",
+        fields = ["id", "kind", "kind_label", "status", "status_label", "institution", "district", "received_at",
+                  "description",
                   "staff_name", "occurred_on", "anonymous", "ratings", "outcome", "outcome_label",
                   "involves_party_member", "channel", "deadlines", "next_due", "overdue", "extensions", "version"]
         read_only_fields = fields

@@ -105,6 +105,7 @@ def _bool(value: str | None) -> bool | None:
     OpenApiParameter("institution", OpenApiTypes.STR, description="institution code (or id)"),
     OpenApiParameter("overdue", OpenApiTypes.BOOL),
     OpenApiParameter("due", OpenApiTypes.STR, enum=["soon"]),
+    OpenApiParameter("district", OpenApiTypes.STR, description="one of the caller's districts (404 otherwise)"),
 ])
 class ComplaintViewSet(viewsets.ReadOnlyModelViewSet):
     """The triage queue: what the caller may see (finance center: all; discipline: forwarded;
@@ -131,7 +132,7 @@ class ComplaintViewSet(viewsets.ReadOnlyModelViewSet):
             raise exceptions.ValidationError(errors)
         return selectors.case_list(self.request.user, status=status_filter, kind=kind,
                                    institution=params.get("institution", "").strip(), overdue=_bool(overdue),
-                                   due=params.get("due", ""))
+                                   due=params.get("due", ""), district=params.get("district", ""))
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "today": timezone.localdate()}
@@ -203,9 +204,12 @@ class ComplaintViewSet(viewsets.ReadOnlyModelViewSet):
         response["Cache-Control"] = "no-store"
         return response
 
-    @extend_schema(parameters=[OpenApiParameter("year", OpenApiTypes.INT)],
+    @extend_schema(parameters=[OpenApiParameter("year", OpenApiTypes.INT),
+                               OpenApiParameter("district", OpenApiTypes.STR,
+                                                description="one of the caller's districts (default: all of them)")],
                    responses=inline_serializer("ComplaintStatistics", {
-                       "year": serializers.IntegerField(), "total": serializers.IntegerField(),
+                       "year": serializers.IntegerField(),
+                       "district": serializers.CharField(allow_null=True), "total": serializers.IntegerField(),
                        "by_kind": serializers.DictField(), "by_month": serializers.DictField(),
                        "by_outcome": serializers.DictField(), "concluded": serializers.IntegerField(),
                        "substantiation_rate": serializers.DecimalField(max_digits=5, decimal_places=1),
@@ -214,17 +218,20 @@ class ComplaintViewSet(viewsets.ReadOnlyModelViewSet):
                        "on_time_rate": serializers.DecimalField(max_digits=5, decimal_places=1),
                        "by_institution": serializers.ListField(), "satisfaction_by_month": serializers.DictField(),
                    }))
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], permission_classes=[permissions.IsAuthenticated])
     def stats(self, request):
         """Counts by institution, kind, month and outcome; substantiation and on-time rates."""
-        scope = _stats_scope(request.user)
+        scope = selectors.stats_scope(request.user, request.query_params.get("district", ""))  # NotFound: 404
+        if scope is None:
+            raise exceptions.PermissionDenied("只有区金融工作中心、市级用户和机构负责人可以查看统计。")
         try:
             year = int(request.query_params.get("year") or timezone.localdate().year)
         except ValueError:
             raise exceptions.ValidationError({"year": ["年份应为整数。"]})
-        data = selectors.statistics(year, institution_ids=scope)
+        data = selectors.statistics(year, where=scope.where)
         return Response({
-            "year": data.year, "total": data.total, "by_kind": data.by_kind, "by_month": data.by_month,
+            "year": data.year, "district": scope.district.code if scope.district else None,
+            "total": data.total, "by_kind": data.by_kind, "by_month": data.by_month,
             "by_outcome": data.by_outcome, "concluded": data.concluded,
             "substantiation_rate": _dec(data.substantiation_rate),
             "average_handling_days": _dec(data.average_handling_days), "on_time": data.on_time,
@@ -240,13 +247,3 @@ class ComplaintViewSet(viewsets.ReadOnlyModelViewSet):
 def _dec(value) -> str | None:
     return None if value is None else str(value)
 
-
-def _stats_scope(user) -> frozenset[int] | None:
-    from institutions import access
-    from institutions.models import Role
-
-    if access.is_finance_center(user):
-        return None
-    if access.has_role(user, Role.INSTITUTION_HEAD):
-        return access.institution_ids(user) or frozenset()
-    raise exceptions.PermissionDenied("只有区金融工作中心和机构负责人可以查看统计。")

@@ -201,7 +201,14 @@ def test_admin_hidden_from_heads(fc, bank, head):
 
 
 def test_holiday_admin_edit_marks_a_new_year_known(fc, bank):
-    client = logged_in(fc)
+    # The holiday table is the installation's: a district's finance center reads it, only the
+    # administrator changes it.
+    form = {"year": "2027", "source": "国办发明电〔2026〕×号", "dates-TOTAL_FORMS": "1", "dates-INITIAL_FORMS": "0",
+            "dates-MIN_NUM_FORMS": "0", "dates-MAX_NUM_FORMS": "1000", "dates-0-day": "2027-01-01",
+            "dates-0-kind": "holiday", "dates-0-name": "元旦"}
+    assert logged_in(fc).post("/admin/complaints/holidayyear/add/", form).status_code == 403
+    assert not HolidayYear.objects.filter(year=2027).exists()
+    client = logged_in(UserFactory(username="root", is_staff=True, is_superuser=True))
     resp = client.post("/admin/complaints/holidayyear/add/", {
         "year": "2027", "source": "国办发明电〔2026〕×号",
         "dates-TOTAL_FORMS": "2", "dates-INITIAL_FORMS": "0", "dates-MIN_NUM_FORMS": "0", "dates-MAX_NUM_FORMS": "1000",
