@@ -14,9 +14,12 @@ from . import rules
 from .models import Warning
 
 
-def reveals_names(user) -> bool:
-    """Only the finance center ever reads the real names; the public, employees and heads see 黄某."""
-    return access.is_finance_center(user)
+def reveals_names(user, warning: Warning | None = None) -> bool:
+    """Only the finance center ever reads the real names (a given warning's: the finance center of
+    its district); the public, employees, heads and other districts see 黄某."""
+    if warning is None:
+        return access.is_finance_center(user)
+    return access.is_finance_center(user, warning.district_id)
 
 
 def title_for(warning: Warning, *, reveal_names: bool) -> str:
@@ -48,13 +51,19 @@ class Shown:
         return self.warning.pk
 
 
-def shown(warnings: Iterable[Warning], *, reveal_names: bool, now: datetime | None = None) -> list[Shown]:
+def shown(warnings: Iterable[Warning], *, reveal_names: bool, now: datetime | None = None,
+          reader=None) -> list[Shown]:
+    """`reader`, when given, narrows `reveal_names` to the warnings of the reader's own districts."""
     now = now or timezone.now()
+
+    def reveal(w: Warning) -> bool:
+        return reveal_names and (reader is None or reveals_names(reader, w))
+
     return [
         Shown(
             warning=w,
-            title=title_for(w, reveal_names=reveal_names),
-            body=body_for(w, reveal_names=reveal_names),
+            title=title_for(w, reveal_names=reveal(w)),
+            body=body_for(w, reveal_names=reveal(w)),
             read=getattr(w, "my_read_at", None) is not None,
             acknowledged=getattr(w, "my_acknowledged_at", None) is not None,
             received=getattr(w, "my_delivery", None) is not None,

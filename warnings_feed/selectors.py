@@ -56,7 +56,7 @@ def employee_of(user) -> Employee | None:
 
 def head_institution_ids(user) -> frozenset[int]:
     """Institutions this user heads (role institution_head): the ones they may publish to."""
-    if not getattr(user, "is_authenticated", False):
+    if not getattr(user, "is_authenticated", False) or not access.has_role(user, Role.INSTITUTION_HEAD):
         return frozenset()
     cached = getattr(user, _HEADS_CACHE, None)
     if cached is None:
@@ -68,13 +68,30 @@ def head_institution_ids(user) -> frozenset[int]:
 
 def may_manage(user) -> bool:
     """The finance center and institution heads publish warnings and follow acknowledgements."""
-    return access.is_finance_center(user) or access.has_role(user, Role.INSTITUTION_HEAD)
+    return access.is_finance_center(user) or bool(head_institution_ids(user))
+
+
+def finance_district_ids(user) -> frozenset[int] | None:
+    """The districts whose warnings the user manages as the finance center (None: every district,
+    the administrator; empty: none)."""
+    return access.district_ids(user, Role.FINANCE_CENTER)
 
 
 def default_district() -> District | None:
     """The district a district-wide warning goes to when none is named: the only one with institutions."""
     ids = list(Institution.objects.order_by().values_list("district_id", flat=True).distinct()[:2])
     return District.objects.get(pk=ids[0]) if len(ids) == 1 else None
+
+
+def publishing_district(user, code: str = "") -> District:
+    """The district a finance officer publishes for: `code` when given (NotFound unless it is one of
+    theirs), else their only district. The administrator, naming none, gets the only district that
+    has institutions (a single-district installation)."""
+    if not (code or "").strip() and access.is_superuser(user):
+        only = default_district()
+        if only is not None:
+            return only
+    return access.resolve_district(user, code, roles=(Role.FINANCE_CENTER,))
 
 
 # --- recipients -----------------------------------------------------------------------------------
@@ -107,8 +124,9 @@ def feed(user, *, now: datetime | None = None) -> QuerySet[Warning]:
     """The warnings this user may see, unread first, each with the user's own read state.
 
     Employees see the warnings delivered to them; heads and filers those covering their
-    institution (and those they published, scheduled ones included); district-wide roles every
-    published warning; the finance center every warning, scheduled ones included. Annotations:
+    institution (and those they published, scheduled ones included); district-wide roles the
+    published warnings of their districts; the finance center every warning of its districts,
+    scheduled ones included; the administrator all. Annotations:
     `my_delivery`, `my_read_at`, `my_acknowledged_at` (None when the user received no delivery).
     """
     if not getattr(user, "is_authenticated", False):
@@ -128,14 +146,21 @@ def feed(user, *, now: datetime | None = None) -> QuerySet[Warning]:
             my_read_at=Value(None, output_field=DateTimeField()),
             my_acknowledged_at=Value(None, output_field=DateTimeField()),
         )
-    if not access.is_finance_center(user):
-        if access.sees_all_institutions(user):
-            reach = Q(pk__isnull=False)
-        else:
-            reach = Q(my_delivery__isnull=False) if employee is not None else Q(pk__in=[])
-            if access.has_role(user, Role.INSTITUTION_HEAD, Role.INSTITUTION_FILER):
-                reach |= covering(access.institution_ids(user) or ())
-        warnings = warnings.filter((reach & Q(publish_at__lte=now)) | Q(publisher=user))
+    if not access.is_superuser(user):
+        reach = Q(my_delivery__isnull=False) if employee is not None else Q(pk__in=[])
+        granted = access.district_ids(user)
+        if granted:
+            reach |= Q(district_id__in=granted)
+        if access.has_role(user, Role.INSTITUTION_HEAD, Role.INSTITUTION_FILER):
+            reach |= covering(access.own_institution_ids(user))
+        condition = reach & Q(publish_at__lte=now)
+        heads = head_institution_ids(user)
+        if heads:
+            condition |= Q(publisher=user) & covering(heads)  # a head's own, scheduled ones included
+        finance = finance_district_ids(user)
+        if finance:
+            condition |= Q(district_id__in=finance)  # scheduled ones included
+        warnings = warnings.filter(condition)
     unread_first = Case(When(my_delivery__isnull=False, my_read_at__isnull=True, then=Value(0)),
                         default=Value(1), output_field=IntegerField())
     return warnings.order_by(unread_first, "-publish_at", "-id")
@@ -160,13 +185,34 @@ def due_for_fan_out(*, now: datetime | None = None) -> QuerySet[Warning]:
 
 
 def managed_warnings(user) -> QuerySet[Warning]:
-    """The warnings a manager follows: all for the finance center, those reaching their institution
-    or published by them for a head."""
+    """The warnings a manager follows: those of its districts for the finance center (all for the
+    administrator), those reaching their institution or published by them for a head."""
     warnings = Warning.objects.select_related("district", "institution", "publisher").order_by("-publish_at", "-id")
-    if access.is_finance_center(user):
+    finance = finance_district_ids(user)
+    if finance is None:
         return warnings
+    condition = Q(pk__in=[])
+    if finance:
+        condition |= Q(district_id__in=finance)
     heads = head_institution_ids(user)
-    return warnings.filter(covering(heads) | Q(publisher=user))
+    if heads:
+        condition |= covering(heads)
+    return warnings.filter(condition)
+
+
+def rates_scope(user) -> Q | None:
+    """Whose deliveries a manager's rates count, as a condition on Delivery (None: all, the
+    administrator): the institutions of the finance center's districts and those the user heads."""
+    finance = finance_district_ids(user)
+    if finance is None:
+        return None
+    condition = Q(pk__in=[])
+    if finance:
+        condition |= Q(institution__district_id__in=finance)
+    heads = head_institution_ids(user)
+    if heads:
+        condition |= Q(institution_id__in=heads)
+    return condition
 
 
 # --- rates ----------------------------------------------------------------------------------------
@@ -213,8 +259,12 @@ def _counts() -> dict:
     }
 
 
-def _deliveries(*, warning_ids=None, institution_ids=None, since: datetime | None = None) -> QuerySet[Delivery]:
+def _deliveries(*, warning_ids=None, institution_ids=None, since: datetime | None = None,
+                where: Q | None = None) -> QuerySet[Delivery]:
+    """`where`: a condition on Delivery, e.g. rates_scope(user)."""
     deliveries = Delivery.objects.order_by()
+    if where is not None:
+        deliveries = deliveries.filter(where)
     if warning_ids is not None:
         deliveries = deliveries.filter(warning_id__in=warning_ids)
     if institution_ids is not None:
@@ -224,31 +274,35 @@ def _deliveries(*, warning_ids=None, institution_ids=None, since: datetime | Non
     return deliveries
 
 
-def rates_by_institution(*, warning_ids=None, institution_ids=None, since: datetime | None = None) -> list[Rates]:
+def rates_by_institution(*, warning_ids=None, institution_ids=None, since: datetime | None = None,
+                         where: Q | None = None) -> list[Rates]:
     """One row per institution (GROUP BY), optionally for some warnings / institutions / since a date."""
-    rows = (_deliveries(warning_ids=warning_ids, institution_ids=institution_ids, since=since)
+    rows = (_deliveries(warning_ids=warning_ids, institution_ids=institution_ids, since=since, where=where)
             .values("institution_id", "institution__code", "institution__name")
             .annotate(**_counts()).order_by("institution__code"))
     return [Rates(r["delivered"], r["read"], r["acknowledged"], r["on_time"], r["institution_id"],
                   r["institution__code"], r["institution__name"]) for r in rows]
 
 
-def rates_by_warning(warning_ids, *, institution_ids=None) -> dict[int, Rates]:
+def rates_by_warning(warning_ids, *, institution_ids=None, where: Q | None = None) -> dict[int, Rates]:
     """Totals per warning (GROUP BY), restricted to some institutions when given."""
-    rows = (_deliveries(warning_ids=warning_ids, institution_ids=institution_ids)
+    rows = (_deliveries(warning_ids=warning_ids, institution_ids=institution_ids, where=where)
             .values("warning_id").annotate(**_counts()))
     return {r["warning_id"]: Rates(r["delivered"], r["read"], r["acknowledged"], r["on_time"], r["warning_id"])
             for r in rows}
 
 
-def rates_total(*, warning_ids=None, institution_ids=None) -> Rates:
-    row = _deliveries(warning_ids=warning_ids, institution_ids=institution_ids).aggregate(**_counts())
+def rates_total(*, warning_ids=None, institution_ids=None, where: Q | None = None) -> Rates:
+    row = _deliveries(warning_ids=warning_ids, institution_ids=institution_ids, where=where).aggregate(**_counts())
     return Rates(row["delivered"], row["read"], row["acknowledged"], row["on_time"])
 
 
-def not_acknowledged(warning: Warning, *, institution_ids=None) -> QuerySet[Delivery]:
-    """Who has not tapped 已阅知悉 yet (restricted to some institutions for a head)."""
+def not_acknowledged(warning: Warning, *, institution_ids=None, where: Q | None = None) -> QuerySet[Delivery]:
+    """Who has not tapped 已阅知悉 yet (restricted to some institutions for a head; `where` as in
+    rates_scope)."""
     deliveries = Delivery.objects.filter(warning=warning, acknowledged_at__isnull=True)
+    if where is not None:
+        deliveries = deliveries.filter(where)
     if institution_ids is not None:
         deliveries = deliveries.filter(institution_id__in=institution_ids)
     return deliveries.select_related("employee", "institution").order_by("institution__code", "employee__employee_no")

@@ -29,7 +29,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.errors import NotAllowed
+from core.errors import DomainError, NotAllowed, NotFound
 from institutions import access
 from institutions.models import District, Institution
 
@@ -78,29 +78,34 @@ def _head_target(publisher, draft: Draft) -> Institution | None:
 
 
 def _target(publisher, draft: Draft) -> tuple[District, Institution | None]:
-    """Check who may publish where, and resolve the scope's district and institution."""
-    institution = None if access.is_finance_center(publisher) else _head_target(publisher, draft)
+    """Check who may publish where, and resolve the scope's district and institution.
+
+    The finance center publishes in its own districts only: another district, or an institution of
+    one, is refused with the same words as an unknown code (nothing says whether it exists)."""
+    finance = selectors.finance_district_ids(publisher)  # None: every district (the administrator)
+    institution = None if finance is None or finance else _head_target(publisher, draft)
     errors = rules.scope_errors(draft.scope, draft.category,
                                 institution.code if institution else draft.institution_code)
     if errors:
         raise ValidationError(errors)
     if draft.scope == Scope.INSTITUTION:
         if institution is None:
-            institution = Institution.objects.select_related("district").filter(code=draft.institution_code).first()
+            candidates = Institution.objects.select_related("district").filter(code=draft.institution_code)
+            if finance is not None:
+                candidates = candidates.filter(district_id__in=finance)
+            institution = candidates.first()
         if institution is None:
             raise ValidationError(
                 {"institution_code": _("未知的机构编码：%(code)s") % {"code": draft.institution_code}})
         if draft.district_code and draft.district_code != institution.district.code:
             raise ValidationError({"district": _("该机构不属于所填区县。")})
         return institution.district, institution
-    if draft.district_code:
-        district = District.objects.filter(code=draft.district_code).first()
-        if district is None:
-            raise ValidationError({"district": _("未知的行政区划代码：%(code)s") % {"code": draft.district_code}})
-        return district, None
-    district = selectors.default_district()
-    if district is None:
-        raise ValidationError({"district": _("系统中有多个区县，请填写 district（行政区划代码）。")})
+    try:
+        district = selectors.publishing_district(publisher, draft.district_code)
+    except NotFound:
+        raise ValidationError({"district": _("未知的行政区划代码：%(code)s") % {"code": draft.district_code}})
+    except DomainError as several:  # several districts and none named: the message lists them
+        raise ValidationError({"district": str(several)})
     return district, None
 
 
@@ -117,7 +122,7 @@ def publish(publisher, draft: Draft) -> Warning:
     )
     warning.issuer = rules.issuer_name(
         scope=warning.scope, institution_name=institution.name if institution else "", district_name=district.name,
-        published_by_head=not access.is_finance_center(publisher),
+        published_by_head=not access.is_finance_center(publisher, district),
     )
     warning.full_clean()
     warning.save()

@@ -49,7 +49,9 @@ def test_only_the_finance_center_has_the_warnings_admin(org):
 
 def test_an_institutions_warning_takes_its_district(org, django_capture_on_commit_callbacks):
     from institutions.models import District
+    from institutions.services import grant_role
 
+    grant_role(org.finance, "finance_center", District.objects.get(code="331002"))  # both districts offered
     with django_capture_on_commit_callbacks(execute=True):
         resp = signed_in(org.finance).post(ADD, {
             "title": "t", "body": "b", "case_type": "gifts", "severity": "high", "scope": "institution",

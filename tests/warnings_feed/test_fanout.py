@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from institutions.models import District
+from institutions.services import grant_role
 from tests.factories import EmployeeFactory, InstitutionFactory
 from tests.warnings_feed.conftest import draft
 from warnings_feed import services, tasks
@@ -34,10 +35,15 @@ def test_district_warning_reaches_every_active_employee_of_the_district(org, pub
 
 
 def test_with_several_districts_the_district_must_be_named(org, publish):
+    # Other districts in the installation do not matter: an officer of one district publishes there.
     InstitutionFactory(code="J001", district=District.objects.get(code="331002"))
+    assert publish(org.finance).district.code == "331004"
+    # Granted several, the officer names one of them.
+    grant_role(org.finance, "finance_center", District.objects.get(code="331002"))
     with pytest.raises(ValidationError) as error:
         publish(org.finance)
-    assert "district" in error.value.message_dict
+    assert "district" in error.value.message_dict and "331002" in str(error.value.message_dict["district"])
+    assert publish(org.finance, district_code="331002").district.code == "331002"
 
 
 def test_category_warning_reaches_that_category_only(org, publish):

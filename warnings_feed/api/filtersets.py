@@ -1,5 +1,7 @@
 import django_filters
 
+from institutions import access
+
 from ..models import CaseType, Severity, Warning
 
 
@@ -8,10 +10,15 @@ class FeedFilterSet(django_filters.FilterSet):
     acknowledged = django_filters.BooleanFilter(method="filter_acknowledged", label="已确认知悉")
     case_type = django_filters.ChoiceFilter(choices=CaseType.choices)
     severity = django_filters.ChoiceFilter(choices=Severity.choices)
+    district = django_filters.CharFilter(method="filter_district", label="区县（行政区划代码）")
 
     class Meta:
         model = Warning
-        fields = ["unread", "acknowledged", "case_type", "severity"]
+        fields = ["unread", "acknowledged", "case_type", "severity", "district"]
+
+    def filter_district(self, queryset, name, value):
+        # One of the caller's districts; any other is a 404 (access.resolve_district).
+        return queryset.filter(district=access.resolve_district(self.request.user, value))
 
     def filter_unread(self, queryset, name, value):
         unread = {"my_delivery__isnull": False, "my_read_at__isnull": True}

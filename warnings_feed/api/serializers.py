@@ -26,12 +26,21 @@ class WarningCreateSerializer(serializers.Serializer):
                                        default="")
     institution_code = serializers.CharField(required=False, allow_blank=True, default="", max_length=32)
     district = serializers.CharField(required=False, allow_blank=True, default="", max_length=12,
-                                     help_text="行政区划代码；省略时为系统中唯一的区县")
+                                     help_text="行政区划代码；省略时为您负责的唯一区县（负责多个区县时须填写）")
     is_public = serializers.BooleanField(default=False)
     names = serializers.ListField(child=serializers.CharField(max_length=50), required=False, default=list,
                                   max_length=50, help_text="文中人员的真实姓名（显示时一律脱敏为“黄某”）")
     publish_at = serializers.DateTimeField(required=False, allow_null=True, default=None,
                                            help_text="省略为立即发布；晚于当前时间为定时发布")
+
+
+def _reveals(context: dict, warning: Warning) -> bool:
+    """Names shown unmasked: `reveal_names` in the context, narrowed to the warnings of the
+    reader's own districts when the context names the `reader`."""
+    if not context.get("reveal_names"):
+        return False
+    reader = context.get("reader")
+    return reader is None or presentation.reveals_names(reader, warning)
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -43,7 +52,7 @@ class _ShownText(serializers.Field):
         super().__init__(source="*", read_only=True, **kwargs)
 
     def to_representation(self, warning: Warning) -> str:
-        reveal = self.context.get("reveal_names", False)
+        reveal = _reveals(self.context, warning)
         if self.attribute == "title":
             return presentation.title_for(warning, reveal_names=reveal)
         return presentation.body_for(warning, reveal_names=reveal)
@@ -88,8 +97,8 @@ class WarningSerializer(serializers.ModelSerializer):
 
     def to_representation(self, warning: Warning) -> dict:
         data = super().to_representation(warning)
-        if self.context.get("reveal_names"):
-            # The finance center only: the recorded names and how many employees it reached.
+        if _reveals(self.context, warning):
+            # The finance center (of the warning's district) only: the recorded names and how many employees it reached.
             data["names"] = list(warning.names or [])
             data["recipients"] = warning.recipients
         return data

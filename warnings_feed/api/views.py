@@ -12,7 +12,6 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from core.ratelimits import PublicReadThrottle
-from institutions import access
 
 from .. import presentation, selectors, services
 from ..models import Warning
@@ -38,7 +37,7 @@ class WarningViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "now": timezone.now(),
-                "reveal_names": presentation.reveals_names(self.request.user)}
+                "reveal_names": presentation.reveals_names(self.request.user), "reader": self.request.user}
 
     def list(self, request, *args, **kwargs):
         response = super().list(request, *args, **kwargs)
@@ -73,19 +72,20 @@ class WarningViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         return Response(self.get_serializer(warning).data)
 
     def _rates_scope(self):
+        """Whose deliveries the caller's rates count: its districts' institutions (finance center)
+        and the institutions it heads."""
         if not selectors.may_manage(self.request.user):
             raise PermissionDenied("只有区金融工作中心和机构负责人可以查看阅读和知悉情况。")
-        return None if access.is_finance_center(self.request.user) else selectors.head_institution_ids(
-            self.request.user)
+        return selectors.rates_scope(self.request.user)
 
     @extend_schema(responses=RatesSerializer(many=True))
     @action(detail=True, methods=["get"])
     def rates(self, request, pk=None):
         """Read and acknowledgement rates of one warning, per institution (a head: own institution)."""
-        institution_ids = self._rates_scope()
+        where = self._rates_scope()
         warning = self.get_object()
-        rows = selectors.rates_by_institution(warning_ids=[warning.pk], institution_ids=institution_ids)
-        total = selectors.rates_total(warning_ids=[warning.pk], institution_ids=institution_ids)
+        rows = selectors.rates_by_institution(warning_ids=[warning.pk], where=where)
+        total = selectors.rates_total(warning_ids=[warning.pk], where=where)
         return Response({"warning": warning.pk, "total": total.as_dict(),
                          "institutions": RatesSerializer(rows, many=True).data})
 
@@ -93,12 +93,12 @@ class WarningViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     @action(detail=False, methods=["get"], url_path="rates", url_name="rates-by-institution")
     def rates_by_institution(self, request):
         """Read and acknowledgement rates per institution over all warnings (`?year=` to restrict)."""
-        institution_ids = self._rates_scope()
+        where = self._rates_scope()
         since = None
         year = request.query_params.get("year", "")
         if year.isdigit():
             since = timezone.make_aware(timezone.datetime(int(year), 1, 1))
-        rows = selectors.rates_by_institution(institution_ids=institution_ids, since=since)
+        rows = selectors.rates_by_institution(where=where, since=since)
         return Response({"institutions": RatesSerializer(rows, many=True).data})
 
 
