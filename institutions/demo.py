@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from .models import GRANT_ROLES, District, Employee, Institution, Membership, Role
+from .models import GRANT_ROLES, District, DistrictGrant, Employee, Institution, Membership, Role
 from .services import grant_role
 from .usc import make_usc_code
 
@@ -147,7 +147,10 @@ def seed_users() -> list[tuple[str, str]]:
         user.save()
         if group_name in GRANT_ROLES:
             code = {"finance2": JIAOJIANG}.get(username, TAIZHOU if group_name == Role.CITY else LUQIAO)
-            grant_role(user, group_name, District.objects.get(code=code))
+            target = District.objects.get(code=code)
+            # The demo's district users serve exactly one district (an upgraded database may have more).
+            DistrictGrant.objects.filter(user=user).exclude(role=group_name, district=target).delete()
+            grant_role(user, group_name, target)
         else:
             user.groups.add(Group.objects.get(name=group_name))
         if institution_code:
@@ -160,6 +163,6 @@ def seed_users() -> list[tuple[str, str]]:
             employee.save(update_fields=["user"])
         label = str(Role(group_name).label)
         if group_name in GRANT_ROLES:
-            label += f"（{user.district_grants.get().district.name}）"
+            label += f"（{target.name}）"
         printed.append((username, label))
     return printed

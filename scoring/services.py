@@ -312,6 +312,18 @@ def district_year(district: District | int, year: int, *, lock: bool = False) ->
     return (qs.select_for_update(of=("self",)) if lock else qs).get(district_id=district_id, year=year)
 
 
+def district_years_using(scheme: Scheme) -> list[DistrictYear]:
+    """The district-years a scheme serves: its own district's, or (a template) every district with
+    active institutions and no scheme of its own that year. Created on first use."""
+    if scheme.district_id is not None:
+        district_ids = [scheme.district_id]
+    else:
+        own = Scheme.objects.filter(year=scheme.year, district__isnull=False).values("district_id")
+        district_ids = list(Institution.objects.filter(is_active=True).exclude(district_id__in=own)
+                            .values_list("district_id", flat=True).distinct().order_by("district_id"))
+    return [district_year(pk, scheme.year) for pk in district_ids]
+
+
 def year_of(assessment: Assessment) -> DistrictYear:
     return district_year(assessment.institution.district_id, assessment.year)
 

@@ -19,16 +19,18 @@ def aggregate_scores_task(self, run_id: int) -> dict:
 @shared_task(name="scoring.scheduled_aggregation")
 def scheduled_aggregation() -> list[int]:
     """Beat: aggregate every open district-year whose scheme's aggregation date is today."""
-    from .models import AggregationRun, DistrictYear, SchemeStatus, YearStatus
+    from .models import AggregationRun, Scheme, SchemeStatus, YearStatus
 
     today = timezone.localdate()
     started = []
-    for year in DistrictYear.objects.filter(status=YearStatus.OPEN, scheme__status=SchemeStatus.ACTIVE,
-                                            scheme__aggregate_on=today).select_related("district"):
-        already = AggregationRun.objects.filter(year=year.year, district_id=year.district_id, created_at__date=today,
-                                                created_by__isnull=True).exists()
-        if not already:
-            started.append(services.start_aggregation(year.year, year.district).pk)
+    for scheme in Scheme.objects.filter(status=SchemeStatus.ACTIVE, aggregate_on=today):
+        for year in services.district_years_using(scheme):
+            if year.status != YearStatus.OPEN:
+                continue
+            already = AggregationRun.objects.filter(year=year.year, district_id=year.district_id,
+                                                    created_at__date=today, created_by__isnull=True).exists()
+            if not already:
+                started.append(services.start_aggregation(year.year, year.district).pk)
     return started
 
 
@@ -37,21 +39,21 @@ def remind_unsubmitted() -> int:
     """Beat: N days before the self-assessment deadline, mail institutions that have not submitted."""
     from institutions.models import Membership
 
-    from .models import DistrictYear, SchemeStatus, YearStatus
+    from .models import Scheme, SchemeStatus, YearStatus
 
     today = timezone.localdate()
     days = settings.SCORING_REMINDER_DAYS
     sent = 0
-    for year in DistrictYear.objects.filter(status=YearStatus.OPEN, scheme__status=SchemeStatus.ACTIVE,
-                                            scheme__self_due_date=today + timedelta(days=days)
-                                            ).select_related("scheme"):
-        scheme = year.scheme
-        pending = list(services.institutions_not_submitted(year))
-        emails = (Membership.objects.filter(institution__in=pending).exclude(user__email="")
-                  .values_list("institution__name", "user__email"))
-        for name, email in emails:
-            send_mail(f"【清廉金融】{scheme.year} 年度自评将于 {scheme.self_due_date:%Y-%m-%d} 截止",
-                      f"{name}：贵机构 {scheme.year} 年度清廉金融自评尚未提交，请于截止日前由机构负责人提交。",
-                      None, [email])
-            sent += 1
+    for scheme in Scheme.objects.filter(status=SchemeStatus.ACTIVE, self_due_date=today + timedelta(days=days)):
+        for year in services.district_years_using(scheme):
+            if year.status != YearStatus.OPEN:
+                continue
+            pending = list(services.institutions_not_submitted(year))
+            emails = (Membership.objects.filter(institution__in=pending).exclude(user__email="")
+                      .values_list("institution__name", "user__email"))
+            for name, email in emails:
+                send_mail(f"【清廉金融】{scheme.year} 年度自评将于 {scheme.self_due_date:%Y-%m-%d} 截止",
+                          f"{name}：贵机构 {scheme.year} 年度清廉金融自评尚未提交，请于截止日前由机构负责人提交。",
+                          None, [email])
+                sent += 1
     return sent

@@ -159,7 +159,7 @@ def raise_after_writing(monkeypatch, exc):
     def write_then_die(year, results, run):
         written, _removed = real(year, results, run)
         assert written, "the patch should fire after the new rows are written"
-        assert Result.objects.filter(year=year, run=run).exists()  # really written, in this transaction
+        assert Result.objects.filter(year=year.year, run=run).exists()  # really written, in this transaction
         raise exc("worker killed after writing results")
 
     monkeypatch.setattr(services, "_write_results", write_then_die)

@@ -10,13 +10,13 @@ import openpyxl
 import pytest
 
 from scoring import services
-from scoring.models import AggregationRun, Scheme
+from scoring.models import AggregationRun
 from tests.conftest import client_for
-from tests.factories import InstitutionFactory
+from tests.factories import InstitutionFactory, UserFactory
 from tests.scoring.factories import luqiao
 
 from .conftest import cents
-from .factories import WORKED_SHEETS, assessment_for, build_scheme, fill_sheet
+from .factories import WORKED_SHEETS, assessment_for, build_scheme, fill_sheet, set_year_status
 
 pytestmark = pytest.mark.django_db
 
@@ -143,6 +143,7 @@ def test_export_is_scoped_to_the_caller(scored, inst_a, filer_a, api_client_user
 
     filer_g = institution_user(InstitutionFactory._meta.model.objects.get(code="G001"), "institution_filer",
                                username="filer_g")
+    set_year_status(scored.year, "notice")  # an institution sees its own row from the notice period on
     sheet = openpyxl.load_workbook(io.BytesIO(client_for(filer_g).get(
         f"/api/v1/scores/export/?year={scored.year}&format=xlsx").content)).active
     assert sheet.max_row == 2 and sheet.cell(row=2, column=3).value == "G001"
@@ -151,8 +152,8 @@ def test_export_is_scoped_to_the_caller(scored, inst_a, filer_a, api_client_user
         text = client_for(user).get(f"/api/v1/scores/export/?year={scored.year}&format=csv").content.decode(
             "utf-8-sig")
         assert len(list(csv.reader(io.StringIO(text)))) == 1
-    Scheme.objects.filter(pk=scored.pk).update(status="published")
-    services.execute_run(AggregationRun.objects.create(year=scored.year, district=luqiao()).pk)
+    finance = UserFactory(roles=["finance_center"], username="fc_export")
+    services.publish_year(services.district_year(luqiao(), scored.year), finance)
     text = client_for(api_client_user).get(f"/api/v1/scores/export/?year={scored.year}&format=csv").content.decode(
         "utf-8-sig")
     assert len(list(csv.reader(io.StringIO(text)))) == 4

@@ -11,7 +11,7 @@ from django.db import connection
 from scoring.models import Assessment, Scheme, ScoreSheet, SheetEntry
 from tests.conftest import client_for
 
-from .factories import assessment_for, fill_sheet
+from .factories import assessment_for, fill_sheet, set_year_status
 
 pytestmark = pytest.mark.django_db
 
@@ -102,7 +102,10 @@ def test_editing_a_submitted_sheet_is_409_and_keeps_the_value(filing, head_a):
 @pytest.mark.parametrize(("status", "says"), [("published", "已发布"), ("notice", "公示"), ("draft", "尚未启用")])
 def test_a_published_or_locked_year_is_409(filing, status, says):
     assessment, client = filing
-    Scheme.objects.filter(pk=assessment.scheme_id).update(status=status)
+    if status == "draft":
+        Scheme.objects.filter(pk=assessment.scheme_id).update(status=status)
+    else:
+        set_year_status(assessment.year, status)
     resp = client.put(entry_url(assessment, "self", "B1"), {"points": "30"}, format="json")
     assert resp.status_code == 409 and says in resp.json()["detail"]
     assert stored(assessment, "self", "B1").points == Decimal("36.5")
@@ -110,7 +113,7 @@ def test_a_published_or_locked_year_is_409(filing, status, says):
 
 def test_finance_center_may_not_edit_a_published_year_either(filing, finance):
     assessment, _client = filing
-    Scheme.objects.filter(pk=assessment.scheme_id).update(status="published")
+    set_year_status(assessment.year, "published")
     resp = client_for(finance).put(entry_url(assessment, "self", "B1"), {"points": "30"}, format="json")
     assert resp.status_code == 409
     assert stored(assessment, "self", "B1").points == Decimal("36.5")

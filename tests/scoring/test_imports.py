@@ -12,7 +12,7 @@ from scoring.models import Assessment, Indicator, Norms, Scheme, SchemeEvent, Sc
 from tests.factories import InstitutionFactory
 
 from .conftest import WORKED_YEAR, data_file, import_worked_scheme_and_institution, write_csv
-from .factories import assessment_for, build_scheme, fill_sheet
+from .factories import assessment_for, build_scheme, fill_sheet, set_year_status
 
 pytestmark = pytest.mark.django_db
 
@@ -114,7 +114,7 @@ def test_import_scores_refuses_rows_for_a_submitted_sheet_or_a_published_year(tm
     with pytest.raises(CommandError):
         call_command("import_scores", write_csv(tmp_path, "again.csv", SCORES_HEADER, ["2030,W001,self,B1,10,"]))
     assert "已提交" in capsys.readouterr().err
-    Scheme.objects.filter(year=WORKED_YEAR).update(status="published")
+    set_year_status(WORKED_YEAR, "published")
     with pytest.raises(CommandError):
         call_command("import_scores", write_csv(tmp_path, "pub.csv", SCORES_HEADER, ["2030,W001,self,B1,10,"]))
     assert "已发布" in capsys.readouterr().err

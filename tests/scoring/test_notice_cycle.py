@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 
 from core.errors import DomainError, NotAllowed, StateConflict
 from scoring import services
-from scoring.models import AggregationRun, Assessment, Objection, Result, Scheme, SchemeEvent
+from scoring.models import AggregationRun, Assessment, DistrictYear, Objection, Result, Scheme, SchemeEvent
 from tests.conftest import client_for
 from tests.scoring.factories import luqiao
 
@@ -41,13 +41,14 @@ def test_notice_objection_publish_and_reopen(scored, inst_a, inst_b, finance, fi
     assert api.get(f"/api/v1/scores/?year={year}").json()["count"] == 0
 
     # Only the finance center opens the notice period.
+    dy = services.district_year(luqiao(), year)
     with pytest.raises(NotAllowed):
-        services.open_notice(scored, filer_a)
+        services.open_notice(dy, filer_a)
     today = date(2031, 12, 1)
-    scheme = services.open_notice(scored, finance, today=today)
+    scheme = services.open_notice(dy, finance, today=today)
     assert scheme.status == "notice" and scheme.notice_ends_on > today
     assert set(Assessment.objects.filter(year=year).values_list("state", flat=True)) == {"notice"}
-    assert SchemeEvent.objects.filter(scheme=scheme, action="notice", actor=finance).exists()
+    assert SchemeEvent.objects.filter(scheme=scored, district=luqiao(), action="notice", actor=finance).exists()
     # Sheets are locked for institutions during the notice period.
     resp = client_for(filer_a).put(entry_url(own), {"points": "1"}, format="json")
     assert resp.status_code == 409 and "公示" in resp.json()["detail"]
@@ -66,7 +67,7 @@ def test_notice_objection_publish_and_reopen(scored, inst_a, inst_b, finance, fi
     with pytest.raises(StateConflict) as refused:
         services.publish_year(scheme, finance)
     assert refused.value.status == 409 and "申诉" in str(refused.value)
-    assert Scheme.objects.get(pk=scheme.pk).status == "notice"
+    assert DistrictYear.objects.get(pk=scheme.pk).status == "notice"
 
     with pytest.raises(NotAllowed):
         services.decide_objection(filer_a, objection, upheld=True, decision="自己同意")
@@ -108,10 +109,10 @@ def test_notice_objection_publish_and_reopen(scored, inst_a, inst_b, finance, fi
         services.reopen_year(scheme, finance, "  ")
     with pytest.raises(NotAllowed):
         services.reopen_year(scheme, filer_a, "机构要求")
-    assert Scheme.objects.get(pk=scheme.pk).status == "published"
+    assert DistrictYear.objects.get(pk=scheme.pk).status == "published"
     scheme = services.reopen_year(scheme, finance, "区纪委通报 A001 问题线索，需重新评分")
-    assert scheme.status == "active" and scheme.published_at is None
-    event = SchemeEvent.objects.filter(scheme=scheme, action="reopen").get()
+    assert scheme.status == "open" and scheme.published_at is None
+    event = SchemeEvent.objects.filter(scheme=scored, action="reopen").get()
     assert (event.actor, event.reason) == (finance, "区纪委通报 A001 问题线索，需重新评分")
     assert set(Result.objects.filter(year=year).values_list("status", flat=True)) == {"final"}
     assert api.get(f"/api/v1/scores/?year={year}").json()["count"] == 0
@@ -120,14 +121,15 @@ def test_notice_objection_publish_and_reopen(scored, inst_a, inst_b, finance, fi
 
 def test_notice_needs_results_and_an_active_year(scheme, finance):
     with pytest.raises(StateConflict, match="汇总"):
-        services.open_notice(scheme, finance)
+        services.open_notice(services.district_year(luqiao(), scheme.year), finance)
     Scheme.objects.filter(pk=scheme.pk).update(status="draft")
     with pytest.raises(StateConflict):
-        services.open_notice(Scheme.objects.get(pk=scheme.pk), finance)
+        services.open_notice(services.district_year(luqiao(), scheme.year), finance)
 
 
 def test_publish_needs_the_notice_first(scored, finance):
+    dy = services.district_year(luqiao(), scored.year)
     with pytest.raises(StateConflict, match="公示"):
-        services.publish_year(scored, finance)
+        services.publish_year(dy, finance)
     with pytest.raises(StateConflict):
-        services.reopen_year(scored, finance, "没有发布也想重开")
+        services.reopen_year(dy, finance, "没有发布也想重开")

@@ -8,12 +8,12 @@ import io
 import pytest
 
 from scoring import services
-from scoring.models import AggregationRun, Assessment, AssessmentEvent, Result, Scheme, ScoreSheet
+from scoring.models import AggregationRun, Assessment, AssessmentEvent, Result, ScoreSheet
 from tests.conftest import client_for
 from tests.factories import InstitutionFactory, UserFactory, institution_user
 from tests.scoring.factories import luqiao
 
-from .factories import WORKED_SHEETS, assessment_for, assign, build_scheme, fill_sheet
+from .factories import WORKED_SHEETS, assessment_for, assign, build_scheme, fill_sheet, set_year_status
 
 pytestmark = pytest.mark.django_db
 
@@ -42,6 +42,7 @@ def scored_year(scheme, inst_a, inst_b):
 
 
 def test_filer_of_a_gets_404_on_everything_of_b(scored_year, inst_a, inst_b, filer_a):
+    set_year_status(scored_year.year, "notice")  # results reach the institution from the notice period on
     client = client_for(filer_a)
     own = Assessment.objects.get(institution=inst_a)
     other = Assessment.objects.get(institution=inst_b)
@@ -68,6 +69,9 @@ def test_filer_of_a_gets_404_on_everything_of_b(scored_year, inst_a, inst_b, fil
 
 def test_institution_user_sees_own_score_rows_only(scored_year, inst_a, inst_b, filer_a, head_a, filer_b):
     year = scored_year.year
+    for user in (filer_a, head_a, filer_b):  # before the notice period: nothing
+        assert client_for(user).get(f"/api/v1/scores/?year={year}").json()["count"] == 0
+    set_year_status(year, "notice")
     for user, own in ((filer_a, "A001"), (head_a, "A001"), (filer_b, "B001")):
         client = client_for(user)
         body = client.get(f"/api/v1/scores/?year={year}").json()
@@ -94,11 +98,14 @@ def test_employee_of_an_institution_sees_no_scores_of_others(scored_year, inst_a
 
 
 def test_api_client_sees_published_years_only(scored_year, inst_a, api_client_user):
-    published = build_scheme(2029, status=Scheme.Status.PUBLISHED)
+    published = build_scheme(2029)
     assessment = assessment_for(inst_a, published)
     for source, values in WORKED_SHEETS.items():
         fill_sheet(assessment, source, values)
     aggregate(2029)
+    finance = UserFactory(roles=["finance_center"], username="fc2029")
+    year = services.open_notice(services.district_year(luqiao(), 2029), finance)
+    services.publish_year(year, finance)
     assert Result.objects.get(year=2029).status == "published"
 
     client = client_for(api_client_user)

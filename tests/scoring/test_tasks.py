@@ -26,6 +26,7 @@ def active_scheme():
 
 
 def test_scheduled_aggregation_runs_once_on_its_date(active_scheme, django_capture_on_commit_callbacks):
+    InstitutionFactory()  # the template serves 路桥区, where this institution is
     assert tasks.scheduled_aggregation() == []  # no date configured
     active_scheme.aggregate_on = timezone.localdate()
     active_scheme.save()

@@ -3,10 +3,11 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import Q
 
 from institutions.models import District
 from scoring import services
-from scoring.models import AggregationRun, DistrictYear
+from scoring.models import AggregationRun, Assessment, DistrictYear
 
 
 class Command(BaseCommand):
@@ -28,8 +29,9 @@ class Command(BaseCommand):
                 raise CommandError(f"未知区县代码 {district}")
             districts = [found]
         else:
-            districts = list(District.objects.filter(pk__in=DistrictYear.objects.filter(year=year)
-                                                     .values("district_id")).order_by("code"))
+            districts = list(District.objects.filter(
+                Q(pk__in=DistrictYear.objects.filter(year=year).values("district_id"))
+                | Q(pk__in=Assessment.objects.filter(year=year).values("institution__district_id"))).order_by("code"))
             if not districts:
                 raise CommandError(f"{year} 年度没有任何区县开始测评（尚无测评表）")
         refused = []

@@ -1,0 +1,233 @@
+"""Each district runs its own year (DOMAIN.md "Districts are the tenants", SCORING.md rank rule 8):
+ranks within the district, notice and publishing per district, the template fallback, the objection
+correction, the published-year refusal on the command line, and results seen in stages."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from institutions.models import District
+from scoring import services
+from scoring.models import AggregationRun, Assessment, DistrictYear, Objection, Result, Scheme, ScoreSheet
+from tests.conftest import client_for
+from tests.factories import InstitutionFactory, UserFactory, institution_user
+
+from .conftest import DATA
+from .factories import WORKED_SHEETS, assessment_for, assign, build_scheme, fill_sheet, luqiao
+
+pytestmark = pytest.mark.django_db
+
+D = Decimal
+
+
+def jiaojiang():
+    return District.objects.get(code="331002")
+
+
+def scored_institution(code, district, scheme, *, b1=D("40")):
+    institution = InstitutionFactory(code=code, district=district)
+    assessment = assessment_for(institution, scheme)
+    for source, values in WORKED_SHEETS.items():
+        fill_sheet(assessment, source, {**values, "B1": b1} if "B1" in values else values)
+    return institution
+
+
+def aggregate(year, district):
+    return services.execute_run(AggregationRun.objects.create(year=year, district=district).pk)
+
+
+@pytest.fixture
+def two_districts(scheme):
+    """路桥: L1 (best), L2; 椒江: J1 (lower than both of 路桥's); every sheet submitted."""
+    lq, jj = luqiao(), jiaojiang()
+    scored_institution("L1", lq, scheme, b1=D("40"))
+    scored_institution("L2", lq, scheme, b1=D("30"))
+    scored_institution("J1", jj, scheme, b1=D("20"))
+    aggregate(scheme.year, lq)
+    aggregate(scheme.year, jj)
+    return scheme
+
+
+@pytest.fixture
+def finance_lq(db):
+    return UserFactory(username="fc_lq", roles=["finance_center"])
+
+
+@pytest.fixture
+def finance_jj(db):
+    return UserFactory(username="fc_jj", roles=["finance_center"], roles__districts=["331002"])
+
+
+def ranks(year):
+    return {r.institution.code: (r.district.code, r.rank, r.category_rank)
+            for r in Result.objects.filter(year=year).select_related("institution", "district")}
+
+
+def test_ranks_are_within_the_district_and_stored(two_districts):
+    assert ranks(two_districts.year) == {"L1": ("331004", 1, 1), "L2": ("331004", 2, 2), "J1": ("331002", 1, 1)}
+
+
+def test_aggregating_one_district_leaves_the_other_untouched(two_districts):
+    before = list(Result.objects.filter(district=jiaojiang()).values())
+    scored_institution("L3", luqiao(), two_districts, b1=D("10"))
+    aggregate(two_districts.year, luqiao())
+    assert list(Result.objects.filter(district=jiaojiang()).values()) == before
+    assert ranks(two_districts.year)["L3"] == ("331004", 3, 3)
+
+
+def test_notice_and_publish_through_the_api_change_one_district_only(two_districts, finance_lq, finance_jj):
+    year = two_districts.year
+    lq = client_for(finance_lq)
+    resp = lq.post(f"/api/v1/years/{year}/notice/", {}, format="json")
+    assert resp.status_code == 200, resp.content
+    assert (resp.json()["district"], resp.json()["status"]) == ("331004", "notice")
+    assert DistrictYear.objects.get(district=jiaojiang(), year=year).status == "open"
+    assert set(Assessment.objects.filter(institution__district=jiaojiang()).values_list("state", flat=True)) != {
+        "notice"}
+    # Another district is not the 路桥 officer's to name: 404, nothing changes.
+    assert lq.post(f"/api/v1/years/{year}/publish/", {"district": "331002"}, format="json").status_code == 404
+    assert DistrictYear.objects.get(district=jiaojiang(), year=year).status == "open"
+    # Wrong state: 409.
+    assert client_for(finance_jj).post(f"/api/v1/years/{year}/publish/", {}, format="json").status_code == 409
+    assert lq.post(f"/api/v1/years/{year}/notice/", {}, format="json").status_code == 409
+    resp = lq.post(f"/api/v1/years/{year}/publish/", {}, format="json")
+    assert resp.status_code == 200 and resp.json()["status"] == "published"
+    assert set(Result.objects.filter(district=luqiao()).values_list("status", flat=True)) == {"published"}
+    assert set(Result.objects.filter(district=jiaojiang()).values_list("status", flat=True)) == {"final"}
+    # Not a finance officer: 403; an unknown year: 404.
+    filer = institution_user(Result.objects.get(institution__code="L1").institution, "institution_filer")
+    assert client_for(filer).post(f"/api/v1/years/{year}/notice/", {}, format="json").status_code == 403
+    assert lq.post("/api/v1/years/1999/notice/", {}, format="json").status_code == 404
+
+
+def test_a_user_of_two_districts_chooses_one(two_districts):
+    both = UserFactory(username="fc_both", roles=["finance_center"], roles__districts=["331004", "331002"])
+    client = client_for(both)
+    resp = client.post(f"/api/v1/years/{two_districts.year}/notice/", {}, format="json")
+    assert resp.status_code == 400 and "district" in resp.json()["detail"]
+    assert client.post(f"/api/v1/years/{two_districts.year}/notice/", {"district": "331002"},
+                       format="json").status_code == 200
+    assert DistrictYear.objects.get(district=luqiao(), year=two_districts.year).status == "open"
+    assert client.get("/api/v1/me/").json()["districts"] == ["331002", "331004"]
+
+
+def test_published_district_year_is_refused_from_the_command_line(two_districts, finance_lq, capsys):
+    year = services.district_year(luqiao(), two_districts.year)
+    services.publish_year(services.open_notice(year, finance_lq), finance_lq)
+    before = list(Result.objects.order_by("pk").values())
+    with pytest.raises(CommandError):
+        call_command("aggregate_scores", "--year", str(two_districts.year), "--district", "331004")
+    assert "已发布" in capsys.readouterr().err
+    assert list(Result.objects.filter(district=luqiao()).order_by("pk").values()) == [
+        r for r in before if r["district_id"] == luqiao().pk]
+    # The API and the service give the same answer.
+    assert client_for(finance_lq).post("/api/v1/aggregations/", {"year": two_districts.year},
+                                       format="json").status_code == 409
+
+
+def test_template_fallback_and_a_districts_own_scheme(tmp_path, finance_jj):
+    call_command("import_scheme", "--year", "2032", str(DATA / "worked_example_norms.csv"),
+                 str(DATA / "worked_example_indicators.csv"), "--activate")
+    template = Scheme.objects.get(year=2032, district__isnull=True)
+    assert services.scheme_for(luqiao(), 2032) == template == services.scheme_for(jiaojiang(), 2032)
+    call_command("import_scheme", "--year", "2032", str(DATA / "worked_example_norms.csv"),
+                 str(DATA / "worked_example_indicators.csv"), "--district", "331002", "--activate")
+    own = Scheme.objects.get(year=2032, district=jiaojiang())
+    assert services.scheme_for(jiaojiang(), 2032) == own and services.scheme_for(luqiao(), 2032) == template
+    body = client_for(finance_jj).get("/api/v1/schemes/2032/").json()
+    assert (body["district"], body["template"]) == ("331002", False)
+    lq_body = client_for(UserFactory(username="fc_lq2", roles=["finance_center"])).get("/api/v1/schemes/2032/").json()
+    assert lq_body["template"] is True
+    with pytest.raises(CommandError):
+        call_command("import_scheme", "--year", "2032", str(DATA / "worked_example_norms.csv"),
+                     str(DATA / "worked_example_indicators.csv"), "--district", "999999")
+
+
+def test_objection_upheld_reopens_the_sheet_and_the_correction_shows(two_districts, finance_lq):
+    year = two_districts.year
+    l2 = Result.objects.get(institution__code="L2").institution
+    head = institution_user(l2, "institution_head", username="head_l2")
+    third_party = UserFactory(username="tp_l2", roles=["third_party"])
+    assign(third_party, l2, year, "third_party")
+    dy = services.open_notice(services.district_year(luqiao(), year), finance_lq)
+    assessment = Assessment.objects.get(institution=l2)
+    objection = services.file_objection(head, assessment, "第三方测评 B1 项漏记材料")
+    # During the notice period nobody may edit a sheet that was not reopened.
+    tp = client_for(third_party)
+    url = f"/api/v1/assessments/{assessment.pk}/sheets/third_party/entries/B1/"
+    assert tp.put(url, {"points": "40"}, format="json").status_code == 409
+    # Reopening needs the objection upheld first, a reason, and the finance center of the district.
+    with pytest.raises(services.StateConflict):
+        services.reopen_for_objection(finance_lq, objection, "third_party", "补记材料")
+    services.decide_objection(finance_lq, objection, upheld=True, decision="材料属实，更正第三方评分")
+    with pytest.raises(services.ScoringError):
+        services.reopen_for_objection(finance_lq, objection, "third_party", " ")
+    other_finance = UserFactory(username="fc_jj2", roles=["finance_center"], roles__districts=["331002"])
+    with pytest.raises(services.NotAllowed):
+        services.reopen_for_objection(other_finance, objection, "third_party", "越权")
+    services.reopen_for_objection(finance_lq, objection, "third_party", "补记材料")
+    assert ScoreSheet.objects.get(assessment=assessment, source="third_party").status == "draft"
+    # Publishing waits for the corrected sheet.
+    with pytest.raises(services.StateConflict, match="重新开放"):
+        services.publish_year(dy, finance_lq)
+    # The source corrects and submits; only the reopened sheet is editable.
+    assert tp.put(url, {"points": "40"}, format="json").status_code == 200
+    assert client_for(head).put(f"/api/v1/assessments/{assessment.pk}/sheets/self/entries/B1/", {"points": "1"},
+                                format="json").status_code == 409
+    assert tp.post(f"/api/v1/assessments/{assessment.pk}/sheets/third_party/submit/").status_code == 200
+    aggregate(year, luqiao())
+    changes = dict((label, (before, now)) for label, before, now in
+                   services.objection_changes(Objection.objects.get(pk=objection.pk)))
+    assert changes["总分"] == ("90.60", "93.60")  # third party's B1 30 → 40, weight 0.3
+    services.publish_year(dy, finance_lq)
+    assert DistrictYear.objects.get(pk=dy.pk).status == "published"
+
+
+def test_results_are_seen_in_stages(two_districts, finance_lq):
+    year = two_districts.year
+    l1 = Result.objects.get(institution__code="L1").institution
+    filer = institution_user(l1, "institution_filer", username="filer_l1")
+    readers = {role: UserFactory(username=f"r_{role}", roles=[role]) for role in
+               ("api_client", "discipline", "city", "inspector", "third_party")}
+    assign(readers["inspector"], l1, year, "inspection")
+
+    def seen(user):
+        return client_for(user).get(f"/api/v1/scores/?year={year}").json()["count"]
+
+    def page_shows_total(user):
+        from django.test import Client
+
+        browser = Client()
+        browser.force_login(user)
+        resp = browser.get(f"/scoring/assessments/{Assessment.objects.get(institution=l1).pk}/")
+        return resp.status_code == 200 and "result-total" in resp.content.decode()
+
+    assert seen(finance_lq) == 2
+    assert all(seen(user) == 0 for user in [filer, *readers.values()])
+    assert not page_shows_total(filer) and not page_shows_total(readers["inspector"])
+    dy = services.open_notice(services.district_year(luqiao(), year), finance_lq)
+    assert seen(filer) == 1 and page_shows_total(filer)
+    assert all(seen(user) == 0 for user in readers.values())
+    services.publish_year(dy, finance_lq)
+    assert {role: seen(user) for role, user in readers.items()} == {
+        "api_client": 2, "discipline": 2, "city": 2, "inspector": 0, "third_party": 0}
+    # 椒江's results stay unseen by 路桥's readers (and 椒江 is not published anyway).
+    assert client_for(readers["city"]).get(f"/api/v1/scores/?year={year}&district=331002").json()["count"] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_district_is_aggregated_but_a_published_one_refused(capsys):
+    scheme = build_scheme(2031)
+    finance_lq = UserFactory(username="fc_lq_t", roles=["finance_center"])
+    scored_institution("L1", luqiao(), scheme)
+    scored_institution("J1", jiaojiang(), scheme)
+    call_command("aggregate_scores", "--year", "2031")
+    assert "路桥区" in capsys.readouterr().out
+    services.publish_year(services.open_notice(services.district_year(luqiao(), 2031), finance_lq), finance_lq)
+    with pytest.raises(CommandError):
+        call_command("aggregate_scores", "--year", "2031")
+    out = capsys.readouterr()
+    assert "椒江区 2031 年度汇总完成" in out.out and "路桥区" in out.err and "已发布" in out.err
