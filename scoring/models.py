@@ -540,7 +540,7 @@ class ItemResult(models.Model):
             models.UniqueConstraint(fields=["institution", "year", "item_number"], name="item_result_unique"),
             models.CheckConstraint(condition=Q(points__gte=0), name="item_result_points_not_negative"),
         ]
-        indexes = [models.Index(fields=["year", "district", "item_number", "points"]),
+        indexes = [models.Index(fields=["year", "district", "item_number"]),
                    models.Index(fields=["year", "district", "computed_at"])]
 
     def __str__(self) -> str:
