@@ -448,13 +448,27 @@ def _met_deadline(concluded_on: date, deadlines: dict) -> bool:
 
 
 def satisfaction_by_month(year: int, *, institution_ids: frozenset[int] | None = None,
-                          category: str = "", where: Q | None = None) -> dict[int, dict]:
-    """month → {"rated", "satisfied", "rate"} over questionnaire answers and public ratings."""
+                          category: str = "", where: Q | None = None, per: str = "") -> dict:
+    """month → {"rated", "satisfied", "rate"} over questionnaire answers and public ratings.
+
+    Counted in SQL, two grouped queries: the answers from their monthly tallies
+    (models.SatisfactionTally), the public ratings from the cases. A rating with at least one 1–5
+    score is satisfied when the mean of its given scores is at least 4 (rules.is_satisfied), that
+    is when the given scores' excesses over 4 add up to 0 or more. `institution_ids` (ids, or a
+    subquery of institution ids), `where` and `category` restrict the institutions counted; with
+    `per` ("institution" or "district") the keys are (that id, month).
+    """
+    from django.db.models import ExpressionWrapper, IntegerField, Value
+    from django.db.models.functions import Coalesce
+
+    keys = {"": (), "institution": ("institution_id",), "district": ("institution__district_id",)}[per]
     start, end = _year_bounds(year)
     tz = timezone.get_default_timezone()
-    # Questionnaire answers from their monthly tallies (models.SatisfactionTally), ratings from the cases.
+    scores = ("rating_attitude", "rating_efficiency", "rating_integrity")
     tallies = SatisfactionTally.objects.filter(year=year)
-    ratings = Complaint.objects.filter(received_at__gte=start, received_at__lt=end, kind="rating")
+    ratings = Complaint.objects.filter(Q(rating_attitude__isnull=False) | Q(rating_efficiency__isnull=False)
+                                       | Q(rating_integrity__isnull=False),
+                                       received_at__gte=start, received_at__lt=end, kind="rating")
     if institution_ids is not None:
         tallies = tallies.filter(institution_id__in=institution_ids)
         ratings = ratings.filter(institution_id__in=institution_ids)
@@ -464,21 +478,22 @@ def satisfaction_by_month(year: int, *, institution_ids: frozenset[int] | None =
     if category:
         tallies = tallies.filter(institution__category=category)
         ratings = ratings.filter(institution__category=category)
-    out: dict[int, dict] = {}
-    for row in tallies.values("month").annotate(n=Sum("rated"), s=Sum("satisfied")).order_by():
-        out.setdefault(row["month"], {"rated": 0, "satisfied": 0})
-        out[row["month"]]["rated"] += row["n"]
-        out[row["month"]]["satisfied"] += row["s"]
-    for month, a, e, i in ratings.annotate(m=ExtractMonth("received_at", tzinfo=tz)).values_list(
-            "m", "rating_attitude", "rating_efficiency", "rating_integrity"):
-        satisfied = rules.is_satisfied([v for v in (a, e, i) if v is not None])
-        if satisfied is None:
-            continue
-        out.setdefault(month, {"rated": 0, "satisfied": 0})
-        out[month]["rated"] += 1
-        out[month]["satisfied"] += int(satisfied)
-    for row in out.values():
-        row["rate"] = rules.satisfaction_rate(row["satisfied"], row["rated"])
+    excess = ExpressionWrapper(sum((Coalesce(F(f) - Value(4), Value(0)) for f in scores), Value(0)),
+                               output_field=IntegerField())
+    out: dict = {}
+
+    def add(key, rated: int, satisfied: int) -> None:
+        entry = out.setdefault(key if keys else key[0], {"rated": 0, "satisfied": 0})
+        entry["rated"] += rated
+        entry["satisfied"] += satisfied
+
+    for row in tallies.values(*keys, "month").annotate(n=Sum("rated"), s=Sum("satisfied")).order_by():
+        add((*(row[k] for k in keys), row["month"]), row["n"], row["s"])
+    for row in (ratings.annotate(m=ExtractMonth("received_at", tzinfo=tz), excess=excess).values(*keys, "m")
+                .annotate(n=Count("id"), s=Count("id", filter=Q(excess__gte=0))).order_by()):
+        add((*(row[k] for k in keys), row["m"]), row["n"], row["s"])
+    for entry in out.values():
+        entry["rate"] = rules.satisfaction_rate(entry["satisfied"], entry["rated"])
     return dict(sorted(out.items()))
 
 

@@ -14,7 +14,9 @@ from django.conf import settings
 from django.db import connection
 
 from complaints import rules, services, tasks
+from complaints import selectors as complaint_selectors
 from complaints.models import Complaint, Question, SatisfactionTally, SurveyResponse
+from dashboards import data as dashboard_data
 from dashboards import selectors as dashboard_selectors
 from dashboards.selectors import Scope
 from tests.complaints.helpers import submit_case
@@ -179,15 +181,21 @@ def test_dashboard_satisfaction_reads_the_tallies_by_shanghai_month(questionnair
     rating(other_bank, {"attitude": 2}, sh(YEAR + 1, 1, 1, 0, 0))  # next year: not counted
     scope = Scope(district_id=bank.district_id)
 
-    counts = dashboard_selectors.satisfaction_counts(scope, [YEAR - 1, YEAR])
+    # The dashboards read complaints' own counting (satisfaction_by_month), per month or per district.
+    def counts_of(scope: Scope, per: str = "") -> dict:
+        return {(year, *(key if per else (key,))): {"rated": v["rated"], "satisfied": v["satisfied"]}
+                for year in (YEAR - 1, YEAR)
+                for key, v in dashboard_data.satisfaction_months(scope, year, per=per).items()}
+
+    counts = counts_of(scope)
     assert counts == satisfaction_recount(range(YEAR - 1, YEAR + 1))
     assert counts[(YEAR, 3)] == {"rated": 2, "satisfied": 2} and counts[(YEAR, 4)] == {"rated": 2, "satisfied": 0}
-    city = dashboard_selectors.satisfaction_counts(Scope(city_id=bank.district.parent_id), [YEAR - 1, YEAR])
+    city = {(y, m, d): v for (y, d, m), v in counts_of(Scope(city_id=bank.district.parent_id), "district").items()}
     assert city == satisfaction_recount(range(YEAR - 1, YEAR + 1), by_district=True)
 
-    count, rows = dashboard_selectors.satisfaction_by_institution(scope, YEAR, 4, offset=0, limit=10)
+    count, rows = dashboard_data.satisfaction_by_institution(scope, YEAR, 4, offset=0, limit=10)
     assert (count, [(r["institution_id"], r["rated"], r["satisfied"]) for r in rows]) == (1, [(bank.pk, 2, 0)])
-    count, rows = dashboard_selectors.satisfaction_by_institution(scope, YEAR, None, offset=0, limit=10)
+    count, rows = dashboard_data.satisfaction_by_institution(scope, YEAR, None, offset=0, limit=10)
     assert [(r["institution_id"], r["rated"], r["satisfied"]) for r in rows] == [(bank.pk, 4, 2),
                                                                                (other_bank.pk, 2, 2)]
 
@@ -208,7 +216,10 @@ def test_complaint_figures_count_by_shanghai_month(bank):
     case("complaint", sh(YEAR, 12, 31, 23, 59))
     case("rating", sh(YEAR, 4, 30, 23, 59))
 
-    figures = dashboard_selectors.complaint_figures(Scope(district_id=bank.district_id), YEAR)
+    # The dashboards' month × kind series, and complaints' own statistics for outcomes and handling time.
+    stats = complaint_selectors.statistics(YEAR, institution_ids=Scope(district_id=bank.district_id).institutions())
+    figures = {"by_month_kind": dashboard_selectors.complaints_by_month_and_kind(
+        Scope(district_id=bank.district_id), YEAR), "by_outcome": stats.by_outcome}
     expected = {"by_month_kind": {}, "by_outcome": {}, "handled": 0, "handling_days": 0}
     for c in Complaint.objects.exclude(status="merged"):
         local = c.received_at.astimezone(SH)
@@ -221,10 +232,11 @@ def test_complaint_figures_count_by_shanghai_month(bank):
             if c.concluded_at:
                 expected["handled"] += 1
                 expected["handling_days"] += (c.concluded_at.astimezone(SH).date() - local.date()).days
-    assert figures == expected
+    assert figures == {k: expected[k] for k in ("by_month_kind", "by_outcome")}
     assert figures["by_month_kind"] == {(3, "complaint"): 1, (4, "report"): 1, (5, "report"): 1,
                                         (1, "suggestion"): 1, (12, "complaint"): 1, (4, "rating"): 1}
-    assert (figures["handled"], figures["handling_days"]) == (2, 2)
+    assert (expected["handled"], expected["handling_days"]) == (2, 2)
+    assert stats.average_handling_days == Decimal("1.0")
 
 
 @pytest.mark.django_db(transaction=True)
