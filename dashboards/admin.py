@@ -24,6 +24,17 @@ class AnnualReportAdmin(admin.ModelAdmin):
     def _allowed(self, request) -> bool:
         return permissions.can_see_district(request.user)
 
+    def get_queryset(self, request):
+        # The reports of the user's own districts only: any other is absent (404), as everywhere.
+        ids = permissions.finance_district_ids(request.user)
+        qs = super().get_queryset(request).select_related("district", "created_by")
+        return qs if ids is None else qs.filter(district_id__in=ids)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "district":
+            kwargs["queryset"] = permissions.finance_districts(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def has_module_permission(self, request):
         return self._allowed(request) and super().has_module_permission(request)
 

@@ -10,8 +10,12 @@ class DashboardsConfig(AppConfig):
     def ready(self) -> None:
         from core import portal
         from institutions import access
+        from scoring import services as scoring_services
 
-        from . import signals  # noqa: F401 (connects the cache warm-up to aggregation and publishing)
+        from . import services
+
+        # Scoring calls this explicitly once results of a (year, district) changed and committed.
+        scoring_services.on_results_changed(services.results_changed)
 
         def sees_dashboards(user) -> bool:
             return access.is_finance_center(user) or bool(access.user_roles(user) & {"institution_head", "city"})

@@ -1,16 +1,21 @@
 """What each chart shows, as JSON-ready dicts (decimals as strings, like the rest of the API).
 
+One source of truth: ranks are the stored `Result.rank` / `category_rank`, per-item points the
+stored `ItemResult.points` (both written by scoring's aggregation), complaint statistics and
+satisfaction are `complaints.selectors`'; nothing is ranked, weighted or re-counted here.
+
 Two kinds of figures:
 
-- results figures (colours, ranking, distribution, items, trend, history, city index) change only
-  when an aggregation writes results or a year is published or reopened: they are cached under
-  `selectors.results_version` and so recomputed exactly then (DASHBOARDS_RESULTS_CACHE_SECONDS,
-  one day by default, is only a safety net); the per-item scores behind the items charts are also
-  kept in a summary table (models.ItemScore) written once per results version;
+- results figures (colours, ranking, distribution, items, trend, the city's) change only when an
+  aggregation writes results or a district's year goes into notice, is published or reopened: they
+  are cached under `selectors.results_version` of the districts concerned and so recomputed exactly
+  then (DASHBOARDS_RESULTS_CACHE_SECONDS, one day by default, is only a safety net);
 - activity figures (complaints, satisfaction, staff violations, acknowledgements) change all day:
-  they are never cached but read live, from grouped queries over the cases and from tallies kept
-  exact by the services that write them (complaints.SatisfactionTally for questionnaire answers,
-  warnings_feed.DeliveryTally for acknowledgements).
+  they are never cached but read live, from the apps' own selectors and tallies.
+
+Who sees which results (DOMAIN.md "Results are seen in stages") is the callers' to pass in: the
+district figures are the district's finance center's (every stage); the city figures read published
+results only; an institution's figures take the reader's visible results.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from complaints import rules as complaint_rules
@@ -35,7 +40,7 @@ from staff_points.models import Module
 from . import figures, selectors
 from .selectors import Scope
 
-KEY_PREFIX = "dashboards:v1"
+KEY_PREFIX = "dashboards:v2"
 TREND_YEARS = 6
 
 
@@ -100,12 +105,12 @@ class DistrictQuery:
                 "category_label": category_label(self.category)}
 
 
-def _version(*years: int) -> str:
-    return selectors.results_version(sorted(set(years)))
+def results_version_of(district_ids, *years: int) -> str:
+    return selectors.results_version(district_ids, sorted(set(years)))
 
 
-def results_version_of(*years: int) -> str:
-    return _version(*years)
+def _version(q: DistrictQuery, *years: int) -> str:
+    return results_version_of([q.district.pk], *(years or (q.year,)))
 
 
 # --- results figures ----------------------------------------------------------------------------
@@ -115,30 +120,31 @@ def _str(value) -> str | None:
     return None if value is None else format(value, "f")
 
 
+def rank_text(rank: int | None, of: int | None) -> str:
+    """"区内排名 x/y" as shown everywhere: the stored rank among the district's results that year."""
+    return f"{rank}/{of}" if rank and of else "—"
+
+
 def ranking_rows(q: DistrictQuery, version: str | None = None) -> list[dict]:
-    """Every result of the district (and category) for the year, ranked within it, with last year's total."""
-    version = version or _version(q.year, q.year - 1)
+    """Every result of the district (and category) for the year, in the stored rank order, with the
+    stored district and category ranks (x of y) and last year's total."""
+    version = version or _version(q, q.year, q.year - 1)
 
     def compute() -> list[dict]:
         rows = selectors.results(q.scope, q.year)
         previous = selectors.totals_by_institution(q.scope, q.year - 1)
-        ranks = figures.district_ranks([(r["red_line"], r["total"]) for r in rows])
-        by_category: dict[str, list[int]] = {}
-        for index, row in enumerate(rows):
-            by_category.setdefault(row["category"], []).append(index)
-        category_ranks = [0] * len(rows)
-        for indexes in by_category.values():
-            for index, rank in zip(indexes, figures.district_ranks(
-                    [(rows[i]["red_line"], rows[i]["total"]) for i in indexes]), strict=True):
-                category_ranks[index] = rank
+        counts = selectors.result_counts(q.district.pk, [q.year]).get(q.year, {"of": 0, "by_category": {}})
         # Labels resolved once, not per row: thousands of rows must not mean thousands of gettext calls.
         categories = {value: str(label) for value, label in InstitutionCategory.choices}
         statuses = {value: str(label) for value, label in ResultStatus.choices}
         out = []
-        for row, rank, category_rank in zip(rows, ranks, category_ranks, strict=True):
+        for row in rows:
             before = previous.get(row["institution_id"])
+            category_of = counts["by_category"].get(row["category"], 0)
             out.append({
-                "rank": rank, "category_rank": category_rank, "institution_id": row["institution_id"],
+                "rank": row["rank"], "of": counts["of"], "rank_text": rank_text(row["rank"], counts["of"]),
+                "category_rank": row["category_rank"], "category_of": category_of,
+                "institution_id": row["institution_id"],
                 "code": row["institution__code"], "name": row["institution__name"],
                 "short_name": row["institution__short_name"], "category": row["category"],
                 "category_label": categories.get(row["category"], ""), "basic": _str(row["basic"]),
@@ -148,14 +154,13 @@ def ranking_rows(q: DistrictQuery, version: str | None = None) -> list[dict]:
                 "status_label": statuses.get(row["status"], ""), "previous_total": _str(before),
                 "change": _str(figures.difference(row["total"], before)),
             })
-        out.sort(key=lambda r: (r["rank"], r["code"]))
         return out
 
     return cached("ranking", q.parts, compute, version=version)
 
 
 def colours(q: DistrictQuery) -> dict:
-    version = _version(q.year, q.year - 1)
+    version = _version(q, q.year, q.year - 1)
 
     def compute() -> dict:
         rows = ranking_rows(q, version)
@@ -170,7 +175,7 @@ def colours(q: DistrictQuery) -> dict:
 
 
 def distribution(q: DistrictQuery) -> dict:
-    version = _version(q.year, q.year - 1)
+    version = _version(q, q.year, q.year - 1)
 
     def compute() -> dict:
         rows = ranking_rows(q, version)
@@ -180,41 +185,22 @@ def distribution(q: DistrictQuery) -> dict:
     return cached("distribution", q.parts, compute, version=version)
 
 
-def item_summary_ready(year: int, version: str) -> bool:
-    """Whether the per-item summary (models.ItemScore) reflects these results.
-
-    When it does not (an aggregation or a publish just committed and its refresh has not run yet)
-    the caller computes from the entries, and a refresh is queued, at most once a minute per year.
-    Without a Celery worker (tasks run in process) nothing is queued: a reader must not pay for the
-    whole district's refresh, and the small installations that run so compute from the entries.
-    """
-    if selectors.item_summary_is_current(year, version):
-        return True
-    if not settings.CELERY_TASK_ALWAYS_EAGER and cache.add(f"{KEY_PREFIX}:item-refresh:{year}", 1, 60):
-        from .tasks import refresh_item_scores
-
-        transaction.on_commit(lambda: refresh_item_scores.delay(year))
-    return False
-
-
 def items(q: DistrictQuery) -> dict:
-    version = _version(q.year)
+    """Per item of the district's scheme: maximum, the institutions' average and best stored points."""
+    version = _version(q)
 
     def compute() -> dict:
-        scheme = selectors.scheme_for(q.year)
+        scheme = selectors.scheme_of(q.district.pk, q.year)
         if scheme is None:
             return jsonable({**q.head(), "institutions": 0, "items": []})
-        indicators = selectors.basic_indicators(scheme)
-        scores = selectors.item_scores(scheme, q.scope, indicators=indicators,
-                                       from_summary=item_summary_ready(q.year, version))
+        scores = selectors.item_scores(q.scope, q.year)
         n = scores["institutions"]
         out = []
-        for item in selectors.item_maxima(scheme, indicators):
+        for item in selectors.item_maxima(scheme):
             got = scores["items"].get(item["number"], {})
-            average = figures.mean_of_sum(got.get("sum"), n)
-            best = got.get("best")
+            average = figures.mean_of_sum(got.get("sum"), got.get("n", 0))
             out.append({"number": item["number"], "title": item["title"], "maximum": item["maximum"],
-                        "average": average, "best": None if best is None else figures._q(best, figures._CENT),
+                        "average": average, "best": got.get("best"),
                         "share": figures.item_share(average, item["maximum"])})
         return jsonable({**q.head(), "institutions": n, "items": out})
 
@@ -224,7 +210,7 @@ def items(q: DistrictQuery) -> dict:
 def trend(q: DistrictQuery) -> dict:
     """Year-on-year totals: each year's mean total, colours and red lines, and the change of the mean."""
     years = [y for y in selectors.result_years(q.scope) if y <= q.year][:TREND_YEARS]
-    version = _version(*years) if years else ""
+    version = _version(q, *years) if years else ""
 
     def compute() -> dict:
         summary = selectors.yearly_summary(q.scope, years)
@@ -250,26 +236,30 @@ KIND_LABELS = {"rating": "评价", "suggestion": "意见建议", "complaint": "�
 OUTCOME_LABELS = {"substantiated": "属实", "partially_substantiated": "部分属实", "unsubstantiated": "不属实"}
 
 
+def _institution_filter(scope: Scope):
+    """What complaints' selectors take as `institution_ids`: the institution itself, or the scope's
+    institutions as a subquery (never thousands of ids in Python)."""
+    if scope.institution_id is not None:
+        return frozenset({scope.institution_id})
+    return scope.institutions()
+
+
 def complaint_summary(scope: Scope, year: int) -> dict:
-    raw = selectors.complaint_figures(scope, year)
-    by_kind = {k: 0 for k in KIND_LABELS}
-    series = {k: [0] * 12 for k in KIND_LABELS}
-    for (month, kind), n in raw["by_month_kind"].items():
-        if kind in series and month:
-            series[kind][month - 1] += n
-            by_kind[kind] += n
-    outcomes = raw["by_outcome"]
-    concluded = sum(outcomes.values())
-    handling = (figures.mean_of_sum(raw["handling_days"], raw["handled"], places=1) if raw["handled"] else None)
+    """Counts, outcomes, substantiation rate and handling time from complaints' own statistics, and
+    the month × kind series behind the stacked chart."""
+    from complaints import selectors as complaint_selectors
+
+    stats = complaint_selectors.statistics(year, institution_ids=_institution_filter(scope))
+    by_month_kind = selectors.complaints_by_month_and_kind(scope, year)
+    series = {k: [by_month_kind.get((month, k), 0) for month in range(1, 13)] for k in KIND_LABELS}
     return {
-        "total": sum(by_kind.values()),
-        "kinds": [{"kind": k, "label": label, "count": by_kind[k]} for k, label in KIND_LABELS.items()],
-        "months": list(range(1, 13)), "series": series, "concluded": concluded,
-        "outcomes": [{"outcome": o, "label": label, "count": outcomes.get(o, 0)}
+        "total": stats.total,
+        "kinds": [{"kind": k, "label": label, "count": stats.by_kind.get(k, 0)} for k, label in KIND_LABELS.items()],
+        "months": list(range(1, 13)), "series": series, "concluded": stats.concluded,
+        "outcomes": [{"outcome": o, "label": label, "count": stats.by_outcome.get(o, 0)}
                      for o, label in OUTCOME_LABELS.items()],
-        "substantiation_rate": complaint_rules.substantiation_rate(
-            outcomes.get("substantiated", 0), outcomes.get("partially_substantiated", 0), concluded),
-        "average_handling_days": handling,
+        "substantiation_rate": stats.substantiation_rate,
+        "average_handling_days": stats.average_handling_days,
     }
 
 
@@ -277,15 +267,23 @@ def complaints(q: DistrictQuery) -> dict:
     return jsonable({**q.head(), **complaint_summary(q.scope, q.year)})
 
 
+def satisfaction_months(scope: Scope, year: int, per: str = "") -> dict:
+    """complaints.selectors.satisfaction_by_month for the scope (month → counts, or (id, month) → counts)."""
+    from complaints import selectors as complaint_selectors
+
+    return complaint_selectors.satisfaction_by_month(year, institution_ids=_institution_filter(scope), per=per)
+
+
 def satisfaction_summary(scope: Scope, year: int, today: dt.date | None = None) -> dict:
     """Satisfaction by month for the year and the year before, and the year's change in points."""
     today = today or timezone.localdate()
     cut = figures.same_period_end(year, today)
-    counts = selectors.satisfaction_counts(scope, [year - 1, year])
+    counts = {y: satisfaction_months(scope, y) for y in (year - 1, year)}
+    empty = {"rated": 0, "satisfied": 0}
     months, totals = [], {year: [0, 0], year - 1: [0, 0]}
     for month in range(1, 13):
-        now = counts.get((year, month), {"rated": 0, "satisfied": 0})
-        before = counts.get((year - 1, month), {"rated": 0, "satisfied": 0})
+        now = counts[year].get(month, empty)
+        before = counts[year - 1].get(month, empty)
         rate, previous_rate = (complaint_rules.satisfaction_rate(now["satisfied"], now["rated"]),
                                complaint_rules.satisfaction_rate(before["satisfied"], before["rated"]))
         months.append({"month": month, "rated": now["rated"], "satisfied": now["satisfied"], "rate": rate,
@@ -299,7 +297,7 @@ def satisfaction_summary(scope: Scope, year: int, today: dt.date | None = None) 
     if cut is not None:
         totals[year - 1] = [0, 0]
         for month in range(1, cut[0] + 1):
-            before = counts.get((year - 1, month), {"rated": 0, "satisfied": 0})
+            before = counts[year - 1].get(month, empty)
             totals[year - 1][0] += before["satisfied"]
             totals[year - 1][1] += before["rated"]
     rate = complaint_rules.satisfaction_rate(*totals[year])
@@ -312,6 +310,28 @@ def satisfaction_summary(scope: Scope, year: int, today: dt.date | None = None) 
 
 def satisfaction(q: DistrictQuery) -> dict:
     return jsonable({**q.head(), **satisfaction_summary(q.scope, q.year)})
+
+
+def satisfaction_by_institution(scope: Scope, year: int, month: int | None, *, offset: int,
+                                limit: int) -> tuple[int, list[dict]]:
+    """Institutions' satisfaction in a year (or one month of it), lowest rate first: the rows behind the
+    satisfaction chart, from complaints' per-institution counts."""
+    if month and not 1 <= month <= 12:
+        return 0, []
+    per: dict[int, dict] = {}
+    for (institution_id, m), counts in satisfaction_months(scope, year, per="institution").items():
+        if month and m != month:
+            continue
+        entry = per.setdefault(institution_id, {"rated": 0, "satisfied": 0})
+        entry["rated"] += counts["rated"]
+        entry["satisfied"] += counts["satisfied"]
+    ordered = sorted(((pk, c) for pk, c in per.items() if c["rated"]),
+                     key=lambda kv: (kv[1]["satisfied"] / kv[1]["rated"], kv[0]))
+    page = ordered[offset:offset + limit]
+    names = {pk: (code, name) for pk, code, name in Institution.objects.filter(
+        pk__in=[pk for pk, _ in page]).values_list("pk", "code", "name")}
+    return len(ordered), [{"institution_id": pk, "code": names.get(pk, ("", ""))[0],
+                           "name": names.get(pk, ("", ""))[1], **counts} for pk, counts in page]
 
 
 def violation_summary(scope: Scope, year: int, today: dt.date | None = None) -> dict:
@@ -376,6 +396,7 @@ DISTRICT_FIGURES: dict[str, Callable[[DistrictQuery], dict]] = {
     "complaints": complaints, "satisfaction": satisfaction, "violations": violations,
     "acknowledgements": acknowledgements,
 }
+RESULTS_FIGURES = ("colours", "distribution", "items", "trend")
 
 
 # --- one institution -----------------------------------------------------------------------------------
@@ -386,57 +407,66 @@ def institution_ref(institution: Institution) -> dict:
             "category_label": category_label(institution.category), "district": district_ref(institution.district)}
 
 
-def institution_history(institution: Institution) -> dict:
-    """Its total, colour and district rank in every year with a result (cached with the results)."""
-    def compute() -> dict:
-        out, previous = [], None
-        for row in selectors.institution_ranks(institution.pk, institution.district_id):
-            out.append({"year": row["year"], "total": row["total"], "colour": row["colour"],
-                        "colour_label": figures.COLOUR_LABELS[row["colour"]], "red_line": row["red_line"],
-                        "rank": row["rank"], "of": row["of"], "category_rank": row["category_rank"],
-                        "status": row["status"],
-                        "change": figures.difference(row["total"], previous["total"]) if previous and
-                        previous["year"] == row["year"] - 1 else None})
-            previous = row
-        return jsonable({"institution": institution_ref(institution), "years": out})
+@dataclass(frozen=True)
+class InstitutionView:
+    """An institution as one reader sees it: `results` are the reader's visible results
+    (scoring.selectors.visible_results), `district_wide` whether the reader is the district's finance
+    center (who also sees the district's figures at every stage)."""
 
-    years = selectors.result_years(Scope(institution_id=institution.pk))
-    return cached("institution-history", (institution.pk,), compute, version=_version(*years) if years else "")
+    institution: Institution
+    results: QuerySet
+    district_wide: bool
 
 
-def institution_items(institution: Institution, year: int) -> dict:
-    """Its weighted score on each item against the district's average and best."""
-    version = _version(year)
-
-    def compute() -> dict:
-        scheme = selectors.scheme_for(year)
-        if scheme is None:
-            return jsonable({"institution": institution_ref(institution), "year": year, "items": []})
-        indicators = selectors.basic_indicators(scheme)
-        scores = selectors.item_scores(scheme, Scope(district_id=institution.district_id), institution.pk,
-                                       indicators=indicators, from_summary=item_summary_ready(year, version))
-        n = scores["institutions"]
-        out = []
-        for item in selectors.item_maxima(scheme, indicators):
-            got = scores["items"].get(item["number"], {})
-            own, best = got.get("own"), got.get("best")
-            out.append({"number": item["number"], "title": item["title"], "maximum": item["maximum"],
-                        "own": None if own is None else figures._q(own, figures._CENT),
-                        "average": figures.mean_of_sum(got.get("sum"), n),
-                        "best": None if best is None else figures._q(best, figures._CENT)})
-        return jsonable({"institution": institution_ref(institution), "year": year, "items": out})
-
-    return cached("institution-items", (institution.pk, year), compute, version=version)
+def institution_years(view: InstitutionView) -> list[dict]:
+    """Its results the reader may see, by year: total, colour, stored rank x/y and category rank."""
+    out, previous = [], None
+    for row in selectors.institution_results(view.results, view.institution.pk):
+        out.append({"year": row["year"], "total": row["total"], "colour": row["colour"],
+                    "colour_label": figures.COLOUR_LABELS[row["colour"]], "red_line": row["red_line"],
+                    "rank": row["rank"], "of": row["of"], "rank_text": rank_text(row["rank"], row["of"]),
+                    "category_rank": row["category_rank"], "category_of": row["category_of"],
+                    "status": row["status"],
+                    "change": figures.difference(row["total"], previous["total"]) if previous and
+                    previous["year"] == row["year"] - 1 else None})
+        previous = row
+    return out
 
 
-def institution_complaints(institution: Institution, year: int) -> dict:
-    scope = Scope(institution_id=institution.pk)
-    return jsonable({"institution": institution_ref(institution), "year": year,
+def institution_history(view: InstitutionView) -> dict:
+    return jsonable({"institution": institution_ref(view.institution), "years": institution_years(view)})
+
+
+def institution_items(view: InstitutionView, year: int, years: list[dict] | None = None) -> dict:
+    """Its stored points on each item (once the reader may see its result), against the district's
+    average and best (for its head only once the district's year is published)."""
+    institution = view.institution
+    scheme = selectors.scheme_of(institution.district_id, year)
+    head = {"institution": institution_ref(institution), "year": year}
+    if scheme is None:
+        return jsonable({**head, "items": []})
+    shown = next((y for y in (years if years is not None else institution_years(view)) if y["year"] == year), None)
+    own = selectors.own_item_points(institution.pk, year) if shown is not None else {}
+    district_shown = view.district_wide or (shown is not None and shown["status"] == ResultStatus.PUBLISHED)
+    district = items(DistrictQuery(institution.district, year)) if district_shown else None
+    by_number = {i["number"]: i for i in district["items"]} if district else {}
+    out = []
+    for item in district["items"] if district else selectors.item_maxima(scheme):
+        figure = by_number.get(item["number"], {})
+        out.append({"number": item["number"], "title": item["title"], "maximum": item["maximum"],
+                    "own": own.get(item["number"]), "average": figure.get("average"), "best": figure.get("best")})
+    return jsonable({**head, "items": out})
+
+
+def institution_complaints(view: InstitutionView, year: int) -> dict:
+    scope = Scope(institution_id=view.institution.pk)
+    return jsonable({"institution": institution_ref(view.institution), "year": year,
                      "complaints": complaint_summary(scope, year), "satisfaction": satisfaction_summary(scope, year)})
 
 
-def institution_employees(institution: Institution, year: int) -> dict:
+def institution_employees(view: InstitutionView, year: int) -> dict:
     """Its employees' colour distribution and its acknowledgement rate (aggregates only)."""
+    institution = view.institution
     counts = selectors.employee_colours(institution.pk, year)
     ack = acknowledgement_summary(Scope(institution_id=institution.pk), year)
     return jsonable({"institution": institution_ref(institution), "year": year,
@@ -451,82 +481,123 @@ INSTITUTION_FIGURES: dict[str, Callable[..., dict]] = {
 }
 
 
-# --- the city ---------------------------------------------------------------------------------------
+# --- the city: published results and aggregates of the districts a city user reads -------------------
 
 
-def city_rows(city: District, years: list[int]) -> dict[tuple[int, int], dict]:
-    """(district id, year) -> the district's aggregates and index; four grouped queries in all."""
-    summary = selectors.summary_by_district(city.pk, years)
-    complaints_ = selectors.substantiated_by_district(city.pk, years) if years else {}
-    satisfaction_ = selectors.satisfaction_counts(Scope(city_id=city.pk), years) if years else {}
-    sat_totals: dict[tuple[int, int], list[int]] = {}
-    for (year, _month, district_id), entry in satisfaction_.items():
-        acc = sat_totals.setdefault((district_id, year), [0, 0])
-        acc[0] += entry["satisfied"]
-        acc[1] += entry["rated"]
-    out = {}
-    for (district_id, year), entry in summary.items():
-        received, full, partial = complaints_.get((district_id, year), (0, 0, 0))
-        index = figures.city_index(figures.DistrictYear(
-            institutions=entry["institutions"], total_sum=entry["total_sum"], colours=entry["colours"],
-            red_lines=entry["red_lines"], substantiated=full, partially=partial))
-        satisfied, rated = sat_totals.get((district_id, year), (0, 0))
-        out[(district_id, year)] = {
-            "institutions": entry["institutions"], "mean_total": index.mean_total,
-            "colours": figures.colour_shares(entry["colours"]), "red_lines": entry["red_lines"],
-            "complaints": received, "complaints_per_institution": figures.mean_of_sum(received,
-                                                                                      entry["institutions"]),
-            "substantiated": full, "partially_substantiated": partial,
-            "satisfaction_rate": complaint_rules.satisfaction_rate(satisfied, rated),
-            "index": index.index, "components": {"score": index.score, "colour": index.colour,
-                                                 "red_line": index.red_line, "complaints": index.complaints},
-        }
+@dataclass(frozen=True)
+class CityQuery:
+    city: District
+    year: int
+    district_ids: tuple[int, ...] | None = None  # None: every district of the city (the administrator)
+
+    @property
+    def scope(self) -> Scope:
+        return Scope(city_id=self.city.pk, district_ids=self.district_ids)
+
+    def districts(self) -> list[District]:
+        children = [d for d in selectors.district_ids_with_institutions(self.district_ids)
+                    if d.parent_id == self.city.pk]
+        return children
+
+    def version(self, years: list[int]) -> str:
+        ids = [d.pk for d in self.districts()] if self.district_ids is None else self.district_ids
+        return results_version_of(ids, *years) if years else ""
+
+
+def _received_by_district(q: CityQuery, year: int) -> dict[int, int]:
+    """district id -> complaints received in the year, from complaints' statistics (per institution)."""
+    from complaints import selectors as complaint_selectors
+
+    stats = complaint_selectors.statistics(year, institution_ids=q.scope.institutions())
+    per_institution = {r["institution_id"]: r["total"] for r in stats.by_institution}
+    out: dict[int, int] = {}
+    for pk, district_id in Institution.objects.filter(pk__in=list(per_institution)).values_list("pk", "district_id"):
+        out[district_id] = out.get(district_id, 0) + per_institution[pk]
     return out
 
 
-def city_league(city: District, year: int) -> dict:
-    """The city's districts side by side for one year, ranked by the clean-finance index."""
-    version = _version(year)
+def city_rows(q: CityQuery, years: list[int], *, with_received: bool = False) -> dict[tuple[int, int], dict]:
+    """(district id, year) -> the district's figures for every district the reader reads: its published
+    results' aggregates and index (None until the district's year is published), its complaints
+    received (`with_received`) and satisfaction (aggregate statistics, shown at any time)."""
+    summary = selectors.summary_by_district(q.scope, years)
+    received = {year: _received_by_district(q, year) for year in years} if with_received else {}
+    sat_totals: dict[tuple[int, int], list[int]] = {}
+    for year in years:
+        for (district_id, _month), entry in satisfaction_months(q.scope, year, per="district").items():
+            acc = sat_totals.setdefault((district_id, year), [0, 0])
+            acc[0] += entry["satisfied"]
+            acc[1] += entry["rated"]
+    out = {}
+    for district in q.districts():
+        for year in years:
+            satisfied, rated = sat_totals.get((district.pk, year), (0, 0))
+            count = received.get(year, {}).get(district.pk, 0) if with_received else None
+            row = {"published": False, "institutions": 0, "mean_total": None, "colours": None, "red_lines": None,
+                   "complaints": count, "complaints_per_institution": None, "substantiated": None,
+                   "partially_substantiated": None,
+                   "satisfaction_rate": complaint_rules.satisfaction_rate(satisfied, rated),
+                   "index": None, "components": None}
+            entry = summary.get((district.pk, year))
+            if entry is not None:
+                full, partial = entry["substantiated"], entry["partially"]
+                index = figures.city_index(figures.DistrictYear(
+                    institutions=entry["institutions"], total_sum=entry["total_sum"], colours=entry["colours"],
+                    red_lines=entry["red_lines"], substantiated=full, partially=partial))
+                row.update({
+                    "published": True, "institutions": entry["institutions"], "mean_total": index.mean_total,
+                    "colours": figures.colour_shares(entry["colours"]), "red_lines": entry["red_lines"],
+                    "complaints_per_institution": figures.mean_of_sum(count, entry["institutions"])
+                    if count is not None else None,
+                    "substantiated": full, "partially_substantiated": partial, "index": index.index,
+                    "components": {"score": index.score, "colour": index.colour, "red_line": index.red_line,
+                                   "complaints": index.complaints}})
+            out[(district.pk, year)] = row
+    return out
+
+
+def city_league(q: CityQuery) -> dict:
+    """The user's districts of the city side by side for one year, ranked by the clean-finance index
+    (published results only; a district not yet published has no index)."""
+    version = q.version([q.year])
 
     def compute() -> dict:
-        districts = selectors.districts_with_institutions(city.pk)
-        rows = city_rows(city, [year])
+        rows = city_rows(q, [q.year], with_received=True)
         league = []
-        for district in districts:
-            row = rows.get((district.pk, year))
-            league.append({"district": district_ref(district), **(row or {"institutions": 0, "index": None})})
+        for district in q.districts():
+            league.append({"district": district_ref(district), **rows[(district.pk, q.year)]})
         ranks = figures.league_ranks([r["index"] for r in league])
         for row, rank in zip(league, ranks, strict=True):
             row["rank"] = rank
         league.sort(key=lambda r: (r["rank"] is None, r["rank"] or 0, r["district"]["code"]))
-        return jsonable({"city": district_ref(city), "year": year, "districts": league})
+        return jsonable({"city": district_ref(q.city), "year": q.year, "districts": league})
 
-    return cached("city-league", (city.pk, year, timezone.localdate()), compute, version=version)
+    return cached("city-league", (q.city.pk, q.district_ids, q.year, timezone.localdate()), compute, version=version)
 
 
-def city_trend(city: District, year: int) -> dict:
-    """Each district's index over the recent years up to `year`."""
-    years = sorted(y for y in selectors.result_years(Scope(city_id=city.pk)) if y <= year)[-TREND_YEARS:]
-    version = _version(*years) if years else ""
+def city_trend(q: CityQuery) -> dict:
+    """Each district's index over the recent published years up to `year`."""
+    years = sorted(y for y in selectors.result_years(q.scope, published=True) if y <= q.year)[-TREND_YEARS:]
+    version = q.version(years)
 
     def compute() -> dict:
-        districts = selectors.districts_with_institutions(city.pk)
-        rows = city_rows(city, years) if years else {}
+        rows = city_rows(q, years) if years else {}
         series = [{"district": district_ref(d), "index": [rows.get((d.pk, y), {}).get("index") for y in years],
-                   "mean_total": [rows.get((d.pk, y), {}).get("mean_total") for y in years]} for d in districts]
-        return jsonable({"city": district_ref(city), "years": years, "series": series})
+                   "mean_total": [rows.get((d.pk, y), {}).get("mean_total") for y in years]} for d in q.districts()]
+        return jsonable({"city": district_ref(q.city), "years": years, "series": series})
 
-    return cached("city-trend", (city.pk, tuple(years), timezone.localdate()), compute, version=version)
+    return cached("city-trend", (q.city.pk, q.district_ids, tuple(years), timezone.localdate()), compute,
+                  version=version)
 
 
 # --- choices for the pages ----------------------------------------------------------------------------
 
 
-def default_year(scope: Scope) -> int | None:
-    years = selectors.result_years(scope)
+def default_year(scope: Scope, *, published: bool = False) -> int | None:
+    years = selectors.result_years(scope, published=published)
     if years:
         return years[0]
-    schemes = selectors.scheme_years()
+    schemes = selectors.scheme_years(scope.district_id)
     return schemes[0] if schemes else None
 
 

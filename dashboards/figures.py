@@ -1,5 +1,5 @@
 """The dashboards' business rules as pure functions: shares, rates, year-on-year changes, bins,
-district ranks and the city's clean-finance index (清廉金融指数, see docs/city-index.md).
+and the city's clean-finance index (清廉金融指数, see docs/city-index.md).
 
 No ORM and no request here: selectors.py hands plain numbers in, and everything that a dashboard,
 the API, the annual report or the city roll-up shows is computed by these functions, so that they
@@ -139,15 +139,6 @@ def score_distribution(totals: Iterable[Decimal]) -> list[dict]:
     for total in totals:
         counts[bin_for(total).key] += 1
     return [{"key": b.key, "label": b.label, "count": counts[b.key]} for b in SCORE_BINS]
-
-
-def district_ranks(keys: Sequence[tuple[bool, Decimal]]) -> list[int]:
-    """Ranks within the district (1, 2, 2, 4): red-line hits last, then by total, as SCORING.md step 8.
-
-    The stored ``Result.rank`` is over every institution of the installation; a district's own
-    table is ranked again here among that district's institutions only.
-    """
-    return scoring_rules.competition_ranks(list(keys))
 
 
 def item_share(average: Decimal | None, maximum: Decimal | None) -> Decimal | None:

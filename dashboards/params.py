@@ -1,13 +1,17 @@
-"""The dashboards' query parameters (district, year, category), read the same way by pages and API."""
+"""The dashboards' query parameters (district, year, category, city), read the same way by pages and API.
+
+The district and the city are resolved for the reader (permissions.py): one of their own, 404 for
+any other; bad values of the other parameters raise ParamError (an API answers 400).
+"""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from institutions.models import District, InstitutionCategory
+from institutions.models import InstitutionCategory
 
-from . import data, selectors
-from .data import DistrictQuery
+from . import data, permissions
+from .data import CityQuery, DistrictQuery
 from .selectors import Scope
 
 
@@ -19,21 +23,6 @@ class ParamError(ValueError):
         self.errors = errors
 
 
-def _default_district() -> District | None:
-    # Which district has the most institutions changes rarely: five minutes in the cache.
-    code = data.cached("default-district", (), lambda: (d.code if (d := selectors.default_district()) else ""),
-                       ttl=300)
-    return selectors.district_by_code(code) if code else None
-
-
-def district_param(params) -> District:
-    code = str(params.get("district", "") or "").strip()
-    district = selectors.district_by_code(code) if code else _default_district()
-    if district is None or district.level != District.Level.DISTRICT:
-        raise ParamError({"district": _("未知的区县行政区划代码：%(code)s") % {"code": code or "—"}})
-    return district
-
-
 def category_param(params) -> str:
     category = str(params.get("category", "") or "").strip()
     if category and category not in InstitutionCategory.values:
@@ -41,52 +30,40 @@ def category_param(params) -> str:
     return category
 
 
-def year_param(params, scope: Scope) -> int:
+def year_param(params, scope: Scope, *, published: bool = False) -> int:
     raw = str(params.get("year", "") or "").strip()
     if raw:
         if not raw.isdigit() or not 2000 <= int(raw) <= 2100:
             raise ParamError({"year": _("年度应为四位数字，例如 2026")})
         return int(raw)
-    year = data.default_year(scope)
+    year = data.default_year(scope, published=published)
     if year is None:
         raise ParamError({"year": _("尚无任何年度的评价方案")})
     return year
 
 
-def district_query(params) -> DistrictQuery:
+def district_query(user, params, *, default_first: bool = False) -> DistrictQuery:
+    """The reader's district (Http404 outside their finance-center districts), year and category."""
+    district = permissions.district_for(user, str(params.get("district", "") or ""), default_first=default_first)
     errors: dict[str, str] = {}
-    district = category = year = None
-    for name, read in (("district", lambda: district_param(params)), ("category", lambda: category_param(params))):
-        try:
-            value = read()
-        except ParamError as exc:
-            errors.update(exc.errors)
-            continue
-        if name == "district":
-            district = value
-        else:
-            category = value
-    if district is not None:
-        try:
-            year = year_param(params, Scope(district_id=district.pk))
-        except ParamError as exc:
-            errors.update(exc.errors)
+    category = year = None
+    try:
+        category = category_param(params)
+    except ParamError as exc:
+        errors.update(exc.errors)
+    try:
+        year = year_param(params, Scope(district_id=district.pk))
+    except ParamError as exc:
+        errors.update(exc.errors)
     if errors:
         raise ParamError(errors)
     return DistrictQuery(district, year, category or "")
 
 
-def city_param(params) -> District:
-    code = str(params.get("city", "") or "").strip()
-    if code:
-        city = District.objects.filter(code=code, level=District.Level.CITY).first()
-    else:
-        district = _default_district()
-        city = district.parent if district is not None else None
-    if city is None:
-        raise ParamError({"city": _("未知的设区市行政区划代码：%(code)s") % {"code": code or "—"}})
-    return city
-
-
-def plain_year(params, fallback_scope: Scope) -> int:
-    return year_param(params, fallback_scope)
+def city_query(user, params) -> CityQuery:
+    """The reader's city (Http404 outside it) and year, limited to the districts they read."""
+    city = permissions.city_for(user, str(params.get("city", "") or ""))
+    ids = permissions.city_districts(user)
+    district_ids = None if ids is None else tuple(sorted(ids))
+    year = year_param(params, Scope(city_id=city.pk, district_ids=district_ids), published=True)
+    return CityQuery(city, year, district_ids)

@@ -1,5 +1,7 @@
-"""The annual report's content (年度报告): the same figures as the dashboard, plus the full ranking,
-the red-line list and per-indicator detail; then the PDF (WeasyPrint) and the xlsx pack (openpyxl).
+"""The annual report's content (年度报告): the same figures as the dashboard, plus the full ranking
+(the stored district ranks), the red-line list and per-item detail (the points scoring's aggregation
+stored per item, with the bonus and red-line indicators as entered); then the PDF (WeasyPrint) and
+the xlsx pack (openpyxl).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from institutions.models import District, Institution
+from scoring.models import IndicatorKind
 
 from . import data, figures, selectors, svg
 from .data import DistrictQuery
@@ -44,7 +47,8 @@ class ReportContent:
 
 
 def gather(district: District, year: int) -> ReportContent:
-    """Everything the report shows, from the dashboards' own figures (bounded, grouped queries)."""
+    """Everything the report shows, from the dashboards' own figures (bounded, grouped queries): the
+    stored results and ranks, and the per-item points scoring's aggregation stored (ItemResult)."""
     q = DistrictQuery(district, year)
     ranking = data.ranking_rows(q)
     content = ReportContent(
@@ -53,33 +57,34 @@ def gather(district: District, year: int) -> ReportContent:
         complaints=data.complaints(q), satisfaction=data.satisfaction(q), violations=data.violations(q),
         acknowledgements=data.acknowledgements(q), red_lines=[],
     )
-    scheme = selectors.scheme_for(year)
+    scheme = selectors.scheme_of(district.pk, year)
     scope = Scope(district_id=district.pk)
     if scheme is not None:
-        indicators = list(scheme.indicators.order_by("position", "code").values("id", "code", "kind", "title",
-                                                                                 "max_points"))
-        content.indicators = indicators
-        weighted = selectors.indicator_values(scheme, scope)
+        # The detail: each item's stored points, then the bonus (as the inspection confirmed it) and
+        # red-line indicators as entered.
+        items = selectors.item_maxima(scheme)
+        others = list(scheme.indicators.exclude(kind=IndicatorKind.BASIC).order_by("position", "code")
+                      .values("id", "code", "kind", "title", "max_points"))
+        content.indicators = [{"key": f"item-{i['number']}", "label": f"第{i['number']}项"} for i in items] + [
+            {"key": i["code"], "label": i["code"]} for i in others]
+        points = selectors.item_points_by_institution(scope, year)
         extra = selectors.confirmed_bonus_and_red_lines(scheme, scope)
-        by_id = {i["id"]: i for i in indicators}
+        by_id = {i["id"]: i for i in others}
         hits: dict[int, list[str]] = {}
         for (institution_id, indicator_id), value in extra.items():
-            if value is True:
+            if value is True and indicator_id in by_id:
                 hits.setdefault(institution_id, []).append(by_id[indicator_id]["code"])
         for row in ranking:
-            values = {}
-            for indicator in indicators:
+            values = {f"item-{i['number']}": points.get((row["institution_id"], i["number"])) for i in items}
+            for indicator in others:
                 key = (row["institution_id"], indicator["id"])
-                if indicator["kind"] == "basic":
-                    value = weighted.get(key)
-                    values[indicator["code"]] = None if value is None else figures._q(value, figures._CENT)
-                elif indicator["kind"] == "bonus":
+                if indicator["kind"] == IndicatorKind.BONUS:
                     values[indicator["code"]] = extra.get(key)
                 else:
                     values[indicator["code"]] = "触碰" if extra.get(key) is True else ""
             content.indicator_rows.append({"code": row["code"], "name": row["name"], "values": values})
             if row["red_line"]:
-                titles = [f"{c} {by_id_code(indicators, c)}" for c in sorted(hits.get(row["institution_id"], []))]
+                titles = [f"{c} {by_id_code(others, c)}" for c in sorted(hits.get(row["institution_id"], []))]
                 content.red_lines.append({**row, "indicators": "；".join(titles) or "—"})
     else:
         content.red_lines = [r for r in ranking if r["red_line"]]
@@ -199,14 +204,14 @@ def render_xlsx(content: ReportContent) -> bytes:
         ["警示信息知悉率（%）", c.acknowledgements["acknowledged_rate"]],
         ["生成时间", c.generated_at.strftime("%Y-%m-%d %H:%M")],
     ], first=True)
-    sheet("积分排名", ["区内排名", "类别内排名", "机构编码", "机构名称", "类别", "基础分", "加分", "扣分", "总分",
-                   "颜色", "红线", "状态", "上年总分", "同比"],
-          [[r["rank"], r["category_rank"], r["code"], r["name"], r["category_label"], r["basic"], r["bonus"],
+    sheet("积分排名", ["区内排名", "区内机构数", "区内类别排名", "机构编码", "机构名称", "类别", "基础分", "加分",
+                   "扣分", "总分", "颜色", "红线", "状态", "上年总分", "同比"],
+          [[r["rank"], r["of"], r["category_rank"], r["code"], r["name"], r["category_label"], r["basic"], r["bonus"],
             r["deduction"], r["total"], r["colour_label"], r["red_line"], r["status_label"], r["previous_total"],
             r["change"]] for r in c.ranking])
-    codes = [i["code"] for i in c.indicators]
-    sheet("指标明细", ["机构编码", "机构名称", *codes],
-          [[r["code"], r["name"], *[r["values"].get(code) for code in codes]] for r in c.indicator_rows])
+    keys = [i["key"] for i in c.indicators]
+    sheet("分项明细", ["机构编码", "机构名称", *[i["label"] for i in c.indicators]],
+          [[r["code"], r["name"], *[r["values"].get(key) for key in keys]] for r in c.indicator_rows])
     sheet("分项得分", ["项号", "项目", "满分", "平均分", "最高分", "得分率（%）"],
           [[i["number"], i["title"], i["maximum"], i["average"], i["best"], i["share"]] for i in c.items["items"]])
     kinds = c.complaints["kinds"]

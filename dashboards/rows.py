@@ -16,7 +16,7 @@ from .data import DistrictQuery, jsonable
 MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 50
 
-RANKING_COLUMNS = [("rank", "区内排名"), ("code", "机构编码"), ("name", "机构名称"), ("category_label", "类别"),
+RANKING_COLUMNS = [("rank_text", "区内排名"), ("code", "机构编码"), ("name", "机构名称"), ("category_label", "类别"),
                    ("total", "总分"), ("colour_label", "颜色"), ("red_line", "红线"), ("previous_total", "上年总分"),
                    ("change", "同比")]
 FIGURE_TITLES = {
@@ -97,22 +97,13 @@ def district_rows(q: DistrictQuery, figure: str, key: str, page: Page) -> dict:
             q = DistrictQuery(q.district, int(key), q.category)
         count, results = _ranking(q, page, keep)
     elif figure == "items":
-        scheme = selectors.scheme_for(q.year)
         columns = [("code", "机构编码"), ("name", "机构名称"), ("score", "该项得分")]
-        if scheme is None or not key.isdigit():
+        if not key.isdigit():
             count, results = 0, []
         else:
-            version = data.results_version_of(q.year)
-            if data.item_summary_ready(q.year, version):
-                count, results = selectors.item_rows(scheme, q.scope, int(key), offset=page.offset,
-                                                     limit=page.size, from_summary=True)
-            else:
-                # Computed from the entries: every institution's score once per results version, paged here.
-                everything = data.cached("item-rows", (*q.parts, int(key)), lambda: selectors.item_rows(
-                    scheme, q.scope, int(key), offset=0, limit=1_000_000), version=version)
-                count, results = everything[0], everything[1][page.offset:page.offset + page.size]
-            results = [{**r, "score": figures._q(r["score"], figures._CENT) if r["score"] is not None else None,
-                        "url": _institution_url(r["code"], q.year)} for r in results]
+            # The points scoring's aggregation stored for the item (ItemResult), best first.
+            count, results = selectors.item_rows(q.scope, q.year, int(key), offset=page.offset, limit=page.size)
+            results = [{**r, "url": _institution_url(r["code"], q.year)} for r in results]
     elif figure in ("complaints", "outcomes"):
         kind, month, outcome = "", None, ""
         if figure == "complaints":
@@ -138,8 +129,8 @@ def district_rows(q: DistrictQuery, figure: str, key: str, page: Page) -> dict:
         month = int(key) if key.isdigit() and 1 <= int(key) <= 12 else None
         columns = [("code", "机构编码"), ("name", "机构名称"), ("rated", "评价数"), ("satisfied", "满意数"),
                    ("rate", "满意率（%）")]
-        count, raw = selectors.satisfaction_by_institution(q.scope, q.year, month, offset=page.offset,
-                                                           limit=page.size)
+        count, raw = data.satisfaction_by_institution(q.scope, q.year, month, offset=page.offset,
+                                                      limit=page.size)
         results = [{**r, "rate": figures.percent(r["satisfied"], r["rated"]),
                     "url": _institution_url(r["code"], q.year)} for r in raw]
     elif figure == "violations":

@@ -1,18 +1,18 @@
-"""Writes of the dashboards: the per-item score summary, and the annual report's lifecycle (request,
-generation with progress by a Celery task, files)."""
+"""Writes of the dashboards: the annual report's lifecycle (request, generation with progress by a
+Celery task, files), and warming the results figures' cache when scoring says results changed."""
 
 from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
 from institutions.models import District
 
-from . import selectors
-from .models import AnnualReport, ItemScore, ItemScoreRefresh, ReportStatus
+from .models import AnnualReport, ReportStatus
 
 log = logging.getLogger(__name__)
 
@@ -20,24 +20,18 @@ CONTENT_TYPES = {"pdf": "application/pdf",
                  "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
-def refresh_item_scores(year: int) -> int:
-    """Rewrite the year's per-item score summary and stamp it with the results version it reflects.
-
-    Idempotent; concurrent refreshes of one year queue on the stamp's row lock. The version is read
-    after taking the lock and before reading the entries, so the stamp never claims newer results
-    than the rows hold: an aggregation committing meanwhile changes the version, and readers fall
-    back to computing from the entries until the next refresh.
+def results_changed(year: int, district_id: int) -> None:
+    """scoring.services.on_results_changed hook (registered in DashboardsConfig.ready): after an
+    aggregation, notice, publish or reopen of (year, district) committed, queue the warm-up of that
+    district's results figures. The figures' cache keys carry the results version, so nothing stale
+    is ever served; warming only spares the first reader the computation. Only with a real worker:
+    run in process, it would only slow down the request that published.
     """
-    with transaction.atomic():
-        stamp, _ = ItemScoreRefresh.objects.select_for_update().get_or_create(year=year, defaults={"version": ""})
-        version = selectors.results_version([year])
-        ItemScore.objects.filter(year=year).delete()
-        scheme = selectors.scheme_for(year)
-        rows = selectors.insert_item_scores(scheme) if scheme is not None else 0
-        stamp.version, stamp.rows = version, rows
-        stamp.save(update_fields=["version", "rows", "refreshed_at"])
-    log.info("item scores of %s: %s rows at results version %s", year, rows, version)
-    return rows
+    if settings.CELERY_TASK_ALWAYS_EAGER or not getattr(settings, "DASHBOARDS_WARM_CACHE", True):
+        return
+    from .tasks import warm_cache
+
+    transaction.on_commit(lambda: warm_cache.delay(year, district_id))
 
 
 def request_report(district: District, year: int, actor=None) -> AnnualReport:

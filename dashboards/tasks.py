@@ -16,19 +16,12 @@ def generate_annual_report(self, report_id: int) -> dict:
 
 
 @shared_task(name="dashboards.warm_cache")
-def warm_cache(year: int) -> int:
-    """Compute the results figures of every district for `year` (after an aggregation or a publish)."""
+def warm_cache(year: int, district_id: int) -> int:
+    """Compute the results figures of one district's year (queued by services.results_changed)."""
     from . import warm
 
     try:
-        services.refresh_item_scores(year)
-        return warm.warm_year(year)
+        return warm.warm_district(year, district_id)
     except Exception:  # a cold cache is only slower: never fail the aggregation or publish behind it
-        log.warning("warming the dashboards' cache for %s failed", year, exc_info=True)
+        log.warning("warming the dashboards' cache for %s / %s failed", year, district_id, exc_info=True)
         return 0
-
-
-@shared_task(name="dashboards.refresh_item_scores")
-def refresh_item_scores(year: int) -> int:
-    """Rewrite the year's per-item score summary (queued when a reader found it behind the results)."""
-    return services.refresh_item_scores(year)

@@ -1,6 +1,9 @@
 """Server-rendered dashboard pages. Charts are drawn in the browser by static/dashboards/charts.js
 (ECharts, served from static/) from the JSON endpoints named in each chart's data- attributes;
 key figures and tables are rendered here so that the pages read well without JavaScript too.
+
+Every page is scoped to the reader (permissions.py): a finance center's own districts, a head's own
+institution, a city user's granted districts; anything else is 404.
 """
 
 from __future__ import annotations
@@ -15,11 +18,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from institutions.models import District, InstitutionCategory
+from institutions.models import InstitutionCategory
 
 from . import data, params, permissions, rows, services
 from .models import AnnualReport
-from .selectors import Scope
+from .selectors import Scope, scheme_years
 
 
 def _qs(**values) -> str:
@@ -40,9 +43,14 @@ def index(request):
     raise PermissionDenied("您的账号没有可查看的数据看板。")
 
 
+def _finance_only(request) -> None:
+    if not permissions.can_see_district(request.user):
+        raise PermissionDenied("只有区金融工作中心可以查看区级看板和年度报告。")
+
+
 def _district_query(request) -> data.DistrictQuery:
     try:
-        return params.district_query(request.GET)
+        return params.district_query(request.user, request.GET, default_first=True)
     except params.ParamError as exc:
         raise Http404("; ".join(exc.errors.values()))
 
@@ -50,8 +58,7 @@ def _district_query(request) -> data.DistrictQuery:
 @login_required
 @require_GET
 def district(request):
-    if not permissions.can_see_district(request.user):
-        raise PermissionDenied("只有区金融工作中心可以查看区级看板。")
+    _finance_only(request)
     q = _district_query(request)
     query = _qs(district=q.district.code, year=q.year, category=q.category)
     api = {figure: reverse(f"api:dashboards-district-{figure}") + "?" + query
@@ -64,17 +71,16 @@ def district(request):
         "colours": data.colours(q), "complaints": data.complaints(q), "satisfaction": data.satisfaction(q),
         "violations": data.violations(q), "acknowledgements": data.acknowledgements(q),
         "ranking": ranking[:20], "ranking_count": len(ranking),
-        "years": sorted(set(data.selectors.scheme_years()) | {q.year}, reverse=True),
+        "years": sorted(set(scheme_years(q.district.pk)) | {q.year}, reverse=True),
         "categories": InstitutionCategory.choices,
-        "districts": data.selectors.districts_with_institutions(),
+        "districts": permissions.finance_districts(request.user),
     })
 
 
 @login_required
 @require_GET
 def district_rows(request, figure: str):
-    if not permissions.can_see_district(request.user):
-        raise PermissionDenied("只有区金融工作中心可以查看区级看板。")
+    _finance_only(request)
     q = _district_query(request)
     key = str(request.GET.get("key", ""))[:40]
     page = rows.page_from(request.GET)
@@ -99,20 +105,23 @@ def district_rows(request, figure: str):
 @login_required
 @require_GET
 def institution(request, code: str):
-    inst = permissions.institution_for(request.user, code)
+    view = permissions.institution_view(request.user, code)
+    inst = view.institution
+    history = data.institution_years(view)
     try:
         year = params.year_param(request.GET, Scope(institution_id=inst.pk))
     except params.ParamError as exc:
         raise Http404("; ".join(exc.errors.values()))
+    if not view.district_wide and "year" not in request.GET and history:
+        year = history[-1]["year"]  # a head lands on the latest result shown to them
     api = {figure: reverse(f"api:dashboards-institution-{figure}", kwargs={"code": inst.code}) + f"?year={year}"
            for figure in ("history", "items", "complaints", "employees")}
-    history = data.institution_history(inst)
-    current = next((y for y in history["years"] if y["year"] == year), None)
+    current = next((y for y in history if y["year"] == year), None)
     return render(request, "dashboards/institution.html", {
-        "inst": inst, "year": year, "api": api, "history": history, "current": current,
-        "complaints": data.institution_complaints(inst, year), "employees": data.institution_employees(inst, year),
-        "years": sorted({y["year"] for y in history["years"]} | {year}, reverse=True),
-        "is_finance_center": permissions.can_see_district(request.user),
+        "inst": inst, "year": year, "api": api, "history": {"years": history}, "current": current,
+        "complaints": data.institution_complaints(view, year), "employees": data.institution_employees(view, year),
+        "years": sorted({y["year"] for y in history} | {year}, reverse=True),
+        "is_finance_center": view.district_wide,
         "back": reverse("dashboards:district") + "?" + _qs(district=inst.district.code, year=year),
     })
 
@@ -121,28 +130,22 @@ def institution(request, code: str):
 @require_GET
 def city(request):
     if not permissions.can_see_city(request.user):
-        raise PermissionDenied("只有区金融工作中心和市级用户可以查看全市汇总。")
+        raise PermissionDenied("只有市级用户可以查看全市汇总。")
     try:
-        city_ = params.city_param(request.GET)
-        year = params.year_param(request.GET, Scope(city_id=city_.pk))
+        q = params.city_query(request.user, request.GET)
     except params.ParamError as exc:
         raise Http404("; ".join(exc.errors.values()))
-    query = _qs(city=city_.code, year=year)
+    query = _qs(city=q.city.code, year=q.year)
     return render(request, "dashboards/city.html", {
-        "city": city_, "year": year, "league": data.city_league(city_, year),
+        "city": q.city, "year": q.year, "league": data.city_league(q),
         "api": {"league": reverse("api:dashboards-city-league") + "?" + query,
                 "trend": reverse("api:dashboards-city-trend") + "?" + query},
-        "years": data.selectors.scheme_years(),
-        "cities": District.objects.filter(level=District.Level.CITY).order_by("code"),
+        "years": scheme_years(),
+        "cities": permissions.visible_cities(request.user),
     })
 
 
 # --- the annual report ---------------------------------------------------------------------------------
-
-
-def _finance_only(request) -> None:
-    if not permissions.can_see_district(request.user):
-        raise PermissionDenied("只有区金融工作中心可以生成和下载年度报告。")
 
 
 @login_required
@@ -150,23 +153,24 @@ def _finance_only(request) -> None:
 def reports(request):
     _finance_only(request)
     if request.method == "POST":
+        district_ = permissions.district_for(request.user, str(request.POST.get("district", "")), default_first=True)
         try:
-            district_ = params.district_param(request.POST)
             year = int(request.POST.get("year", ""))
-        except (params.ParamError, ValueError):
+        except ValueError:
             return HttpResponseBadRequest("请选择区县和年度。")
         report = services.request_report(district_, year, request.user)
         messages.success(request, f"已开始生成 {district_.name} {year} 年度报告。")
         return redirect("dashboards:report", pk=report.pk)
+    districts = list(permissions.finance_districts(request.user))
     return render(request, "dashboards/reports.html", {
-        "reports": AnnualReport.objects.select_related("district", "created_by")[:50],
-        "districts": data.selectors.districts_with_institutions(),
-        "years": data.selectors.scheme_years(),
+        "reports": permissions.visible_reports(request.user)[:50],
+        "districts": districts,
+        "years": scheme_years(districts[0].pk if len(districts) == 1 else None),
     })
 
 
-def _report(pk: int) -> AnnualReport:
-    report = AnnualReport.objects.select_related("district").filter(pk=pk).first()
+def _report(user, pk: int) -> AnnualReport:
+    report = permissions.visible_reports(user).filter(pk=pk).first()
     if report is None:
         raise Http404
     return report
@@ -176,7 +180,7 @@ def _report(pk: int) -> AnnualReport:
 @require_GET
 def report(request, pk: int):
     _finance_only(request)
-    report_ = _report(pk)
+    report_ = _report(request.user, pk)
     if request.headers.get("Accept", "").startswith("application/json"):
         return JsonResponse({"id": report_.pk, "status": report_.status, "progress": services.progress_of(report_),
                              "step": report_.step, "error": report_.error})
@@ -190,7 +194,7 @@ def report(request, pk: int):
 @require_GET
 def report_file(request, pk: int, kind: str):
     _finance_only(request)
-    report_ = _report(pk)
+    report_ = _report(request.user, pk)
     if kind not in services.CONTENT_TYPES or not getattr(report_, kind):
         raise Http404
     return FileResponse(getattr(report_, kind).open("rb"), as_attachment=True,

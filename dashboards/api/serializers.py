@@ -42,8 +42,11 @@ class ColoursResponse(DashboardHead):
 
 
 class RankingRow(serializers.Serializer):
-    rank = serializers.IntegerField(help_text="区内排名（红线在后，总分降序，并列同名次）")
-    category_rank = serializers.IntegerField()
+    rank = serializers.IntegerField(help_text="区内排名：汇总时计算并保存的名次（红线在后，总分降序，并列同名次）")
+    of = serializers.IntegerField(help_text="区内当年有结果的机构数")
+    rank_text = serializers.CharField(help_text="区内排名 x/y")
+    category_rank = serializers.IntegerField(help_text="区内类别排名（保存的名次）")
+    category_of = serializers.IntegerField(help_text="区内同类别有结果的机构数")
     institution_id = serializers.IntegerField()
     code = serializers.CharField()
     name = serializers.CharField()
@@ -252,9 +255,11 @@ class HistoryYear(serializers.Serializer):
     colour = serializers.CharField()
     colour_label = serializers.CharField()
     red_line = serializers.BooleanField()
-    rank = serializers.IntegerField(help_text="区内排名")
+    rank = serializers.IntegerField(help_text="区内排名（汇总时保存的名次）")
     of = serializers.IntegerField(help_text="区内有结果的机构数")
+    rank_text = serializers.CharField(help_text="区内排名 x/y")
     category_rank = serializers.IntegerField()
+    category_of = serializers.IntegerField(help_text="区内同类别有结果的机构数")
     status = serializers.CharField()
     change = Dec()
 
@@ -268,9 +273,9 @@ class InstitutionItem(serializers.Serializer):
     number = serializers.IntegerField()
     title = serializers.CharField()
     maximum = Dec()
-    own = Dec()
-    average = Dec(help_text="全区平均")
-    best = Dec(help_text="全区最高")
+    own = Dec(help_text="本机构该项加权得分（汇总时保存；公示期起机构可见）")
+    average = Dec(help_text="全区平均（机构负责人在结果发布后可见）")
+    best = Dec(help_text="全区最高（机构负责人在结果发布后可见）")
 
 
 class InstitutionItemsResponse(serializers.Serializer):
@@ -303,18 +308,19 @@ class IndexComponents(serializers.Serializer):
 
 class LeagueRow(serializers.Serializer):
     district = DashboardDistrictRef()
+    published = serializers.BooleanField(help_text="该区县当年结果是否已发布；未发布时结果类数据均为空")
     rank = serializers.IntegerField(allow_null=True)
-    index = Dec(help_text="清廉金融指数（0–100），定义见 docs/city-index.md")
-    institutions = serializers.IntegerField()
-    mean_total = Dec(required=False)
-    colours = ColourShare(many=True, required=False)
-    red_lines = serializers.IntegerField(required=False)
-    complaints = serializers.IntegerField(required=False)
-    complaints_per_institution = Dec(required=False)
-    substantiated = serializers.IntegerField(required=False)
-    partially_substantiated = serializers.IntegerField(required=False)
-    satisfaction_rate = Dec(required=False)
-    components = IndexComponents(required=False)
+    index = Dec(help_text="清廉金融指数（0–100），定义见 docs/city-index.md；仅已发布区县")
+    institutions = serializers.IntegerField(help_text="已发布结果的机构数")
+    mean_total = Dec()
+    colours = ColourShare(many=True, allow_null=True)
+    red_lines = serializers.IntegerField(allow_null=True)
+    complaints = serializers.IntegerField(help_text="当年收到的举报投诉件数（统计数据，任何时候可见）")
+    complaints_per_institution = Dec()
+    substantiated = serializers.IntegerField(allow_null=True, help_text="汇总扣分所计的属实投诉")
+    partially_substantiated = serializers.IntegerField(allow_null=True)
+    satisfaction_rate = Dec()
+    components = IndexComponents(allow_null=True)
 
 
 class LeagueResponse(serializers.Serializer):

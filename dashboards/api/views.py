@@ -1,7 +1,8 @@
 """JSON for every chart (district, institution, city) and the annual report's API.
 
-Thin views: parameters are read by params.py, permissions by permissions.py, the figures come from
-data.py (cached) and rows.py (bounded pages).
+Thin views: parameters are read by params.py, permissions by permissions.py (a reader's own
+districts or institution only: anything else is 404), the figures come from data.py (cached) and
+rows.py (bounded pages).
 """
 
 from __future__ import annotations
@@ -18,15 +19,15 @@ from rest_framework.views import APIView
 from institutions.models import InstitutionCategory
 
 from .. import data, params, permissions, rows, services
-from ..models import AnnualReport
 from . import serializers as s
 
-DISTRICT = OpenApiParameter("district", str, description="区县行政区划代码，默认为机构最多的区县（如 331004）")
+DISTRICT = OpenApiParameter("district", str,
+                            description="区县行政区划代码（本人被授权的区县之一；仅授权一个区县时可省略）")
 YEAR = OpenApiParameter("year", int, description="年度，默认为有结果的最近年度")
 CATEGORY = OpenApiParameter("category", str, enum=InstitutionCategory.values, description="机构类别")
 PAGE = OpenApiParameter("page", int)
 PAGE_SIZE = OpenApiParameter("page_size", int, description="每页条数（至多 500）")
-CITY = OpenApiParameter("city", str, description="设区市行政区划代码，默认为默认区县的上级（3310）")
+CITY = OpenApiParameter("city", str, description="设区市行政区划代码（本人被授权的市；默认为其中第一个）")
 
 
 class FinanceCenter(BasePermission):
@@ -37,7 +38,7 @@ class FinanceCenter(BasePermission):
 
 
 class CityViewer(BasePermission):
-    message = "只有区金融工作中心和市级用户可以查看全市汇总。"
+    message = "只有市级用户可以查看全市汇总。"
 
     def has_permission(self, request, view):
         return permissions.can_see_city(request.user)
@@ -45,7 +46,7 @@ class CityViewer(BasePermission):
 
 def _query(request) -> data.DistrictQuery:
     try:
-        return params.district_query(request.query_params)
+        return params.district_query(request.user, request.query_params)
     except params.ParamError as exc:
         raise ValidationError(exc.errors)
 
@@ -123,16 +124,16 @@ class InstitutionView(APIView):
 
     def get(self, request, code: str):
         try:
-            institution = permissions.institution_for(request.user, code)
+            view = permissions.institution_view(request.user, code)
         except permissions.PermissionDenied as exc:
             raise PermissionDenied(str(exc))
         if self.figure == "history":
-            return Response(data.institution_history(institution))
+            return Response(data.institution_history(view))
         try:
-            year = params.year_param(request.query_params, data.Scope(institution_id=institution.pk))
+            year = params.year_param(request.query_params, data.Scope(institution_id=view.institution.pk))
         except params.ParamError as exc:
             raise ValidationError(exc.errors)
-        return Response(data.INSTITUTION_FIGURES[self.figure](institution, year))
+        return Response(data.INSTITUTION_FIGURES[self.figure](view, year))
 
 
 def _institution_view(figure: str, response, summary: str, with_year: bool = True) -> type[InstitutionView]:
@@ -150,13 +151,11 @@ InstitutionEmployeesView = _institution_view("employees", s.InstitutionEmployees
                                              "机构看板：员工四色分布与警示知悉率")
 
 
-def _city_year(request):
+def _city(request) -> data.CityQuery:
     try:
-        city = params.city_param(request.query_params)
-        year = params.year_param(request.query_params, data.Scope(city_id=city.pk))
+        return params.city_query(request.user, request.query_params)
     except params.ParamError as exc:
         raise ValidationError(exc.errors)
-    return city, year
 
 
 @extend_schema(parameters=[CITY, YEAR], responses=s.LeagueResponse, summary="全市汇总：各区县清廉金融指数排行",
@@ -165,7 +164,7 @@ class CityLeagueView(APIView):
     permission_classes = [CityViewer]
 
     def get(self, request):
-        return Response(data.city_league(*_city_year(request)))
+        return Response(data.city_league(_city(request)))
 
 
 @extend_schema(parameters=[CITY, YEAR], responses=s.CityTrendResponse, summary="全市汇总：各区县指数走势",
@@ -174,7 +173,7 @@ class CityTrendView(APIView):
     permission_classes = [CityViewer]
 
     def get(self, request):
-        return Response(data.city_trend(*_city_year(request)))
+        return Response(data.city_trend(_city(request)))
 
 
 # --- the annual report --------------------------------------------------------------------------------
@@ -185,7 +184,7 @@ class ReportListView(APIView):
 
     @extend_schema(responses=s.ReportSerializer(many=True), summary="年度报告列表", tags=["reports"])
     def get(self, request):
-        reports = AnnualReport.objects.select_related("district").order_by("-created_at", "-id")[:50]
+        reports = permissions.visible_reports(request.user).order_by("-created_at", "-id")[:50]
         return Response(s.ReportSerializer(reports, many=True, context={"request": request}).data)
 
     @extend_schema(request=s.ReportRequestSerializer, responses={202: s.ReportSerializer},
@@ -193,17 +192,14 @@ class ReportListView(APIView):
     def post(self, request):
         body = s.ReportRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            district = params.district_param({"district": body.validated_data.get("district", "")})
-        except params.ParamError as exc:
-            raise ValidationError(exc.errors)
+        district = permissions.district_for(request.user, body.validated_data.get("district", ""))
         report = services.request_report(district, body.validated_data["year"], request.user)
         report.refresh_from_db()
         return Response(s.ReportSerializer(report, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
 
 
-def _report(pk: int) -> AnnualReport:
-    report = AnnualReport.objects.select_related("district").filter(pk=pk).first()
+def _report(request, pk: int):
+    report = permissions.visible_reports(request.user).filter(pk=pk).first()
     if report is None:
         raise Http404
     return report
@@ -214,7 +210,7 @@ class ReportDetailView(APIView):
     permission_classes = [FinanceCenter]
 
     def get(self, request, pk: int):
-        report = _report(pk)
+        report = _report(request, pk)
         report.progress = services.progress_of(report)
         return Response(s.ReportSerializer(report, context={"request": request}).data)
 
@@ -224,7 +220,7 @@ class ReportFileView(APIView):
     kind = "pdf"
 
     def get(self, request, pk: int):
-        report = _report(pk)
+        report = _report(request, pk)
         field = getattr(report, self.kind)
         if not field:
             raise Http404
