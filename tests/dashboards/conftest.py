@@ -2,6 +2,10 @@
 
 Luqiao (331004), year 2024 (2023 for the year-on-year figures); one institution in Jiaojiang
 (331002) that no Luqiao figure may count, and one 2023-12-31 late-evening complaint that belongs to 2023.
+Each district is aggregated on its own (ranks within the district). Luqiao's 2024 is put on notice and
+published through the scoring services (2023 is published too); Jiaojiang's 2024 stays open, so its
+results are its finance center's only. Users: `finance` is granted Luqiao, `finance_jj` Jiaojiang,
+`finance_both` both; `city_user` the city (3310); heads and a filer of their institutions.
 
 | inst | category  | 2024 sheets (submitted)                      | complaints 2024     | 2024 total   | 2023  |
 |------|-----------|----------------------------------------------|---------------------|--------------|-------|
@@ -31,7 +35,7 @@ from scoring import services as scoring_services
 from scoring.models import Result
 from staff_points.models import PointRecord, ViolationType
 from tests.factories import EmployeeFactory, InstitutionFactory, UserFactory, institution_user
-from tests.scoring.factories import assessment_for, build_scheme, fill_sheet
+from tests.scoring.factories import assessment_for, build_scheme, fill_sheet, set_year_status
 from warnings_feed.models import Delivery, Warning
 from warnings_feed.services import rebuild_tallies
 
@@ -80,6 +84,8 @@ class Dataset:
     d: Institution
     e: Institution
     finance: object
+    finance_jj: object
+    finance_both: object
     head_a: object
     head_b: object
     city_user: object
@@ -134,14 +140,21 @@ def dataset(reference_data) -> Dataset:
     complaint(e, "complaint", at(YEAR, 7, 1))  # another district
     complaint(a, "complaint", at(PREVIOUS, 12, 31, 23, 30))  # 2023 in Shanghai, though 2023-12-31 15:30 UTC
 
-    scoring_services.aggregate_year(YEAR)
+    finance = UserFactory(username="dash_finance", roles=["finance_center"], is_staff=True)  # 路桥区
+    scoring_services.aggregate_year(YEAR, luqiao)
+    scoring_services.aggregate_year(YEAR, jiaojiang)
+    luqiao_year = scoring_services.district_year(luqiao, YEAR)
+    scoring_services.publish_year(scoring_services.open_notice(luqiao_year, finance, dt.date(YEAR + 1, 1, 5)),
+                                  finance)
 
     # 2023: two results written directly (a published year of an older scheme).
-    for inst, total, colour in ((a, "90.00", "green"), (b, "80.00", "blue")):
-        Result.objects.create(institution=inst, year=PREVIOUS, category=inst.category, basic=D(total),
-                              bonus=D(0), deduction=D(0), total=D(total), red_line=False, colour=colour, rank=1,
-                              category_rank=1, status="published", fiscal_tender="priority",
-                              computed_at=timezone.now())
+    build_scheme(PREVIOUS)
+    set_year_status(PREVIOUS, "published")
+    for inst, total, colour, rank in ((a, "90.00", "green", 1), (b, "80.00", "blue", 2)):
+        Result.objects.create(institution=inst, year=PREVIOUS, district=luqiao, category=inst.category,
+                              basic=D(total), bonus=D(0), deduction=D(0), total=D(total), red_line=False,
+                              colour=colour, rank=rank, category_rank=rank, status="published",
+                              fiscal_tender="priority", computed_at=timezone.now())
 
     # Satisfaction: questionnaires (2024: March A 3 of 4, July C 5 of 5; 2023: March B 8 of 10).
     q24 = Questionnaire.objects.create(year=YEAR, title="2024 问卷")
@@ -190,10 +203,14 @@ def dataset(reference_data) -> Dataset:
     Delivery.objects.create(warning=w23, employee=a1, institution=a, delivered_at=at(PREVIOUS, 4, 1))
     rebuild_tallies()  # deliveries written directly, past the services: count them as the fan-out would
 
-    finance = UserFactory(username="dash_finance", roles=["finance_center"], is_staff=True)
     return Dataset(
         luqiao=luqiao, jiaojiang=jiaojiang, city=District.objects.get(code="3310"), a=a, b=b, c=c, d=d, e=e,
-        finance=finance, head_a=institution_user(a, "institution_head", username="head_a"),
+        finance=finance,
+        finance_jj=UserFactory(username="dash_finance_jj", roles=["finance_center"], roles__districts=["331002"],
+                               is_staff=True),
+        finance_both=UserFactory(username="dash_finance_both", roles=["finance_center"],
+                                 roles__districts=["331004", "331002"], is_staff=True),
+        head_a=institution_user(a, "institution_head", username="head_a"),
         head_b=institution_user(b, "institution_head", username="head_b"),
         city_user=UserFactory(username="dash_city", roles=["city"]),
         filer_a=institution_user(a, "institution_filer", username="filer_a_dash"),

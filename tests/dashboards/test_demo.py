@@ -1,37 +1,51 @@
-"""The second demo district: 20 institutions scored through the scoring services, idempotent."""
+"""The second demo district: 20 institutions scored through the scoring services, per district, idempotent."""
 
 import pytest
 
 from dashboards import data, demo
 from institutions.models import District, Institution
-from scoring.models import Result, Scheme, SchemeEvent
+from scoring.models import DistrictYear, ItemResult, Result, Scheme, SchemeEvent
 from tests.scoring.factories import build_scheme
 
 pytestmark = pytest.mark.django_db
 
 
 def test_seed_second_district_is_idempotent_and_scored(reference_data):
-    build_scheme(2025, status=Scheme.Status.PUBLISHED)
+    build_scheme(2025, status="published")  # 路桥区's 2025 is published; 椒江区's is its own to run
     build_scheme(2026)
     line = demo.seed_second_district()
     assert "椒江区 20 家机构" in line and "2025、2026" in line
-    institutions = Institution.objects.filter(district__code="331002")
+    jiaojiang = District.objects.get(code="331002")
+    institutions = Institution.objects.filter(district=jiaojiang)
     assert institutions.count() == 20 and all("演示" in i.name for i in institutions)
     for year in (2025, 2026):
-        assert Result.objects.filter(year=year, institution__in=institutions).count() == 20
-    # 2025 was published: reopened with a logged reason, aggregated, and published again.
-    scheme_2025 = Scheme.objects.get(year=2025)
-    assert scheme_2025.status == Scheme.Status.PUBLISHED
-    assert SchemeEvent.objects.filter(scheme=scheme_2025, action="reopen", reason__contains="椒江区").exists()
-    assert set(Result.objects.filter(year=2025).values_list("status", flat=True)) == {"published"}
-    colours = set(Result.objects.filter(year=2026, institution__in=institutions).values_list("colour", flat=True))
+        assert Result.objects.filter(year=year, district=jiaojiang).count() == 20
+        # The per-item summary is written by the same aggregation, for the same institutions.
+        assert set(ItemResult.objects.filter(year=year, district=jiaojiang).values_list("institution_id",
+                                                                                     flat=True)) == set(
+            institutions.values_list("pk", flat=True))
+    # 2025: aggregated, put on notice and published by 椒江区's own finance center; 路桥区 untouched.
+    assert DistrictYear.objects.get(district=jiaojiang, year=2025).status == "published"
+    assert set(Result.objects.filter(year=2025, district=jiaojiang).values_list("status", flat=True)) == {
+        "published"}
+    assert DistrictYear.objects.get(district__code="331004", year=2025).status == "published"
+    # 2026 on a scheme of its own, still open.
+    year_2026 = DistrictYear.objects.get(district=jiaojiang, year=2026)
+    assert year_2026.status == "open" and year_2026.scheme.district_id == jiaojiang.pk
+    colours = set(Result.objects.filter(year=2026, district=jiaojiang).values_list("colour", flat=True))
     assert len(colours) >= 3
-    before = (Result.objects.count(), Institution.objects.count(), SchemeEvent.objects.count())
+    before = (Result.objects.count(), ItemResult.objects.count(), Institution.objects.count(),
+              SchemeEvent.objects.count(), Scheme.objects.count())
     again = demo.seed_second_district()
     assert "新增演示案件 0 件、问卷答复 0 份" in again
-    assert (Result.objects.count(), Institution.objects.count(), SchemeEvent.objects.count()) == before
-    league = data.city_league(District.objects.get(code="3310"), 2026)
-    assert "331002" in {r["district"]["code"] for r in league["districts"] if r["index"] is not None}
+    assert (Result.objects.count(), ItemResult.objects.count(), Institution.objects.count(),
+            SchemeEvent.objects.count(), Scheme.objects.count()) == before
+    # The city sees 椒江区's published 2025, not its open 2026.
+    city = District.objects.get(code="3310")
+    published = {r["district"]["code"] for r in data.city_league(data.CityQuery(city, 2025))["districts"]
+                 if r["index"] is not None}
+    assert "331002" in published
+    assert all(r["index"] is None for r in data.city_league(data.CityQuery(city, 2026))["districts"])
 
 
 def test_seed_history_without_luqiao_demo_is_a_no_op(reference_data):

@@ -34,7 +34,7 @@ def test_colours_filtered_by_category(dataset):
     assert {c["colour"]: c["count"] for c in data["colours"]} == {"green": 1, "blue": 0, "yellow": 1, "red": 0}
 
 
-def test_ranking_is_within_the_district(dataset):
+def test_ranking_shows_the_stored_district_ranks(dataset):
     data = get(dataset.finance, "ranking")
     assert data["count"] == 4
     rows = [(r["rank"], r["code"], r["total"], r["colour"], r["red_line"], r["previous_total"], r["change"])
@@ -46,9 +46,12 @@ def test_ranking_is_within_the_district(dataset):
         (4, "D", "100.00", "red", True, None, None),  # one-vote veto: last, whatever the total
     ]
     assert [r["category_rank"] for r in data["results"]] == [1, 1, 2, 2]
+    assert [(r["rank_text"], r["of"], r["category_of"]) for r in data["results"]] == [
+        ("1/4", 4, 2), ("2/4", 4, 2), ("3/4", 4, 2), ("4/4", 4, 2)]
     assert data["results"][0]["url"] == f"/dashboards/institutions/A/?year={YEAR}"
+    # A category is a filter, not a new ranking: B keeps its district rank 3 (of 4), category rank 2.
     bank = get(dataset.finance, "ranking", category="bank")
-    assert [(r["rank"], r["code"]) for r in bank["results"]] == [(1, "A"), (2, "B")]
+    assert [(r["rank"], r["category_rank"], r["code"]) for r in bank["results"]] == [(1, 1, "A"), (3, 2, "B")]
 
 
 def test_ranking_pages(dataset):
@@ -65,12 +68,14 @@ def test_distribution(dataset):
 
 def test_items_average_against_maximum(dataset):
     items = {i["number"]: i for i in get(dataset.finance, "items")["items"]}
-    # Item 1 (B1 + B2, max 80): A 70, B 60, C (0.2·80 + 0.5·78)/0.7 = 78.571…, D 80 -> mean 72.142… ; best 80.
+    # The stored item points (scoring.ItemResult, cents): item 1 (B1 + B2, max 80): A 70.00, B 60.00,
+    # C (0.2·80 + 0.5·78)/0.7 = 78.571… -> 78.57, D 80.00 -> mean 288.57 / 4 = 72.1425 -> 72.14; best 80.
     assert (items[1]["maximum"], items[1]["average"], items[1]["best"], items[1]["share"]) == (
         "80.0", "72.14", "80.00", "90.2")
-    # Item 2 (B3, max 20): A 18, B 15, C (0.2·20 + 0.5·10)/0.7 = 12.857…, D 20 -> mean 16.464… ; best 20.
+    # Item 2 (B3, max 20): A 18.00, B 15.00, C (0.2·20 + 0.5·10)/0.7 = 12.857… -> 12.86, D 20.00
+    # -> mean 65.86 / 4 = 16.465 -> 16.47; share 82.35 % -> 82.4.
     assert (items[2]["maximum"], items[2]["average"], items[2]["best"], items[2]["share"]) == (
-        "20.0", "16.46", "20.00", "82.3")
+        "20.0", "16.47", "20.00", "82.4")
 
 
 def test_trend_year_on_year_totals(dataset):
@@ -131,13 +136,26 @@ def test_acknowledgement_rates(dataset):
 
 
 def test_bad_parameters_are_400_per_field(dataset):
-    response = client_for(dataset.finance).get(f"{BASE}colours/", {"district": "999999", "category": "x",
+    response = client_for(dataset.finance).get(f"{BASE}colours/", {"district": "331004", "category": "x",
                                                                     "year": "20x4"})
     assert response.status_code == 400
-    assert set(response.json()) >= {"district", "category"}
+    assert set(response.json()) >= {"year", "category"}
     assert client_for(dataset.finance).get(f"{BASE}colours/", {"year": "abc"}).status_code == 400
+    # An unknown district is like another district's: not found.
+    assert client_for(dataset.finance).get(f"{BASE}colours/", {"district": "999999"}).status_code == 404
 
 
-def test_defaults_to_the_district_with_most_institutions_and_latest_year(dataset):
+def test_defaults_to_the_users_only_district_and_latest_year(dataset):
     data = client_for(dataset.finance).get(f"{BASE}colours/").json()
     assert data["district"]["code"] == "331004" and data["year"] == YEAR
+    data = client_for(dataset.finance_jj).get(f"{BASE}colours/").json()
+    assert data["district"]["code"] == "331002" and data["institutions"] == 1
+
+
+def test_a_user_of_several_districts_chooses_one(dataset):
+    api = client_for(dataset.finance_both)
+    assert api.get(f"{BASE}colours/", {"district": "331002", "year": YEAR}).json()["institutions"] == 1
+    assert api.get(f"{BASE}colours/", {"district": "331004", "year": YEAR}).json()["institutions"] == 4
+    # None chosen: the API says which to choose from; the page shows the first with a chooser.
+    response = api.get(f"{BASE}colours/", {"year": YEAR})
+    assert response.status_code == 400 and "331002" in str(response.json()) and "331004" in str(response.json())

@@ -46,11 +46,6 @@ def test_colour_shares_and_distribution():
     assert {b["key"]: b["count"] for b in bins} == {"lt60": 1, "60": 1, "70": 1, "80": 0, "90": 2, "ge100": 1}
 
 
-def test_district_ranks_put_red_lines_last_and_share_ties():
-    keys = [(False, D("93")), (True, D("100")), (False, D("93")), (False, D("74.5"))]
-    assert figures.district_ranks(keys) == [1, 4, 1, 3]
-
-
 def test_city_index_by_hand():
     # Luqiao of the fixed data set: 4 institutions, totals 358.93, 2 green, 1 yellow, 1 red (a red line),
     # 1 substantiated and 1 partially substantiated complaint.

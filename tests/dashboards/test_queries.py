@@ -2,10 +2,12 @@
 results figures are served from the cache until the results change (an aggregation or a publish)."""
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 
+from institutions.models import District
 from scoring import services as scoring_services
-from scoring.models import Scheme
+from scoring.models import Result, Scheme
 from tests.conftest import client_for
 from tests.factories import InstitutionFactory
 from tests.scoring.factories import assessment_for, fill_sheet
@@ -13,38 +15,44 @@ from tests.scoring.factories import assessment_for, fill_sheet
 from .conftest import YEAR
 
 pytestmark = pytest.mark.django_db
+User = get_user_model()
 
 ENDPOINTS = {
     "/api/v1/dashboards/district/colours/": 9,
     "/api/v1/dashboards/district/ranking/": 9,
     "/api/v1/dashboards/district/distribution/": 9,
-    "/api/v1/dashboards/district/items/": 11,
-    "/api/v1/dashboards/district/trend/": 10,
-    "/api/v1/dashboards/district/complaints/": 8,
-    "/api/v1/dashboards/district/satisfaction/": 8,
-    "/api/v1/dashboards/district/violations/": 7,
-    "/api/v1/dashboards/district/acknowledgements/": 10,
+    "/api/v1/dashboards/district/items/": 9,
+    "/api/v1/dashboards/district/trend/": 8,
+    "/api/v1/dashboards/district/complaints/": 11,
+    "/api/v1/dashboards/district/satisfaction/": 7,
+    "/api/v1/dashboards/district/violations/": 4,
+    "/api/v1/dashboards/district/acknowledgements/": 5,
     "/api/v1/dashboards/district/rows/colours/": 9,
-    "/api/v1/dashboards/district/rows/items/?key=1": 11,
-    "/api/v1/dashboards/district/rows/complaints/?key=complaint": 8,
-    "/api/v1/dashboards/district/rows/satisfaction/": 9,
-    "/api/v1/dashboards/district/rows/violations/": 8,
-    "/api/v1/dashboards/district/rows/acknowledgements/": 7,
-    "/api/v1/dashboards/institutions/A/history/": 16,
-    "/api/v1/dashboards/institutions/A/items/": 11,
-    "/api/v1/dashboards/institutions/A/complaints/": 11,
-    "/api/v1/dashboards/institutions/A/employees/": 12,
-    "/api/v1/dashboards/city/league/": 12,
-    "/api/v1/dashboards/city/trend/": 13,
+    "/api/v1/dashboards/district/rows/items/?key=1": 5,
+    "/api/v1/dashboards/district/rows/complaints/?key=complaint": 5,
+    "/api/v1/dashboards/district/rows/satisfaction/": 6,
+    "/api/v1/dashboards/district/rows/violations/": 5,
+    "/api/v1/dashboards/district/rows/acknowledgements/": 4,
+    "/api/v1/dashboards/institutions/A/history/": 6,
+    "/api/v1/dashboards/institutions/A/items/": 14,
+    "/api/v1/dashboards/institutions/A/complaints/": 16,
+    "/api/v1/dashboards/institutions/A/employees/": 7,
+    "/api/v1/dashboards/city/league/": 19,
+    "/api/v1/dashboards/city/trend/": 14,
 }
 
 
 def _more_institutions(n: int) -> None:
-    scheme = Scheme.objects.get(year=YEAR)
+    """n more scored institutions in Luqiao: its published year reopened, aggregated again."""
+    luqiao = District.objects.get(code="331004")
+    year = scoring_services.district_year(luqiao, YEAR)
+    if year.status != "open":
+        scoring_services.reopen_year(year, User.objects.get(username="dash_finance"), "补充机构")
+    scheme = Scheme.objects.get(year=YEAR, district__isnull=True)
     for _ in range(n):
         institution = InstitutionFactory()
         fill_sheet(assessment_for(institution, scheme), "inspection", {"B1": 30, "B2": 30, "B3": 15})
-    scoring_services.aggregate_year(YEAR)
+    scoring_services.aggregate_year(YEAR, luqiao)
 
 
 @pytest.mark.parametrize("path", list(ENDPOINTS))
@@ -71,3 +79,42 @@ def test_results_figures_are_cached_until_results_change(dataset, django_assert_
     _more_institutions(1)
     again = api.get("/api/v1/dashboards/district/items/", {"year": YEAR, "district": "331004"}).json()
     assert again["institutions"] == 5 and again != first
+
+
+def test_a_change_of_stage_or_of_item_points_alone_moves_the_version(dataset):
+    from dashboards.selectors import results_version
+
+    def version() -> str:
+        return results_version([dataset.luqiao.pk], [YEAR])
+
+    published = version()
+    year = scoring_services.reopen_year(scoring_services.district_year(dataset.luqiao, YEAR), dataset.finance, "更正")
+    reopened = version()
+    assert reopened != published  # the DistrictYear's status, not the scheme's
+    # Points moved between A's items: its total (and every Result row) is unchanged, its item rows are not.
+    scheme = Scheme.objects.get(year=YEAR, district__isnull=True)
+    fill_sheet(assessment_for(dataset.a, scheme), "inspection", {"B1": 38, "B2": 34, "B3": 16, "X1": 6, "R1": False})
+    before = list(Result.objects.filter(year=YEAR, district=dataset.luqiao).values_list("pk", "computed_at"))
+    scoring_services.aggregate_year(YEAR, dataset.luqiao)
+    assert list(Result.objects.filter(year=YEAR, district=dataset.luqiao).values_list("pk", "computed_at")) == before
+    assert version() != reopened
+    scoring_services.open_notice(year, dataset.finance)
+    assert version() not in (published, reopened)
+
+
+def test_results_changes_queue_the_warm_up_through_scorings_hook(dataset, settings, monkeypatch,
+                                                                  django_capture_on_commit_callbacks):
+    from dashboards import services, tasks
+
+    assert services.results_changed in scoring_services.RESULTS_CHANGED_HOOKS  # registered in ready()
+    queued = []
+    monkeypatch.setattr(tasks.warm_cache, "delay", lambda year, district_id: queued.append((year, district_id)))
+    with django_capture_on_commit_callbacks(execute=True):
+        scoring_services.reopen_year(scoring_services.district_year(dataset.luqiao, YEAR), dataset.finance, "更正")
+    assert queued == []  # tasks run in process (no broker): nothing is queued
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # as with a real worker
+    with django_capture_on_commit_callbacks(execute=True):
+        scoring_services.aggregate_year(YEAR, dataset.luqiao)
+        assert queued == []  # only once the aggregation committed
+    assert queued == [(YEAR, dataset.luqiao.pk)]
+    assert tasks.warm_cache.run(YEAR, dataset.luqiao.pk) == 4

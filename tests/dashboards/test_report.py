@@ -64,15 +64,16 @@ def test_report_xlsx_pack(dataset, django_capture_on_commit_callbacks):
     response = client_for(dataset.finance).get(f"/api/v1/reports/{report['id']}/xlsx/")
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
-    assert book.sheetnames == ["汇总", "积分排名", "指标明细", "分项得分", "投诉按月", "投诉按机构", "满意度",
+    assert book.sheetnames == ["汇总", "积分排名", "分项明细", "分项得分", "投诉按月", "投诉按机构", "满意度",
                                "员工违规", "警示知悉"]
     ranking = [row for row in book["积分排名"].iter_rows(min_row=2, values_only=True)]
-    assert [(r[0], r[2], str(r[8])) for r in ranking] == [(1, "A", "93"), (2, "C", "91.43"), (3, "B", "74.5"),
-                                                          (4, "D", "100")]
-    detail = {row[0]: row for row in book["指标明细"].iter_rows(min_row=2, values_only=True)}
-    header = next(book["指标明细"].iter_rows(max_row=1, values_only=True))
+    assert [(r[0], r[1], r[2], r[3], str(r[9])) for r in ranking] == [
+        (1, 4, 1, "A", "93"), (2, 4, 1, "C", "91.43"), (3, 4, 2, "B", "74.5"), (4, 4, 2, "D", "100")]
+    detail = {row[0]: row for row in book["分项明细"].iter_rows(min_row=2, values_only=True)}
+    header = next(book["分项明细"].iter_rows(max_row=1, values_only=True))
     c = dict(zip(header, detail["C"], strict=True))
-    assert (str(c["B1"]), str(c["B2"]), str(c["B3"])) == ("38.57", "40", "12.86")  # weighted 0.2 / 0.5
+    # The item points scoring stored: (0.2·80 + 0.5·78)/0.7 = 78.57…, (0.2·20 + 0.5·10)/0.7 = 12.857… -> 12.86.
+    assert (str(c["第1项"]), str(c["第2项"])) == ("78.57", "12.86")
     assert dict(zip(header, detail["D"], strict=True))["R1"] == "触碰"
     assert dict(zip(header, detail["A"], strict=True))["X1"] == 6
     per_institution = {row[0]: row for row in book["投诉按机构"].iter_rows(min_row=2, values_only=True)}

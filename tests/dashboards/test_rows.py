@@ -23,9 +23,15 @@ def test_rows_behind_each_chart(dataset):
     assert [r["code"] for r in rows(f, "colours", "green")["results"]] == ["A", "C"]
     assert [r["code"] for r in rows(f, "distribution", "90")["results"]] == ["A", "C"]
     assert [r["code"] for r in rows(f, "trend", "2023")["results"]] == ["A", "B"]
-    items = rows(f, "items", "1")
+    items = rows(f, "items", "1")  # the stored item points (scoring.ItemResult)
     assert [(r["code"], r["score"]) for r in items["results"]] == [("D", "80.00"), ("C", "78.57"), ("A", "70.00"),
                                                                      ("B", "60.00")]
+    assert [(r["code"], r["score"]) for r in rows(f, "items", "1", page_size=2, page=2)["results"]] == [
+        ("A", "70.00"), ("B", "60.00")]
+    ranking = rows(f, "ranking")
+    assert [(r["rank_text"], r["code"]) for r in ranking["results"]] == [("1/4", "A"), ("2/4", "C"), ("3/4", "B"),
+                                                                         ("4/4", "D")]
+    assert ranking["columns"][0] == {"key": "rank_text", "label": "区内排名"}
     march = rows(f, "complaints", "complaint:3")
     assert march["count"] == 1 and march["results"][0]["code"] == "A"
     assert march["results"][0]["url"].startswith("/complaints/")
@@ -57,7 +63,8 @@ def test_rows_page_links_every_row_to_its_drill_down(dataset):
 
 
 def test_warming_fills_the_cache(dataset, django_assert_max_num_queries):
-    assert warm.warm_year(YEAR) == 2  # Luqiao and Jiaojiang
+    assert warm.warm_district(YEAR, dataset.luqiao.pk) == 4  # colours, distribution, items, trend
     api = client_for(dataset.finance)
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(9):  # the user's grants and district, the results version: no figure
         api.get("/api/v1/dashboards/district/items/", {"district": "331004", "year": YEAR})
+    assert warm.warm_district(YEAR, 0) == 0
