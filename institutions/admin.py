@@ -118,6 +118,30 @@ class EmployeeAdmin(ScopedImportExportAdmin):
     raw_id_fields = ()
     actions: list = []  # accounts/admin.py adds the bulk creation of employees' logins
 
+    def get_readonly_fields(self, request, obj=None):
+        # Linking an employee record to a login decides what that login may read (portraits, feeds):
+        # the finance center of the employee's district (or the administrator) sets it, never a filer.
+        fields = list(super().get_readonly_fields(request, obj))
+        district = obj.institution.district_id if obj is not None else None
+        if not access.is_finance_center(request.user, district):
+            fields.append("user")
+        return fields
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user" and not access.is_superuser(request.user):
+            from django.contrib.auth import get_user_model
+
+            # Logins that are not staff of another district: no grant outside the officer's districts,
+            # no membership of an institution outside them.
+            mine = access.district_ids(request.user, "finance_center") or frozenset()
+            kwargs["queryset"] = (get_user_model().objects
+                                  .exclude(memberships__institution__in=Institution.objects.exclude(
+                                      district_id__in=mine))
+                                  .exclude(district_grants__in=DistrictGrant.objects.exclude(
+                                      district_id__in=mine))
+                                  .exclude(is_superuser=True))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
 
 @admin.register(Membership)
 class MembershipAdmin(InstitutionScopedAdmin, SimpleHistoryAdmin):
