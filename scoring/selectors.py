@@ -99,3 +99,82 @@ def indicators_with_entries(assessment, sources: list[str]):
     for indicator in indicators:
         indicator.by_source = by_indicator.get(indicator.pk, {})
     return indicators
+
+
+# --------------------------------------------------------------------------------------------
+# Page reads (the views hold no queries of their own)
+
+
+def current_year() -> int | None:
+    """The year a page opens on: the latest not yet published anywhere, else the latest scheme's."""
+    from .models import Scheme
+
+    latest = (DistrictYear.objects.exclude(status=YearStatus.PUBLISHED).order_by("-year")
+              .values_list("year", flat=True).first())
+    return latest or Scheme.objects.order_by("-year").values_list("year", flat=True).first()
+
+
+def scheme_years() -> list[int]:
+    from .models import Scheme
+
+    return sorted(set(Scheme.objects.values_list("year", flat=True)), reverse=True)
+
+
+def sheet_of(assessment, source: str):
+    return ScoreSheet.objects.filter(assessment=assessment, source=source).first()
+
+
+def sheets_by_source(assessment) -> dict:
+    return {s.source: s for s in ScoreSheet.objects.filter(assessment=assessment)}
+
+
+def assessment_history(assessment, limit: int = 30):
+    """(events newest first, objections) of an assessment."""
+    events = list(assessment.events.select_related("actor").order_by("-at")[:limit])
+    objections = list(assessment.objections.select_related("filed_by", "decided_by"))
+    return events, objections
+
+
+def visible_result_of(user, assessment):
+    return visible_results(user).filter(institution_id=assessment.institution_id, year=assessment.year).first()
+
+
+def finance_objections(user):
+    """Objections of the institutions in the user's finance-center districts."""
+    from .models import Objection
+
+    return access.scope_queryset(Objection.objects.all(), user, "assessment__institution", roles=("finance_center",))
+
+
+def district_objections(district_year, status: str = ""):
+    from .models import Objection, ObjectionStatus
+
+    qs = (Objection.objects.filter(assessment__year=district_year.year,
+                                   assessment__institution__district_id=district_year.district_id)
+          .select_related("assessment__institution", "filed_by", "decided_by").order_by("status", "-filed_at"))
+    return qs.filter(status=status) if status in ObjectionStatus.values else qs
+
+
+def year_overview(user, district_year, run_id: str = "") -> dict:
+    """Everything the finance center's year page shows of one district's year."""
+    from .models import AggregationRun, Assessment, Objection
+
+    assessments = list(Assessment.objects.filter(year=district_year.year,
+                                                 institution__district_id=district_year.district_id)
+                       .select_related("institution").order_by("institution__code"))
+    sheets = sheets_with_progress([a.pk for a in assessments])
+    results = {r.institution_id: r for r in visible_results(user).filter(
+        year=district_year.year, district_id=district_year.district_id)}
+    runs = AggregationRun.objects.filter(year=district_year.year, district_id=district_year.district_id)
+    run = runs.filter(pk=run_id).first() if run_id.isdigit() and len(run_id) < 12 else runs.first()
+    return {
+        "assessments": assessments, "sheets": sheets, "results": results, "run": run,
+        "indicators_total": district_year.scheme.indicators.count(),
+        "pending_objections": Objection.objects.filter(assessment__in=assessments, status="pending").count(),
+    }
+
+
+def evidence_for(pk: int):
+    from .models import Evidence
+
+    return Evidence.objects.select_related("entry__sheet__assessment").filter(pk=pk).first()

@@ -477,11 +477,11 @@ def save_entry(user, assessment: Assessment, source: str, data: EntryInput) -> S
     year = _check_year_open(assessment, source)
     indicator = Indicator.objects.filter(scheme=scheme, code=data.indicator_code).first()
     if indicator is None:
-        raise NotFound(f"{scheme.year} 年度方案中没有指标 {data.indicator_code}")
+        raise UnknownIndicator(f"{scheme.year} 年度方案中没有指标 {data.indicator_code}")
     try:
         value = rules.parse_entry_value(indicator_spec(indicator), data.raw_value)
     except rules.EntryValueError as exc:
-        raise ScoringError(str(exc)) from None
+        raise EntryRefused(str(exc)) from None
     with transaction.atomic():
         sheet = _sheet(assessment, source, lock=True)
         correcting = year.status == YearStatus.NOTICE
@@ -493,7 +493,7 @@ def save_entry(user, assessment: Assessment, source: str, data: EntryInput) -> S
         entry = SheetEntry.objects.filter(sheet=sheet, indicator=indicator).first()
         if entry is None:
             if data.expected_version not in (None, 0):
-                raise StateConflict(f"指标 {indicator.code} 的填报已变化，请刷新后重试")
+                raise StaleEntry(f"指标 {indicator.code} 的填报已变化，请刷新后重试")
             entry = SheetEntry.objects.create(sheet=sheet, indicator=indicator, **fields)
         else:
             qs = SheetEntry.objects.filter(pk=entry.pk)
@@ -501,7 +501,7 @@ def save_entry(user, assessment: Assessment, source: str, data: EntryInput) -> S
                 qs = qs.filter(version=data.expected_version)
             changed = qs.update(version=F("version") + 1, updated_at=timezone.now(), **fields)
             if not changed:
-                raise StateConflict(f"指标 {indicator.code} 已被他人修改（您看到的是旧版本），请刷新后再保存")
+                raise StaleEntry(f"指标 {indicator.code} 已被他人修改（您看到的是旧版本），请刷新后再保存")
             entry.refresh_from_db()
         if source == Source.SELF and assessment.state == AssessmentState.NOT_STARTED:
             _record(assessment, "save_self", AssessmentState.SELF_IN_PROGRESS, user, source=source)
@@ -512,6 +512,59 @@ def save_entry(user, assessment: Assessment, source: str, data: EntryInput) -> S
                                            from_state=assessment.state, to_state=assessment.state, actor=user,
                                            reason=f"公示期更正 {indicator.code}")
     return entry
+
+
+class EntryRefused(DomainError):
+    """One entry's value is refused (400)."""
+
+
+class UnknownIndicator(NotFound):
+    """The scheme has no such indicator (404)."""
+
+
+class StaleEntry(StateConflict):
+    """Someone saved the entry since it was read (409)."""
+
+
+ROW_ERRORS = (EntryRefused, UnknownIndicator, StaleEntry)
+
+
+class SheetRejected(DomainError):
+    """Rows of a sheet were refused and nothing of the sheet was saved. `problems`: key -> message
+    (the key is the indicator code, or the line of an uploaded file)."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__(f"有 {len(problems)} 项未通过校验，本次未保存任何内容")
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class SheetRow:
+    key: str  # what a refusal is reported against: the indicator code, or a file's line
+    entry: EntryInput
+
+
+def save_sheet(user, assessment: Assessment, source: str, rows: Iterable[SheetRow]) -> list[SheetEntry]:
+    """Save entries of one sheet, all or nothing: the filing page, the xlsx upload and the API all call
+    this service. A refused row refuses the whole save: one row's own refusal is raised as it is (400,
+    404 or 409), several are gathered in `SheetRejected`. A refusal of the sheet as a whole (not
+    allowed, published, locked, submitted) is raised at once."""
+    rows = list(rows)
+    saved, problems, first = [], {}, None
+    with transaction.atomic():
+        for row in rows:
+            try:
+                saved.append(save_entry(user, assessment, source, row.entry))
+            except ROW_ERRORS as exc:
+                problems[row.key] = str(exc)
+                first = first or exc
+        if problems:
+            transaction.set_rollback(True)
+    if len(problems) == 1 and len(rows) == 1:
+        raise first
+    if problems:
+        raise SheetRejected(problems)
+    return saved
 
 
 def missing_evidence(sheet: ScoreSheet) -> list[str]:
@@ -718,13 +771,9 @@ class AggregationSummary:
     colours: dict[str, int]
 
     def line(self) -> str:
-        shares = "，".join(f"{rules_colour_label(c)} {n}" for c, n in self.colours.items() if n)
+        shares = "，".join(f"{rules.COLOUR_NAMES_ZH[c]} {n}" for c, n in self.colours.items() if n)
         return (f"{self.district} {self.year} 年度汇总完成：{self.institutions} 家机构有结果，变化 {self.changed} 条，"
                 f"移除 {self.removed} 条（{shares or '无结果'}）")
-
-
-def rules_colour_label(colour: str) -> str:
-    return {"green": "绿", "blue": "蓝", "yellow": "黄", "red": "红"}[colour]
 
 
 def _sheet_sums_sql() -> str:

@@ -20,13 +20,11 @@ from institutions import access
 
 from . import selectors, services, sheet_files
 from .models import (
-    AggregationRun,
     Assessment,
     DistrictYear,
     IndicatorKind,
     Objection,
     ObjectionStatus,
-    Scheme,
     ScoreSheet,
     SheetStatus,
     Source,
@@ -40,10 +38,7 @@ def _current_year(request) -> int | None:
     year = request.GET.get("year", "")
     if year.isdigit() and len(year) <= 4:
         return int(year)
-    open_years = DistrictYear.objects.exclude(status=YearStatus.PUBLISHED)
-    latest = (open_years.order_by("-year").values_list("year", flat=True).first()
-              or Scheme.objects.order_by("-year").values_list("year", flat=True).first())
-    return latest
+    return selectors.current_year()
 
 
 def _assessment(request, pk: int) -> Assessment:
@@ -89,7 +84,7 @@ def my_assessments(request):
         by_source = {s.source: s for s in sheets.get(assessment.pk, [])}
         fillable = services.fillable_sources(request.user, assessment)
         rows.append({"assessment": assessment, "sheets": [(s, by_source.get(s)) for s in fillable]})
-    years = Scheme.objects.order_by("-year").values_list("year", flat=True)
+    years = selectors.scheme_years()
     return render(request, "scoring/my_assessments.html", {"rows": rows, "year": year, "years": years})
 
 
@@ -108,7 +103,7 @@ def _sheet_context(request, assessment: Assessment, source: str) -> dict:
     visible = selectors.visible_sources(request.user, assessment)
     if source not in visible:
         raise Http404("未找到，或您无权查看。")
-    sheet = ScoreSheet.objects.filter(assessment=assessment, source=source).first()
+    sheet = selectors.sheet_of(assessment, source)
     status = selectors.district_year_status(assessment)
     year_open = assessment.scheme.status == "active" and (
         status == YearStatus.OPEN
@@ -144,31 +139,40 @@ def _current_text(indicator) -> str:
 
 
 def _save_form(request, assessment: Assessment, source: str, context: dict) -> dict[str, str]:
-    """Save every changed row, or none of them; returns the problems by indicator code."""
-    errors: dict[str, str] = {}
-    with transaction.atomic():
-        for indicators in context["groups"].values():
-            for indicator in indicators:
-                code = indicator.code
-                raw = request.POST.get(f"value_{code}", "").strip()
-                note = request.POST.get(f"note_{code}", "").strip()
-                version = request.POST.get(f"version_{code}", "")
-                entry = indicator.entry
+    """Save every changed row (and attached evidence), or none of them; returns the problems by code."""
+    rows, errors = [], {}
+    for indicators in context["groups"].values():
+        for indicator in indicators:
+            code = indicator.code
+            raw = request.POST.get(f"value_{code}", "").strip()
+            note = request.POST.get(f"note_{code}", "").strip()
+            version = request.POST.get(f"version_{code}", "")
+            entry = indicator.entry
+            if raw != _current_text(indicator) or note != (entry.note if entry else ""):
+                if raw == "":
+                    errors[code] = f"指标 {code} 不能清空已填的值"
+                    continue
+                rows.append(services.SheetRow(code, services.EntryInput(
+                    indicator_code=code, raw_value=raw, note=note,
+                    expected_version=int(version) if version.isdigit() and len(version) < 10 else None)))
+    if errors:
+        return errors
+    uploads = [(i.code, request.FILES[f"evidence_{i.code}"]) for group in context["groups"].values()
+               for i in group if f"evidence_{i.code}" in request.FILES]
+    try:
+        with transaction.atomic():
+            services.save_sheet(request.user, assessment, source, rows)
+            for code, upload in uploads:
                 try:
-                    if raw != _current_text(indicator) or note != (entry.note if entry else ""):
-                        if raw == "":
-                            errors[code] = f"指标 {code} 不能清空已填的值"
-                            continue
-                        services.save_entry(request.user, assessment, source, services.EntryInput(
-                            indicator_code=code, raw_value=raw, note=note,
-                            expected_version=int(version) if version.isdigit() else None))
-                    upload = request.FILES.get(f"evidence_{code}")
-                    if upload is not None:
-                        services.add_evidence(request.user, assessment, source, code, upload)
+                    services.add_evidence(request.user, assessment, source, code, upload)
                 except DomainError as exc:
                     errors[code] = str(exc)
-        if errors:
-            transaction.set_rollback(True)
+            if errors:
+                transaction.set_rollback(True)
+    except services.SheetRejected as exc:
+        return exc.problems
+    except services.ROW_ERRORS as exc:
+        return {rows[0].key: str(exc)}
     return errors
 
 
@@ -251,15 +255,15 @@ def sheet_upload(request, pk: int, source: str):
         messages.error(request, str(exc))
         return redirect(target)
     problems = []
-    with transaction.atomic():
-        for line, code, value, note in rows:
-            try:
-                services.save_entry(request.user, assessment, source,
-                                    services.EntryInput(indicator_code=code, raw_value=value, note=note))
-            except DomainError as exc:
-                problems.append(f"第 {line} 行：{exc}")
-        if problems:
-            transaction.set_rollback(True)
+    try:
+        services.save_sheet(request.user, assessment, source, [
+            services.SheetRow(f"第 {line} 行", services.EntryInput(indicator_code=code, raw_value=value, note=note))
+            for line, code, value, note in rows])
+    except services.SheetRejected as exc:
+        problems = [f"{key}：{message}" for key, message in exc.problems.items()]
+    except DomainError as exc:
+        problems = [f"第 {rows[0][0]} 行：{exc}" if len(rows) == 1 and isinstance(exc, services.ROW_ERRORS)
+                    else str(exc)]
     if problems:
         messages.error(request, "文件未导入，以下行有误：" + "；".join(problems))
     else:
@@ -280,11 +284,9 @@ def assessment_detail(request, pk: int):
         indicator.gap = bool(
             own and inspected and own.points is not None and inspected.points is not None and indicator.max_points
             and abs(own.points - inspected.points) >= indicator.max_points * GAP_SHARE)
-    sheets = {s.source: s for s in ScoreSheet.objects.filter(assessment=assessment)}
-    result = selectors.visible_results(request.user).filter(institution=assessment.institution,
-                                                             year=assessment.year).first()
-    events = assessment.events.select_related("actor").order_by("-at")[:30]
-    objections = list(assessment.objections.select_related("filed_by", "decided_by"))
+    sheets = selectors.sheets_by_source(assessment)
+    result = selectors.visible_result_of(request.user, assessment)
+    events, objections = selectors.assessment_history(assessment)
     for objection in objections:
         objection.changes = services.objection_changes(objection)
     status = selectors.district_year_status(assessment)
@@ -326,9 +328,7 @@ def file_objection(request, pk: int):
 
 def _objection(request, pk: int) -> Objection:
     _finance_only(request)
-    scoped = access.scope_queryset(Objection.objects.all(), request.user, "assessment__institution",
-                                   roles=("finance_center",))
-    return get_object_or_404(scoped, pk=pk)
+    return get_object_or_404(selectors.finance_objections(request.user), pk=pk)
 
 
 @login_required
@@ -363,11 +363,8 @@ def reopen_for_objection(request, pk: int):
 def objection_list(request, year: int):
     """The district's objections of the year (the year page's “待处理异议” links here)."""
     dy = _finance_year(request, year)
-    objections = (Objection.objects.filter(assessment__year=year, assessment__institution__district=dy.district)
-                  .select_related("assessment__institution", "filed_by", "decided_by").order_by("status", "-filed_at"))
     wanted = request.GET.get("status", "")
-    if wanted in ObjectionStatus.values:
-        objections = objections.filter(status=wanted)
+    objections = selectors.district_objections(dy, wanted)
     return render(request, "scoring/objections.html", {
         "district_year": dy, "objections": objections, "status": wanted,
         "statuses": ObjectionStatus.choices})
@@ -377,27 +374,18 @@ def objection_list(request, year: int):
 def year_overview(request, year: int):
     """The finance center's view of a year: progress per source, results, runs and the notice cycle."""
     dy = _finance_year(request, year)
-    scheme = dy.scheme
-    assessments = list(Assessment.objects.filter(year=year, institution__district_id=dy.district_id)
-                       .select_related("institution").order_by("institution__code"))
-    sheets = selectors.sheets_with_progress([a.pk for a in assessments])
-    results = {r.institution_id: r for r in selectors.visible_results(request.user).filter(
-        year=year, district_id=dy.district_id)}
-    total = scheme.indicators.count()
+    data = selectors.year_overview(request.user, dy, request.GET.get("run", ""))
     rows = []
-    for assessment in assessments:
-        by_source = {s.source: s for s in sheets.get(assessment.pk, [])}
+    for assessment in data["assessments"]:
+        by_source = {s.source: s for s in data["sheets"].get(assessment.pk, [])}
         rows.append({"assessment": assessment, "sheets": [by_source.get(s) for s in Source.values],
-                     "result": results.get(assessment.institution_id)})
-    run_id = request.GET.get("run", "")
-    runs = AggregationRun.objects.filter(year=year, district_id=dy.district_id)
-    run = runs.filter(pk=run_id).first() if run_id.isdigit() and len(run_id) < 12 else runs.first()
+                     "result": data["results"].get(assessment.institution_id)})
+    run = data["run"]
     return render(request, "scoring/year_overview.html", {
-        "district_year": dy, "district": dy.district, "scheme": scheme, "rows": rows, "total": total, "run": run,
-        "run_progress": services.run_progress(run) if run else 0,
-        "pending_objections": Objection.objects.filter(assessment__in=assessments, status="pending").count(),
-        "colours": services.colour_counts(year, dy.district_id),
-        "years": sorted({*Scheme.objects.values_list("year", flat=True)}, reverse=True),
+        "district_year": dy, "district": dy.district, "scheme": dy.scheme, "rows": rows,
+        "total": data["indicators_total"], "run": run, "run_progress": services.run_progress(run) if run else 0,
+        "pending_objections": data["pending_objections"],
+        "colours": services.colour_counts(year, dy.district_id), "years": selectors.scheme_years(),
         "districts": access.visible_districts(request.user, roles=("finance_center",)),
         "sources": [Source(s).label for s in Source.values],
     })
@@ -443,9 +431,9 @@ def evidence_file(request, pk: int):
     """An evidence file, to whoever may see its sheet (others get 404)."""
     from django.http import FileResponse
 
-    from .models import Evidence
-
-    evidence = get_object_or_404(Evidence.objects.select_related("entry__sheet__assessment"), pk=pk)
+    evidence = selectors.evidence_for(pk)
+    if evidence is None:
+        raise Http404
     sheet = evidence.entry.sheet
     assessment = _assessment(request, sheet.assessment_id)
     if sheet.source not in selectors.visible_sources(request.user, assessment):

@@ -81,7 +81,9 @@ def import_demo_scheme() -> int:
     )
     if not report.ok:
         raise SystemExit("scheme import failed:\n" + "\n".join(map(str, report.problems)))
-    return services.get_scheme(YEAR).pk
+    from scoring.models import Scheme
+
+    return Scheme.objects.get(year=YEAR, district__isnull=True).pk
 
 
 def institutions_tsv(count: int, district_id: int, seed: int) -> io.StringIO:

@@ -1,7 +1,7 @@
 """Time the scoring aggregation against the floor: one hand-written SQL GROUP BY over the same entries.
 
     .venv/bin/python bench/scoring/run.py --database-url postgres://postgres@127.0.0.1:5432/cf_bench \
-        [--repeat 3] [--prototype] [--label NAME] [--profile PATH]
+        [--repeat 3] [--label NAME] [--profile PATH]
 
 On a database made by generate.py, each repetition times, in this order:
 
@@ -12,8 +12,6 @@ On a database made by generate.py, each repetition times, in this order:
               computes and writes every result (and moves the assessments from in_review to scored);
 (c) second  – the same call again on unchanged data, which must write nothing.
 
-With ``--prototype``, each repetition also times (b) and (c) for the proposed rewrite in
-prototype.py, interleaved with the current code so that both see the same machine load.
 
 Between repetitions the results are deleted and the assessments put back to ``in_review``, then the
 touched tables are vacuumed (untimed), so every (b) starts from the same state. One untimed floor
@@ -67,7 +65,7 @@ def run_aggregate(profile_path: str | None = None):
     start = time.perf_counter()
     if profiler:
         profiler.enable()
-    summary = aggregate_year(YEAR)
+    summary = aggregate_year(YEAR, bench_district())
     if profiler:
         profiler.disable()
     elapsed = time.perf_counter() - start
@@ -76,17 +74,10 @@ def run_aggregate(profile_path: str | None = None):
     return elapsed, summary
 
 
-def run_prototype(profile_path: str | None = None):
-    """The proposed rewrite (prototype.py), returning the same summary as aggregate_year."""
-    from prototype import Phases, proposed
+def bench_district():
+    from institutions.models import District
 
-    from scoring.services import AggregationSummary
-
-    start = time.perf_counter()
-    institutions, written, removed = proposed(YEAR, Phases())
-    elapsed = time.perf_counter() - start
-    return elapsed, AggregationSummary(year=YEAR, institutions=institutions, written=written, changed=written,
-                                       removed=removed, colours={})
+    return District.objects.get(code="331004")  # where generate.py puts every institution
 
 
 def reset_results() -> None:
@@ -117,9 +108,9 @@ def verify(rows: list[tuple]) -> int:
 
     from scoring import rules
     from scoring.models import Result
-    from scoring.services import get_scheme, scheme_params
+    from scoring.services import scheme_for, scheme_params
 
-    params = scheme_params(get_scheme(YEAR))
+    params = scheme_params(scheme_for(bench_district(), YEAR))
     sheets: dict[int, dict] = defaultdict(lambda: {"present": [], "basic": {}, "bonus": Decimal(0), "red": False})
     for institution_id, source, basic, bonus, red in rows:
         acc = sheets[institution_id]
@@ -179,8 +170,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--label", help="name of the data set in the table (default: the database name)")
     parser.add_argument("--profile", metavar="PATH", help="write a cProfile of the last first run to PATH")
     parser.add_argument("--no-verify", action="store_true", help="skip the check of the stored results")
-    parser.add_argument("--prototype", action="store_true",
-                        help="also time the proposed rewrite in prototype.py, interleaved with the current code")
     args = parser.parse_args(argv)
     label = args.label or database_name(args.database_url)
     setup_django(args.database_url)
@@ -192,8 +181,6 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{label}: {institutions:,} institutions, {entries:,} entries, {args.repeat} repetition(s)")
 
     variants = [("aggregate_year", run_aggregate)]
-    if args.prototype:
-        variants.append(("prototype (bench/scoring/prototype.py)", run_prototype))
     run_floor()  # warm the caches, untimed
     floors: list[float] = []
     timings: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name, _ in variants}

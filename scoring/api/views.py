@@ -250,9 +250,9 @@ class EntryView(APIView):
         version = body.validated_data.get("version")
         if version is None and request.headers.get("If-Match", "").strip('"').isdigit():
             version = int(request.headers["If-Match"].strip('"'))
-        entry = services.save_entry(request.user, assessment, source, services.EntryInput(
-            indicator_code=indicator_code, raw_value=raw, note=body.validated_data.get("note", ""),
-            expected_version=version))
+        [entry] = services.save_sheet(request.user, assessment, source, [services.SheetRow(
+            indicator_code, services.EntryInput(indicator_code=indicator_code, raw_value=raw,
+                                                note=body.validated_data.get("note", ""), expected_version=version))])
         return Response(EntrySerializer(entry).data)
 
 

@@ -21,7 +21,8 @@ def year_2030(reference_data):
     call_command("import_institutions", str(DATA / "worked_example_institutions.csv"))
     call_command("import_scheme", "--year", "2030", str(DATA / "worked_example_norms.csv"),
                  str(DATA / "worked_example_indicators.csv"), "--activate")
-    services.open_year(Scheme.objects.get(year=2030))
+    for year in services.district_years_using(Scheme.objects.get(year=2030)):
+        services.open_year(year)
     bank = Institution.objects.get(code="W001")
     institution_user(bank, "institution_filer", username="filer")
     institution_user(bank, "institution_head", username="head")
