@@ -1,7 +1,9 @@
 """The annual reports in the admin: request one (district and year), follow its progress, download both files."""
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.http import Http404
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -29,6 +31,16 @@ class AnnualReportAdmin(admin.ModelAdmin):
         ids = permissions.finance_district_ids(request.user)
         qs = super().get_queryset(request).select_related("district", "created_by")
         return qs if ids is None else qs.filter(district_id__in=ids)
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None and object_id:
+            # Not Django's "perhaps it was deleted" redirect: 403 without the role, else 404, which says
+            # nothing about whether another district's report exists.
+            if not self._allowed(request):
+                raise PermissionDenied
+            raise Http404(_("未找到，或您无权查看。"))
+        return obj
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "district":
