@@ -15,8 +15,9 @@ results to 2025 with shifted totals (the year-on-year base), and then adds, set-
   read and acknowledgement times.
 
 Then the tallies the services keep (questionnaire answers per institution and month, deliveries per
-warning and institution) are rebuilt, and the per-item score summary is written, as the worker does
-after an aggregation. Values are repeatable (PostgreSQL's hash of ids, no random state).
+warning and institution) are rebuilt. The per-item summary (scoring.ItemResult) of 2026 is written by
+the aggregation itself; 2025's is copied with the results. Values are repeatable (PostgreSQL's hash
+of ids, no random state).
 ``VACUUM ANALYZE`` at the end.
 """
 
@@ -53,12 +54,17 @@ def previous_year_results() -> int:
     from django.db import connection
 
     with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM scoring_itemresult WHERE year = %s", [YEAR - 1])
         cursor.execute("DELETE FROM scoring_result WHERE year = %s", [YEAR - 1])
         cursor.execute("""
-            INSERT INTO scoring_result (institution_id, year, category, basic, bonus, deduction, total, red_line,
-                colour, rank, category_rank, status, sources, fiscal_tender, complaints_substantiated,
+            INSERT INTO scoring_itemresult (institution_id, year, district_id, item_number, points, computed_at)
+            SELECT institution_id, %s, district_id, item_number, points, computed_at
+            FROM scoring_itemresult WHERE year = %s""", [YEAR - 1, YEAR])
+        cursor.execute("""
+            INSERT INTO scoring_result (institution_id, year, district_id, category, basic, bonus, deduction, total,
+                red_line, colour, rank, category_rank, status, sources, fiscal_tender, complaints_substantiated,
                 complaints_partial, computed_at)
-            SELECT institution_id, %s, category, basic, bonus, deduction,
+            SELECT institution_id, %s, district_id, category, basic, bonus, deduction,
                    GREATEST(total - 3 + (institution_id %% 7), 0), red_line,
                    CASE WHEN red_line THEN 'red'
                         WHEN total - 3 + (institution_id %% 7) >= 90 THEN 'green'
@@ -182,11 +188,17 @@ def main(argv: list[str] | None = None) -> None:
                             "--institutions", str(args.institutions), "--database-url", args.database_url],
                            check=True, stdout=subprocess.DEVNULL)
     setup_django(args.database_url)
+    from institutions.models import District
     from scoring.services import aggregate_year
 
     if not args.keep_scoring:
-        with step("aggregate 2026", timings):
-            aggregate_year(YEAR)
+        with step("aggregate 2026 (results and item summary)", timings):
+            aggregate_year(YEAR, District.objects.get(code="331004"))
+        # Published, so that the city's figures (published results only) have something to show.
+        from scoring.models import DistrictYear, Result
+
+        DistrictYear.objects.filter(district__code="331004", year=YEAR).update(status="published")
+        Result.objects.filter(year=YEAR, district__code="331004").update(status="published")
     with step("clear activity data", timings):
         sql("TRUNCATE warnings_feed_delivery, warnings_feed_warning, scoring_pointrecord, complaints_surveyresponse, "
             "complaints_complaint, institutions_employee CASCADE")
@@ -203,7 +215,7 @@ def main(argv: list[str] | None = None) -> None:
     with step("warnings and deliveries", timings):
         print(f" {warnings():,}", end="")
     # What the services keep up to date as cases, answers and acknowledgements arrive, rebuilt after
-    # the bulk SQL above; the item summary is what the worker writes after each aggregation.
+    # the bulk SQL above.
     with step("questionnaire tallies", timings):
         from complaints.services import rebuild_satisfaction_tallies
 
@@ -212,10 +224,6 @@ def main(argv: list[str] | None = None) -> None:
         from warnings_feed.services import rebuild_tallies
 
         print(f" {rebuild_tallies():,}", end="")
-    with step("item score summary", timings):
-        from dashboards.services import refresh_item_scores
-
-        print(f" {sum(refresh_item_scores(year) for year in (YEAR - 1, YEAR)):,}", end="")
     with step("vacuum analyze", timings):
         from django.db import connection
 

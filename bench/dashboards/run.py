@@ -80,18 +80,18 @@ def main(argv: list[str] | None = None) -> None:
     setup_django(args.database_url)
     from django.conf import settings
     from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
     from django.core.cache import cache
     from django.test import Client
 
-    from institutions.models import Institution
+    from institutions.models import District, Institution
+    from institutions.services import grant_role
 
     settings.ALLOWED_HOSTS = ["testserver"]
     User = get_user_model()
     finance, _ = User.objects.get_or_create(username="bench-finance")
-    finance.groups.add(Group.objects.get(name="finance_center"))
+    grant_role(finance, "finance_center", District.objects.get(code="331004"))
     city, _ = User.objects.get_or_create(username="bench-city")
-    city.groups.add(Group.objects.get(name="city"))
+    grant_role(city, "city", District.objects.get(code="3310"))
     clients = {}
     for name, user in (("finance", finance), ("city", city)):
         clients[name] = Client()
