@@ -55,6 +55,19 @@ class PasswordChangeRequiredAdmin(admin.ModelAdmin):
     list_select_related = ("user", "created_by")
     readonly_fields = ("user", "created_by", "created_at")
 
+    def get_queryset(self, request):
+        # Only the employees' accounts of the officer's own districts (another's is a 404).
+        return access.scope_queryset(super().get_queryset(request), request.user, "user__employee__institution",
+                                     roles=("finance_center",))
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None and object_id:
+            from django.http import Http404
+
+            raise Http404(_("未找到，或您无权查看。"))
+        return obj
+
     def has_add_permission(self, request):
         return False
 

@@ -11,9 +11,10 @@ class ComplaintsConfig(AppConfig):
         from core import portal
         from institutions import access
 
+        from . import selectors
+
         def handles_cases(user) -> bool:
-            return access.is_finance_center(user) or bool(
-                access.user_roles(user) & {"discipline", "institution_head"})
+            return selectors.can_use_queue(user)
 
         def institution_staff(user) -> bool:
             return bool(access.user_roles(user) & {"institution_head", "institution_filer"})
