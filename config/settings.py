@@ -194,6 +194,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@clean-finance.invalid")
+# Every mail goes through core's outbox (core/outbox.py): a mail that fails is retried after
+# MAIL_OUTBOX_RETRY_SECONDS, then after twice as long each time (at most 6 hours), and marked failed
+# after MAIL_OUTBOX_MAX_ATTEMPTS attempts (the admin's "retry now" gives it another).
+MAIL_OUTBOX_MAX_ATTEMPTS = env.int("MAIL_OUTBOX_MAX_ATTEMPTS", default=10)
+MAIL_OUTBOX_RETRY_SECONDS = env.int("MAIL_OUTBOX_RETRY_SECONDS", default=60)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -243,7 +248,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # core: send the mail outbox's due mails (each enqueuing commit also kicks a send).
+    "core-send-pending-mail": {"task": "core.send_pending_mail", "schedule": 60.0},
+}
 
 LOGGING = {
     "version": 1,

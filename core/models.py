@@ -1,0 +1,56 @@
+"""core's one model: the mail outbox every app sends through (services in `core/outbox.py`)."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class OutgoingMail(models.Model):
+    """One mail waiting to go, sent or given up on.
+
+    Written in the transaction of the change it reports (so it exists if and only if that change
+    committed), sent by `core.outbox.send_pending` with retries and backoff. The `key` makes
+    enqueuing idempotent: a second mail with the same key is never stored.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待发送")
+        SENT = "sent", _("已发送")
+        FAILED = "failed", _("发送失败")
+
+    key = models.CharField(_("去重键"), max_length=320, unique=True)
+    kind = models.CharField(_("类别"), max_length=60, help_text=_("发出该邮件的应用和用途，例如 complaints.digest"))
+    recipients = models.JSONField(_("收件人"), default=list)
+    subject = models.CharField(_("标题"), max_length=255)
+    body = models.TextField(_("内容"))
+    status = models.CharField(_("状态"), max_length=8, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    not_before = models.DateTimeField(_("最早发送时间"), default=timezone.now)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    last_error = models.TextField(_("最近错误"), blank=True)
+
+    class Meta:
+        verbose_name = _("外发邮件")
+        verbose_name_plural = _("外发邮件")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The sender's query: pending mails whose time has come, oldest first.
+            models.Index(fields=["not_before", "id"], condition=Q(status="pending"), name="outgoingmail_pending"),
+            models.Index(fields=["kind", "status"], name="outgoingmail_kind_status"),
+            models.Index(fields=["created_at"], name="outgoingmail_created"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(subject=""), name="outgoingmail_subject_not_blank"),
+            models.CheckConstraint(condition=Q(attempts__gte=0), name="outgoingmail_attempts_not_negative"),
+            models.CheckConstraint(condition=Q(status__in=["pending", "sent", "failed"]),
+                                   name="outgoingmail_status_known"),
+            # Sent exactly when it has a sending time.
+            models.CheckConstraint(condition=Q(status="sent", sent_at__isnull=False) | (~Q(status="sent")
+                                                                                         & Q(sent_at__isnull=True)),
+                                   name="outgoingmail_sent_iff_sent_at"),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject

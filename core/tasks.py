@@ -1,0 +1,11 @@
+"""Celery tasks of core: thin and idempotent (safe to run twice or concurrently)."""
+
+from celery import shared_task
+
+from . import outbox
+
+
+@shared_task(name="core.send_pending_mail", ignore_result=True)
+def send_pending_mail() -> int:
+    """Send the outbox's due mails (beat every minute, and kicked after each enqueuing commit)."""
+    return outbox.send_pending()
