@@ -9,11 +9,14 @@ data: every finance center reads them, only the installation administrator chang
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.db.models import CharField, OuterRef, Value
+from django.db.models.functions import Cast, Concat
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core import outbox
 from institutions import access
 from institutions.admin import InstitutionScopedAdmin
 from institutions.models import Role
@@ -197,11 +200,33 @@ class PiiRevealAdmin(ReadOnly, FinanceCenterScoped):
 
 @admin.register(Notification)
 class NotificationAdmin(ReadOnly, FinanceCenterScoped):
+    """What each case's people were told; the sending itself is core's mail outbox, whose state
+    (pending, sent, failed) is shown here."""
+
     institution_path = "complaint__institution"
-    list_display = ("created_at", "kind", "subject", "sent_at", "attempts")
-    list_filter = ("kind", ("sent_at", admin.EmptyFieldListFilter))
+    list_display = ("created_at", "kind", "subject", "notified_at", "mail_status", "mail_sent_at")
+    list_filter = ("kind", ("notified_at", admin.EmptyFieldListFilter))
     search_fields = ("subject", "=complaint__id")
     exclude = ("dedupe_key",)
+    readonly_fields = ("mail_status", "mail_sent_at", "mail_error")
+
+    def get_queryset(self, request):
+        key = Concat(Value("complaints:notification:"), Cast(OuterRef("pk"), output_field=CharField()))
+        return super().get_queryset(request).annotate(
+            mail_state=outbox.mail_column(key, "status"), mail_sent=outbox.mail_column(key, "sent_at"),
+            mail_last_error=outbox.mail_column(key, "last_error"))
+
+    @admin.display(description=_("邮件状态"))
+    def mail_status(self, obj):
+        return outbox.status_label(obj.mail_state)
+
+    @admin.display(description=_("邮件发送时间"))
+    def mail_sent_at(self, obj):
+        return obj.mail_sent
+
+    @admin.display(description=_("邮件最近错误"))
+    def mail_error(self, obj):
+        return obj.mail_last_error or ""
 
 
 @admin.register(RetiredPublicCode)

@@ -352,9 +352,12 @@ class PiiReveal(models.Model):
 
 
 class Notification(models.Model):
-    """Outbox: written in the same transaction as the case, sent by a Celery task, retried by beat.
+    """The case-level record of a notification: what the case's people were told and when.
 
-    So a case is never lost with the broker down, and notifications catch up when it returns.
+    Written in the same transaction as the case's change (so a case is never lost with the broker
+    down); `services.send_pending_notifications` (Celery, and beat every minute) resolves its
+    recipients and hands it to core's mail outbox (key "complaints:notification:<id>"), which does the
+    sending, the retries and keeps the failures.
     """
 
     class Kind(models.TextChoices):
@@ -372,18 +375,22 @@ class Notification(models.Model):
     subject = models.CharField(_("标题"), max_length=200)
     body = models.TextField(_("内容"))
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
-    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
-    last_error = models.TextField(_("最近错误"), blank=True)
+    notified_at = models.DateTimeField(_("通知时间"), null=True, blank=True,
+                                       help_text=_("交由外发邮件队列发送的时间"))
 
     class Meta:
         verbose_name = _("通知")
         verbose_name_plural = _("通知")
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["sent_at", "created_at"], name="notification_pending")]
+        indexes = [models.Index(fields=["notified_at", "created_at"], name="notification_pending")]
 
     def __str__(self) -> str:
         return self.subject
+
+    @property
+    def mail_key(self) -> str:
+        """The key of its mail in core's outbox."""
+        return f"complaints:notification:{self.pk}"
 
 
 class RetiredPublicCode(models.Model):

@@ -15,13 +15,13 @@ from uuid import uuid4
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import ExtractMonth, ExtractYear
 from django.urls import reverse
 from django.utils import timezone
 
+from core import outbox
 from core.errors import DomainError
 from core.workdays import schedule_from_chinese_calendar
 from institutions.models import Institution, Role, new_public_code
@@ -512,9 +512,10 @@ def _recipients(notification: Notification) -> list[str]:
 
 
 def send_new_case_digest(limit: int = 500) -> int:
-    """One mail to each district's finance center listing the cases of its district received since
-    the last one. Idempotent: a case is marked when its district's mail went out; cases locked by a
-    concurrent sender are skipped."""
+    """Hand core's mail outbox one mail to each district's finance center listing the cases of its
+    district received since the last one; returns how many cases it covered. Idempotent: a case is
+    marked in the same transaction as its district's mail is enqueued; cases locked by a concurrent
+    run are skipped. The outbox sends, retries and keeps failures."""
     with transaction.atomic():
         cases = list(Complaint.objects.select_for_update(skip_locked=True, of=("self",))
                      .filter(staff_notified_at__isnull=True).select_related("institution")
@@ -522,7 +523,7 @@ def send_new_case_digest(limit: int = 500) -> int:
         by_district: dict[int, list[Complaint]] = {}
         for case in cases:
             by_district.setdefault(case.institution.district_id, []).append(case)
-        notified: list[int] = []
+        mails: list[outbox.Mail] = []
         for district_id, group in by_district.items():
             recipients = _emails(_district_staff(Role.FINANCE_CENTER, district_id, administrators=True))
             if len(group) == 1:
@@ -533,41 +534,36 @@ def send_new_case_digest(limit: int = 500) -> int:
                 subject = f"新收到 {len(group)} 件举报投诉（#{group[0].pk} 等）"
                 body = "收到新的反映，请在期限内处理：\n\n" + "\n\n".join(
                     _notification_body(case, "").strip() for case in group)
-            try:
-                if recipients:
-                    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
-            except Exception as exc:  # a mail server error: these cases stay unmarked for the next run
-                logger.warning("complaints: new-case digest failed: %s", exc)
-                continue
-            notified += [c.pk for c in group]
-        if notified:
-            Complaint.objects.filter(pk__in=notified).update(staff_notified_at=timezone.now())
-    return len(notified)
+            mails.append(outbox.Mail(key=f"complaints:digest:{district_id}:{group[0].pk}", recipients=recipients,
+                                     subject=subject, body=body, kind="complaints.digest"))
+        outbox.enqueue_many(mails)
+        if cases:
+            Complaint.objects.filter(pk__in=[c.pk for c in cases]).update(staff_notified_at=timezone.now())
+    return len(cases)
 
 
 def send_pending_notifications(limit: int = 200) -> int:
-    """Send what is in the outbox (new-case digest, then reminders and hand-overs). Idempotent."""
-    sent = send_new_case_digest()
+    """Hand what waits to core's mail outbox: the new-case digest, then reminders and hand-overs,
+    each with its recipients resolved now (key "complaints:notification:<id>"). Idempotent; returns
+    how many cases and notifications were handed over. The outbox sends them right after the commit
+    (and retries them); the case keeps the record of who was told and when."""
+    handed = send_new_case_digest()
     with transaction.atomic():
         batch = list(Notification.objects.select_for_update(skip_locked=True, of=("self",))
-                     .filter(sent_at__isnull=True)
+                     .filter(notified_at__isnull=True)
                      .select_related("complaint", "complaint__assignee", "complaint__institution")
                      .order_by("created_at")[:limit])
+        now = timezone.now()
+        mails: list[outbox.Mail] = []
         for notification in batch:
-            notification.attempts += 1
-            try:
-                recipients = _recipients(notification)
-                if recipients:
-                    send_mail(notification.subject, notification.body, settings.DEFAULT_FROM_EMAIL, recipients)
-                notification.recipients = recipients
-                notification.sent_at = timezone.now()
-                notification.last_error = ""
-                sent += 1
-            except Exception as exc:  # a mail server error: keep it for the next run
-                logger.warning("complaints: notification %s failed: %s", notification.pk, exc)
-                notification.last_error = str(exc)[:1000]
-        Notification.objects.bulk_update(batch, ["attempts", "recipients", "sent_at", "last_error"])
-    return sent
+            notification.recipients = _recipients(notification)
+            notification.notified_at = now
+            mails.append(outbox.Mail(key=notification.mail_key, recipients=notification.recipients,
+                                     subject=notification.subject, body=notification.body,
+                                     kind=f"complaints.{notification.kind}"))
+        outbox.enqueue_many(mails)
+        Notification.objects.bulk_update(batch, ["recipients", "notified_at"])
+    return handed + len(batch)
 
 
 def create_due_reminders(today: date | None = None) -> int:

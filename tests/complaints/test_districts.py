@@ -10,6 +10,7 @@ from django.test import Client
 
 from complaints import services
 from complaints.models import Complaint, ComplaintEvent, ComplaintNote, PiiReveal
+from core import outbox
 from institutions.models import District
 from institutions.services import grant_role
 from tests.complaints.helpers import act, make_image, submit_case
@@ -263,6 +264,7 @@ def test_holidays_are_read_by_finance_centers_and_changed_by_the_administrator(w
 def test_mail_reaches_the_cases_district_only(world):
     mail.outbox.clear()
     services.send_pending_notifications()
+    outbox.send_pending()
     sent = {tuple(m.to): m.subject for m in mail.outbox}
     assert set(sent) == {("fc-both@example.invalid", "fc-lq@example.invalid"),
                          ("fc-both@example.invalid", "fc-jj@example.invalid")}
@@ -273,6 +275,7 @@ def test_mail_reaches_the_cases_district_only(world):
     act(world["lq_case"], "accept", world["fc_lq"])
     act(world["lq_case"], "forward_discipline", world["fc_lq"])
     services.send_pending_notifications()
+    outbox.send_pending()
     assert [m.to for m in mail.outbox] == [[disc_lq.email]]
 
 

@@ -1,14 +1,18 @@
-"""Notifications (outbox), deadline reminders, retention: idempotent, queued only after commit."""
+"""Notifications (handed to core's mail outbox), deadline reminders, retention: idempotent, queued
+only after commit."""
 
 from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.core.mail.backends import locmem
 from django.utils import timezone
 
 from complaints import services, tasks
 from complaints.images import process_image
 from complaints.models import Complaint, EvidenceImage, Notification
+from core import outbox
+from core.models import OutgoingMail
 from tests.complaints.helpers import act, make_image, submit_case
 from tests.factories import UserFactory
 
@@ -20,7 +24,8 @@ def test_new_case_notification_sent_after_commit(bank, fc, django_capture_on_com
         case, _ = submit_case(bank, kind="report", description="x", anonymous=False, contact_name="黄小明",
                               contact_phone="13812345678")
     assert len(callbacks) == 1 and not mail.outbox  # nothing sent before the case is committed
-    callbacks[0]()
+    with django_capture_on_commit_callbacks(execute=True):  # the hand-over kicks the outbox's sender
+        callbacks[0]()
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["fc@example.invalid"] and f"#{case.pk}" in message.subject
@@ -29,30 +34,37 @@ def test_new_case_notification_sent_after_commit(bank, fc, django_capture_on_com
     case.refresh_from_db()
     assert case.staff_notified_at is not None
     assert tasks.send_pending_notifications() == 0  # idempotent: nothing sent twice
-    assert len(mail.outbox) == 1
+    assert outbox.send_pending() == 0 and len(mail.outbox) == 1
+    assert OutgoingMail.objects.get().key == f"complaints:digest:{bank.district_id}:{case.pk}"
 
 
 def test_new_cases_go_out_as_one_digest(bank, other_bank, fc):
     cases = [submit_case(bank if n % 2 else other_bank, kind="report", description=f"第{n}件")[0] for n in range(5)]
     submit_case(bank, kind="rating", description="", ratings={"attitude": 5})
     assert services.send_new_case_digest() == 5
+    assert outbox.send_pending() == 1
     assert len(mail.outbox) == 1 and "5 件" in mail.outbox[0].subject
     assert all(f"#{c.pk}" in mail.outbox[0].body for c in cases)
     assert services.send_new_case_digest() == 0
 
 
-def test_digest_kept_for_next_run_when_mail_fails(bank, fc, monkeypatch):
-    case, _ = submit_case(bank, kind="report")
-
-    def broken(*args, **kwargs):
+class BrokenMailServer(locmem.EmailBackend):
+    def send_messages(self, messages):
         raise OSError("smtp down")
 
-    monkeypatch.setattr(services, "send_mail", broken)
-    assert services.send_new_case_digest() == 0
+
+def test_digest_kept_for_next_run_when_mail_fails(bank, fc, settings):
+    case, _ = submit_case(bank, kind="report")
+    settings.EMAIL_BACKEND = f"{__name__}.BrokenMailServer"
+    assert services.send_new_case_digest() == 1  # handed over to the outbox, where it waits
+    assert outbox.send_pending() == 0 and not mail.outbox
+    waiting = OutgoingMail.objects.get()
+    assert waiting.status == "pending" and waiting.attempts == 1 and "smtp down" in waiting.last_error
     case.refresh_from_db()
-    assert case.staff_notified_at is None
-    monkeypatch.undo()
-    assert services.send_new_case_digest() == 1
+    assert case.staff_notified_at is not None and services.send_new_case_digest() == 0  # never twice
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert outbox.send_pending(now=waiting.not_before) == 1
+    assert mail.outbox[0].to == ["fc@example.invalid"] and f"#{case.pk}" in mail.outbox[0].subject
 
 
 def test_failed_enqueue_never_breaks_intake(bank, monkeypatch, django_capture_on_commit_callbacks):
@@ -70,6 +82,7 @@ def test_forward_and_refer_notify_the_handlers(bank, fc, discipline, head, djang
     case, _ = submit_case(bank, kind="report")
     other, _ = submit_case(bank, kind="complaint")
     services.send_pending_notifications()
+    outbox.send_pending()
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         act(case, "accept", fc)
@@ -89,13 +102,16 @@ def test_due_reminders_flag_soon_and_overdue_once(bank, fc, settings):
     Complaint.objects.filter(pk=late.pk).update(next_due_on=today - timedelta(days=1))
     Complaint.objects.filter(pk=fine.pk).update(next_due_on=today + timedelta(days=10))
     services.send_pending_notifications()
+    outbox.send_pending()
     mail.outbox.clear()
     assert tasks.check_deadlines() == 2
+    outbox.send_pending()
     kinds = dict(Notification.objects.filter(kind__in=["due_soon", "overdue"]).values_list("complaint_id", "kind"))
     assert kinds == {soon.pk: "due_soon", late.pk: "overdue"}
     assert len(mail.outbox) == 2 and all(m.to == ["fc@example.invalid"] for m in mail.outbox)
     assert "已超过" in next(m.body for m in mail.outbox if f"#{late.pk}" in m.subject)
-    assert tasks.check_deadlines() == 0 and len(mail.outbox) == 2  # hourly beat: no duplicates
+    assert tasks.check_deadlines() == 0 and outbox.send_pending() == 0  # hourly beat: no duplicates
+    assert len(mail.outbox) == 2
     # Overdue cases are reminded again the next day.
     assert services.create_due_reminders(today + timedelta(days=1)) == 1
 
@@ -106,8 +122,10 @@ def test_reminder_goes_to_assignee(bank, fc):
     act(case, "accept", other_fc)  # the officer who accepts becomes the handler
     Complaint.objects.filter(pk=case.pk).update(next_due_on=timezone.localdate())
     services.send_pending_notifications()
+    outbox.send_pending()
     mail.outbox.clear()
     tasks.check_deadlines()
+    outbox.send_pending()
     assert [m.to for m in mail.outbox] == [["fc2@example.invalid"]]
 
 
