@@ -12,16 +12,18 @@ from the deliveries (after bulk work, and nightly for what cascades from deleted
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache, partial
+from itertools import groupby
+from operator import itemgetter
 from typing import TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
@@ -29,6 +31,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import outbox
 from core.errors import DomainError, NotAllowed, NotFound
 from institutions import access
 from institutions.models import District, Institution
@@ -381,7 +384,7 @@ def acknowledge(user, warning: Warning) -> Delivery:
 
 # --- reminders ------------------------------------------------------------------------------------
 
-def _reminder(email: str, name: str, titles: list[str]) -> EmailMessage:
+def _reminder(name: str, titles: list[str]) -> tuple[str, str]:
     lines = [_("%(name)s，您好：") % {"name": name}, "",
              _("以下 %(n)d 条警示信息您尚未确认“已阅知悉”，请登录清廉金融管理平台阅读并确认：")
              % {"n": len(titles)}, ""]
@@ -389,43 +392,49 @@ def _reminder(email: str, name: str, titles: list[str]) -> EmailMessage:
     link = settings.WARNINGS_PORTAL_URL.rstrip("/") + reverse("warnings_feed:feed")
     lines += ["", link, "", _("（本邮件由系统自动发送，请勿回复。）")]
     subject = _("【清廉金融】您有 %(n)d 条警示信息尚未确认知悉") % {"n": len(titles)}
-    return EmailMessage(subject, "\n".join(lines), settings.DEFAULT_FROM_EMAIL, [email])
+    return subject, "\n".join(lines)
+
+
+def _reminder_key(employee_id: int, rounds: list[tuple[int, int]]) -> str:
+    """One key per employee and reminder round: the deliveries it covers and how often each was
+    reminded before, so the same reminder is never enqueued twice."""
+    digest = hashlib.sha256(",".join(f"{pk}:{n}" for pk, n in sorted(rounds)).encode()).hexdigest()[:24]
+    return f"warnings_feed:reminder:{employee_id}:{digest}"
 
 
 def send_reminders(*, now: datetime | None = None, batch: int = 500) -> int:
-    """Email each employee who has not acknowledged a warning N days after delivery (one mail per
+    """Remind each employee who has not acknowledged a warning N days after delivery (one mail per
     employee listing them all); again every N days, at most WARNINGS_MAX_REMINDERS times.
-    Titles are masked: a mailbox is not the finance center. Returns the number of mails sent."""
+    Titles are masked: a mailbox is not the finance center.
+
+    The mails go into core's outbox in the same transaction that counts the reminders on the
+    deliveries (`batch` employees per transaction, their deliveries locked; rows a concurrent run
+    holds are skipped), so a reminder is counted if and only if its mail will go. Returns the number
+    of mails enqueued."""
     now = now or timezone.now()
     due = selectors.reminders_due(now=now, after_days=settings.WARNINGS_ACKNOWLEDGE_WITHIN_DAYS,
                                   max_reminders=settings.WARNINGS_MAX_REMINDERS)
-    rows = due.values_list("pk", "employee_id", "employee__name", "employee__user__email", "warning__title",
-                           "warning__names")
-    sent = 0
-    pending: list[tuple[EmailMessage, list[int]]] = []
-    current: tuple[int, str, str, list[str], list[int]] | None = None
-
-    def flush() -> None:
-        nonlocal sent
-        if not pending:
-            return
-        with get_connection() as mail:
-            mail.send_messages([message for message, _ids in pending])
-        ids = [pk for _message, pks in pending for pk in pks]
-        Delivery.objects.filter(pk__in=ids).update(reminded_at=now, reminders=F("reminders") + 1)
-        sent += len(pending)
-        pending.clear()
-
-    for pk, employee_id, name, email, title, names in rows.iterator(chunk_size=2000):
-        if current is None or current[0] != employee_id:
-            if current is not None:
-                pending.append((_reminder(current[2], current[1], current[3]), current[4]))
-                if len(pending) >= batch:
-                    flush()
-            current = (employee_id, name, email, [], [])
-        current[3].append(rules.shown_text(title, names or (), reveal_names=False))
-        current[4].append(pk)
-    if current is not None:
-        pending.append((_reminder(current[2], current[1], current[3]), current[4]))
-    flush()
-    return sent
+    queued = 0
+    after = 0
+    while True:
+        employees = list(due.filter(employee_id__gt=after).order_by("employee_id")
+                         .values_list("employee_id", flat=True).distinct()[:batch])
+        if not employees:
+            return queued
+        after = employees[-1]
+        with transaction.atomic():
+            rows = list(due.filter(employee_id__in=employees).select_for_update(skip_locked=True, of=("self",))
+                        .values_list("pk", "reminders", "employee_id", "employee__name", "employee__user__email",
+                                     "warning__title", "warning__names"))
+            mails: list[outbox.Mail] = []
+            for employee_id, group in groupby(rows, key=itemgetter(2)):
+                group = list(group)
+                name, email = group[0][3], group[0][4]
+                subject, body = _reminder(name, [rules.shown_text(row[5], row[6] or (), reveal_names=False)
+                                                 for row in group])
+                mails.append(outbox.Mail(key=_reminder_key(employee_id, [(row[0], row[1]) for row in group]),
+                                         recipients=[email], subject=subject, body=body,
+                                         kind="warnings_feed.reminder"))
+            queued += outbox.enqueue_many(mails)
+            Delivery.objects.filter(pk__in=[row[0] for row in rows]).update(reminded_at=now,
+                                                                            reminders=F("reminders") + 1)

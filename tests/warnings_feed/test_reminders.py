@@ -5,6 +5,8 @@ from django.conf import settings
 from django.core import mail
 from django.utils import timezone
 
+from core import outbox
+from core.models import OutgoingMail
 from warnings_feed import services, tasks
 from warnings_feed.models import Delivery
 
@@ -22,6 +24,8 @@ def aged(org, publish, settings):
 
 
 def recipients() -> list[str]:
+    """Who got mail: the reminders are enqueued in core's outbox, whose sender mails them."""
+    outbox.send_pending()
     return sorted(address for message in mail.outbox for address in message.to)
 
 
@@ -49,12 +53,15 @@ def test_reminded_again_every_n_days_at_most_max_times(org, aged):
     assert services.send_reminders(now=now + timedelta(days=3)) == 2
     assert services.send_reminders(now=now + timedelta(days=6)) == 0  # WARNINGS_MAX_REMINDERS = 2
     assert set(Delivery.objects.filter(employee__user=org.emp_a).values_list("reminders", flat=True)) == {2}
+    assert OutgoingMail.objects.filter(kind="warnings_feed.reminder").count() == 4  # one per employee and round
+    assert recipients() == ["emp_a@example.invalid"] * 2 + ["emp_b@example.invalid"] * 2
 
 
 def test_one_mail_per_employee_lists_every_pending_warning(org, aged, publish):
     second = publish(org.finance, title="第二条警示", scope="institution", institution_code="A001")
     Delivery.objects.filter(warning=second).update(delivered_at=timezone.now() - timedelta(days=5))
     services.send_reminders()
+    outbox.send_pending()
     to_a = [m for m in mail.outbox if m.to == ["emp_a@example.invalid"]]
     assert len(to_a) == 1 and "2 条" in to_a[0].subject
     assert "员工黄某酒驾通报" in to_a[0].body and "第二条警示" in to_a[0].body
