@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mail
+from django.db import transaction
 from django.utils import timezone
 
 from . import services
@@ -36,24 +36,32 @@ def scheduled_aggregation() -> list[int]:
 
 @shared_task(name="scoring.remind_unsubmitted")
 def remind_unsubmitted() -> int:
-    """Beat: N days before the self-assessment deadline, mail institutions that have not submitted."""
+    """Beat: N days before the self-assessment deadline, mail institutions that have not submitted
+    (through core's outbox; one key per scheme, district, institution, address and due date, so a
+    second run the same day enqueues nothing). Returns how many mails were enqueued."""
+    from core import outbox
     from institutions.models import Membership
 
     from .models import Scheme, SchemeStatus, YearStatus
 
     today = timezone.localdate()
     days = settings.SCORING_REMINDER_DAYS
-    sent = 0
+    queued = 0
     for scheme in Scheme.objects.filter(status=SchemeStatus.ACTIVE, self_due_date=today + timedelta(days=days)):
+        due = scheme.self_due_date
         for year in services.district_years_using(scheme):
             if year.status != YearStatus.OPEN:
                 continue
             pending = list(services.institutions_not_submitted(year))
             emails = (Membership.objects.filter(institution__in=pending).exclude(user__email="")
-                      .values_list("institution__name", "user__email"))
-            for name, email in emails:
-                send_mail(f"【清廉金融】{scheme.year} 年度自评将于 {scheme.self_due_date:%Y-%m-%d} 截止",
-                          f"{name}：贵机构 {scheme.year} 年度清廉金融自评尚未提交，请于截止日前由机构负责人提交。",
-                          None, [email])
-                sent += 1
-    return sent
+                      .values_list("institution_id", "institution__name", "user__email"))
+            subject = f"【清廉金融】{scheme.year} 年度自评将于 {due:%Y-%m-%d} 截止"
+            mails = [outbox.Mail(key=f"scoring:reminder:{scheme.pk}:{year.district_id}:{institution_id}:"
+                                     f"{due:%Y-%m-%d}:{email.lower()}",
+                                 recipients=[email], subject=subject, kind="scoring.reminder",
+                                 body=f"{name}：贵机构 {scheme.year} 年度清廉金融自评尚未提交，"
+                                      "请于截止日前由机构负责人提交。")
+                     for institution_id, name, email in emails]
+            with transaction.atomic():
+                queued += outbox.enqueue_many(mails)
+    return queued

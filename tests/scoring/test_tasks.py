@@ -6,6 +6,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from core import outbox
 from core.tabular import read_path
 from institutions.models import Membership
 from scoring import services, tasks
@@ -45,6 +46,8 @@ def test_reminders_go_to_institutions_that_have_not_submitted(active_scheme, set
     user = UserFactory(username="late_filer", email="late@example.invalid")
     Membership.objects.create(user=user, institution=late, role="institution_filer")
     assert tasks.remind_unsubmitted() == 1
+    assert tasks.remind_unsubmitted() == 0  # the same day again: already in the outbox
+    assert outbox.send_pending() == 1
     assert mail.outbox[0].to == ["late@example.invalid"] and "未提交银行" in mail.outbox[0].body
     active_scheme.self_due_date = timezone.localdate() + dt.timedelta(days=6)
     active_scheme.save()
