@@ -12,7 +12,7 @@ from tests.conftest import client_for
 from tests.factories import InstitutionFactory
 from tests.scoring.factories import luqiao
 
-from .factories import WORKED_SHEETS, assessment_for, assign, fill_sheet
+from .factories import WORKED_SHEETS, assessment_for, fill_sheet
 
 pytestmark = pytest.mark.django_db
 
