@@ -231,3 +231,34 @@ def test_every_district_is_aggregated_but_a_published_one_refused(capsys):
         call_command("aggregate_scores", "--year", "2031")
     out = capsys.readouterr()
     assert "椒江区 2031 年度汇总完成" in out.out and "路桥区" in out.err and "已发布" in out.err
+
+
+def test_objection_correction_through_the_pages(two_districts, finance_lq):
+    from django.test import Client
+
+    year = two_districts.year
+    l2 = Result.objects.get(institution__code="L2").institution
+    head = institution_user(l2, "institution_head", username="head_l2p")
+    services.open_notice(services.district_year(luqiao(), year), finance_lq)
+    assessment = Assessment.objects.get(institution=l2)
+    pages = {user: Client() for user in (head, finance_lq)}
+    for user, browser in pages.items():
+        browser.force_login(user)
+    pages[head].post(f"/scoring/assessments/{assessment.pk}/objection/", {"reason": "自评 B1 漏记"})
+    objection = Objection.objects.get(assessment=assessment)
+    overview = pages[finance_lq].get(f"/scoring/years/{year}/").content.decode()
+    assert "待处理异议 1 件" in overview and f"/scoring/years/{year}/objections/" in overview
+    listing = pages[finance_lq].get(f"/scoring/years/{year}/objections/?status=pending").content.decode()
+    assert "自评 B1 漏记" in listing
+    # The 椒江 officer cannot decide or reopen 路桥's objection: 404, nothing changes.
+    other = Client()
+    other.force_login(UserFactory(username="fc_jj_p", roles=["finance_center"], roles__districts=["331002"]))
+    assert other.post(f"/scoring/objections/{objection.pk}/decide/", {"upheld": "1", "decision": "越权"}
+                      ).status_code == 404
+    assert Objection.objects.get(pk=objection.pk).status == "pending"
+    pages[finance_lq].post(f"/scoring/objections/{objection.pk}/decide/", {"upheld": "1", "decision": "属实"})
+    resp = pages[finance_lq].post(f"/scoring/objections/{objection.pk}/reopen/", {"source": "self", "reason": "补记"})
+    assert resp.status_code == 302
+    assert ScoreSheet.objects.get(assessment=assessment, source="self").status == "draft"
+    history = pages[finance_lq].get(f"/scoring/assessments/{assessment.pk}/").content.decode()
+    assert "申诉更正：补记" in history and "已重新开放评分表" in history
