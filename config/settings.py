@@ -71,6 +71,8 @@ MIDDLEWARE = [
     # Accounts created in bulk for employees must change their temporary password at first login
     # (inside axes: it sees the login's outcome before axes does, as it always has).
     "accounts.middleware.PasswordChangeRequiredMiddleware",
+    # A service's refusal (core.errors) raised in a page: 404/403 pages, or 409/400 with the reason.
+    "core.middleware.DomainErrorMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -264,6 +266,10 @@ LOGGING = {
 
 SIMPLE_HISTORY_HISTORY_ID_USE_UUID = False
 IMPORT_EXPORT_USE_TRANSACTIONS = True
+# Importing through the admin needs an explicit permission (`<app>.import_<model>`, never implied by
+# add/change); exporting needs the view permission. Each import runs as the admin's scoped user.
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 
 # --- complaints ---

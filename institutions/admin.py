@@ -1,11 +1,14 @@
 from django import forms
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin_guards import HistoryGuardMixin
 from core.errors import DomainError
 
 from . import access, services
@@ -13,7 +16,7 @@ from .models import District, DistrictGrant, Employee, Institution, Membership
 from .resources import EmployeeResource, InstitutionResource
 
 
-class InstitutionScopedAdmin(admin.ModelAdmin):
+class InstitutionScopedAdmin(HistoryGuardMixin, admin.ModelAdmin):
     """Admin half of the one scoping mechanism (see access.py): lists, forms, exports and
     object pages only ever hold the user's institutions; anything else is a 404."""
 
@@ -68,17 +71,10 @@ class ScopedImportExportAdmin(InstitutionScopedAdmin, ImportExportModelAdmin, Si
     def get_export_queryset(self, request):
         return self.get_queryset(request)
 
-    def has_import_permission(self, request):
-        # An explicit permission (`<app>.import_<model>`), never implied by add/change.
-        opts = self.opts
-        return request.user.has_perm(f"{opts.app_label}.import_{opts.model_name}")
 
     def get_import_resource_kwargs(self, request, **kwargs):
         return {**super().get_import_resource_kwargs(request, **kwargs), "user": request.user}
 
-    def history_view(self, request, object_id, extra_context=None):
-        self.get_object(request, object_id)  # 404 outside the user's scope
-        return super().history_view(request, object_id, extra_context)
 
 
 @admin.register(District)
@@ -168,7 +164,7 @@ class DistrictGrantForm(forms.ModelForm):
 
 
 @admin.register(DistrictGrant)
-class DistrictGrantAdmin(SimpleHistoryAdmin):
+class DistrictGrantAdmin(HistoryGuardMixin, SimpleHistoryAdmin):
     """Which user serves which district in which role: managed by the installation administrator."""
 
     list_display = ("user", "role", "district", "granted_by", "created_at")
@@ -197,3 +193,12 @@ class DistrictGrantAdmin(SimpleHistoryAdmin):
     def delete_queryset(self, request, queryset):
         for grant in queryset.select_related("user"):
             services.revoke_role(grant, revoked_by=request.user)
+
+
+# The users' admin with the same history guard (another user's history: 403 whether it exists or not).
+class UserAdmin(HistoryGuardMixin, DjangoUserAdmin):
+    pass
+
+
+admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), UserAdmin)

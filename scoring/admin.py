@@ -307,6 +307,9 @@ class ResultAdmin(InstitutionScopedAdmin):
     def has_change_permission(self, request, obj=None):
         return False  # written only by the aggregation
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # nor removed by hand: a published year is frozen, an open one is aggregated again
+
     @admin.display(description=_("颜色"), ordering="colour")
     def colour_badge(self, obj):
         return format_html('<span class="badge colour-{}">{}</span>', obj.colour, obj.get_colour_display())
@@ -347,8 +350,22 @@ class DistrictYearAdmin(DistrictOwnedAdmin):
         return False
 
 
+class ServiceOnlyAdmin(InstitutionScopedAdmin):
+    """Rows made by the services only (filing, objections, evidence): read in the admin, never added,
+    edited or deleted by hand (the pages and the API go through the services' checks)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Objection)
-class ObjectionAdmin(InstitutionScopedAdmin):
+class ObjectionAdmin(ServiceOnlyAdmin):
     institution_path = "assessment__institution"
     list_display = ("assessment", "status", "filed_by", "filed_at", "decided_by", "decided_at")
     list_filter = ("status", "assessment__year")
@@ -386,14 +403,14 @@ class AssessmentEventAdmin(InstitutionScopedAdmin):
 
 
 @admin.register(Evidence)
-class EvidenceAdmin(InstitutionScopedAdmin):
+class EvidenceAdmin(ServiceOnlyAdmin):
     institution_path = "entry__sheet__assessment__institution"
     list_display = ("original_name", "content_type", "size", "uploaded_by", "uploaded_at")
     readonly_fields = ("entry", "file", "original_name", "content_type", "size", "sha256", "uploaded_by",
                        "uploaded_at")
 
 
-admin.site.register(SheetEntry, InstitutionScopedAdmin, institution_path="sheet__assessment__institution",
+admin.site.register(SheetEntry, ServiceOnlyAdmin, institution_path="sheet__assessment__institution",
                     list_display=("sheet", "indicator", "points", "hit", "version", "updated_at"),
                     readonly_fields=("sheet", "indicator", "points", "hit", "note", "version", "updated_by"))
 

@@ -92,6 +92,7 @@ class PointRecord(models.Model):
         db_table = "scoring_pointrecord"
         verbose_name = _("员工积分记录")
         verbose_name_plural = _("员工积分记录")
+        permissions = [("import_pointrecord", _("可从文件导入员工积分记录"))]
         ordering = ["-date", "-pk"]
         indexes = [models.Index(fields=["employee", "date"])]
         constraints = [

@@ -496,16 +496,20 @@ ADMIN_MODELS: dict[str, AdminModel] = {
     "scoring_normclause": AdminModel("normclause", AC, fc="vacd"),
     "scoring_scheme": AdminModel("scheme", AC, fc="vacd", filer="v", head="v", scope=TEMPLATES_ONLY),
     "scoring_indicator": AdminModel("indicator", AC, fc="vacd", filer="v", head="v", scope=TEMPLATES_ONLY),
-    "scoring_assessment": AdminModel("assessment", ABC, fc="vacd"),
+    # (An assessment with sheets, entries and objections: deleting it needs rights on those, which
+    # nobody has: they are the services' rows.)
+    "scoring_assessment": AdminModel("assessment", ABC, fc="vacd",
+                                     cells={"delete:POST": {"fc": "refused refused nf",
+                                                            "su": "refused refused refused"}}),
     "scoring_assignment": AdminModel("assignment", ABC, fc="vacd"),
     "scoring_result": AdminModel("result", STAGES, fc="v", filer="v", head="v", su="v", scope=RESULT_SCOPE),
     "scoring_aggregationrun": AdminModel("aggregationrun", AC, fc="vcd", su="vcd"),  # every field read-only
     "scoring_districtyear": AdminModel("districtyear", AC, fc="v", su="vd"),
-    "scoring_objection": AdminModel("objection", ABC, fc="vacd"),
+    "scoring_objection": AdminModel("objection", ABC, fc="v", su="v"),  # made by the services only
     "scoring_schemeevent": AdminModel("schemeevent", AC, fc="vcd", su="vcd"),
     "scoring_assessmentevent": AdminModel("assessmentevent", ABC, fc="vcd", su="vcd"),
-    "scoring_evidence": AdminModel("evidence", ABC, fc="vacd"),
-    "scoring_sheetentry": AdminModel("sheetentry", ABC, fc="vacd"),
+    "scoring_evidence": AdminModel("evidence", ABC, fc="v", su="v"),  # made by the services only
+    "scoring_sheetentry": AdminModel("sheetentry", ABC, fc="v", su="v"),  # made by the services only
     # Complaints: the finance center reads its districts' cases; nobody edits a case in the admin.
     "complaints_holidayyear": AdminModel("holidayyear", ONE, fc="v"),
     "complaints_complaint": AdminModel("complaint", CASES, fc="v", su="v",
