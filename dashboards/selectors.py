@@ -27,6 +27,12 @@ from scoring.models import DistrictYear, Indicator, IndicatorKind, ItemResult, R
 from staff_points.models import PointRecord, RecordKind
 
 MERGED = "merged"  # complaints.rules.MERGED: a duplicate folded into another case is not counted twice
+CENT, TENTH = Decimal("0.01"), Decimal("0.1")
+
+
+def _places(value, step: Decimal = CENT) -> Decimal | None:
+    """A stored decimal as its column holds it (SQLite hands back 80 for 80.00, or a float for a sum)."""
+    return None if value is None else Decimal(str(value)).quantize(step)
 
 
 @dataclass(frozen=True)
@@ -240,7 +246,7 @@ def item_maxima(scheme: Scheme) -> list[dict]:
     rows = (Indicator.objects.filter(scheme=scheme, kind=IndicatorKind.BASIC, clause__isnull=False)
             .values(number=F("clause__item__number"), item_title=F("clause__item__title"))
             .annotate(maximum=Sum("max_points")).order_by("number"))
-    return [{"number": r["number"], "title": r["item_title"], "maximum": r["maximum"]} for r in rows]
+    return [{"number": r["number"], "title": r["item_title"], "maximum": _places(r["maximum"], TENTH)} for r in rows]
 
 
 def item_scores(scope: Scope, year: int) -> dict:
@@ -251,14 +257,14 @@ def item_scores(scope: Scope, year: int) -> dict:
     out: dict = {"institutions": 0, "items": {}}
     for row in rows:
         out["institutions"] = max(out["institutions"], row["n"])
-        out["items"][row["item_number"]] = {"sum": row["total"], "best": row["best"], "n": row["n"]}
+        out["items"][row["item_number"]] = {"sum": _places(row["total"]), "best": _places(row["best"]), "n": row["n"]}
     return out
 
 
 def own_item_points(institution_id: int, year: int) -> dict[int, Decimal]:
     """item number -> the institution's stored points on it."""
-    return dict(ItemResult.objects.filter(institution_id=institution_id, year=year)
-                .values_list("item_number", "points"))
+    return {n: _places(p) for n, p in ItemResult.objects.filter(institution_id=institution_id, year=year)
+            .values_list("item_number", "points")}
 
 
 def item_rows(scope: Scope, year: int, item_number: int, *, offset: int, limit: int) -> tuple[int, list]:
@@ -267,12 +273,12 @@ def item_rows(scope: Scope, year: int, item_number: int, *, offset: int, limit: 
     rows = list(qs.order_by("-points", "institution__code")
                 .values("institution_id", "institution__code", "institution__name", "points")[offset:offset + limit])
     return qs.count(), [{"institution_id": r["institution_id"], "code": r["institution__code"],
-                         "name": r["institution__name"], "score": r["points"]} for r in rows]
+                         "name": r["institution__name"], "score": _places(r["points"])} for r in rows]
 
 
 def item_points_by_institution(scope: Scope, year: int) -> dict[tuple[int, int], Decimal]:
     """(institution id, item number) -> stored points: the report's per-item detail (one query)."""
-    return {(i, n): p for i, n, p in ItemResult.objects.filter(scope.stored_q(), year=year)
+    return {(i, n): _places(p) for i, n, p in ItemResult.objects.filter(scope.stored_q(), year=year)
             .values_list("institution_id", "item_number", "points")}
 
 
