@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
+from core.masking import mask_name
 from institutions import access
 from institutions.models import Employee, Role
 
@@ -141,6 +142,14 @@ def blacklist(request):
         entries = selectors.published_blacklist()
     else:
         raise PermissionDenied("您无权查看黑名单。")
+    entries = list(entries)
+    own = access.own_institution_ids(request.user)
+    for entry in entries:
+        # Names in full to the finance center of the district and to the employee's own institution;
+        # everyone else reads the published list masked (黄某), as the public API shows it.
+        full = (access.is_finance_center(request.user, entry.employee.institution.district_id)
+                or entry.employee.institution_id in own)
+        entry.shown_name = entry.employee.name if full else mask_name(entry.employee.name)
     return render(request, "staff_points/blacklist.html", {"entries": entries, "is_finance": is_finance})
 
 

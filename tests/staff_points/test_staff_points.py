@@ -198,3 +198,20 @@ def test_record_page_form(setup, client):
         "date": "2026-03-02", "kind": "deduction", "violation_code": "V01", "source": "manual"})
     assert resp.status_code == 404 and PointRecord.objects.count() == 1
 
+
+
+def test_blacklist_page_masks_other_institutions_staff(setup, client):
+    """A filer of another institution reads the published list masked (黄某); the employee's own
+    institution and the district's finance center read the name."""
+    deduct(setup["finance"], setup["employee"], "R02")
+    entry = BlacklistEntry.objects.get(employee=setup["employee"])
+    services.decide_blacklist(setup["finance"], entry, True, "经核实属实")
+    other_filer = institution_user(InstitutionFactory._meta.model.objects.get(code="B001"), "institution_filer",
+                                   username="filer_b_bl")
+    for user, shown, hidden in ((other_filer, "黄某", "黄小明"), (setup["head"], "黄小明", None),
+                                (setup["finance"], "黄小明", None)):
+        client.force_login(user)
+        page = client.get("/points/blacklist/").content.decode()
+        assert shown in page
+        if hidden:
+            assert hidden not in page
