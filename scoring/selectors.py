@@ -139,6 +139,11 @@ def visible_result_of(user, assessment):
     return visible_results(user).filter(institution_id=assessment.institution_id, year=assessment.year).first()
 
 
+def ranked_in_district(year: int, district_id: int) -> int:
+    """How many institutions of the district have a result that year: the "y" of "区内排名 x/y"."""
+    return Result.objects.filter(year=year, district_id=district_id).count()
+
+
 def finance_objections(user):
     """Objections of the institutions in the user's finance-center districts."""
     from .models import Objection
@@ -170,6 +175,7 @@ def year_overview(user, district_year, run_id: str = "") -> dict:
     return {
         "assessments": assessments, "sheets": sheets, "results": results, "run": run,
         "indicators_total": district_year.scheme.indicators.count(),
+        "ranked": ranked_in_district(district_year.year, district_year.district_id),
         "pending_objections": Objection.objects.filter(assessment__in=assessments, status="pending").count(),
     }
 

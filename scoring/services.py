@@ -929,9 +929,11 @@ def _write_results_postgresql(dy: DistrictYear, results: list[ComputedResult],
                   f" WHERE ({old}) IS DISTINCT FROM ({new})")
         cursor.execute(upsert)
         written = cursor.rowcount
-        cursor.execute(f"DELETE FROM {table} r WHERE r.year = %s AND r.district_id = %s AND NOT EXISTS"  # noqa: S608
-                       f" (SELECT 1 FROM scoring_result_new n WHERE n.institution_id = r.institution_id)",
-                       [year, dy.district_id])
+        # NOT IN over the (just analysed) temporary table: a hashed subplan. NOT EXISTS let the planner,
+        # trusting the temporary table's empty statistics, pick a nested loop (seconds at 50,000 rows).
+        cursor.execute("ANALYZE scoring_result_new")
+        cursor.execute(f"DELETE FROM {table} r WHERE r.year = %s AND r.district_id = %s AND r.institution_id"  # noqa: S608
+                       f" NOT IN (SELECT n.institution_id FROM scoring_result_new n)", [year, dy.district_id])
         removed = cursor.rowcount
         cursor.execute(f"UPDATE {Assessment._meta.db_table} a SET state = %s, updated_at = now()"  # noqa: S608
                        f" FROM scoring_result_new n WHERE n.institution_id = a.institution_id"

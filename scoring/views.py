@@ -294,6 +294,7 @@ def assessment_detail(request, pk: int):
     return render(request, "scoring/assessment_detail.html", {
         "assessment": assessment, "sources": [(s, Source(s).label, sheets.get(s)) for s in sources],
         "groups": _grouped(indicators), "result": result, "events": events, "objections": objections,
+        "ranked": selectors.ranked_in_district(assessment.year, result.district_id) if result else 0,
         "is_finance": is_finance, "year_status": status, "in_notice": status == YearStatus.NOTICE,
         "all_sources": [(s, Source(s).label) for s in Source.values],
         "can_object": (status == YearStatus.NOTICE
@@ -385,6 +386,7 @@ def year_overview(request, year: int):
         "district_year": dy, "district": dy.district, "scheme": dy.scheme, "rows": rows,
         "total": data["indicators_total"], "run": run, "run_progress": services.run_progress(run) if run else 0,
         "pending_objections": data["pending_objections"],
+        "ranked": data["ranked"],
         "colours": services.colour_counts(year, dy.district_id), "years": selectors.scheme_years(),
         "districts": access.visible_districts(request.user, roles=("finance_center",)),
         "sources": [Source(s).label for s in Source.values],
