@@ -37,6 +37,16 @@ def _chosen_district(request, roles=()):
     return access.resolve_district(request.user, code if isinstance(code, str) else None, roles=roles)
 
 
+def _reading_district(request):
+    """The district whose norms or scheme a reader asks for: `?district=`, else their only district;
+    a reader of several districts (the administrator) who names none reads the installation's
+    template (None)."""
+    code = request.query_params.get("district")
+    if code or len(access.visible_districts(request.user)[:2]) < 2:
+        return _chosen_district(request)
+    return None
+
+
 def _district_filter_allowed(request) -> None:
     """A list's `?district=` naming a district the caller does not act in is a 404, not an empty list."""
     if request.query_params.get("district"):
@@ -56,9 +66,9 @@ class NormsView(generics.RetrieveAPIView):
     serializer_class = NormsSerializer
 
     def get_object(self):
-        district = _chosen_district(self.request)
+        district = _reading_district(self.request)
         norms = Norms.objects.prefetch_related("items__clauses").filter(year=self.kwargs["year"])
-        found = norms.filter(district=district).first() or norms.filter(district__isnull=True).first()
+        found = (district and norms.filter(district=district).first()) or norms.filter(district__isnull=True).first()
         if found is None:
             raise Http404
         return found
@@ -70,11 +80,11 @@ class SchemeView(generics.RetrieveAPIView):
     serializer_class = SchemeSerializer
 
     def get_object(self):
-        district = _chosen_district(self.request)
-        try:
-            scheme = services.scheme_for(district, self.kwargs["year"])
-        except services.ScoringError:
-            raise Http404 from None
+        district = _reading_district(self.request)
+        scheme = (services.scheme_for(district, self.kwargs["year"]) if district is not None else
+                  Scheme.objects.filter(year=self.kwargs["year"], district__isnull=True).first())
+        if scheme is None:
+            raise Http404
         self._district = district
         return Scheme.objects.prefetch_related("indicators__clause").get(pk=scheme.pk)
 

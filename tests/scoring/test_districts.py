@@ -262,3 +262,18 @@ def test_objection_correction_through_the_pages(two_districts, finance_lq):
     assert ScoreSheet.objects.get(assessment=assessment, source="self").status == "draft"
     history = pages[finance_lq].get(f"/scoring/assessments/{assessment.pk}/").content.decode()
     assert "申诉更正：补记" in history and "已重新开放评分表" in history
+
+
+def test_a_reader_of_every_district_reads_the_template_unless_naming_one(admin_user):
+    from django.core.management import call_command as run
+
+    run("import_scheme", "--year", "2033", str(DATA / "worked_example_norms.csv"),
+        str(DATA / "worked_example_indicators.csv"), "--activate")
+    run("import_scheme", "--year", "2033", str(DATA / "worked_example_norms.csv"),
+        str(DATA / "worked_example_indicators.csv"), "--district", "331002", "--activate")
+    client = client_for(admin_user)
+    assert client.get("/api/v1/schemes/2033/").json()["template"] is True
+    assert client.get("/api/v1/schemes/2033/?district=331002").json()["template"] is False
+    assert client.get("/api/v1/norms/2033/").status_code == 200
+    assert client.get("/api/v1/schemes/2034/").status_code == 404
+    assert client.get("/api/v1/schemes/2033/?district=999999").status_code == 404
