@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from institutions import access
-from institutions.admin import EmployeeAdmin
+from institutions.admin import EmployeeAdmin, InstitutionScopedAdmin
 
 from . import services
 from .models import PasswordChangeRequired
@@ -47,26 +47,16 @@ EmployeeAdmin.actions = [*EmployeeAdmin.actions, create_login_accounts]
 
 
 @admin.register(PasswordChangeRequired)
-class PasswordChangeRequiredAdmin(admin.ModelAdmin):
-    """Accounts created in bulk whose temporary password has not been changed yet."""
+class PasswordChangeRequiredAdmin(InstitutionScopedAdmin):
+    """Accounts created in bulk whose temporary password has not been changed yet: those of the
+    officer's own districts (another's is a 404)."""
 
+    institution_path = "user__employee__institution"
+    scope_roles = ("finance_center",)
     list_display = ("user", "created_by", "created_at")
     search_fields = ("user__username", "user__first_name")
     list_select_related = ("user", "created_by")
     readonly_fields = ("user", "created_by", "created_at")
-
-    def get_queryset(self, request):
-        # Only the employees' accounts of the officer's own districts (another's is a 404).
-        return access.scope_queryset(super().get_queryset(request), request.user, "user__employee__institution",
-                                     roles=("finance_center",))
-
-    def get_object(self, request, object_id, from_field=None):
-        obj = super().get_object(request, object_id, from_field)
-        if obj is None and object_id:
-            from django.http import Http404
-
-            raise Http404(_("未找到，或您无权查看。"))
-        return obj
 
     def has_add_permission(self, request):
         return False

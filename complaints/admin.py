@@ -17,6 +17,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from core import outbox
+from core.admin_guards import ReadOnlyAdminMixin
 from institutions import access
 from institutions.admin import InstitutionScopedAdmin
 from institutions.models import Role
@@ -71,15 +72,8 @@ class InstallationReferenceData(FinanceCenterOnly):
         return access.is_superuser(request.user)
 
 
-class ReadOnly(FinanceCenterOnly):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class ReadOnly(ReadOnlyAdminMixin, FinanceCenterOnly):
+    pass
 
 
 # --- holidays -------------------------------------------------------------------------------

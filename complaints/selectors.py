@@ -17,7 +17,7 @@ from django.utils import timezone
 from core.errors import NotFound
 from core.workdays import HolidaySchedule
 from institutions import access
-from institutions.models import District, Institution, Membership, Role
+from institutions.models import District, Institution, Role
 
 from . import rules
 from .crypto import hash_secret, normalize_receipt_code
@@ -76,21 +76,6 @@ def holiday_schedule(years: Iterable[int], *, fresh: bool = False) -> HolidaySch
 
 # --- who sees what --------------------------------------------------------------------------
 
-_HEADS_CACHE = "_complaints_head_ids"
-
-
-def _head_institution_ids(user) -> frozenset[int]:
-    """Institutions the user heads (role institution_head): the ones whose referred cases they see."""
-    if not getattr(user, "is_authenticated", False) or not getattr(user, "pk", None):
-        return frozenset()
-    cached = getattr(user, _HEADS_CACHE, None)
-    if cached is None:
-        cached = frozenset(Membership.objects.filter(user=user, role=Role.INSTITUTION_HEAD)
-                           .values_list("institution_id", flat=True))
-        setattr(user, _HEADS_CACHE, cached)  # per request, like access.py's caches
-    return cached
-
-
 def _granted(user, role: str) -> frozenset[int]:
     """Districts where `role` was granted to the user (empty for the administrator: every district
     is theirs as the finance center, not as discipline)."""
@@ -115,7 +100,7 @@ def visible_cases(user) -> QuerySet[Complaint]:
     discipline = _granted(user, Role.DISCIPLINE)
     if discipline:
         condition |= Q(forwarded_at__isnull=False, institution__district_id__in=discipline)
-    heads = _head_institution_ids(user)
+    heads = access.headed_institution_ids(user)
     if heads:
         condition |= Q(referred_at__isnull=False, institution_id__in=heads)
     return qs.filter(condition)
@@ -123,7 +108,7 @@ def visible_cases(user) -> QuerySet[Complaint]:
 
 def can_use_queue(user) -> bool:
     return (access.is_finance_center(user) or bool(_granted(user, Role.DISCIPLINE))
-            or bool(_head_institution_ids(user)))
+            or bool(access.headed_institution_ids(user)))
 
 
 def case_sides(user, case: Complaint) -> frozenset[str]:
@@ -135,7 +120,7 @@ def case_sides(user, case: Complaint) -> frozenset[str]:
         sides.add(rules.FINANCE_CENTER)
     if case.forwarded_at is not None and district_id in _granted(user, Role.DISCIPLINE):
         sides.add(rules.DISCIPLINE)
-    if case.referred_at is not None and case.institution_id in _head_institution_ids(user):
+    if case.referred_at is not None and case.institution_id in access.headed_institution_ids(user):
         sides.add(rules.INSTITUTION)
     return frozenset(sides)
 
@@ -166,7 +151,7 @@ def queue_district(user, code: str) -> District:
     if district is not None and not access.is_superuser(user):
         handled = _granted(user, Role.FINANCE_CENTER) | _granted(user, Role.DISCIPLINE)
         if district.pk not in handled and not Institution.objects.filter(
-                pk__in=_head_institution_ids(user), district=district).exists():
+                pk__in=access.headed_institution_ids(user), district=district).exists():
             district = None
     if district is None:
         raise NotFound("未找到该区县，或您无权访问")
@@ -348,7 +333,7 @@ def stats_scope(user, district_code: str = "") -> StatsScope | None:
     if not getattr(user, "is_authenticated", False):
         return None
     granted = access.district_ids(user, *STATS_ROLES)  # None: every district
-    heads = _head_institution_ids(user)
+    heads = access.headed_institution_ids(user)
     if granted is not None and not granted and not heads:
         return None
     district = None

@@ -27,3 +27,17 @@ class HistoryGuardMixin:
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         self._guard_history(request, object_id)
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class ReadOnlyAdminMixin:
+    """Rows that only the services write (cases, objections, evidence, notifications...): the admin
+    reads them and never adds, edits or deletes one by hand."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -18,7 +18,7 @@ from django.http import Http404
 
 from core.errors import NotFound
 from institutions import access
-from institutions.models import District, Institution, Membership, Role
+from institutions.models import District, Institution, Role
 from scoring import selectors as scoring_selectors
 
 from .data import InstitutionView
@@ -88,10 +88,7 @@ def city_for(user, code: str | None) -> District:
 
 def head_institution_ids(user) -> frozenset[int]:
     """Institutions the user heads (a membership with the institution_head role)."""
-    if not getattr(user, "is_authenticated", False) or not getattr(user, "pk", None):
-        return frozenset()
-    return frozenset(Membership.objects.filter(user=user, role=Role.INSTITUTION_HEAD)
-                     .values_list("institution_id", flat=True))
+    return access.headed_institution_ids(user)
 
 
 def is_head(user) -> bool:

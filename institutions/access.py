@@ -36,6 +36,7 @@ DISTRICT_WIDE_ROLES = frozenset(GRANT_ROLES)
 _ROLES_CACHE = "_clean_finance_roles"
 _GRANTS_CACHE = "_clean_finance_grants"
 _INSTITUTIONS_CACHE = "_clean_finance_institution_ids"
+_HEADS_CACHE = "_clean_finance_headed_ids"
 
 
 def _authenticated(user) -> bool:
@@ -133,6 +134,18 @@ def own_institution_ids(user) -> frozenset[int]:
             ids.add(employee.institution_id)
         cached = frozenset(ids)
         setattr(user, _INSTITUTIONS_CACHE, cached)
+    return cached
+
+
+def headed_institution_ids(user) -> frozenset[int]:
+    """The institutions the user heads (an institution_head membership), per request."""
+    if not _authenticated(user) or not getattr(user, "pk", None) or not has_role(user, Role.INSTITUTION_HEAD):
+        return frozenset()
+    cached = getattr(user, _HEADS_CACHE, None)
+    if cached is None:
+        cached = frozenset(Membership.objects.filter(user=user, role=Role.INSTITUTION_HEAD)
+                           .values_list("institution_id", flat=True))
+        setattr(user, _HEADS_CACHE, cached)
     return cached
 
 
@@ -264,6 +277,7 @@ __all__ = [
     "can_access_institution",
     "district_ids",
     "has_role",
+    "headed_institution_ids",
     "institution_of",
     "is_finance_center",
     "is_institution_user",

@@ -21,9 +21,11 @@ class InstitutionScopedAdmin(HistoryGuardMixin, admin.ModelAdmin):
     object pages only ever hold the user's institutions; anything else is a 404."""
 
     institution_path = "institution"
+    scope_roles: tuple[str, ...] = ()  # the grants that count (e.g. only the finance center's districts)
 
     def get_queryset(self, request):
-        return access.scope_queryset(super().get_queryset(request), request.user, self.institution_path)
+        return access.scope_queryset(super().get_queryset(request), request.user, self.institution_path,
+                                     roles=self.scope_roles)
 
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)

@@ -6,6 +6,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_guards import ReadOnlyAdminMixin
 from core.errors import DomainError
 from core.tabular import TabularError, load_dataset
 from institutions import access
@@ -350,18 +351,9 @@ class DistrictYearAdmin(DistrictOwnedAdmin):
         return False
 
 
-class ServiceOnlyAdmin(InstitutionScopedAdmin):
-    """Rows made by the services only (filing, objections, evidence): read in the admin, never added,
-    edited or deleted by hand (the pages and the API go through the services' checks)."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class ServiceOnlyAdmin(ReadOnlyAdminMixin, InstitutionScopedAdmin):
+    """Rows made by the services only (filing, objections, evidence): the pages and the API go
+    through the services' checks."""
 
 
 @admin.register(Objection)

@@ -30,12 +30,10 @@ from django.db.models import (
 from django.utils import timezone
 
 from institutions import access
-from institutions.models import District, Employee, Institution, Membership, Role
+from institutions.models import District, Employee, Institution, Role
 
 from . import rules
 from .models import Delivery, DeliveryTally, Scope, Warning
-
-_HEADS_CACHE = "_warnings_feed_head_ids"
 
 
 def acknowledge_within_days() -> int:
@@ -56,14 +54,7 @@ def employee_of(user) -> Employee | None:
 
 def head_institution_ids(user) -> frozenset[int]:
     """Institutions this user heads (role institution_head): the ones they may publish to."""
-    if not getattr(user, "is_authenticated", False) or not access.has_role(user, Role.INSTITUTION_HEAD):
-        return frozenset()
-    cached = getattr(user, _HEADS_CACHE, None)
-    if cached is None:
-        cached = frozenset(Membership.objects.filter(user=user, role=Role.INSTITUTION_HEAD)
-                           .values_list("institution_id", flat=True))
-        setattr(user, _HEADS_CACHE, cached)  # per request, like access.py's caches
-    return cached
+    return access.headed_institution_ids(user)
 
 
 def may_manage(user) -> bool:

@@ -69,6 +69,8 @@ class NormsView(generics.RetrieveAPIView):
         district = _reading_district(self.request)
         norms = Norms.objects.prefetch_related("items__clauses").filter(year=self.kwargs["year"])
         found = (district and norms.filter(district=district).first()) or norms.filter(district__isnull=True).first()
+        if found is None and district is None:
+            _chosen_district(self.request)  # no template that year: ask the reader to name a district (400)
         if found is None:
             raise Http404
         return found
@@ -84,6 +86,7 @@ class SchemeView(generics.RetrieveAPIView):
         scheme = (services.scheme_for(district, self.kwargs["year"]) if district is not None else
                   Scheme.objects.filter(year=self.kwargs["year"], district__isnull=True).first())
         if scheme is None:
+            _chosen_district(self.request)  # no template that year: ask the reader to name a district (400)
             raise Http404
         self._district = district
         return Scheme.objects.prefetch_related("indicators__clause").get(pk=scheme.pk)

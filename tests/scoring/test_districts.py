@@ -275,5 +275,6 @@ def test_a_reader_of_every_district_reads_the_template_unless_naming_one(admin_u
     assert client.get("/api/v1/schemes/2033/").json()["template"] is True
     assert client.get("/api/v1/schemes/2033/?district=331002").json()["template"] is False
     assert client.get("/api/v1/norms/2033/").status_code == 200
-    assert client.get("/api/v1/schemes/2034/").status_code == 404
+    assert client.get("/api/v1/schemes/2034/").status_code == 400  # no template: name a district
+    assert client.get("/api/v1/schemes/2034/?district=331004").status_code == 404
     assert client.get("/api/v1/schemes/2033/?district=999999").status_code == 404
