@@ -139,8 +139,11 @@ def own_institution_ids(user) -> frozenset[int]:
 
 def headed_institution_ids(user) -> frozenset[int]:
     """The institutions the user heads (an institution_head membership), per request."""
-    if not _authenticated(user) or not getattr(user, "pk", None) or not has_role(user, Role.INSTITUTION_HEAD):
+    if not _authenticated(user) or not getattr(user, "pk", None):
         return frozenset()
+    roles = getattr(user, _ROLES_CACHE, None)
+    if roles is not None and Role.INSTITUTION_HEAD not in roles:
+        return frozenset()  # known from this request's roles: no query
     cached = getattr(user, _HEADS_CACHE, None)
     if cached is None:
         cached = frozenset(Membership.objects.filter(user=user, role=Role.INSTITUTION_HEAD)
