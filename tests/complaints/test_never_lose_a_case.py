@@ -91,18 +91,28 @@ def private_redis(tmp_path):
 def celery_against(private_redis, settings):
     from config.celery import app
 
+    # Skip before changing anything: a skip raised after the change would never reach the restore.
+    db = django_settings.DATABASES["default"]
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        pytest.skip("needs PostgreSQL (the worker is a separate process)")
     port = private_redis["port"]
     broker = f"redis://127.0.0.1:{port}/0"
     old = {k: app.conf[k] for k in ("broker_url", "task_always_eager", "broker_connection_timeout")}
     reset_celery_pools(app)
     app.conf.update(broker_url=broker, task_always_eager=False, broker_connection_timeout=2)
+    try:
+        yield from _worker(app, broker, port, settings)
+    finally:
+        reset_celery_pools(app)
+        app.conf.update(**old)
+
+
+def _worker(app, broker, port, settings):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                                    "LOCATION": f"redis://127.0.0.1:{port}/1"}}
     settings.COMPLAINTS_RATE_SUBMIT_IP = "100/h"
     db = django_settings.DATABASES["default"]
-    if db["ENGINE"] != "django.db.backends.postgresql":
-        pytest.skip("needs PostgreSQL (the worker is a separate process)")
     database_url = (f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST'] or '127.0.0.1'}:"
                     f"{db['PORT'] or 5432}/{db['NAME']}")
     env = {**os.environ, "DATABASE_URL": database_url, "CELERY_BROKER_URL": broker,
@@ -112,11 +122,26 @@ def celery_against(private_redis, settings):
     worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo",
                                "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
                               cwd=django_settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
-    yield {"worker": worker, "log": log}
-    stop(worker)
-    log.close()
-    reset_celery_pools(app)
-    app.conf.update(**old)
+    try:
+        yield {"worker": worker, "log": log}
+    finally:
+        stop(worker)
+        log.close()
+
+
+@pytest.mark.filterwarnings("ignore:Overriding setting DATABASES")
+def test_the_worker_fixture_skips_before_touching_celery(request, settings):
+    """On SQLite the fixture skips; the Celery app's configuration must be as it was (a skip after
+    the change left the broker pointing at a stopped Redis for every later test)."""
+    from config.celery import app
+
+    before = {k: app.conf[k] for k in ("broker_url", "task_always_eager", "broker_connection_timeout")}
+    settings.DATABASES = {**django_settings.DATABASES,
+                          "default": {**django_settings.DATABASES["default"],
+                                      "ENGINE": "django.db.backends.sqlite3"}}
+    with pytest.raises(pytest.skip.Exception):
+        request.getfixturevalue("celery_against")
+    assert {k: app.conf[k] for k in before} == before
 
 
 def submit(client, institution, text):
