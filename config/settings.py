@@ -125,13 +125,17 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
-# Brute-force protection: lock a username (from any address) after repeated failures.
+# Brute-force protection: lock a username at one address after repeated failures. Locking the
+# username alone (from every address) let anyone lock out any account, e.g. `finance`, by typing
+# wrong passwords for it; the combination stops guessing from an address without that denial of
+# service (issue #11). The address is the one the rate limits use (COMPLAINTS_CLIENT_IP_HEADER
+# behind a proxy, else REMOTE_ADDR): never a header a client can set itself.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
-AXES_LOCKOUT_PARAMETERS = ["username"]
-# Locking by address as well would lock out a whole bank branch behind one NAT address after one
-# clerk's typos; locking the username from every address already stops guessing its password.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
+# The Chinese lockout answer: a page, or JSON on the API's token endpoint.
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 
 # Sessions end after a working half-day of inactivity and when the browser closes.

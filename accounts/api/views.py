@@ -1,8 +1,9 @@
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
+from .. import lockout
 from ..authentication import MUST_CHANGE_PASSWORD
 from ..services import password_change_required
 
@@ -18,7 +19,10 @@ class TokenView(ObtainAuthToken):
 
     def post(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            if lockout.locked_out(request):  # axes refused even to check the password: say why
+                return lockout.json_response()
+            raise ValidationError(serializer.errors)
         user = serializer.validated_data["user"]
         if password_change_required(user):
             raise PermissionDenied(MUST_CHANGE_PASSWORD)

@@ -1,0 +1,74 @@
+"""Issue #11 item 4: lockouts by username and address, the first password, expiring tokens."""
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+GOOD = "Pass-word-123"  # the factories' password
+
+
+def fail_logins(username, address, times=None):
+    client = Client(REMOTE_ADDR=address)
+    for _ in range(times or settings.AXES_FAILURE_LIMIT):
+        client.post("/accounts/login/", {"username": username, "password": "wrong-guess"})
+
+
+def login(username, address, password=GOOD):
+    client = Client(REMOTE_ADDR=address)
+    return client, client.post("/accounts/login/", {"username": username, "password": password})
+
+
+def test_failures_from_another_address_do_not_lock_the_user_out():
+    UserFactory(username="finance")
+    fail_logins("finance", "203.0.113.9")
+    client, resp = login("finance", "10.1.2.3")
+    assert resp.status_code == 302 and client.session.get("_auth_user_id")
+
+
+def test_failures_from_the_same_address_lock_with_a_chinese_page():
+    UserFactory(username="victim")
+    fail_logins("victim", "10.1.2.3")
+    client, resp = login("victim", "10.1.2.3")
+    assert resp.status_code == 429 and not client.session.get("_auth_user_id")
+    text = resp.content.decode()
+    assert "账号已暂时锁定" in text and "30 分钟" in text and "Account locked" not in text
+
+
+def test_a_forwarded_for_header_does_not_dodge_the_lockout():
+    UserFactory(username="victim")
+    client = Client(REMOTE_ADDR="10.1.2.3")
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/accounts/login/", {"username": "victim", "password": "x"}, HTTP_X_FORWARDED_FOR=f"1.1.1.{n}")
+    resp = client.post("/accounts/login/", {"username": "victim", "password": GOOD}, HTTP_X_FORWARDED_FOR="9.9.9.9")
+    assert resp.status_code == 429
+
+
+def test_token_endpoint_locks_by_username_and_address_with_a_chinese_json_message():
+    UserFactory(username="victim")
+    api = Client(REMOTE_ADDR="10.1.2.3")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        api.post("/api/v1/auth/token/", {"username": "victim", "password": "x"}, content_type="application/json")
+    resp = api.post("/api/v1/auth/token/", {"username": "victim", "password": GOOD}, content_type="application/json")
+    assert resp.status_code == 429 and "token" not in resp.json()
+    assert "锁定" in resp.json()["detail"]
+    other = Client(REMOTE_ADDR="10.9.9.9")
+    resp = other.post("/api/v1/auth/token/", {"username": "victim", "password": GOOD}, content_type="application/json")
+    assert resp.status_code == 200 and resp.json()["token"]
+
+
+def test_superuser_unlocks_in_the_admin():
+    from axes.models import AccessAttempt
+
+    UserFactory(username="victim")
+    fail_logins("victim", "10.1.2.3")
+    attempt = AccessAttempt.objects.get(username="victim")
+    admin = Client()
+    admin.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    resp = admin.post(f"/admin/axes/accessattempt/{attempt.pk}/delete/", {"post": "yes"})
+    assert resp.status_code == 302 and not AccessAttempt.objects.exists()
+    _client, resp = login("victim", "10.1.2.3")
+    assert resp.status_code == 302
