@@ -72,3 +72,19 @@ def test_superuser_unlocks_in_the_admin():
     assert resp.status_code == 302 and not AccessAttempt.objects.exists()
     _client, resp = login("victim", "10.1.2.3")
     assert resp.status_code == 302
+
+
+def test_first_password_change_refuses_the_temporary_password():
+    from accounts.models import PasswordChangeRequired
+
+    user = UserFactory(username="newbie")
+    PasswordChangeRequired.objects.create(user=user)
+    client, resp = login("newbie", "10.1.2.3")
+    assert resp["Location"].startswith("/accounts/first-password/")
+    resp = client.post("/accounts/first-password/", {"old_password": GOOD, "new_password1": GOOD,
+                                                     "new_password2": GOOD, "email": ""})
+    assert resp.status_code == 200 and "新密码不能与初始密码相同" in resp.content.decode()
+    assert PasswordChangeRequired.objects.filter(user=user).exists()
+    resp = client.post("/accounts/first-password/", {"old_password": GOOD, "new_password1": "Lu-qiao-2026!x",
+                                                     "new_password2": "Lu-qiao-2026!x", "email": ""})
+    assert resp.status_code == 302 and not PasswordChangeRequired.objects.filter(user=user).exists()
