@@ -5,14 +5,21 @@ see those names; everybody else sees the surname followed by 某 ("黄某", "欧
 is pure string work with no Django dependency, so views, serializers, exports and Celery tasks can
 all share one definition of what "masked" means.
 
-The safe path is to pass the names the finance center recorded with the warning; `detect_names`
-only backs that up for names that were typed into the free text and never recorded.
+The safe path is to pass the names the finance center recorded with the warning (and the employee
+registry's names of the institutions concerned, `registry=`); `detect_names` backs that up for names
+typed into the free text and never recorded: jieba's part-of-speech tagger (`nr`, loaded once,
+lazily), role words (员工黄小明, 违规人员：黄小明), 同志/等人, nicknames after a role word (柜员小张 →
+柜员张某), compound surnames and traditional spellings (黃小明 → 黃某). docs/security.md says what it
+guarantees and what it does not.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 from collections.abc import Iterable
+from functools import lru_cache
 
 MASK_CHAR = "某"
 
@@ -60,7 +67,7 @@ SINGLE_SURNAMES: frozenset[str] = frozenset(
 ROLE_WORDS: tuple[str, ...] = (
     "员工", "职工", "客户经理", "柜员", "行长", "副行长", "经理", "主任", "支行长", "科长", "业务员",
     "信贷员", "保险代理人", "代理人", "理财经理", "会计", "会计师", "出纳", "董事长", "总经理", "负责人",
-    "工作人员", "人员",
+    "工作人员", "人员", "当事人", "涉事人", "责任人", "营业员",
 )
 
 # A name ends where one of these begins, and a candidate starting with one is no name at all: the
@@ -95,6 +102,100 @@ _LEFT_CONTEXT: tuple[str, ...] = (
 )
 _AFTER_NAME_MARKERS: tuple[str, ...] = ("同志", "等人")
 
+# A name may follow a role word after a space or a colon ("违规人员：黄小明", "员工 黄小明").
+_ROLE_SEPARATORS = " \u3000\t:："
+
+# Traditional spellings of the common surnames (and of the characters of the compound surnames), mapped
+# one character to one character so that detection can run on a simplified copy whose positions are the
+# original's: 黃小明 is found as 黄小明 and masked as 黃某. A few common given-name characters are listed
+# too, so that a name recorded in simplified characters also masks its traditional spelling.
+TRADITIONAL_TO_SIMPLIFIED: dict[str, str] = dict(
+    _words(
+        """
+        黃黄 張张 陳陈 劉刘 趙赵 吳吴 孫孙 鄭郑 馮冯 鄧邓 蕭萧 許许 葉叶 楊杨 鍾钟 盧卢 馬马 羅罗 謝谢 韓韩
+        蔣蒋 蘇苏 呂吕 譚谭 陸陆 賈贾 韋韦 鄒邹 閆闫 龍龙 賀贺 顧顾 龔龚 萬万 錢钱 嚴严 湯汤 溫温 齊齐 喬乔
+        龐庞 顏颜 莊庄 聶聂 魯鲁 歐欧 關关 蘭兰 寧宁 紀纪 畢毕 單单 塗涂 駱骆 藍蓝 鮑鲍 華华 饒饶 陽阳 時时
+        農农 繆缪 簡简 車车 項项 連连 蘆芦 麥麦 婁娄 竇窦 黨党 宮宫 費费 衛卫 應应 閔闵 鄔邬 邊边 師师 欒栾
+        榮荣 叢丛 鞏巩 遲迟 鄺邝 談谈 荊荆 樂乐 儲储 勞劳 諶谌 藺蔺 樓楼 盤盘 滿满 聞闻 厲厉 於于 餘余 範范
+        諸诸 長长 離离 軒轩 轅辕 臺台 東东 鮮鲜 閭闾 顓颛
+        偉伟 國国 軍军 紅红 麗丽 傑杰 濤涛 強强 剛刚 輝辉 鵬鹏 鳳凤 寶宝 靜静 穎颖 銘铭 豐丰 雲云 瑩莹
+        貴贵 義义 歡欢 興兴 廣广 飛飞 聰聪 儀仪 潔洁 詩诗 愛爱 誠诚 騰腾 嬌娇 婭娅
+        """
+    )
+)
+_TO_SIMPLIFIED = str.maketrans(TRADITIONAL_TO_SIMPLIFIED)
+
+
+def to_simplified(text: str) -> str:
+    """The text with the listed traditional characters simplified; always the same length."""
+    return text.translate(_TO_SIMPLIFIED)
+
+
+# Words the tagger reads as a person but that are places of the installation's districts, or ordinary
+# words starting with a surname character ("黄岩农商行" is 黄岩 + 农商行, "张贴公告"). Only the tagger's
+# readings are checked against them: after a role word (员工黄岩) they are still read as names.
+SEGMENTER_NOT_NAMES: frozenset[str] = _words(
+    """
+    台州 椒江 黄岩 路桥 临海 温岭 玉环 天台 仙居 三门 杭州 宁波 温州 金华 黄金 张贴 高新 金台 黄色
+    阳光 文明 方正 常青 白云
+    """
+)
+# A tagged "name" directly followed by one of these is an institution or a place (黄岩支行, 路桥区).
+_PLACE_SUFFIXES: tuple[str, ...] = (
+    "农商", "银行", "支行", "分行", "信用社", "农信", "村镇", "保险", "证券", "分理处", "营业部", "网点",
+    "区", "县", "市", "镇", "乡", "街道", "路", "村", "港", "湾", "人寿", "财险", "生命", "小额", "贷款", "公司",
+    "集团", "控股", "基金", "信托",
+)
+
+# 小张, 老王: a surname with 小/老 before it names one person as surely as 张某 would, so it is masked
+# to 张某 (the surname only, like every other masked name). These dictionary words are not nicknames.
+NOT_NICKNAMES: frozenset[str] = _words(
+    """
+    小时 小于 小麦 小康 小孔 小路 小米 小牛 小车 小楼 小农 小包 小费 小曲 小钱 小房 小商 小金 小盘
+    小班 小原 小豆 小解 小池 小井 小巴 小宫 小苗 小石 小熊 小项 小许 小毛 小童 小计 小组 小区 小额
+    小微 小贷 小心 小学 小姐 老师 老练 老成 老农 老井 老路 老家 老乡 老年 老龄 老化 老旧 老实 老总
+    """
+)
+_NICKNAME_PREFIXES = "小老"
+_PERSON_TAGS = frozenset({"nr", "nrfg", "nrt"})
+
+_segmenter_instance = None
+_segmenter_lock = threading.Lock()
+
+
+def _segmenter():
+    """jieba's part-of-speech tokenizer, built once per process on first use (thread-safe).
+
+    Importing jieba takes about 0.3 s and building its prefix dictionary about 0.5 s (cached in the
+    temp directory; the dictionary ships in the package, nothing is downloaded). `warm_up` lets a
+    server pay that before its first request.
+    """
+    global _segmenter_instance
+    if _segmenter_instance is None:
+        with _segmenter_lock:
+            if _segmenter_instance is None:
+                import jieba
+                import jieba.posseg
+
+                jieba.setLogLevel(logging.WARNING)
+                tokenizer = jieba.Tokenizer()
+                tokenizer.initialize()
+                _segmenter_instance = jieba.posseg.POSTokenizer(tokenizer)
+    return _segmenter_instance
+
+
+def _ordinary_word(word: str) -> bool:
+    """A word jieba's dictionary knows as something else (严守, 程序), or as a name so common as a word
+    that its `nr` tag misleads (文明, 阳光: "言语不文明" names nobody)."""
+    segmenter = _segmenter()
+    frequency = segmenter.tokenizer.FREQ.get(word) or 0
+    return frequency >= (1000 if segmenter.word_tag_tab.get(word) in _PERSON_TAGS else 20)
+
+
+def warm_up() -> None:
+    """Load the segmenter now (a server's start-up) rather than in the first request that masks."""
+    _segmenter()
+
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _MAX_GIVEN = 2
 _MAX_NAME = max(_COMPOUND_LENGTHS) + _MAX_GIVEN
@@ -105,7 +206,7 @@ _ROLE_AT = re.compile("(?=(" + "|".join(map(re.escape, sorted(ROLE_WORDS, key=le
 def _compound_at(text: str, start: int = 0) -> str:
     for length in _COMPOUND_LENGTHS:
         candidate = text[start : start + length]
-        if len(candidate) == length and candidate in COMPOUND_SURNAMES:
+        if len(candidate) == length and to_simplified(candidate) in COMPOUND_SURNAMES:
             return candidate
     return ""
 
@@ -124,31 +225,77 @@ def mask_name(name: str) -> str:
     return surname_of(name) + MASK_CHAR
 
 
-def _replacements(names: Iterable[str]) -> dict[str, str]:
-    replacements: dict[str, str] = {}
+def _nickname_surname(name: str) -> str:
+    """张 for 小张 / 老张 (a nickname), "" for anything else."""
+    simplified = to_simplified(name)
+    if (
+        len(name) == 2
+        and name[0] in _NICKNAME_PREFIXES
+        and simplified[1] in SINGLE_SURNAMES
+        and simplified not in NOT_NICKNAMES
+    ):
+        return name[1]
+    return ""
+
+
+def _masked(name: str) -> str:
+    """柜员小张 → 张某 (the surname only, as for every masked name); otherwise `mask_name`."""
+    nickname_of = _nickname_surname(name)
+    return nickname_of + MASK_CHAR if nickname_of else mask_name(name)
+
+
+def _replacements(names: Iterable[str]) -> set[str]:
+    """The names to replace, simplified (detection and matching run on a simplified copy)."""
+    replacements: set[str] = set()
     for raw in names:
         name = raw.strip()
         if len(name) < 2:
             continue
-        masked = mask_name(name)
         # A bare compound surname (欧阳 → 欧阳某) or an already masked name hides nothing, and
         # replacing 欧阳 inside 欧阳娜娜 would yield 欧阳某娜娜.
-        if name in masked:
+        if name in _masked(name):
             continue
-        replacements[name] = masked
+        replacements.add(to_simplified(name))
     return replacements
 
 
-def mask_text(text: str, names: Iterable[str]) -> str:
-    """Replace every occurrence of each name (two characters or more) with its masked form."""
-    replacements = _replacements(names)
+def _registry_names(names: Iterable[str]) -> set[str]:
+    """Registry names that are not also ordinary words or places (an employee called 黄金 is masked only
+    where a role word or the warning's own names point at them, not in 黄金价格)."""
+    return {
+        name.strip()
+        for name in names
+        if to_simplified(name.strip()) not in NOT_NAMES | SEGMENTER_NOT_NAMES | NOT_NICKNAMES
+    }
+
+
+@lru_cache(maxsize=256)
+def _pattern(names: frozenset[str]) -> re.Pattern[str]:
+    # Longest first: at a given position the regex then takes 黄小明 before 黄小.
+    ordered = sorted(names, key=lambda name: (-len(name), name))
+    return re.compile("|".join(map(re.escape, ordered)))
+
+
+def mask_text(text: str, names: Iterable[str], registry: Iterable[str] = ()) -> str:
+    """Replace every occurrence of each name (two characters or more) with its masked form.
+
+    `names` are masked wherever they occur (the warning's own list); `registry` (the employee
+    registry's names of the institutions concerned) too, except names that are also ordinary words.
+    Matching ignores traditional/simplified differences of the listed characters (黃小明 for 黄小明);
+    the masked form keeps the text's own spelling of the surname (黃某).
+    """
+    replacements = _replacements([*names, *_registry_names(registry)])
     if not text or not replacements:
         return text
-    # Longest first: at a given position the regex then takes 黄小明 before 黄小. A single pass
-    # never rescans its own output, so one name's masked form cannot be rewritten by another name.
-    ordered = sorted(replacements, key=lambda name: (-len(name), name))
-    pattern = re.compile("|".join(map(re.escape, ordered)))
-    return pattern.sub(lambda match: replacements[match.group(0)], text)
+    # A single pass never rescans its own output, so one name's masked form cannot be rewritten by
+    # another name.
+    pieces: list[str] = []
+    position = 0
+    for match in _pattern(frozenset(replacements)).finditer(to_simplified(text)):
+        pieces += [text[position : match.start()], _masked(text[match.start() : match.end()])]
+        position = match.end()
+    pieces.append(text[position:])
+    return "".join(pieces)
 
 
 def _starts_with_any(text: str, position: int, words: Iterable[str]) -> bool:
@@ -205,32 +352,121 @@ def _name_before(text: str, end: int) -> tuple[int, str] | None:
     return start, text[start:end]
 
 
-def detect_names(text: str) -> list[str]:
-    """Names written after a role word (员工黄小明) or before 同志/等人, in order of appearance.
+@lru_cache(maxsize=1024)
+def _tokens(text: str) -> tuple[tuple[int, str, str], ...]:
+    """jieba's (position, word, part-of-speech tag) for a text."""
+    tokens: list[tuple[int, str, str]] = []
+    position = 0
+    for pair in _segmenter().cut(text):
+        start = text.find(pair.word, position)
+        if start == -1:
+            continue
+        tokens.append((start, pair.word, pair.flag))
+        position = start + len(pair.word)
+    return tuple(tokens)
 
-    Deliberately conservative: only known surnames followed by one or two Han characters, never a
-    name containing 某. It backs up, and does not replace, the names recorded with a warning.
+
+def _cuts_a_word(text: str, start: int, name: str) -> bool:
+    """A role-word reading that starts with an ordinary word and ends inside the next one:
+    人员严守中央 is 严守 + 中央, not a person called 严守中."""
+    end = start + len(name)
+    if _compound_at(name):
+        return False
+    if not any(token_start < end < token_start + len(word) for token_start, word, _ in _tokens(text)):
+        return False
+    segmenter = _segmenter()
+    head = to_simplified(name[:2])
+    return segmenter.word_tag_tab.get(head) not in _PERSON_TAGS and (segmenter.tokenizer.FREQ.get(head) or 0) >= 20
+
+
+@lru_cache(maxsize=1024)
+def _tagged_names(text: str) -> tuple[tuple[int, str], ...]:
+    """(position, name) of the persons jieba tags (`nr`, `nrfg`, `nrt`) in a simplified text.
+
+    A reading counts only if it starts with a known surname and has one or two given-name characters
+    (or is a nickname, 老王), is not a place or ordinary word (黄岩, 张贴), and is not followed by an
+    institution or place suffix (黄岩支行). jieba splits some names: 欧阳 + 娜娜 and 李四 + 丰 are joined.
     """
+    tokens = _tokens(text)
+    found: list[tuple[int, str]] = []
+    for index, (start, word, flag) in enumerate(tokens):
+        following = tokens[index + 1] if index + 1 < len(tokens) else None
+        adjacent = following is not None and following[0] == start + len(word)
+        name = ""
+        if word in COMPOUND_SURNAMES and adjacent and following[2] in _PERSON_TAGS:
+            if 1 <= len(following[1]) <= _MAX_GIVEN and all(_HAN.match(c) for c in following[1]):
+                name = word + following[1]
+        elif flag in _PERSON_TAGS:
+            if _nickname_surname(word):
+                name = word
+            else:
+                surname = _compound_at(word) or (word[:1] if word[:1] in SINGLE_SURNAMES else "")
+                given = len(word) - len(surname)
+                if surname and 1 <= given <= _MAX_GIVEN:
+                    name = word
+                    if (given == 1 and adjacent and following[2] in _PERSON_TAGS and len(following[1]) == 1
+                            and _HAN.match(following[1]) and following[1] not in STOP_WORDS):
+                        name = word + following[1]
+        if (
+            not name
+            or MASK_CHAR in name
+            or not all(_HAN.match(c) for c in name)
+            or name[:2] in SEGMENTER_NOT_NAMES
+            or (not _compound_at(name) and name[:2] in NOT_NAMES)
+            # 宁行, 杭行: banks' short names.
+            or (len(name) == 2 and name.endswith("行"))
+            or (not _nickname_surname(name) and (_ordinary_word(name)
+                                                 or (not _compound_at(name) and _ordinary_word(name[:2]))))
+            or _starts_with_any(text, start + len(name), _PLACE_SUFFIXES)
+        ):
+            continue
+        found.append((start, name))
+    return tuple(found)
+
+
+def _role_names(text: str) -> list[tuple[int, str]]:
+    """Names right after a role word, also after a space or colon: 员工黄小明, 违规人员：黄小明, 柜员小张."""
     found: list[tuple[int, str]] = []
     for match in _ROLE_AT.finditer(text):
         start = match.start() + len(match.group(1))
+        while start < len(text) and start - match.end() < 2 and text[start] in _ROLE_SEPARATORS:
+            start += 1
         name = _name_at(text, start)
+        if not name and _nickname_surname(text[start : start + 2]):
+            name = text[start : start + 2]
         if name:
             found.append((start, name))
+    return found
+
+
+def detect_names(text: str) -> list[str]:
+    """Names in free text, in order of appearance, as written (黃小明 stays 黃小明).
+
+    Found by jieba's part-of-speech tags, after a role word (员工黄小明, 当事人：欧阳娜娜, 柜员小张) and
+    before 同志/等人; only known surnames followed by one or two Han characters (or 小/老 + surname),
+    never a name containing 某. It backs up, and does not replace, the names recorded with a warning.
+    """
+    simplified = to_simplified(text)
+    has_han = any(_HAN.match(c) for c in simplified)
+    found = [(start, name) for start, name in _role_names(simplified)
+             if not (has_han and _cuts_a_word(simplified, start, name))]
     for marker in _AFTER_NAME_MARKERS:
-        position = text.find(marker)
+        position = simplified.find(marker)
         while position != -1:
-            hit = _name_before(text, position)
+            hit = _name_before(simplified, position)
             if hit:
                 found.append(hit)
-            position = text.find(marker, position + 1)
+            position = simplified.find(marker, position + 1)
+    if has_han:
+        found += _tagged_names(simplified)
     names: list[str] = []
-    for _, name in sorted(found):
-        if name not in names:
-            names.append(name)
+    for start, name in sorted(found):
+        original = text[start : start + len(name)]
+        if original not in names:
+            names.append(original)
     return names
 
 
-def mask_warning_text(text: str, names: Iterable[str] = ()) -> str:
-    """Mask the given names and every name `detect_names` finds in the text."""
-    return mask_text(text, set(names) | set(detect_names(text)))
+def mask_warning_text(text: str, names: Iterable[str] = (), registry: Iterable[str] = ()) -> str:
+    """Mask the given names, the registry's (see `mask_text`) and every name `detect_names` finds."""
+    return mask_text(text, set(names) | set(detect_names(text)), registry)
