@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
-from core.masking import mask_name
+from core.masking import mask_name, mask_warning_text
 from institutions import access
 from institutions.models import Employee, Role
 
@@ -150,6 +150,8 @@ def blacklist(request):
         full = (access.is_finance_center(request.user, entry.employee.institution.district_id)
                 or entry.employee.institution_id in own)
         entry.shown_name = entry.employee.name if full else mask_name(entry.employee.name)
+        # The decision's reason is free text that names people too ("经核实，黄小明收受礼金属实").
+        entry.shown_reason = entry.reason if full else mask_warning_text(entry.reason, [entry.employee.name])
     return render(request, "staff_points/blacklist.html", {"entries": entries, "is_finance": is_finance})
 
 

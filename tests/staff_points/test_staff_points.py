@@ -215,3 +215,17 @@ def test_blacklist_page_masks_other_institutions_staff(setup, client):
         assert shown in page
         if hidden:
             assert hidden not in page
+
+
+def test_blacklist_page_masks_names_in_the_reason_for_other_institutions(setup, client):
+    """The decision's reason is free text: another institution's filer reads its names masked too."""
+    deduct(setup["finance"], setup["employee"], "R02")
+    entry = BlacklistEntry.objects.get(employee=setup["employee"])
+    services.decide_blacklist(setup["finance"], entry, True, "经核实，黄小明收受客户礼金属实")
+    other_filer = institution_user(InstitutionFactory._meta.model.objects.get(code="B001"), "institution_filer",
+                                   username="filer_b_reason")
+    client.force_login(other_filer)
+    page = client.get("/points/blacklist/").content.decode()
+    assert "经核实，黄某收受客户礼金属实" in page and "小明" not in page
+    client.force_login(setup["head"])
+    assert "经核实，黄小明收受客户礼金属实" in client.get("/points/blacklist/").content.decode()
