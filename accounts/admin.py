@@ -7,13 +7,14 @@ import csv
 import io
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from institutions import access
-from institutions.admin import EmployeeAdmin, InstitutionScopedAdmin
+from institutions.admin import EmployeeAdmin, InstitutionScopedAdmin, UserAdmin
 
 from . import services
 from .models import PasswordChangeRequired
@@ -44,6 +45,23 @@ def create_login_accounts(modeladmin, request, queryset):
 
 # Offered on the employees' admin (institutions knows nothing of accounts; accounts extends it).
 EmployeeAdmin.actions = [*EmployeeAdmin.actions, create_login_accounts]
+
+
+class AccountsUserAdmin(UserAdmin):
+    """The users' admin, whose password change also revokes the user's API tokens."""
+
+    def user_change_password(self, request, id, form_url=""):
+        User = get_user_model()
+        before = User.objects.filter(pk=id).values_list("password", flat=True).first() if id.isdigit() else None
+        response = super().user_change_password(request, id, form_url)
+        user = User.objects.filter(pk=id).first() if before is not None else None
+        if user is not None and user.password != before:
+            services.revoke_api_tokens(user)
+        return response
+
+
+admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), AccountsUserAdmin)
 
 
 @admin.register(PasswordChangeRequired)

@@ -24,6 +24,7 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher, get_hasher, make_p
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import QuerySet
+from rest_framework.authtoken.models import Token
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from institutions.models import Employee, Membership, Role
@@ -119,3 +120,11 @@ def password_changed(user, *, email: str = "") -> None:
         user.email = email
         user.save(update_fields=["email"])
     PasswordChangeRequired.objects.filter(user=user).delete()
+    revoke_api_tokens(user)
+
+
+def revoke_api_tokens(user) -> int:
+    """A changed password ends every API token of the account (called by each password change:
+    the first-login page and the users' admin); returns how many were revoked."""
+    deleted, _ = Token.objects.filter(user=user).delete()
+    return deleted

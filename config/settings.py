@@ -138,6 +138,10 @@ AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 
+# API tokens expire this many days after they were issued (accounts.authentication: 401, fetch a
+# new one); a password change revokes them (accounts.services.revoke_api_tokens).
+API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=30)
+
 # Sessions end after a working half-day of inactivity and when the browser closes.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=4 * 60 * 60)
 SESSION_SAVE_EVERY_REQUEST = True

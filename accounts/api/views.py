@@ -4,7 +4,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from .. import lockout
-from ..authentication import MUST_CHANGE_PASSWORD
+from ..authentication import MUST_CHANGE_PASSWORD, token_expired
 from ..services import password_change_required
 
 
@@ -12,7 +12,8 @@ class TokenView(ObtainAuthToken):
     """Exchange a username and password for an API token.
 
     Not for an account still on the temporary password it was created with in bulk: 403 until it
-    is changed on the web (first login), like every other request of such an account.
+    is changed on the web (first login), like every other request of such an account. The account's
+    token is returned while it is valid; an expired one (API_TOKEN_TTL_DAYS) is replaced.
     """
 
     throttle_classes = ()
@@ -27,4 +28,7 @@ class TokenView(ObtainAuthToken):
         if password_change_required(user):
             raise PermissionDenied(MUST_CHANGE_PASSWORD)
         token, _created = Token.objects.get_or_create(user=user)
+        if token_expired(token):  # expired: replaced by a fresh one
+            token.delete()
+            token = Token.objects.create(user=user)
         return Response({"token": token.key})

@@ -152,9 +152,12 @@ def test_api_tokens_wait_for_the_password_change(org):
     web.post("/accounts/first-password/", {"old_password": row["初始密码"], "new_password1": "Lu-qiao-2026!x",
                                            "new_password2": "Lu-qiao-2026!x", "email": ""})
     assert not PasswordChangeRequired.objects.filter(user=user).exists()
-    assert api.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token.key}").json()["username"] == row["登录名"]
+    # The change revoked the old token (issue #11); the new password gets a new one.
+    assert api.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token.key}").status_code == 401
     resp = api.post("/api/v1/auth/token/", {"username": row["登录名"], "password": "Lu-qiao-2026!x"})
-    assert resp.status_code == 200 and resp.json()["token"] == token.key
+    assert resp.status_code == 200 and resp.json()["token"] != token.key
+    new = resp.json()["token"]
+    assert api.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {new}").json()["username"] == row["登录名"]
 
 
 def test_wrong_and_ordinary_tokens_are_unchanged(org):

@@ -88,3 +88,58 @@ def test_first_password_change_refuses_the_temporary_password():
     resp = client.post("/accounts/first-password/", {"old_password": GOOD, "new_password1": "Lu-qiao-2026!x",
                                                      "new_password2": "Lu-qiao-2026!x", "email": ""})
     assert resp.status_code == 302 and not PasswordChangeRequired.objects.filter(user=user).exists()
+
+
+def token_for(username, password=GOOD):
+    resp = Client().post("/api/v1/auth/token/", {"username": username, "password": password},
+                         content_type="application/json")
+    assert resp.status_code == 200
+    return resp.json()["token"]
+
+
+def me(key):
+    return Client().get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {key}")
+
+
+def test_tokens_expire_after_the_setting_and_the_endpoint_issues_a_fresh_one(settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from rest_framework.authtoken.models import Token
+
+    settings.API_TOKEN_TTL_DAYS = 30
+    UserFactory(username="robot")
+    key = token_for("robot")
+    assert me(key).status_code == 200
+    assert token_for("robot") == key  # unchanged while valid, as API.md has it
+    Token.objects.filter(key=key).update(created=timezone.now() - timedelta(days=31))
+    resp = me(key)
+    assert resp.status_code == 401 and "已过期" in resp.json()["detail"]
+    fresh = token_for("robot")
+    assert fresh != key and me(fresh).status_code == 200
+
+
+def test_first_password_change_revokes_tokens():
+    from rest_framework.authtoken.models import Token
+
+    from accounts import services
+
+    user = UserFactory(username="robot")
+    key = token_for("robot")
+    services.password_changed(user)
+    assert not Token.objects.filter(user=user).exists() and me(key).status_code == 401
+
+
+def test_admin_password_change_revokes_tokens():
+    user = UserFactory(username="robot")
+    key = token_for("robot")
+    admin = Client()
+    admin.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    url = f"/admin/auth/user/{user.pk}/password/"
+    # A refused form changes nothing.
+    admin.post(url, {"password1": "Lu-qiao-2026!x", "password2": "different-2026!x", "usable_password": "true"})
+    assert me(key).status_code == 200
+    resp = admin.post(url, {"password1": "Lu-qiao-2026!x", "password2": "Lu-qiao-2026!x", "usable_password": "true"})
+    assert resp.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("Lu-qiao-2026!x") and me(key).status_code == 401
