@@ -74,6 +74,7 @@ def district(request):
         "years": sorted(set(scheme_years(q.district.pk)) | {q.year}, reverse=True),
         "categories": InstitutionCategory.choices,
         "districts": permissions.finance_districts(request.user),
+        "can_see_city": permissions.can_see_city(request.user),
     })
 
 
