@@ -333,12 +333,15 @@ class EvidenceImage(models.Model):
 
 
 class PiiReveal(models.Model):
-    """Every time the finance center looks at a complainant's name and phone, with the reason."""
+    """Every time the finance center looks at a complainant's name and phone, or downloads a sealed
+    original (image_position), with the reason."""
 
     complaint = models.ForeignKey(Complaint, verbose_name=_("案件"), on_delete=models.CASCADE, related_name="reveals")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("查看人"), on_delete=models.PROTECT,
                              related_name="+")
     reason = models.TextField(_("查看理由"))
+    # Empty: the complainant's name and phone; a number: that evidence image's sealed original.
+    image_position = models.PositiveSmallIntegerField(_("封存原件（图片序号）"), null=True, blank=True)
     at = models.DateTimeField(_("时间"), default=timezone.now)
 
     class Meta:

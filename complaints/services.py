@@ -28,6 +28,7 @@ from institutions.models import Institution, Role, new_public_code
 
 from . import rules, selectors
 from .crypto import (
+    decrypt_bytes,
     decrypt_text,
     encrypt_bytes,
     encrypt_text,
@@ -402,6 +403,23 @@ def reveal_identity(case: Complaint, actor, reason: str) -> Identity:
         raise ServiceError("该案件的个人信息已按保存期限清除。", conflict=True)
     PiiReveal.objects.create(complaint=case, user=actor, reason=reason[:1000])
     return Identity(name=decrypt_text(case.contact_name_enc), phone=decrypt_text(case.contact_phone_enc))
+
+
+def release_original(image: EvidenceImage, actor, reason: str) -> bytes:
+    """A sealed original (the photo as uploaded, with its metadata and GPS) for the finance center,
+    released only with a reason and logged like an identity reveal (PiiReveal with the image)."""
+    case = image.complaint
+    if rules.FINANCE_CENTER not in selectors.case_sides(actor, case):
+        raise ServiceError("只有区金融工作中心可以下载封存原件。", forbidden=True)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError("下载封存原件须填写理由。", field="reason")
+    if not image.sealed_original:
+        raise ServiceError("该图片的封存原件已按保存期限清除。", conflict=True)
+    with image.sealed_original.open("rb") as handle:
+        data = decrypt_bytes(handle.read())
+    PiiReveal.objects.create(complaint=case, user=actor, reason=reason[:1000], image_position=image.position)
+    return data
 
 
 # --- public codes ---------------------------------------------------------------------------

@@ -24,7 +24,6 @@ from institutions import access
 from institutions.models import Institution, Role
 
 from . import exports, qr, rules, selectors, services
-from .crypto import decrypt_bytes
 from .deadlines import due_status
 from .models import Complaint, EvidenceImage
 
@@ -183,17 +182,27 @@ def case_image(request: HttpRequest, pk: int, position: int) -> HttpResponse:
     if not policy.images:
         raise Http404
     image = get_object_or_404(EvidenceImage, complaint=case, position=position)
-    if request.GET.get("original") == "1":
-        # The sealed original, for the finance center only (evidence; carries its metadata).
-        if not policy.identity or not image.sealed_original:
-            raise Http404
-        with image.sealed_original.open("rb") as handle:
-            data = decrypt_bytes(handle.read())
-        response = HttpResponse(data, content_type="application/octet-stream")
-        response["Content-Disposition"] = f'attachment; filename="case{case.pk}-{position}-original"'
-        response["X-Original-SHA256"] = image.original_sha256
-        return response
     response = FileResponse(image.working.open("rb"), content_type=image.content_type)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_POST
+def case_image_original(request: HttpRequest, pk: int, position: int) -> HttpResponse:
+    """The sealed original (evidence, with its metadata and GPS): for the finance center, with a
+    reason that is logged like an identity reveal (services.release_original)."""
+    case = _get_case(request, pk)
+    image = get_object_or_404(EvidenceImage, complaint=case, position=position)
+    try:
+        data = services.release_original(image, request.user, request.POST.get("reason", ""))
+    except services.ServiceError as exc:
+        status = 403 if exc.forbidden else 409 if exc.conflict else 400
+        return render(request, "complaints/staff/detail.html",
+                      _detail_context(request, case, original_error=exc.message), status=status)
+    response = HttpResponse(data, content_type="application/octet-stream")
+    response["Content-Disposition"] = f'attachment; filename="case{case.pk}-{position}-original"'
+    response["X-Original-SHA256"] = image.original_sha256
     response["Cache-Control"] = "private, no-store"
     return response
 

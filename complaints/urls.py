@@ -21,6 +21,8 @@ urlpatterns = [
     path("complaints/<int:pk>/notes/", staff_views.case_note, name="case-note"),
     path("complaints/<int:pk>/reveal/", staff_views.case_reveal, name="case-reveal"),
     path("complaints/<int:pk>/images/<int:position>/", staff_views.case_image, name="case-image"),
+    path("complaints/<int:pk>/images/<int:position>/original/", staff_views.case_image_original,
+         name="case-image-original"),
     path("complaints/stats/", staff_views.stats, name="stats"),
     path("complaints/stats/export/", staff_views.stats_export, name="stats-export"),
     path("complaints/posters/", staff_views.posters_all, name="posters-all"),

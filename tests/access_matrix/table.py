@@ -271,6 +271,10 @@ PAGES: dict[str, R] = {
         body={"reason": "矩阵核实身份"}),
     "complaints:case-image": R(by("complaint", position=1), get=g(
         CASES, fc="ok ok nf ok nf", disc="nf nf nf ok nf", head="no nf nf nf nf")),
+    # The sealed original (with its GPS): the finance center's, with a logged reason, like the reveal.
+    "complaints:case-image-original": R(by("complaint", position=1), shows_identity=True, post=g(
+        CASES, fc="ok ok nf ok nf", disc="nf nf nf refused nf", head="refused nf nf nf nf"),
+        body={"reason": "矩阵调取原件"}),
     "complaints:stats": R(with_district(), get=g("- C", fc="ok nf", city="ok", head="ok nf")),
     "complaints:stats-export": R(with_district("format=csv"), get=g("- C", fc="ok nf", city="ok", head="ok nf")),
     "complaints:posters-all": R(with_district(), get=g("- C", fc="ok nf")),

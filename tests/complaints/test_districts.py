@@ -286,4 +286,5 @@ def test_image_of_another_districts_case_is_404(world):
     case, _ = submit_case(world["jj_bank"], kind="complaint", images=[(process_image(data), data)])
     assert logged_in(world["fc_jj"]).get(f"/complaints/{case.pk}/images/1/").status_code == 200
     assert logged_in(world["fc_lq"]).get(f"/complaints/{case.pk}/images/1/").status_code == 404
-    assert logged_in(world["fc_lq"]).get(f"/complaints/{case.pk}/images/1/", {"original": "1"}).status_code == 404
+    assert logged_in(world["fc_lq"]).post(f"/complaints/{case.pk}/images/1/original/",
+                                          {"reason": "核实"}).status_code == 404
