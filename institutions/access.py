@@ -261,7 +261,7 @@ def primary_institution(user):
     ids = own_institution_ids(user)
     if not ids:
         return None
-    return Institution.objects.filter(pk__in=ids).order_by("code").first()
+    return Institution.objects.filter(pk__in=ids).select_related("district").order_by("code").first()
 
 
 def institution_of(obj: Model, institution_path: str):

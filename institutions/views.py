@@ -16,6 +16,9 @@ def home(request):
         "roles": access.user_roles(request.user),
         "institution": access.primary_institution(request.user),
         "is_finance_center": access.is_finance_center(request.user),
+        # The districts the user serves (district-wide roles); the administrator serves them all.
+        "districts": [] if access.is_superuser(request.user) or not access.sees_district_wide(request.user)
+        else list(access.visible_districts(request.user)),
         # Each app registers its own sections (core/portal.py): this view knows none of them.
         "portal_links": portal.links_for(request.user),
     })

@@ -98,3 +98,13 @@ def test_only_the_administrator_manages_district_grants(client, admin_user):
     resp = client.post("/admin/institutions/districtgrant/add/", {"user": target.pk, "role": "city",
                                                                   "district": jj.pk})
     assert resp.status_code == 200 and "市级用户须授权到市" in resp.content.decode()
+
+
+def test_home_page_names_the_users_districts(client, banks):
+    lq, _lq2, _jj = banks
+    client.force_login(UserFactory(username="fc_home", roles=["finance_center"], roles__districts=["331004", "331002"]))
+    page = client.get("/").content.decode()
+    assert "负责区县" in page and "椒江区" in page and "路桥区" in page
+    client.force_login(institution_user(lq, "institution_filer", username="filer_home"))
+    page = client.get("/").content.decode()
+    assert "路桥甲银行" in page and "路桥区" in page and "负责区县" not in page
