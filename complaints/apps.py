@@ -8,7 +8,7 @@ class ComplaintsConfig(AppConfig):
     verbose_name = _("一码举报")
 
     def ready(self) -> None:
-        from core import portal
+        from core import audit, portal
         from institutions import access
 
         from . import selectors
@@ -21,3 +21,5 @@ class ComplaintsConfig(AppConfig):
 
         portal.register("complaints:queue", _("投诉举报处理"), visible=handles_cases, order=80)
         portal.register("complaints:survey-links", _("满意度问卷链接"), visible=institution_staff, order=90)
+        # Identity and sealed-original reveals are audit rows: kept for core's retention period.
+        audit.register("complaints.PiiReveal", "at")

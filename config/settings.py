@@ -272,6 +272,13 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
+# Security-relevant logs (admin changes, logins and lockouts, identity and sealed-original reveals)
+# are kept this many days, never fewer than 183 (six months: 等保 2.0, 网络安全法 art. 21), then
+# purged nightly (core.audit, core.purge_audit_logs).
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=190)
+CELERY_BEAT_SCHEDULE["core-purge-audit-logs"] = {"task": "core.purge_audit_logs",
+                                                 "schedule": crontab(hour=2, minute=50)}
+
 SIMPLE_HISTORY_HISTORY_ID_USE_UUID = False
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 # Importing through the admin needs an explicit permission (`<app>.import_<model>`, never implied by

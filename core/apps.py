@@ -8,3 +8,8 @@ class CoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "core"
     verbose_name = _("公共组件")
+
+    def ready(self) -> None:
+        from . import audit
+
+        audit.register_defaults()

@@ -9,3 +9,11 @@ from . import outbox
 def send_pending_mail() -> int:
     """Send the outbox's due mails (beat every minute, and kicked after each enqueuing commit)."""
     return outbox.send_pending()
+
+
+@shared_task(name="core.purge_audit_logs", ignore_result=True)
+def purge_audit_logs() -> int:
+    """Delete audit rows older than AUDIT_RETENTION_DAYS (never under six months; beat nightly)."""
+    from . import audit
+
+    return sum(audit.purge_expired().values())
