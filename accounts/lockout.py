@@ -3,7 +3,8 @@
 Axes locks a username at one address (AXES_LOCKOUT_PARAMETERS) after AXES_FAILURE_LIMIT wrong
 passwords, for AXES_COOLOFF_TIME. The login page then shows `lockout.html` (429); the API's token
 endpoint answers `{"detail": ...}` with the same status (accounts/api/views.py asks `locked_out`).
-An administrator lifts a lockout early by deleting the access attempts in the admin (访问尝试).
+An administrator lifts a lockout early by deleting the access attempt in the admin (Axes › access
+attempts) or with `manage.py axes_reset_username`.
 """
 
 from __future__ import annotations
