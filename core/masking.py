@@ -259,14 +259,16 @@ def _replacements(names: Iterable[str]) -> set[str]:
     return replacements
 
 
-def _registry_names(names: Iterable[str]) -> set[str]:
-    """Registry names that are not also ordinary words or places (an employee called 黄金 is masked only
-    where a role word or the warning's own names point at them, not in 黄金价格)."""
-    return {
-        name.strip()
-        for name in names
-        if to_simplified(name.strip()) not in NOT_NAMES | SEGMENTER_NOT_NAMES | NOT_NICKNAMES
-    }
+def _registry_names(names: Iterable[str], simplified_text: str) -> set[str]:
+    """Registry names in the text that are not also ordinary words or places (an employee called 黄金
+    is masked only where a role word or the warning's own names point at them, not in 黄金价格). A
+    district's registry runs to thousands of names: only those in the text make the pattern."""
+    found = set()
+    for raw in names:
+        name = to_simplified(raw.strip())
+        if name and name in simplified_text and name not in NOT_NAMES | SEGMENTER_NOT_NAMES | NOT_NICKNAMES:
+            found.add(raw.strip())
+    return found
 
 
 @lru_cache(maxsize=256)
@@ -284,14 +286,15 @@ def mask_text(text: str, names: Iterable[str], registry: Iterable[str] = ()) -> 
     Matching ignores traditional/simplified differences of the listed characters (黃小明 for 黄小明);
     the masked form keeps the text's own spelling of the surname (黃某).
     """
-    replacements = _replacements([*names, *_registry_names(registry)])
+    simplified = to_simplified(text or "")
+    replacements = _replacements([*names, *_registry_names(registry, simplified)])
     if not text or not replacements:
         return text
     # A single pass never rescans its own output, so one name's masked form cannot be rewritten by
     # another name.
     pieces: list[str] = []
     position = 0
-    for match in _pattern(frozenset(replacements)).finditer(to_simplified(text)):
+    for match in _pattern(frozenset(replacements)).finditer(simplified):
         pieces += [text[position : match.start()], _masked(text[match.start() : match.end()])]
         position = match.end()
     pieces.append(text[position:])

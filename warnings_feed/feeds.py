@@ -18,7 +18,9 @@ class PublicWarningsFeed(Feed):
     feed_url = reverse_lazy("warnings_feed:public_atom")
 
     def items(self):
-        return selectors.public_warnings()[:FEED_ITEMS]
+        items = list(selectors.public_warnings()[:FEED_ITEMS])
+        presentation.attach_registry(items)
+        return items
 
     def item_title(self, item):
         return presentation.title_for(item, reveal_names=False)

@@ -6,12 +6,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import Q
 from django.utils import timezone
 
 from institutions import access
+from institutions.models import Employee
 
 from . import rules
-from .models import Warning
+from .models import Scope, Warning
 
 
 def reveals_names(user, warning: Warning | None = None) -> bool:
@@ -22,12 +24,47 @@ def reveals_names(user, warning: Warning | None = None) -> bool:
     return access.is_finance_center(user, warning.district_id)
 
 
+def _concerns(warning: Warning) -> Q:
+    if warning.scope == Scope.INSTITUTION and warning.institution_id:
+        return Q(institution_id=warning.institution_id)
+    if warning.scope == Scope.CATEGORY:
+        return Q(institution__district_id=warning.district_id, institution__category=warning.category)
+    return Q(institution__district_id=warning.district_id)
+
+
+def attach_registry(warnings: Iterable[Warning]) -> None:
+    """Give each warning the registry's names of the employees of the institutions it concerns, which
+    are masked wherever the text names them (core.masking, `registry`); one query for all of them."""
+    pending = [w for w in warnings if not hasattr(w, "registry_names")]
+    if not pending:
+        return
+    query = Q()
+    for warning in pending:
+        query |= _concerns(warning)
+    rows = list(Employee.objects.filter(query).values_list(
+        "name", "institution_id", "institution__district_id", "institution__category").distinct())
+    for warning in pending:
+        warning.registry_names = frozenset(
+            name for name, institution_id, district_id, category in rows
+            if (institution_id == warning.institution_id if warning.scope == Scope.INSTITUTION
+                and warning.institution_id else
+                district_id == warning.district_id
+                and (warning.scope != Scope.CATEGORY or category == warning.category)))
+
+
+def _registry(warning: Warning) -> frozenset[str]:
+    attach_registry([warning])
+    return warning.registry_names
+
+
 def title_for(warning: Warning, *, reveal_names: bool) -> str:
-    return rules.shown_text(warning.title, warning.names or (), reveal_names=reveal_names)
+    registry = () if reveal_names else _registry(warning)
+    return rules.shown_text(warning.title, warning.names or (), reveal_names=reveal_names, registry=registry)
 
 
 def body_for(warning: Warning, *, reveal_names: bool) -> str:
-    return rules.shown_text(warning.body, warning.names or (), reveal_names=reveal_names)
+    registry = () if reveal_names else _registry(warning)
+    return rules.shown_text(warning.body, warning.names or (), reveal_names=reveal_names, registry=registry)
 
 
 def status_of(warning: Warning, now: datetime | None = None) -> str:
@@ -59,6 +96,8 @@ def shown(warnings: Iterable[Warning], *, reveal_names: bool, now: datetime | No
     def reveal(w: Warning) -> bool:
         return reveal_names and (reader is None or reveals_names(reader, w))
 
+    warnings = list(warnings)
+    attach_registry([w for w in warnings if not reveal(w)])
     return [
         Shown(
             warning=w,

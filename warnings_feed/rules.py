@@ -73,11 +73,12 @@ def reminder_due(*, delivered_at: datetime, acknowledged_at: datetime | None, re
     return delivered_at <= cutoff and (reminded_at is None or reminded_at <= cutoff)
 
 
-def shown_text(text: str, names: Iterable[str], *, reveal_names: bool) -> str:
-    """What a reader sees: the original for the finance center, names masked (黄某) for everyone else."""
+def shown_text(text: str, names: Iterable[str], *, reveal_names: bool, registry: Iterable[str] = ()) -> str:
+    """What a reader sees: the original for the finance center, names masked (黄某) for everyone else:
+    the warning's own names, the registry's names of the institutions concerned, and detected ones."""
     if reveal_names:
         return text
-    return mask_warning_text(text, names)
+    return mask_warning_text(text, names, registry)
 
 
 def split_names(raw: str) -> list[str]:

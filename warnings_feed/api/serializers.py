@@ -58,6 +58,15 @@ class _ShownText(serializers.Field):
         return presentation.body_for(warning, reveal_names=reveal)
 
 
+class _ShownList(serializers.ListSerializer):
+    """A page of warnings: the registry's names for the masking fetched once for the page."""
+
+    def to_representation(self, data) -> list:
+        warnings = list(data.all() if hasattr(data, "all") else data)
+        presentation.attach_registry([w for w in warnings if not _reveals(self.context, w)])
+        return super().to_representation(warnings)
+
+
 class PublicWarningSerializer(serializers.ModelSerializer):
     title = _ShownText("title")
     body = _ShownText("body")
@@ -70,6 +79,7 @@ class PublicWarningSerializer(serializers.ModelSerializer):
         fields = ["id", "title", "body", "case_type", "case_type_label", "severity", "severity_label", "issuer",
                   "published_at"]
         read_only_fields = fields
+        list_serializer_class = _ShownList
 
 
 class WarningSerializer(serializers.ModelSerializer):
@@ -94,6 +104,7 @@ class WarningSerializer(serializers.ModelSerializer):
                   "category", "institution_code", "district", "is_public", "issuer", "publish_at", "status",
                   "read", "acknowledged", "read_at", "acknowledged_at"]
         read_only_fields = fields
+        list_serializer_class = _ShownList
 
     def to_representation(self, warning: Warning) -> dict:
         data = super().to_representation(warning)
