@@ -43,8 +43,19 @@ def create_login_accounts(modeladmin, request, queryset):
     return response
 
 
+@admin.action(description=gettext_lazy("解除所选员工账号的登录锁定"), permissions=["change"])
+def unlock_login_accounts(modeladmin, request, queryset):
+    """Lift the lockouts (too many wrong passwords) of the selected employees' accounts (the queryset
+    is scoped to the user's institutions); the superuser also has axes' own admin."""
+    removed = services.unlock_logins(queryset)
+    if removed:
+        modeladmin.message_user(request, _("已解除 %(n)d 条登录锁定记录。") % {"n": removed}, messages.SUCCESS)
+    else:
+        modeladmin.message_user(request, _("所选员工的账号没有被锁定。"), messages.INFO)
+
+
 # Offered on the employees' admin (institutions knows nothing of accounts; accounts extends it).
-EmployeeAdmin.actions = [*EmployeeAdmin.actions, create_login_accounts]
+EmployeeAdmin.actions = [*EmployeeAdmin.actions, create_login_accounts, unlock_login_accounts]
 
 
 class AccountsUserAdmin(UserAdmin):

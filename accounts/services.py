@@ -19,6 +19,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from axes.utils import reset as axes_reset
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import PBKDF2PasswordHasher, get_hasher, make_password
 from django.contrib.auth.models import Group
@@ -128,3 +129,10 @@ def revoke_api_tokens(user) -> int:
     the first-login page and the users' admin); returns how many were revoked."""
     deleted, _ = Token.objects.filter(user=user).delete()
     return deleted
+
+
+def unlock_logins(employees: QuerySet[Employee]) -> int:
+    """Lift the login lockouts (django-axes, at every address) of these employees' accounts; returns
+    how many locked attempts were removed. The caller scopes the employees (the admin's queryset)."""
+    usernames = employees.filter(user__isnull=False).values_list("user__username", flat=True)
+    return sum(axes_reset(username=username) for username in usernames)

@@ -143,3 +143,25 @@ def test_admin_password_change_revokes_tokens():
     assert resp.status_code == 302
     user.refresh_from_db()
     assert user.check_password("Lu-qiao-2026!x") and me(key).status_code == 401
+
+
+def test_finance_center_unlocks_its_employees_from_the_employees_admin(org):
+    from axes.models import AccessAttempt
+
+    from institutions.models import Employee
+
+    fail_logins("emp_a", "10.1.2.3")
+    assert login("emp_a", "10.1.2.3")[1].status_code == 429
+    employee = Employee.objects.get(user=org.emp_a)
+
+    def run(user):
+        client = Client()
+        client.force_login(user)
+        return client.post("/admin/institutions/employee/", {"action": "unlock_login_accounts",
+                                                             "_selected_action": [employee.pk]})
+
+    run(org.head_a)  # may only view employees: no such action
+    assert AccessAttempt.objects.filter(username="emp_a").exists()
+    resp = run(org.finance)
+    assert resp.status_code == 302 and not AccessAttempt.objects.filter(username="emp_a").exists()
+    assert login("emp_a", "10.1.2.3")[1].status_code == 302
