@@ -154,3 +154,11 @@ def test_registry_names_are_always_masked(person, continuation):
         return
     assert full not in masked
     assert surname + "某" in masked
+
+
+def test_a_web_worker_loads_the_segmenter_when_it_starts():
+    started = subprocess.run(
+        [sys.executable, "-c", "import config.wsgi, core.masking as m; print(m._segmenter_instance is not None)"],
+        capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[2],
+    )
+    assert started.stdout.strip().endswith("True")
