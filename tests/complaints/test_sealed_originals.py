@@ -6,7 +6,7 @@ from django.test import Client
 
 from complaints.images import process_image
 from complaints.models import PiiReveal
-from tests.complaints.helpers import make_image, submit_case
+from tests.complaints.helpers import submit_case
 
 pytestmark = pytest.mark.django_db
 
