@@ -3,7 +3,6 @@ for their first password change (the finance center's list)."""
 
 from __future__ import annotations
 
-import csv
 import io
 
 from django.contrib import admin, messages
@@ -13,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.exports import csv_writer
 from institutions import access
 from institutions.admin import EmployeeAdmin, InstitutionScopedAdmin, UserAdmin
 
@@ -33,7 +33,7 @@ def create_login_accounts(modeladmin, request, queryset):
     modeladmin.message_user(request, _("已创建 %(n)d 个员工账号；初始密码仅在下载的文件中出现一次，请妥善分发。")
                             % {"n": len(issued)}, messages.SUCCESS)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow([_("机构编码"), _("工号"), _("姓名"), _("登录名"), _("初始密码")])
     writer.writerows([a.institution_code, a.employee_no, a.name, a.username, a.password] for a in issued)
     response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import io
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
+
+from core.exports import append_row, csv_writer
 
 from .models import Complaint
 from .selectors import Statistics
@@ -49,7 +50,7 @@ def statistics_file(stats: Statistics, fmt: str, satisfaction: dict | None = Non
     if fmt == "csv":
         out = io.StringIO()
         out.write("\ufeff")
-        writer = csv.writer(out)
+        writer = csv_writer(out)
         writer.writerow([label for _, label in INSTITUTION_COLUMNS])
         writer.writerows(institution_rows(stats))
         return out.getvalue().encode("utf-8"), "text/csv; charset=utf-8"
@@ -57,24 +58,25 @@ def statistics_file(stats: Statistics, fmt: str, satisfaction: dict | None = Non
     sheet = book.active
     sheet.title = "概览"
     for row in summary_rows(stats):
-        sheet.append(row)
+        append_row(sheet, row)
     by_inst = book.create_sheet("按机构")
-    by_inst.append([label for _, label in INSTITUTION_COLUMNS])
+    append_row(by_inst, [label for _, label in INSTITUTION_COLUMNS])
     for row in institution_rows(stats):
-        by_inst.append(row)
+        append_row(by_inst, row)
     by_month = book.create_sheet("按月份")
-    by_month.append(["月份", "受理数", "满意度参评数", "满意数", "满意率(%)"])
+    append_row(by_month, ["月份", "受理数", "满意度参评数", "满意数", "满意率(%)"])
     for month in range(1, 13):
         sat = stats.satisfaction_by_month.get(month, {})
-        by_month.append([month, stats.by_month.get(month, 0), sat.get("rated", 0), sat.get("satisfied", 0),
-                         _cell(sat.get("rate"))])
+        append_row(by_month, [month, stats.by_month.get(month, 0), sat.get("rated", 0), sat.get("satisfied", 0),
+                              _cell(sat.get("rate"))])
     sheets = [sheet, by_inst, by_month]
     if satisfaction is not None:
         sat = book.create_sheet("满意率（机构×月）")
-        sat.append(["机构编码", "机构名称", *[f"{m}月" for m in range(1, 13)]])
+        append_row(sat, ["机构编码", "机构名称", *[f"{m}月" for m in range(1, 13)]])
         for inst_id in sorted({i for i, _ in satisfaction}, key=lambda i: (names or {}).get(i, ("", ""))[0]):
             code, name = (names or {}).get(inst_id, ("", ""))
-            sat.append([code, name, *[_cell(satisfaction.get((inst_id, m), {}).get("rate")) for m in range(1, 13)]])
+            append_row(sat, [code, name,
+                             *[_cell(satisfaction.get((inst_id, m), {}).get("rate")) for m in range(1, 13)]])
         sheets.append(sat)
     for ws in sheets:
         for cell in ws[1]:

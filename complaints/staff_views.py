@@ -5,7 +5,6 @@ Who sees what is decided in selectors (visible_cases / CasePolicy); anything out
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date
 
@@ -20,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import NotFound
+from core.exports import csv_writer
 from institutions import access
 from institutions.models import Institution, Role
 
@@ -342,7 +342,7 @@ def survey_links(request: HttpRequest) -> HttpResponse:
         return render(request, "complaints/staff/survey_links.html", context, status=400)
     out = io.StringIO()
     out.write("\ufeff")
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(["序号", "机构", "问卷链接（一次有效）"])
     for n, token in enumerate(tokens, 1):
         writer.writerow([n, institution.name, request.build_absolute_uri(services.survey_path(token))])

@@ -168,17 +168,19 @@ def render_xlsx(content: ReportContent) -> bytes:
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
+    from core.exports import append_row
+
     book = Workbook()
     bold = Font(bold=True)
 
     def sheet(title: str, header: list[str], rows: list[list], first: bool = False):
         ws = book.active if first else book.create_sheet()
         ws.title = title
-        ws.append(header)
+        append_row(ws, header)
         for cell in ws[1]:
             cell.font = bold
         for row in rows:
-            ws.append([_number(v) if not isinstance(v, bool) else ("是" if v else "否") for v in row])
+            append_row(ws, [_number(v) if not isinstance(v, bool) else ("是" if v else "否") for v in row])
         for index, name in enumerate(header, 1):
             ws.column_dimensions[get_column_letter(index)].width = max(10, min(40, len(str(name)) * 2 + 4))
         ws.freeze_panes = "A2"

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import io
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
+
+from core.exports import append_row, csv_writer
 
 from .models import Colour, Result, Source
 
@@ -30,7 +31,7 @@ def result_rows(results) -> list[list]:
 
 def results_csv(results) -> bytes:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)
     writer.writerow(HEADERS)
     writer.writerows(result_rows(results))
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # BOM: Excel opens it as UTF-8
@@ -40,13 +41,13 @@ def results_xlsx(results, year: int) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = f"{year}年度清廉积分"
-    ws.append(HEADERS)
+    append_row(ws, HEADERS)
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(horizontal="center")
     colour_column = HEADERS.index("颜色") + 1
     for result, row in zip(results, result_rows(results), strict=True):
-        ws.append(row)
+        append_row(ws, row)
         fill = PatternFill("solid", fgColor=FILLS[result.colour])
         for col in (colour_column, HEADERS.index("总分") + 1):
             ws.cell(row=ws.max_row, column=col).fill = fill

@@ -8,6 +8,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from core.exports import append_row
 from core.tabular import load_dataset
 
 from .models import Assessment, IndicatorKind, Source
@@ -23,8 +24,8 @@ def template_xlsx(assessment: Assessment, source: str, indicators) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "测评表"
-    ws.append(TEMPLATE_COLUMNS)
-    ws.append(HEADER_LABELS)
+    append_row(ws, TEMPLATE_COLUMNS)
+    append_row(ws, HEADER_LABELS)
     for cell in ws[1]:
         cell.font = Font(color="888888", size=8)
     for cell in ws[2]:
@@ -39,7 +40,7 @@ def template_xlsx(assessment: Assessment, source: str, indicators) -> bytes:
             else:
                 value = entry.points
         clause = indicator.clause
-        ws.append([
+        append_row(ws, [
             indicator.code, f"{clause.item.number}. {clause.item.title}" if clause else "",
             f"{clause.number} {clause.title}" if clause else "", indicator.title, KIND_LABELS[indicator.kind],
             indicator.max_points, value, entry.note if entry else "",
@@ -55,9 +56,9 @@ def template_xlsx(assessment: Assessment, source: str, indicators) -> bytes:
         ws.column_dimensions[col].width = width
     ws.freeze_panes = "A3"
     info = wb.create_sheet("说明")
-    info.append([f"{assessment.institution.name} {assessment.year} 年度 {Source(source).label}"])
-    info.append(["在“填报值”列填写得分（最多一位小数，不超过满分）；红线项填 1（触碰）或 0（未触碰）。"])
-    info.append(["请勿修改第 1 行和“指标编码”列；保存后在平台“上传填好的表”处上传，全部校验通过才会保存。"])
+    append_row(info, [f"{assessment.institution.name} {assessment.year} 年度 {Source(source).label}"])
+    append_row(info, ["在“填报值”列填写得分（最多一位小数，不超过满分）；红线项填 1（触碰）或 0（未触碰）。"])
+    append_row(info, ["请勿修改第 1 行和“指标编码”列；保存后在平台“上传填好的表”处上传，全部校验通过才会保存。"])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
