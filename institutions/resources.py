@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from import_export import fields, resources, widgets
 
+from core.exports import SafeExportMixin, refuse_formula
+
 from . import access
 from .models import District, Employee, Institution
 
@@ -67,11 +69,15 @@ class CodeForeignKeyWidget(widgets.ForeignKeyWidget):
             raise ValueError(f"未知{self.label} {value}") from None
 
 
-class AllOrNothingResource(resources.ModelResource):
+class AllOrNothingResource(SafeExportMixin, resources.ModelResource):
     """Row savepoints (a database error on one row must not poison the others' validation on
-    PostgreSQL) and duplicate-key detection inside one file."""
+    PostgreSQL), duplicate-key detection inside one file, names and codes that would run as a
+    spreadsheet formula refused (`formula_columns`: column → label, `free_text_columns` may start
+    with "-"), and every exported field neutralised (core.exports)."""
 
     duplicate_key_columns: tuple[str, ...] = ()
+    formula_columns: dict[str, str] = {}
+    free_text_columns: tuple[str, ...] = ()
 
     def before_import(self, dataset, **kwargs):
         super().before_import(dataset, **kwargs)
@@ -83,6 +89,8 @@ class AllOrNothingResource(resources.ModelResource):
 
     def before_import_row(self, row, **kwargs):
         super().before_import_row(row, **kwargs)
+        for column, label in self.formula_columns.items():
+            refuse_formula(row.get(column), label, allow_minus=column in self.free_text_columns)
         if self._duplicates:
             key = tuple(str(row.get(c, "")) for c in self.duplicate_key_columns)
             if key in self._duplicates:
@@ -96,6 +104,8 @@ class AllOrNothingResource(resources.ModelResource):
 
 class InstitutionResource(AllOrNothingResource):
     duplicate_key_columns = ("code",)
+    formula_columns = {"code": "机构编码", "name": "机构名称", "short_name": "机构简称", "usc_code": "统一社会信用代码",
+                       "contact_person": "联系人"}
 
     category = fields.Field(attribute="category", column_name="category",
                             widget=ChoiceWidget(Institution.Category.choices))
@@ -144,6 +154,9 @@ class InstitutionResource(AllOrNothingResource):
 
 class EmployeeResource(AllOrNothingResource):
     duplicate_key_columns = ("institution_code", "employee_no")
+    formula_columns = {"institution_code": "机构编码", "employee_no": "工号", "name": "姓名", "department": "部门",
+                       "position": "岗位"}
+    free_text_columns = ("department", "position")
 
     institution_code = fields.Field(attribute="institution", column_name="institution_code",
                                     widget=CodeForeignKeyWidget(Institution, "code", "机构编码"))
