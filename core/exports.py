@@ -38,6 +38,13 @@ def neutralise(text: str) -> str:
     return text
 
 
+def unquote(text: str) -> str:
+    """A value read back from a file the portal wrote: the quote `neutralise` added, removed."""
+    if isinstance(text, str) and text.startswith("'") and text[1:].startswith(FORMULA_TRIGGERS):
+        return text[1:]
+    return text
+
+
 def safe_value(value):
     """A cell's value: numbers, booleans, dates and None as they are; anything else as safe text."""
     if value is None or isinstance(value, _NATIVE):

@@ -8,7 +8,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from core.exports import append_row
+from core.exports import append_row, unquote
 from core.tabular import load_dataset
 
 from .models import Assessment, IndicatorKind, Source
@@ -75,5 +75,5 @@ def read_filled(data: bytes, filename: str) -> list[tuple[int, str, object, str]
         value = row.get("value", "")
         if value in ("", None):
             continue
-        rows.append((line, code, value, str(row.get("note", "") or "").strip()))
+        rows.append((line, code, value, unquote(str(row.get("note", "") or "").strip())))
     return rows

@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from openpyxl import Workbook, load_workbook
 
-from core.exports import append_row, csv_writer, neutralise, refuse_formula, safe_value, write_cell
+from core.exports import append_row, csv_writer, neutralise, refuse_formula, safe_value, unquote, write_cell
 
 PAYLOADS = ['=HYPERLINK("http://x","y")', "+1+1", "@SUM(A1)", "-2+3", "\t=1", "\r=1"]
 
@@ -76,3 +76,9 @@ def test_refuse_formula_lets_ordinary_values_and_a_free_text_dash_through():
     refuse_formula("-", "部门", allow_minus=True)
     with pytest.raises(ValidationError):
         refuse_formula("=1", "部门", allow_minus=True)
+
+
+def test_unquote_reverses_neutralise_only():
+    for payload in PAYLOADS:
+        assert unquote(neutralise(payload)) == payload
+    assert unquote("'quoted") == "'quoted" and unquote("甲") == "甲"

@@ -78,3 +78,13 @@ def test_sheet_template_writes_names_and_notes_as_text(hostile):
     assert "'@SUM(A1)" in notes
     values = [ws.cell(row=r, column=7) for r in range(3, ws.max_row + 1)]
     assert any(c.data_type == "n" and c.value is not None for c in values)  # pre-filled points stay numbers
+
+
+def test_a_quoted_note_reads_back_as_written(hostile):
+    _, assessments = hostile
+    assessment = assessments[0]
+    SheetEntry.objects.filter(sheet__assessment=assessment, sheet__source="self").update(note="@SUM(A1)")
+    indicators = selectors.indicators_with_entries(assessment, ["self"])
+    data = sheet_files.template_xlsx(assessment, "self", indicators)
+    notes = {note for _, _, _, note in sheet_files.read_filled(data, "filled.xlsx")}
+    assert notes == {"@SUM(A1)"}  # not "'@SUM(A1)": the quote does not pile up on each round trip
