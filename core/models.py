@@ -54,3 +54,27 @@ class OutgoingMail(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class QueuedTask(models.Model):
+    """A Celery task whose publication failed (the broker was unreachable) and that waits here.
+
+    Written by `core.queue` after the caller's commit when publishing fails; the beat job
+    `core.drain_queued_tasks` publishes what is here again, oldest first, and deletes each row once
+    the broker took it. The tasks are idempotent, so a task published twice does no harm.
+    """
+
+    task_name = models.CharField(_("任务"), max_length=200)
+    args = models.JSONField(_("位置参数"), default=list)
+    kwargs = models.JSONField(_("关键字参数"), default=dict)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(_("重试次数"), default=0)
+    last_error = models.TextField(_("最近错误"), blank=True)
+
+    class Meta:
+        verbose_name = _("待投递任务")
+        verbose_name_plural = _("待投递任务")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.task_name} #{self.pk}"

@@ -11,6 +11,22 @@ def send_pending_mail() -> int:
     return outbox.send_pending()
 
 
+@shared_task(name="core.drain_queued_tasks", ignore_result=True)
+def drain_queued_tasks() -> int:
+    """Publish the tasks stored while the broker was unreachable (beat every minute)."""
+    from . import queue
+
+    return queue.drain()
+
+
+@shared_task(name="core.reap_stale_work", ignore_result=True)
+def reap_stale_work() -> int:
+    """Mark runs queued or running for longer than STALE_WORK_MINUTES failed (beat every 5 minutes)."""
+    from . import queue
+
+    return queue.reap()
+
+
 @shared_task(name="core.purge_audit_logs", ignore_result=True)
 def purge_audit_logs() -> int:
     """Delete audit rows older than AUDIT_RETENTION_DAYS (never under six months; beat nightly)."""
