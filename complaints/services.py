@@ -21,7 +21,7 @@ from django.db.models.functions import ExtractMonth, ExtractYear
 from django.urls import reverse
 from django.utils import timezone
 
-from core import outbox
+from core import outbox, queue
 from core.errors import DomainError
 from core.workdays import schedule_from_chinese_calendar
 from institutions.models import Institution, Role, new_public_code
@@ -487,8 +487,8 @@ def enqueue_notifications() -> None:
             return
         _next_enqueue = now + window
     try:
-        task.apply_async(retry=False)
-    except Exception as exc:  # the broker is unreachable; the outbox keeps everything
+        queue.publish(task)  # with the broker unreachable: stored for core's drain
+    except Exception as exc:  # an eager run failed; the outbox keeps everything
         logger.warning("complaints: could not queue notifications (%s); they stay in the outbox", exc)
 
 
@@ -661,7 +661,7 @@ def holidays_changed() -> None:
         from . import tasks
 
         try:
-            tasks.refresh_deadlines.apply_async(retry=False)
+            queue.publish(tasks.refresh_deadlines)
         except Exception as exc:
             logger.warning("complaints: could not queue deadline refresh (%s)", exc)
 

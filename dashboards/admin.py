@@ -2,11 +2,12 @@
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import Http404
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+
+from core.queue import enqueue_after_commit
 
 from . import permissions
 from .models import AnnualReport
@@ -81,4 +82,4 @@ class AnnualReportAdmin(admin.ModelAdmin):
         if not change:
             from .tasks import generate_annual_report
 
-            transaction.on_commit(lambda: generate_annual_report.delay(obj.pk))
+            enqueue_after_commit(generate_annual_report, obj.pk)

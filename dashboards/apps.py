@@ -8,7 +8,7 @@ class DashboardsConfig(AppConfig):
     verbose_name = _("数据看板")
 
     def ready(self) -> None:
-        from core import portal
+        from core import portal, queue
         from institutions import access
         from scoring import services as scoring_services
 
@@ -16,6 +16,8 @@ class DashboardsConfig(AppConfig):
 
         # Scoring calls this explicitly once results of a (year, district) changed and committed.
         scoring_services.on_results_changed(services.results_changed)
+        # Reports left queued or generating (undelivered task, killed worker) are marked failed.
+        queue.register_reaper(services.reap_stale_reports)
 
         def sees_dashboards(user) -> bool:
             return access.is_finance_center(user) or bool(access.user_roles(user) & {"institution_head", "city"})

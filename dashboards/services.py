@@ -7,9 +7,10 @@ import logging
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from core.queue import enqueue_after_commit
 from institutions.models import District
 
 from .models import AnnualReport, ReportStatus
@@ -31,7 +32,7 @@ def results_changed(year: int, district_id: int) -> None:
         return
     from .tasks import warm_cache
 
-    transaction.on_commit(lambda: warm_cache.delay(year, district_id))
+    enqueue_after_commit(warm_cache, year, district_id)
 
 
 def request_report(district: District, year: int, actor=None) -> AnnualReport:
@@ -40,8 +41,19 @@ def request_report(district: District, year: int, actor=None) -> AnnualReport:
 
     report = AnnualReport.objects.create(district=district, year=year,
                                          created_by=actor if getattr(actor, "pk", None) else None)
-    transaction.on_commit(lambda: generate_annual_report.delay(report.pk))
+    enqueue_after_commit(generate_annual_report, report.pk)
     return report
+
+
+def reap_stale_reports(older_than) -> int:
+    """core's reaper (registered in DashboardsConfig.ready): reports still queued since before
+    `older_than`, or generating since then, are marked failed with the reason, to be requested again."""
+    from core.queue import stale_reason
+
+    stale = AnnualReport.objects.filter(
+        Q(status=ReportStatus.QUEUED, created_at__lt=older_than)
+        | Q(status=ReportStatus.RUNNING, started_at__lt=older_than))
+    return stale.update(status=ReportStatus.FAILED, error=stale_reason(), finished_at=timezone.now())
 
 
 def _progress(report_id: int, percent: int, step: str) -> None:

@@ -6,3 +6,11 @@ class ScoringConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "scoring"
     verbose_name = _("清廉积分")
+
+    def ready(self) -> None:
+        from core import queue
+
+        from . import services
+
+        # Runs left queued or running (undelivered task, killed worker) are marked failed.
+        queue.register_reaper(services.reap_stale_runs)

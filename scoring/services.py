@@ -11,6 +11,7 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -21,6 +22,7 @@ from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from core.errors import DomainError, NotAllowed, NotFound, StateConflict
+from core.queue import enqueue_after_commit
 from core.tabular import ImportReport, RowProblem
 from institutions import access
 from institutions.models import District, Institution, Role
@@ -996,6 +998,47 @@ def aggregate_year(year: int, district: District | int, run: AggregationRun | No
         if run is not None:
             cache.set(_progress_key(run.pk), pct, 3600)
 
+    district_id = district if isinstance(district, int) else district.pk
+    with _aggregation_lock(district_id, year):
+        return _aggregate_year(year, district, progress, run)
+
+
+# The advisory lock's key: this namespace in the high bits, then the district and the year.
+_AGGREGATION_LOCK_NAMESPACE = 0x5C01
+
+
+@contextmanager
+def _aggregation_lock(district_id: int, year: int):
+    """PostgreSQL: one aggregation of a district-year at a time; a second waits for the first.
+
+    Without it two concurrent runs both took a REPEATABLE READ snapshot, then queued on the
+    district-year's row lock, and the second failed with "could not serialize access". The lock is
+    taken before the snapshot: outside a transaction a session lock (released in `finally`, or by
+    PostgreSQL when the connection ends), so SET TRANSACTION stays the transaction's first
+    statement; inside a caller's transaction a transaction lock.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    key = (_AGGREGATION_LOCK_NAMESPACE << 48) | ((district_id & 0xFFFFFFFF) << 16) | (year & 0xFFFF)
+    if connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [key])
+    try:
+        yield
+    finally:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+        except Exception:  # the connection is gone, and the session's lock with it
+            log.warning("aggregation lock of district %s, %s not released explicitly", district_id, year)
+
+
+def _aggregate_year(year: int, district: District | int, progress, run: AggregationRun | None) -> AggregationSummary:
     # PostgreSQL accepts SET TRANSACTION only as a transaction's first statement: inside a caller's
     # transaction (admin action, script, test) this atomic is a savepoint and keeps the caller's level.
     outermost = not connection.in_atomic_block
@@ -1055,8 +1098,20 @@ def start_aggregation(year: int, district: District | int, actor=None) -> Aggreg
     _refuse_published(dy)
     run = AggregationRun.objects.create(year=year, district_id=dy.district_id,
                                         created_by=actor if getattr(actor, "pk", None) else None)
-    transaction.on_commit(lambda: aggregate_scores_task.delay(run.pk))
+    enqueue_after_commit(aggregate_scores_task, run.pk)
     return run
+
+
+def reap_stale_runs(older_than) -> int:
+    """core's reaper (registered in ScoringConfig.ready): runs still queued since before
+    `older_than`, or running since then (a worker killed half-way, a task never delivered), are
+    marked failed with the reason; the year page lets the finance center start a new one."""
+    from core.queue import stale_reason
+
+    stale = AggregationRun.objects.filter(
+        Q(status=AggregationRun.Status.QUEUED, created_at__lt=older_than)
+        | Q(status=AggregationRun.Status.RUNNING, started_at__lt=older_than))
+    return stale.update(status=AggregationRun.Status.FAILED, error=stale_reason(), finished_at=timezone.now())
 
 
 def execute_run(run_id: int) -> AggregationRun:

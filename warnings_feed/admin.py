@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.db import transaction
 from django.http import Http404
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from core.queue import enqueue_after_commit
 from institutions import access
 from institutions.models import Institution, Role
 
@@ -141,6 +141,6 @@ class WarningAdmin(admin.ModelAdmin):
 
         ids = list(queryset.values_list("pk", flat=True))
         for pk in ids:
-            transaction.on_commit(lambda pk=pk: fan_out_warning.delay(pk))
+            enqueue_after_commit(fan_out_warning, pk)
         self.message_user(request, _("已安排重新送达 %(n)d 条警示信息。") % {"n": len(ids)}, messages.SUCCESS)
 

@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache, partial
+from functools import lru_cache
 from itertools import groupby
 from operator import itemgetter
 from typing import TypeVar
@@ -33,6 +33,8 @@ from django.utils.translation import gettext as _
 
 from core import outbox
 from core.errors import DomainError, NotAllowed, NotFound
+from core.queue import enqueue_after_commit
+from core.queue import publish as publish_task
 from institutions import access
 from institutions.models import District, Institution
 
@@ -139,7 +141,7 @@ def schedule_fan_out(warning: Warning) -> None:
     from .tasks import fan_out_warning
 
     if rules.is_due(warning.publish_at, timezone.now()):
-        transaction.on_commit(partial(fan_out_warning.delay, warning.pk))
+        enqueue_after_commit(fan_out_warning, warning.pk)
 
 
 def fill_issuer(warning: Warning) -> None:
@@ -215,8 +217,8 @@ def publish_due(*, now: datetime | None = None) -> list[int]:
     from .tasks import fan_out_warning
 
     ids = list(selectors.due_for_fan_out(now=now).values_list("pk", flat=True)[:500])
-    for pk in ids:
-        fan_out_warning.delay(pk)
+    for pk in ids:  # a beat job, outside any request's transaction: published now
+        publish_task(fan_out_warning, [pk])
     return ids
 
 

@@ -186,7 +186,7 @@ def test_enqueue_is_batched_with_a_broker(monkeypatch, settings):
 
     calls = []
     monkeypatch.setitem(tasks.send_pending_notifications.app.conf, "task_always_eager", False)
-    monkeypatch.setattr(tasks.send_pending_notifications, "apply_async", lambda **kw: calls.append(kw))
+    monkeypatch.setattr(tasks.send_pending_notifications, "apply_async", lambda *args, **kw: calls.append(kw))
     monkeypatch.setattr(services, "_next_enqueue", 0.0)
     settings.COMPLAINTS_NOTIFY_BATCH_SECONDS = 5
     for _ in range(10):

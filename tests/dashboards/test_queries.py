@@ -108,7 +108,8 @@ def test_results_changes_queue_the_warm_up_through_scorings_hook(dataset, settin
 
     assert services.results_changed in scoring_services.RESULTS_CHANGED_HOOKS  # registered in ready()
     queued = []
-    monkeypatch.setattr(tasks.warm_cache, "delay", lambda year, district_id: queued.append((year, district_id)))
+    # Queued through core.queue, which publishes with apply_async (eagerly here: the app's own setting).
+    monkeypatch.setattr(tasks.warm_cache, "apply_async", lambda args, kwargs=None, **kw: queued.append(tuple(args)))
     with django_capture_on_commit_callbacks(execute=True):
         scoring_services.reopen_year(scoring_services.district_year(dataset.luqiao, YEAR), dataset.finance, "更正")
     assert queued == []  # tasks run in process (no broker): nothing is queued
