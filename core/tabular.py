@@ -7,6 +7,7 @@ Management commands report the same way through `fail_on_problems` and `read_or_
 
 from __future__ import annotations
 
+import csv
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -58,6 +59,33 @@ def _clean_cell(value):
     return "" if value is None else value
 
 
+def _load_csv(text: str) -> tablib.Dataset:
+    """What tablib's CSV loading gives (empty rows skipped, short rows padded to the header's width),
+    except that a row with more cells than the header is reported with its line number instead of
+    raising tablib's InvalidDimensions (a traceback). Trailing empty cells are not "more cells"."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    problems: list[RowProblem] = []
+    try:
+        header = next(reader, [])
+        dataset = tablib.Dataset(headers=header)
+        width = len(header)
+        for row in reader:
+            if not row:
+                continue
+            if any(str(cell).strip() for cell in row[width:]):
+                problems.append(RowProblem(reader.line_num, f"有 {len(row)} 列，多于表头的 {width} 列"
+                                                            "（是否有多余的逗号，或含逗号的内容未加引号？）"))
+                continue
+            dataset.append(row[:width] + [""] * (width - len(row)))
+    except csv.Error as exc:
+        raise TabularError(f"无法读取 CSV 文件（第 {reader.line_num} 行）：{exc}") from exc
+    if problems:
+        shown = "；".join(str(p) for p in problems[:20])
+        more = f"；另有 {len(problems) - 20} 行同样有误" if len(problems) > 20 else ""
+        raise TabularError(f"CSV 文件各行列数不一致：{shown}{more}")
+    return dataset
+
+
 def load_dataset(data: bytes, filename: str, required: Iterable[str] = ()) -> tablib.Dataset:
     """Parse an uploaded or local file into a Dataset with stripped header names and cells."""
     suffix = Path(filename).suffix.lower()
@@ -73,7 +101,7 @@ def load_dataset(data: bytes, filename: str, required: Iterable[str] = ()) -> ta
             raise TabularError("CSV 文件须为 UTF-8 编码（可带 BOM）") from exc
         if not text.strip():
             raise TabularError("文件为空")
-        raw = tablib.Dataset().load(text, format="csv")
+        raw = _load_csv(text)
     else:
         raise TabularError(f"不支持的文件类型 {suffix or '（无扩展名）'}：请使用 .csv 或 .xlsx")
     headers = [str(h or "").strip().lstrip("\ufeff") for h in (raw.headers or [])]

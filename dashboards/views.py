@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core.years import parse_year
 from institutions.models import InstitutionCategory
 
 from . import data, params, permissions, rows, services
@@ -155,9 +156,8 @@ def reports(request):
     _finance_only(request)
     if request.method == "POST":
         district_ = permissions.district_for(request.user, str(request.POST.get("district", "")), default_first=True)
-        try:
-            year = int(request.POST.get("year", ""))
-        except ValueError:
+        year = parse_year(request.POST.get("year"))  # out of 2000–2100: DomainError, a 400 page
+        if year is None:
             return HttpResponseBadRequest("请选择区县和年度。")
         report = services.request_report(district_, year, request.user)
         messages.success(request, f"已开始生成 {district_.name} {year} 年度报告。")

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
 from core.masking import mask_name, mask_warning_text
+from core.years import parse_year
 from institutions import access
 from institutions.models import Employee, Role
 
@@ -26,8 +27,7 @@ BAR_HEIGHT = 28
 
 
 def _year(request) -> int:
-    value = request.GET.get("year", "")
-    return int(value) if value.isdigit() else timezone.localdate().year
+    return parse_year(request.GET.get("year"), timezone.localdate().year)
 
 
 def _employee(request, pk: int) -> Employee:

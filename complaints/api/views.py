@@ -9,9 +9,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from core.api.parsers import JSONObjectParser
+from core.years import parse_year
 
 from .. import intake, rules, selectors, services, throttle
 from ..crypto import format_receipt_code
@@ -41,7 +44,7 @@ class PublicSubmitView(APIView):
 
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [JSONObjectParser, MultiPartParser, FormParser]
 
     @extend_schema(request={"application/json": s.PublicSubmitRequestSerializer,
                             "multipart/form-data": s.PublicSubmitRequestSerializer},
@@ -224,10 +227,7 @@ class ComplaintViewSet(viewsets.ReadOnlyModelViewSet):
         scope = selectors.stats_scope(request.user, request.query_params.get("district", ""))  # NotFound: 404
         if scope is None:
             raise exceptions.PermissionDenied("只有区金融工作中心、市级用户和机构负责人可以查看统计。")
-        try:
-            year = int(request.query_params.get("year") or timezone.localdate().year)
-        except ValueError:
-            raise exceptions.ValidationError({"year": ["年份应为整数。"]})
+        year = parse_year(request.query_params.get("year"), timezone.localdate().year)
         data = selectors.statistics(year, where=scope.where)
         return Response({
             "year": data.year, "district": scope.district.code if scope.district else None,

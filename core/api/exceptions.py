@@ -2,6 +2,7 @@
 EXCEPTION_HANDLER): the one place where refusals (core.errors) become HTTP answers."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions
@@ -23,6 +24,8 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound("未找到，或您无权查看。")
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        return Response({"detail": "提交的内容过大。"}, status=413)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

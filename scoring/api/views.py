@@ -10,6 +10,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.years import parse_year
 from institutions import access
 
 from .. import exports, rules, selectors, services
@@ -172,15 +173,13 @@ class ScoresExportView(APIView):
         OpenApiParameter("format", str, enum=["xlsx", "csv"], default="xlsx"),
     ], responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     def get(self, request):
-        year = request.query_params.get("year", "")
+        year = parse_year(request.query_params.get("year"))
         fmt = request.query_params.get("format", "xlsx")
-        if not year.isdigit():
+        if year is None:
             return Response({"year": ["请提供年度，例如 ?year=2026"]}, status=status.HTTP_400_BAD_REQUEST)
         if fmt not in ("xlsx", "csv"):
             return Response({"format": ["format 应为 xlsx 或 csv"]}, status=status.HTTP_400_BAD_REQUEST)
-        if len(year) > 4:
-            return Response({"year": ["年度无效"]}, status=status.HTTP_400_BAD_REQUEST)
-        results = selectors.visible_results(request.user).filter(year=int(year))
+        results = selectors.visible_results(request.user).filter(year=year)
         if request.query_params.get("district"):
             results = results.filter(district=access.resolve_district(request.user, request.query_params["district"]))
         results = list(results.order_by("district__code", "rank", "institution__code"))

@@ -12,6 +12,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from core.ratelimits import PublicReadThrottle
+from core.years import parse_year
 
 from .. import presentation, selectors, services
 from ..models import Warning
@@ -95,9 +96,9 @@ class WarningViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         """Read and acknowledgement rates per institution over all warnings (`?year=` to restrict)."""
         where = self._rates_scope()
         since = None
-        year = request.query_params.get("year", "")
-        if year.isdigit():
-            since = timezone.make_aware(timezone.datetime(int(year), 1, 1))
+        year = parse_year(request.query_params.get("year"))
+        if year is not None:
+            since = timezone.make_aware(timezone.datetime(year, 1, 1))
         rows = selectors.rates_by_institution(where=where, since=since)
         return Response({"institutions": RatesSerializer(rows, many=True).data})
 
