@@ -6,9 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Q
+from django.db.models import F, Q, TextField, Value
 from django.utils import timezone
 
+from core import masking
 from institutions import access
 from institutions.models import Employee
 
@@ -33,23 +34,31 @@ def _concerns(warning: Warning) -> Q:
 
 
 def attach_registry(warnings: Iterable[Warning]) -> None:
-    """Give each warning the registry's names of the employees of the institutions it concerns, which
-    are masked wherever the text names them (core.masking, `registry`); one query for all of them."""
+    """Give each warning the registry's names of the employees of the institutions it concerns that its
+    title or body contains, which are masked wherever the text names them (core.masking, `registry`).
+
+    One query for all of them, and only the names in the texts come back: a district's registry can
+    hold 100,000 employees.
+    """
     pending = [w for w in warnings if not hasattr(w, "registry_names")]
     if not pending:
         return
+    texts = {w.pk: masking.to_simplified(f"{w.title}\n{w.body}") for w in pending}
     query = Q()
-    for warning in pending:
-        query |= _concerns(warning)
-    rows = list(Employee.objects.filter(query).values_list(
+    aliases = {}
+    for index, warning in enumerate(pending):
+        aliases[f"text_{index}"] = Value(texts[warning.pk], output_field=TextField())
+        query |= _concerns(warning) & Q(**{f"text_{index}__contains": F("name")})
+    rows = list(Employee.objects.alias(**aliases).filter(query).exclude(name="").values_list(
         "name", "institution_id", "institution__district_id", "institution__category").distinct())
     for warning in pending:
         warning.registry_names = frozenset(
             name for name, institution_id, district_id, category in rows
-            if (institution_id == warning.institution_id if warning.scope == Scope.INSTITUTION
-                and warning.institution_id else
-                district_id == warning.district_id
-                and (warning.scope != Scope.CATEGORY or category == warning.category)))
+            if name in texts[warning.pk]
+            and (institution_id == warning.institution_id if warning.scope == Scope.INSTITUTION
+                 and warning.institution_id else
+                 district_id == warning.district_id
+                 and (warning.scope != Scope.CATEGORY or category == warning.category)))
 
 
 def _registry(warning: Warning) -> frozenset[str]:

@@ -33,3 +33,17 @@ def test_the_registry_is_that_of_the_institutions_concerned(org, publish):
     # 任重远 works at bank A: not in insurer B's registry, in the banks'.
     assert client_for(org.emp_b).get(f"/api/v1/warnings/{to_b.pk}/").json()["body"] == BODY
     assert client_for(org.emp_a).get(f"/api/v1/warnings/{to_banks.pk}/").json()["body"] == "经核实，该笔贷款由任某经办"
+
+
+def test_only_the_registry_names_in_the_text_are_fetched(org, publish, django_assert_num_queries):
+    from warnings_feed import presentation
+    from warnings_feed.models import Warning
+
+    EmployeeFactory(institution=org.a, name="任重远")
+    publish(org.finance, title="通报", body=BODY, names=[])
+    publish(org.finance, title="通报", body="甲员工未按时学习", names=[], scope="institution", institution_code="A001")
+    warnings = list(Warning.objects.order_by("pk"))
+    with django_assert_num_queries(1):
+        presentation.attach_registry(warnings)
+    # The district's other employees (甲同事, 乙员工 ...) stay in the database.
+    assert [w.registry_names for w in warnings] == [frozenset({"任重远"}), frozenset({"甲员工"})]
