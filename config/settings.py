@@ -108,7 +108,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # otherwise in-process memory, which is enough for one development server.
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # core's RedisCache answers a miss when Redis is unreachable (pages compute instead of a 500);
+    # short socket timeouts keep an unreachable server from holding a request.
+    CACHES = {"default": {"BACKEND": "core.cache.ForgivingRedisCache", "LOCATION": REDIS_URL,
+                          "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 2}}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -267,9 +270,18 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Publishing gives up after this many seconds (twice: the transport tries again once) and the task
+# waits in core's QueuedTask table for the drain (core/queue.py): a request never hangs on a dead broker.
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=0.8)
+# Runs, reports and fan-outs queued or running for longer than this are marked failed by the reaper
+# (core.reap_stale_work), with the reason, so they can be started again.
+STALE_WORK_MINUTES = env.int("STALE_WORK_MINUTES", default=120)
 CELERY_BEAT_SCHEDULE: dict = {
     # core: send the mail outbox's due mails (each enqueuing commit also kicks a send).
     "core-send-pending-mail": {"task": "core.send_pending_mail", "schedule": 60.0},
+    # core: publish the tasks stored while the broker was unreachable; mark stale runs failed.
+    "core-drain-queued-tasks": {"task": "core.drain_queued_tasks", "schedule": 60.0},
+    "core-reap-stale-work": {"task": "core.reap_stale_work", "schedule": 5 * 60.0},
 }
 
 LOGGING = {
