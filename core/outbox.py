@@ -85,10 +85,11 @@ def enqueue_many(mails: Iterable[Mail]) -> int:
 def kick() -> None:
     """Ask for a send now (run on commit). Never raises: with the broker down the mails wait for
     the beat job's run."""
-    from . import tasks
+    from . import queue, tasks
 
     try:
-        tasks.send_pending_mail.apply_async(retry=False)
+        # No QueuedTask row: the outbox itself is durable and beat sends what waits.
+        queue.publish_now(tasks.send_pending_mail, (), {})
     except Exception as exc:  # the broker is unreachable, or an eager send failed: the outbox keeps all
         logger.warning("outbox: could not queue a send (%s); the mails wait for the next run", exc)
 
