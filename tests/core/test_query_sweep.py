@@ -86,3 +86,35 @@ def test_no_query_parameter_value_is_a_server_error():
     elapsed = time.monotonic() - started
     assert not errors, "\n".join(errors)
     assert elapsed < BUDGET_SECONDS
+
+
+def concrete_paths():
+    """Every page and API route (the admin's left out) with its `<int:…>` parameters a 20-digit number
+    and its `<str:…>` ones a 300-character code."""
+    import re
+
+    from tests.access_matrix.routes import walk
+
+    for _, pattern in walk():
+        if pattern.startswith(("admin/", "^")) or "(?P<" in pattern:
+            continue
+        path = re.sub(r"<int:\w+>", "9" * 20, pattern)
+        path = re.sub(r"<(str|slug):\w+>", "x" * 300, path)
+        path = re.sub(r"<path:\w+>", "x" * 300, path)
+        if "<" not in path and path != pattern:
+            yield "/" + path
+
+
+def test_no_huge_path_parameter_is_a_server_error():
+    bank = InstitutionFactory(code="SW-02", name="扫测银行二")
+    finance = UserFactory(username="sweep-fc2", roles=["finance_center"], is_staff=True)
+    filer = institution_user(bank, "institution_filer", username="sweep-filer2")
+    clients = {"anonymous": Client(raise_request_exception=False)}
+    for name, user in (("finance", finance), ("filer", filer)):
+        clients[name] = Client(raise_request_exception=False)
+        clients[name].force_login(user)
+    paths = list(concrete_paths())
+    assert len(paths) > 30
+    errors = [f"{who} GET {path[:80]} -> {status}" for path in paths for who, client in clients.items()
+              if (status := client.get(path).status_code) >= 500]
+    assert not errors, "\n".join(errors)
