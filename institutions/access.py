@@ -137,6 +137,14 @@ def own_institution_ids(user) -> frozenset[int]:
     return cached
 
 
+def member_institution_ids(user, *roles: str) -> frozenset[int]:
+    """The institutions where the user holds one of `roles` as a member (not merely as an employee)."""
+    if not _authenticated(user) or not getattr(user, "pk", None):
+        return frozenset()
+    return frozenset(Membership.objects.filter(user=user, role__in=list(roles)).values_list("institution_id",
+                                                                                           flat=True))
+
+
 def headed_institution_ids(user) -> frozenset[int]:
     """The institutions the user heads (an institution_head membership), per request."""
     if not _authenticated(user) or not getattr(user, "pk", None):
@@ -285,6 +293,7 @@ __all__ = [
     "is_finance_center",
     "is_institution_user",
     "is_superuser",
+    "member_institution_ids",
     "own_institution_ids",
     "primary_institution",
     "resolve_district",

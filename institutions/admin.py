@@ -21,7 +21,10 @@ class InstitutionScopedAdmin(HistoryGuardMixin, admin.ModelAdmin):
     object pages only ever hold the user's institutions; anything else is a 404."""
 
     institution_path = "institution"
-    scope_roles: tuple[str, ...] = ()  # the grants that count (e.g. only the finance center's districts)
+    # The grants that count. The admin works with the role groups' model permissions, which hold in every
+    # district the user is granted: so only the finance center's districts (and the user's own
+    # institutions) are reached here, never a district where the user is, say, an API client.
+    scope_roles: tuple[str, ...] = ("finance_center",)
 
     def get_queryset(self, request):
         return access.scope_queryset(super().get_queryset(request), request.user, self.institution_path,
@@ -37,11 +40,13 @@ class InstitutionScopedAdmin(HistoryGuardMixin, admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.related_model is Institution:
-            kwargs["queryset"] = access.scope_queryset(Institution.objects.all(), request.user, "")
+            kwargs["queryset"] = access.scope_queryset(Institution.objects.all(), request.user, "",
+                                                       roles=self.scope_roles)
         elif db_field.related_model is Employee:
-            kwargs["queryset"] = access.scope_queryset(Employee.objects.all(), request.user)
+            kwargs["queryset"] = access.scope_queryset(Employee.objects.all(), request.user, roles=self.scope_roles)
         elif db_field.related_model is District:
-            kwargs["queryset"] = access.scope_districts(District.objects.all(), request.user, "")
+            kwargs["queryset"] = access.scope_districts(District.objects.all(), request.user, "",
+                                                        roles=self.scope_roles)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_list_filter(self, request):

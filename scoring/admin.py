@@ -45,7 +45,7 @@ class DistrictOwnedAdmin(admin.ModelAdmin):
         qs = super().get_queryset(request)
         if access.is_superuser(request.user):
             return qs
-        mine = access.district_ids(request.user)
+        mine = access.district_ids(request.user, "finance_center")  # see InstitutionScopedAdmin.scope_roles
         return qs.filter(Q(**{f"{self.district_path}__in": mine}) | Q(**{f"{self.district_path}__isnull": True}))
 
     def get_object(self, request, object_id, from_field=None):

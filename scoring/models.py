@@ -392,6 +392,8 @@ class DistrictYear(models.Model):
     status = models.CharField(_("状态"), max_length=10, choices=YearStatus.choices, default=YearStatus.OPEN)
     notice_ends_on = models.DateField(_("公示截止日"), null=True, blank=True)
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    aggregated_at = models.DateTimeField(_("最近汇总时间"), null=True, blank=True,
+                                         help_text=_("最近一次汇总开始读取评分表的时间"))
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 

@@ -39,8 +39,8 @@ def visible_results(user) -> QuerySet[Result]:
     if finance is None:
         return qs
     condition = Q(district_id__in=finance)
-    own = access.own_institution_ids(user)
-    if own and access.has_role(user, Role.INSTITUTION_FILER, Role.INSTITUTION_HEAD):
+    own = access.member_institution_ids(user, Role.INSTITUTION_FILER, Role.INSTITUTION_HEAD)
+    if own:
         condition |= Q(institution_id__in=own) & year_reached(REACHED_NOTICE)
     readers = access.district_ids(user, Role.API_CLIENT, Role.DISCIPLINE, Role.CITY)
     if readers:
@@ -65,11 +65,14 @@ def visible_sources(user, assessment) -> list[str]:
     sources = set()
     if district_year_status(assessment) in REACHED_NOTICE and can_see_result(user, assessment):
         sources |= set(Source.values)
-    if access.is_institution_user(user, Role.INSTITUTION_FILER, Role.INSTITUTION_HEAD) and (
-            assessment.institution_id in access.own_institution_ids(user)):
+    if assessment.institution_id in access.member_institution_ids(user, Role.INSTITUTION_FILER,
+                                                                   Role.INSTITUTION_HEAD):
         sources.add(Source.SELF)
-    assigned = set(Assignment.objects.filter(user=user, institution_id=assessment.institution_id,
-                                             year=assessment.year).values_list("source", flat=True))
+    district_id = assessment.institution.district_id
+    reviewer_roles = {Source.INSPECTION: Role.INSPECTOR, Source.THIRD_PARTY: Role.THIRD_PARTY}
+    assigned = {source for source in Assignment.objects.filter(
+        user=user, institution_id=assessment.institution_id, year=assessment.year).values_list("source", flat=True)
+        if access.acts_in(user, district_id, reviewer_roles.get(source, Role.INSPECTOR))}
     if assigned:
         sources |= assigned | {Source.SELF}  # reviewers see the institution's claim beside their own
     return [s for s in Source.values if s in sources]

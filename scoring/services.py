@@ -373,8 +373,9 @@ def visible_assessments(user, qs=None):
     if reviewing:
         condition |= Q(institution_id__in=Assignment.objects.filter(user=user).values("institution_id"),
                        institution__district_id__in=reviewing)
-    if access.has_role(user, Role.INSTITUTION_FILER, Role.INSTITUTION_HEAD) and access.own_institution_ids(user):
-        condition |= Q(institution_id__in=access.own_institution_ids(user))
+    filer_or_head = access.member_institution_ids(user, Role.INSTITUTION_FILER, Role.INSTITUTION_HEAD)
+    if filer_or_head:
+        condition |= Q(institution_id__in=filer_or_head)
     readers = access.district_ids(user, Role.API_CLIENT, Role.DISCIPLINE, Role.CITY)
     if readers:
         condition |= Q(institution__district_id__in=readers) & selectors.year_reached(
@@ -384,8 +385,7 @@ def visible_assessments(user, qs=None):
 
 def is_own_institution_user(user, institution_id: int) -> bool:
     """A filer or head of this institution."""
-    return (institution_id in access.own_institution_ids(user)
-            and access.has_role(user, Role.INSTITUTION_FILER, Role.INSTITUTION_HEAD))
+    return institution_id in access.member_institution_ids(user, Role.INSTITUTION_FILER, Role.INSTITUTION_HEAD)
 
 
 def fillable_sources(user, assessment: Assessment) -> list[str]:
@@ -395,10 +395,15 @@ def fillable_sources(user, assessment: Assessment) -> list[str]:
         return list(Source.values)
     if is_own_institution_user(user, assessment.institution_id):
         out.append(Source.SELF)
-    for source in (Source.INSPECTION, Source.THIRD_PARTY):
-        if Assignment.objects.filter(user=user, institution_id=assessment.institution_id, year=assessment.year,
-                                     source=source).exists():
-            out.append(source)
+    # An assignment counts only while the reviewer still holds the role in the institution's district.
+    reviewer_roles = {Source.INSPECTION: Role.INSPECTOR, Source.THIRD_PARTY: Role.THIRD_PARTY}
+    district_id = assessment.institution.district_id
+    granted = [s for s, role in reviewer_roles.items() if access.acts_in(user, district_id, role)]
+    if granted:
+        assigned = set(Assignment.objects.filter(user=user, institution_id=assessment.institution_id,
+                                                 year=assessment.year, source__in=granted)
+                       .values_list("source", flat=True))
+        out += [s for s in (Source.INSPECTION, Source.THIRD_PARTY) if s in assigned]
     return out
 
 
@@ -406,8 +411,7 @@ def can_submit(user, assessment: Assessment, source: str) -> bool:
     if access.is_finance_center(user, assessment.institution.district_id):
         return True
     if source == Source.SELF:
-        return (access.has_role(user, Role.INSTITUTION_HEAD)
-                and assessment.institution_id in access.own_institution_ids(user))
+        return assessment.institution_id in access.headed_institution_ids(user)
     return source in fillable_sources(user, assessment)
 
 
@@ -1052,6 +1056,8 @@ def _aggregate_year(year: int, district: District | int, progress, run: Aggregat
         # Serialises concurrent runs (and notice, publishing) of the same district-year.
         dy = district_year(district, year, lock=True)
         _refuse_published(dy)
+        dy.aggregated_at = timezone.now()  # what the sheets were read as of: publishing checks it
+        dy.save(update_fields=["aggregated_at"])
         progress(10)
         results = compute_year(dy, progress)
         progress(80)
@@ -1239,6 +1245,9 @@ def reopen_for_objection(user, objection: Objection, source: str, reason: str) -
         raise StateConflict("只能在公示期内因申诉重新开放评分表")
     if not (reason or "").strip():
         raise ScoringError("重新开放评分表须填写原因")
+    if objection.reopened_source and objection.reopened_source != source:
+        raise StateConflict(f"该申诉已重新开放“{Source(objection.reopened_source).label}”评分表；"
+                            "一件申诉只更正一张评分表，如需更正其他评分表请说明后另行处理")
     sheet = _return(user, assessment, source, f"申诉更正：{reason.strip()}")
     objection.reopened_source = source
     objection.save(update_fields=["reopened_source"])
@@ -1271,10 +1280,15 @@ def publish_year(dy: DistrictYear, actor) -> DistrictYear:
                                          source=F("assessment__objections__reopened_source")).count()
     if reopened:
         raise StateConflict(f"尚有 {reopened} 张因申诉重新开放的评分表未重新提交，不能发布")
+    # A sheet corrected after the last aggregation: the district must be aggregated again first.
+    if dy.aggregated_at is None or ScoreSheet.objects.filter(
+            assessment__in=assessments, status=SheetStatus.SUBMITTED, submitted_at__gt=dy.aggregated_at).exists():
+        raise StateConflict("有评分表在最近一次汇总后重新提交，请先重新汇总本区结果再发布")
     dy.status, dy.published_at = YearStatus.PUBLISHED, timezone.now()
     dy.save(update_fields=["status", "published_at", "updated_at"])
     Result.objects.filter(year=dy.year, district_id=dy.district_id).update(status=ResultStatus.PUBLISHED)
-    assessments.filter(state=AssessmentState.NOTICE).update(state=AssessmentState.PUBLISHED)
+    assessments.filter(institution_id__in=Result.objects.filter(year=dy.year, district_id=dy.district_id)
+                       .values("institution_id")).update(state=AssessmentState.PUBLISHED)
     _year_event(dy, "publish", actor)
     transaction.on_commit(lambda: _results_changed(dy.year, dy.district_id))
     return dy

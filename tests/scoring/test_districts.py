@@ -278,3 +278,47 @@ def test_a_reader_of_every_district_reads_the_template_unless_naming_one(admin_u
     assert client.get("/api/v1/schemes/2034/").status_code == 400  # no template: name a district
     assert client.get("/api/v1/schemes/2034/?district=331004").status_code == 404
     assert client.get("/api/v1/schemes/2033/?district=999999").status_code == 404
+
+
+def test_an_employee_membership_elsewhere_grants_no_filing_or_results(two_districts, finance_lq):
+    """A filer of L1 who is merely an employee member of L2 neither fills L2's self sheet nor sees its
+    result; a revoked inspector's assignment no longer lets them score."""
+    from institutions.models import DistrictGrant
+    from institutions.services import revoke_role
+
+    year = two_districts.year
+    l1 = Result.objects.get(institution__code="L1").institution
+    l2 = Result.objects.get(institution__code="L2").institution
+    filer = institution_user(l1, "institution_filer", username="filer_l1x")
+    from institutions.models import Membership
+
+    Membership.objects.create(user=filer, institution=l2, role="employee")
+    services.open_notice(services.district_year(luqiao(), year), finance_lq)
+    other = Assessment.objects.get(institution=l2)
+    assert "self" not in services.fillable_sources(filer, other)
+    assert client_for(filer).get(f"/api/v1/scores/{year}/L2/").status_code == 404
+    inspector = UserFactory(username="insp_revoked", roles=["inspector"])
+    assign(inspector, l2, year, "inspection")
+    assert services.fillable_sources(inspector, other) == ["inspection"]
+    revoke_role(DistrictGrant.objects.get(user=inspector))
+    inspector = type(inspector).objects.get(pk=inspector.pk)
+    assert services.fillable_sources(inspector, other) == []
+
+
+def test_publishing_waits_for_an_aggregation_after_a_correction(two_districts, finance_lq):
+    year = two_districts.year
+    l2 = Result.objects.get(institution__code="L2").institution
+    head = institution_user(l2, "institution_head", username="head_l2w")
+    dy = services.open_notice(services.district_year(luqiao(), year), finance_lq)
+    assessment = Assessment.objects.get(institution=l2)
+    objection = services.file_objection(head, assessment, "更正")
+    services.decide_objection(finance_lq, objection, upheld=True, decision="属实")
+    services.reopen_for_objection(finance_lq, objection, "self", "补记")
+    with pytest.raises(services.StateConflict):  # one sheet per objection
+        services.reopen_for_objection(finance_lq, Objection.objects.get(pk=objection.pk), "inspection", "再开")
+    services.submit_sheet(finance_lq, assessment, "self")
+    with pytest.raises(services.StateConflict, match="重新汇总"):
+        services.publish_year(dy, finance_lq)
+    aggregate(year, luqiao())
+    services.publish_year(dy, finance_lq)
+    assert Assessment.objects.get(pk=assessment.pk).state == "published"
