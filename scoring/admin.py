@@ -63,7 +63,19 @@ class DistrictOwnedAdmin(admin.ModelAdmin):
                 return None
         return obj
 
+    scheme_path: str | None = None  # from the row to the scheme it defines: frozen with that scheme
+
+    def _frozen(self, obj) -> bool:
+        if self.scheme_path is None or obj is None:
+            return False
+        scheme = obj
+        for part in filter(None, self.scheme_path.split("__")):
+            scheme = getattr(scheme, part, None)
+        return bool(scheme is not None and scheme.is_frozen)
+
     def _may_change(self, request, obj) -> bool:
+        if self._frozen(obj):
+            return False  # a scheme in notice or published is frozen, for the administrator too
         if obj is None or access.is_superuser(request.user):
             return True
         district_id = self._district_of(obj)
@@ -89,6 +101,7 @@ class NormItemInline(admin.TabularInline):
 
 @admin.register(Norms)
 class NormsAdmin(DistrictOwnedAdmin):
+    scheme_path = "scheme"
     list_display = ("year", "district", "title", "created_at")
     list_filter = ("year",)
     list_select_related = ("district",)
@@ -97,6 +110,7 @@ class NormsAdmin(DistrictOwnedAdmin):
 
 @admin.register(NormClause)
 class NormClauseAdmin(DistrictOwnedAdmin):
+    scheme_path = "norms__scheme"
     district_path = "norms__district"
     list_display = ("number", "title", "item", "norms")
     list_filter = ("norms__year",)
@@ -143,6 +157,7 @@ def _district_choices(form, request) -> None:
 
 @admin.register(Scheme)
 class SchemeAdmin(DistrictOwnedAdmin):
+    scheme_path = ""
     list_display = ("year", "district", "status", "basic_total", "weight_self", "weight_inspection",
                     "weight_third_party", "bonus_cap", "overview_link")
     list_filter = ("year", "status")
@@ -237,6 +252,7 @@ class SchemeAdmin(DistrictOwnedAdmin):
 
 @admin.register(Indicator)
 class IndicatorAdmin(DistrictOwnedAdmin):
+    scheme_path = "scheme"
     district_path = "scheme__district"
     list_display = ("code", "kind", "title", "max_points", "requires_evidence", "scheme")
     list_filter = ("scheme__year", "kind", "requires_evidence")

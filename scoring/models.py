@@ -146,7 +146,8 @@ class Scheme(models.Model):
 
     @property
     def is_frozen(self) -> bool:
-        return self.district_years.filter(status=YearStatus.PUBLISHED).exists()
+        """Locked once a district using it is in its notice period or has published."""
+        return self.district_years.exclude(status=YearStatus.OPEN).exists()
 
     def weight_for(self, source: str) -> Decimal:
         return getattr(self, f"weight_{source}")

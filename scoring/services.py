@@ -341,6 +341,8 @@ def ensure_assessment(institution: Institution, year: int) -> Assessment:
 
 def open_year(year: DistrictYear) -> int:
     """Create the district's assessments for every active institution; returns how many are new."""
+    if year.status != YearStatus.OPEN:
+        raise StateConflict(f"{year.district.name} {year.year} 年度{year.get_status_display()}，不能再建立测评表")
     existing = set(Assessment.objects.filter(year=year.year, institution__district_id=year.district_id)
                    .values_list("institution_id", flat=True))
     new = [Assessment(institution_id=pk, year=year.year, scheme_id=year.scheme_id)

@@ -322,3 +322,21 @@ def test_publishing_waits_for_an_aggregation_after_a_correction(two_districts, f
     aggregate(year, luqiao())
     services.publish_year(dy, finance_lq)
     assert Assessment.objects.get(pk=assessment.pk).state == "published"
+
+
+def test_a_scheme_in_notice_is_frozen_in_the_admin(two_districts, finance_lq, admin_user):
+    from django.test import Client
+
+    from scoring.models import Indicator
+
+    services.open_notice(services.district_year(luqiao(), two_districts.year), finance_lq)
+    indicator = Indicator.objects.filter(scheme=two_districts).first()
+    browser = Client()
+    browser.force_login(admin_user)
+    url = f"/admin/scoring/indicator/{indicator.pk}/change/"
+    resp = browser.post(url, {"scheme": two_districts.pk, "code": indicator.code, "kind": indicator.kind,
+                              "max_points": "55", "title": "改", "position": 0})
+    assert resp.status_code == 403
+    assert Indicator.objects.get(pk=indicator.pk).max_points == indicator.max_points
+    with pytest.raises(services.StateConflict):
+        services.open_year(services.district_year(luqiao(), two_districts.year))
