@@ -178,6 +178,12 @@ def import_scheme(year: int, norms_rows, indicator_rows, *, activate: bool = Fal
         if not item_title or not clause_no or not clause_title:
             problem("规范", line, "项目名称、条号、条款内容均不能为空")
             continue
+        if not 1 <= item_no <= 99:
+            problem("规范", line, f"项号 {item_no} 超出范围（1–99）")
+            continue
+        if len(clause_no) > 10 or len(item_title) > 200 or len(clause_title) > 300:
+            problem("规范", line, "条号最多 10 个字符，项目名称最多 200 字，条款内容最多 300 字")
+            continue
         if items.setdefault(item_no, item_title) != item_title:
             problem("规范", line, f"第 {item_no} 项的名称与前文不一致")
         if clause_no in clauses:
@@ -190,6 +196,9 @@ def import_scheme(year: int, norms_rows, indicator_rows, *, activate: bool = Fal
         code, kind, clause_no, raw_max, title = (str(row[c] or "").strip() for c in INDICATOR_COLUMNS)
         if not code or not title:
             problem("指标", line, "指标编码和名称不能为空")
+            continue
+        if len(code) > 20 or len(title) > 300:
+            problem("指标", line, "指标编码最多 20 个字符，名称最多 300 字")
             continue
         if code in indicators:
             problem("指标", line, f"指标编码 {code} 重复")

@@ -340,3 +340,16 @@ def test_a_scheme_in_notice_is_frozen_in_the_admin(two_districts, finance_lq, ad
     assert Indicator.objects.get(pk=indicator.pk).max_points == indicator.max_points
     with pytest.raises(services.StateConflict):
         services.open_year(services.district_year(luqiao(), two_districts.year))
+
+
+def test_import_scheme_reports_oversized_values_as_row_problems():
+    import tablib
+
+    norms = tablib.Dataset(headers=list(services.NORMS_COLUMNS))
+    norms.append(["70000", "项目", "1.1", "条款"])
+    norms.append(["1", "项目", "1." + "9" * 20, "条款"])
+    indicators = tablib.Dataset(headers=list(services.INDICATOR_COLUMNS))
+    indicators.append(["B" * 30, "basic", "", "10", "指标"])
+    report = services.import_scheme(2035, norms, indicators)
+    assert not report.ok and len(report.problems) == 3
+    assert not Scheme.objects.filter(year=2035).exists()
