@@ -136,7 +136,7 @@ def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     try:
         services.perform_action(case.pk, action, request.user, data)
     except services.ServiceError as exc:
-        status = 403 if exc.forbidden else 409 if exc.conflict else 400
+        status = exc.status
         case = _get_case(request, pk)
         return render(request, "complaints/staff/detail.html",
                       _detail_context(request, case, action_error=exc.message), status=status)
@@ -166,7 +166,7 @@ def case_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         identity = services.reveal_identity(case, request.user, request.POST.get("reason", ""))
     except services.ServiceError as exc:
-        status = 403 if exc.forbidden else 409 if exc.conflict else 400
+        status = exc.status
         return render(request, "complaints/staff/detail.html",
                       _detail_context(request, case, reveal_error=exc.message), status=status)
     response = render(request, "complaints/staff/detail.html", _detail_context(request, case, revealed=identity))
@@ -197,7 +197,7 @@ def case_image_original(request: HttpRequest, pk: int, position: int) -> HttpRes
     try:
         data = services.release_original(image, request.user, request.POST.get("reason", ""))
     except services.ServiceError as exc:
-        status = 403 if exc.forbidden else 409 if exc.conflict else 400
+        status = exc.status
         return render(request, "complaints/staff/detail.html",
                       _detail_context(request, case, original_error=exc.message), status=status)
     response = HttpResponse(data, content_type="application/octet-stream")
