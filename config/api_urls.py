@@ -12,4 +12,8 @@ urlpatterns = [
     path("", include("complaints.api.urls")),
     path("", include("warnings_feed.api.urls")),
     path("", include("dashboards.api.urls")),
+    path("", include("tracking.api.urls")),
+    path("", include("inspections.api.urls")),
+    path("", include("activities.api.urls")),
+    path("", include("risk.api.urls")),
 ]

@@ -52,6 +52,11 @@ INSTALLED_APPS = [
     "complaints",
     "warnings_feed",
     "staff_points",
+    # The programme's year (issues 13-15): tracked items (督办), inspections, activities, risk.
+    "tracking",
+    "inspections",
+    "activities",
+    "risk",
 ]
 
 MIDDLEWARE = [
@@ -391,3 +396,12 @@ DASHBOARDS_RESULTS_CACHE_SECONDS = env.int("DASHBOARDS_RESULTS_CACHE_SECONDS", d
 # --- portal ---
 # The project level, last: composes every app (seed_demo); no app imports it.
 INSTALLED_APPS += ["portal"]
+
+
+# --- tracking (督办事项: every "reply by a date" duty) --------------------------------------------
+
+# --- inspections (督查与整改) ----------------------------------------------------------------------
+
+# --- activities (年度活动、培训、通知与专项) --------------------------------------------------------
+
+# --- risk (数智监督风险预警, RISK.md) ---------------------------------------------------------------

@@ -29,6 +29,10 @@ urlpatterns = [
     path("", include("complaints.urls")),
     path("", include("warnings_feed.urls")),
     path("", include("dashboards.urls")),
+    path("", include("tracking.urls")),
+    path("", include("inspections.urls")),
+    path("", include("activities.urls")),
+    path("", include("risk.urls")),
 ]
 
 if settings.DEBUG:

@@ -603,3 +603,9 @@ ADMIN.update({
 })
 
 TABLE: dict[str, R] = {**PAGES, **API, **ADMIN}
+
+from tests.access_matrix import plugins  # noqa: E402  (the apps' own tables import this module's helpers)
+
+_PLUGGED = plugins.tables()
+assert not set(_PLUGGED) & set(TABLE), f"plugin routes already in the table: {set(_PLUGGED) & set(TABLE)}"
+TABLE.update(_PLUGGED)

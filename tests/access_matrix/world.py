@@ -338,4 +338,7 @@ def _build() -> World:
                                     for t, m in w.objs["membership"].items()}
     w.objs["districtgrant_history"] = {t: g.history.order_by("-history_id").first()
                                        for t, g in w.objs["districtgrant"].items()}
+    from tests.access_matrix import plugins  # the apps' own parts (plugins/__init__.py)
+
+    plugins.build_all(w)
     return w

@@ -5,11 +5,15 @@ from django.core import mail
 from django.core.management.base import BaseCommand, CommandError
 from django.test.utils import override_settings
 
+from activities.demo import seed_activities
 from complaints.demo import seed_complaints
 from dashboards.demo import seed_history, seed_second_district
+from inspections.demo import seed_inspections
 from institutions import demo
+from risk.demo import seed_risk
 from scoring.demo import seed_scoring
 from staff_points.demo import seed_employee_points
+from tracking.demo import seed_tracking
 from warnings_feed.demo import seed_warnings
 
 
@@ -50,4 +54,5 @@ class Command(BaseCommand):
 
 def demo_seeders():
     """Each app's demo data, in dependency order; each returns a one-line summary."""
-    return [seed_scoring, seed_employee_points, seed_complaints, seed_warnings, seed_second_district, seed_history]
+    return [seed_scoring, seed_employee_points, seed_complaints, seed_warnings, seed_second_district, seed_history,
+            seed_tracking, seed_inspections, seed_activities, seed_risk]

@@ -1,0 +1,1 @@
+"""年度活动与通知: the app's data (see docs/architecture.md for the app layout)."""

@@ -1,0 +1,1 @@
+"""督办事项: the app's data (see docs/architecture.md for the app layout)."""
