@@ -399,6 +399,14 @@ INSTALLED_APPS += ["portal"]
 
 
 # --- tracking (督办事项: every "reply by a date" duty) --------------------------------------------
+# Evidence files of replies (private, served only by permission-checked views).
+TRACKING_EVIDENCE_ROOT = env.path("TRACKING_EVIDENCE_ROOT", default=BASE_DIR / "private_media" / "tracking")
+# Reminders: a few calendar days before the due date, the day after it; escalation to the head and
+# the finance center once an item is this many days overdue.
+TRACKING_REMIND_DAYS_BEFORE = env.int("TRACKING_REMIND_DAYS_BEFORE", default=3)
+TRACKING_ESCALATE_AFTER_DAYS = env.int("TRACKING_ESCALATE_AFTER_DAYS", default=5)
+TRACKING_PORTAL_URL = env.str("TRACKING_PORTAL_URL", default="http://127.0.0.1:8000")
+CELERY_BEAT_SCHEDULE["tracking-send-reminders"] = {"task": "tracking.send_reminders", "schedule": 60 * 60.0}
 
 # --- inspections (督查与整改) ----------------------------------------------------------------------
 
