@@ -80,6 +80,20 @@ def default_linkage() -> dict[str, str]:
     return {"green": "priority", "blue": "eligible", "yellow": "restricted", "red": "excluded"}
 
 
+def default_linkage_uses() -> dict:
+    from scoring.rules import default_linkage_uses as defaults
+
+    return defaults()
+
+
+class LinkageUse(models.TextChoices):
+    """The three uses of a result (结果运用); the table per use and colour is `Scheme.linkage_uses`."""
+
+    FISCAL_TENDER = "fiscal_tender", _("财政性资金招投标及竞争性存放")
+    PARTY_BUILDING = "party_building", _("党建星级评定")
+    PERFORMANCE_APPRAISAL = "performance_appraisal", _("年度业绩考评")
+
+
 class Scheme(models.Model):
     """One year's evaluation scheme (评价方案): indicators, weights, caps, bands and linkage.
 
@@ -106,6 +120,11 @@ class Scheme(models.Model):
     band_blue = models.DecimalField(_("蓝色下限"), max_digits=5, decimal_places=2, default=Decimal("80"))
     band_yellow = models.DecimalField(_("黄色下限"), max_digits=5, decimal_places=2, default=Decimal("70"))
     linkage = models.JSONField(_("结果运用（财政性资金招投标）"), default=default_linkage)
+    linkage_uses = models.JSONField(
+        _("结果运用表（三项用途）"), default=default_linkage_uses,
+        help_text=_("按用途（fiscal_tender 财政性资金招投标、party_building 党建星级评定、performance_appraisal "
+                    "年度业绩考评）和颜色（green/blue/yellow/red，可选 red_line 触碰红线时）列出 code 代码、"
+                    "label 名称、points 加减分；财政性资金招投标的代码以上一栏为准"))
     status = models.CharField(_("状态"), max_length=10, choices=SchemeStatus.choices, default=SchemeStatus.DRAFT)
     self_due_date = models.DateField(_("自评截止日"), null=True, blank=True)
     review_due_date = models.DateField(_("考评截止日"), null=True, blank=True)
@@ -494,6 +513,16 @@ class Result(models.Model):
     status = models.CharField(_("状态"), max_length=12, choices=ResultStatus.choices)
     sources = models.JSONField(_("有效来源"), default=list)
     fiscal_tender = models.CharField(_("财政性资金招投标"), max_length=20)
+    party_building = models.CharField(_("党建星级评定"), max_length=20, default="", blank=True)
+    performance_appraisal = models.CharField(_("年度业绩考评"), max_length=20, default="", blank=True)
+    fiscal_tender_points = models.DecimalField(_("招投标加减分"), max_digits=6, decimal_places=2,
+                                               default=Decimal("0"))
+    party_building_points = models.DecimalField(_("党建评星加减分"), max_digits=6, decimal_places=2,
+                                                default=Decimal("0"))
+    performance_appraisal_points = models.DecimalField(_("业绩考评加减分"), max_digits=6, decimal_places=2,
+                                                       default=Decimal("0"))
+    linkage_labels = models.JSONField(_("结果运用名称"), default=dict, blank=True,
+                                      help_text=_("各用途的中文名称，汇总时按方案写入"))
     complaints_substantiated = models.PositiveIntegerField(_("属实投诉"), default=0)
     complaints_partial = models.PositiveIntegerField(_("部分属实投诉"), default=0)
     run = models.ForeignKey(AggregationRun, verbose_name=_("汇总任务"), null=True, blank=True,

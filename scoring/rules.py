@@ -63,6 +63,160 @@ def _default_linkage() -> Mapping[str, str]:
     )
 
 
+# --------------------------------------------------------------------------------------------
+# Linkage (结果运用): per use and colour a code, a Chinese label and a points adjustment (加减分).
+
+LINKAGE_USES: tuple[str, ...] = ("fiscal_tender", "party_building", "performance_appraisal")
+LINKAGE_USE_NAMES_ZH: Mapping[str, str] = MappingProxyType({
+    "fiscal_tender": "财政性资金招投标及竞争性存放",
+    "party_building": "党建星级评定",
+    "performance_appraisal": "年度业绩考评",
+})
+# The optional entry that replaces a use's red entry when the red comes from a red-line hit (一票否决)
+# rather than from a low total.
+RED_LINE_KEY = "red_line"
+FISCAL_TENDER_LABELS_ZH: Mapping[str, str] = MappingProxyType(
+    {"priority": "优先", "eligible": "正常", "restricted": "限制", "excluded": "禁入"}
+)
+LINKAGE_CODE_MAX = 20
+LINKAGE_LABEL_MAX = 30
+LINKAGE_POINTS_LIMIT = Decimal(100)
+
+
+@dataclass(frozen=True)
+class LinkageOutcome:
+    """What one use does with one result: its code, the label people read, the points it adds (+)
+    or deducts (−)."""
+
+    code: str
+    label: str
+    points: Decimal = Decimal("0.00")
+
+    def as_json(self) -> dict[str, str]:
+        return {"code": self.code, "label": self.label, "points": format(self.points, "f")}
+
+
+def default_linkage_uses() -> dict[str, dict[str, dict[str, str]]]:
+    """The default table, as stored in a scheme (JSON: points are strings). Fiscal tenders keep
+    today's codes (优先/正常/限制/禁入) with no points; the other two uses follow the seed's practice."""
+
+    def entry(code: str, label: str, points: str = "0") -> dict[str, str]:
+        return {"code": code, "label": label, "points": points}
+
+    return {
+        "fiscal_tender": {
+            "green": entry("priority", "优先"),
+            "blue": entry("eligible", "正常"),
+            "yellow": entry("restricted", "限制"),
+            "red": entry("excluded", "禁入"),
+        },
+        "party_building": {
+            "green": entry("recommended", "优先推荐评星", "2"),
+            "blue": entry("eligible", "正常参评"),
+            "yellow": entry("capped", "限制评星（不高于三星）", "-2"),
+            "red": entry("excluded", "不得评星", "-5"),
+            RED_LINE_KEY: entry("veto", "一票否决", "-5"),
+        },
+        "performance_appraisal": {
+            "green": entry("bonus", "考评加分", "2"),
+            "blue": entry("standard", "正常考评"),
+            "yellow": entry("deduct", "考评扣分", "-2"),
+            "red": entry("heavy_deduct", "考评重扣", "-5"),
+            RED_LINE_KEY: entry("veto", "一票否决（不得评优）", "-10"),
+        },
+    }
+
+
+def _linkage_points(raw: object) -> Decimal | None:
+    if isinstance(raw, (bool, float)):
+        return None
+    if raw is None or raw == "":
+        return Decimal("0.00")
+    try:
+        value = Decimal(str(raw).strip()) if isinstance(raw, (str, int, Decimal)) else None
+    except InvalidOperation:
+        return None
+    if value is None or not value.is_finite() or _decimal_places(value) > 2 or abs(value) > LINKAGE_POINTS_LIMIT:
+        return None
+    return round_half_up(value)
+
+
+def linkage_table_problems(raw: object) -> list[str]:
+    """Problems of a stored linkage table (per use and colour: code, label, points), in Chinese."""
+    if not isinstance(raw, Mapping):
+        return ["结果运用表格式不正确：应为按用途、颜色列出的表"]
+    problems: list[str] = []
+    for use in sorted(set(raw) - set(LINKAGE_USES)):
+        problems.append(f"结果运用表含未知用途「{_shown(use)}」")
+    for use in LINKAGE_USES:
+        name = LINKAGE_USE_NAMES_ZH[use]
+        table = raw.get(use)
+        if not isinstance(table, Mapping):
+            problems.append(f"结果运用表缺少「{name}」")
+            continue
+        for key in sorted(set(table) - set(COLOURS) - {RED_LINE_KEY}):
+            problems.append(f"「{name}」含未知颜色「{_shown(key)}」")
+        for key in (*COLOURS, RED_LINE_KEY):
+            where = f"「{name}」{COLOUR_NAMES_ZH.get(key, '红线')}{'色' if key in COLOURS else ''}"
+            entry = table.get(key)
+            if entry is None and key == RED_LINE_KEY:
+                continue
+            if not isinstance(entry, Mapping):
+                problems.append(f"{where}缺少对应的处理")
+                continue
+            code, label = entry.get("code"), entry.get("label")
+            if not isinstance(code, str) or not code.strip() or len(code) > LINKAGE_CODE_MAX:
+                problems.append(f"{where}的代码不能为空，且不超过 {LINKAGE_CODE_MAX} 个字符")
+            if not isinstance(label, str) or not label.strip() or len(label) > LINKAGE_LABEL_MAX:
+                problems.append(f"{where}的名称不能为空，且不超过 {LINKAGE_LABEL_MAX} 个字符")
+            if _linkage_points(entry.get("points")) is None:
+                problems.append(f"{where}的加减分须为 -100 到 100 之间、最多两位小数的数字")
+    return problems
+
+
+def parse_linkage_table(
+    raw: Mapping, fiscal_codes: Mapping[str, str] | None = None
+) -> Mapping[str, Mapping[str, LinkageOutcome]]:
+    """The stored table as outcomes. ``fiscal_codes`` (the scheme's older colour → code field) wins
+    for the fiscal-tender codes, so schemes edited before the table existed keep their codes.
+    Call ``linkage_table_problems`` first: a broken table raises ValueError here."""
+    if linkage_table_problems(raw):
+        raise ValueError("invalid linkage table")
+    table: dict[str, Mapping[str, LinkageOutcome]] = {}
+    for use in LINKAGE_USES:
+        entries: dict[str, LinkageOutcome] = {}
+        for key, entry in raw[use].items():
+            if entry is None:
+                continue
+            points = _linkage_points(entry.get("points"))
+            assert points is not None
+            entries[key] = LinkageOutcome(code=entry["code"].strip(), label=entry["label"].strip(), points=points)
+        if use == "fiscal_tender" and fiscal_codes:
+            for colour, code in fiscal_codes.items():
+                if colour in entries and code and code != entries[colour].code:
+                    label = FISCAL_TENDER_LABELS_ZH.get(code, code)
+                    entries[colour] = LinkageOutcome(code=code, label=label, points=entries[colour].points)
+        table[use] = MappingProxyType(entries)
+    return MappingProxyType(table)
+
+
+def resolve_linkage(
+    table: Mapping[str, Mapping[str, LinkageOutcome]], colour: str, red_line: bool
+) -> dict[str, LinkageOutcome]:
+    """Each use's outcome for one result. A red-line hit takes the use's ``red_line`` entry when the
+    scheme has one (e.g. 一票否决 with its own deduction), else the red colour's."""
+    if colour not in COLOURS:
+        raise ValueError(f"unknown colour {colour!r}")
+    outcome: dict[str, LinkageOutcome] = {}
+    for use in LINKAGE_USES:
+        entries = table[use]
+        if red_line and RED_LINE_KEY in entries:
+            outcome[use] = entries[RED_LINE_KEY]
+        else:
+            outcome[use] = entries[colour]
+    return outcome
+
+
 @dataclass(frozen=True)
 class SchemeParams:
     """The numeric part of a year's scheme (评价方案); indicators travel separately."""
@@ -75,6 +229,8 @@ class SchemeParams:
     band_blue: Decimal = Decimal(80)
     band_yellow: Decimal = Decimal(70)
     linkage: Mapping[str, str] = field(default_factory=_default_linkage)
+    # Per use and colour (and optionally red_line): {"code", "label", "points"}; see default_linkage_uses.
+    linkage_uses: Mapping[str, object] = field(default_factory=lambda: default_linkage_uses())
 
     def __post_init__(self) -> None:
         # A frozen dataclass still holds the caller's dict; copying it stops a later mutation of that
@@ -148,7 +304,17 @@ def validate_scheme_params(params: SchemeParams) -> list[str]:
     for colour in COLOUR_NAMES_ZH:
         if not params.linkage.get(colour):
             problems.append(f"结果运用表缺少{COLOUR_NAMES_ZH[colour]}色对应的处理")
+    problems.extend(linkage_table_problems(params.linkage_uses))
     return problems
+
+
+def linkage_table_of(params: SchemeParams) -> Mapping[str, Mapping[str, LinkageOutcome]]:
+    """The params' table, parsed once per params (an aggregation asks for it per institution)."""
+    cached = params.__dict__.get("_linkage_table")
+    if cached is None:
+        cached = parse_linkage_table(params.linkage_uses, params.linkage)
+        object.__setattr__(params, "_linkage_table", cached)
+    return cached
 
 
 @dataclass(frozen=True)
@@ -324,6 +490,8 @@ class ResultValues:
     status: str
     sources: tuple[str, ...]
     linkage: str
+    # use -> outcome (code, label, points); ``linkage`` is the fiscal-tender code, kept for callers.
+    uses: Mapping[str, LinkageOutcome] = field(default_factory=dict)
 
 
 def compute_from_sums(
@@ -345,6 +513,7 @@ def compute_from_sums(
     total = round_half_up(max(basic + bonus - deduction, ZERO))
     red_line = bool(red_line_hit)
     colour = colour_for(total, red_line, params)
+    uses = resolve_linkage(linkage_table_of(params), colour, red_line)
     return ResultValues(
         basic=basic,
         bonus=bonus,
@@ -354,7 +523,8 @@ def compute_from_sums(
         colour=colour,
         status="final" if len(sources) == len(SOURCES) else "provisional",
         sources=sources,
-        linkage=params.linkage[colour],
+        linkage=uses["fiscal_tender"].code,
+        uses=MappingProxyType(uses),
     )
 
 

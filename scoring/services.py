@@ -76,6 +76,7 @@ def scheme_params(scheme: Scheme) -> rules.SchemeParams:
         band_blue=scheme.band_blue,
         band_yellow=scheme.band_yellow,
         linkage=scheme.linkage,
+        linkage_uses=scheme.linkage_uses,
     )
 
 
@@ -846,11 +847,13 @@ class ComputedResult:
 
     def field_values(self) -> dict:
         v = self.values
-        return {"category": self.category, "basic": v.basic, "bonus": v.bonus, "deduction": v.deduction,
-                "total": v.total, "red_line": v.red_line, "colour": v.colour, "rank": self.rank,
-                "category_rank": self.category_rank, "status": self.status, "sources": list(v.sources),
-                "fiscal_tender": v.linkage, "complaints_substantiated": self.substantiated,
-                "complaints_partial": self.partial}
+        values = {"category": self.category, "basic": v.basic, "bonus": v.bonus, "deduction": v.deduction,
+                  "total": v.total, "red_line": v.red_line, "colour": v.colour, "rank": self.rank,
+                  "category_rank": self.category_rank, "status": self.status, "sources": list(v.sources),
+                  "fiscal_tender": v.linkage, "complaints_substantiated": self.substantiated,
+                  "complaints_partial": self.partial, **linkage_field_values(v.uses)}
+        # The COPY path writes the values in COMPARED_FIELDS' order.
+        return {name: values[name] for name in COMPARED_FIELDS}
 
 
 def _decimal(value) -> Decimal:
@@ -906,7 +909,18 @@ def _assign_ranks(results: list[ComputedResult]) -> None:
 
 COMPARED_FIELDS = ("category", "basic", "bonus", "deduction", "total", "red_line", "colour", "rank",
                    "category_rank", "status", "sources", "fiscal_tender", "complaints_substantiated",
-                   "complaints_partial")
+                   "complaints_partial", "party_building", "performance_appraisal", "fiscal_tender_points",
+                   "party_building_points", "performance_appraisal_points", "linkage_labels")
+
+
+def linkage_field_values(uses) -> dict:
+    """A result's stored linkage columns from its outcomes per use (rules.resolve_linkage)."""
+    values: dict = {"linkage_labels": {use: outcome.label for use, outcome in uses.items()}}
+    for use, outcome in uses.items():
+        if use != "fiscal_tender":
+            values[use] = outcome.code
+        values[f"{use}_points"] = outcome.points
+    return values
 
 
 def _copy_text(value) -> str:
@@ -914,8 +928,8 @@ def _copy_text(value) -> str:
         return r"\N"
     if isinstance(value, bool):
         return "t" if value else "f"
-    if isinstance(value, list):
-        value = json.dumps(value)
+    if isinstance(value, (list, dict)):
+        value = json.dumps(value, ensure_ascii=False)
     return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
 
 

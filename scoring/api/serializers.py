@@ -82,8 +82,8 @@ class SchemeSerializer(serializers.ModelSerializer):
     class Meta:
         model = Scheme
         fields = ["year", "weights", "bonus_cap", "complaint_deduction", "complaint_deduction_cap", "bands",
-                  "linkage", "indicators", "status", "self_due_date", "review_due_date", "notice_ends_on",
-                  "published_at", "district", "template"]
+                  "linkage", "linkage_uses", "indicators", "status", "self_due_date", "review_due_date",
+                  "notice_ends_on", "published_at", "district", "template"]
 
     status = serializers.SerializerMethodField()
     notice_ends_on = serializers.SerializerMethodField()
@@ -120,7 +120,19 @@ class InstitutionBriefSerializer(serializers.Serializer):
 
 
 class LinkageSerializer(serializers.Serializer):
+    """API.md: `linkage` is {use: code} for the three uses (fiscal_tender kept from v1)."""
+
     fiscal_tender = serializers.CharField()
+    party_building = serializers.CharField()
+    performance_appraisal = serializers.CharField()
+
+
+class LinkagePointsSerializer(serializers.Serializer):
+    """API.md: `linkage_points` is {use: points added (+) or deducted (−)}, decimal strings."""
+
+    fiscal_tender = CentsField(source="fiscal_tender_points")
+    party_building = CentsField(source="party_building_points")
+    performance_appraisal = CentsField(source="performance_appraisal_points")
 
 
 class ResultSerializer(serializers.ModelSerializer):
@@ -132,11 +144,15 @@ class ResultSerializer(serializers.ModelSerializer):
     total = CentsField()
     sources = serializers.ListField(child=serializers.CharField())
     linkage = LinkageSerializer(source="*")
+    linkage_points = LinkagePointsSerializer(source="*")
+    linkage_labels = serializers.DictField(child=serializers.CharField(), read_only=True,
+                                           help_text="each use's Chinese label, e.g. {\"fiscal_tender\": \"优先\"}")
 
     class Meta:
         model = Result
         fields = ["institution", "year", "basic", "bonus", "deduction", "total", "red_line", "colour", "rank",
-                  "category_rank", "status", "sources", "linkage", "complaints_substantiated",
+                  "category_rank", "status", "sources", "linkage", "linkage_points", "linkage_labels",
+                  "complaints_substantiated",
                   "complaints_partial", "computed_at", "district"]
 
 

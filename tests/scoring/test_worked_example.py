@@ -55,7 +55,10 @@ def test_worked_example_without_complaints_gives_98(capsys):
     assert row["red_line"] is False and row["colour"] == "green" and row["status"] == "final"
     assert row["rank"] == 1 and row["category_rank"] == 1
     assert row["sources"] == ["self", "inspection", "third_party"]
-    assert row["linkage"] == {"fiscal_tender": "priority"}
+    assert row["linkage"] == {"fiscal_tender": "priority", "party_building": "recommended",
+                              "performance_appraisal": "bonus"}
+    assert row["linkage_points"] == {"fiscal_tender": "0.00", "party_building": "2.00",
+                                     "performance_appraisal": "2.00"}
     run = AggregationRun.objects.get()
     assert run.status == "succeeded" and run.results_changed == 1
 
@@ -119,7 +122,7 @@ def test_red_line_hit_on_third_party_is_red_and_ranked_below_every_clean_institu
     by_code = {r["institution"]["code"]: r for r in body["results"]}
     w = by_code["W001"]
     assert w["total"] == "98.00" and w["red_line"] is True and w["colour"] == "red"
-    assert w["linkage"] == {"fiscal_tender": "excluded"}
+    assert w["linkage"] == {"fiscal_tender": "excluded", "party_building": "veto", "performance_appraisal": "veto"}
     # 75 (yellow) and 25 (red by its band, but no red line) both rank above the 98 with a red line.
     assert (by_code["M001"]["total"], by_code["M001"]["colour"], by_code["M001"]["red_line"]) == ("75.00", "yellow",
                                                                                                    False)
