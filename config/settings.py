@@ -413,3 +413,37 @@ CELERY_BEAT_SCHEDULE["tracking-send-reminders"] = {"task": "tracking.send_remind
 # --- activities (年度活动、培训、通知与专项) --------------------------------------------------------
 
 # --- risk (数智监督风险预警, RISK.md) ---------------------------------------------------------------
+
+# --- operations (issue 16: health, metrics, request ids, logs, queues, production start) -----------
+# Request ids first (every log line of a request carries its id), then the metrics' timing, then the
+# probes (/healthz, /readyz) answered before the host check and the HTTPS redirect.
+MIDDLEWARE = ["core.request_id.RequestIdMiddleware", "core.metrics.MetricsMiddleware",
+              "core.health.ProbeMiddleware", *MIDDLEWARE]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+# /metrics answers these client addresses or networks (comma-separated, e.g. 10.0.0.0/8,127.0.0.1)
+# and any request bearing `Authorization: Bearer <METRICS_BEARER_TOKEN>` (empty = no token accepted).
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+METRICS_BEARER_TOKEN = env.str("METRICS_BEARER_TOKEN", default="")
+# /readyz: how long the broker may take to answer (seconds).
+READYZ_BROKER_TIMEOUT = env.float("READYZ_BROKER_TIMEOUT", default=1.0)
+# LOG_FORMAT=json: one JSON object per line (time, level, logger, message, request_id, ...);
+# otherwise plain text, with the request id too.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+LOGGING["filters"] = {"request_id": {"()": "core.request_id.RequestIdFilter"}}
+LOGGING["formatters"]["plain"]["format"] = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s %(message)s"
+LOGGING["formatters"]["json"] = {"()": "core.logs.JsonFormatter"}
+LOGGING["handlers"]["console"]["filters"] = ["request_id"]
+LOGGING["handlers"]["console"]["formatter"] = "json" if LOG_FORMAT == "json" else "plain"
+# One line per request (method, path, status, time) from core.request_id; WARNING silences it.
+LOGGING["loggers"]["portal.request"] = {"level": env.str("REQUEST_LOG_LEVEL", default="INFO")}
+# Queues: production runs a `default` and a `heavy` queue (deploy/: the worker consumes both, a
+# second worker may consume `heavy` only). Unset, everything goes to Celery's one queue as before.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+CELERY_HEAVY_QUEUE = env.str("CELERY_HEAVY_QUEUE", default="")
+if CELERY_HEAVY_QUEUE:
+    CELERY_TASK_ROUTES = {name: {"queue": CELERY_HEAVY_QUEUE} for name in (
+        "scoring.aggregate", "scoring.aggregate_district", "scoring.finish_aggregation",
+        "dashboards.annual_report", "warnings_feed.fan_out", "complaints.rebuild_satisfaction_tallies",
+        "warnings_feed.rebuild_tallies")}
+# The queues whose lengths /metrics reports.
+METRICS_CELERY_QUEUES = [CELERY_TASK_DEFAULT_QUEUE, *([CELERY_HEAVY_QUEUE] if CELERY_HEAVY_QUEUE else [])]

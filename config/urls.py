@@ -6,6 +6,8 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
+from config import ops_metrics  # noqa: F401 (registers the project's /metrics figures)
+from core import health, metrics
 from institutions import views as institution_views
 
 admin.site.site_header = _("清廉金融管理平台")
@@ -14,7 +16,10 @@ admin.site.index_title = _("管理首页")
 
 urlpatterns = [
     path("", institution_views.home, name="home"),
-    path("healthz", institution_views.healthz, name="healthz"),
+    # Operations (API.md): liveness, readiness, Prometheus metrics (core.health, core.metrics).
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -13,3 +13,8 @@ class CoreConfig(AppConfig):
         from . import audit
 
         audit.register_defaults()
+        # Operations (issue 16): request ids and metrics follow Celery tasks too.
+        from . import metrics, request_id
+
+        request_id.bind_celery_signals()
+        metrics.bind_celery_signals()

@@ -1,0 +1,16 @@
+"""Operations (issue 16, API.md "Operations"): the probes and the metrics.
+
+/readyz answers everyone, like /healthz (a balancer has no account). /metrics is refused by address
+or token, never by role: the matrix's client comes from 127.0.0.1, which METRICS_ALLOWED_IPS allows by
+default, so every role (and anonymous) gets it; tests/ops/test_health_metrics.py checks the refusals.
+Neither shows anyone's data.
+"""
+
+from __future__ import annotations
+
+from ..table import R, plain, public
+
+TABLE = {
+    "readyz": R(plain(), get=public(), public=True),
+    "metrics": R(plain(), get=public(), public=True),
+}
