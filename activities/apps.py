@@ -6,3 +6,15 @@ class ActivitiesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "activities"
     verbose_name = _("年度活动与通知")
+
+    def ready(self) -> None:
+        from core import portal
+        from core.queue import register_reaper
+
+        from . import selectors, services
+
+        portal.register("activities:home", _("年度活动、培训与通知"), visible=selectors.may_use, order=60)
+        from tracking import services as tracking
+
+        register_reaper(services.reap_stale_archives)
+        tracking.listen(services.TRACKING_SOURCE, services.on_tracked_change)
