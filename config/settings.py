@@ -409,14 +409,6 @@ TRACKING_PORTAL_URL = env.str("TRACKING_PORTAL_URL", default="http://127.0.0.1:8
 CELERY_BEAT_SCHEDULE["tracking-send-reminders"] = {"task": "tracking.send_reminders", "schedule": 60 * 60.0}
 
 # --- inspections (督查与整改) ----------------------------------------------------------------------
-# Photos (working copies and sealed originals) and archived rectification notices: private files.
-INSPECTIONS_FILES_ROOT = env.path("INSPECTIONS_FILES_ROOT", default=BASE_DIR / "private_media" / "inspections")
-# Notice numbers: "<prefix>〔year〕n号"; the prefix defaults to the district's first character + 金清整
-# (路桥区 → 路金清整); set others per district code here.
-INSPECTIONS_NOTICE_PREFIXES: dict[str, str] = {}
-# Nightly (03:50): recount the stored rectification figures (overdue moves with the calendar).
-CELERY_BEAT_SCHEDULE["inspections-recount-tallies"] = {"task": "inspections.recount_tallies",
-                                                       "schedule": crontab(hour=3, minute=50)}
 
 # --- activities (年度活动、培训、通知与专项) --------------------------------------------------------
 # The training hours an employee must reach in a year to count as "completed" (培训达标).
@@ -460,38 +452,3 @@ if CELERY_HEAVY_QUEUE:
         "warnings_feed.rebuild_tallies")}
 # The queues whose lengths /metrics reports.
 METRICS_CELERY_QUEUES = [CELERY_TASK_DEFAULT_QUEUE, *([CELERY_HEAVY_QUEUE] if CELERY_HEAVY_QUEUE else [])]
-
-# --- complaints deadlines (issue #12: deadlines as the law counts them, terms, settings) -----------
-# The basis new cases are handled under: "financial" (the regulators' rules: 消费投诉处理管理办法 for
-# complaints and suggestions, 违法行为举报处理办法 for reports) or "xinfang" (信访工作条例 2022). The
-# finance center may change it on each case (action set_basis).
-COMPLAINTS_DEFAULT_BASIS = env.str("COMPLAINTS_DEFAULT_BASIS", default="financial")
-if COMPLAINTS_DEFAULT_BASIS not in ("financial", "xinfang"):
-    raise ImproperlyConfigured("COMPLAINTS_DEFAULT_BASIS must be 'financial' or 'xinfang'.")
-# 交办: the working days an institution has to reply when the finance center gives none (1-60).
-COMPLAINTS_REFER_REPLY_WORKING_DAYS = env.int("COMPLAINTS_REFER_REPLY_WORKING_DAYS", default=10)
-# "Satisfied" (满意): the mean of a rating's 1-5 scores is at least this. 4 (满意) by default; Zhejiang's
-# 好差评 practice counts 基本满意 (3) as good: set 3 to follow it. Applies to answers stored from then
-# on (a questionnaire answer keeps the satisfaction computed when it was given) and to public ratings.
-COMPLAINTS_SATISFIED_THRESHOLD = env.float("COMPLAINTS_SATISFIED_THRESHOLD", default=4.0)
-if not 1 <= COMPLAINTS_SATISFIED_THRESHOLD <= 5:
-    raise ImproperlyConfigured("COMPLAINTS_SATISFIED_THRESHOLD must be between 1 and 5.")
-# November (and December): remind the finance center to enter next year's holiday schedule while the
-# holiday table lacks it (once a month, through core.outbox).
-CELERY_BEAT_SCHEDULE["complaints-holiday-schedule-reminder"] = {
-    "task": "complaints.remind_holiday_schedule", "schedule": crontab(hour=9, minute=0)}
-
-# --- shell (issue 12: navigation, role home, error pages) -------------------------------------------
-# The navigation bar and breadcrumbs of every page (core/shell.py); the CSRF refusal in Chinese.
-TEMPLATES[0]["OPTIONS"]["context_processors"].append("core.shell.shell")
-CSRF_FAILURE_VIEW = "core.error_pages.csrf_failure"
-# Loaded extracts (transactions, relationships, events) are deleted this many days after loading.
-RISK_RETENTION_DAYS = env.int("RISK_RETENTION_DAYS", default=365)
-CELERY_BEAT_SCHEDULE.update({
-    # Monthly (1st, 02:30): screen last month for every institution with loaded data.
-    "risk-screen-previous-month": {"task": "risk.screen_previous_month",
-                                   "schedule": crontab(day_of_month=1, hour=2, minute=30)},
-    "risk-purge-expired": {"task": "risk.purge_expired", "schedule": crontab(hour=3, minute=50)},
-    "risk-remind-overdue": {"task": "risk.remind_overdue", "schedule": crontab(hour=8, minute=30)},
-    "risk-refresh-summaries": {"task": "risk.refresh_summaries", "schedule": crontab(hour=4, minute=10)},
-})
