@@ -409,6 +409,14 @@ TRACKING_PORTAL_URL = env.str("TRACKING_PORTAL_URL", default="http://127.0.0.1:8
 CELERY_BEAT_SCHEDULE["tracking-send-reminders"] = {"task": "tracking.send_reminders", "schedule": 60 * 60.0}
 
 # --- inspections (督查与整改) ----------------------------------------------------------------------
+# Photos (working copies and sealed originals) and archived rectification notices: private files.
+INSPECTIONS_FILES_ROOT = env.path("INSPECTIONS_FILES_ROOT", default=BASE_DIR / "private_media" / "inspections")
+# Notice numbers: "<prefix>〔year〕n号"; the prefix defaults to the district's first character + 金清整
+# (路桥区 → 路金清整); set others per district code here.
+INSPECTIONS_NOTICE_PREFIXES: dict[str, str] = {}
+# Nightly (03:50): recount the stored rectification figures (overdue moves with the calendar).
+CELERY_BEAT_SCHEDULE["inspections-recount-tallies"] = {"task": "inspections.recount_tallies",
+                                                       "schedule": crontab(hour=3, minute=50)}
 
 # --- activities (年度活动、培训、通知与专项) --------------------------------------------------------
 # The training hours an employee must reach in a year to count as "completed" (培训达标).

@@ -1,0 +1,206 @@
+"""The inspections API (API.md, "Inspections and rectification"): visits and their findings, and
+rectifications (one per finding: its tracked item's state) with report, accept and return."""
+
+from __future__ import annotations
+
+from django.db.models import Count
+from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from core.errors import NotAllowed
+from institutions import access
+
+from .. import selectors, services
+from ..models import Finding, Visit
+from .serializers import (
+    AcceptSerializer,
+    BonusCreateSerializer,
+    FindingCreateSerializer,
+    RectificationDetailSerializer,
+    RectificationSerializer,
+    ReportSerializer,
+    ReturnSerializer,
+    VisitCreateSerializer,
+    VisitDetailSerializer,
+    VisitSerializer,
+)
+
+
+def _district_filter(request, qs):
+    code = request.query_params.get("district")
+    if code:
+        district = access.resolve_district(request.user, code)
+        qs = qs.filter(district=district)
+    return qs
+
+
+def _files(request) -> list:
+    return [f for key in request.FILES for f in request.FILES.getlist(key)]
+
+
+class InspectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                        viewsets.GenericViewSet):
+    """Visits (督查): recorded by the finance center and inspectors of the district; seen by them and
+    by the visited institution's filer and head. `?district=`, `?institution=`, `?year=` filter."""
+
+    lookup_value_regex = r"\d+"
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def get_serializer_class(self):
+        return VisitDetailSerializer if self.action == "retrieve" else VisitSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Visit.objects.none()
+        qs = selectors.visible_visits(self.request.user)
+        if self.action == "list":
+            qs = (_district_filter(self.request, qs).annotate(findings_count=Count("findings"))
+                  .order_by("-visited_on", "-id"))
+            institution = self.request.query_params.get("institution")
+            if institution:
+                qs = qs.filter(institution__code=institution)
+            year = self.request.query_params.get("year", "")
+            if year.isdigit() and len(year) == 4:
+                qs = qs.filter(visited_on__year=int(year))
+        elif self.action == "retrieve":
+            qs = qs.prefetch_related("findings__tracked_item", "photos", "bonus_confirmations__indicator")
+        return qs
+
+    @extend_schema(request=VisitCreateSerializer, responses={201: VisitDetailSerializer})
+    def create(self, request, *args, **kwargs):
+        if not (access.is_superuser(request.user) or access.district_ids(request.user, *services.INSPECTOR_ROLES)):
+            raise NotAllowed("只有区金融工作中心或检查组可以记录督查。")
+        form = VisitCreateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        institution = services.institution_for(request.user, data["institution_code"])
+        visit = services.record_visit(request.user, institution, services.VisitInput(
+            visited_on=data["visited_on"], kind=data["kind"], team=data["team"], notes=data["notes"],
+            people_met=data["people_met"], joint_with_discipline=data["joint_with_discipline"]),
+            photos=_files(request))
+        visit = selectors.visit_detail(request.user, visit.pk)
+        return Response(VisitDetailSerializer(visit).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=FindingCreateSerializer, responses={201: RectificationSerializer})
+    @action(detail=True, methods=["get", "post"])
+    def findings(self, request, pk=None):
+        """GET: the visit's findings; POST: record one (finance center, inspector)."""
+        visit = self.get_object()
+        if request.method == "GET":
+            rows = selectors.visible_findings(request.user).filter(visit=visit).order_by("id")
+            return Response(RectificationSerializer(rows, many=True).data)
+        form = FindingCreateSerializer(data=request.data)
+        if not services.may_inspect(request.user, visit.district_id):
+            raise NotAllowed("只有区金融工作中心或检查组可以记录发现问题。")
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        finding = services.add_finding(visit, request.user, clause=data["clause"], description=data["description"],
+                                       severity=data["severity"], rectify_within=data["rectify_within"])
+        finding = selectors.visible_findings(request.user).get(pk=finding.pk)
+        return Response(RectificationSerializer(finding).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={201: VisitDetailSerializer})
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def photos(self, request, pk=None):
+        """Add on-site photos (multipart; the originals are sealed, the working copies stripped)."""
+        visit = self.get_object()
+        services.add_photos(visit, request.user, _files(request))
+        return Response(VisitDetailSerializer(selectors.visit_detail(request.user, visit.pk)).data,
+                        status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=BonusCreateSerializer, responses={201: VisitDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def bonuses(self, request, pk=None):
+        """Confirm a bonus item (加分项) of the institution's year with its evidence."""
+        visit = self.get_object()
+        if not services.may_inspect(request.user, visit.district_id):
+            raise NotAllowed("只有区金融工作中心或检查组可以确认加分项。")
+        form = BonusCreateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        services.confirm_bonus(visit, request.user, indicator_code=form.validated_data["indicator"],
+                               evidence=form.validated_data["evidence"])
+        return Response(VisitDetailSerializer(selectors.visit_detail(request.user, visit.pk)).data,
+                        status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={(200, "application/pdf"): bytes})
+    @action(detail=True, methods=["get"], url_path="notice")
+    def notice(self, request, pk=None):
+        """The visit's rectification notice (整改通知书, PDF)."""
+        visit = self.get_object()
+        data = services.notice_pdf(visit)
+        response = HttpResponse(data, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="notice-{visit.pk}.pdf"'
+        return response
+
+
+class RectificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Rectifications (整改): one per finding. Institution users see their own institution's only."""
+
+    lookup_value_regex = r"\d+"
+
+    def get_serializer_class(self):
+        return RectificationDetailSerializer if self.action == "retrieve" else RectificationSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Finding.objects.none()
+        qs = selectors.visible_findings(self.request.user)
+        if self.action == "list":
+            qs = _district_filter(self.request, qs)
+            qs = selectors.filter_findings(qs, status=self.request.query_params.get("status", ""),
+                                           institution=self.request.query_params.get("institution", ""))
+            qs = qs.order_by("tracked_item__due_on", "id")
+        elif self.action == "retrieve":
+            qs = qs.prefetch_related("tracked_item__replies__files", "tracked_item__events")
+        return qs
+
+    @extend_schema(parameters=[
+        OpenApiParameter("status", str, enum=["open", "reported", "closed", "overdue"]),
+        OpenApiParameter("institution", str, description="机构编码"),
+        OpenApiParameter("district", str)])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    def _answer(self, finding):
+        return Response(RectificationSerializer(selectors.visible_findings(self.request.user).get(pk=finding.pk)).data)
+
+    @extend_schema(request=ReportSerializer, responses=RectificationSerializer)
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser, JSONParser])
+    def report(self, request, pk=None):
+        """The institution's filer or head reports its measures (+ evidence files): → reported."""
+        finding = self.get_object()
+        form = ReportSerializer(data=request.data)
+        if not services.tracking.may_report(request.user, finding.tracked_item):
+            raise NotAllowed("只有本机构的填报员或负责人可以报送整改情况。")
+        form.is_valid(raise_exception=True)
+        services.report(finding, request.user, measures=form.validated_data["measures"], files=_files(request))
+        return self._answer(finding)
+
+    @extend_schema(request=AcceptSerializer, responses=RectificationSerializer)
+    @action(detail=True, methods=["post"], url_path="actions/accept")
+    def accept(self, request, pk=None):
+        """销号 (finance center, inspector): reported → closed."""
+        finding = self.get_object()
+        form = AcceptSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        services.accept(finding, request.user, note=form.validated_data["note"])
+        return self._answer(finding)
+
+    @extend_schema(request=ReturnSerializer, responses=RectificationSerializer)
+    @action(detail=True, methods=["post"], url_path="actions/return", url_name="return")
+    def return_(self, request, pk=None):
+        """Return with a reason (finance center, inspector): reported → open; `rectify_within` sets a
+        new due date that many working days from today."""
+        finding = self.get_object()
+        if not services.tracking.may_review(request.user, finding.tracked_item):
+            raise NotAllowed("只有区金融工作中心或检查组可以审核整改情况。")
+        form = ReturnSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        services.return_finding(finding, request.user, reason=data["reason"],
+                                rectify_within=data.get("rectify_within"))
+        return self._answer(finding)
