@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
+from core.errors import DomainError
+from core.years import parse_year
 from institutions.models import InstitutionCategory
 
 from . import data, permissions
@@ -31,11 +33,12 @@ def category_param(params) -> str:
 
 
 def year_param(params, scope: Scope, *, published: bool = False) -> int:
-    raw = str(params.get("year", "") or "").strip()
-    if raw:
-        if not raw.isdigit() or not 2000 <= int(raw) <= 2100:
-            raise ParamError({"year": _("年度应为四位数字，例如 2026")})
-        return int(raw)
+    try:
+        given = parse_year(params.get("year"))  # the one reading of a year (core.years)
+    except DomainError as exc:
+        raise ParamError({"year": str(exc)}) from exc
+    if given is not None:
+        return given
     year = data.default_year(scope, published=published)
     if year is None:
         raise ParamError({"year": _("尚无任何年度的评价方案")})

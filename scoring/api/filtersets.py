@@ -1,12 +1,13 @@
 import django_filters
 
+from core.api.filters import YearFilter
 from institutions.models import InstitutionCategory
 
 from ..models import Assessment, Colour, Result, ResultStatus
 
 
 class ResultFilterSet(django_filters.FilterSet):
-    year = django_filters.NumberFilter()
+    year = YearFilter()
     category = django_filters.ChoiceFilter(choices=InstitutionCategory.choices)
     colour = django_filters.ChoiceFilter(choices=Colour.choices)
     status = django_filters.ChoiceFilter(choices=ResultStatus.choices)
@@ -20,7 +21,7 @@ class ResultFilterSet(django_filters.FilterSet):
 
 
 class AssessmentFilterSet(django_filters.FilterSet):
-    year = django_filters.NumberFilter()
+    year = YearFilter()
     state = django_filters.ChoiceFilter(choices=Assessment.State.choices)
     institution = django_filters.CharFilter(field_name="institution__code")
     category = django_filters.ChoiceFilter(field_name="institution__category", choices=InstitutionCategory.choices)

@@ -197,11 +197,14 @@ def test_parse_year():
     "/api/v1/warnings/rates/",
     "/api/v1/scores/export/",
     "/api/v1/dashboards/district/ranking/",
+    "/api/v1/scores/",
+    "/api/v1/assessments/",
 ])
 def test_out_of_range_years_are_a_400_on_the_api(fc, path, year):
     response = client_for(fc).get(path, {"year": year})
     assert response.status_code == 400, (path, year, response.status_code, response.content[:300])
     assert "year" in response.json()
+    assert "2000" in str(response.json()["year"])  # the one reading of a year, in Chinese
 
 
 @pytest.mark.parametrize("year", ["0", "-1", "99999999999999999999"])
