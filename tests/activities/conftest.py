@@ -39,3 +39,32 @@ def w(db):
     insp = UserFactory(username="insp", roles=["inspector"])
     return SimpleNamespace(scheme=scheme, clauses=clauses, a=a, b=b, c=c, emps=emps, emp_b=emp_b, filer=filer,
                            head=head, filer_b=filer_b, filer_c=filer_c, fc=fc, fc_c=fc_c, insp=insp)
+
+
+@pytest.fixture
+def kinds(w):
+    from activities import services
+    from activities.models import ActivityKind
+
+    services.ensure_catalogue(w.a.district_id)
+    services.ensure_catalogue(w.c.district_id)
+    return {
+        "lq": ActivityKind.objects.filter(district=w.a.district).order_by("pk").first(),
+        "jj": ActivityKind.objects.filter(district=w.c.district).order_by("pk").first(),
+    }
+
+
+def make_activity(w, kinds, inst=None, user=None, title="清风墙揭牌", clause="1.1", held_on=None):
+    import datetime as dt
+
+    from activities import services
+
+    inst = inst or w.a
+    user = user or w.filer
+    kind = kinds["lq"] if inst.district_id == w.a.district_id else kinds["jj"]
+    clause_ids = []
+    if clause:
+        clause_ids = [services.clauses_for(inst.district_id, YEAR).get(number=clause).pk]
+    return services.record_activity(user, inst, services.ActivityInput(
+        kind_id=kind.pk, title=title, held_on=held_on or dt.date(YEAR, 4, 1), clause_ids=clause_ids,
+        participant_count=12))
