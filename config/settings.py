@@ -426,6 +426,16 @@ ACTIVITIES_FILES_ROOT = env.str("ACTIVITIES_FILES_ROOT", default=str(BASE_DIR / 
 # Returns (报送) are tracked items: their reminders and escalation are tracking's (TRACKING_* settings).
 
 # --- risk (数智监督风险预警, RISK.md) ---------------------------------------------------------------
+# Loaded extracts (transactions, relationships, events) are deleted this many days after loading.
+RISK_RETENTION_DAYS = env.int("RISK_RETENTION_DAYS", default=365)
+CELERY_BEAT_SCHEDULE.update({
+    # Monthly (1st, 02:30): screen last month for every institution with loaded data.
+    "risk-screen-previous-month": {"task": "risk.screen_previous_month",
+                                   "schedule": crontab(day_of_month=1, hour=2, minute=30)},
+    "risk-purge-expired": {"task": "risk.purge_expired", "schedule": crontab(hour=3, minute=50)},
+    "risk-remind-overdue": {"task": "risk.remind_overdue", "schedule": crontab(hour=8, minute=30)},
+    "risk-refresh-summaries": {"task": "risk.refresh_summaries", "schedule": crontab(hour=4, minute=10)},
+})
 
 # --- operations (issue 16: health, metrics, request ids, logs, queues, production start) -----------
 # Request ids first (every log line of a request carries its id), then the metrics' timing, then the

@@ -1,0 +1,91 @@
+"""风险预警: every read, scoped by who asks (RISK.md "Alerts" and "API").
+
+- An institution's filers and heads: their institution's alerts, screenings, uploads and settings.
+- The district's finance center: escalated alerts of its districts only, and the stored summary.
+- Everyone else: nothing (lists are empty, objects 404).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from institutions import access
+from institutions.models import Employee, Institution, Role
+
+from .models import Alert, AlertStatus, InstitutionSummary, Screening, Suppression, Upload
+from .services import OPEN_STATUSES, actor_institution_ids
+
+
+def visible_alerts(user) -> QuerySet:
+    qs = Alert.objects.select_related("institution")
+    if not getattr(user, "is_authenticated", False):
+        return qs.none()
+    if access.is_superuser(user):
+        return qs
+    condition = Q(institution_id__in=actor_institution_ids(user))
+    districts = access.district_ids(user, Role.FINANCE_CENTER)
+    if districts:
+        condition |= Q(status=AlertStatus.ESCALATED, institution__district_id__in=districts)
+    return qs.filter(condition)
+
+
+def is_overdue(alert: Alert, today: dt.date | None = None) -> bool:
+    return alert.status in OPEN_STATUSES and alert.due_on < (today or timezone.localdate())
+
+
+def overdue_alerts(user) -> QuerySet:
+    return visible_alerts(user).filter(status__in=OPEN_STATUSES, due_on__lt=timezone.localdate())
+
+
+def own_screenings(user) -> QuerySet:
+    return Screening.objects.filter(institution_id__in=actor_institution_ids(user)).select_related("institution")
+
+
+def own_uploads(user) -> QuerySet:
+    return Upload.objects.filter(institution_id__in=actor_institution_ids(user)).select_related("institution")
+
+
+def own_suppressions(user) -> QuerySet:
+    return Suppression.objects.filter(institution_id__in=actor_institution_ids(user)).select_related("institution")
+
+
+def visible_employees(user) -> QuerySet:
+    """GET /employees/: institution users their own institutions' employees; the finance center its
+    districts'."""
+    qs = Employee.objects.select_related("institution").order_by("institution__code", "employee_no")
+    return access.scope_queryset(qs, user, roles=[Role.FINANCE_CENTER])
+
+
+def summary(district, year: int) -> list[dict]:
+    """Per institution of the district: stored counts by rule and status, overdue, review times and
+    confirmed rate. No person, no transaction."""
+    stored = {s.institution_id: s for s in InstitutionSummary.objects.filter(institution__district=district,
+                                                                             year=year)}
+    from . import rules
+
+    out = []
+    for institution in Institution.objects.filter(district=district, is_active=True).order_by("code"):
+        s = stored.get(institution.pk)
+        out.append({
+            "institution": institution.code,
+            "name": institution.name,
+            "by_rule": s.by_rule if s else {code: 0 for code in rules.RULES},
+            "by_status": s.by_status if s else {status: 0 for status in AlertStatus.values},
+            "total": s.total if s else 0,
+            "overdue": s.overdue if s else 0,
+            "closed": s.closed if s else 0,
+            "avg_review_days": str(s.avg_review_days) if s and s.avg_review_days is not None else None,
+            "confirmed_rate": str(s.confirmed_rate) if s and s.confirmed_rate is not None else None,
+        })
+    return out
+
+
+def district_totals(district, year: int) -> dict:
+    """The district's totals (for dashboards and the annual report)."""
+    rows = summary(district, year)
+    return {"institutions": len(rows), "alerts": sum(r["total"] for r in rows),
+            "overdue": sum(r["overdue"] for r in rows), "closed": sum(r["closed"] for r in rows),
+            "escalated": sum(r["by_status"].get("escalated", 0) for r in rows)}

@@ -1,0 +1,663 @@
+"""风险预警: every write. Loading the extracts (validated whole, written set-based), rule settings and
+suppressions, screenings (one set-based statement per rule, an advisory lock per institution),
+the alerts' review workflow, reminders, the stored district figures and the retention purge.
+
+Who may act: an institution's filers and heads act on their institution's data; the district's
+finance center reads escalated alerts and the summary and may forward an escalated alert.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, F
+from django.utils import timezone
+
+from core import outbox
+from core.errors import DomainError, NotAllowed, NotFound, StateConflict
+from core.tabular import RowProblem, TabularError, load_dataset
+from core.workdays import add_working_days
+from institutions import access
+from institutions.models import Employee, Institution, Membership, Role
+
+from . import rules
+from .models import (
+    Alert,
+    AlertAction,
+    AlertStatus,
+    Event,
+    InstitutionSummary,
+    Kind,
+    Relationship,
+    RuleSetting,
+    RuleSettingChange,
+    Screening,
+    ScreeningStatus,
+    Suppression,
+    Transaction,
+    Upload,
+)
+
+logger = logging.getLogger(__name__)
+
+ACTORS = (Role.INSTITUTION_FILER, Role.INSTITUTION_HEAD)
+LOCK_NAMESPACE = 15_0001  # pg_advisory_xact_lock(namespace, institution id): one screening per institution
+MAX_PROBLEMS = 200
+
+
+class LoadRefused(DomainError):
+    """The file was refused whole: `problems` are the rows at fault (line numbers, header = 1)."""
+
+    def __init__(self, problems: list[RowProblem]) -> None:
+        super().__init__(f"文件有 {len(problems)} 处错误，未导入任何数据")
+        self.problems = problems
+
+
+# --- who ---------------------------------------------------------------------------------------------
+
+def actor_institution_ids(user) -> frozenset[int]:
+    """The institutions whose risk data the user works on (filer or head membership)."""
+    if access.is_superuser(user):
+        return frozenset(Institution.objects.values_list("pk", flat=True))
+    return access.member_institution_ids(user, *ACTORS)
+
+
+def acting_institution(user, code: str | None = None) -> Institution:
+    """The institution an upload or screening is for: `code` when given, else the user's only one."""
+    ids = actor_institution_ids(user)
+    code = (code or "").strip()
+    if code:
+        institution = Institution.objects.filter(code=code).first()
+        if institution is None or not access.can_access_institution(user, institution):
+            raise NotFound("未找到该机构，或您无权访问")
+        if institution.pk not in ids:
+            raise NotAllowed("只有本机构的填报员或负责人可以办理风险预警")
+        return institution
+    if not ids:
+        raise NotAllowed("只有机构的填报员或负责人可以办理风险预警")
+    if len(ids) > 1:
+        raise DomainError("您属于多个机构，请用 institution 参数指明机构编码", field="institution")
+    return Institution.objects.get(pk=next(iter(ids)))
+
+
+# --- loading -----------------------------------------------------------------------------------------
+
+def _read(data: bytes, filename: str, kind: str) -> Iterator[tuple[int, dict]]:
+    """(line, row) of the file; raises TabularError for a file that cannot be read at all."""
+    columns = rules.COLUMNS[kind]
+    required = [c for c in columns if c not in rules.OPTIONAL[kind]]
+    suffix = Path(filename or "").suffix.lower()
+    if suffix in (".csv", ".txt"):
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise TabularError("CSV 文件须为 UTF-8 编码（可带 BOM）") from exc
+        reader = csv.reader(io.StringIO(text, newline=""))
+        try:
+            header = [h.strip().lstrip("\ufeff") for h in next(reader, [])]
+        except csv.Error as exc:
+            raise TabularError(f"无法读取 CSV 文件：{exc}") from exc
+        _check_header(header, required, columns)
+
+        def rows():
+            width = len(header)
+            try:
+                for cells in reader:
+                    if not any(c.strip() for c in cells):
+                        continue
+                    if any(c.strip() for c in cells[width:]):
+                        yield reader.line_num, {"__extra__": len(cells)}
+                        continue
+                    yield reader.line_num, dict(zip(header, cells, strict=False))
+            except csv.Error as exc:
+                raise TabularError(f"无法读取 CSV 文件（第 {reader.line_num} 行）：{exc}") from exc
+        return rows()
+    dataset = load_dataset(data, filename or "", required)
+    header = list(dataset.headers)
+    _check_header(header, required, columns)
+    return ((number + 2, {h: ("" if v is None else str(v)) for h, v in zip(header, row, strict=False)})
+            for number, row in enumerate(dataset))
+
+
+def _check_header(header, required, columns) -> None:
+    if not any(header):
+        raise TabularError("文件缺少表头行")
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise TabularError("缺少列：" + "、".join(missing) + "；应有列：" + ", ".join(columns))
+
+
+def parse_extract(institution: Institution, kind: str, data: bytes, filename: str) -> list[dict]:
+    """Every row of the file, validated; raises LoadRefused with every bad row (nothing is stored)."""
+    if kind not in Kind.values:
+        raise DomainError(f"kind 须为 {'/'.join(Kind.values)}", field="kind")
+    try:
+        source = _read(data, filename, kind)
+        employees = frozenset(Employee.objects.filter(institution=institution).values_list("employee_no", flat=True))
+        problems: list[RowProblem] = []
+        clean_rows: list[dict] = []
+        seen_txn: dict[str, int] = {}
+        for line, row in source:
+            if "__extra__" in row:
+                problems.append(RowProblem(line, f"有 {row['__extra__']} 列，多于表头"))
+                continue
+            clean, row_problems = rules.parse_row(kind, row, employees)
+            if kind == Kind.TRANSACTIONS and "txn_id" in clean:
+                first = seen_txn.setdefault(clean["txn_id"], line)
+                if first != line:
+                    row_problems.append(f"txn_id {clean['txn_id']} 与第 {first} 行重复")
+            if row_problems:
+                problems.append(RowProblem(line, "；".join(row_problems)))
+                if len(problems) >= MAX_PROBLEMS:
+                    break
+                continue
+            if not problems:
+                clean_rows.append(clean)
+    except TabularError as exc:
+        raise LoadRefused([RowProblem(1, str(exc))]) from exc
+    if problems:
+        raise LoadRefused(problems)
+    if not clean_rows:
+        raise LoadRefused([RowProblem(1, "文件没有数据行")])
+    return clean_rows
+
+
+def load_extract(user, institution: Institution, kind: str, data: bytes, filename: str) -> Upload:
+    """Validate the whole file, then store every row (idempotent: a txn_id, a relationship or an
+    event loaded again replaces the stored one). Nothing is stored on any error."""
+    if institution.pk not in actor_institution_ids(user):
+        raise NotAllowed("只有本机构的填报员或负责人可以上传数据")
+    clean_rows = parse_extract(institution, kind, data, filename)
+    now = timezone.now()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            _copy_rows(institution.pk, kind, clean_rows, now)
+        else:
+            _bulk_rows(institution.pk, kind, clean_rows, now)
+        upload = Upload.objects.create(institution=institution, kind=kind, filename=(filename or "")[:200],
+                                       rows=len(clean_rows), uploaded_by=user if getattr(user, "pk", None) else None)
+    return upload
+
+
+_TABLE_COLUMNS = {
+    Kind.TRANSACTIONS: ("institution_id", "txn_id", "employee_no", "occurred_at", "occurred_on", "direction", "amount",
+                        "channel", "counterparty_id", "counterparty_name", "counterparty_type", "merchant_category",
+                        "loaded_at"),
+    Kind.RELATIONSHIPS: ("institution_id", "employee_no", "counterparty_id", "relation", "since", "until",
+                         "loaded_at"),
+    Kind.EVENTS: ("institution_id", "employee_no", "occurred_at", "occurred_on", "action", "target_id", "loaded_at"),
+}
+_TABLES = {Kind.TRANSACTIONS: "risk_transaction", Kind.RELATIONSHIPS: "risk_relationship", Kind.EVENTS: "risk_event"}
+_MATCH = {  # what "the same row" is when a file is loaded again
+    Kind.RELATIONSHIPS: ("employee_no", "counterparty_id", "relation", "since"),
+    Kind.EVENTS: ("employee_no", "occurred_at", "action", "target_id"),
+}
+
+
+def _values(institution_id: int, kind: str, row: dict, now) -> dict:
+    values = {"institution_id": institution_id, "loaded_at": now, **row}
+    if "occurred_at" in row:
+        values["occurred_on"] = rules.local_date(row["occurred_at"])
+    for column in _TABLE_COLUMNS[kind]:
+        values.setdefault(column, "" if column in ("merchant_category", "counterparty_name", "target_id") else None)
+    return values
+
+
+def _copy_rows(institution_id: int, kind: str, clean_rows: list[dict], now) -> None:
+    """COPY into a temporary table, then one set-based upsert into the real table."""
+    columns = _TABLE_COLUMNS[kind]
+    table = _TABLES[kind]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in clean_rows:
+        values = _values(institution_id, kind, row, now)
+        writer.writerow(["\\N" if values[c] is None else (values[c].isoformat() if hasattr(values[c], "isoformat")
+                                                         else values[c]) for c in columns])
+    buffer.seek(0)
+    column_list = ", ".join(columns)
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMP TABLE risk_load ON COMMIT DROP AS SELECT {column_list} FROM {table} "  # noqa: S608
+                       "LIMIT 0")
+        cursor.cursor.copy_expert(f"COPY risk_load ({column_list}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer)
+        if kind == Kind.TRANSACTIONS:
+            updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c not in ("institution_id", "txn_id"))
+            cursor.execute(f"INSERT INTO {table} ({column_list}) SELECT {column_list} FROM risk_load "  # noqa: S608
+                           f"ON CONFLICT (institution_id, txn_id) DO UPDATE SET {updates}")
+        else:
+            match = " AND ".join(f"t.{c} = l.{c}" for c in _MATCH[kind])
+            keys = ", ".join(_MATCH[kind])
+            cursor.execute(f"DELETE FROM {table} t USING (SELECT DISTINCT {keys} FROM risk_load) l "  # noqa: S608
+                           f"WHERE t.institution_id = %s AND {match}", [institution_id])
+            cursor.execute(f"INSERT INTO {table} ({column_list}) SELECT {column_list} FROM risk_load")  # noqa: S608
+        cursor.execute("DROP TABLE risk_load")
+
+
+def _bulk_rows(institution_id: int, kind: str, clean_rows: list[dict], now) -> None:
+    """The same without COPY (SQLite, development only)."""
+    model = {Kind.TRANSACTIONS: Transaction, Kind.RELATIONSHIPS: Relationship, Kind.EVENTS: Event}[kind]
+    objects = [model(**_values(institution_id, kind, row, now)) for row in clean_rows]
+    if kind == Kind.TRANSACTIONS:
+        updates = [c for c in _TABLE_COLUMNS[kind] if c not in ("institution_id", "txn_id")]
+        model.objects.bulk_create(objects, batch_size=500, update_conflicts=True,
+                                  unique_fields=["institution", "txn_id"], update_fields=updates)
+        return
+    for row in {tuple(_values(institution_id, kind, r, now)[c] for c in _MATCH[kind]) for r in clean_rows}:
+        model.objects.filter(institution_id=institution_id, **dict(zip(_MATCH[kind], row, strict=True))).delete()
+    model.objects.bulk_create(objects, batch_size=500)
+
+
+def purge_expired(now=None) -> int:
+    """Delete loaded rows older than RISK_RETENTION_DAYS (the beat job)."""
+    cutoff = (now or timezone.now()) - dt.timedelta(days=retention_days())
+    deleted = 0
+    for model in (Transaction, Relationship, Event):
+        deleted += model.objects.filter(loaded_at__lt=cutoff).delete()[0]
+    return deleted
+
+
+def retention_days() -> int:
+    return max(1, int(getattr(settings, "RISK_RETENTION_DAYS", 365)))
+
+
+# --- rule settings and suppressions --------------------------------------------------------------
+
+def effective_rules(institution_id: int) -> dict[str, tuple[bool, dict]]:
+    """code -> (enabled, full parameters) for the institution."""
+    stored = {s.rule: s for s in RuleSetting.objects.filter(institution_id=institution_id)}
+    out = {}
+    for code in rules.RULES:
+        setting = stored.get(code)
+        try:
+            params = rules.validate_params(code, setting.params if setting else None)
+        except ValueError:
+            params = rules.RULES[code].defaults()
+        out[code] = (setting.enabled if setting else True, params)
+    return out
+
+
+@transaction.atomic
+def change_rule(user, institution: Institution, code: str, *, enabled: bool | None = None,
+                params: dict | None = None, reason: str = "") -> RuleSetting:
+    """Switch a rule on or off or change its parameters, recording who and why."""
+    if institution.pk not in actor_institution_ids(user):
+        raise NotAllowed("只有本机构的填报员或负责人可以修改规则")
+    if code not in rules.RULES:
+        raise NotFound(f"没有规则 {code}")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("请说明修改原因", field="reason")
+    setting = RuleSetting.objects.select_for_update().filter(institution=institution, rule=code).first()
+    previous = {"enabled": setting.enabled, "params": setting.params} if setting else {
+        "enabled": True, "params": rules.RULES[code].defaults()}
+    merged = {**(setting.params if setting else {}), **(params or {})}
+    try:
+        full = rules.validate_params(code, merged)
+    except ValueError as exc:
+        raise DomainError(str(exc), field="params") from exc
+    new_enabled = previous["enabled"] if enabled is None else bool(enabled)
+    actor = user if getattr(user, "pk", None) else None
+    setting, _ = RuleSetting.objects.update_or_create(
+        institution=institution, rule=code,
+        defaults={"enabled": new_enabled, "params": full, "changed_by": actor, "reason": reason})
+    RuleSettingChange.objects.create(institution=institution, rule=code, enabled=new_enabled, params=full,
+                                     previous=previous, changed_by=actor, reason=reason)
+    return setting
+
+
+def suppress(user, institution: Institution, code: str, employee_no: str, *, counterparty_id: str = "",
+             period: str = "", reason: str = "") -> Suppression:
+    if institution.pk not in actor_institution_ids(user):
+        raise NotAllowed("只有本机构的填报员或负责人可以设置屏蔽")
+    if code not in rules.RULES:
+        raise DomainError(f"没有规则 {code}", field="rule")
+    if not (employee_no or "").strip():
+        raise DomainError("请填写工号", field="employee_no")
+    if not (reason or "").strip():
+        raise DomainError("请说明屏蔽原因", field="reason")
+    suppression, created = Suppression.objects.get_or_create(
+        institution=institution, rule=code, employee_no=employee_no.strip(),
+        counterparty_id=(counterparty_id or "").strip(), period=(period or "").strip(),
+        defaults={"reason": reason.strip(), "created_by": user if getattr(user, "pk", None) else None})
+    if not created:
+        raise StateConflict("该屏蔽已存在")
+    return suppression
+
+
+def delete_suppression(user, suppression: Suppression) -> None:
+    if suppression.institution_id not in actor_institution_ids(user):
+        raise NotAllowed("只有本机构的填报员或负责人可以取消屏蔽")
+    suppression.delete()
+
+
+# --- screening ---------------------------------------------------------------------------------------
+
+def request_screening(user, institution: Institution, date_from: dt.date, date_to: dt.date) -> Screening:
+    """Create a screening and queue it (Celery when a broker is configured, in process otherwise)."""
+    if institution.pk not in actor_institution_ids(user):
+        raise NotAllowed("只有本机构的填报员或负责人可以发起筛查")
+    return _queue_screening(institution, date_from, date_to, user)
+
+
+def _queue_screening(institution: Institution, date_from: dt.date, date_to: dt.date, user=None) -> Screening:
+    if date_from > date_to:
+        raise DomainError("起始日期不能晚于截止日期", field="from")
+    if (date_to - date_from).days > 3 * 366:
+        raise DomainError("筛查区间最长三年", field="to")
+    from core.queue import enqueue_after_commit
+
+    from . import tasks
+
+    screening = Screening.objects.create(institution=institution, date_from=date_from, date_to=date_to,
+                                         requested_by=user if getattr(user, "pk", None) else None)
+    if tasks.run_screening.app.conf.task_always_eager:
+        run_screening(screening.pk)  # no broker: in process, now (also inside a caller's transaction)
+    else:
+        enqueue_after_commit(tasks.run_screening, screening.pk)
+    screening.refresh_from_db()
+    return screening
+
+
+def _calendar(date_from: dt.date, date_to: dt.date):
+    from complaints.selectors import holiday_schedule
+
+    schedule = holiday_schedule(range(date_from.year, date_to.year + 1))
+    return schedule.holidays, schedule.workdays
+
+
+def _schedule_for(day: dt.date):
+    from complaints.selectors import holiday_schedule
+
+    return holiday_schedule({day.year, day.year + 1})
+
+
+def due_date(severity: str, raised_on: dt.date) -> dt.date:
+    return add_working_days(raised_on, rules.DUE_WORKING_DAYS[severity], _schedule_for(raised_on)).date
+
+
+def run_screening(screening_id: int) -> Screening | None:
+    """Run every enabled rule of the screening's institution (the Celery task's body). Idempotent: a
+    finished screening is left alone; alerts are upserted by key."""
+    with transaction.atomic():
+        screening = Screening.objects.select_for_update().filter(pk=screening_id).first()
+        if screening is None or screening.status in (ScreeningStatus.DONE, ScreeningStatus.FAILED):
+            return screening
+        screening.status = ScreeningStatus.RUNNING
+        screening.started_at = timezone.now()
+        screening.alerts_created = screening.alerts_total = 0
+        screening.progress = 0
+        screening.save(update_fields=["status", "started_at", "alerts_created", "alerts_total", "progress"])
+    try:
+        if connection.vendor != "postgresql":
+            raise DomainError("规则库需要 PostgreSQL 数据库")
+        settings_now = effective_rules(screening.institution_id)
+        enabled = [code for code, (on, _p) in settings_now.items() if on]
+        holidays, workdays = _calendar(screening.date_from, screening.date_to)
+        for number, code in enumerate(enabled, start=1):
+            with transaction.atomic():
+                _lock(screening.institution_id)
+                created, total = _run_rule(screening, code, settings_now[code][1], holidays, workdays)
+                Screening.objects.filter(pk=screening.pk).update(
+                    alerts_created=F("alerts_created") + created, alerts_total=F("alerts_total") + total,
+                    progress=int(100 * number / len(enabled)))
+        with transaction.atomic():
+            Screening.objects.filter(pk=screening.pk).update(status=ScreeningStatus.DONE, progress=100,
+                                                             rules_run=enabled, finished_at=timezone.now())
+            refresh_summary(screening.institution_id, timezone.localdate().year)
+    except Exception as exc:  # recorded on the screening; the page offers to run it again
+        logger.exception("risk: screening %s failed", screening_id)
+        Screening.objects.filter(pk=screening.pk).update(status=ScreeningStatus.FAILED, error=str(exc)[:2000],
+                                                         finished_at=timezone.now())
+    screening.refresh_from_db()
+    return screening
+
+
+def _lock(institution_id: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, institution_id])
+
+
+def rule_rows(code: str, params: dict, institution_id: int, date_from: dt.date, date_to: dt.date,
+              holidays=(), workdays=()) -> list[tuple]:
+    """The rule's statement over the institution's rows: (employee_no, counterparty_id, period, evidence)."""
+    args = rules.sql_arguments(code, params, institution_id=institution_id, date_from=date_from, date_to=date_to,
+                               holidays=holidays, workdays=workdays)
+    with connection.cursor() as cursor:
+        cursor.execute(rules.RULES[code].sql, args)
+        return cursor.fetchall()
+
+
+def _run_rule(screening: Screening, code: str, params: dict, holidays, workdays) -> tuple[int, int]:
+    rule = rules.RULES[code]
+    found = rule_rows(code, params, screening.institution_id, screening.date_from, screening.date_to,
+                      holidays, workdays)
+    suppressions = list(Suppression.objects.filter(institution_id=screening.institution_id, rule=code)
+                        .values_list("employee_no", "counterparty_id", "period"))
+
+    def suppressed(employee_no, counterparty_id, period) -> bool:
+        return any(e == employee_no and c in ("", counterparty_id) and p in ("", period)
+                   for e, c, p in suppressions)
+
+    found = [row for row in found if not suppressed(row[0], row[1] or "", row[2])]
+    if not found:
+        return 0, 0
+    existing = {(a.employee_no, a.counterparty_id, a.period): a for a in Alert.objects.filter(
+        institution_id=screening.institution_id, rule=code, period__in={row[2] for row in found},
+        employee_no__in={row[0] for row in found})}
+    today = timezone.localdate()
+    due = due_date(rule.severity, today)
+    new, changed = [], []
+    for employee_no, counterparty_id, period, evidence in found:
+        evidence = evidence if isinstance(evidence, list) else json.loads(evidence)
+        key = (employee_no, counterparty_id or "", period)
+        alert = existing.get(key)
+        if alert is None:
+            new.append(Alert(institution_id=screening.institution_id, rule=code, rule_version=rule.version,
+                             params=params, severity=rule.severity, employee_no=employee_no,
+                             counterparty_id=counterparty_id or "", period=period, evidence=evidence,
+                             raised_on=today, due_on=due, screening=screening, last_screening=screening))
+            continue
+        merged, added = rules.merge_evidence(alert.evidence, evidence)
+        alert.last_screening = screening
+        if added:
+            alert.evidence = merged
+        changed.append(alert)
+    if new:
+        Alert.objects.bulk_create(new, batch_size=500, ignore_conflicts=True)
+    if changed:
+        Alert.objects.bulk_update(changed, ["evidence", "last_screening", "updated_at"], batch_size=500)
+    return len(new), len(found)
+
+
+def screen_previous_month(today: dt.date | None = None) -> int:
+    """The monthly beat job: screen last calendar month for every institution with loaded data."""
+    today = today or timezone.localdate()
+    last = today.replace(day=1) - dt.timedelta(days=1)
+    first = last.replace(day=1)
+    ids = set(Transaction.objects.values_list("institution_id", flat=True).distinct())
+    ids |= set(Event.objects.values_list("institution_id", flat=True).distinct())
+    queued = 0
+    for institution in Institution.objects.filter(pk__in=ids):
+        if Screening.objects.filter(institution=institution, date_from=first, date_to=last,
+                                    status__in=[ScreeningStatus.QUEUED, ScreeningStatus.RUNNING,
+                                                ScreeningStatus.DONE]).exists():
+            continue
+        _queue_screening(institution, first, last)
+        queued += 1
+    return queued
+
+
+def reap_stale_screenings(older_than) -> int:
+    from core.queue import stale_reason
+
+    return Screening.objects.filter(status__in=[ScreeningStatus.QUEUED, ScreeningStatus.RUNNING],
+                                    created_at__lt=older_than).update(
+        status=ScreeningStatus.FAILED, error=stale_reason(), finished_at=timezone.now())
+
+
+# --- alerts ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Transition:
+    sources: tuple[str, ...]
+    target: str
+
+
+TRANSITIONS = {
+    "review": Transition((AlertStatus.NEW,), AlertStatus.REVIEWING),
+    "dismiss": Transition((AlertStatus.REVIEWING,), AlertStatus.DISMISSED),
+    "confirm": Transition((AlertStatus.REVIEWING,), AlertStatus.CONFIRMED),
+    "escalate": Transition((AlertStatus.CONFIRMED,), AlertStatus.ESCALATED),
+}
+OPEN_STATUSES = (AlertStatus.NEW, AlertStatus.REVIEWING)
+
+
+@transaction.atomic
+def act(user, alert: Alert, action: str, note: str = "", *, violation_code: str = "") -> Alert:
+    """review / dismiss (a note is needed) / confirm (optionally a clean-points deduction) / escalate."""
+    if action not in TRANSITIONS:
+        raise NotFound("没有该操作")
+    if alert.institution_id not in actor_institution_ids(user):
+        raise NotAllowed("只有本机构的填报员或负责人可以处理预警")
+    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    transition = TRANSITIONS[action]
+    if alert.status not in transition.sources:
+        raise StateConflict(f"预警当前为「{AlertStatus(alert.status).label}」，不能执行该操作")
+    note = (note or "").strip()
+    if action == "dismiss" and not note:
+        raise DomainError("排除预警须说明理由", field="note")
+    actor = user if getattr(user, "pk", None) else None
+    now = timezone.now()
+    if action == "confirm" and violation_code:
+        alert.point_record_id = _record_points(user, alert, violation_code, note).pk
+    AlertAction.objects.create(alert=alert, action=action, from_status=alert.status, to_status=transition.target,
+                               note=note, actor=actor)
+    alert.status = transition.target
+    if note:
+        alert.note = note
+    if action == "review" and alert.assignee_id is None:
+        alert.assignee = actor
+    if action in ("dismiss", "confirm"):
+        alert.reviewed_at = now
+    if action == "escalate":
+        alert.escalated_at = now
+    alert.save()
+    refresh_summary(alert.institution_id, alert.raised_on.year)
+    return alert
+
+
+def _record_points(user, alert: Alert, violation_code: str, note: str):
+    from staff_points import services as points
+    from staff_points.models import RecordKind, RecordSource
+
+    employee = Employee.objects.filter(institution_id=alert.institution_id, employee_no=alert.employee_no).first()
+    if employee is None:
+        raise DomainError(f"工号 {alert.employee_no} 不在本机构员工名册中")
+    title = rules.RULES[alert.rule].title
+    return points.record_points(user, employee, points.RecordInput(
+        date=timezone.localdate(), kind=RecordKind.DEDUCTION, violation_code=violation_code,
+        source=RecordSource.EXTERNAL, note=f"风险预警 {alert.rule} {title}（{alert.period}）确认：{note}"[:2000]))
+
+
+@transaction.atomic
+def assign(user, alert: Alert, assignee_id: int | None) -> Alert:
+    if alert.institution_id not in actor_institution_ids(user):
+        raise NotAllowed("只有本机构的填报员或负责人可以分派预警")
+    if alert.status not in OPEN_STATUSES:
+        raise StateConflict("预警已处理完毕，不能再分派")
+    if assignee_id is not None and not Membership.objects.filter(
+            user_id=assignee_id, institution_id=alert.institution_id, role__in=ACTORS).exists():
+        raise DomainError("核查人须为本机构的填报员或负责人", field="assignee")
+    Alert.objects.filter(pk=alert.pk).update(assignee_id=assignee_id, updated_at=timezone.now())
+    AlertAction.objects.create(alert=alert, action="assign", from_status=alert.status, to_status=alert.status,
+                               note=f"分派给用户 {assignee_id}" if assignee_id else "取消分派",
+                               actor=user if getattr(user, "pk", None) else None)
+    alert.refresh_from_db()
+    return alert
+
+
+@transaction.atomic
+def forward(user, alert: Alert, to: str, note: str = "") -> Alert:
+    """The finance center forwards an escalated alert on (like a report), e.g. to the discipline commission."""
+    if alert.status != AlertStatus.ESCALATED or not access.is_finance_center(user, alert.institution.district_id):
+        raise NotFound("未找到该预警")
+    to = (to or "").strip()
+    if not to:
+        raise DomainError("请填写转交单位", field="to")
+    if alert.forwarded_to:
+        raise StateConflict("该预警已转交")
+    Alert.objects.filter(pk=alert.pk).update(forwarded_to=to[:100], updated_at=timezone.now())
+    AlertAction.objects.create(alert=alert, action="forward", from_status=alert.status, to_status=alert.status,
+                               note=f"转交{to}：{note}".strip("："), actor=user)
+    alert.refresh_from_db()
+    return alert
+
+
+def remind_overdue(today: dt.date | None = None) -> int:
+    """Mail the institution's filers and heads once a day about its overdue alerts (the beat job)."""
+    today = today or timezone.localdate()
+    counts = (Alert.objects.filter(status__in=OPEN_STATUSES, due_on__lt=today)
+              .values("institution_id").annotate(n=Count("pk")))
+    sent = 0
+    for row in counts:
+        recipients = list(Membership.objects.filter(institution_id=row["institution_id"], role__in=ACTORS)
+                          .exclude(user__email="").values_list("user__email", flat=True))
+        with transaction.atomic():
+            sent += outbox.enqueue(
+                f"risk:overdue:{row['institution_id']}:{today.isoformat()}", recipients,
+                "风险预警逾期提醒", f"本机构有 {row['n']} 条风险预警已超过核查期限，请登录清廉金融平台处理。",
+                kind="risk.reminder")
+            Alert.objects.filter(institution_id=row["institution_id"], status__in=OPEN_STATUSES,
+                                 due_on__lt=today).update(reminded_at=timezone.now())
+    return sent
+
+
+# --- the district's stored figures ---------------------------------------------------------------
+
+def refresh_summary(institution_id: int, year: int, today: dt.date | None = None) -> InstitutionSummary:
+    """Recount one institution-year from its alerts (counts only) into InstitutionSummary."""
+    today = today or timezone.localdate()
+    alerts = Alert.objects.filter(institution_id=institution_id, raised_on__year=year)
+    by_rule = {code: 0 for code in rules.RULES}
+    by_status = {status: 0 for status in AlertStatus.values}
+    for rule, status, n in alerts.values_list("rule", "status").annotate(n=Count("pk")).order_by():
+        by_rule[rule] = by_rule.get(rule, 0) + n
+        by_status[status] = by_status.get(status, 0) + n
+    overdue = alerts.filter(status__in=OPEN_STATUSES, due_on__lt=today).count()
+    closed_rows = list(alerts.filter(reviewed_at__isnull=False).values_list("created_at", "reviewed_at"))
+    avg = (Decimal(sum((r - c).total_seconds() for c, r in closed_rows) / 86400 / len(closed_rows))
+           .quantize(Decimal("0.1")) if closed_rows else None)
+    decided = by_status["dismissed"] + by_status["confirmed"] + by_status["escalated"]
+    rate = (Decimal(by_status["confirmed"] + by_status["escalated"]) / decided).quantize(Decimal("0.0001")) \
+        if decided else None
+    summary, _ = InstitutionSummary.objects.update_or_create(
+        institution_id=institution_id, year=year,
+        defaults={"by_rule": by_rule, "by_status": by_status, "total": sum(by_rule.values()), "overdue": overdue,
+                  "closed": decided, "avg_review_days": avg, "confirmed_rate": rate})
+    return summary
+
+
+def refresh_all_summaries(today: dt.date | None = None) -> int:
+    """Nightly: recount every institution-year with alerts (overdue figures move with the date)."""
+    pairs = set(Alert.objects.values_list("institution_id", "raised_on__year").distinct())
+    pairs |= set(InstitutionSummary.objects.values_list("institution_id", "year"))
+    for institution_id, year in pairs:
+        refresh_summary(institution_id, year, today)
+    return len(pairs)
+
+
+__all__ = [
+    "LoadRefused", "act", "acting_institution", "actor_institution_ids", "assign", "change_rule",
+    "delete_suppression", "due_date", "effective_rules", "forward", "load_extract", "parse_extract",
+    "purge_expired", "refresh_all_summaries", "refresh_summary", "remind_overdue", "request_screening",
+    "rule_rows", "run_screening", "screen_previous_month", "suppress",
+]
