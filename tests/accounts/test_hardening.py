@@ -145,6 +145,30 @@ def test_admin_password_change_revokes_tokens():
     assert user.check_password("Lu-qiao-2026!x") and me(key).status_code == 401
 
 
+def test_manage_py_changepassword_revokes_tokens(monkeypatch):
+    """The operator's command (and any set_password + save) ends the tokens too, through the
+    password validators' password_changed hook."""
+    from django.core.management import call_command
+
+    UserFactory(username="robot")
+    key = token_for("robot")
+    monkeypatch.setattr("django.contrib.auth.management.commands.changepassword.getpass.getpass",
+                        lambda prompt="": "Lu-qiao-2026!x")
+    call_command("changepassword", "robot", stdout=__import__("io").StringIO())
+    assert me(key).status_code == 401
+
+
+def test_a_failed_password_change_keeps_the_token():
+    from django.contrib.auth import get_user_model
+
+    UserFactory(username="robot")
+    key = token_for("robot")
+    user = get_user_model().objects.get(username="robot")
+    user.email = "robot@example.invalid"
+    user.save()  # a save that does not change the password revokes nothing
+    assert me(key).status_code == 200
+
+
 def test_finance_center_unlocks_its_employees_from_the_employees_admin(org):
     from axes.models import AccessAttempt
 
