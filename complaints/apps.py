@@ -21,5 +21,9 @@ class ComplaintsConfig(AppConfig):
 
         portal.register("complaints:queue", _("投诉举报处理"), visible=handles_cases, order=80)
         portal.register("complaints:survey-links", _("满意度问卷链接"), visible=institution_staff, order=90)
+        # The role home's to-do counts (core.portal.register_todo).
+        from . import todos
+
+        todos.register()
         # Identity and sealed-original reveals are audit rows: kept for core's retention period.
         audit.register("complaints.PiiReveal", "at")

@@ -472,3 +472,8 @@ if CELERY_HEAVY_QUEUE:
         "warnings_feed.rebuild_tallies")}
 # The queues whose lengths /metrics reports.
 METRICS_CELERY_QUEUES = [CELERY_TASK_DEFAULT_QUEUE, *([CELERY_HEAVY_QUEUE] if CELERY_HEAVY_QUEUE else [])]
+
+# --- shell (issue 12: navigation, role home, error pages) -------------------------------------------
+# The navigation bar and breadcrumbs of every page (core/shell.py); the CSRF refusal in Chinese.
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("core.shell.shell")
+CSRF_FAILURE_VIEW = "core.error_pages.csrf_failure"

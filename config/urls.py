@@ -40,5 +40,11 @@ urlpatterns = [
     path("", include("risk.urls")),
 ]
 
+# The error pages in the user's language, with the reason and a way back (also under DEBUG=False).
+handler400 = "core.error_pages.bad_request"
+handler403 = "core.error_pages.permission_denied"
+handler404 = "core.error_pages.page_not_found"
+handler500 = "core.error_pages.server_error"
+
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -7,8 +7,8 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
-from django.views import defaults
 
+from . import error_pages
 from .errors import DomainError, NotAllowed, NotFound
 
 
@@ -23,8 +23,8 @@ class DomainErrorMiddleware:
         if not isinstance(exception, DomainError):
             return None
         if isinstance(exception, NotFound):
-            return defaults.page_not_found(request, Http404(str(exception)))
+            return error_pages.page_not_found(request, Http404(str(exception)))
         if isinstance(exception, NotAllowed):
-            return defaults.permission_denied(request, PermissionDenied(str(exception)))
+            return error_pages.permission_denied(request, PermissionDenied(str(exception)))
         return render(request, "core/refused.html", {"message": str(exception), "status": exception.status},
                       status=exception.status)

@@ -14,3 +14,7 @@ class ScoringConfig(AppConfig):
 
         # Runs left queued or running (undelivered task, killed worker) are marked failed.
         queue.register_reaper(services.reap_stale_runs)
+        # The role home's to-do counts (core.portal.register_todo).
+        from . import todos
+
+        todos.register()

@@ -19,3 +19,7 @@ class WarningsFeedConfig(AppConfig):
 
         portal.register("warnings_feed:feed", _("警示信息"), visible=is_employee, order=30)
         portal.register("warnings_feed:manage", _("发布与管理警示信息"), visible=publishes, order=50)
+        # The role home's to-do counts (core.portal.register_todo).
+        from . import todos
+
+        todos.register()
