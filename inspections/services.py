@@ -294,7 +294,7 @@ def on_item_change(item: TrackedItem, action: str) -> None:
 
 def recount_all(today: date | None = None) -> int:
     """Nightly: recount every institution-year with findings (overdue moves with the calendar)."""
-    pairs = Finding.objects.values_list("institution_id", "year").distinct()
+    pairs = Finding.objects.order_by().values_list("institution_id", "year").distinct()
     count = 0
     for institution_id, year in pairs:
         refresh_tally(institution_id, year, today)
