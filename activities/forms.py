@@ -50,9 +50,23 @@ class MultiFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
+class MultipleFileField(forms.FileField):
+    """Several files in one input (a list after cleaning; the services check each one's content)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultiFileInput(attrs={"multiple": True}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, (list, tuple)):
+            return [single(d, initial) for d in data if d] or []
+        return [single(data, initial)] if data else []
+
+
 class FilesForm(forms.Form):
     kind = forms.ChoiceField(label=_("类型"), choices=[("photo", _("照片")), ("material", _("材料"))])
-    files = forms.FileField(label=_("文件"), widget=MultiFileInput(attrs={"multiple": True}), required=False)
+    files = MultipleFileField(label=_("文件"), required=False)
 
 
 class LedgerFilterForm(forms.Form):
@@ -144,7 +158,7 @@ class NoticeForm(forms.Form):
     return_within = forms.IntegerField(label=_("报送期限（工作日）"), min_value=1, max_value=250, required=False)
     return_instructions = forms.CharField(label=_("报送说明"), widget=forms.Textarea(attrs={"rows": 2}),
                                           required=False, max_length=5000)
-    attachments = forms.FileField(label=_("附件"), widget=MultiFileInput(attrs={"multiple": True}), required=False)
+    attachments = MultipleFileField(label=_("附件"), required=False)
 
     def __init__(self, *args, institutions=(), campaigns=(), clauses=(), **kwargs):
         super().__init__(*args, **kwargs)

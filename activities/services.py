@@ -712,7 +712,8 @@ def decide_return(user, recipient: NoticeRecipient, accept: bool, reason: str = 
     _visible_recipient(user, recipient)
     _finance_of(user, recipient.notice.district_id, "审核报送")
     with transaction.atomic():
-        locked = NoticeRecipient.objects.select_for_update().select_related("tracked_item").get(pk=recipient.pk)
+        locked = NoticeRecipient.objects.select_for_update(of=("self",)).select_related("tracked_item").get(
+            pk=recipient.pk)
         if locked.return_status not in rules.DECIDABLE:
             raise StateConflict(f"报送状态为“{locked.get_return_status_display()}”，不能审核")
         if accept:

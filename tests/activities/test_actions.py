@@ -1,0 +1,47 @@
+"""Self-chosen actions (X) and showcases (样板)."""
+
+import pytest
+
+from activities import selectors
+from activities.models import SelfChosenAction
+
+from .conftest import YEAR, client_for
+
+pytestmark = pytest.mark.django_db
+
+
+def _register(w, client=None, **extra):
+    data = {"year": YEAR, "title": "清廉金融 阳光信贷", "goals": "梳理客户经理岗位廉政风险点", "status": "done",
+            "results": "违规人次下降50%", "clauses": [w.clauses["1.2"].pk], **extra}
+    return (client or client_for(w.filer)).post("/activities/actions/", data)
+
+
+def test_register_and_showcase_cycle(w):
+    assert _register(w).status_code == 302
+    action = SelfChosenAction.objects.get()
+    url = f"/activities/actions/{action.pk}/showcase/"
+    # The filer cannot mark its own action; another district's finance center does not see it.
+    assert client_for(w.filer).post(url, {"on": "1"}).status_code == 302
+    assert client_for(w.fc_c).post(url, {"on": "1"}).status_code == 404
+    action.refresh_from_db()
+    assert not action.is_showcase
+    assert client_for(w.fc).post(url, {"on": "1", "note": "全区推广"}).status_code == 302
+    action.refresh_from_db()
+    assert action.is_showcase and action.showcase_note == "全区推广" and action.showcase_by == w.fc
+    again = client_for(w.fc).post(url, {"on": "1"}, follow=True)
+    assert "已是样板" in again.content.decode()
+    assert selectors.showcase_institution_ids(w.a.district_id, YEAR) == {w.a.pk}
+    page = client_for(w.filer_b).get("/activities/showcases/").content.decode()
+    assert "清廉金融 阳光信贷" in page and "甲银行" in page
+    assert "清廉金融 阳光信贷" not in client_for(w.filer_c).get("/activities/showcases/").content.decode()
+    assert client_for(w.fc).post(url, {"on": "0"}).status_code == 302
+    action.refresh_from_db()
+    assert not action.is_showcase and action.showcase_at is None
+
+
+def test_bad_action_is_refused(w):
+    assert _register(w, goals="").status_code == 400
+    assert _register(w, year=1999).status_code == 400
+    assert _register(w, status="bogus").status_code == 400
+    assert _register(w, client=client_for(w.fc)).status_code == 403
+    assert not SelfChosenAction.objects.exists()
