@@ -313,9 +313,9 @@ def campaigns(user) -> QuerySet[Campaign]:
         return qs
     condition = Q(district_id__in=districts)
     own = writer_institution_ids(user)
-    if own:
-        condition |= Q(notices__recipients__institution_id__in=own)
-    return qs.filter(condition).distinct()
+    if own:  # a campaign is the whole district's: its institutions see it
+        condition |= Q(district_id__in=Institution.objects.filter(pk__in=own).values("district_id"))
+    return qs.filter(condition)
 
 
 def campaign_stats(campaign: Campaign) -> NoticeStats:

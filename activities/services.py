@@ -835,6 +835,8 @@ def request_archive(user, year: int, institution: Institution | None = None, dis
             raise NotAllowed("只有区金融工作中心或本机构的填报员、负责人可以生成档案")
         district_id = inst.district_id
     else:
+        if not access.is_finance_center(user):
+            raise NotAllowed("只有区金融工作中心可以生成全区档案")
         district = access.resolve_district(user, district_code, (Role.FINANCE_CENTER,))
         _finance_of(user, district.pk, "生成全区档案")
         district_id = district.pk
