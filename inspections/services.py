@@ -308,6 +308,7 @@ def recount_all(today: date | None = None) -> int:
 def notice_pdf(visit: Visit) -> bytes:
     """The visit's rectification notice (PDF), archived with the visit: rendered and stored when
     missing (first download, or after a finding was added), else the archived file."""
+    visit = Visit.objects.select_related("district", "institution").get(pk=visit.pk)
     if not visit.notice_seq:
         raise NotFound("该次督查没有发现问题，未出具整改通知书。")
     if visit.notice_pdf:

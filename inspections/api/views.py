@@ -104,7 +104,7 @@ class InspectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
         return Response(RectificationSerializer(finding).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={201: VisitDetailSerializer})
-    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser, JSONParser])
     def photos(self, request, pk=None):
         """Add on-site photos (multipart; the originals are sealed, the working copies stripped)."""
         visit = self.get_object()
