@@ -23,10 +23,10 @@ def visible_alerts(user) -> QuerySet:
     qs = Alert.objects.select_related("institution")
     if not getattr(user, "is_authenticated", False):
         return qs.none()
-    if access.is_superuser(user):
-        return qs
     condition = Q(institution_id__in=actor_institution_ids(user))
     districts = access.district_ids(user, Role.FINANCE_CENTER)
+    if districts is None:  # the installation administrator: escalated alerts, as a finance center
+        return qs.filter(condition | Q(status=AlertStatus.ESCALATED))
     if districts:
         condition |= Q(status=AlertStatus.ESCALATED, institution__district_id__in=districts)
     return qs.filter(condition)
@@ -49,14 +49,23 @@ def own_uploads(user) -> QuerySet:
 
 
 def own_suppressions(user) -> QuerySet:
-    return Suppression.objects.filter(institution_id__in=actor_institution_ids(user)).select_related("institution")
+    return (Suppression.objects.filter(institution_id__in=actor_institution_ids(user)).select_related("institution")
+            .order_by("rule", "employee_no", "pk"))
 
 
 def visible_employees(user) -> QuerySet:
-    """GET /employees/: institution users their own institutions' employees; the finance center its
-    districts'."""
+    """GET /employees/: an institution's filers and heads its employees, the finance center its
+    districts', an employee only their own record (not their colleagues)."""
     qs = Employee.objects.select_related("institution").order_by("institution__code", "employee_no")
-    return access.scope_queryset(qs, user, roles=[Role.FINANCE_CENTER])
+    if not getattr(user, "is_authenticated", False):
+        return qs.none()
+    districts = access.district_ids(user, Role.FINANCE_CENTER)
+    if districts is None:
+        return qs
+    condition = (Q(institution_id__in=access.member_institution_ids(user, Role.INSTITUTION_FILER,
+                                                                    Role.INSTITUTION_HEAD))
+                 | Q(institution__district_id__in=districts) | Q(user_id=user.pk))
+    return qs.filter(condition)
 
 
 def summary(district, year: int) -> list[dict]:

@@ -66,9 +66,8 @@ class LoadRefused(DomainError):
 # --- who ---------------------------------------------------------------------------------------------
 
 def actor_institution_ids(user) -> frozenset[int]:
-    """The institutions whose risk data the user works on (filer or head membership)."""
-    if access.is_superuser(user):
-        return frozenset(Institution.objects.values_list("pk", flat=True))
+    """The institutions whose risk data the user works on (filer or head membership). Not the
+    installation administrator: the data stays with its institution (RISK.md)."""
     return access.member_institution_ids(user, *ACTORS)
 
 

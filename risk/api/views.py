@@ -135,8 +135,7 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return Response(self.get_serializer(self.get_queryset().get(pk=alert.pk)).data)
 
 
-class SuppressionViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin,
-                         viewsets.GenericViewSet):
+class SuppressionViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
     serializer_class = SuppressionSerializer
     lookup_value_regex = r"\d+"
     filter_backends: list = []
@@ -154,8 +153,12 @@ class SuppressionViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.
                                     reason=data["reason"])
         return Response(SuppressionSerializer(created).data, status=status.HTTP_201_CREATED)
 
-    def perform_destroy(self, instance):
-        services.delete_suppression(self.request.user, instance)
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["post"])
+    def lift(self, request, pk=None):
+        """Lift a suppression: the key raises alerts again from the next screening."""
+        services.delete_suppression(request.user, self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 def _rules_payload(institution) -> list[dict]:
