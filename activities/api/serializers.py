@@ -18,12 +18,12 @@ from ..models import (
 )
 
 
-class InstitutionRefSerializer(serializers.Serializer):
+class ActivityInstitutionSerializer(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
 
 
-class KindSerializer(serializers.ModelSerializer):
+class ActivityKindSerializer(serializers.ModelSerializer):
     category_label = serializers.CharField(source="get_category_display", read_only=True)
 
     class Meta:
@@ -32,9 +32,9 @@ class KindSerializer(serializers.ModelSerializer):
 
 
 class ActivitySerializer(serializers.ModelSerializer):
-    institution = InstitutionRefSerializer(read_only=True)
+    institution = ActivityInstitutionSerializer(read_only=True)
     district = serializers.CharField(source="institution.district.code", read_only=True)
-    kind = KindSerializer(read_only=True)
+    kind = ActivityKindSerializer(read_only=True)
     clauses = serializers.SerializerMethodField()
     participants = serializers.SerializerMethodField()
     files = serializers.SerializerMethodField()
@@ -77,7 +77,7 @@ class ActivityFilterSerializer(serializers.Serializer):
 
 
 class TrainingSerializer(serializers.ModelSerializer):
-    institution = InstitutionRefSerializer(read_only=True)
+    institution = ActivityInstitutionSerializer(read_only=True)
     district = serializers.CharField(source="institution.district.code", read_only=True)
     attendees = serializers.IntegerField(read_only=True)
     clauses = serializers.SerializerMethodField()
@@ -104,13 +104,13 @@ class TrainingWriteSerializer(serializers.Serializer):
                                     max_length=100)
 
 
-class AttendanceSerializer(serializers.Serializer):
+class TrainingAttendanceSerializer(serializers.Serializer):
     employees = serializers.ListField(child=serializers.CharField(max_length=32), max_length=5000,
                                       help_text="签到员工的工号（替换原有签到）")
 
 
-class CompletionSerializer(serializers.Serializer):
-    institution = InstitutionRefSerializer()
+class TrainingCompletionSerializer(serializers.Serializer):
+    institution = ActivityInstitutionSerializer()
     year = serializers.IntegerField()
     employees = serializers.IntegerField()
     completed = serializers.IntegerField()
@@ -157,9 +157,9 @@ class NoticeWriteSerializer(serializers.Serializer):
     return_instructions = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
 
 
-class ReturnSerializer(serializers.ModelSerializer):
+class NoticeReturnSerializer(serializers.ModelSerializer):
     notice = serializers.SerializerMethodField()
-    institution = InstitutionRefSerializer(read_only=True)
+    institution = ActivityInstitutionSerializer(read_only=True)
     district = serializers.CharField(source="institution.district.code", read_only=True)
     status = serializers.CharField(source="return_status", read_only=True)
     overdue = serializers.SerializerMethodField()
@@ -179,12 +179,12 @@ class ReturnSerializer(serializers.ModelSerializer):
         return selectors.is_late(obj)
 
 
-class ReturnSubmitSerializer(serializers.Serializer):
+class NoticeReturnSubmitSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=20000, required=False, allow_blank=True, default="")
     file = serializers.FileField(required=False, allow_null=True, default=None)
 
 
-class ReturnDecisionSerializer(serializers.Serializer):
+class NoticeReturnDecisionSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
     working_days = serializers.IntegerField(min_value=1, max_value=250, required=False, allow_null=True,
                                             default=None)

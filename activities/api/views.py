@@ -102,7 +102,7 @@ class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return Response(self.get_serializer(self.get_queryset().get(pk=activity.pk)).data,
                         status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: s.KindSerializer(many=True)})
+    @extend_schema(responses={200: s.ActivityKindSerializer(many=True)})
     @action(detail=False, methods=["get"])
     def kinds(self, request):
         """The activity kinds of the caller's district's catalogue (the institution's district, or the
@@ -117,7 +117,7 @@ class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             district_id = access.resolve_district(request.user, request.query_params.get("district"),
                                                   (Role.FINANCE_CENTER,)).pk
         services.ensure_catalogue(district_id)
-        return Response(s.KindSerializer(selectors.kinds_for(district_id), many=True).data)
+        return Response(s.ActivityKindSerializer(selectors.kinds_for(district_id), many=True).data)
 
 
 class TrainingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -148,17 +148,18 @@ class TrainingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return Response(self.get_serializer(self.get_queryset().get(pk=session.pk)).data,
                         status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.AttendanceSerializer, responses={200: s.TrainingSerializer})
+    @extend_schema(request=s.TrainingAttendanceSerializer, responses={200: s.TrainingSerializer})
     @action(detail=True, methods=["post"])
     def attendance(self, request, pk=None):
         session = self.get_object()
-        form = s.AttendanceSerializer(data=request.data)
+        form = s.TrainingAttendanceSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         ids = _employee_ids(session.institution, form.validated_data["employees"])
         services.set_attendance(request.user, session, ids)
         return Response(self.get_serializer(self.get_queryset().get(pk=session.pk)).data)
 
-    @extend_schema(parameters=[OpenApiParameter("year", int)], responses={200: s.CompletionSerializer(many=True)})
+    @extend_schema(parameters=[OpenApiParameter("year", int)],
+                   responses={200: s.TrainingCompletionSerializer(many=True)})
     @action(detail=False, methods=["get"])
     def completion(self, request):
         """Per visible institution: active employees, how many reached the year's required hours, the rate."""
@@ -171,7 +172,7 @@ class TrainingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         rows = [{"institution": i, "year": year, "employees": figures[i.pk].employees,
                  "completed": figures[i.pk].completed, "rate": figures[i.pk].rate, "required_hours": required}
                 for i in institutions]
-        return Response(s.CompletionSerializer(rows, many=True).data)
+        return Response(s.TrainingCompletionSerializer(rows, many=True).data)
 
 
 class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -231,7 +232,7 @@ class ReturnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     submits (text and/or a file, multipart), the finance center accepts or returns (409 from any other
     status)."""
 
-    serializer_class = s.ReturnSerializer
+    serializer_class = s.NoticeReturnSerializer
     permission_classes = [AppUser]
     lookup_value_regex = r"\d+"
     parser_classes = [JSONParser, MultiPartParser, FormParser]
@@ -258,21 +259,21 @@ class ReturnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(request=s.ReturnSubmitSerializer, responses={200: s.ReturnSerializer})
+    @extend_schema(request=s.NoticeReturnSubmitSerializer, responses={200: s.NoticeReturnSerializer})
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         recipient = self.get_object()
-        form = s.ReturnSubmitSerializer(data=request.data)
+        form = s.NoticeReturnSubmitSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         recipient = services.submit_return(request.user, recipient, form.validated_data["text"],
                                            form.validated_data["file"])
         return Response(self.get_serializer(self.get_queryset().get(pk=recipient.pk)).data)
 
-    @extend_schema(request=s.ReturnDecisionSerializer, responses={200: s.ReturnSerializer})
+    @extend_schema(request=s.NoticeReturnDecisionSerializer, responses={200: s.NoticeReturnSerializer})
     @action(detail=True, methods=["post"], url_path=r"actions/(?P<decision>accept|return)")
     def decide(self, request, pk=None, decision=""):
         recipient = self.get_object()
-        form = s.ReturnDecisionSerializer(data=request.data)
+        form = s.NoticeReturnDecisionSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         d = form.validated_data
         recipient = services.decide_return(request.user, recipient, decision == "accept", d["reason"],
