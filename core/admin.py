@@ -1,12 +1,13 @@
-"""The mail outbox in the admin: read-only, for the installation administrator only (mail bodies may
-hold personal data, and mails of every district are here)."""
+"""The mail outbox and the tasks waiting for the broker in the admin: read-only, for the installation
+administrator only (mail bodies and task arguments may hold personal data, of every district)."""
 
 from django.contrib import admin, messages
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from . import outbox
-from .models import OutgoingMail
+from . import outbox, queue
+from .errors import Unavailable
+from .models import OutgoingMail, QueuedTask
 
 
 @admin.register(OutgoingMail)
@@ -50,3 +51,48 @@ class OutgoingMailAdmin(admin.ModelAdmin):
         count = outbox.retry_now(queryset)
         self.message_user(request, gettext("%(n)d 封邮件将立即重试（已发送的不会重发）。") % {"n": count},
                           messages.SUCCESS)
+
+
+@admin.register(QueuedTask)
+class QueuedTaskAdmin(admin.ModelAdmin):
+    """Tasks waiting for the broker (core.queue): the administrator sees what waits and why, and can
+    publish a selection now instead of waiting for the drain (refused while the broker is down)."""
+
+    list_display = ("created_at", "task_name", "attempts", "short_error")
+    list_filter = ("task_name",)
+    date_hierarchy = "created_at"
+    actions = ["publish_now"]
+    fields = ("task_name", "args", "kwargs", "created_at", "attempts", "last_error")
+    readonly_fields = fields
+    show_full_result_count = False
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_publish_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    @admin.display(description=_("最近错误"))
+    def short_error(self, obj):
+        return (obj.last_error or "")[:80]
+
+    @admin.action(description=_("立即投递所选任务"), permissions=["publish"])
+    def publish_now(self, request, queryset):
+        try:
+            count = queue.publish_stored_now(list(queryset))
+        except Unavailable as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
+        self.message_user(request, gettext("已投递 %(n)d 个任务。") % {"n": count}, messages.SUCCESS)

@@ -31,3 +31,10 @@ class StateConflict(DomainError):
     """The object's state forbids the action (409): submitted sheet, published year, stale version."""
 
     status = 409
+
+
+class Unavailable(DomainError):
+    """A service the action cannot do without is down (503): work that cannot wait for the broker
+    (core.queue.publish_or_refuse). Work that can wait is stored and drained instead, never refused."""
+
+    status = 503

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from .errors import Unavailable
 from .models import QueuedTask
 
 logger = logging.getLogger(__name__)
@@ -51,6 +52,49 @@ def publish(task, args=(), kwargs=None) -> bool:
         QueuedTask.objects.create(task_name=task.name, args=list(args), kwargs=kwargs, last_error=str(exc)[:2000])
         return False
     return True
+
+
+UNAVAILABLE = "任务队列暂时无法连接，这项操作需要立即执行，未能完成。请稍后再试；如持续出现，请联系系统管理员。"
+
+
+def publish_or_refuse(task, args=(), kwargs=None) -> None:
+    """For work that cannot wait (the person asked for it now): publish, or refuse with a 503
+    (core.errors.Unavailable) within the same two seconds; nothing is stored for a later drain."""
+    try:
+        publish_now(task, args, kwargs or {})
+    except Exception as exc:
+        logger.warning("queue: %s refused, broker unreachable (%s)", task.name, exc)
+        raise Unavailable(UNAVAILABLE) from exc
+
+
+def publish_stored_now(rows, app=None) -> int:
+    """Publish these stored calls now (the admin's action), each once; refuses with a 503 when the
+    broker is still unreachable (what was published before that stays published)."""
+    if app is None:
+        from celery import current_app as app
+    published = 0
+    for row in rows:
+        failure = None
+        with transaction.atomic():
+            locked = QueuedTask.objects.select_for_update(skip_locked=True).filter(pk=row.pk).first()
+            if locked is None:  # the drain has it (or sent it already)
+                continue
+            task = app.tasks.get(locked.task_name)
+            try:
+                if task is not None:
+                    publish_now(task, locked.args, locked.kwargs)
+                else:
+                    app.send_task(locked.task_name, locked.args, locked.kwargs, retry=False)
+            except Exception as exc:
+                failure = exc
+                QueuedTask.objects.filter(pk=locked.pk).update(attempts=locked.attempts + 1,
+                                                               last_error=str(exc)[:2000])
+            else:
+                locked.delete()
+                published += 1
+        if failure is not None:  # the attempt is recorded (committed) before the refusal
+            raise Unavailable(UNAVAILABLE) from failure
+    return published
 
 
 def publish_now(task, args, kwargs) -> None:

@@ -483,6 +483,8 @@ ADMIN_MODELS: dict[str, AdminModel] = {
     "axes_accessfailurelog": AdminModel("accessfailurelog", ONE, su="vcd"),
     # The mail outbox (mails of every district, personal data in bodies): the administrator reads it.
     "core_outgoingmail": AdminModel("outgoingmail", ONE, su="v"),
+    # Tasks waiting for the broker (arguments of every district): the administrator's too.
+    "core_queuedtask": AdminModel("queuedtask", ONE, su="v"),
     # The registry. Districts are reference data (codes of the administrative divisions): readable.
     "institutions_district": AdminModel("district", AC, fc="v", scope={"fc": "A C"},
                                         cells={v: {"inst": "deny"} for v in ("change", "delete", "history")}),

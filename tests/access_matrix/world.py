@@ -331,6 +331,8 @@ def _build() -> World:
     mail = apps.get_model("core", "OutgoingMail")
     w.objs["outgoingmail"] = {"-": mail.objects.order_by("pk").first() or mail.objects.create(
         key="matrix", kind="matrix.test", recipients=["mx@example.invalid"], subject="矩阵", body="矩阵")}
+    queued = apps.get_model("core", "QueuedTask")
+    w.objs["queuedtask"] = {"-": queued.objects.create(task_name="core.send_pending_mail")}
     # Institutions' history rows (simple_history): the history form of each institution.
     w.objs["institution_history"] = {t: i.history.order_by("-history_id").first() for t, i in w.inst.items()}
     w.objs["employee_history"] = {t: e.history.order_by("-history_id").first() for t, e in employees.items()}

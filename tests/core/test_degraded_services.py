@@ -88,6 +88,56 @@ def test_publish_stores_the_call_when_the_broker_is_unreachable_and_the_drain_se
 
 
 @pytest.mark.django_db
+def test_work_that_cannot_wait_is_refused_with_a_503_in_chinese(dead_broker):
+    from core.errors import Unavailable
+
+    started = time.monotonic()
+    with pytest.raises(Unavailable) as refused:
+        queue.publish_or_refuse(tasks.send_pending_mail)
+    assert refused.value.status == 503 and "稍后再试" in str(refused.value)
+    assert time.monotonic() - started < 5 and not QueuedTask.objects.exists()  # nothing stored
+
+
+def test_the_503_is_a_chinese_json_answer_and_a_chinese_page(rf):
+    from core.api.exceptions import exception_handler
+    from core.errors import Unavailable
+    from core.middleware import DomainErrorMiddleware
+
+    response = exception_handler(Unavailable(queue.UNAVAILABLE), {})
+    assert response.status_code == 503 and "稍后再试" in response.data["detail"]
+    page = DomainErrorMiddleware(lambda r: None).process_exception(rf.get("/"), Unavailable(queue.UNAVAILABLE))
+    assert page.status_code == 503 and "稍后再试" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_administrator_publishes_waiting_tasks_from_the_admin(dead_broker, client):
+    from tests.factories import UserFactory
+
+    queue.publish(tasks.send_pending_mail)
+    row = QueuedTask.objects.get()
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    listing = client.get("/admin/core/queuedtask/")
+    assert listing.status_code == 200 and "core.send_pending_mail" in listing.content.decode()
+    # Still down: refused with the reason, the task kept with its attempt counted.
+    response = client.post("/admin/core/queuedtask/", {"action": "publish_now", "_selected_action": [row.pk]},
+                           follow=True)
+    assert "任务队列暂时无法连接" in response.content.decode()
+    assert QueuedTask.objects.get().attempts == 1
+    broker_back(dead_broker)
+    response = client.post("/admin/core/queuedtask/", {"action": "publish_now", "_selected_action": [row.pk]},
+                           follow=True)
+    assert "已投递 1 个任务" in response.content.decode() and not QueuedTask.objects.exists()
+
+
+@pytest.mark.django_db
+def test_only_the_administrator_sees_waiting_tasks(client):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="fc", roles=["finance_center"], is_staff=True))
+    assert client.get("/admin/core/queuedtask/").status_code == 403
+
+
+@pytest.mark.django_db
 def test_enqueue_after_commit_publishes_only_after_the_commit(dead_broker, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         queue.enqueue_after_commit(tasks.send_pending_mail)
