@@ -217,8 +217,8 @@ def add_finding(visit: Visit, user, *, clause, description: str, severity: str, 
     return finding
 
 
-def report(finding: Finding, user, *, measures: str, files: Iterable = ()) -> Finding:
-    tracking.report(finding.tracked_item, user, measures=measures, files=files)
+def report(finding: Finding, user, *, measures: str, files: Iterable = (), system: bool = False) -> Finding:
+    tracking.report(finding.tracked_item, user, measures=measures, files=files, system=system)
     finding.tracked_item.refresh_from_db()
     return finding
 
