@@ -369,8 +369,6 @@ def parse_row(kind: str, row: dict, employees: frozenset[str] | set[str]) -> tup
                 value = parse_date(value, column) if value else None
             elif column == "merchant_category" and value and not re.fullmatch(r"\d{4}", value):
                 raise ValueError(f"merchant_category「{value}」须为 4 位数字")
-            elif column == "action" and not re.fullmatch(r"[A-Za-z0-9_.\-]+", value):
-                raise ValueError(f"action「{value}」只能含字母、数字和下划线")
         except ValueError as exc:
             problems.append(str(exc))
             continue

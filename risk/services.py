@@ -177,6 +177,12 @@ def load_extract(user, institution: Institution, kind: str, data: bytes, filenam
     if institution.pk not in actor_institution_ids(user):
         raise NotAllowed("只有本机构的填报员或负责人可以上传数据")
     clean_rows = parse_extract(institution, kind, data, filename)
+    return store_rows(institution, kind, clean_rows, filename=filename, user=user)
+
+
+def store_rows(institution: Institution, kind: str, clean_rows: list[dict], *, filename: str = "",
+               user=None) -> Upload:
+    """Write validated rows (parse_extract's) in one transaction: COPY and one upsert on PostgreSQL."""
     now = timezone.now()
     with transaction.atomic():
         if connection.vendor == "postgresql":
@@ -364,6 +370,12 @@ def _queue_screening(institution: Institution, date_from: dt.date, date_to: dt.d
         enqueue_after_commit(tasks.run_screening, screening.pk)
     screening.refresh_from_db()
     return screening
+
+
+def screen_in_process(institution: Institution, date_from: dt.date, date_to: dt.date) -> Screening:
+    """A screening run now in this process (demo data, benchmarks, management commands)."""
+    screening = Screening.objects.create(institution=institution, date_from=date_from, date_to=date_to)
+    return run_screening(screening.pk)
 
 
 def _calendar(date_from: dt.date, date_to: dt.date):
@@ -658,5 +670,5 @@ __all__ = [
     "LoadRefused", "act", "acting_institution", "actor_institution_ids", "assign", "change_rule",
     "delete_suppression", "due_date", "effective_rules", "forward", "load_extract", "parse_extract",
     "purge_expired", "refresh_all_summaries", "refresh_summary", "remind_overdue", "request_screening",
-    "rule_rows", "run_screening", "screen_previous_month", "suppress",
+    "rule_rows", "run_screening", "screen_in_process", "screen_previous_month", "store_rows", "suppress",
 ]
