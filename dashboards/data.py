@@ -365,14 +365,15 @@ def _rate(part: int, whole: int) -> Decimal | None:
 
 
 def acknowledgement_summary(scope: Scope, year: int) -> dict:
-    from warnings_feed.rules import shown_text
+    from warnings_feed.selectors import masked_titles
 
     raw = selectors.acknowledgement_figures(scope, year)
     total = raw["total"]
     warnings = []
+    titles = masked_titles([w["pk"] for w in raw["recent"]])  # names masked, the registry's included
     for w in raw["recent"]:
         rates = raw["per_warning"].get(w["pk"], {"delivered": 0, "acknowledged": 0})
-        warnings.append({"id": w["pk"], "title": shown_text(w["title"], w["names"] or (), reveal_names=False),
+        warnings.append({"id": w["pk"], "title": titles.get(w["pk"], ""),
                          "publish_at": timezone.localtime(w["publish_at"]).date(), "delivered": rates["delivered"],
                          "acknowledged": rates["acknowledged"],
                          "acknowledged_rate": _rate(rates["acknowledged"], rates["delivered"])})

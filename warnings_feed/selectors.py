@@ -378,3 +378,15 @@ def reminders_due(*, now: datetime, after_days: int, max_reminders: int) -> Quer
         .exclude(employee__user__email="")
         .order_by("employee_id", "warning__publish_at", "warning_id")
     )
+
+
+def masked_titles(warning_ids) -> dict[int, str]:
+    """The titles of these warnings as a reader outside the finance center sees them (for mails and
+    reports, which leave the portal): the warning's own names, the registry's names of the
+    institutions it concerns and the detected names masked. Two queries for any number of warnings."""
+    from . import presentation
+
+    warnings = list(Warning.objects.filter(pk__in=set(warning_ids)).only(
+        "pk", "title", "body", "names", "scope", "institution_id", "district_id", "category"))
+    presentation.attach_registry(warnings)
+    return {w.pk: presentation.title_for(w, reveal_names=False) for w in warnings}

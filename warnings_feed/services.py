@@ -427,13 +427,13 @@ def send_reminders(*, now: datetime | None = None, batch: int = 500) -> int:
         with transaction.atomic():
             rows = list(due.filter(employee_id__in=employees).select_for_update(skip_locked=True, of=("self",))
                         .values_list("pk", "reminders", "employee_id", "employee__name", "employee__user__email",
-                                     "warning__title", "warning__names"))
+                                     "warning__title", "warning__names", "warning_id"))
             mails: list[outbox.Mail] = []
+            titles = selectors.masked_titles({row[7] for row in rows})  # the registry's names masked too
             for employee_id, group in groupby(rows, key=itemgetter(2)):
                 group = list(group)
                 name, email = group[0][3], group[0][4]
-                subject, body = _reminder(name, [rules.shown_text(row[5], row[6] or (), reveal_names=False)
-                                                 for row in group])
+                subject, body = _reminder(name, [titles[row[7]] for row in group])
                 mails.append(outbox.Mail(key=_reminder_key(employee_id, [(row[0], row[1]) for row in group]),
                                          recipients=[email], subject=subject, body=body,
                                          kind="warnings_feed.reminder"))

@@ -159,3 +159,16 @@ def test_a_user_of_several_districts_chooses_one(dataset):
     # None chosen: the API says which to choose from; the page shows the first with a chooser.
     response = api.get(f"{BASE}colours/", {"year": YEAR})
     assert response.status_code == 400 and "331002" in str(response.json()) and "331004" in str(response.json())
+
+
+def test_acknowledgement_titles_mask_the_registry_names(dataset):
+    """The dashboard (and the annual report, which reads the same figures) masks a name of the
+    registry that neither the warning's list nor the tagger finds (issue #11, item 3)."""
+    from institutions.models import Institution
+    from tests.factories import EmployeeFactory
+    from warnings_feed.models import Warning
+
+    EmployeeFactory(institution=Institution.objects.filter(district__code="331004").first(), name="任重远")
+    Warning.objects.update(title="贷款由任重远经办的通报", names=[])
+    [warning] = get(dataset.finance, "acknowledgements")["warnings"]
+    assert warning["title"] == "贷款由任某经办的通报"

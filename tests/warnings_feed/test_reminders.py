@@ -71,3 +71,20 @@ def test_the_beat_runs_the_reminders(org, aged):
     assert tasks.remind_unacknowledged.delay().get() == 2
     schedule = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert {"warnings_feed.remind_unacknowledged", "warnings_feed.publish_due"} <= schedule
+
+
+def test_reminder_mails_mask_the_registry_names_too(org, publish, settings):
+    """A name neither listed on the warning nor found by the tagger, but in the registry of the
+    institutions concerned, is masked in the reminder mail as on the pages (issue #11, item 3)."""
+    from core.masking import detect_names
+    from tests.factories import EmployeeFactory
+
+    settings.WARNINGS_ACKNOWLEDGE_WITHIN_DAYS = 3
+    title = "贷款由任重远经办的通报"
+    assert "任重远" not in detect_names(title)
+    EmployeeFactory(institution=org.a, name="任重远")
+    publish(org.finance, title=title, names=[])
+    Delivery.objects.update(delivered_at=timezone.now() - timedelta(days=4))
+    assert services.send_reminders() >= 1
+    recipients()
+    assert mail.outbox and all("任重远" not in m.body and "任某" in m.body for m in mail.outbox)
