@@ -42,6 +42,14 @@ def rule_url(w, key, t):
 ACTORS_WRITE = g("-", "no", inst="ok", su="no")
 
 TABLE: dict[str, R] = {
+    # pages
+    "risk:queue": R(plain(), get=g("-", "ok")),
+    "risk:alert": R(by("riskalert"), get=g("A B C", "nf", **INST_ONLY)),
+    "risk:alert_action": R(by("riskalert", verb="review"), post=g("A B C", "nf", **INST_ONLY), body={}),
+    "risk:upload": R(plain(), get=ACTORS_WRITE, post=ACTORS_WRITE, body={}),
+    "risk:screen": R(plain(), post=ACTORS_WRITE, body={}),
+    "risk:summary": R(with_district(), get=g("- C", "no", fc="ok nf", su="choose ok")),
+    # API
     "api:employee-list": R(plain(), get=g("-", "ok")),
     "api:risk-upload-list": R(plain(), get=g("-", "ok"), post=ACTORS_WRITE, body={"kind": "events"}),
     "api:risk-screening-list": R(plain(), get=g("-", "ok"), post=ACTORS_WRITE,
