@@ -60,7 +60,9 @@ def test_visit_findings_reply_return_accept(new_page, live_server, district_2026
         page.wait_for_selector(f"text={text}")
     assert page.locator("[data-testid=notice]").text_content().startswith("路金清整〔2026〕1号")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
-    page.wait_for_function("[...document.querySelectorAll('.photos img')].every(i => i.complete && i.naturalWidth)")
+    # The photo is decoded before the screenshot (wait_for_function's string eval is refused by the CSP).
+    assert page.evaluate("() => Promise.all([...document.querySelectorAll('.photos img')].map("
+                         "i => i.decode().then(() => i.naturalWidth)))") == [640]
     page.screenshot(path=str(SHOTS / "inspections-visit-375px.png"), full_page=True)
     visit = Visit.objects.get()
     assert visit.kind == "unannounced" and visit.joint_with_discipline and visit.photos.count() == 1
