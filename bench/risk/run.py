@@ -1,0 +1,269 @@
+"""Benchmark of 风险预警 (issue 15, item 7): loading one file of transactions, and screening.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/cf_h15_bench \\
+      .venv/bin/python bench/risk/run.py --load-rows 1000000 --institutions 60 \\
+          --transactions 1000000 --events 200000 --repeat 2
+
+The database must be migrated and its name must contain "bench" (it is written to).
+
+1. Loading. A CSV of --load-rows transactions of one institution (50 employees) is written once.
+   Timed: (a) the floor, a bare ``COPY`` of that file into a table with the same typed columns
+   (PostgreSQL parses the times, amounts and text; no checks); (b) ``risk.services.load_extract``
+   end to end on the same bytes: reading and validating every row (employee in the registry,
+   choices, positive amounts with at most 2 decimals, times), ``COPY`` into a temporary table and
+   one ``INSERT … ON CONFLICT (institution, txn_id) DO UPDATE`` into the real table. Before each
+   repetition the institution's rows are deleted (a first load, every row new).
+2. Rules. --institutions institutions with 50 employees each, --transactions transactions and
+   --events events spread evenly, generated set-based in SQL (repeatable hashes, no Python loop),
+   plus 10 customers per employee. For each rule: (a) the floor, one hand-written SQL statement
+   computing the same alert keys for all institutions at once (no evidence); (b) the library's
+   statement (``risk.services.rule_rows``, with the evidence as JSON) once per institution, summed.
+   Then the totals: ``run_screening`` of every institution (all six rules, alerts written), run
+   twice (the second run finds every key existing: the idempotent path).
+
+Medians of --repeat repetitions. Prints the figures; docs/performance.md has the measured ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+
+from institutions.models import District, Employee, Institution  # noqa: E402
+from institutions.usc import make_usc_code  # noqa: E402
+from risk import rules, services  # noqa: E402
+from risk.models import Alert, Event, Relationship, Screening, Transaction  # noqa: E402
+
+EMPLOYEES = 50
+DATE_FROM, DATE_TO = dt.date(2026, 1, 1), dt.date(2026, 12, 31)
+
+
+def timed(fn):
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+def institutions(n: int, prefix: str) -> list[Institution]:
+    district = District.objects.get(code="331004")
+    out = []
+    for i in range(n):
+        code = f"{prefix}{i:04d}"
+        inst, created = Institution.objects.get_or_create(code=code, defaults={
+            "name": f"基准银行{code}", "category": "bank", "district": district,
+            "usc_code": make_usc_code(f"91331004BR{abs(hash(code)) % 10**7:07d}"[:17])})
+        if created:
+            Employee.objects.bulk_create([Employee(institution=inst, name=f"员工{e}", employee_no=f"E{e:03d}")
+                                          for e in range(EMPLOYEES)])
+        out.append(inst)
+    return out
+
+
+# --- 1. loading ------------------------------------------------------------------------------------
+
+def write_file(path: Path, rows: int) -> None:
+    channels = ("transfer", "cash", "card")
+    types = ("customer", "employee", "company", "individual", "merchant")
+    start = dt.datetime(2026, 1, 1)
+    with path.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(rules.COLUMNS["transactions"])
+        for i in range(rows):
+            h = (i * 2654435761) % 4294967296
+            when = start + dt.timedelta(seconds=h % (365 * 86400))
+            w.writerow([f"L{i:08d}", f"E{h % EMPLOYEES:03d}", when.strftime("%Y-%m-%d %H:%M:%S"),
+                        "in" if h & 1 else "out", f"{(h % 2000000) / 100 + 0.01:.2f}", channels[h % 3],
+                        f"CP{h % 5000}", "对手方", types[(h >> 3) % 5], "7995" if h % 997 == 0 else ""])
+
+
+def bench_load(rows: int, repeat: int) -> None:
+    inst = institutions(1, "BL")[0]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "transactions.csv"
+        t, _ = timed(lambda: write_file(path, rows))
+        size = path.stat().st_size
+        print(f"load: {rows:,} rows, {size / 1e6:.1f} MB file (written in {t:.1f} s)")
+        data = path.read_bytes()
+        floors, loads = [], []
+        for rep in range(repeat):
+            with connection.cursor() as c:
+                c.execute("DROP TABLE IF EXISTS bench_bare_copy")
+                c.execute("CREATE TABLE bench_bare_copy (txn_id varchar(64), employee_no varchar(32), "
+                          "occurred_at timestamptz, direction varchar(3), amount numeric(16,2), channel varchar(10), "
+                          "counterparty_id varchar(64), counterparty_name varchar(200), counterparty_type varchar(12), "
+                          "merchant_category varchar(4))")
+                c.execute("SET TIME ZONE 'Asia/Shanghai'")
+                with path.open() as f:
+                    t_floor, _ = timed(lambda f=f: c.cursor.copy_expert(
+                        "COPY bench_bare_copy FROM STDIN WITH (FORMAT csv, HEADER true)", f))
+                c.execute("SET TIME ZONE 'UTC'")
+                c.execute("DROP TABLE bench_bare_copy")
+            Transaction.objects.filter(institution=inst).delete()
+            t_load, upload = timed(lambda: services.store_rows(
+                inst, "transactions", services.parse_extract(inst, "transactions", data, "transactions.csv")))
+            assert upload.rows == rows and Transaction.objects.filter(institution=inst).count() == rows
+            t_parse, _ = timed(lambda: services.parse_extract(inst, "transactions", data, "transactions.csv"))
+            floors.append(t_floor)
+            loads.append(t_load)
+            print(f"  #{rep + 1} (load average {os.getloadavg()[0]:.2f}): bare COPY {t_floor:.2f} s; "
+                  f"load_extract {t_load:.2f} s ({t_load / t_floor:.2f}×; of which reading+validating "
+                  f"alone ≈ {t_parse:.2f} s)")
+        f, lo = statistics.median(floors), statistics.median(loads)
+        print(f"load median: bare COPY {f:.2f} s, load_extract {lo:.2f} s, {lo / f:.2f}× the floor")
+        Transaction.objects.filter(institution=inst).delete()
+
+
+# --- 2. rules ----------------------------------------------------------------------------------------
+
+def generate(insts: list[Institution], transactions: int, events: int) -> None:
+    ids = [i.pk for i in insts]
+    Transaction.objects.filter(institution_id__in=ids).delete()
+    Event.objects.filter(institution_id__in=ids).delete()
+    Relationship.objects.filter(institution_id__in=ids).delete()
+    Alert.objects.filter(institution_id__in=ids).delete()
+    Screening.objects.filter(institution_id__in=ids).delete()
+    n = len(ids)
+    with connection.cursor() as c:
+        # hashes of the row number: repeatable, no Python loop
+        c.execute("""
+            INSERT INTO risk_relationship (institution_id, employee_no, counterparty_id, relation, since, until,
+                                           loaded_at)
+            SELECT (%(ids)s::bigint[])[1 + g %% %(n)s], 'E' || lpad(((g / %(n)s) %% 50)::text, 3, '0'),
+                   'CP' || (abs(hashint4(g)::bigint) %% 2000), 'loan_officer',
+                   DATE '2025-06-01' + (abs(hashint4(g * 7)::bigint) %% 300), NULL, now()
+            FROM generate_series(0, %(n)s * 500 - 1) g""", {"ids": ids, "n": n})
+        c.execute("""
+            INSERT INTO risk_transaction (institution_id, txn_id, employee_no, occurred_at, occurred_on, direction,
+                amount, channel, counterparty_id, counterparty_name, counterparty_type, merchant_category, loaded_at)
+            SELECT (%(ids)s::bigint[])[1 + g %% %(n)s], 'B' || g, 'E' || lpad((abs(h) %% 50)::text, 3, '0'), ts,
+                   (ts AT TIME ZONE 'Asia/Shanghai')::date, CASE WHEN h & 1 = 0 THEN 'in' ELSE 'out' END,
+                   round(((abs(h) %% 3000000) / 100.0 + 0.01)::numeric, 2),
+                   (ARRAY['transfer','cash','card'])[1 + abs(h / 7) %% 3],
+                   'CP' || (abs(h / 13) %% 2000), '', (ARRAY['customer','employee','company','individual',
+                   'merchant'])[1 + abs(h / 17) %% 5], CASE WHEN abs(h) %% 4999 = 0 THEN '7995' ELSE '' END, now()
+            FROM generate_series(0, %(t)s - 1) g,
+                 LATERAL (SELECT hashint4(g)::bigint AS h) x,
+                 LATERAL (SELECT TIMESTAMPTZ '2025-12-31 16:00:00+00' + (abs(hashint4(g * 3)::bigint) %% (365 * 86400))
+                                 * INTERVAL '1 second' AS ts) y""", {"ids": ids, "n": n, "t": transactions})
+        c.execute("""
+            INSERT INTO risk_event (institution_id, employee_no, occurred_at, occurred_on, action, target_id, loaded_at)
+            SELECT (%(ids)s::bigint[])[1 + g %% %(n)s], 'E' || lpad((abs(h) %% 50)::text, 3, '0'), ts,
+                   (ts AT TIME ZONE 'Asia/Shanghai')::date,
+                   (ARRAY['login','query_customer','query_customer','query_customer','modify_limit','override'])
+                       [1 + abs(h / 7) %% 6], 'CP' || (abs(h / 13) %% 2000), now()
+            FROM generate_series(0, %(e)s - 1) g,
+                 LATERAL (SELECT hashint4(g + 1000000000)::bigint AS h) x,
+                 LATERAL (SELECT TIMESTAMPTZ '2025-12-31 16:00:00+00' + (abs(hashint4(g * 5)::bigint) %% (365 * 86400))
+                                 * INTERVAL '1 second' AS ts) y""", {"ids": ids, "n": n, "e": events})
+        c.execute("ANALYZE risk_transaction; ANALYZE risk_event; ANALYZE risk_relationship")
+
+
+CUSTOMER = """EXISTS (SELECT 1 FROM risk_relationship r WHERE r.institution_id = {t}.institution_id
+  AND r.employee_no = {t}.employee_no AND r.counterparty_id = {t}.{cp} AND r.since <= {t}.occurred_on
+  AND (r.until IS NULL OR {t}.occurred_on <= r.until))"""
+RANGE = "{t}.institution_id = ANY(%(ids)s) AND {t}.occurred_on BETWEEN %(f)s AND %(to)s"
+
+# The floor: each rule by hand, one statement over every institution, keys only.
+FLOORS = {
+    "R01": f"""SELECT institution_id, employee_no, counterparty_id, to_char(occurred_on, 'YYYY-MM'), count(*)
+        FROM risk_transaction t WHERE {RANGE.format(t='t')} AND amount >= 5000
+        AND {CUSTOMER.format(t='t', cp='counterparty_id')} GROUP BY 1, 2, 3, 4""",
+    "R02": f"""SELECT DISTINCT institution_id, employee_no, counterparty_id FROM (
+        SELECT institution_id, employee_no, counterparty_id,
+               count(*) OVER w AS n, sum(amount) OVER w AS s FROM risk_transaction t
+        WHERE {RANGE.format(t='t')} AND channel = 'transfer' AND counterparty_type IN ('individual', 'company')
+          AND NOT {CUSTOMER.format(t='t', cp='counterparty_id')}
+        WINDOW w AS (PARTITION BY institution_id, employee_no, counterparty_id ORDER BY occurred_on
+                     RANGE BETWEEN CURRENT ROW AND INTERVAL '29 days' FOLLOWING)) x WHERE n >= 3 AND s >= 50000""",
+    "R03": f"""SELECT DISTINCT institution_id, employee_no FROM (
+        SELECT institution_id, employee_no, sum(amount) OVER w AS s FROM risk_transaction t
+        WHERE {RANGE.format(t='t')} AND direction = 'out' AND channel = 'cash'
+        WINDOW w AS (PARTITION BY institution_id, employee_no ORDER BY occurred_on
+                     RANGE BETWEEN CURRENT ROW AND INTERVAL '6 days' FOLLOWING)) x WHERE s >= 50000""",
+    "R04": f"""SELECT institution_id, employee_no, count(*) FROM risk_transaction t
+        WHERE {RANGE.format(t='t')} AND merchant_category IN ('7995', '7800', '7801', '7802') GROUP BY 1, 2""",
+    "R05": f"""SELECT institution_id, employee_no, to_char(occurred_on, 'YYYY-MM') FROM risk_event e
+        WHERE {RANGE.format(t='e')} AND action IN ('modify_limit', 'override')
+          AND ((occurred_at AT TIME ZONE 'Asia/Shanghai')::time < '07:30' OR
+               (occurred_at AT TIME ZONE 'Asia/Shanghai')::time >= '19:00' OR occurred_on = ANY(%(hol)s)
+               OR (extract(isodow FROM occurred_on) IN (6, 7) AND NOT occurred_on = ANY(%(wd)s)))
+        GROUP BY 1, 2, 3 HAVING count(DISTINCT occurred_on) >= 3""",
+    "R06": f"""SELECT institution_id, employee_no, occurred_on FROM risk_event e
+        WHERE {RANGE.format(t='e')} AND action = 'query_customer' AND target_id <> ''
+          AND NOT {CUSTOMER.format(t='e', cp='target_id')}
+        GROUP BY 1, 2, 3 HAVING count(*) >= 20""",
+}
+
+
+def bench_rules(insts: list[Institution], repeat: int) -> None:
+    ids = [i.pk for i in insts]
+    holidays, workdays = services._calendar(DATE_FROM, DATE_TO)
+    args = {"ids": ids, "f": DATE_FROM, "to": DATE_TO, "hol": sorted(holidays), "wd": sorted(workdays)}
+    print(f"rules: {len(ids)} institutions, {Transaction.objects.filter(institution_id__in=ids).count():,} "
+          f"transactions, {Event.objects.filter(institution_id__in=ids).count():,} events")
+    rows = []
+    for code, rule in rules.RULES.items():
+        params = rule.defaults()
+        floors, libs = [], []
+        for _rep in range(repeat):
+            with connection.cursor() as c:
+                t_floor, _ = timed(lambda c=c, code=code: (c.execute(FLOORS[code], args), c.fetchall()))
+                n_floor = c.rowcount
+            t_lib, found = timed(lambda code=code, params=params: [
+                services.rule_rows(code, params, i, DATE_FROM, DATE_TO, holidays, workdays) for i in ids])
+            floors.append(t_floor)
+            libs.append(t_lib)
+        n_lib = sum(len(r) for r in found)
+        f, lo = statistics.median(floors), statistics.median(libs)
+        rows.append((code, f, lo, n_floor, n_lib))
+        print(f"  {code}: floor {f:.2f} s ({n_floor} keys), library {lo:.2f} s ({n_lib} alerts), {lo / f:.2f}×")
+    for label in ("first", "second"):
+        t, screenings = timed(lambda: [services.screen_in_process(i, DATE_FROM, DATE_TO) for i in insts])
+        created = sum(s.alerts_created for s in screenings)
+        total = sum(s.alerts_total for s in screenings)
+        assert all(s.status == "done" for s in screenings), [s.error for s in screenings if s.error]
+        print(f"  screening of every institution, all six rules ({label} run): {t:.2f} s, "
+              f"{created} alerts created, {total} found")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--load-rows", type=int, default=1_000_000)
+    parser.add_argument("--institutions", type=int, default=60)
+    parser.add_argument("--transactions", type=int, default=1_000_000)
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--skip-load", action="store_true")
+    parser.add_argument("--skip-rules", action="store_true")
+    options = parser.parse_args()
+    if "bench" not in connection.settings_dict["NAME"]:
+        sys.exit("refusing: the database name must contain 'bench'")
+    print(f"database {connection.settings_dict['NAME']}, load average {os.getloadavg()[0]:.2f}")
+    if not options.skip_load:
+        bench_load(options.load_rows, options.repeat)
+    if not options.skip_rules:
+        insts = institutions(options.institutions, "BR")
+        t, _ = timed(lambda: generate(insts, options.transactions, options.events))
+        print(f"generated in {t:.1f} s")
+        bench_rules(insts, options.repeat)
+
+
+if __name__ == "__main__":
+    main()
