@@ -125,6 +125,12 @@ class Employee(models.Model):
     def __str__(self) -> str:
         return f"{self.name}（{self.employee_no}）"
 
+    def audit_repr(self) -> str:
+        """The audit log's name for the row (core.admin_guards.audit_repr): the name masked."""
+        from core.masking import mask_name
+
+        return f"{mask_name(self.name)}（{self.employee_no}）"
+
 
 class Role(models.TextChoices):
     """The portal's roles; each is also a Django group of the same name."""

@@ -108,6 +108,10 @@ class PointRecord(models.Model):
         sign = "+" if self.kind == RecordKind.COMMENDATION else "-"
         return f"{self.employee} {self.date} {sign}{self.points}"
 
+    def audit_repr(self) -> str:
+        sign = "+" if self.kind == RecordKind.COMMENDATION else "-"
+        return f"{self.employee.audit_repr()} {self.date} {sign}{self.points}"
+
 
 class BlacklistStatus(models.TextChoices):
     PROPOSED = "proposed", _("待确认")
@@ -150,6 +154,9 @@ class BlacklistEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.employee}（{self.get_status_display()}）"
 
+    def audit_repr(self) -> str:
+        return f"{self.employee.audit_repr()}（{self.get_status_display()}）"
+
 
 class PortraitView(models.Model):
     """Each view of a portrait by someone other than its employee."""
@@ -168,6 +175,9 @@ class PortraitView(models.Model):
 
     def __str__(self) -> str:
         return f"{self.viewer} → {self.employee} {self.at:%Y-%m-%d %H:%M}"
+
+    def audit_repr(self) -> str:
+        return f"{self.viewer} → {self.employee.audit_repr()} {self.at:%Y-%m-%d %H:%M}"
 
 
 class Exemplar(models.Model):
@@ -188,3 +198,6 @@ class Exemplar(models.Model):
 
     def __str__(self) -> str:
         return f"{self.employee} {self.year}"
+
+    def audit_repr(self) -> str:
+        return f"{self.employee.audit_repr()} {self.year}"

@@ -60,3 +60,24 @@ def test_the_retention_is_never_shorter_than_six_months(settings):
 def test_the_purge_runs_nightly():
     entry = django_settings.CELERY_BEAT_SCHEDULE["core-purge-audit-logs"]
     assert entry["task"] == "core.purge_audit_logs" and django_settings.AUDIT_RETENTION_DAYS >= 183
+
+
+@pytest.mark.django_db
+def test_the_admin_change_log_names_people_masked(rf):
+    """LogEntry.object_repr is kept for months: an employee (and the records naming one) appear
+    there with the name masked, whether added, changed or deleted in the admin (issue #11, item 6)."""
+    from django.contrib import admin
+    from django.contrib.admin.models import LogEntry
+
+    from institutions.models import Employee
+    from tests.factories import EmployeeFactory, UserFactory
+
+    request = rf.post("/")
+    request.user = UserFactory(username="root", is_staff=True, is_superuser=True)
+    employee = EmployeeFactory(name="黄小明", employee_no="E9001")
+    employees = admin.site._registry[Employee]
+    employees.log_addition(request, employee, [{"added": {}}])
+    employees.log_change(request, employee, [{"changed": {"fields": ["name"]}}])
+    employees.log_deletions(request, Employee.objects.filter(pk=employee.pk))
+    reprs = list(LogEntry.objects.values_list("object_repr", flat=True))
+    assert len(reprs) == 3 and all(r == "黄某（E9001）" for r in reprs), reprs
