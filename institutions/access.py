@@ -37,6 +37,7 @@ _ROLES_CACHE = "_clean_finance_roles"
 _GRANTS_CACHE = "_clean_finance_grants"
 _INSTITUTIONS_CACHE = "_clean_finance_institution_ids"
 _HEADS_CACHE = "_clean_finance_headed_ids"
+_MEMBER_CACHE = "_clean_finance_member_ids"
 
 
 def _authenticated(user) -> bool:
@@ -141,8 +142,16 @@ def member_institution_ids(user, *roles: str) -> frozenset[int]:
     """The institutions where the user holds one of `roles` as a member (not merely as an employee)."""
     if not _authenticated(user) or not getattr(user, "pk", None):
         return frozenset()
-    return frozenset(Membership.objects.filter(user=user, role__in=list(roles)).values_list("institution_id",
-                                                                                           flat=True))
+    # Per request, like the roles: a list page asks once per row (issue 16: 5,000 queries on /scoring/).
+    cache = getattr(user, _MEMBER_CACHE, None)
+    if cache is None:
+        cache = {}
+        setattr(user, _MEMBER_CACHE, cache)
+    key = frozenset(roles)
+    if key not in cache:
+        cache[key] = frozenset(Membership.objects.filter(user=user, role__in=list(roles))
+                               .values_list("institution_id", flat=True))
+    return cache[key]
 
 
 def headed_institution_ids(user) -> frozenset[int]:

@@ -51,6 +51,7 @@ def revoke_role(grant: DistrictGrant, *, revoked_by=None) -> None:
 def _forget_cached_scope(user) -> None:
     from . import access
 
-    for name in (access._ROLES_CACHE, access._GRANTS_CACHE, access._INSTITUTIONS_CACHE, access._HEADS_CACHE):
+    for name in (access._ROLES_CACHE, access._GRANTS_CACHE, access._INSTITUTIONS_CACHE, access._HEADS_CACHE,
+                 access._MEMBER_CACHE):
         if hasattr(user, name):
             delattr(user, name)

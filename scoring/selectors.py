@@ -187,3 +187,34 @@ def evidence_for(pk: int):
     from .models import Evidence
 
     return Evidence.objects.select_related("entry__sheet__assessment").filter(pk=pk).first()
+
+
+def fillable_sources_by_assessment(user, assessments) -> dict[int, list[str]]:
+    """`services.fillable_sources` for a list of assessments at once (one assignment query in all,
+    not one per row: issue 16, /scoring/ at province scale). The same rule: the district's finance
+    center every sheet; the institution's filer or head its self-assessment; a reviewer the sources
+    assigned to them while they hold the role in the institution's district."""
+    assessments = list(assessments)
+    own = access.member_institution_ids(user, Role.INSTITUTION_FILER, Role.INSTITUTION_HEAD)
+    reviewer_roles = {Source.INSPECTION: Role.INSPECTOR, Source.THIRD_PARTY: Role.THIRD_PARTY}
+    reviewing = {source: access.district_ids(user, role) for source, role in reviewer_roles.items()}
+    assigned: dict[tuple[int, int], set[str]] = {}
+    if any(ids is None or ids for ids in reviewing.values()) and assessments:
+        rows = Assignment.objects.filter(
+            user=user, source__in=list(reviewer_roles),
+            institution_id__in={a.institution_id for a in assessments},
+            year__in={a.year for a in assessments}).values_list("institution_id", "year", "source")
+        for institution_id, year, source in rows:
+            assigned.setdefault((institution_id, year), set()).add(source)
+    out = {}
+    for assessment in assessments:
+        district_id = assessment.institution.district_id
+        if access.is_finance_center(user, district_id):
+            out[assessment.pk] = list(Source.values)
+            continue
+        sources = [Source.SELF] if assessment.institution_id in own else []
+        mine = assigned.get((assessment.institution_id, assessment.year), set())
+        sources += [s for s in (Source.INSPECTION, Source.THIRD_PARTY)
+                    if s in mine and (reviewing[s] is None or district_id in reviewing[s])]
+        out[assessment.pk] = sources
+    return out

@@ -79,10 +79,11 @@ def my_assessments(request):
     assessments = list(services.visible_assessments(request.user).filter(year=year)
                        .select_related("institution", "scheme").order_by("institution__code"))
     sheets = selectors.sheets_with_progress([a.pk for a in assessments])
+    fillable_by_assessment = selectors.fillable_sources_by_assessment(request.user, assessments)
     rows = []
     for assessment in assessments:
         by_source = {s.source: s for s in sheets.get(assessment.pk, [])}
-        fillable = services.fillable_sources(request.user, assessment)
+        fillable = fillable_by_assessment[assessment.pk]
         rows.append({"assessment": assessment, "sheets": [(s, by_source.get(s)) for s in fillable]})
     years = selectors.scheme_years()
     return render(request, "scoring/my_assessments.html", {"rows": rows, "year": year, "years": years})
