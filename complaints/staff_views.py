@@ -14,7 +14,6 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -23,7 +22,7 @@ from core.exports import csv_writer
 from institutions import access
 from institutions.models import Institution, Role
 
-from . import exports, qr, rules, selectors, services
+from . import exports, posters, rules, selectors, services
 from .deadlines import due_status
 from .models import Complaint, EvidenceImage
 
@@ -267,13 +266,12 @@ def stats_export(request: HttpRequest) -> HttpResponse:
 
 
 def poster_context(institutions, request: HttpRequest) -> dict:
-    return {"posters": [{"institution": i, "url": qr.public_url(i.public_code, request),
-                         "svg": qr.qr_svg(qr.public_url(i.public_code, request), scale=6)}
-                        for i in institutions]}
+    # QR codes made once and stored (complaints/posters.py).
+    return posters.poster_context(institutions, request)
 
 
 def render_posters(institutions, request: HttpRequest) -> str:
-    return render_to_string("complaints/poster.html", poster_context(institutions, request), request=request)
+    return posters.render_posters(institutions, request)
 
 
 @login_required
@@ -303,7 +301,9 @@ def posters_all(request: HttpRequest) -> HttpResponse:
         except NotFound as exc:
             raise Http404(str(exc))
         institutions = institutions.filter(district=district)
-    response = HttpResponse(render_posters(list(institutions.order_by("code")), request))
+    # The page is stored once per set of institutions and served from the file (complaints/posters.py).
+    with posters.stored_posters(list(institutions.order_by("code")), request) as stored:
+        response = HttpResponse(stored.read(), content_type="text/html; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="posters.html"'
     return response
 
