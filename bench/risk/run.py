@@ -147,7 +147,7 @@ def generate(insts: list[Institution], transactions: int, events: int) -> None:
                                            loaded_at)
             SELECT (%(ids)s::bigint[])[1 + g %% %(n)s], 'E' || lpad(((g / %(n)s) %% 50)::text, 3, '0'),
                    'CP' || (abs(hashint4(g)::bigint) %% 2000), 'loan_officer',
-                   DATE '2025-06-01' + (abs(hashint4(g * 7)::bigint) %% 300), NULL, now()
+                   DATE '2025-06-01' + (abs(hashint4(g * 7)::bigint) %% 300)::int, NULL, now()
             FROM generate_series(0, %(n)s * 500 - 1) g""", {"ids": ids, "n": n})
         c.execute("""
             INSERT INTO risk_transaction (institution_id, txn_id, employee_no, occurred_at, occurred_on, direction,
