@@ -19,5 +19,4 @@ urlpatterns = [
     path("rectifications/<int:pk>/report/", views.rectification_report, name="rectification_report"),
     path("rectifications/<int:pk>/accept/", views.rectification_accept, name="rectification_accept"),
     path("rectifications/<int:pk>/return/", views.rectification_return, name="rectification_return"),
-    path("rectifications/evidence/<int:pk>/", views.evidence, name="evidence"),
 ]

@@ -269,14 +269,6 @@ def rectification_return(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("inspections:rectification", pk=finding.pk)
 
 
-@login_required
-def evidence(request: HttpRequest, pk: int) -> HttpResponse:
-    row = tracked.evidence_file(request.user, pk)
-    if row is None:
-        raise Http404
-    return FileResponse(row.file.open("rb"), content_type=row.content_type, as_attachment=True, filename=row.name)
-
-
 # --- plans (finance center) ----------------------------------------------------------------------
 
 @login_required

@@ -35,7 +35,7 @@ def build(w) -> None:
     from inspections import services
 
     su = w.users["su"]
-    visits, findings, reported, photos, evidence = {}, {}, {}, {}, {}
+    visits, findings, reported, photos = {}, {}, {}, {}
     for t, institution in w.inst.items():
         visit = services.record_visit(su, institution, services.VisitInput(visited_on=VISITED_ON, team=["矩阵检查"]),
                                       photos=[SimpleUploadedFile("p.jpg", _jpeg(), content_type="image/jpeg")])
@@ -48,12 +48,10 @@ def build(w) -> None:
         services.notice_pdf(visit)  # archived: reading it renders nothing
         visits[t], findings[t], reported[t] = visit, finding, other
         photos[t] = visit.photos.get()
-        evidence[t] = other.tracked_item.replies.get().files.get()
     w.objs["inspvisit"] = visits
     w.objs["inspfinding"] = findings
     w.objs["inspreported"] = reported
     w.objs["inspphoto"] = photos
-    w.objs["trackevidence"] = evidence
 
 
 def visit_body(w, t):
@@ -79,7 +77,6 @@ TABLE: dict[str, R] = {
     "inspections:rectification_report": R(by("inspfinding"), post=g("A B C", "nf", **REPORT), body={}),
     "inspections:rectification_accept": R(by("inspreported"), post=g("A B C", "nf", **INSPECT), body={}),
     "inspections:rectification_return": R(by("inspreported"), post=g("A B C", "nf", **INSPECT), body={}),
-    "inspections:evidence": R(by("trackevidence"), get=g("A B C", "nf", **READ)),
     # API
     "api:inspection-list": R(plain(), get=g("-", "ok"), post=g("-", "deny", fc="ok", insp="ok", su="ok"),
                              body=lambda w, t: visit_body(w, "A")),

@@ -1,7 +1,44 @@
-"""督办事项: tracking has no routes of its own (its items are reached through the apps that use it:
-inspections' rectifications, complaints' hand-over); its evidence files are served by inspections
-(see inspections.py, family "trackevidence")."""
+"""督办事项 of every kind: seen by the institution's filer and head (their own institution's) and by
+the finance center and inspectors of the district; nobody else (404). The institution reports; the
+finance center and inspectors accept or return."""
 
 from __future__ import annotations
 
-TABLE: dict = {}
+from datetime import date
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from ..table import R, by, g, plain
+from ..world import OPEN
+
+READ = dict(fc="ok ok nf", insp="ok ok nf", inst="ok nf nf", su="ok")
+REVIEW = dict(fc="ok ok nf", insp="ok ok nf", inst="deny nf nf", su="ok")
+REPORT = dict(inst="ok nf nf", fc="deny deny nf", insp="deny deny nf", su="ok")
+
+
+def build(w) -> None:
+    from tracking import services
+
+    items, reported, evidence = {}, {}, {}
+    for t, institution in w.inst.items():
+        items[t] = services.create_item(institution=institution, kind="other", title=f"矩阵督办{t}",
+                                        start=date(OPEN, 3, 2), working_days=5)
+        done = services.create_item(institution=institution, kind="campaign_return", title=f"矩阵报送{t}",
+                                    start=date(OPEN, 3, 2), working_days=5)
+        services.report(done, None, system=True, measures="矩阵办理情况",
+                        files=[SimpleUploadedFile("证明.pdf", b"%PDF-1.4 mx", content_type="application/pdf")])
+        reported[t] = done
+        evidence[t] = done.replies.get().files.get()
+    w.objs["trackitem"] = items
+    w.objs["trackreported"] = reported
+    w.objs["trackevidence"] = evidence
+
+
+TABLE: dict[str, R] = {
+    "tracking:items": R(plain(), get=g("-", "ok")),
+    "tracking:item": R(by("trackitem"), get=g("A B C", "nf", **READ)),
+    "tracking:report": R(by("trackitem"), post=g("A B C", "nf", **REPORT), body={}),
+    "tracking:accept": R(by("trackreported"), post=g("A B C", "nf", **REVIEW), body={}),
+    "tracking:return": R(by("trackreported"), post=g("A B C", "nf", **REVIEW), body={}),
+    "tracking:evidence": R(by("trackevidence"), get=g("A B C", "nf", **READ)),
+}
