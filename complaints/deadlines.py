@@ -1,23 +1,48 @@
-"""Statutory deadlines for complaint-lifecycle cases (see DOMAIN.md, "Complaint lifecycle").
+"""Statutory deadlines for complaint-lifecycle cases (see DOMAIN.md, "Complaint lifecycle" and
+"How periods are counted").
 
-Pure functions only, so views, Celery reminders and tests share one definition of "due". Working
-days are counted by the portal's calendar (core/workdays.py) with the holiday schedule passed in
-as data (complaints.selectors.holiday_schedule reads it from the holiday table).
+Pure functions only, so views, Celery reminders and tests share one definition of "due". Days are
+counted by the portal's calendar (core/workdays.py) with the holiday schedule passed in as data
+(complaints.selectors.holiday_schedule reads it from the holiday table):
+
+- a period starts the day after its event (the event's own day never counts);
+- a period in calendar days whose last day is a rest day (a weekend day that is not a make-up
+  working day, or an official holiday) ends on the next working day;
+- a report's conclusion runs from its acceptance, not its receipt;
+- forwarding to the discipline commission (移送区纪委监委) runs from the day the involvement of a
+  party member is identified;
+- each case names its basis: the financial regulators' rules (by kind) or, because the finance
+  center is a government body, the 信访工作条例 (2022).
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
-from core.workdays import DueDate, HolidaySchedule, add_working_days
+from core.workdays import DueDate, HolidaySchedule, add_calendar_days, add_working_days
 
-__all__ = ["KINDS", "case_deadlines", "due_status"]
+__all__ = [
+    "BASES",
+    "FINANCIAL",
+    "KINDS",
+    "XINFANG",
+    "case_deadlines",
+    "due_status",
+    "extended_key",
+    "extension_needs_approval",
+    "max_extensions",
+]
 
 KINDS: frozenset[str] = frozenset({"rating", "suggestion", "complaint", "report"})
+
+# The two bases a case may be handled under (Complaint.Basis holds their labels).
+FINANCIAL, XINFANG = "financial", "xinfang"
+BASES: frozenset[str] = frozenset({FINANCIAL, XINFANG})
 
 _COMPLAINT_RULE = "银行业保险业消费投诉处理管理办法"
 _REPORT_RULE = "银行保险违法行为举报处理办法"
 _DISCIPLINE_RULE = "纪检监察机关处理检举控告工作规则"
+_XINFANG_RULE = "信访工作条例"
 
 # Index = number of recorded extensions: 15 days, extended to 30, then a further 30 with approval.
 _DECIDE_DAYS = (15, 30, 60)
@@ -27,19 +52,54 @@ _DECIDE_BASIS = (
     f"经审批再延长30日，60日内作出处理决定（{_COMPLAINT_RULE}）",
 )
 _ACCEPT_DAYS = 15
-# Index = number of recorded extensions: 60 days, extendable once by 30.
+# Index = number of recorded extensions: 60 days from acceptance, extendable once by 30.
 _CONCLUDE_DAYS = (60, 90)
-_CONCLUDE_BASIS = (
-    f"60日内办结（{_REPORT_RULE}）",
-    f"延长30日，90日内办结（{_REPORT_RULE}）",
-)
+_CONCLUDE_BASIS = {
+    FINANCIAL: (f"受理后60日内办结（{_REPORT_RULE}）", f"延长30日，受理后90日内办结（{_REPORT_RULE}）"),
+    XINFANG: (f"受理后60日内办结（{_XINFANG_RULE}）", f"经批准延长30日，受理后90日内办结（{_XINFANG_RULE}）"),
+}
+_ACCEPT_BASIS = {
+    FINANCIAL: f"收到后15日内决定是否受理（{_REPORT_RULE}）",
+    XINFANG: f"收到后15日内决定是否受理（{_XINFANG_RULE}）",
+}
 _FORWARD_WORKING_DAYS = 5
 _NOTIFY_WORKING_DAYS = 15
+_ROLLED = "；期满日为休息日，顺延至下一工作日"
 
 
-def _calendar_due(start: date, days: int, basis: str) -> DueDate:
-    # The rules count natural days from receipt, so the holiday schedule cannot move these.
-    return DueDate(date=start + timedelta(days=days), provisional=False, basis=basis)
+def _uses_decide(kind: str, basis: str) -> bool:
+    """Consumer complaints and suggestions under the regulators' rules have one "decide" period;
+    reports (and every case under the 信访工作条例) are accepted, then concluded."""
+    return basis == FINANCIAL and kind in ("complaint", "suggestion")
+
+
+def max_extensions(kind: str, basis: str = FINANCIAL) -> int:
+    """Complaints/suggestions: 15 → 30 → 60 days (the second with approval); reports: 60 → 90;
+    under the 信访工作条例 every kind: 60 → 90 with approval. Ratings: none."""
+    if kind not in KINDS or kind == "rating":
+        return 0
+    if basis == XINFANG:
+        return 1
+    return 2 if kind in ("complaint", "suggestion") else 1
+
+
+def extension_needs_approval(kind: str, extensions_so_far: int, basis: str = FINANCIAL) -> bool:
+    """消费投诉处理管理办法: the further 30 days need a recorded approval; 信访工作条例: any extension."""
+    if basis == XINFANG:
+        return kind != "rating"
+    return kind in ("complaint", "suggestion") and extensions_so_far == 1
+
+
+def extended_key(kind: str, basis: str = FINANCIAL) -> str:
+    """The deadline an extension moves: ``decide`` or ``conclude``."""
+    return "decide" if _uses_decide(kind, basis) else "conclude"
+
+
+def _calendar_due(start: date, days: int, basis: str, schedule: HolidaySchedule) -> DueDate:
+    due = add_calendar_days(start, days, schedule, basis=basis)
+    if (due.date - start).days != days:
+        due = DueDate(date=due.date, provisional=due.provisional, basis=basis + _ROLLED)
+    return due
 
 
 def case_deadlines(
@@ -50,47 +110,64 @@ def case_deadlines(
     schedule: HolidaySchedule,
     extensions: int = 0,
     concluded_on: date | None = None,
+    accepted_on: date | None = None,
+    identified_on: date | None = None,
+    basis: str = FINANCIAL,
+    referred_on: date | None = None,
+    reply_working_days: int | None = None,
 ) -> dict[str, DueDate]:
     """All deadlines that apply to a case, keyed by step.
 
-    Keys: ``decide`` (complaint, suggestion), ``accept`` and ``conclude`` (report),
-    ``forward_discipline`` (any kind but rating), ``notify_acceptance`` and ``notify_result``
-    (named cases only; the latter once ``concluded_on`` is known). Ratings have none.
+    Keys: ``decide`` (complaint, suggestion under the regulators' rules), ``accept`` and ``conclude``
+    (reports, and every kind under the 信访工作条例; ``conclude`` once ``accepted_on`` is known),
+    ``forward_discipline`` (once ``identified_on``, the day a party member's involvement was
+    identified, is known), ``notify_acceptance`` and ``notify_result`` (named cases only; the
+    latter once ``concluded_on`` is known), ``institution_reply`` (交办: ``reply_working_days``
+    working days after ``referred_on``). Ratings have none.
     """
     if kind not in KINDS:
         raise ValueError(f"未知的案件类型：{kind!r}")
+    if basis not in BASES:
+        raise ValueError(f"未知的办理依据：{basis!r}")
     if extensions < 0:
         raise ValueError(f"延期次数不能为负数：{extensions}")
-    if concluded_on is not None and concluded_on < received_on:
-        raise ValueError("办结日期不能早于收到日期")
+    for label, day in (("办结", concluded_on), ("受理", accepted_on), ("认定涉及党员", identified_on),
+                       ("交办", referred_on)):
+        if day is not None and day < received_on:
+            raise ValueError(f"{label}日期不能早于收到日期")
+    if (referred_on is None) != (reply_working_days is None):
+        raise ValueError("交办须同时给出交办日期和回复期限（工作日）")
 
     if kind == "rating":
         # A rating has nothing to extend; accepting one would hide a data-entry mistake.
         if extensions:
             raise ValueError("评价不设办理期限，不能延期")
         return {}
+    if extensions > max_extensions(kind, basis):
+        if _uses_decide(kind, basis):
+            raise ValueError("投诉、意见建议最多延期两次（延长至30日，经审批再延长30日）")
+        raise ValueError("办结期限最多延长一次（30日）")
 
     deadlines: dict[str, DueDate] = {}
-    if kind in ("complaint", "suggestion"):
-        if extensions >= len(_DECIDE_DAYS):
-            raise ValueError("投诉、意见建议最多延期两次（延长至30日，经审批再延长30日）")
-        deadlines["decide"] = _calendar_due(received_on, _DECIDE_DAYS[extensions], _DECIDE_BASIS[extensions])
+    if _uses_decide(kind, basis):
+        deadlines["decide"] = _calendar_due(received_on, _DECIDE_DAYS[extensions], _DECIDE_BASIS[extensions],
+                                            schedule)
     else:
-        if extensions >= len(_CONCLUDE_DAYS):
-            raise ValueError("举报办理期限最多延长一次（30日）")
-        deadlines["accept"] = _calendar_due(
-            received_on, _ACCEPT_DAYS, f"收到后15日内决定是否受理（{_REPORT_RULE}）"
-        )
-        deadlines["conclude"] = _calendar_due(
-            received_on, _CONCLUDE_DAYS[extensions], _CONCLUDE_BASIS[extensions]
-        )
+        deadlines["accept"] = _calendar_due(received_on, _ACCEPT_DAYS, _ACCEPT_BASIS[basis], schedule)
+        if accepted_on is not None:
+            deadlines["conclude"] = _calendar_due(accepted_on, _CONCLUDE_DAYS[extensions],
+                                                  _CONCLUDE_BASIS[basis][extensions], schedule)
 
-    deadlines["forward_discipline"] = add_working_days(
-        received_on,
-        _FORWARD_WORKING_DAYS,
-        schedule,
-        basis=f"收到后5个工作日内移送区纪委（{_DISCIPLINE_RULE}）",
-    )
+    if identified_on is not None:
+        deadlines["forward_discipline"] = add_working_days(
+            identified_on, _FORWARD_WORKING_DAYS, schedule,
+            basis=f"认定涉及党员后5个工作日内移送区纪委监委（{_DISCIPLINE_RULE}）",
+        )
+    if referred_on is not None and reply_working_days is not None:
+        deadlines["institution_reply"] = add_working_days(
+            referred_on, reply_working_days, schedule,
+            basis=f"交办后{reply_working_days}个工作日内由被反映机构回复办理情况",
+        )
 
     # The discipline rules exempt anonymous cases from notification only; there is nobody to tell.
     if not anonymous:

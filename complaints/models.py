@@ -101,8 +101,8 @@ class Status(models.TextChoices):
     ACCEPTED = "accepted", _("已受理")
     REJECTED = "rejected", _("不予受理")
     VERIFYING = "verifying", _("初核中")
-    FORWARDED_DISCIPLINE = "forwarded_discipline", _("已转区纪委")
-    REFERRED_INSTITUTION = "referred_institution", _("已转机构办理")
+    FORWARDED_DISCIPLINE = "forwarded_discipline", _("已移送区纪委监委")
+    REFERRED_INSTITUTION = "referred_institution", _("已交办")
     CONCLUDED = "concluded", _("已出结论")
     CLOSED = "closed", _("已办结")
     MERGED = "merged", _("已合并办理")
@@ -112,6 +112,14 @@ class Outcome(models.TextChoices):
     SUBSTANTIATED = "substantiated", _("属实")
     PARTIALLY_SUBSTANTIATED = "partially_substantiated", _("部分属实")
     UNSUBSTANTIATED = "unsubstantiated", _("不属实")
+
+
+class Basis(models.TextChoices):
+    """What the case's deadlines rest on (deadlines.py): the regulators' rules by kind, or the
+    信访工作条例 (the finance center is a government body and may handle a case as a 信访 matter)."""
+
+    FINANCIAL = "financial", _("金融监管规定（消费投诉处理管理办法、违法行为举报处理办法）")
+    XINFANG = "xinfang", _("信访工作条例（2022）")
 
 
 class Channel(models.TextChoices):
@@ -126,6 +134,7 @@ class Complaint(models.Model):
     Status = Status
     Outcome = Outcome
     Channel = Channel
+    Basis = Basis
 
     institution = models.ForeignKey(Institution, verbose_name=_("被反映机构"), on_delete=models.PROTECT,
                                     related_name="complaints")
@@ -152,6 +161,7 @@ class Complaint(models.Model):
 
     received_at = models.DateTimeField(_("接收时间"), default=timezone.now, db_index=True)
     deadline_from = models.DateField(_("期限起算日"))
+    basis = models.CharField(_("办理依据"), max_length=12, choices=Basis.choices, default=Basis.FINANCIAL)
     extensions = models.PositiveSmallIntegerField(_("延期次数"), default=0)
     deadlines = models.JSONField(_("办理期限"), default=dict, blank=True, editable=False)
     next_due_on = models.DateField(_("最近到期日"), null=True, blank=True, db_index=True, editable=False)
@@ -159,14 +169,19 @@ class Complaint(models.Model):
     deadlines_provisional = models.BooleanField(_("期限暂定"), default=False, editable=False)
 
     involves_party_member = models.BooleanField(_("涉及党员"), default=False)
+    # The day the involvement of a party member was identified: the 5 working days to forward the
+    # case to the discipline commission run from it (not from receipt).
+    party_identified_on = models.DateField(_("认定涉及党员日期"), null=True, blank=True)
+    # 交办: the institution's reply is due this many working days after the hand-over.
+    reply_within = models.PositiveSmallIntegerField(_("交办回复期限（工作日）"), null=True, blank=True)
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("承办人"), null=True, blank=True,
                                  on_delete=models.SET_NULL, related_name="assigned_complaints")
     accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
     rejected_at = models.DateTimeField(_("不予受理时间"), null=True, blank=True)
     reject_reason = models.TextField(_("不予受理理由"), blank=True)
     verifying_at = models.DateTimeField(_("初核时间"), null=True, blank=True)
-    forwarded_at = models.DateTimeField(_("转区纪委时间"), null=True, blank=True)
-    referred_at = models.DateTimeField(_("转机构时间"), null=True, blank=True)
+    forwarded_at = models.DateTimeField(_("移送区纪委监委时间"), null=True, blank=True)
+    referred_at = models.DateTimeField(_("交办时间"), null=True, blank=True)
     concluded_at = models.DateTimeField(_("结论时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("结案时间"), null=True, blank=True)
     merged_into = models.ForeignKey("self", verbose_name=_("合并至"), null=True, blank=True,
@@ -212,6 +227,16 @@ class Complaint(models.Model):
                                    name="complaint_merged_has_target"),
             models.CheckConstraint(condition=~Q(merged_into=F("pk")), name="complaint_not_merged_into_self"),
             models.CheckConstraint(condition=Q(extensions__lte=2), name="complaint_extensions_max"),
+            models.CheckConstraint(condition=Q(basis__in=Basis.values), name="complaint_basis_valid"),
+            models.CheckConstraint(condition=Q(basis="financial") | Q(extensions__lte=1),
+                                   name="complaint_xinfang_extensions_max"),
+            models.CheckConstraint(condition=~Q(involves_party_member=False) | Q(party_identified_on__isnull=True),
+                                   name="complaint_identified_only_when_involved"),
+            models.CheckConstraint(condition=Q(reply_within__isnull=True)
+                                   | (Q(reply_within__gte=1) & Q(reply_within__lte=60)),
+                                   name="complaint_reply_within_range"),
+            models.CheckConstraint(condition=Q(referred_at__isnull=True) | Q(reply_within__isnull=False),
+                                   name="complaint_referred_has_reply_within"),
             models.CheckConstraint(condition=~Q(kind="rating") | Q(extensions=0), name="complaint_rating_no_extension"),
             # Anonymous cases hold no identity; named ones hold it until the retention job erases it.
             models.CheckConstraint(
@@ -267,12 +292,44 @@ class ComplaintEvent(models.Model):
         return f"{self.action} {self.from_status}→{self.to_status}"
 
 
+class ComplaintExtension(models.Model):
+    """A recorded extension of a case's period: the new date and the reason are shown to the
+    complainant on the tracking page; the approval (who approved, document number) stays internal."""
+
+    complaint = models.ForeignKey(Complaint, verbose_name=_("案件"), on_delete=models.CASCADE,
+                                  related_name="extension_records")
+    number = models.PositiveSmallIntegerField(_("第几次延期"))
+    deadline_key = models.CharField(_("延长的期限"), max_length=24)
+    previous_due_on = models.DateField(_("原期限"), null=True, blank=True)
+    new_due_on = models.DateField(_("延长后期限"))
+    reason = models.TextField(_("延期理由（向反映人公开）"))
+    approval = models.CharField(_("审批情况（内部）"), max_length=500, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("延期记录")
+        verbose_name_plural = _("延期记录")
+        ordering = ["complaint", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["complaint", "number"], name="complaintextension_number_unique"),
+            models.CheckConstraint(condition=Q(number__gte=1) & Q(number__lte=2), name="complaintextension_number_1_2"),
+            models.CheckConstraint(condition=~Q(reason=""), name="complaintextension_reason_not_blank"),
+            models.CheckConstraint(condition=Q(deadline_key__in=["decide", "conclude"]),
+                                   name="complaintextension_key_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.complaint_id} 第{self.number}次延期 → {self.new_due_on:%Y-%m-%d}"
+
+
 class ComplaintNote(models.Model):
     """An internal note (never public) or a public reply (shown on the tracking page)."""
 
     class AuthorSide(models.TextChoices):
         FINANCE_CENTER = "finance_center", _("区金融工作中心")
-        DISCIPLINE = "discipline", _("区纪委")
+        DISCIPLINE = "discipline", _("区纪委监委")
         INSTITUTION = "institution", _("被反映机构")
 
     complaint = models.ForeignKey(Complaint, verbose_name=_("案件"), on_delete=models.CASCADE, related_name="notes")
@@ -367,8 +424,8 @@ class Notification(models.Model):
         NEW_CASE = "new_case", _("新案件")
         DUE_SOON = "due_soon", _("即将到期")
         OVERDUE = "overdue", _("已超期")
-        FORWARDED = "forwarded", _("转区纪委")
-        REFERRED = "referred", _("转机构办理")
+        FORWARDED = "forwarded", _("移送区纪委监委")
+        REFERRED = "referred", _("交办")
 
     complaint = models.ForeignKey(Complaint, verbose_name=_("案件"), on_delete=models.CASCADE,
                                   related_name="notifications")

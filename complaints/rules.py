@@ -18,6 +18,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from core.masking import mask_name
 from core.workdays import DueDate
 
+from . import deadlines as _deadlines
+
 # --- states and actions ---------------------------------------------------------------------
 
 RECEIVED, ACCEPTED, REJECTED, VERIFYING = "received", "accepted", "rejected", "verifying"
@@ -38,7 +40,7 @@ class Transition:
     target: str | None  # None: the state does not change
     sides: frozenset[str]
     label: str
-    needs: str = ""  # "reason", "outcome", "reply", "approval", "target"
+    needs: str = ""  # "reason", "outcome", "reply", "approval", "target", "basis"
     kinds: frozenset[str] | None = None  # None: every kind
 
 
@@ -50,8 +52,9 @@ TRANSITIONS: dict[str, Transition] = {
     "reject": Transition(frozenset({RECEIVED}), REJECTED, _FC, "不予受理", needs="reason",
                          kinds=_ALL_KINDS_BUT_RATING),
     "verify": Transition(frozenset({ACCEPTED}), VERIFYING, _FC, "开始初核"),
-    "forward_discipline": Transition(frozenset({ACCEPTED, VERIFYING}), FORWARDED, _FC, "转区纪委"),
-    "refer_institution": Transition(frozenset({ACCEPTED, VERIFYING}), REFERRED, _FC, "转机构办理"),
+    "forward_discipline": Transition(frozenset({ACCEPTED, VERIFYING}), FORWARDED, _FC, "移送区纪委监委"),
+    # 交办: the institution replies by a due date; its reply is reviewed before the case concludes.
+    "refer_institution": Transition(frozenset({ACCEPTED, VERIFYING}), REFERRED, _FC, "交办被反映机构"),
     # The discipline commission records the outcome of what was forwarded to it; the finance
     # center concludes everything else (and may record the commission's outcome for it).
     "conclude": Transition(frozenset({VERIFYING, FORWARDED, REFERRED}), CONCLUDED,
@@ -67,6 +70,9 @@ TRANSITIONS: dict[str, Transition] = {
                          "延长办理期限", needs="reason", kinds=_ALL_KINDS_BUT_RATING),
     "merge": Transition(frozenset({RECEIVED, ACCEPTED, VERIFYING}), MERGED, _FC, "合并至同类案件",
                         needs="target", kinds=frozenset({"suggestion", "complaint"})),
+    # The finance center names the basis the case is handled under (its deadlines follow it).
+    "set_basis": Transition(frozenset({RECEIVED, ACCEPTED, VERIFYING}), None, _FC, "变更办理依据",
+                            needs="basis", kinds=_ALL_KINDS_BUT_RATING),
 }
 ACTIONS = tuple(TRANSITIONS)
 
@@ -81,7 +87,7 @@ class TransitionError(Exception):
 
 
 def check_transition(action: str, *, status: str, kind: str, sides: frozenset[str] | set[str],
-                     extensions: int = 0) -> str:
+                     extensions: int = 0, basis: str = _deadlines.FINANCIAL) -> str:
     """The state after `action`, or TransitionError saying why not. Pure: the caller stores it."""
     transition = TRANSITIONS.get(action)
     if transition is None:
@@ -92,16 +98,17 @@ def check_transition(action: str, *, status: str, kind: str, sides: frozenset[st
         raise TransitionError(f"“{transition.label}”不适用于此类案件。")
     if status not in transition.sources:
         raise TransitionError(f"当前状态（{STATUS_LABELS.get(status, status)}）不能执行“{transition.label}”。")
-    if action == "extend" and extensions >= max_extensions(kind):
+    if action == "extend" and extensions >= max_extensions(kind, basis):
         raise TransitionError("办理期限已延长至法定上限，不能再延期。")
     return transition.target or status
 
 
-def allowed_actions(*, status: str, kind: str, sides: frozenset[str] | set[str], extensions: int = 0) -> list[str]:
+def allowed_actions(*, status: str, kind: str, sides: frozenset[str] | set[str], extensions: int = 0,
+                    basis: str = _deadlines.FINANCIAL) -> list[str]:
     out = []
     for action in ACTIONS:
         try:
-            check_transition(action, status=status, kind=kind, sides=sides, extensions=extensions)
+            check_transition(action, status=status, kind=kind, sides=sides, extensions=extensions, basis=basis)
         except TransitionError:
             continue
         out.append(action)
@@ -110,26 +117,28 @@ def allowed_actions(*, status: str, kind: str, sides: frozenset[str] | set[str],
 
 STATUS_LABELS = {
     RECEIVED: "已接收", ACCEPTED: "已受理", REJECTED: "不予受理", VERIFYING: "初核中",
-    FORWARDED: "已转区纪委", REFERRED: "已转机构办理", CONCLUDED: "已出结论", CLOSED: "已办结",
+    FORWARDED: "已移送区纪委监委", REFERRED: "已交办", CONCLUDED: "已出结论", CLOSED: "已办结",
     MERGED: "已合并办理",
 }
 
 
-def max_extensions(kind: str) -> int:
-    """Complaints/suggestions: 15 → 30 → 60 days (the second with approval); reports: 60 → 90."""
-    return {"complaint": 2, "suggestion": 2, "report": 1}.get(kind, 0)
+max_extensions = _deadlines.max_extensions
+extension_needs_approval = _deadlines.extension_needs_approval
 
 
-def extension_needs_approval(kind: str, extensions_so_far: int) -> bool:
-    # 银行业保险业消费投诉处理管理办法: the further 30 days need a recorded approval.
-    return kind in ("complaint", "suggestion") and extensions_so_far == 1
+def extension_refusal(*, kind: str, basis: str, status: str) -> str:
+    """Why an extension cannot be recorded now ("" when it can): a conclusion period runs from
+    acceptance, so it can only be extended once the case is accepted."""
+    if _deadlines.extended_key(kind, basis) == "conclude" and status == RECEIVED:
+        return "办结期限自受理之日起计算，请先受理再延长办结期限。"
+    return ""
 
 
 # --- which deadline is running --------------------------------------------------------------
 
 
 def active_deadline_keys(*, kind: str, status: str, anonymous: bool, involves_party_member: bool,
-                         forwarded: bool) -> frozenset[str]:
+                         forwarded: bool, basis: str = _deadlines.FINANCIAL) -> frozenset[str]:
     """The deadlines (keys of deadlines.case_deadlines) that still bind a case in `status`."""
     if kind == "rating" or status in FINAL_STATES:
         return frozenset()
@@ -137,14 +146,16 @@ def active_deadline_keys(*, kind: str, status: str, anonymous: bool, involves_pa
     if status == CONCLUDED:
         # Concluded: only telling a named reporter the result remains (closing sends the reply).
         return frozenset({"notify_result"}) if not anonymous else frozenset()
-    if kind == "report":
-        keys.add("accept" if status == RECEIVED else "conclude")
-    else:
+    if _deadlines.extended_key(kind, basis) == "decide":
         keys.add("decide")
+    else:
+        keys.add("accept" if status == RECEIVED else "conclude")
     if involves_party_member and not forwarded:
         keys.add("forward_discipline")
     if not anonymous and status == RECEIVED:
         keys.add("notify_acceptance")
+    if status == REFERRED:
+        keys.add("institution_reply")
     return frozenset(keys)
 
 
@@ -157,8 +168,8 @@ def next_deadline(deadlines: dict[str, DueDate], active: frozenset[str]) -> tupl
 
 
 DEADLINE_LABELS = {
-    "decide": "作出处理决定", "accept": "决定是否受理", "conclude": "办结", "forward_discipline": "移送区纪委",
-    "notify_acceptance": "告知受理情况", "notify_result": "告知处理结果",
+    "decide": "作出处理决定", "accept": "决定是否受理", "conclude": "办结", "forward_discipline": "移送区纪委监委",
+    "notify_acceptance": "告知受理情况", "notify_result": "告知处理结果", "institution_reply": "机构回复交办事项",
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -24,6 +24,7 @@ from .crypto import hash_secret, normalize_receipt_code
 from .models import (
     Complaint,
     ComplaintEvent,
+    ComplaintExtension,
     ComplaintNote,
     HolidayDate,
     HolidayYear,
@@ -189,7 +190,7 @@ def case_detail(user, pk: int) -> Complaint:
     return (visible_cases(user).select_related("institution", "institution__district", "assignee", "merged_into")
             .prefetch_related(Prefetch("events", queryset=ComplaintEvent.objects.select_related("actor")),
                               Prefetch("notes", queryset=ComplaintNote.objects.select_related("author")),
-                              "images")
+                              "images", "extension_records")
             .get(pk=pk))
 
 
@@ -269,6 +270,10 @@ class PublicView:
     timeline: list[tuple[str, datetime]]
     replies: list[ComplaintNote]
     merged: bool
+    # Extensions of the period (new date and reason; never the internal approval), and the date by
+    # which the case is to be decided or concluded (None for ratings and once it is decided).
+    extensions: list[ComplaintExtension] = field(default_factory=list)
+    due_on: date | None = None
 
 
 def public_view(case: Complaint) -> PublicView:
@@ -282,7 +287,15 @@ def public_view(case: Complaint) -> PublicView:
     if case.merged_into_id:
         timeline.insert(1, ("与同类反映合并办理", case.closed_at or case.received_at))
     replies = list(ComplaintNote.objects.filter(complaint=shown, is_public=True).order_by("created_at"))
-    return PublicView(case=case, shown=shown, timeline=timeline, replies=replies, merged=bool(case.merged_into_id))
+    extensions = list(ComplaintExtension.objects.filter(complaint=shown).order_by("number"))
+    due_on = None
+    if shown.status in rules.OPEN_STATES - {rules.CONCLUDED}:
+        for key in ("decide", "conclude", "accept"):
+            if key in (shown.deadlines or {}):
+                due_on = date.fromisoformat(shown.deadlines[key]["date"])
+                break
+    return PublicView(case=case, shown=shown, timeline=timeline, replies=replies, merged=bool(case.merged_into_id),
+                      extensions=extensions, due_on=due_on)
 
 
 def active_questionnaire(year: int | None = None) -> Questionnaire | None:

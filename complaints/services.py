@@ -36,11 +36,12 @@ from .crypto import (
     new_receipt_code,
     new_token,
 )
-from .deadlines import case_deadlines
+from .deadlines import case_deadlines, extended_key
 from .images import ProcessedImage
 from .models import (
     Complaint,
     ComplaintEvent,
+    ComplaintExtension,
     ComplaintNote,
     EvidenceImage,
     HolidayDate,
@@ -81,11 +82,26 @@ class ServiceError(DomainError):
 # --- deadlines ------------------------------------------------------------------------------
 
 
+def _event_days(case: Complaint) -> dict[str, date | None]:
+    """The days the case's periods run from (none before its receipt: a merged case's receipt may
+    have moved back)."""
+    def local(value: datetime | None) -> date | None:
+        return None if value is None else max(timezone.localdate(value), case.deadline_from)
+
+    identified = case.party_identified_on if case.involves_party_member else None
+    return {
+        "concluded_on": local(case.concluded_at),
+        "accepted_on": local(case.accepted_at),
+        "identified_on": None if identified is None else max(identified, case.deadline_from),
+        "referred_on": local(case.referred_at) if case.reply_within else None,
+    }
+
+
 def _schedule_years(case: Complaint) -> set[int]:
     years = {case.deadline_from.year, case.deadline_from.year + 1}
-    if case.concluded_at:
-        concluded = timezone.localdate(case.concluded_at)
-        years |= {concluded.year, concluded.year + 1}
+    for day in _event_days(case).values():
+        if day is not None:
+            years |= {day.year, day.year + 1}
     return years
 
 
@@ -95,14 +111,13 @@ def apply_deadlines(case: Complaint, *, fresh: bool = False) -> None:
         case.deadlines, case.next_due_on, case.next_due_key, case.deadlines_provisional = {}, None, "", False
         return
     schedule = selectors.holiday_schedule(_schedule_years(case), fresh=fresh)
-    concluded_on = timezone.localdate(case.concluded_at) if case.concluded_at else None
-    if concluded_on is not None and concluded_on < case.deadline_from:
-        concluded_on = case.deadline_from
+    days = _event_days(case)
     dues = case_deadlines(case.kind, case.deadline_from, anonymous=case.anonymous, schedule=schedule,
-                          extensions=case.extensions, concluded_on=concluded_on)
+                          extensions=case.extensions, basis=case.basis,
+                          reply_working_days=case.reply_within if days["referred_on"] else None, **days)
     active = rules.active_deadline_keys(kind=case.kind, status=case.status, anonymous=case.anonymous,
                                         involves_party_member=case.involves_party_member,
-                                        forwarded=case.forwarded_at is not None)
+                                        forwarded=case.forwarded_at is not None, basis=case.basis)
     running = rules.next_deadline(dues, active)
     case.deadlines = {k: {"date": d.date.isoformat(), "provisional": d.provisional, "basis": d.basis}
                       for k, d in dues.items()}
@@ -173,7 +188,7 @@ def submit(sub: Submission) -> Receipt:
         rating_integrity=ratings.get("integrity"),
         receipt_hash=hash_secret(code, "receipt"),
         submission_token_hash=hash_secret(sub.submission_token, "submission") if sub.submission_token else None,
-        received_at=now, deadline_from=timezone.localdate(now),
+        received_at=now, deadline_from=timezone.localdate(now), basis=settings.COMPLAINTS_DEFAULT_BASIS,
         # Ratings page nobody; every other case goes into the next new-case digest.
         staff_notified_at=now if sub.kind == "rating" else None,
     )
@@ -241,6 +256,8 @@ class ActionInput:
     approval: str = ""
     target: int | None = None
     version: int | None = None
+    basis: str = ""  # set_basis: "financial" or "xinfang"
+    reply_within: int | None = None  # refer_institution: working days for the institution's reply
 
 
 def perform_action(case_id: int, action: str, actor, data: ActionInput = ActionInput()) -> Complaint:
@@ -256,7 +273,7 @@ def perform_action(case_id: int, action: str, actor, data: ActionInput = ActionI
         sides = selectors.case_sides(actor, case)
         try:
             target_status = rules.check_transition(action, status=case.status, kind=case.kind, sides=sides,
-                                                   extensions=case.extensions)
+                                                   extensions=case.extensions, basis=case.basis)
         except rules.TransitionError as exc:
             raise ServiceError(exc.message, conflict=not exc.forbidden, forbidden=exc.forbidden)
         now = timezone.now()
@@ -277,11 +294,15 @@ def perform_action(case_id: int, action: str, actor, data: ActionInput = ActionI
             case.verifying_at = now
         elif action == "forward_discipline":
             case.forwarded_at = now
-            case.involves_party_member = True
-            notify.append((Notification.Kind.FORWARDED, f"fwd:{case.pk}", "区金融工作中心已将此案件移送区纪委。"))
+            if not case.involves_party_member:
+                case.involves_party_member = True
+                case.party_identified_on = timezone.localdate(now)
+            notify.append((Notification.Kind.FORWARDED, f"fwd:{case.pk}", "区金融工作中心已将此案件移送区纪委监委。"))
         elif action == "refer_institution":
+            case.reply_within = _reply_within(data.reply_within)
             case.referred_at = now
-            notify.append((Notification.Kind.REFERRED, f"ref:{case.pk}", "区金融工作中心已将此案件转贵机构办理。"))
+            notify.append((Notification.Kind.REFERRED, f"ref:{case.pk}",
+                           f"区金融工作中心已将此案件交办贵机构，请于{case.reply_within}个工作日内回复办理情况。"))
         elif action == "conclude":
             if data.outcome not in rules.OUTCOMES:
                 raise ServiceError("请选择核查结论：属实、部分属实或不属实。", field="outcome")
@@ -302,13 +323,35 @@ def perform_action(case_id: int, action: str, actor, data: ActionInput = ActionI
             case.kind = "report"
             case.converted_from_rating = True
         elif action == "flag_party_member":
+            if case.involves_party_member:
+                raise ServiceError("该案件已标记涉及党员。", conflict=True)
+            # The 5 working days to forward the case run from today, the day it is identified.
             case.involves_party_member = True
+            case.party_identified_on = timezone.localdate(now)
         elif action == "extend":
-            if rules.extension_needs_approval(case.kind, case.extensions) and not (data.approval or "").strip():
-                raise ServiceError("再延长30日须记录审批情况（审批人、文号）。", field="approval")
+            refusal = rules.extension_refusal(kind=case.kind, basis=case.basis, status=case.status)
+            if refusal:
+                raise ServiceError(refusal, conflict=True)
+            approval = (data.approval or "").strip()
+            if rules.extension_needs_approval(case.kind, case.extensions, case.basis) and not approval:
+                raise ServiceError("延长期限须记录审批情况（审批人、文号）。", field="approval")
+            extended = extended_key(case.kind, case.basis)
+            previous = case.deadlines.get(extended, {}).get("date")
             case.extensions += 1
-            if data.approval:
-                reason = f"{reason}（审批：{data.approval.strip()}）"
+            extension = ComplaintExtension(complaint=case, number=case.extensions, deadline_key=extended,
+                                           previous_due_on=date.fromisoformat(previous) if previous else None,
+                                           reason=reason[:2000], approval=approval[:500], actor=actor, at=now)
+            if approval:
+                reason = f"{reason}（审批：{approval}）"
+        elif action == "set_basis":
+            basis = (data.basis or "").strip()
+            if basis not in Complaint.Basis.values:
+                raise ServiceError("请选择办理依据：金融监管规定或信访工作条例。", field="basis")
+            if basis == case.basis:
+                raise ServiceError("案件已按该依据办理。", conflict=True)
+            if case.extensions > rules.max_extensions(case.kind, basis):
+                raise ServiceError("已延期的次数超过该依据允许的上限，不能变更办理依据。", conflict=True)
+            case.basis = basis
         elif action == "merge":
             target = _merge_target(case, data.target)
             case.merged_into = target
@@ -324,6 +367,9 @@ def perform_action(case_id: int, action: str, actor, data: ActionInput = ActionI
         apply_deadlines(case)
         case.version += 1
         case.save()
+        if action == "extend":
+            extension.new_due_on = date.fromisoformat(case.deadlines[extended]["date"])
+            extension.save(force_insert=True)
         ComplaintEvent.objects.create(complaint=case, action=action, from_status=from_status, to_status=case.status,
                                       actor=actor, at=now,
                                       reason=_event_reason(action, reason, data))
@@ -341,7 +387,19 @@ def _event_reason(action: str, reason: str, data: ActionInput) -> str:
         return f"结论：{Complaint.Outcome(data.outcome).label}" + (f"；{reason}" if reason else "")
     if action == "merge":
         return f"合并至 #{data.target}" + (f"；{reason}" if reason else "")
+    if action == "set_basis":
+        return f"办理依据：{Complaint.Basis(data.basis.strip()).label}" + (f"；{reason}" if reason else "")
+    if action == "refer_institution":
+        return f"交办，{_reply_within(data.reply_within)}个工作日内回复" + (f"；{reason}" if reason else "")
     return reason
+
+
+def _reply_within(value: int | None) -> int:
+    """The working days an institution has to reply to a hand-over (交办): as given, else the setting."""
+    days = settings.COMPLAINTS_REFER_REPLY_WORKING_DAYS if value is None else value
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 60:
+        raise ServiceError("交办回复期限应为1至60个工作日。", field="reply_within")
+    return days
 
 
 def _merge_target(case: Complaint, target_id: int | None) -> Complaint:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 from datetime import date
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -64,8 +65,6 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 
 def _soon() -> int:
-    from django.conf import settings
-
     return settings.COMPLAINTS_DUE_SOON_DAYS
 
 
@@ -73,7 +72,7 @@ def _deadline_rows(case: Complaint) -> list[dict]:
     today = timezone.localdate()
     active = rules.active_deadline_keys(kind=case.kind, status=case.status, anonymous=case.anonymous,
                                         involves_party_member=case.involves_party_member,
-                                        forwarded=case.forwarded_at is not None)
+                                        forwarded=case.forwarded_at is not None, basis=case.basis)
     rows = []
     for key, due in sorted(case.deadlines.items(), key=lambda kv: kv[1]["date"]):
         day = date.fromisoformat(due["date"])
@@ -87,7 +86,8 @@ def _detail_context(request: HttpRequest, case: Complaint, **extra) -> dict:
     sides = selectors.case_sides(request.user, case)
     policy = selectors.CasePolicy.for_sides(sides)
     actions = [(a, rules.TRANSITIONS[a]) for a in rules.allowed_actions(status=case.status, kind=case.kind,
-                                                                        sides=sides, extensions=case.extensions)]
+                                                                        sides=sides, extensions=case.extensions,
+                                                                        basis=case.basis)]
     return {
         "case": case, "policy": policy, "sides": sides, "actions": actions,
         "deadline_rows": _deadline_rows(case),
@@ -97,7 +97,10 @@ def _detail_context(request: HttpRequest, case: Complaint, **extra) -> dict:
         "identity": services.masked_identity(case) if policy.identity else None,
         "duplicates": selectors.duplicate_candidates(case) if rules.FINANCE_CENTER in sides else [],
         "outcomes": Complaint.Outcome.choices,
-        "needs_approval": rules.extension_needs_approval(case.kind, case.extensions),
+        "needs_approval": rules.extension_needs_approval(case.kind, case.extensions, case.basis),
+        "bases": Complaint.Basis.choices,
+        "extension_records": list(case.extension_records.all()),
+        "reply_within_default": settings.COMPLAINTS_REFER_REPLY_WORKING_DAYS,
         **extra,
     }
 
@@ -126,10 +129,16 @@ def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     post = request.POST
     version = post.get("version")
     target = post.get("target", "").strip()
+    reply_within = post.get("reply_within", "").strip()
     data = services.ActionInput(reason=post.get("reason", ""), outcome=post.get("outcome", ""),
                                 reply=post.get("reply", ""), approval=post.get("approval", ""),
                                 target=int(target) if target.isdigit() else None,
-                                version=int(version) if (version or "").isdigit() else None)
+                                version=int(version) if (version or "").isdigit() else None,
+                                basis=post.get("basis", "").strip(),
+                                # Not a number: 0, which the service refuses with its message (400).
+                                reply_within=(None if not reply_within
+                                              else int(reply_within) if reply_within.isdigit() and len(reply_within) < 4
+                                              else 0))
     if data.target is not None and not selectors.visible_cases(request.user).filter(pk=data.target).exists():
         data = services.ActionInput(**{**data.__dict__, "target": -1})
     try:

@@ -473,6 +473,26 @@ if CELERY_HEAVY_QUEUE:
 # The queues whose lengths /metrics reports.
 METRICS_CELERY_QUEUES = [CELERY_TASK_DEFAULT_QUEUE, *([CELERY_HEAVY_QUEUE] if CELERY_HEAVY_QUEUE else [])]
 
+# --- complaints deadlines (issue #12: deadlines as the law counts them, terms, settings) -----------
+# The basis new cases are handled under: "financial" (the regulators' rules: 消费投诉处理管理办法 for
+# complaints and suggestions, 违法行为举报处理办法 for reports) or "xinfang" (信访工作条例 2022). The
+# finance center may change it on each case (action set_basis).
+COMPLAINTS_DEFAULT_BASIS = env.str("COMPLAINTS_DEFAULT_BASIS", default="financial")
+if COMPLAINTS_DEFAULT_BASIS not in ("financial", "xinfang"):
+    raise ImproperlyConfigured("COMPLAINTS_DEFAULT_BASIS must be 'financial' or 'xinfang'.")
+# 交办: the working days an institution has to reply when the finance center gives none (1-60).
+COMPLAINTS_REFER_REPLY_WORKING_DAYS = env.int("COMPLAINTS_REFER_REPLY_WORKING_DAYS", default=10)
+# "Satisfied" (满意): the mean of a rating's 1-5 scores is at least this. 4 (满意) by default; Zhejiang's
+# 好差评 practice counts 基本满意 (3) as good: set 3 to follow it. Applies to answers stored from then
+# on (a questionnaire answer keeps the satisfaction computed when it was given) and to public ratings.
+COMPLAINTS_SATISFIED_THRESHOLD = env.float("COMPLAINTS_SATISFIED_THRESHOLD", default=4.0)
+if not 1 <= COMPLAINTS_SATISFIED_THRESHOLD <= 5:
+    raise ImproperlyConfigured("COMPLAINTS_SATISFIED_THRESHOLD must be between 1 and 5.")
+# November (and December): remind the finance center to enter next year's holiday schedule while the
+# holiday table lacks it (once a month, through core.outbox).
+CELERY_BEAT_SCHEDULE["complaints-holiday-schedule-reminder"] = {
+    "task": "complaints.remind_holiday_schedule", "schedule": crontab(hour=9, minute=0)}
+
 # --- shell (issue 12: navigation, role home, error pages) -------------------------------------------
 # The navigation bar and breadcrumbs of every page (core/shell.py); the CSRF refusal in Chinese.
 TEMPLATES[0]["OPTIONS"]["context_processors"].append("core.shell.shell")

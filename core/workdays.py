@@ -15,8 +15,10 @@ from datetime import date, timedelta
 __all__ = [
     "DueDate",
     "HolidaySchedule",
+    "add_calendar_days",
     "add_working_days",
     "is_working_day",
+    "next_working_day",
     "schedule_from_chinese_calendar",
 ]
 
@@ -104,3 +106,29 @@ def add_working_days(start: date, n: int, schedule: HolidaySchedule, *, basis: s
         if is_working_day(day, schedule):
             remaining -= 1
     return DueDate(date=day, provisional=provisional, basis=basis if basis is not None else f"{n}个工作日内")
+
+
+def next_working_day(day: date, schedule: HolidaySchedule) -> tuple[date, bool]:
+    """``day`` itself when it is a working day, else the first working day after it.
+
+    Returns the day and whether the answer is provisional: a day looked at lies in a year whose
+    schedule is not known (weekends only), so the day may move once that year is entered.
+    """
+    provisional = day.year not in schedule.known_years
+    while not is_working_day(day, schedule):
+        day += timedelta(days=1)
+        provisional = provisional or day.year not in schedule.known_years
+    return day, provisional
+
+
+def add_calendar_days(start: date, n: int, schedule: HolidaySchedule, *, basis: str | None = None) -> DueDate:
+    """A period of ``n`` calendar days after ``start`` (the day of ``start`` never counts).
+
+    The rest-day rule (DOMAIN.md, "How periods are counted"; 民法典第二百零三条 and the rules of
+    administrative procedure): when the last day is a rest day (a weekend day that is not a make-up
+    working day, or an official holiday) the period ends on the next working day.
+    """
+    if n < 1:
+        raise ValueError(f"期间天数必须为正整数，收到 {n}")
+    day, provisional = next_working_day(start + timedelta(days=n), schedule)
+    return DueDate(date=day, provisional=provisional, basis=basis if basis is not None else f"{n}日内")

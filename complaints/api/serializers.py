@@ -7,11 +7,12 @@ from datetime import date
 
 from django.urls import reverse
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .. import rules
 from ..deadlines import due_status
-from ..models import Complaint, ComplaintEvent, ComplaintNote, EvidenceImage
+from ..models import Complaint, ComplaintEvent, ComplaintExtension, ComplaintNote, EvidenceImage
 
 
 class ComplaintInstitutionSerializer(serializers.Serializer):
@@ -37,6 +38,7 @@ class ComplaintListSerializer(serializers.ModelSerializer):
     kind_label = serializers.CharField(source="get_kind_display")
     status_label = serializers.CharField(source="get_status_display")
     outcome_label = serializers.CharField(source="get_outcome_display")
+    basis_label = serializers.CharField(source="get_basis_display")
     institution = ComplaintInstitutionSerializer()
     district = serializers.CharField(source="institution.district.code", read_only=True)
     ratings = serializers.DictField(child=serializers.IntegerField())
@@ -49,7 +51,8 @@ class ComplaintListSerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "kind_label", "status", "status_label", "institution", "district", "received_at",
                   "description",
                   "staff_name", "occurred_on", "anonymous", "ratings", "outcome", "outcome_label",
-                  "involves_party_member", "channel", "deadlines", "next_due", "overdue", "extensions", "version"]
+                  "involves_party_member", "channel", "deadlines", "next_due", "overdue", "extensions", "version",
+                  "basis", "basis_label", "party_identified_on", "reply_within"]
         read_only_fields = fields
 
     def _today(self) -> date:
@@ -106,6 +109,17 @@ class ImageSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(path) if request else path
 
 
+class ExtensionRecordSerializer(serializers.ModelSerializer):
+    approval = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ComplaintExtension
+        fields = ["number", "deadline_key", "previous_due_on", "new_due_on", "reason", "approval", "at"]
+
+    def get_approval(self, obj: ComplaintExtension) -> str:
+        return obj.approval if self.context.get("approval") else ""
+
+
 class ContactSerializer(serializers.Serializer):
     name = serializers.CharField()
     phone = serializers.CharField()
@@ -117,12 +131,13 @@ class ComplaintDetailSerializer(ComplaintListSerializer):
     images = serializers.SerializerMethodField()
     contact = serializers.SerializerMethodField()
     allowed_actions = serializers.SerializerMethodField()
+    extension_records = serializers.SerializerMethodField()
     merged_into = serializers.PrimaryKeyRelatedField(read_only=True)
 
     class Meta(ComplaintListSerializer.Meta):
         fields = [*ComplaintListSerializer.Meta.fields, "reject_reason", "accepted_at", "forwarded_at",
                   "referred_at", "concluded_at", "closed_at", "merged_into", "events", "notes", "images", "contact",
-                  "allowed_actions"]
+                  "allowed_actions", "extension_records"]
         read_only_fields = fields
 
     def get_events(self, obj: Complaint) -> list[dict]:
@@ -143,6 +158,11 @@ class ComplaintDetailSerializer(ComplaintListSerializer):
     def get_allowed_actions(self, obj: Complaint) -> list[str]:
         return self.context["allowed_actions"]
 
+    @extend_schema_field(ExtensionRecordSerializer(many=True))
+    def get_extension_records(self, obj: Complaint) -> list[dict]:
+        return ExtensionRecordSerializer(obj.extension_records.all(), many=True,
+                                         context={"approval": self.context["policy"].event_reasons}).data
+
 
 # --- request bodies (for validation of types and the OpenAPI schema) ------------------------
 
@@ -153,6 +173,10 @@ class ActionRequestSerializer(serializers.Serializer):
     reply = serializers.CharField(required=False, allow_blank=True, max_length=4000)
     approval = serializers.CharField(required=False, allow_blank=True, max_length=500)
     target = serializers.IntegerField(required=False, help_text="merge: the case to merge into")
+    basis = serializers.ChoiceField(choices=Complaint.Basis.choices, required=False,
+                                    help_text="set_basis：办理依据（financial 金融监管规定 / xinfang 信访工作条例）")
+    reply_within = serializers.IntegerField(required=False, min_value=1, max_value=60,
+                                            help_text="refer_institution：机构回复期限（工作日，1–60；默认按设置）")
     version = serializers.IntegerField(required=False, help_text="optimistic lock: the version you saw")
 
 
@@ -198,6 +222,12 @@ class TimelineSerializer(serializers.Serializer):
     at = serializers.DateTimeField()
 
 
+class PublicExtensionSerializer(serializers.Serializer):
+    new_due_on = serializers.DateField(help_text="延长后的办理期限")
+    reason = serializers.CharField(help_text="延期理由")
+    at = serializers.DateTimeField()
+
+
 class PublicStatusSerializer(serializers.Serializer):
     status = serializers.CharField()
     status_label = serializers.CharField()
@@ -211,6 +241,8 @@ class PublicStatusSerializer(serializers.Serializer):
     reject_reason = serializers.CharField(allow_blank=True)
     timeline = TimelineSerializer(many=True)
     replies = PublicReplySerializer(many=True)
+    due_on = serializers.DateField(allow_null=True, help_text="办理期限（作出处理决定或办结；已出结论后为空）")
+    extensions = PublicExtensionSerializer(many=True, help_text="延长办理期限的记录：新的期限和理由")
 
 
 def public_status_data(view) -> dict:
@@ -226,4 +258,6 @@ def public_status_data(view) -> dict:
         "reject_reason": shown.reject_reason if shown.status == rules.REJECTED else "",
         "timeline": [{"label": label, "at": at} for label, at in view.timeline],
         "replies": [{"body": r.body, "created_at": r.created_at} for r in view.replies],
+        "due_on": view.due_on,
+        "extensions": [{"new_due_on": x.new_due_on, "reason": x.reason, "at": x.at} for x in view.extensions],
     }

@@ -150,7 +150,7 @@ class ComplaintViewSet(viewsets.ReadOnlyModelViewSet):
         context = {**self.get_serializer_context(), "policy": policy, "notes": selectors.notes_for(case, policy),
                    "identity": services.masked_identity(case) if policy.identity else None,
                    "allowed_actions": rules.allowed_actions(status=case.status, kind=case.kind, sides=sides,
-                                                            extensions=case.extensions)}
+                                                            extensions=case.extensions, basis=case.basis)}
         return Response(s.ComplaintDetailSerializer(case, context=context).data)
 
     @extend_schema(responses=s.ComplaintDetailSerializer)
@@ -181,7 +181,8 @@ class ComplaintViewSet(viewsets.ReadOnlyModelViewSet):
         # A refusal (services.ServiceError) is answered by the API's exception handler.
         services.perform_action(case.pk, action_name, request.user, services.ActionInput(
             reason=values.get("reason", ""), outcome=values.get("outcome", ""), reply=values.get("reply", ""),
-            approval=values.get("approval", ""), target=target, version=values.get("version")))
+            approval=values.get("approval", ""), target=target, version=values.get("version"),
+            basis=values.get("basis", ""), reply_within=values.get("reply_within")))
         return self._detail(request, pk)
 
     @extend_schema(request=s.NoteRequestSerializer, responses=s.ComplaintDetailSerializer)

@@ -77,7 +77,8 @@ def test_schedule_rejects_inconsistent_data():
 
 def test_forwarding_across_spring_festival_2026():
     # Received Thu 12 Feb: Fri 13 (1), Sat 14 make-up (2), 15-23 off, Tue 24 (3), Wed 25 (4), Thu 26 (5).
-    due = case_deadlines("report", date(2026, 2, 12), anonymous=True, schedule=ONLY_2026)
+    due = case_deadlines("report", date(2026, 2, 12), anonymous=True, schedule=ONLY_2026,
+                         identified_on=date(2026, 2, 12))
     assert due["forward_discipline"].date == date(2026, 2, 26)
     assert due["forward_discipline"].provisional is False
     assert "5个工作日" in due["forward_discipline"].basis
@@ -92,7 +93,8 @@ def test_forwarding_across_spring_festival_without_data_is_provisional_weekdays(
 
 def test_forwarding_across_make_up_saturday():
     # Received Wed 25 Feb: Thu 26 (1), Fri 27 (2), Sat 28 make-up (3), Mon 2 Mar (4), Tue 3 Mar (5).
-    due = case_deadlines("complaint", date(2026, 2, 25), anonymous=True, schedule=ONLY_2026)
+    due = case_deadlines("complaint", date(2026, 2, 25), anonymous=True, schedule=ONLY_2026,
+                         identified_on=date(2026, 2, 25))
     assert due["forward_discipline"].date == date(2026, 3, 3)
 
 
@@ -118,7 +120,7 @@ def test_add_working_days_rejects_non_positive():
 
 def test_deadlines_running_into_unknown_2027_are_provisional():
     received = date(2026, 12, 20)  # a Sunday
-    due = case_deadlines("report", received, anonymous=False, schedule=ONLY_2026)
+    due = case_deadlines("report", received, anonymous=False, schedule=ONLY_2026, identified_on=received)
     # Mon 21 - Fri 25 Dec: stays inside 2026, so it is firm.
     assert due["forward_discipline"] == DueDate(
         date(2026, 12, 25), provisional=False, basis=due["forward_discipline"].basis
@@ -148,12 +150,12 @@ def test_provisional_deadline_firms_up_once_next_year_is_entered():
 
 @pytest.mark.parametrize(
     ("extensions", "expected"),
-    [(0, date(2026, 2, 27)), (1, date(2026, 3, 14)), (2, date(2026, 4, 13))],
+    [(0, date(2026, 2, 27)), (1, date(2026, 3, 16)), (2, date(2026, 4, 13))],
 )
 @pytest.mark.parametrize("kind", ["complaint", "suggestion"])
 def test_complaint_decision_in_calendar_days(kind, extensions, expected):
-    # 12 Feb + 15 = 27 Feb; + 30 = 14 Mar (Feb 2026 has 28 days); + 60 = 13 Apr.
-    # Calendar days: the Spring Festival in between does not push these back.
+    # 12 Feb + 15 = 27 Feb; + 30 = Sat 14 Mar (Feb 2026 has 28 days), a rest day → Mon 16 Mar;
+    # + 60 = 13 Apr. Calendar days: the Spring Festival in between does not push these back.
     due = case_deadlines(kind, date(2026, 2, 12), anonymous=True, schedule=ONLY_2026, extensions=extensions)
     assert due["decide"].date == expected
     assert due["decide"].provisional is False
@@ -161,18 +163,27 @@ def test_complaint_decision_in_calendar_days(kind, extensions, expected):
 
 
 def test_report_acceptance_and_conclusion_in_calendar_days():
-    due = case_deadlines("report", date(2026, 2, 12), anonymous=True, schedule=ONLY_2026)
+    due = case_deadlines("report", date(2026, 2, 12), anonymous=True, schedule=ONLY_2026,
+                         accepted_on=date(2026, 2, 12))
     assert due["accept"].date == date(2026, 2, 27)
     assert due["conclude"].date == date(2026, 4, 13)
     assert "银行保险违法行为举报处理办法" in due["conclude"].basis
-    extended = case_deadlines("report", date(2026, 2, 12), anonymous=True, schedule=ONLY_2026, extensions=1)
+    extended = case_deadlines("report", date(2026, 2, 12), anonymous=True, schedule=ONLY_2026, extensions=1,
+                              accepted_on=date(2026, 2, 12))
     assert extended["conclude"].date == date(2026, 5, 13)
     assert extended["accept"].date == date(2026, 2, 27)  # only the conclusion is extendable
 
 
-def test_calendar_day_deadlines_are_never_provisional():
-    due = case_deadlines("report", date(2026, 12, 20), anonymous=True, schedule=ONLY_2026)
-    assert due["conclude"] == DueDate(date(2027, 2, 18), provisional=False, basis=due["conclude"].basis)
+def test_calendar_day_deadlines_ending_in_a_year_without_schedule_are_provisional():
+    # 20 Dec 2026 + 60 = Thu 18 Feb 2027: without 2027's schedule nobody knows whether it is a
+    # Spring Festival holiday, so the date may still move.
+    due = case_deadlines("report", date(2026, 12, 20), anonymous=True, schedule=ONLY_2026,
+                         accepted_on=date(2026, 12, 20))
+    assert due["conclude"] == DueDate(date(2027, 2, 18), provisional=True, basis=due["conclude"].basis)
+    # 20 Dec + 15 = Mon 4 Jan 2027, provisional too; ending inside 2026 is firm.
+    assert due["accept"].provisional is True
+    firm = case_deadlines("report", date(2026, 12, 1), anonymous=True, schedule=ONLY_2026)
+    assert firm["accept"] == DueDate(date(2026, 12, 16), provisional=False, basis=firm["accept"].basis)
 
 
 @pytest.mark.parametrize(("kind", "too_many"), [("complaint", 3), ("suggestion", 3), ("report", 2)])
@@ -217,9 +228,10 @@ def test_unknown_kind_is_rejected():
 )
 def test_anonymous_vs_named_keys(kind, internal):
     received, concluded = date(2026, 3, 2), date(2026, 4, 1)
-    anon = case_deadlines(kind, received, anonymous=True, schedule=ONLY_2026, concluded_on=concluded)
-    named_open = case_deadlines(kind, received, anonymous=False, schedule=ONLY_2026)
-    named_done = case_deadlines(kind, received, anonymous=False, schedule=ONLY_2026, concluded_on=concluded)
+    days = {"accepted_on": received, "identified_on": received}
+    anon = case_deadlines(kind, received, anonymous=True, schedule=ONLY_2026, concluded_on=concluded, **days)
+    named_open = case_deadlines(kind, received, anonymous=False, schedule=ONLY_2026, **days)
+    named_done = case_deadlines(kind, received, anonymous=False, schedule=ONLY_2026, concluded_on=concluded, **days)
     assert set(anon) == internal
     assert set(named_open) == internal | {"notify_acceptance"}
     assert set(named_done) == internal | {"notify_acceptance", "notify_result"}

@@ -40,7 +40,8 @@ def test_submit_json_by_public_code(api, bank):
         row = " ".join(str(v) for v in cursor.fetchone())
     assert code not in row and body["receipt_code"] not in row
     # A report has its deadlines from receipt, and the finance center is notified (outbox).
-    assert {"accept", "conclude", "forward_discipline"} <= set(case.deadlines)
+    # (the conclusion runs from acceptance, forwarding from the day a party member is identified).
+    assert set(case.deadlines) == {"accept"}
     assert case.next_due_key == "accept"
     assert case.staff_notified_at is None  # waits for the next new-case digest (the outbox)
 

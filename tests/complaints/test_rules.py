@@ -106,7 +106,7 @@ def test_extension_limits():
     ("report", "verifying", True, True, False, {"conclude", "forward_discipline"}),
     ("report", "forwarded_discipline", True, True, True, {"conclude"}),
     ("complaint", "received", True, False, False, {"decide"}),
-    ("suggestion", "referred_institution", True, False, False, {"decide"}),
+    ("suggestion", "referred_institution", True, False, False, {"decide", "institution_reply"}),
     ("complaint", "concluded", False, False, False, {"notify_result"}),
     ("complaint", "concluded", True, False, False, set()),
     ("complaint", "closed", False, False, False, set()),

@@ -237,10 +237,12 @@ def test_images_listed_for_finance_center_not_head(fc, fc_api, bank, head):
 
 def test_flag_party_member_starts_forwarding_deadline(fc_api, bank):
     case, _ = submit_case(bank, kind="complaint")
-    assert "forward_discipline" in case.deadlines and case.next_due_key == "decide"
+    # Forwarding runs from the day the involvement is identified, not from receipt.
+    assert "forward_discipline" not in case.deadlines and case.next_due_key == "decide"
     resp = action(fc_api, case, "flag_party_member")
     body = resp.json()
     assert body["involves_party_member"] is True
+    assert body["party_identified_on"] == timezone.localdate().isoformat()
     # Five working days is sooner than 15 calendar days: it is now the running deadline.
     assert body["next_due"]["key"] == "forward_discipline"
 
