@@ -216,9 +216,10 @@ def delete_activity(user, activity: Activity) -> None:
     if EvidenceLink.objects.filter(source=EvidenceSource.ACTIVITY, object_id=activity.pk).exists():
         raise StateConflict("该活动已作为自评佐证引用，不能删除")
     with transaction.atomic():
-        for f in activity.files.all():
-            f.file.delete(save=False)
+        names = [(f.file.storage, f.file.name) for f in activity.files.all() if f.file]
         activity.delete()
+        # The files go once the deletion is committed (a rolled-back deletion keeps them).
+        transaction.on_commit(lambda: [storage.delete(name) for storage, name in names])
 
 
 def add_activity_files(user, activity: Activity, uploads, kind: str) -> list[ActivityFile]:
