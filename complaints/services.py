@@ -711,6 +711,30 @@ _HOLIDAY_NAMES = {
 }
 
 
+def remind_holiday_schedule(today: date | None = None) -> int:
+    """In November and December, while the holiday table lacks next year, ask the finance center
+    (and the administrators) by mail to enter next year's official schedule (国务院办公厅节假日安排):
+    without it next year's deadlines count weekends only and are marked provisional. One mail a
+    month (the outbox key makes it idempotent); returns how many were enqueued (0 or 1)."""
+    today = today or timezone.localdate()
+    if today.month not in (11, 12):
+        return 0
+    year = today.year + 1
+    if HolidayYear.objects.filter(year=year).exists():
+        return 0
+    users = (get_user_model().objects.filter(Q(district_grants__role=Role.FINANCE_CENTER) | Q(is_superuser=True),
+                                             is_active=True).exclude(email="").distinct())
+    path = reverse("admin:complaints_holidayyear_add")
+    body = (f"节假日安排表中尚无 {year} 年的数据。\n"
+            f"请在国务院办公厅公布 {year} 年部分节假日安排后，录入该年度的法定节假日和调休上班日"
+            f"（节假日表由各区共用，由系统管理员在后台录入）：\n"
+            f"{settings.COMPLAINTS_PUBLIC_BASE_URL}{path}\n\n"
+            f"录入前，跨入 {year} 年的办理期限只按周末推算，并标注为“暂定”；录入后系统自动重新计算。")
+    with transaction.atomic():
+        return outbox.enqueue(f"complaints:holiday-schedule:{year}:{today.month:02d}", _emails(users),
+                              f"请录入 {year} 年节假日安排", body, kind="complaints.holiday_schedule")
+
+
 def holidays_changed() -> None:
     """Called after the holiday table changes: provisional due dates are recomputed after commit."""
     selectors.clear_holiday_cache()

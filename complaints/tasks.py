@@ -35,3 +35,10 @@ def refresh_deadlines() -> int:
 def rebuild_satisfaction_tallies() -> int:
     """Beat, nightly: recompute the questionnaires' monthly tallies from the answers (repairs any drift)."""
     return services.rebuild_satisfaction_tallies()
+
+
+@shared_task(name="complaints.remind_holiday_schedule", ignore_result=True)
+def remind_holiday_schedule() -> int:
+    """Beat, daily: in November and December, remind the finance center to enter next year's holiday
+    schedule while the table lacks it (one mail a month; idempotent)."""
+    return services.remind_holiday_schedule()
