@@ -446,9 +446,25 @@ def reopened_for_correction(assessment: Assessment, source: str) -> bool:
                                     reopened_source=source).exists()
 
 
-def _check_year_open(assessment: Assessment, source: str) -> DistrictYear:
+def _hold_year(assessment: Assessment) -> None:
+    """Inside a transaction: hold the district-year row in SHARE mode until the commit, so that locking
+    it for notice or publishing (which take it FOR UPDATE) waits for this write, and this write, if it
+    comes second, reads the new status. Writers of one district do not wait for one another.
+    (SQLite serialises writers anyway.)"""
+    if connection.vendor != "postgresql":
+        return
+    year_of(assessment)  # created on first use
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM scoring_districtyear WHERE district_id = %s AND year = %s FOR SHARE",
+                       [assessment.institution.district_id, assessment.year])
+
+
+def _check_year_open(assessment: Assessment, source: str, *, held: bool = False) -> DistrictYear:
     """The district's year must be open for this sheet: not published, not in the notice period
-    (unless the sheet was reopened there to correct an upheld objection), and the scheme active."""
+    (unless the sheet was reopened there to correct an upheld objection), and the scheme active.
+    `held`: called inside the writer's transaction, after _hold_year (the status read is final)."""
+    if held:
+        _hold_year(assessment)
     year = year_of(assessment)
     if year.status == YearStatus.PUBLISHED:
         raise StateConflict(f"{year.district.name} {year.year} 年度结果已发布，评分表已冻结；"
@@ -492,7 +508,7 @@ def save_entry(user, assessment: Assessment, source: str, data: EntryInput) -> S
     scheme = assessment.scheme
     if source not in fillable_sources(user, assessment):
         raise NotAllowed(f"您无权填写该机构的“{Source(source).label}”评分表")
-    year = _check_year_open(assessment, source)
+    _check_year_open(assessment, source)  # early refusal; checked again under the lock below
     indicator = Indicator.objects.filter(scheme=scheme, code=data.indicator_code).first()
     if indicator is None:
         raise UnknownIndicator(f"{scheme.year} 年度方案中没有指标 {data.indicator_code}")
@@ -501,6 +517,7 @@ def save_entry(user, assessment: Assessment, source: str, data: EntryInput) -> S
     except rules.EntryValueError as exc:
         raise EntryRefused(str(exc)) from None
     with transaction.atomic():
+        year = _check_year_open(assessment, source, held=True)
         sheet = _sheet(assessment, source, lock=True)
         correcting = year.status == YearStatus.NOTICE
         if sheet.status == SheetStatus.SUBMITTED:
@@ -601,6 +618,7 @@ def submit_sheet(user, assessment: Assessment, source: str, *, as_operator: bool
         raise NotAllowed(f"您无权提交该机构的“{Source(source).label}”评分表")
     _check_year_open(assessment, source)
     with transaction.atomic():
+        _check_year_open(assessment, source, held=True)
         sheet = _sheet(assessment, source, lock=True)
         if sheet.status == SheetStatus.SUBMITTED:
             raise StateConflict(f"“{sheet.get_source_display()}”评分表已提交")
@@ -1213,9 +1231,11 @@ def open_notice(dy: DistrictYear, actor, today: date | None = None) -> DistrictY
     return dy
 
 
+@transaction.atomic
 def file_objection(user, assessment: Assessment, reason: str, evidence=None, today: date | None = None) -> Objection:
     if not is_own_institution_user(user, assessment.institution_id):
         raise NotAllowed("只有本机构的填报员或负责人可以提出申诉")
+    _hold_year(assessment)  # publishing waits for this objection, or this one sees the year published
     dy = year_of(assessment)
     if dy.status != YearStatus.NOTICE:
         raise StateConflict("只能在公示期内提出申诉")

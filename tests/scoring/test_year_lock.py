@@ -1,0 +1,119 @@
+"""A write to a district's year (a sheet entry, a submission, an objection) and the locking of that
+year for notice or publishing never cross: the writer holds the district-year row in SHARE mode until
+it commits, the notice and the publishing take it FOR UPDATE. Writers do not wait for one another.
+(Review finding: the status used to be read before any lock, so a sheet could change after the
+notice began, and an objection could be filed on a year being published.)"""
+
+from __future__ import annotations
+
+import threading
+import time
+from decimal import Decimal as D
+
+import pytest
+from django.db import connection, connections, transaction
+
+from scoring import services
+from scoring.models import Objection, YearStatus
+from tests.factories import InstitutionFactory, UserFactory, institution_user
+
+from .factories import assessment_for, luqiao
+from .test_districts import aggregate, scored_institution
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif("connection.vendor != 'postgresql'", reason="row locks: PostgreSQL (SQLite serialises writers)"),
+]
+
+
+def crossing(first_inside_transaction, second):
+    """Run `first` in a transaction left open, then `second` in another thread; report whether
+    `second` was still waiting 0.8 s later, and its outcome once `first` committed."""
+    started, release, outcome = threading.Event(), threading.Event(), {}
+
+    def first():
+        try:
+            with transaction.atomic():
+                first_inside_transaction()
+                started.set()
+                release.wait(15)
+        finally:
+            started.set()
+            connections.close_all()
+
+    def run_second():
+        try:
+            outcome["value"] = second()
+        except Exception as exc:  # the refusal is the outcome
+            outcome["error"] = exc
+        finally:
+            connections.close_all()
+
+    a = threading.Thread(target=first)
+    a.start()
+    assert started.wait(15)
+    b = threading.Thread(target=run_second)
+    b.start()
+    b.join(0.8)
+    waited = b.is_alive()
+    release.set()
+    a.join(15)
+    b.join(15)
+    return waited, outcome
+
+
+@pytest.fixture
+def year_with_results(scheme):
+    lq = luqiao()
+    scored_institution("L1", lq, scheme)
+    aggregate(scheme.year, lq)
+    return scheme
+
+
+def test_the_notice_waits_for_a_sheet_being_saved_and_then_refuses_the_next(year_with_results):
+    scheme = year_with_results
+    bank = InstitutionFactory(code="L9", district=luqiao())
+    assessment = assessment_for(bank, scheme)
+    filer = institution_user(bank, "institution_filer", username="filer_l9")
+    finance = UserFactory(username="fc_lock", roles=["finance_center"])
+    dy = services.district_year(luqiao(), scheme.year)
+
+    def save(points="30"):
+        return services.save_entry(filer, assessment, "self", services.EntryInput("B1", points))
+
+    waited, outcome = crossing(save, lambda: services.open_notice(dy, finance))
+    assert waited, "locking for notice did not wait for the sheet being saved"
+    assert "error" not in outcome and outcome["value"].status == YearStatus.NOTICE
+    with pytest.raises(services.StateConflict):  # the notice has begun: the sheet is locked
+        save("20")
+
+
+def test_an_objection_being_filed_holds_the_publishing_back(year_with_results):
+    scheme = year_with_results
+    finance = UserFactory(username="fc_lock", roles=["finance_center"])
+    dy = services.open_notice(services.district_year(luqiao(), scheme.year), finance)
+    assessment = Objection.assessment.field.related_model.objects.get(institution__code="L1")
+    head = institution_user(assessment.institution, "institution_head", username="head_l1")
+
+    waited, outcome = crossing(lambda: services.file_objection(head, assessment, "B1 项漏记"),
+                               lambda: services.publish_year(dy, finance))
+    assert waited, "publishing did not wait for the objection being filed"
+    # Publishing then sees the pending objection and refuses; the year stays in its notice period.
+    assert isinstance(outcome.get("error"), services.StateConflict), outcome
+    assert services.district_year(luqiao(), scheme.year).status == YearStatus.NOTICE
+
+
+def test_writers_of_one_district_do_not_wait_for_one_another(year_with_results):
+    scheme = year_with_results
+    banks = [InstitutionFactory(code=f"W{i}", district=luqiao()) for i in (1, 2)]
+    filers = [institution_user(b, "institution_filer", username=f"filer_w{i}") for i, b in enumerate(banks)]
+    assessments = [assessment_for(b, scheme) for b in banks]
+
+    def save(i):
+        return lambda: services.save_entry(filers[i], assessments[i], "self", services.EntryInput("B1", D("30")))
+
+    started = time.monotonic()
+    waited, outcome = crossing(save(0), save(1))
+    assert not waited and "error" not in outcome
+    assert time.monotonic() - started < 10
+    assert connection.vendor == "postgresql"
