@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 
@@ -112,9 +113,14 @@ def _receipt_page(request: HttpRequest, receipt: services.Receipt, *, extra: dic
     payload = json.dumps({"c": receipt.receipt_code, "i": case.institution.name, "r": received},
                          ensure_ascii=False).encode()
     image_token = encrypt_bytes(payload).decode()
+    code = format_receipt_code(receipt.receipt_code)
+    # The receipt picture inline in the page (a data: URL, never stored): WeChat's browser blocks
+    # downloads, but a long press on an image saves it.
+    picture = base64.b64encode(qr.receipt_png(receipt.receipt_code, case.institution.name, received)).decode()
     response = render(request, "complaints/public/receipt.html", {
-        "case": case, "institution": case.institution, "code": format_receipt_code(receipt.receipt_code),
-        "received": received, "image_token": image_token, **(extra or {}),
+        "case": case, "institution": case.institution, "code": code,
+        "received": received, "image_token": image_token, "receipt_image": f"data:image/png;base64,{picture}",
+        **(extra or {}),
     })
     response["Cache-Control"] = "no-store"
     return response
@@ -133,7 +139,8 @@ def receipt_image(request: HttpRequest) -> HttpResponse:
         raise Http404("回执图片链接已失效。")
     png = qr.receipt_png(payload["c"], payload["i"], payload["r"])
     response = HttpResponse(png, content_type="image/png")
-    response["Content-Disposition"] = 'attachment; filename="receipt.png"'
+    # Inline: shown in the browser (WeChat's included), where a long press saves it.
+    response["Content-Disposition"] = 'inline; filename="receipt.png"'
     response["Cache-Control"] = "no-store"
     return response
 

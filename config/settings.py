@@ -497,3 +497,6 @@ CELERY_BEAT_SCHEDULE["complaints-holiday-schedule-reminder"] = {
 # The navigation bar and breadcrumbs of every page (core/shell.py); the CSRF refusal in Chinese.
 TEMPLATES[0]["OPTIONS"]["context_processors"].append("core.shell.shell")
 CSRF_FAILURE_VIEW = "core.error_pages.csrf_failure"
+# A rate (satisfaction, acknowledgement) shown on a page or chart needs at least this many answers;
+# below it the page says 样本不足 instead of a figure that swings between 0 and 100 %.
+CHARTS_MIN_SAMPLE = env.int("CHARTS_MIN_SAMPLE", default=5)
