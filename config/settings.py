@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "core",
     "institutions",
     "accounts",
+    "notifications",
     "scoring",
     "complaints",
     "warnings_feed",
@@ -500,3 +501,32 @@ CSRF_FAILURE_VIEW = "core.error_pages.csrf_failure"
 # A rate (satisfaction, acknowledgement) shown on a page or chart needs at least this many answers;
 # below it the page says 样本不足 instead of a figure that swings between 0 and 100 %.
 CHARTS_MIN_SAMPLE = env.int("CHARTS_MIN_SAMPLE", default=5)
+
+# --- notifications (issue #17: SMS, DingTalk, WeCom and e-mail; letters; the city exchange) ---------
+# docs/notifications.md says how to connect each channel. Channels this installation uses (the others
+# are never tried) and those an institution or user without a preference gets.
+NOTIFY_CHANNELS = env.list("NOTIFY_CHANNELS", default=["email"])
+NOTIFY_DEFAULT_CHANNELS = env.list("NOTIFY_DEFAULT_CHANNELS", default=["email"])
+# SMS through an HTTP gateway: POST JSON {"phone", "text", "sign"} with a Bearer token; {"code": 0} is success.
+NOTIFY_SMS_URL = env.str("NOTIFY_SMS_URL", default="")
+NOTIFY_SMS_TOKEN = env.str("NOTIFY_SMS_TOKEN", default="")
+NOTIFY_SMS_SIGN = env.str("NOTIFY_SMS_SIGN", default="清廉金融")
+# The finance center's own group robots (institutions set theirs in 通知偏好).
+NOTIFY_DINGTALK_WEBHOOK = env.str("NOTIFY_DINGTALK_WEBHOOK", default="")
+NOTIFY_DINGTALK_SECRET = env.str("NOTIFY_DINGTALK_SECRET", default="")
+NOTIFY_WECOM_WEBHOOK = env.str("NOTIFY_WECOM_WEBHOOK", default="")
+NOTIFY_HTTP_TIMEOUT = env.float("NOTIFY_HTTP_TIMEOUT", default=5.0)
+NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=5)
+NOTIFY_RETRY_SECONDS = env.int("NOTIFY_RETRY_SECONDS", default=60)
+# No SMS or robot message in these local hours (e-mail is not held); "" switches it off.
+NOTIFY_QUIET_HOURS = env.str("NOTIFY_QUIET_HOURS", default="22:00-07:30")
+# At most this many messages per recipient (phone, robot) and hour; 0: no limit. DingTalk robots take 20/min.
+NOTIFY_RATE_LIMIT_PER_HOUR = env.int("NOTIFY_RATE_LIMIT_PER_HOUR", default=20)
+CELERY_BEAT_SCHEDULE["notifications-send-due"] = {"task": "notifications.send_due", "schedule": 60.0}
+# Letters (结果运用函): recipients per use, and addresses that get the "letters ready" mail.
+SCORING_LETTER_RECIPIENTS = env.dict("SCORING_LETTER_RECIPIENTS", default={})
+SCORING_LETTER_EMAILS = {use: env.list(f"SCORING_LETTER_EMAILS_{use.upper()}", default=[])
+                         for use in ("fiscal_tender", "party_building", "performance_appraisal")}
+# A push that a warning arrived (never its names), to the institutions' channels, every minute.
+CELERY_IMPORTS = [*globals().get("CELERY_IMPORTS", []), "warnings_feed.push"]
+CELERY_BEAT_SCHEDULE["notifications-warnings-arrived"] = {"task": "warnings_feed.push_arrivals", "schedule": 60.0}

@@ -20,7 +20,7 @@ from .services import OPEN_STATUSES, actor_institution_ids
 
 
 def visible_alerts(user) -> QuerySet:
-    qs = Alert.objects.select_related("institution")
+    qs = Alert.objects.select_related("institution__district")
     if not getattr(user, "is_authenticated", False):
         return qs.none()
     condition = Q(institution_id__in=actor_institution_ids(user))
@@ -56,7 +56,7 @@ def own_suppressions(user) -> QuerySet:
 def visible_employees(user) -> QuerySet:
     """GET /employees/: an institution's filers and heads its employees, the finance center its
     districts', an employee only their own record (not their colleagues)."""
-    qs = Employee.objects.select_related("institution").order_by("institution__code", "employee_no")
+    qs = Employee.objects.select_related("institution__district").order_by("institution__code", "employee_no")
     if not getattr(user, "is_authenticated", False):
         return qs.none()
     districts = access.district_ids(user, Role.FINANCE_CENTER)
@@ -79,8 +79,8 @@ def summary(district, year: int) -> list[dict]:
     for institution in Institution.objects.filter(district=district, is_active=True).order_by("code"):
         s = stored.get(institution.pk)
         out.append({
-            "institution": institution.code,
-            "name": institution.name,
+            "institution": {"code": institution.code, "name": institution.name},
+            "district": district.code,
             "by_rule": s.by_rule if s else {code: 0 for code in rules.RULES},
             "by_status": s.by_status if s else {status: 0 for status in AlertStatus.values},
             "total": s.total if s else 0,

@@ -539,13 +539,13 @@ def act(user, alert: Alert, action: str, note: str = "", *, violation_code: str 
         raise NotFound("没有该操作")
     if alert.institution_id not in actor_institution_ids(user):
         raise NotAllowed("只有本机构的填报员或负责人可以处理预警")
+    note = (note or "").strip()
+    if action == "dismiss" and not note:
+        raise DomainError("排除预警须说明理由", field="note")
     alert = Alert.objects.select_for_update().get(pk=alert.pk)
     transition = TRANSITIONS[action]
     if alert.status not in transition.sources:
         raise StateConflict(f"预警当前为「{AlertStatus(alert.status).label}」，不能执行该操作")
-    note = (note or "").strip()
-    if action == "dismiss" and not note:
-        raise DomainError("排除预警须说明理由", field="note")
     actor = user if getattr(user, "pk", None) else None
     now = timezone.now()
     if action == "confirm" and violation_code:

@@ -10,16 +10,33 @@ from .. import rules
 from ..models import Alert, Kind, Screening, Suppression, Upload
 
 
-class EmployeeSerializer(serializers.ModelSerializer):
-    institution = serializers.CharField(source="institution.code", read_only=True)
+class InstitutionRefField(serializers.Field):
+    """`{"code", "name"}` as every institution reference of the API (API.md)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, **kwargs)
+
+    def to_representation(self, institution):
+        return {"code": institution.code, "name": institution.name}
+
+
+class DistrictCodeMixin(serializers.Serializer):
+    district = serializers.SerializerMethodField()
+
+    def get_district(self, obj) -> str:
+        return obj.institution.district.code
+
+
+class EmployeeSerializer(DistrictCodeMixin, serializers.ModelSerializer):
+    institution = InstitutionRefField()
 
     class Meta:
         model = Employee
-        fields = ["employee_no", "name", "department", "position", "institution"]
+        fields = ["employee_no", "name", "department", "position", "institution", "district"]
 
 
 class UploadSerializer(serializers.ModelSerializer):
-    institution = serializers.CharField(source="institution.code", read_only=True)
+    institution = InstitutionRefField()
 
     class Meta:
         model = Upload
@@ -34,7 +51,7 @@ class UploadCreateSerializer(serializers.Serializer):
 
 
 class ScreeningSerializer(serializers.ModelSerializer):
-    institution = serializers.CharField(source="institution.code", read_only=True)
+    institution = InstitutionRefField()
     # "from" is a Python keyword: declared in get_fields
     to = serializers.DateField(source="date_to", read_only=True)
 
@@ -64,8 +81,8 @@ class ScreeningCreateSerializer(serializers.Serializer):
         return attrs
 
 
-class AlertSerializer(serializers.ModelSerializer):
-    institution = serializers.CharField(source="institution.code", read_only=True)
+class AlertSerializer(DistrictCodeMixin, serializers.ModelSerializer):
+    institution = InstitutionRefField()
     counterparty_id = serializers.SerializerMethodField()
     overdue = serializers.SerializerMethodField()
     title = serializers.SerializerMethodField()
@@ -73,8 +90,8 @@ class AlertSerializer(serializers.ModelSerializer):
     class Meta:
         model = Alert
         fields = ["id", "rule", "title", "severity", "employee_no", "counterparty_id", "period", "status", "due_on",
-                  "overdue", "evidence", "rule_version", "params", "raised_on", "institution", "assignee", "note",
-                  "point_record_id", "forwarded_to"]
+                  "overdue", "evidence", "rule_version", "params", "raised_on", "institution", "district", "assignee",
+                  "note", "point_record_id", "forwarded_to"]
 
     def get_counterparty_id(self, alert) -> str | None:
         return alert.counterparty_id if rules.RULES[alert.rule].keyed_by_counterparty else None

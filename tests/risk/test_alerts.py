@@ -48,6 +48,7 @@ def test_item_shape_and_due_dates(portal, alerts):
 def test_transitions_and_conflicts(bank, alerts):
     r01, _r04, _ = alerts
     assert post(bank.filer, r01, "dismiss", note="x").status_code == 409  # new: review first
+    assert post(bank.filer, r01, "dismiss").status_code == 400  # and a reason is needed in any state
     assert post(bank.filer, r01, "escalate").status_code == 409
     assert post(bank.filer, r01, "review").status_code == 200
     assert post(bank.filer, r01, "review").status_code == 409
@@ -112,7 +113,7 @@ def test_summary_counts_without_persons(bank, alerts):
     response = Portal(bank.fc).client.get("/api/v1/risk/summary/", {"year": r01.raised_on.year})
     assert response.status_code == 200
     body = response.json()
-    rows = {r["institution"]: r for r in body["results"]}
+    rows = {r["institution"]["code"]: r for r in body["results"]}
     assert rows["RA01"]["by_rule"]["R01"] == 1 and rows["RA01"]["by_rule"]["R04"] == 1
     assert rows["RA01"]["by_status"]["reviewing"] == 1 and rows["RA01"]["overdue"] == 0
     assert rows["RB01"]["total"] == 1 and "RC01" not in rows
@@ -141,11 +142,12 @@ def test_employees_api(bank):
     def numbers(user):
         response = Portal(user).client.get("/api/v1/employees/", {"page_size": 500})
         assert response.status_code == 200
-        return sorted((e["institution"], e["employee_no"]) for e in response.json()["results"])
+        return sorted((e["institution"]["code"], e["employee_no"]) for e in response.json()["results"])
 
     assert numbers(bank.filer) == [("RA01", n) for n in ("E1", "E2", "E3", "E4")]
     fc = numbers(bank.fc)
     assert ("RB01", "E1") in fc and ("RA01", "E1") in fc and ("RC01", "E1") not in fc
     assert numbers(bank.insp) == [] and numbers(bank.emp) == []
     item = Portal(bank.filer).client.get("/api/v1/employees/").json()["results"][0]
-    assert set(item) == {"employee_no", "name", "department", "position", "institution"}
+    assert {"employee_no", "name", "department", "position", "institution"} <= set(item)
+    assert item["institution"] == {"code": "RA01", "name": "甲银行"} and item["district"] == "331004"
