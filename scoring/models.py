@@ -641,3 +641,73 @@ class SchemeEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.scheme} {self.action}"
 
+
+
+def _letter_storage():
+    from core.storage import PrivateStorage
+
+    return PrivateStorage("SCORING_LETTERS_ROOT", "linkage_letters")
+
+
+class LinkageLetter(models.Model):
+    """The letter (结果运用函) a district sends one recipient about one use of its published year: every
+    institution with colour, total, rank and the use's code and points, as xlsx and a numbered PDF.
+    Written when the year is published (`scoring.services.generate_letters`); regenerated after a reopen
+    and a new publication with a new number."""
+
+    Use = LinkageUse
+
+    district = models.ForeignKey(District, verbose_name=_("区县"), on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    use = models.CharField(_("用途"), max_length=30, choices=LinkageUse.choices)
+    serial = models.PositiveIntegerField(_("序号"), help_text=_("本区本年度函件的顺序号"))
+    number = models.CharField(_("文号"), max_length=80)
+    recipient = models.CharField(_("收函单位"), max_length=100)
+    institutions = models.PositiveIntegerField(_("机构数"), default=0)
+    published_at = models.DateTimeField(_("结果发布时间"))
+    generated_at = models.DateTimeField(_("生成时间"), auto_now=True)
+    xlsx = models.FileField(_("Excel 清单"), storage=_letter_storage, upload_to="%Y", blank=True)
+    pdf = models.FileField(_("PDF 函件"), storage=_letter_storage, upload_to="%Y", blank=True)
+
+    class Meta:
+        verbose_name = _("结果运用函")
+        verbose_name_plural = _("结果运用函")
+        ordering = ["-year", "district__code", "use"]
+        constraints = [
+            models.UniqueConstraint(fields=["district", "year", "use"], name="letter_one_per_district_year_use"),
+            models.UniqueConstraint(fields=["district", "year", "serial"], name="letter_serial_unique"),
+            models.CheckConstraint(condition=Q(use__in=LinkageUse.values), name="letter_use_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class LetterDispatch(models.Model):
+    """What was sent (or fetched) to whom and when: one row per delivery or download of a letter."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("电子邮件")
+        DOWNLOAD = "download", _("下载")
+        API = "api", _("接口下载")
+        NOTICE = "notice", _("消息通知")
+
+    letter = models.ForeignKey(LinkageLetter, verbose_name=_("函件"), on_delete=models.CASCADE,
+                               related_name="dispatches")
+    number = models.CharField(_("文号"), max_length=80, help_text=_("发送时的文号（重新生成后仍可查）"))
+    channel = models.CharField(_("方式"), max_length=10, choices=Channel.choices)
+    recipient = models.CharField(_("接收方"), max_length=255)
+    file_format = models.CharField(_("格式"), max_length=10, blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True,
+                           on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("函件发送记录")
+        verbose_name_plural = _("函件发送记录")
+        ordering = ["-at", "-pk"]
+        constraints = [models.CheckConstraint(condition=Q(channel__in=["email", "download", "api", "notice"]),
+                                              name="letterdispatch_channel_valid")]
+
+    def __str__(self) -> str:
+        return f"{self.number} → {self.recipient}"

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.cache import cache
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
@@ -38,6 +40,8 @@ from .models import (
     Evidence,
     Indicator,
     IndicatorKind,
+    LetterDispatch,
+    LinkageLetter,
     NormClause,
     NormItem,
     Norms,
@@ -1336,6 +1340,7 @@ def publish_year(dy: DistrictYear, actor) -> DistrictYear:
                        .values("institution_id")).update(state=AssessmentState.PUBLISHED)
     _year_event(dy, "publish", actor)
     transaction.on_commit(lambda: _results_changed(dy.year, dy.district_id))
+    queue_letters(dy)
     return dy
 
 
@@ -1410,3 +1415,70 @@ def add_evidence(user, assessment: Assessment, source: str, indicator_code: str,
         evidence.file.save(uploaded.name, uploaded, save=False)
         evidence.save()
     return evidence
+
+
+# --------------------------------------------------------------------------------------------
+# Letters to the recipients of each use (结果运用函)
+
+
+def queue_letters(dy: DistrictYear) -> None:
+    """Generate the district-year's letters after the publication commits (a Celery task)."""
+    from .tasks import generate_letters_task
+
+    enqueue_after_commit(generate_letters_task, dy.district_id, dy.year)
+
+
+def generate_letters(district_id: int, year: int) -> list[LinkageLetter]:
+    """The three letters of a published district-year (xlsx + numbered PDF each), then their e-mails.
+
+    Idempotent: letters already made for this publication are kept as they are; after a reopen and a
+    new publication they are made again under the next numbers."""
+    from core import outbox
+
+    from . import letters
+
+    with transaction.atomic():
+        dy = district_year(district_id, year, lock=True)
+        if dy.status != YearStatus.PUBLISHED or dy.published_at is None:
+            return []
+        existing = {letter.use: letter for letter in LinkageLetter.objects.filter(district_id=district_id, year=year)}
+        if existing and all(letter.published_at == dy.published_at for letter in existing.values()) \
+                and len(existing) == len(rules.LINKAGE_USES):
+            return list(existing.values())
+        serial = max((letter.serial for letter in existing.values()), default=0)
+        made = []
+        for use in rules.LINKAGE_USES:
+            letter = existing.get(use) or LinkageLetter(district_id=district_id, year=year, use=use)
+            if letter.pk and letter.published_at == dy.published_at:
+                made.append(letter)
+                continue
+            serial += 1
+            letter.district = dy.district
+            letter.serial = serial
+            letter.number = letters.letter_number(dy.district, year, serial)
+            letter.recipient = letters.default_recipient(use)
+            letter.published_at = dy.published_at
+            rows = letters.letter_rows(dy.district, year, use)
+            letter.institutions = len(rows)
+            letter.xlsx.save(letters.file_name(letter, "xlsx"), ContentFile(letters.render_xlsx(letter, rows)),
+                             save=False)
+            letter.pdf.save(letters.file_name(letter, "pdf"), ContentFile(letters.render_pdf(letter, rows)),
+                            save=False)
+            letter.save()
+            made.append(letter)
+            addresses = (getattr(settings, "SCORING_LETTER_EMAILS", {}) or {}).get(use) or []
+            if addresses:
+                outbox.enqueue(f"scoring:letter:{letter.pk}:{letter.serial}", addresses, letter.number,
+                               f"{letter.recipient}：\n\n{dy.district.name} {year} 年度清廉金融机构积分评价结果已发布，"
+                               f"结果运用函（{letter.number}，共 {letter.institutions} 家机构）请登录清廉金融门户"
+                               f"在年度页面下载。\n", kind="scoring.letter")
+                record_letter_dispatch(letter, LetterDispatch.Channel.EMAIL, ", ".join(addresses))
+    return made
+
+
+def record_letter_dispatch(letter: LinkageLetter, channel: str, recipient: str, by=None,
+                           file_format: str = "") -> LetterDispatch:
+    """Log one delivery or download of a letter: what (its number), to whom, how and when."""
+    return LetterDispatch.objects.create(letter=letter, number=letter.number, channel=channel,
+                                         recipient=recipient[:255], by=_real_user(by) if by else None,
+                                         file_format=file_format)

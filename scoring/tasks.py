@@ -65,3 +65,9 @@ def remind_unsubmitted() -> int:
             with transaction.atomic():
                 queued += outbox.enqueue_many(mails)
     return queued
+
+
+@shared_task(name="scoring.generate_letters")
+def generate_letters_task(district_id: int, year: int) -> list[int]:
+    """The published district-year's letters to each use's recipient (idempotent)."""
+    return [letter.pk for letter in services.generate_letters(district_id, year)]

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from . import views
+from . import letter_views, views
 
 app_name = "scoring"
 
 urlpatterns = [
     path("scoring/", views.my_assessments, name="home"),
     path("scoring/years/<int:year>/", views.year_overview, name="year-overview"),
+    path("scoring/years/<int:year>/letters/<str:use>.<str:fmt>", letter_views.letter_file, name="letter-file"),
     path("scoring/years/<int:year>/objections/", views.objection_list, name="objections"),
     path("scoring/years/<int:year>/<str:action>/", views.year_action, name="year-action"),
     path("scoring/assessments/<int:pk>/", views.assessment_detail, name="assessment"),

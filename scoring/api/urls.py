@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import letters, views
 
 scores = views.ResultViewSet
 assessments = views.AssessmentViewSet
@@ -18,6 +18,8 @@ urlpatterns = [
     path("assessments/<int:pk>/sheets/<str:source>/submit/", views.SubmitView.as_view(), name="sheet-submit"),
     path("assessments/<int:pk>/sheets/<str:source>/return/", views.ReturnView.as_view(), name="sheet-return"),
     path("aggregations/", views.AggregationListView.as_view(), name="aggregation-list"),
+    path("years/<int:year>/letters/", letters.LetterListView.as_view(), name="letter-list"),
+    path("years/<int:year>/letters/<str:use>/<str:fmt>/", letters.LetterFileView.as_view(), name="letter-file"),
     path("years/<int:year>/notice/", views.YearNoticeView.as_view(), name="year-notice"),
     path("years/<int:year>/publish/", views.YearPublishView.as_view(), name="year-publish"),
     path("aggregations/<int:pk>/", views.AggregationDetailView.as_view(), name="aggregation-detail"),

@@ -1,0 +1,70 @@
+"""The gateways: an SMS HTTP gateway, DingTalk (浙政钉) and WeCom group robots. One function per
+channel that sends one text or raises ChannelError with a reason people can read. Plain HTTP with
+urllib (JSON in, JSON out) and a short timeout; the outbox (services.send_due) retries."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+
+from django.conf import settings
+
+from . import rules
+
+
+class ChannelError(Exception):
+    """A delivery that did not happen; str() is the reason stored on the message."""
+
+
+def _post_json(url: str, payload: dict, headers: dict | None = None) -> dict:
+    if not url.startswith(("https://", "http://")):
+        raise ChannelError("网关地址须以 https:// 或 http:// 开头")
+    data = json.dumps(payload, ensure_ascii=False).encode()
+    request = urllib.request.Request(url, data=data, method="POST", headers={  # noqa: S310 (scheme checked)
+        "Content-Type": "application/json; charset=utf-8", **(headers or {})})
+    timeout = float(getattr(settings, "NOTIFY_HTTP_TIMEOUT", 5))
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (scheme checked above)
+            raw = response.read(65536)
+    except urllib.error.HTTPError as exc:
+        raise ChannelError(f"网关返回 HTTP {exc.code}") from None
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        raise ChannelError(f"无法连接网关：{getattr(exc, 'reason', exc)}") from None
+    try:
+        return json.loads(raw.decode() or "{}")
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ChannelError("网关应答不是 JSON") from None
+
+
+def _robot_answer(answer: dict) -> None:
+    # Both robots answer {"errcode": 0, "errmsg": "ok"}; anything else is a refusal (bad sign, rate limit…).
+    if answer.get("errcode", 0) != 0:
+        raise ChannelError(f"机器人拒收：{answer.get('errcode')} {str(answer.get('errmsg', ''))[:200]}")
+
+
+def send_sms(phone: str, text: str) -> None:
+    """POST {"phone", "text", "sign"} to NOTIFY_SMS_URL with `Authorization: Bearer NOTIFY_SMS_TOKEN`;
+    the gateway answers {"code": 0} (or {"code": "OK"}) when it took the message."""
+    url = getattr(settings, "NOTIFY_SMS_URL", "")
+    if not url:
+        raise ChannelError("未配置短信网关（NOTIFY_SMS_URL）")
+    headers = {"Authorization": f"Bearer {settings.NOTIFY_SMS_TOKEN}"} if getattr(settings, "NOTIFY_SMS_TOKEN", "") \
+        else {}
+    answer = _post_json(url, {"phone": phone, "text": text, "sign": getattr(settings, "NOTIFY_SMS_SIGN", "")},
+                        headers)
+    if answer.get("code") not in (0, "0", "OK", "ok"):
+        raise ChannelError(f"短信网关拒收：{answer.get('code')} {str(answer.get('message', ''))[:200]}")
+
+
+def send_dingtalk(webhook: str, secret: str, text: str, now_ms: int | None = None) -> None:
+    """A DingTalk group robot: text message; with 加签, `timestamp` and `sign` in the query."""
+    stamp = now_ms if now_ms is not None else int(time.time() * 1000)
+    _robot_answer(_post_json(rules.dingtalk_url(webhook, secret, stamp),
+                             {"msgtype": "text", "text": {"content": text}}))
+
+
+def send_wecom(webhook: str, text: str) -> None:
+    """A WeCom group robot (the webhook's `key` authenticates): text message."""
+    _robot_answer(_post_json(webhook, {"msgtype": "text", "text": {"content": text}}))

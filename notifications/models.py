@@ -1,0 +1,124 @@
+"""Messages to people through the channels they read (短信, 浙政钉/钉钉, 企业微信, e-mail): one outbox of
+messages with retries and delivery status, and who wants what where (preferences).
+
+E-mail keeps going through `core.outbox` (a message on the e-mail channel hands its text to it); the
+others are sent by `notifications.services.send_due` to the gateways named in settings."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from institutions.models import Institution
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("电子邮件")
+    SMS = "sms", _("短信")
+    DINGTALK = "dingtalk", _("浙政钉（钉钉）群机器人")
+    WECOM = "wecom", _("企业微信群机器人")
+
+
+class MessageStatus(models.TextChoices):
+    PENDING = "pending", _("待发送")
+    SENT = "sent", _("已发送")
+    FAILED = "failed", _("发送失败")
+
+
+class Message(models.Model):
+    """One message to one recipient on one channel. Written in the transaction of the change it
+    reports (exists iff that change committed); `key` (per channel and recipient) makes it idempotent."""
+
+    Channel = Channel
+    Status = MessageStatus
+
+    key = models.CharField(_("去重键"), max_length=320)
+    kind = models.CharField(_("类别"), max_length=60, help_text=_("发出该消息的应用和用途，例如 warnings_feed.arrived"))
+    channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices)
+    recipient = models.CharField(_("接收方"), max_length=500,
+                                 help_text=_("手机号、邮箱或机器人地址（机器人地址只存于此，不在页面显示）"))
+    recipient_label = models.CharField(_("接收方名称"), max_length=200, blank=True)
+    secret = models.CharField(_("机器人签名密钥"), max_length=200, blank=True)
+    institution = models.ForeignKey(Institution, verbose_name=_("机构"), null=True, blank=True,
+                                    on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("用户"), null=True, blank=True,
+                             on_delete=models.CASCADE, related_name="+")
+    subject = models.CharField(_("标题"), max_length=255)
+    body = models.TextField(_("内容"))
+    status = models.CharField(_("状态"), max_length=8, choices=MessageStatus.choices, default=MessageStatus.PENDING)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    not_before = models.DateTimeField(_("最早发送时间"), default=timezone.now)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    last_error = models.TextField(_("最近错误"), blank=True)
+    deferred = models.CharField(_("延后原因"), max_length=100, blank=True,
+                                help_text=_("免打扰时段或频率限制时的说明"))
+
+    class Meta:
+        verbose_name = _("外发消息")
+        verbose_name_plural = _("外发消息")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["not_before", "id"], condition=Q(status="pending"), name="message_pending"),
+            models.Index(fields=["kind", "status"], name="message_kind_status"),
+            models.Index(fields=["channel", "recipient", "sent_at"], name="message_recipient_sent"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["key", "channel", "recipient"], name="message_unique_key"),
+            models.CheckConstraint(condition=Q(channel__in=Channel.values), name="message_channel_valid"),
+            models.CheckConstraint(condition=Q(status__in=MessageStatus.values), name="message_status_valid"),
+            models.CheckConstraint(condition=~Q(body=""), name="message_body_not_blank"),
+            models.CheckConstraint(condition=Q(status="sent", sent_at__isnull=False)
+                                   | (~Q(status="sent") & Q(sent_at__isnull=True)), name="message_sent_iff_sent_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} {self.subject}"
+
+
+class Preference(models.Model):
+    """Where an institution (its robots, its duty phone) or a user (their phone) wants messages.
+
+    Exactly one of institution and user. `channels` lists the channels wanted (empty: the
+    installation's NOTIFY_DEFAULT_CHANNELS); `kinds_off` the message kinds not wanted."""
+
+    institution = models.OneToOneField(Institution, verbose_name=_("机构"), null=True, blank=True,
+                                       on_delete=models.CASCADE, related_name="notification_preference")
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, verbose_name=_("用户"), null=True, blank=True,
+                                on_delete=models.CASCADE, related_name="notification_preference")
+    channels = models.JSONField(_("接收渠道"), default=list, blank=True,
+                                help_text=_("email / sms / dingtalk / wecom，留空按系统默认"))
+    kinds_off = models.JSONField(_("不接收的消息类别"), default=list, blank=True)
+    phone = models.CharField(_("接收短信的手机号"), max_length=20, blank=True)
+    email = models.EmailField(_("接收邮件的地址"), blank=True)
+    dingtalk_webhook = models.URLField(_("钉钉群机器人地址"), max_length=500, blank=True)
+    dingtalk_secret = models.CharField(_("钉钉加签密钥"), max_length=200, blank=True)
+    wecom_webhook = models.URLField(_("企业微信群机器人地址"), max_length=500, blank=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("通知偏好")
+        verbose_name_plural = _("通知偏好")
+        constraints = [
+            models.CheckConstraint(condition=Q(institution__isnull=False, user__isnull=True)
+                                   | Q(institution__isnull=True, user__isnull=False),
+                                   name="preference_one_owner"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.institution or self.user)
+
+
+class Cursor(models.Model):
+    """How far a sweep got (e.g. the warnings pushed up to this fan-out time), so each runs once."""
+
+    name = models.CharField(_("名称"), max_length=60, unique=True)
+    position = models.DateTimeField(_("位置"))
+
+    class Meta:
+        verbose_name = _("推送进度")
+        verbose_name_plural = _("推送进度")
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.position:%Y-%m-%d %H:%M}"

@@ -1,0 +1,21 @@
+"""Reads of the notification outbox."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from . import rules
+from .models import Message
+
+
+def messages_for_key(key_prefix: str) -> QuerySet[Message]:
+    """The messages whose key starts with `key_prefix` (e.g. "complaints:12:"), newest first."""
+    return Message.objects.filter(key__startswith=key_prefix).order_by("-created_at", "-id")
+
+
+def case_notices(case_id: int) -> list[dict]:
+    """What a named complainant was told and when, for the case page (recipient masked)."""
+    return [{"kind": m.kind, "subject": m.subject, "channel": m.get_channel_display(),
+             "recipient": rules.mask_recipient(m.channel, m.recipient), "status": m.get_status_display(),
+             "created_at": m.created_at, "sent_at": m.sent_at, "last_error": m.last_error}
+            for m in messages_for_key(f"complaints:{case_id}:")]

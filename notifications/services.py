@@ -1,0 +1,270 @@
+"""Writes of the notification outbox: who is told what where (`notify`, `notify_phone`), and the
+sender (`send_due`) with retries, quiet hours and rate limits. Every other app sends through here.
+
+A message is written in the caller's transaction (it exists iff the change it reports committed);
+after the commit a send is kicked, and beat runs `send_due` every minute."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from core import outbox
+from core.errors import DomainError
+
+from . import channels, rules
+from .models import Channel, Message, MessageStatus, Preference
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Target:
+    channel: str
+    recipient: str
+    label: str = ""
+    secret: str = ""
+    institution_id: int | None = None
+    user_id: int | None = None
+
+
+def enabled_channels() -> list[str]:
+    """The channels this installation has switched on (NOTIFY_CHANNELS)."""
+    return [c for c in getattr(settings, "NOTIFY_CHANNELS", ["email"]) if c in rules.CHANNELS]
+
+
+def _wanted(preference: Preference | None, kind: str) -> list[str]:
+    if preference is not None and kind in (preference.kinds_off or []):
+        return []
+    chosen = (preference.channels if preference is not None and preference.channels
+              else getattr(settings, "NOTIFY_DEFAULT_CHANNELS", ["email"]))
+    on = enabled_channels()
+    return [c for c in chosen if c in on]
+
+
+def institution_targets(institution, kind: str) -> list[Target]:
+    """An institution's robots, duty phone and mailbox, as its preference says."""
+    preference = Preference.objects.filter(institution=institution).first()
+    if preference is None:
+        return []
+    found = []
+    for channel in _wanted(preference, kind):
+        if channel == "dingtalk" and preference.dingtalk_webhook:
+            found.append(Target("dingtalk", preference.dingtalk_webhook, institution.name,
+                                preference.dingtalk_secret, institution_id=institution.pk))
+        elif channel == "wecom" and preference.wecom_webhook:
+            found.append(Target("wecom", preference.wecom_webhook, institution.name, institution_id=institution.pk))
+        elif channel == "sms" and preference.phone:
+            found.append(Target("sms", preference.phone, institution.name, institution_id=institution.pk))
+        elif channel == "email" and preference.email:
+            found.append(Target("email", preference.email, institution.name, institution_id=institution.pk))
+    return found
+
+
+def user_targets(user, kind: str) -> list[Target]:
+    """A user's phone and mail as their preference says (e-mail alone, to their address, without one)."""
+    preference = Preference.objects.filter(user=user).first()
+    found = []
+    for channel in _wanted(preference, kind):
+        if channel == "sms" and preference is not None and preference.phone:
+            found.append(Target("sms", preference.phone, user.get_username(), user_id=user.pk))
+        elif channel == "email":
+            address = (preference.email if preference is not None and preference.email else user.email)
+            if address:
+                found.append(Target("email", address, user.get_username(), user_id=user.pk))
+    return found
+
+
+def district_targets(kind: str) -> list[Target]:
+    """The finance center's own group robots (NOTIFY_DINGTALK_WEBHOOK, NOTIFY_WECOM_WEBHOOK)."""
+    found = []
+    on = enabled_channels()
+    if "dingtalk" in on and getattr(settings, "NOTIFY_DINGTALK_WEBHOOK", ""):
+        found.append(Target("dingtalk", settings.NOTIFY_DINGTALK_WEBHOOK, "金融工作中心",
+                            getattr(settings, "NOTIFY_DINGTALK_SECRET", "")))
+    if "wecom" in on and getattr(settings, "NOTIFY_WECOM_WEBHOOK", ""):
+        found.append(Target("wecom", settings.NOTIFY_WECOM_WEBHOOK, "金融工作中心"))
+    return found
+
+
+def notify(key: str, kind: str, context: dict, *, institutions: Iterable = (), users: Iterable = (),
+           district: bool = False, targets: Iterable[Target] = ()) -> int:
+    """Queue `kind`'s template for every target of the institutions, users (and the finance center's
+    robots); returns the messages stored (a key already there, for that channel and recipient, is not
+    stored again). Call inside the transaction of the change it reports."""
+    subject, body = rules.render(kind, context)
+    found: list[Target] = list(targets)
+    for institution in institutions:
+        found += institution_targets(institution, kind)
+    for user in users:
+        found += user_targets(user, kind)
+    if district:
+        found += district_targets(kind)
+    return _store(key, kind, subject, body, found)
+
+
+def notify_phone(key: str, kind: str, context: dict, phone: str, *, channel: str = "sms",
+                 institution_id: int | None = None) -> int:
+    """A message to one phone (a named complainant, a served customer): SMS only; the number stays in
+    the outbox, which only the administrator reads."""
+    if channel != "sms" or "sms" not in enabled_channels():
+        return 0
+    if not rules.PHONE.match(phone or ""):
+        raise DomainError("手机号格式不正确", field="phone")
+    subject, body = rules.render(kind, context)
+    return _store(key, kind, subject, body, [Target("sms", phone, institution_id=institution_id)])
+
+
+def _store(key: str, kind: str, subject: str, body: str, targets: list[Target]) -> int:
+    seen: set[tuple[str, str]] = set()
+    rows = []
+    for t in targets:
+        if (t.channel, t.recipient) in seen:
+            continue
+        seen.add((t.channel, t.recipient))
+        rows.append(Message(key=key[:320], kind=kind, channel=t.channel, recipient=t.recipient,
+                            recipient_label=t.label[:200], secret=t.secret, institution_id=t.institution_id,
+                            user_id=t.user_id, subject=subject[:255], body=body))
+    if not rows:
+        return 0
+    before = Message.objects.filter(key=key[:320]).count()
+    Message.objects.bulk_create(rows, ignore_conflicts=True)
+    stored = Message.objects.filter(key=key[:320]).count() - before
+    if stored:
+        transaction.on_commit(kick)
+    return stored
+
+
+def kick() -> None:
+    """Ask for a send now (after the commit). Never raises: beat sends what waits."""
+    from core import queue
+
+    from . import tasks
+
+    try:
+        queue.publish_now(tasks.send_due_messages, (), {})
+    except Exception as exc:  # broker down, or an eager send failed: the messages wait for beat
+        logger.warning("notifications: could not queue a send (%s); messages wait for the next run", exc)
+
+
+# --------------------------------------------------------------------------------------------
+# Sending
+
+
+def _quiet_until(now):
+    try:
+        quiet = rules.parse_quiet_hours(getattr(settings, "NOTIFY_QUIET_HOURS", ""))
+    except ValueError:
+        return None
+    until = rules.quiet_until(timezone.localtime(now), quiet)
+    return until
+
+
+def _rate_limited_until(message: Message, now):
+    limit = int(getattr(settings, "NOTIFY_RATE_LIMIT_PER_HOUR", 0) or 0)
+    if limit <= 0:
+        return None
+    hour_ago = now - timedelta(hours=1)
+    recent = list(Message.objects.filter(channel=message.channel, recipient=message.recipient,
+                                         status=MessageStatus.SENT, sent_at__gt=hour_ago)
+                  .order_by("sent_at").values_list("sent_at", flat=True)[:limit])
+    if len(recent) < limit:
+        return None
+    return recent[0] + timedelta(hours=1)
+
+
+def _deliver(message: Message) -> None:
+    if message.channel == Channel.EMAIL:
+        outbox.enqueue(f"notifications:{message.pk}", [message.recipient], message.subject, message.body,
+                       kind=f"notifications.{message.kind}"[:60])
+    elif message.channel == Channel.SMS:
+        channels.send_sms(message.recipient, message.body)
+    elif message.channel == Channel.DINGTALK:
+        channels.send_dingtalk(message.recipient, message.secret, message.body)
+    elif message.channel == Channel.WECOM:
+        channels.send_wecom(message.recipient, message.body)
+    else:  # pragma: no cover - the constraint forbids it
+        raise channels.ChannelError(f"未知渠道 {message.channel}")
+
+
+def send_due(limit: int = 200, now=None) -> int:
+    """Send what is due, one message per transaction (SKIP LOCKED: concurrent senders never send one
+    twice). Quiet hours and rate limits postpone a message (`deferred` says why); a failure is retried
+    with a doubling delay until NOTIFY_MAX_ATTEMPTS marks it failed. Returns the messages sent."""
+    sent = 0
+    max_attempts = int(getattr(settings, "NOTIFY_MAX_ATTEMPTS", 5))
+    first_delay = int(getattr(settings, "NOTIFY_RETRY_SECONDS", 60))
+    for _ in range(limit):
+        moment = now or timezone.now()
+        with transaction.atomic():
+            message = (Message.objects.select_for_update(skip_locked=True)
+                       .filter(status=MessageStatus.PENDING, not_before__lte=moment)
+                       .order_by("not_before", "id").first())
+            if message is None:
+                break
+            if message.channel != Channel.EMAIL:
+                until = _quiet_until(moment)
+                reason = "免打扰时段"
+                if until is None:
+                    until, reason = _rate_limited_until(message, moment), "超过每小时发送上限"
+                if until is not None:
+                    message.not_before, message.deferred = until, reason
+                    message.save(update_fields=["not_before", "deferred"])
+                    continue
+            message.attempts += 1
+            try:
+                _deliver(message)
+            except channels.ChannelError as exc:
+                message.last_error = str(exc)[:2000]
+                if message.attempts >= max_attempts:
+                    message.status = MessageStatus.FAILED
+                    logger.error("notifications: %s message %s failed %d times: %s", message.channel, message.pk,
+                                 message.attempts, exc)
+                else:
+                    message.not_before = moment + rules.backoff(message.attempts, first_delay)
+                message.save(update_fields=["attempts", "last_error", "status", "not_before"])
+                continue
+            message.status, message.sent_at, message.deferred = MessageStatus.SENT, moment, ""
+            message.save(update_fields=["attempts", "status", "sent_at", "deferred", "last_error"])
+            sent += 1
+    return sent
+
+
+def retry_now(queryset) -> int:
+    """The admin's 立即重试: failed or waiting messages pending again, due now."""
+    return queryset.exclude(status=MessageStatus.SENT).update(status=MessageStatus.PENDING,
+                                                              not_before=timezone.now(), deferred="")
+
+
+def save_preference(*, institution=None, user=None, **fields) -> Preference:
+    """Create or change an institution's or a user's preference (channels checked against the list)."""
+    if (institution is None) == (user is None):
+        raise DomainError("须指定机构或用户之一")
+    wanted = fields.get("channels") or []
+    unknown = [c for c in wanted if c not in rules.CHANNELS]
+    if unknown:
+        raise DomainError(f"未知渠道：{'、'.join(unknown)}", field="channels")
+    phone = fields.get("phone") or ""
+    if phone and not rules.PHONE.match(phone):
+        raise DomainError("手机号格式不正确", field="phone")
+    preference, _ = Preference.objects.update_or_create(institution=institution, user=user, defaults=fields)
+    return preference
+
+
+def advance_cursor(name: str, default, read_up_to) -> tuple:
+    """Lock the sweep `name`, hand its position (or `default`) to `read_up_to(position)`, which
+    returns (result, new position or None); store the new position. Run inside a transaction."""
+    from .models import Cursor
+
+    cursor, _ = Cursor.objects.select_for_update().get_or_create(name=name, defaults={"position": default})
+    result, position = read_up_to(cursor.position)
+    if position is not None and position > cursor.position:
+        cursor.position = position
+        cursor.save(update_fields=["position"])
+    return result
