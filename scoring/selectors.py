@@ -233,3 +233,18 @@ def letter_dispatches(district_id: int, year: int, limit: int = 50):
 
     return (LetterDispatch.objects.filter(letter__district_id=district_id, letter__year=year)
             .select_related("by", "letter")[:limit])
+
+
+def letters_of(district_id: int, year: int):
+    """The district-year's letters (结果运用函), one per use, with their dispatch counts."""
+    from .models import LinkageLetter
+
+    return (LinkageLetter.objects.filter(district_id=district_id, year=year).select_related("district")
+            .annotate(dispatch_count=Count("dispatches")).order_by("serial"))
+
+
+def letter_dispatches(district_id: int, year: int, limit: int = 50):
+    from .models import LetterDispatch
+
+    return (LetterDispatch.objects.filter(letter__district_id=district_id, letter__year=year)
+            .select_related("by", "letter")[:limit])
