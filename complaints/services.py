@@ -25,6 +25,7 @@ from core import outbox, queue
 from core.errors import DomainError
 from core.workdays import schedule_from_chinese_calendar
 from institutions.models import Institution, Role, new_public_code
+from notifications.complainants import complainant_notice
 
 from . import rules, selectors
 from .crypto import (
@@ -373,6 +374,7 @@ def perform_action(case_id: int, action: str, actor, data: ActionInput = ActionI
         ComplaintEvent.objects.create(complaint=case, action=action, from_status=from_status, to_status=case.status,
                                       actor=actor, at=now,
                                       reason=_event_reason(action, reason, data))
+        complainant_notice(case, action, lambda: decrypt_text(case.contact_phone_enc))  # SMS to named reporters
         for kind, key, message in notify:
             Notification.objects.create(complaint=case, kind=kind, dedupe_key=key,
                                         subject=f"{Notification.Kind(kind).label}：#{case.pk}",
