@@ -283,6 +283,8 @@ def is_probable_duplicate(*, a_staff: str, b_staff: str, a_text: str, b_text: st
 
 # --- satisfaction ---------------------------------------------------------------------------
 
+# The default of settings.COMPLAINTS_SATISFIED_THRESHOLD: 满意 (4) and above. Zhejiang's 好差评
+# practice counts 基本满意 (3) as good; the setting lets an installation follow it.
 SATISFIED_FROM = Decimal(4)
 
 
@@ -292,10 +294,11 @@ def mean_rating(values: list[int]) -> Decimal | None:
     return (Decimal(sum(values)) / len(values)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def is_satisfied(values: list[int]) -> bool | None:
-    """Satisfied (满意) when the mean of the 1–5 ratings is at least 4; None without ratings."""
+def is_satisfied(values: list[int], threshold: Decimal = SATISFIED_FROM) -> bool | None:
+    """Satisfied (满意) when the mean of the 1–5 ratings is at least `threshold` (4 unless the
+    installation sets another, see selectors.satisfied_threshold); None without ratings."""
     mean = mean_rating(values)
-    return None if mean is None else mean >= SATISFIED_FROM
+    return None if mean is None else mean >= threshold
 
 
 def satisfaction_rate(satisfied: int, rated: int) -> Decimal | None:

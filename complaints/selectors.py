@@ -75,6 +75,15 @@ def holiday_schedule(years: Iterable[int], *, fresh: bool = False) -> HolidaySch
     )
 
 
+# --- settings ---------------------------------------------------------------------------------
+
+
+def satisfied_threshold() -> Decimal:
+    """The mean rating from which an answer or a rating counts as satisfied
+    (settings.COMPLAINTS_SATISFIED_THRESHOLD; 4 by default, 3 follows Zhejiang's 好差评 practice)."""
+    return Decimal(str(settings.COMPLAINTS_SATISFIED_THRESHOLD))
+
+
 # --- who sees what --------------------------------------------------------------------------
 
 def _granted(user, role: str) -> frozenset[int]:
@@ -451,12 +460,13 @@ def satisfaction_by_month(year: int, *, institution_ids: frozenset[int] | None =
 
     Counted in SQL, two grouped queries: the answers from their monthly tallies
     (models.SatisfactionTally), the public ratings from the cases. A rating with at least one 1–5
-    score is satisfied when the mean of its given scores is at least 4 (rules.is_satisfied), that
-    is when the given scores' excesses over 4 add up to 0 or more. `institution_ids` (ids, or a
+    score is satisfied when the mean of its given scores is at least the threshold (rules.is_satisfied,
+    satisfied_threshold(): 4 by default), that is when the given scores' excesses over it add up to
+    0 or more. `institution_ids` (ids, or a
     subquery of institution ids), `where` and `category` restrict the institutions counted; with
     `per` ("institution" or "district") the keys are (that id, month).
     """
-    from django.db.models import ExpressionWrapper, IntegerField, Value
+    from django.db.models import DecimalField, ExpressionWrapper, Value
     from django.db.models.functions import Coalesce
 
     keys = {"": (), "institution": ("institution_id",), "district": ("institution__district_id",)}[per]
@@ -476,8 +486,10 @@ def satisfaction_by_month(year: int, *, institution_ids: frozenset[int] | None =
     if category:
         tallies = tallies.filter(institution__category=category)
         ratings = ratings.filter(institution__category=category)
-    excess = ExpressionWrapper(sum((Coalesce(F(f) - Value(4), Value(0)) for f in scores), Value(0)),
-                               output_field=IntegerField())
+    threshold = Value(satisfied_threshold(), output_field=DecimalField(max_digits=4, decimal_places=2))
+    zero = Value(Decimal(0), output_field=DecimalField(max_digits=4, decimal_places=2))
+    excess = ExpressionWrapper(sum((Coalesce(F(f) - threshold, zero) for f in scores), zero),
+                               output_field=DecimalField(max_digits=5, decimal_places=2))
     out: dict = {}
 
     def add(key, rated: int, satisfied: int) -> None:
@@ -501,6 +513,7 @@ def satisfaction_by_institution_month(year: int, *, where: Q | None = None) -> d
     start, end = _year_bounds(year)
     tz = timezone.get_default_timezone()
     out: dict[tuple[int, int], dict] = {}
+    threshold = satisfied_threshold()
     tallies = SatisfactionTally.objects.filter(year=year, rated__gt=0)
     ratings = Complaint.objects.filter(received_at__gte=start, received_at__lt=end, kind="rating")
     if where is not None:
@@ -513,7 +526,7 @@ def satisfaction_by_institution_month(year: int, *, where: Q | None = None) -> d
     for inst, month, a, e, i in (ratings.annotate(m=ExtractMonth("received_at", tzinfo=tz))
                                  .values_list("institution_id", "m", "rating_attitude", "rating_efficiency",
                                               "rating_integrity")):
-        satisfied = rules.is_satisfied([v for v in (a, e, i) if v is not None])
+        satisfied = rules.is_satisfied([v for v in (a, e, i) if v is not None], threshold)
         if satisfied is None:
             continue
         entry = out.setdefault((inst, month), {"rated": 0, "satisfied": 0})

@@ -843,7 +843,8 @@ def submit_survey(questionnaire: Questionnaire, institution: Institution, answer
         response = SurveyResponse.objects.create(
             questionnaire=questionnaire, institution=institution, link=link,
             answers={str(k): v for k, v in answers.items()},
-            mean_rating=rules.mean_rating(ratings), satisfied=rules.is_satisfied(ratings),
+            mean_rating=rules.mean_rating(ratings),
+            satisfied=rules.is_satisfied(ratings, selectors.satisfied_threshold()),
             complaint=receipt.complaint if receipt else None, submitted_at=submitted_at or timezone.now())
         count_in_tally(response)
     return SurveyResult(response=response, receipt=receipt)
