@@ -5,7 +5,8 @@
                                          activities, trainings, showcases and accepted returns on it
     <机构>/条款/未对应条款/…              records on no clause, evidence of indicators without a clause
     <机构>/评分表/<来源>.xlsx             the sheets as filed (those the requester may read)
-    <机构>/整改/…                         rectification notices and replies, when the inspections app offers them
+    <机构>/整改/…                         the year's rectification notices (PDF), 整改情况.xlsx (findings, replies,
+                                         decisions) and the replies' evidence files
     index.xlsx                            every file once: path, kind, clauses, title, date, size, SHA-256
 
 A record on several clauses is stored once, in its first clause's folder; the index names all its
@@ -175,16 +176,54 @@ def _institution(z: _Zip, job: ArchiveJob, institution, prefix: str) -> None:
                                             notice__published_at__year=year).order_by("pk"):
         record("return", r, [(r.return_file_name, r.return_file)] if r.return_file else [])
 
-    # Rectification notices and replies, when the inspections app offers them.
-    try:
-        from inspections import selectors as inspection_selectors
-    except ImportError:
-        inspection_selectors = None
-    archive_files = getattr(inspection_selectors, "archive_files", None)
-    if archive_files is not None:
-        z.folder(f"{prefix}整改")
-        for name, data, title, on in archive_files(institution, year):
-            z.add(f"{prefix}整改/{safe_name(name)}", data, "整改", "", title, on)
+    _rectifications(z, institution, year, prefix)
+
+
+def _rectifications(z: _Zip, institution, year: int, prefix: str) -> None:
+    """The year's rectification notices (整改通知书, inspections' numbered PDFs), a table of the findings
+    with the institution's replies and the decisions, and the replies' evidence files."""
+    from openpyxl import Workbook
+
+    from core.exports import append_row
+    from inspections.models import Finding, Visit
+    from tracking.models import EvidenceFile, Reply
+
+    folder = f"{prefix}整改"
+    z.folder(folder)
+    from inspections import services as inspection_services
+
+    for visit in Visit.objects.filter(institution=institution, visited_on__year=year,
+                                      notice_seq__isnull=False).order_by("visited_on", "pk"):
+        data = inspection_services.notice_pdf(visit)  # the archived notice (rendered once if missing)
+        name = safe_name(visit.notice_number or f"督查{visit.pk}", 40)
+        z.add(f"{folder}/整改通知书-{name}.pdf", data, "整改通知书", "", visit.notice_number, visit.visited_on)
+    findings = list(Finding.objects.filter(institution=institution, year=year)
+                    .select_related("visit", "tracked_item").order_by("visit__visited_on", "pk"))
+    if not findings:
+        return
+    replies: dict[int, list] = {}
+    for reply in Reply.objects.filter(item_id__in=[f.tracked_item_id for f in findings]).order_by("created_at", "pk"):
+        replies.setdefault(reply.item_id, []).append(reply)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "整改"
+    append_row(ws, ["督查日期", "通知书文号", "条款", "严重程度", "问题描述", "整改期限", "状态", "退回次数",
+                    "整改报告"])
+    for f in findings:
+        item = f.tracked_item
+        text = "\n".join(f"{timezone.localtime(r.created_at):%Y-%m-%d}{'' if r.on_time else '（逾期）'}：{r.measures}"
+                         for r in replies.get(item.pk, []))
+        append_row(ws, [f.visit.visited_on, f.visit.notice_number, f.clause_number, f.get_severity_display(),
+                        f.description, item.due_on, item.get_status_display(), item.returns, text])
+    out = io.BytesIO()
+    wb.save(out)
+    z.add(f"{folder}/整改情况.xlsx", out.getvalue(), "整改情况", "", "整改情况", None)
+    for ev in EvidenceFile.objects.filter(reply__item_id__in=[f.tracked_item_id for f in findings]).select_related(
+            "reply").order_by("pk"):
+        data = _read(ev.file)
+        if data is not None:
+            z.add(f"{folder}/整改报告附件-{ev.reply_id}-{safe_name(ev.name, 40)}", data, "整改报告附件", "", ev.name,
+                  timezone.localtime(ev.reply.created_at).date())
 
 
 def build(job: ArchiveJob, progress: Callable[[int], None]) -> tuple[bytes, int]:

@@ -1,6 +1,6 @@
 """The programme calendar of a district-year: the filing window and review deadline, the notice
-period, campaigns, notices' return deadlines and (for the finance center, when the inspections app
-offers them) planned visits. Shown on a page and as an iCalendar feed (rules.ics_calendar)."""
+period, campaigns, notices' return deadlines and (for the finance center only) the inspection plan's
+visits, by month. Shown on a page and as an iCalendar feed (rules.ics_calendar)."""
 
 from __future__ import annotations
 
@@ -57,14 +57,18 @@ def events(user, district, year: int) -> list[Event]:
         out.append(Event(f"notice-return-{n.pk}@activities", n.return_due_on, n.return_due_on, "报送",
                          f"报送截止：{n.title}"))
     if access.is_finance_center(user, district.pk):
-        try:
-            from inspections import selectors as inspection_selectors
-        except ImportError:
-            inspection_selectors = None
-        planned = getattr(inspection_selectors, "planned_visits", None)
-        if planned is not None:
-            for pk, on, title in planned(district.pk, year):
-                out.append(Event(f"visit-{pk}@activities", on, on, "督查", title))
+        # Planned visits (inspections' plan, by month): the finance center's only, never the institutions'.
+        from inspections.models import PlanEntry
+
+        for entry in (PlanEntry.objects.filter(plan__district=district, plan__year=year)
+                      .select_related("institution").order_by("month", "pk")):
+            if not 1 <= entry.month <= 12:
+                continue
+            start = dt.date(year, entry.month, 1)
+            following = dt.date(year + 1, 1, 1) if entry.month == 12 else dt.date(year, entry.month + 1, 1)
+            end = following - dt.timedelta(days=1)
+            out.append(Event(f"visit-plan-{entry.pk}@activities", start, end, "督查",
+                             f"计划督查：{entry.institution.name}（{entry.get_kind_display()}）", entry.team))
     return sorted(out, key=lambda e: (e.start, e.end, e.uid))
 
 

@@ -86,3 +86,29 @@ def test_district_archive_for_the_finance_center(w, filled, django_capture_on_co
     assert any(n.startswith("B001 乙保险/条款/") and "乙的活动" in n for n in names)
     assert not any(n.startswith("C001") for n in names)
     assert len(names) == len(set(names))
+
+
+def test_archive_holds_rectification_notices_and_replies(w, filled, django_capture_on_commit_callbacks, settings,
+                                                         tmp_path):
+    import datetime as dt
+
+    from inspections import services as inspections
+    from tracking import services as tracking
+
+    settings.INSPECTIONS_FILES_ROOT = tmp_path / "inspections"
+    visit = inspections.record_visit(w.insp, w.a, inspections.VisitInput(visited_on=dt.date(2026, 5, 6),
+                                                                         team=["检查员"]))
+    finding = inspections.add_finding(visit, w.insp, clause="1.1", description="未建立廉洁档案", severity="minor",
+                                      rectify_within=10)
+    tracking.report(finding.tracked_item, w.filer, measures="已建立干部廉政档案")
+    with django_capture_on_commit_callbacks(execute=True):
+        job = services.request_archive(w.fc, 2026, w.a)
+    job.refresh_from_db()
+    assert job.status == "done", job.error
+    z = zipfile.ZipFile(io.BytesIO(job.file.read()))
+    names = z.namelist()
+    notices = [n for n in names if n.startswith("整改/整改通知书-")]
+    assert len(notices) == 1 and z.read(notices[0]).startswith(b"%PDF")
+    table = load_workbook(io.BytesIO(z.read("整改/整改情况.xlsx"))).active
+    rows = list(table.iter_rows(values_only=True))
+    assert rows[1][2] == "1.1" and "已建立干部廉政档案" in rows[1][8]

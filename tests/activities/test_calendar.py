@@ -48,3 +48,13 @@ def test_feed_token_is_checked(w):
     assert "路桥" not in page.context["district"].name
     assert client_for(w.filer).get("/activities/calendar/?district=331002").status_code == 404
     assert client_for(w.fc).get("/activities/calendar/?district=331002").status_code == 404
+
+
+def test_planned_visits_are_the_finance_centers_only(w):
+    from inspections import services as inspections
+
+    plan = inspections.create_plan(w.fc, w.a.district, YEAR)
+    inspections.add_plan_entry(w.fc, plan, institution_code="A001", month=12, kind="unannounced")
+    fc_page = client_for(w.fc).get(f"/activities/calendar/?year={YEAR}").content.decode()
+    assert "计划督查：甲银行" in fc_page and f"{YEAR}-12-31" in fc_page
+    assert "计划督查" not in client_for(w.filer).get(f"/activities/calendar/?year={YEAR}").content.decode()
