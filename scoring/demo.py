@@ -153,6 +153,7 @@ def seed_scoring() -> str:
                                                                        published_at=timezone.now())
         Result.objects.filter(year=2025, district=luqiao).update(status=ResultStatus.PUBLISHED)
         Assessment.objects.filter(year=2025, institution__district=luqiao).update(state=AssessmentState.PUBLISHED)
+        services.generate_letters(luqiao.pk, 2025)  # the three letters (结果运用函) of the published year
     if new_2026:
         _aggregate(2026)
     colours = dict(services.colour_counts(2026, District.objects.get(code=LUQIAO)))

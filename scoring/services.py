@@ -1473,7 +1473,35 @@ def generate_letters(district_id: int, year: int) -> list[LinkageLetter]:
                                f"结果运用函（{letter.number}，共 {letter.institutions} 家机构）请登录清廉金融门户"
                                f"在年度页面下载。\n", kind="scoring.letter")
                 record_letter_dispatch(letter, LetterDispatch.Channel.EMAIL, ", ".join(addresses))
+        fresh = [letter for letter in made if letter.serial > (max((x.serial for x in existing.values()), default=0))]
+        if fresh:
+            _notify_letters(dy, fresh)
     return made
+
+
+def _notify_letters(dy: DistrictYear, fresh: list[LinkageLetter]) -> None:
+    """The finance center's robots hear that the letters are ready (no institution named); logged."""
+    from notifications import services as notifications
+
+    stored = notifications.notify(f"scoring:letters:{dy.district_id}:{dy.year}:{fresh[0].serial}", "scoring.letters",
+                                  {"district": dy.district.name, "year": dy.year, "count": len(fresh)},
+                                  district=True)
+    if stored:
+        for letter in fresh:
+            record_letter_dispatch(letter, LetterDispatch.Channel.NOTICE, "金融工作中心群机器人")
+
+
+def remind_by_channels(scheme: Scheme, dy: DistrictYear, pending: list[Institution], due: date) -> int:
+    """The self-assessment reminder on the institutions' chosen channels (SMS, robots), besides the mail."""
+    from notifications import services as notifications
+
+    stored = 0
+    for institution in pending:
+        stored += notifications.notify(
+            f"scoring:reminder:{scheme.pk}:{dy.district_id}:{institution.pk}:{due:%Y-%m-%d}", "reminder.sheets",
+            {"institution": institution.name, "year": scheme.year, "what": "清廉金融自评", "due": f"{due:%Y-%m-%d}"},
+            institutions=[institution])
+    return stored
 
 
 def record_letter_dispatch(letter: LinkageLetter, channel: str, recipient: str, by=None,

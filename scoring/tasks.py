@@ -64,6 +64,7 @@ def remind_unsubmitted() -> int:
                      for institution_id, name, email in emails]
             with transaction.atomic():
                 queued += outbox.enqueue_many(mails)
+                services.remind_by_channels(scheme, year, pending, due)  # SMS / robots too (notifications)
     return queued
 
 
