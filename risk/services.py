@@ -19,7 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
@@ -218,24 +218,51 @@ def _values(institution_id: int, kind: str, row: dict, now) -> dict:
     return values
 
 
+def _cell(value):
+    if value is None:
+        return "\\N"
+    return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value
+
+
 def _copy_rows(institution_id: int, kind: str, clean_rows: list[dict], now) -> None:
-    """COPY into a temporary table, then one set-based upsert into the real table."""
+    """COPY the rows. New transactions (no txn_id already stored: the unique constraint tells, in a
+    savepoint) and a first load of relationships or events go straight into the table; otherwise
+    into a temporary table, then one set-based upsert replaces the stored rows (`ON CONFLICT` for
+    transactions; DELETE of the same rows + INSERT for relationships and events)."""
+    from psycopg2.errors import UniqueViolation
+
     columns = _TABLE_COLUMNS[kind]
     table = _TABLES[kind]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
+    stamp = now.isoformat()
+    fields = [c for c in columns if c not in ("institution_id", "occurred_on", "loaded_at")]
+    dated = "occurred_on" in columns
     for row in clean_rows:
-        values = _values(institution_id, kind, row, now)
-        writer.writerow(["\\N" if values[c] is None else (values[c].isoformat() if hasattr(values[c], "isoformat")
-                                                         else values[c]) for c in columns])
-    buffer.seek(0)
-    column_list = ", ".join(columns)
+        line = [institution_id, *(_cell(row.get(c, "")) for c in fields)]
+        if dated:
+            line.append(rules.local_date(row["occurred_at"]).isoformat())
+        line.append(stamp)
+        writer.writerow(line)
+    order = ["institution_id", *fields, *(["occurred_on"] if dated else []), "loaded_at"]
+    column_list = ", ".join(order)
+    copy = f"COPY {{}} ({column_list}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
     with connection.cursor() as cursor:
+        model = {Kind.TRANSACTIONS: Transaction, Kind.RELATIONSHIPS: Relationship, Kind.EVENTS: Event}[kind]
+        if kind == Kind.TRANSACTIONS or not model.objects.filter(institution_id=institution_id).exists():
+            try:
+                with transaction.atomic():  # a savepoint: a txn_id already there sends us the long way
+                    buffer.seek(0)
+                    cursor.cursor.copy_expert(copy.format(table), buffer)
+                    return
+            except (IntegrityError, UniqueViolation):
+                pass
+        buffer.seek(0)
         cursor.execute(f"CREATE TEMP TABLE risk_load ON COMMIT DROP AS SELECT {column_list} FROM {table} "  # noqa: S608
                        "LIMIT 0")
-        cursor.cursor.copy_expert(f"COPY risk_load ({column_list}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer)
+        cursor.cursor.copy_expert(copy.format("risk_load"), buffer)
         if kind == Kind.TRANSACTIONS:
-            updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c not in ("institution_id", "txn_id"))
+            updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in order if c not in ("institution_id", "txn_id"))
             cursor.execute(f"INSERT INTO {table} ({column_list}) SELECT {column_list} FROM risk_load "  # noqa: S608
                            f"ON CONFLICT (institution_id, txn_id) DO UPDATE SET {updates}")
         else:
