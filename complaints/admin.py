@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core import outbox
 from core.admin_guards import ReadOnlyAdminMixin
+from core.admin_scale import ScaleSafeAdminMixin
 from institutions import access
 from institutions.admin import InstitutionScopedAdmin
 from institutions.models import Role
@@ -299,7 +300,7 @@ class QuestionInline(InstallationReferenceData, admin.TabularInline):
 
 
 @admin.register(Questionnaire)
-class QuestionnaireAdmin(InstallationReferenceData, admin.ModelAdmin):
+class QuestionnaireAdmin(InstallationReferenceData, ScaleSafeAdminMixin, admin.ModelAdmin):
     """One questionnaire a year for every district: changed by the administrator only."""
 
     list_display = ("year", "title", "is_active")

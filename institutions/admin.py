@@ -9,6 +9,7 @@ from import_export.formats.base_formats import CSV, XLSX
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_guards import HistoryGuardMixin
+from core.admin_scale import ScaleSafeAdminMixin
 from core.errors import DomainError
 
 from . import access, services
@@ -16,7 +17,7 @@ from .models import District, DistrictGrant, Employee, Institution, Membership
 from .resources import EmployeeResource, InstitutionResource
 
 
-class InstitutionScopedAdmin(HistoryGuardMixin, admin.ModelAdmin):
+class InstitutionScopedAdmin(HistoryGuardMixin, ScaleSafeAdminMixin, admin.ModelAdmin):
     """Admin half of the one scoping mechanism (see access.py): lists, forms, exports and
     object pages only ever hold the user's institutions; anything else is a 404."""
 

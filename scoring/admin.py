@@ -7,6 +7,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from core.admin_guards import ReadOnlyAdminMixin
+from core.admin_scale import ScaleSafeAdminMixin
 from core.errors import DomainError
 from core.tabular import TabularError, load_dataset
 from institutions import access
@@ -34,7 +35,7 @@ from .models import (
 )
 
 
-class DistrictOwnedAdmin(admin.ModelAdmin):
+class DistrictOwnedAdmin(ScaleSafeAdminMixin, admin.ModelAdmin):
     """Rows that belong to a district or to the installation's template (`district` empty): a district
     user sees their districts' rows and the templates; only the administrator changes a template.
     Another district's row is a 404."""

@@ -11,6 +11,7 @@ from django.http import Http404
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_scale import ScaleSafeAdminMixin
 from core.queue import enqueue_after_commit
 from institutions import access
 from institutions.models import Institution, Role
@@ -50,7 +51,7 @@ class WarningAdminForm(forms.ModelForm):
 
 
 @admin.register(Warning)
-class WarningAdmin(admin.ModelAdmin):
+class WarningAdmin(ScaleSafeAdminMixin, admin.ModelAdmin):
     form = WarningAdminForm
     list_display = ("title", "scope", "target", "severity", "case_type", "publish_at", "is_public", "recipients",
                     "fanned_out_at")
