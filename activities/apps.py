@@ -14,6 +14,9 @@ class ActivitiesConfig(AppConfig):
         from . import selectors, services
 
         portal.register("activities:home", _("年度活动、培训与通知"), visible=selectors.may_use, order=60)
+        portal.register_todo("activities-returns", _("份通知待报送"), selectors.pending_returns_count,
+                             "activities:notices", lambda user: bool(selectors.writer_institution_ids(user)),
+                             order=60)
         from tracking import services as tracking
 
         register_reaper(services.reap_stale_archives)

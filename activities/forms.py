@@ -64,6 +64,11 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
+class KindForm(forms.Form):
+    category = forms.ChoiceField(label=_("类别"), choices=KindCategory.choices)
+    name = forms.CharField(label=_("名称"), max_length=60)
+
+
 class FilesForm(forms.Form):
     kind = forms.ChoiceField(label=_("类型"), choices=[("photo", _("照片")), ("material", _("材料"))])
     files = MultipleFileField(label=_("文件"), required=False)

@@ -257,6 +257,15 @@ def recipients(user) -> QuerySet[NoticeRecipient]:
     return _scope(NoticeRecipient.objects.all(), user).select_related("notice__district", "institution")
 
 
+def pending_returns_count(user) -> int:
+    """Returns the user's institutions still owe (pending or sent back): the home page's to-do."""
+    own = writer_institution_ids(user)
+    if not own:
+        return 0
+    return NoticeRecipient.objects.filter(institution_id__in=own,
+                                          return_status__in=[ReturnStatus.PENDING, ReturnStatus.RETURNED]).count()
+
+
 def receipt_of(user, notice: Notice) -> NoticeRecipient | None:
     """The first of the user's own institutions' receipts of a notice (filer/head), else None."""
     own = writer_institution_ids(user)

@@ -166,8 +166,9 @@ def ledger_export(request: HttpRequest) -> HttpResponse:
 def _activity_form(request, institution, data=None, initial=None):
     services.ensure_catalogue(institution.district_id)
     year = initial.get("year") if initial else timezone.localdate().year
+    initial = {k: v for k, v in (initial or {}).items() if k != "year"}
     return forms.ActivityForm(
-        data, initial=initial, kinds=selectors.kinds_for(institution.district_id),
+        data, initial=initial or None, kinds=selectors.kinds_for(institution.district_id),
         employees=Employee.objects.filter(institution=institution, is_active=True).order_by("employee_no"),
         clauses=services.clauses_for(institution.district_id, year))
 
@@ -189,6 +190,34 @@ def activity_new(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("活动已登记。"))
             return redirect("activities:activity", pk=activity.pk)
     return render(request, "activities/activity_form.html", {"form": form, "institution": institution},
+                  status=400 if request.method == "POST" else 200)
+
+
+@_user_page
+def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    activity = selectors.activity_detail(request.user, pk)
+    if activity is None:
+        raise Http404
+    if activity.institution_id not in selectors.writer_institution_ids(request.user):
+        raise PermissionDenied(_("只有本机构的填报员或负责人可以修改活动。"))
+    initial = {"kind": activity.kind_id, "title": activity.title, "held_on": activity.held_on,
+               "place": activity.place, "organiser": activity.organiser,
+               "participants": [e.pk for e in activity.participants.all()],
+               "participant_count": activity.participant_count, "description": activity.description,
+               "clauses": [c.pk for c in activity.clauses.all()], "year": activity.year}
+    form = _activity_form(request, activity.institution, request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_activity(request.user, activity, form.to_input())
+        except DomainError as exc:
+            if isinstance(exc, NotFound):
+                raise Http404(str(exc)) from None
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+        else:
+            messages.success(request, _("活动已修改。"))
+            return redirect("activities:activity", pk=activity.pk)
+    return render(request, "activities/activity_form.html", {"form": form, "institution": activity.institution,
+                                                             "activity": activity},
                   status=400 if request.method == "POST" else 200)
 
 
@@ -347,7 +376,33 @@ def actions(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied(_("只有机构填报员或负责人可以登记自选动作。"))
     return render(request, "activities/actions.html", {
         "year": year, "form": form, "page": _page(request, selectors.actions(request.user, year)),
+        "own": selectors.writer_institution_ids(request.user),
         "finance": access.is_finance_center(request.user)}, status=400 if request.method == "POST" else 200)
+
+
+@_user_page
+def action_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    action = selectors.actions(request.user).filter(pk=pk).first()
+    if action is None:
+        raise Http404
+    if action.institution_id not in selectors.writer_institution_ids(request.user):
+        raise PermissionDenied(_("只有本机构的填报员或负责人可以修改自选动作。"))
+    initial = {"year": action.year, "title": action.title, "goals": action.goals, "measures": action.measures,
+               "results": action.results, "status": action.status, "clauses": [c.pk for c in action.clauses.all()]}
+    form = forms.ActionForm(request.POST or None, initial=initial,
+                            clauses=services.clauses_for(action.institution.district_id, action.year))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_action(request.user, action.institution, form.to_input(), action=action)
+        except DomainError as exc:
+            if isinstance(exc, NotFound):
+                raise Http404(str(exc)) from None
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+        else:
+            messages.success(request, _("自选动作已修改。"))
+            return redirect(f"{reverse('activities:actions')}?year={form.cleaned_data['year']}")
+    return render(request, "activities/action_form.html", {"form": form, "action": action},
+                  status=400 if request.method == "POST" else 200)
 
 
 @require_POST
@@ -376,6 +431,32 @@ def showcases(request: HttpRequest) -> HttpResponse:
     return render(request, "activities/showcases.html", {
         "district": district, "districts": districts, "year": year,
         "items": selectors.showcases(district.pk, year)})
+
+
+@_user_page
+def kinds(request: HttpRequest) -> HttpResponse:
+    """The district's catalogue of activity kinds: everyone reads it; the finance center adds to it."""
+    district = _finance_district(request)
+    institution = _writer_institution(request)
+    district_id = district.pk if district else institution.district_id
+    services.ensure_catalogue(district_id)
+    form = forms.KindForm(request.POST or None) if district else None
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied(_("只有区金融工作中心可以维护活动类型。"))
+        if form.is_valid():
+            try:
+                services.add_kind(request.user, district, form.cleaned_data["category"], form.cleaned_data["name"])
+            except DomainError as exc:
+                if isinstance(exc, NotFound):
+                    raise Http404(str(exc)) from None
+                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+            else:
+                messages.success(request, _("活动类型已添加。"))
+                return redirect(f"{reverse('activities:kinds')}?district={district.code}")
+    return render(request, "activities/kinds.html", {
+        "form": form, "district": district, "items": selectors.kinds_for(district_id)},
+        status=400 if request.method == "POST" else 200)
 
 
 # --- campaigns and notices ----------------------------------------------------------------------

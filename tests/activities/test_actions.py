@@ -45,3 +45,20 @@ def test_bad_action_is_refused(w):
     assert _register(w, status="bogus").status_code == 400
     assert _register(w, client=client_for(w.fc)).status_code == 403
     assert not SelfChosenAction.objects.exists()
+
+
+def test_edit_an_action(w):
+    _register(w)
+    action = SelfChosenAction.objects.get()
+    url = f"/activities/actions/{action.pk}/edit/"
+    r = client_for(w.filer).post(url, {"year": YEAR, "title": "阳光信贷2.0", "goals": "新目标", "status": "done"})
+    assert r.status_code == 302
+    action.refresh_from_db()
+    assert action.title == "阳光信贷2.0" and not action.clauses.exists()
+    assert client_for(w.fc).get(url).status_code == 403
+    assert client_for(w.filer_b).get(url).status_code == 404
+    client_for(w.fc).post(f"/activities/actions/{action.pk}/showcase/", {"on": "1"})
+    r = client_for(w.filer).post(url, {"year": YEAR + 1, "title": "阳光信贷2.0", "goals": "新目标", "status": "done"})
+    assert r.status_code == 400
+    action.refresh_from_db()
+    assert action.year == YEAR

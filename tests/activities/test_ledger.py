@@ -158,3 +158,36 @@ def test_list_queries_do_not_grow_with_rows(w, kinds, django_assert_max_num_quer
     assert r.json()["count"] == 12
     with django_assert_max_num_queries(16):
         assert client.get("/activities/ledger/").status_code == 200
+
+
+def test_edit_an_activity_and_the_district_catalogue(w, kinds):
+    activity = make_activity(w, kinds)
+    url = f"/activities/ledger/{activity.pk}/edit/"
+    page = client_for(w.filer).get(url).content.decode()
+    assert "清风墙揭牌" in page
+    r = client_for(w.filer).post(url, {"kind": kinds["lq"].pk, "title": "清风墙揭牌仪式", "held_on": f"{YEAR}-04-02",
+                                       "clauses": [w.clauses["1.2"].pk]})
+    assert r.status_code == 302
+    activity.refresh_from_db()
+    assert activity.title == "清风墙揭牌仪式" and list(activity.clauses.values_list("number", flat=True)) == ["1.2"]
+    assert client_for(w.fc).get(url).status_code == 403
+    assert client_for(w.filer_b).post(url, {"title": "x"}).status_code == 404
+    # The catalogue: the finance center adds a kind; a name twice is refused; a filer reads only.
+    r = client_for(w.fc).post("/activities/kinds/", {"category": "culture", "name": "廉洁书画展",
+                                                     "district": "331004"})
+    assert r.status_code == 302
+    assert client_for(w.fc).post("/activities/kinds/", {"category": "culture", "name": "廉洁书画展",
+                                                        "district": "331004"}).status_code == 400
+    assert "廉洁书画展" in client_for(w.filer).get("/activities/kinds/").content.decode()
+    assert "廉洁书画展" not in client_for(w.filer_c).get("/activities/kinds/").content.decode()
+    assert client_for(w.filer).post("/activities/kinds/", {"category": "culture", "name": "x"}).status_code == 403
+
+
+def test_pending_returns_on_the_home_page(w):
+    from activities import selectors, services
+
+    services.publish_notice(w.fc, services.NoticeInput(title="报送", body="正文", return_kind="form",
+                                                       return_within=3))
+    assert selectors.pending_returns_count(w.filer) == 1
+    assert selectors.pending_returns_count(w.fc) == 0
+    assert "份通知待报送" in client_for(w.filer).get("/").content.decode()

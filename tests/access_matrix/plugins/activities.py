@@ -28,6 +28,7 @@ APP = dict(fc="ok", inst="ok")  # targets "-": the app's users
 OWN = dict(fc="ok ok nf", inst="ok nf nf")  # an object of A / B / C
 WRITE_OWN = dict(fc="refused refused nf", inst="ok nf nf")  # the institution writes, the finance center may not
 DECIDE = dict(fc="ok ok nf", inst="refused nf nf")  # the finance center decides, the institution may not
+EDIT = dict(fc="deny deny nf", inst="ok nf nf", su="deny")  # the institution's own edit pages
 
 
 def build(w) -> None:
@@ -121,6 +122,7 @@ TABLE = {
     "activities:activity-new": R(plain(), get=g("-", fc="deny", inst="ok", su="deny"),
                                  post=g("-", fc="deny", inst="ok", su="deny"), body={}),
     "activities:activity": R(by("act.activity"), get=g(TARGETS, **OWN)),
+    "activities:activity-edit": R(by("act.activity"), get=g(TARGETS, **EDIT), post=g(TARGETS, **EDIT), body={}),
     "activities:activity-files": R(by("act.activity"), post=g(TARGETS, **WRITE_OWN, su="refused"),
                                    body={"kind": "photo"}),
     "activities:activity-delete": R(by("act.activity"), post=g(TARGETS, **WRITE_OWN, su="refused")),
@@ -130,6 +132,8 @@ TABLE = {
                              post=g(TARGETS, fc="deny deny nf", inst="ok nf nf", su="deny"), body={}),
     "activities:training-import": R(by("act.training"), post=g(TARGETS, **WRITE_OWN, su="refused"), body={}),
     "activities:actions": R(plain(), get=g("-", **APP), post=g("-", fc="deny", inst="ok", su="deny"), body={}),
+    "activities:action-edit": R(by("act.action"), get=g(TARGETS, **EDIT), post=g(TARGETS, **EDIT), body={}),
+    "activities:kinds": R(plain(), get=g("-", **APP), post=g("-", fc="ok", inst="deny"), body={}),
     "activities:action-showcase": R(by("act.action"), post=g(TARGETS, **DECIDE), body={"on": "0"}),
     "activities:showcases": R(plain(), get=g("-", "ok")),
     "activities:notices": R(plain(), get=g("-", **APP), post=g("-", fc="ok", inst="deny"), body={}),
