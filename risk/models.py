@@ -313,6 +313,11 @@ class Alert(models.Model):
     def __str__(self) -> str:
         return f"{self.rule} {self.employee_no} {self.period}"
 
+    @property
+    def year(self) -> int:
+        """The year the alert counts in (its period's)."""
+        return int(self.period[:4])
+
 
 class AlertAction(models.Model):
     """The alert's trail: who did what, when, with which note."""

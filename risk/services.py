@@ -450,7 +450,8 @@ def run_screening(screening_id: int) -> Screening | None:
         with transaction.atomic():
             Screening.objects.filter(pk=screening.pk).update(status=ScreeningStatus.DONE, progress=100,
                                                              rules_run=enabled, finished_at=timezone.now())
-            refresh_summary(screening.institution_id, timezone.localdate().year)
+            for year in range(screening.date_from.year, screening.date_to.year + 1):
+                refresh_summary(screening.institution_id, year)
     except Exception as exc:  # recorded on the screening; the page offers to run it again
         logger.exception("risk: screening %s failed", screening_id)
         Screening.objects.filter(pk=screening.pk).update(status=ScreeningStatus.FAILED, error=str(exc)[:2000],
@@ -589,7 +590,7 @@ def act(user, alert: Alert, action: str, note: str = "", *, violation_code: str 
     if action == "escalate":
         alert.escalated_at = now
     alert.save()
-    refresh_summary(alert.institution_id, alert.raised_on.year)
+    refresh_summary(alert.institution_id, alert.year)
     return alert
 
 
@@ -662,9 +663,10 @@ def remind_overdue(today: dt.date | None = None) -> int:
 # --- the district's stored figures ---------------------------------------------------------------
 
 def refresh_summary(institution_id: int, year: int, today: dt.date | None = None) -> InstitutionSummary:
-    """Recount one institution-year from its alerts (counts only) into InstitutionSummary."""
+    """Recount one institution-year from its alerts (counts only) into InstitutionSummary. An
+    alert's year is its period's (the data's year: "2026-03", "2026-04-01", "2026-01-01/…")."""
     today = today or timezone.localdate()
-    alerts = Alert.objects.filter(institution_id=institution_id, raised_on__year=year)
+    alerts = Alert.objects.filter(institution_id=institution_id, period__startswith=f"{year:04d}")
     by_rule = {code: 0 for code in rules.RULES}
     by_status = {status: 0 for status in AlertStatus.values}
     for rule, status, n in alerts.values_list("rule", "status").annotate(n=Count("pk")).order_by():
@@ -686,7 +688,7 @@ def refresh_summary(institution_id: int, year: int, today: dt.date | None = None
 
 def refresh_all_summaries(today: dt.date | None = None) -> int:
     """Nightly: recount every institution-year with alerts (overdue figures move with the date)."""
-    pairs = set(Alert.objects.values_list("institution_id", "raised_on__year").distinct())
+    pairs = {(i, int(p[:4])) for i, p in Alert.objects.values_list("institution_id", "period").distinct()}
     pairs |= set(InstitutionSummary.objects.values_list("institution_id", "year"))
     for institution_id, year in pairs:
         refresh_summary(institution_id, year, today)
