@@ -1,0 +1,42 @@
+"""Two screenings of one institution at once: the advisory lock serialises them, no key twice."""
+
+import datetime as dt
+import threading
+
+import pytest
+from django.db import connection
+
+from risk import services
+from risk.models import Alert, Screening
+
+from .conftest import load, rel, txn
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_screenings_at_once_create_each_alert_once(portal, bank):
+    load(portal, [txn(f"E{1 + i % 4}", f"2026-0{1 + i % 9}-10 09:00:00", "8000", "C1", counterparty_type="customer")
+                  for i in range(40)], [rel(f"E{n}", "C1", "2026-01-01") for n in (1, 2, 3, 4)])
+    screenings = [Screening.objects.create(institution=bank.a, date_from=dt.date(2026, 1, 1),
+                                           date_to=dt.date(2026, 12, 31)) for _ in range(2)]
+    errors = []
+
+    def run(pk):
+        try:
+            services.run_screening(pk)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(s.pk,)) for s in screenings]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors
+    for s in screenings:
+        s.refresh_from_db()
+        assert s.status == "done", s.error
+    assert Alert.objects.count() == 36  # 4 employees x 9 months
+    assert sum(s.alerts_created for s in screenings) == 36
+    assert all(s.alerts_total == 36 for s in screenings)
