@@ -163,23 +163,35 @@ def district_objections(district_year, status: str = ""):
     return qs.filter(status=status) if status in ObjectionStatus.values else qs
 
 
-def year_overview(user, district_year, run_id: str = "") -> dict:
-    """Everything the finance center's year page shows of one district's year."""
+YEAR_OVERVIEW_PAGE_SIZE = 100
+
+
+def year_overview(user, district_year, run_id: str = "", page_number=None,
+                  page_size: int = YEAR_OVERVIEW_PAGE_SIZE) -> dict:
+    """Everything the finance center's year page shows of one district's year, a page of
+    institutions at a time (`page`; a province district has thousands: issue 16)."""
+    from django.core.paginator import Paginator
+
     from .models import AggregationRun, Assessment, Objection
 
-    assessments = list(Assessment.objects.filter(year=district_year.year,
-                                                 institution__district_id=district_year.district_id)
-                       .select_related("institution").order_by("institution__code"))
+    page = Paginator(Assessment.objects.filter(year=district_year.year,
+                                               institution__district_id=district_year.district_id)
+                     .select_related("institution").order_by("institution__code"), page_size).get_page(page_number)
+    assessments = list(page.object_list)
     sheets = sheets_with_progress([a.pk for a in assessments])
     results = {r.institution_id: r for r in visible_results(user).filter(
-        year=district_year.year, district_id=district_year.district_id)}
+        year=district_year.year, district_id=district_year.district_id,
+        institution_id__in=[a.institution_id for a in assessments])}
     runs = AggregationRun.objects.filter(year=district_year.year, district_id=district_year.district_id)
     run = runs.filter(pk=run_id).first() if run_id.isdigit() and len(run_id) < 12 else runs.first()
     return {
         "assessments": assessments, "sheets": sheets, "results": results, "run": run,
         "indicators_total": district_year.scheme.indicators.count(),
         "ranked": ranked_in_district(district_year.year, district_year.district_id),
-        "pending_objections": Objection.objects.filter(assessment__in=assessments, status="pending").count(),
+        "pending_objections": Objection.objects.filter(
+            assessment__year=district_year.year, assessment__institution__district_id=district_year.district_id,
+            status="pending").count(),
+        "page": page,
     }
 
 
@@ -218,21 +230,6 @@ def fillable_sources_by_assessment(user, assessments) -> dict[int, list[str]]:
                     if s in mine and (reviewing[s] is None or district_id in reviewing[s])]
         out[assessment.pk] = sources
     return out
-
-
-def letters_of(district_id: int, year: int):
-    """The district-year's letters (结果运用函), one per use, with their dispatch counts."""
-    from .models import LinkageLetter
-
-    return (LinkageLetter.objects.filter(district_id=district_id, year=year).select_related("district")
-            .annotate(dispatch_count=Count("dispatches")).order_by("serial"))
-
-
-def letter_dispatches(district_id: int, year: int, limit: int = 50):
-    from .models import LetterDispatch
-
-    return (LetterDispatch.objects.filter(letter__district_id=district_id, letter__year=year)
-            .select_related("by", "letter")[:limit])
 
 
 def letters_of(district_id: int, year: int):

@@ -376,7 +376,7 @@ def objection_list(request, year: int):
 def year_overview(request, year: int):
     """The finance center's view of a year: progress per source, results, runs and the notice cycle."""
     dy = _finance_year(request, year)
-    data = selectors.year_overview(request.user, dy, request.GET.get("run", ""))
+    data = selectors.year_overview(request.user, dy, request.GET.get("run", ""), request.GET.get("page"))
     rows = []
     for assessment in data["assessments"]:
         by_source = {s.source: s for s in data["sheets"].get(assessment.pk, [])}
@@ -391,6 +391,7 @@ def year_overview(request, year: int):
         "colours": services.colour_counts(year, dy.district_id), "years": selectors.scheme_years(),
         "districts": access.visible_districts(request.user, roles=("finance_center",)),
         "sources": [Source(s).label for s in Source.values],
+        "page": data["page"],
     })
 
 

@@ -24,6 +24,7 @@ from .forms import PublishForm
 FEED_PAGE_SIZE = 20
 MANAGE_PAGE_SIZE = 20
 PENDING_PAGE_SIZE = 100
+INSTITUTION_RATES_PAGE_SIZE = 100
 
 # Errors the services report per API field, shown on the page's fields.
 _FORM_FIELDS = {"institution_code": "institution"}
@@ -105,13 +106,18 @@ def manage(request: HttpRequest) -> HttpResponse:
             return redirect("warnings_feed:manage_detail", pk=warning.pk)
     page = _page(request, selectors.managed_warnings(request.user), MANAGE_PAGE_SIZE)
     rates = selectors.rates_by_warning([w.pk for w in page.object_list], where=where)
+    # Every institution's rates, a page at a time (`?rpage=`): 5,000 rows in a province (issue 16).
+    institution_rates = Paginator(selectors.rates_by_institution_rows(where=where),
+                                  INSTITUTION_RATES_PAGE_SIZE).get_page(request.GET.get("rpage"))
+    institution_rates.object_list = selectors.as_rates(institution_rates.object_list)
     reveal = presentation.reveals_names(request.user)
     items = presentation.shown(page.object_list, reveal_names=reveal, reader=request.user)
     return render(request, "warnings_feed/manage.html", {
         "form": form,
         "page": page,
         "rows": [(item, rates.get(item.pk)) for item in items],
-        "institution_rates": selectors.rates_by_institution(where=where),
+        "institution_rates": institution_rates.object_list,
+        "institution_rates_page": institution_rates,
         "finance": finance,
     }, status=400 if request.method == "POST" else 200)
 

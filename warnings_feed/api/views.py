@@ -11,6 +11,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from core.api.pagination import StandardPagination
 from core.ratelimits import PublicReadThrottle
 from core.years import parse_year
 
@@ -99,8 +100,15 @@ class WarningViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         year = parse_year(request.query_params.get("year"))
         if year is not None:
             since = timezone.make_aware(timezone.datetime(year, 1, 1))
-        rows = selectors.rates_by_institution(where=where, since=since)
-        return Response({"institutions": RatesSerializer(rows, many=True).data})
+        # Paginated as every list (`?page=`, `?page_size=`): a province has 5,000 institutions. The
+        # rows are under "results" and, as before, "institutions".
+        paginator = StandardPagination()
+        rows = paginator.paginate_queryset(selectors.rates_by_institution_rows(where=where, since=since),
+                                           request, view=self)
+        data = RatesSerializer(selectors.as_rates(rows), many=True).data
+        response = paginator.get_paginated_response(data)
+        response.data["institutions"] = data
+        return response
 
 
 class PublicWarningViewSet(viewsets.ReadOnlyModelViewSet):
