@@ -473,6 +473,30 @@ if CELERY_HEAVY_QUEUE:
         "warnings_feed.rebuild_tallies")}
 # The queues whose lengths /metrics reports.
 METRICS_CELERY_QUEUES = [CELERY_TASK_DEFAULT_QUEUE, *([CELERY_HEAVY_QUEUE] if CELERY_HEAVY_QUEUE else [])]
+# Files (docs/deployment.md, "Files"): PORTAL_STORAGE=local keeps them on this machine's disk (the
+# folders above); PORTAL_STORAGE=s3 keeps every stored file (evidence, photos and their sealed,
+# encrypted originals, reports, letters, archives, posters) in one S3-compatible bucket (MinIO, OSS,
+# COS, S3) shared by every machine: media under `media/`, the private files under `private/<app>/`
+# (core/storage.py). Downloads still go through the portal's permission-checked views.
+PORTAL_STORAGE = env.str("PORTAL_STORAGE", default="local")
+if PORTAL_STORAGE == "s3":
+    _S3 = {
+        "bucket_name": env.str("PORTAL_S3_BUCKET"),
+        "endpoint_url": env.str("PORTAL_S3_ENDPOINT_URL", default="") or None,
+        "region_name": env.str("PORTAL_S3_REGION", default="") or None,
+        "access_key": env.str("PORTAL_S3_ACCESS_KEY", default="") or None,
+        "secret_key": env.str("PORTAL_S3_SECRET_KEY", default="") or None,
+        "addressing_style": env.str("PORTAL_S3_ADDRESSING_STYLE", default="path"),
+        "signature_version": "s3v4",
+        "default_acl": None,  # the bucket is private; no object is ever public
+        "querystring_auth": True,
+        "querystring_expire": env.int("PORTAL_S3_URL_SECONDS", default=300),
+        "file_overwrite": False,
+    }
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {**_S3, "location": "media"}}
+    STORAGES["private"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {**_S3, "location": "private"}}
+elif PORTAL_STORAGE != "local":
+    raise ImproperlyConfigured("PORTAL_STORAGE must be 'local' or 's3'.")
 
 # --- complaints deadlines (issue #12: deadlines as the law counts them, terms, settings) -----------
 # The basis new cases are handled under: "financial" (the regulators' rules: 消费投诉处理管理办法 for
