@@ -179,7 +179,8 @@ def case_list(user, *, status: str = "", kind: str = "", institution: str = "", 
         qs = qs.filter(kind=kind)
     if institution:
         qs = qs.filter(Q(institution__code=institution) | (Q(institution_id=int(institution))
-                                                          if institution.isdigit() else Q(pk__in=[])))
+                                                          if institution.isdigit() and len(institution) <= 18
+                                                          else Q(pk__in=[])))
     today = timezone.localdate()
     if overdue is True:
         qs = qs.filter(next_due_on__lt=today)

@@ -1,4 +1,6 @@
+from rest_framework import serializers
 from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
@@ -6,6 +8,15 @@ from rest_framework.response import Response
 from .. import lockout
 from ..authentication import MUST_CHANGE_PASSWORD, token_expired
 from ..services import password_change_required
+
+
+class BoundedAuthTokenSerializer(AuthTokenSerializer):
+    """DRF's serializer with the lengths a login can have: a 5,000-character username is a 400, not
+    a 500 when django-axes records the failed attempt in its 255-character column."""
+
+    username = serializers.CharField(label="用户名", max_length=150, write_only=True)
+    password = serializers.CharField(label="密码", max_length=4096, style={"input_type": "password"},
+                                     trim_whitespace=False, write_only=True)
 
 
 class TokenView(ObtainAuthToken):
@@ -17,6 +28,7 @@ class TokenView(ObtainAuthToken):
     """
 
     throttle_classes = ()
+    serializer_class = BoundedAuthTokenSerializer
 
     def post(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)

@@ -189,3 +189,10 @@ def test_finance_center_unlocks_its_employees_from_the_employees_admin(org):
     resp = run(org.finance)
     assert resp.status_code == 302 and not AccessAttempt.objects.filter(username="emp_a").exists()
     assert login("emp_a", "10.1.2.3")[1].status_code == 302
+
+
+def test_an_overlong_username_for_a_token_is_a_400_not_a_500():
+    from rest_framework.test import APIClient
+
+    response = APIClient().post("/api/v1/auth/token/", {"username": "x" * 5000, "password": "p"}, format="json")
+    assert response.status_code == 400 and "username" in response.json()
