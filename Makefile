@@ -38,6 +38,14 @@ test: $(VENV)/.installed
 	  $(VENV)/bin/lint-imports && \
 	  $(VENV)/bin/pytest $(PYTEST_ARGS)
 
+# The suite again on SQLite, the `make run` default (CI runs it after `make test`): everything but the
+# browser walks, the authorization matrix and the schema fuzz run, which do not depend on the engine
+# and ran on PostgreSQL already. Redis as for `make test` when reachable.
+test-sqlite: $(VENV)/.installed
+	@eval "$$(TEST_ENGINE=sqlite $(PY) .ci/services.py)" && \
+	  $(VENV)/bin/pytest --ignore=tests/browser --ignore=tests/test_access_matrix.py \
+	    --deselect tests/core/test_schema_fuzz.py::test_no_generated_api_request_is_a_server_error $(PYTEST_ARGS)
+
 # Style, then the apps' boundaries (.importlinter, docs/architecture.md).
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -29,11 +29,15 @@ def main() -> int:
         print(f"echo 'CI: {' and '.join(missing)} unreachable on 127.0.0.1' >&2; false")
         return 0
     lines = []
-    if pg_ok:
+    if os.environ.get("TEST_ENGINE") == "sqlite":  # make test-sqlite: the `make run` default
+        lines += ["unset DATABASE_URL", "echo 'Testing on SQLite (TEST_ENGINE=sqlite)' >&2"]
+    elif pg_ok:
         lines.append(f"export DATABASE_URL='{PG}'")
     else:
         lines.append("echo 'PostgreSQL unreachable: testing on SQLite' >&2")
-    if redis_ok:
+    if redis_ok and os.environ.get("TEST_ENGINE") == "sqlite":  # its own Redis databases
+        lines += [f"export REDIS_URL='{REDIS}/3'", f"export TEST_CELERY_BROKER_URL='{REDIS}/4'"]
+    elif redis_ok:
         lines += [f"export REDIS_URL='{REDIS}/1'", f"export TEST_CELERY_BROKER_URL='{REDIS}/2'"]
     else:
         lines.append("echo 'Redis unreachable: broker integration tests skipped' >&2")

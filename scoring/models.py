@@ -711,3 +711,69 @@ class LetterDispatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} → {self.recipient}"
+
+
+class CityPackage(models.Model):
+    """A district's published results and statistics imported from the district's own installation
+    (the exchange with the city, 与市级交换): the package as received, and the aggregates the city
+    index needs. One per district and year; a newer package replaces it."""
+
+    district = models.ForeignKey(District, verbose_name=_("区县"), on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    schema_version = models.PositiveSmallIntegerField(_("数据包版本"))
+    checksum = models.CharField(_("校验和"), max_length=64, help_text=_("数据包内容的 SHA-256"))
+    published_at = models.DateTimeField(_("结果发布时间"))
+    generated_at = models.DateTimeField(_("数据包生成时间"))
+    institutions = models.PositiveIntegerField(_("机构数"))
+    total_sum = models.DecimalField(_("总分合计"), max_digits=12, decimal_places=2)
+    colours = models.JSONField(_("四色分布"), default=dict)
+    red_lines = models.PositiveIntegerField(_("触碰红线机构数"))
+    substantiated = models.PositiveIntegerField(_("属实投诉"))
+    partially = models.PositiveIntegerField(_("部分属实投诉"))
+    package = models.JSONField(_("数据包"))
+    imported_at = models.DateTimeField(_("导入时间"), auto_now=True)
+    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("导入人"), null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("区县结果数据包")
+        verbose_name_plural = _("区县结果数据包")
+        ordering = ["-year", "district__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["district", "year"], name="citypackage_one_per_district_year"),
+            models.CheckConstraint(condition=Q(institutions__gt=0, total_sum__gte=0),
+                                   name="citypackage_has_results"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.district.name} {self.year}（v{self.schema_version}）"
+
+
+class CityIndexWeights(models.Model):
+    """A city's weights of its clean-finance index (清廉金融指数); without a row, docs/city-index.md's."""
+
+    city = models.OneToOneField(District, verbose_name=_("市"), on_delete=models.CASCADE,
+                                related_name="index_weights", limit_choices_to={"level": "city"})
+    score = models.DecimalField(_("积分权重"), max_digits=4, decimal_places=3, default=Decimal("0.5"))
+    colour = models.DecimalField(_("四色分布权重"), max_digits=4, decimal_places=3, default=Decimal("0.2"))
+    red_line = models.DecimalField(_("红线权重"), max_digits=4, decimal_places=3, default=Decimal("0.2"))
+    complaints = models.DecimalField(_("属实投诉权重"), max_digits=4, decimal_places=3, default=Decimal("0.1"))
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("修改人"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("市级指数权重")
+        verbose_name_plural = _("市级指数权重")
+        constraints = [
+            models.CheckConstraint(condition=Q(score__gte=0, colour__gte=0, red_line__gte=0, complaints__gte=0),
+                                   name="cityweights_not_negative"),
+            models.CheckConstraint(condition=Exact(F("score") + F("colour") + F("red_line") + F("complaints"),
+                                                   Decimal("1")), name="cityweights_sum_to_one"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.city.name} 指数权重"
+
+    def as_dict(self) -> dict[str, Decimal]:
+        return {"score": self.score, "colour": self.colour, "red_line": self.red_line, "complaints": self.complaints}

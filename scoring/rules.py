@@ -614,3 +614,70 @@ def employee_total(commendations: Decimal, deductions: Decimal) -> Decimal:
 def employee_colour(total: Decimal, red_line: bool, params: SchemeParams | None = None) -> str:
     """Same bands as institutions (the defaults unless a scheme is given); red-line forces red."""
     return colour_for(total, red_line, params if params is not None else SchemeParams())
+
+
+# --------------------------------------------------------------------------------------------
+# The city's clean-finance index (清廉金融指数) with the city's own weights, over district aggregates
+# (local published results or packages imported from the districts' installations). The components
+# are those of docs/city-index.md; only the weights are the city's.
+
+CITY_INDEX_COMPONENTS: tuple[str, ...] = ("score", "colour", "red_line", "complaints")
+CITY_INDEX_COMPONENT_NAMES_ZH: Mapping[str, str] = MappingProxyType(
+    {"score": "积分", "colour": "四色分布", "red_line": "红线", "complaints": "属实投诉"}
+)
+DEFAULT_CITY_WEIGHTS: Mapping[str, Decimal] = MappingProxyType(
+    {"score": Decimal("0.5"), "colour": Decimal("0.2"), "red_line": Decimal("0.2"), "complaints": Decimal("0.1")}
+)
+_COLOUR_VALUES = MappingProxyType(
+    {"green": Decimal(1), "blue": Decimal("0.75"), "yellow": Decimal("0.4"), "red": ZERO}
+)
+_HUNDRED = Decimal(100)
+
+
+def city_weight_problems(weights: Mapping[str, Decimal]) -> list[str]:
+    """Problems of a city's index weights, in Chinese: four finite non-negative decimals summing to 1."""
+    problems = []
+    for key in CITY_INDEX_COMPONENTS:
+        value = weights.get(key)
+        name = CITY_INDEX_COMPONENT_NAMES_ZH[key]
+        if not _is_finite_decimal(value):
+            problems.append(f"「{name}」权重必须是数字")
+        elif value < 0 or value > 1:
+            problems.append(f"「{name}」权重须在 0 到 1 之间（当前 {_fmt(value)}）")
+        elif _decimal_places(value) > 3:
+            problems.append(f"「{name}」权重最多三位小数")
+    if not problems and sum((weights[k] for k in CITY_INDEX_COMPONENTS), ZERO) != 1:
+        total = sum((weights[k] for k in CITY_INDEX_COMPONENTS), ZERO)
+        problems.append(f"四项权重之和必须恰好为 1（当前为 {_fmt(total)}）")
+    return problems
+
+
+def city_index_formula(weights: Mapping[str, Decimal]) -> str:
+    """The formula as the city page prints it, e.g. 指数 = 0.5×积分 + 0.2×四色分布 + 0.2×红线 + 0.1×属实投诉."""
+    parts = [f"{_fmt(weights[k])}×{CITY_INDEX_COMPONENT_NAMES_ZH[k]}" for k in CITY_INDEX_COMPONENTS]
+    return "指数 = " + " + ".join(parts)
+
+
+def city_index(institutions: int, total_sum: Decimal, colours: Mapping[str, int], red_lines: int,
+               substantiated: int, partially: int,
+               weights: Mapping[str, Decimal] = DEFAULT_CITY_WEIGHTS) -> dict[str, Decimal] | None:
+    """One district-year's components and index (two decimals, half up); None without results.
+
+    score = min(mean total, 100); colour = 100 × Σ value·count / n (green 1, blue 0.75, yellow 0.4,
+    red 0); red_line = 100 × (1 − red-line institutions / n); complaints = 100 × max(0, 1 −
+    (substantiated + ½ partially) / n); index = Σ weight × component."""
+    n = institutions
+    if n <= 0:
+        return None
+    mean_total = _DIVIDE.divide(Decimal(total_sum), Decimal(n))
+    parts = {
+        "score": min(mean_total, _HUNDRED),
+        "colour": _DIVIDE.divide(_HUNDRED * sum((_COLOUR_VALUES[c] * colours.get(c, 0) for c in COLOURS), ZERO),
+                                 Decimal(n)),
+        "red_line": _HUNDRED * (1 - _DIVIDE.divide(Decimal(red_lines), Decimal(n))),
+        "complaints": _HUNDRED * max(ZERO, 1 - _DIVIDE.divide(Decimal(substantiated) + Decimal(partially) / 2,
+                                                                Decimal(n))),
+    }
+    index = sum((weights[k] * parts[k] for k in CITY_INDEX_COMPONENTS), ZERO)
+    return {"index": round_half_up(index), "mean_total": round_half_up(mean_total),
+            **{k: round_half_up(v) for k, v in parts.items()}}

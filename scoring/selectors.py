@@ -245,3 +245,50 @@ def letter_dispatches(district_id: int, year: int, limit: int = 50):
 
     return (LetterDispatch.objects.filter(letter__district_id=district_id, letter__year=year)
             .select_related("by", "letter")[:limit])
+
+
+def city_exchange_rows(city, year: int, weights) -> list[dict]:
+    """The city's districts for one year, ranked by the index with the city's weights: each district's
+    own published results in this installation, else the package imported from its installation (a
+    district with neither has no index). Aggregates only: no institution appears."""
+    from decimal import Decimal
+
+    from django.db.models import Sum
+
+    from institutions.models import District
+
+    from . import rules
+    from .models import CityPackage, Result, ResultStatus
+
+    districts = list(District.objects.filter(parent=city).order_by("code"))
+    local = {}
+    for row in (Result.objects.filter(district__in=districts, year=year, status=ResultStatus.PUBLISHED)
+                .values("district_id").annotate(n=Count("id"), total_sum=Sum("total"),
+                                                red_lines=Count("id", filter=Q(red_line=True)),
+                                                substantiated=Sum("complaints_substantiated"),
+                                                partially=Sum("complaints_partial"),
+                                                **{c: Count("id", filter=Q(colour=c)) for c in rules.COLOURS})):
+        local[row["district_id"]] = row
+    imported = {p.district_id: p for p in CityPackage.objects.filter(district__in=districts, year=year)}
+    rows = []
+    for district in districts:
+        if district.pk in local:
+            r = local[district.pk]
+            figures = (r["n"], r["total_sum"], {c: r[c] for c in rules.COLOURS}, r["red_lines"],
+                       r["substantiated"] or 0, r["partially"] or 0)
+            source = "local"
+        elif district.pk in imported:
+            p = imported[district.pk]
+            figures = (p.institutions, p.total_sum, p.colours, p.red_lines, p.substantiated, p.partially)
+            source = "imported"
+        else:
+            rows.append({"district": district, "source": "", "index": None, "institutions": 0})
+            continue
+        computed = rules.city_index(*figures, weights=weights)
+        rows.append({"district": district, "source": source, "institutions": figures[0], "colours": figures[2],
+                     "red_lines": figures[3], "package": imported.get(district.pk), **(computed or {})})
+    ranks = rules.competition_ranks([(False, r["index"] if r["index"] is not None else Decimal(-1)) for r in rows])
+    for row, rank in zip(rows, ranks, strict=True):
+        row["rank"] = rank if row["index"] is not None else None
+    rows.sort(key=lambda r: (r["rank"] is None, r["rank"] or 0, r["district"].code))
+    return rows

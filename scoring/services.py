@@ -36,6 +36,8 @@ from .models import (
     AssessmentEvent,
     AssessmentState,
     Assignment,
+    CityIndexWeights,
+    CityPackage,
     DistrictYear,
     Evidence,
     Indicator,
@@ -1510,3 +1512,97 @@ def record_letter_dispatch(letter: LinkageLetter, channel: str, recipient: str, 
     return LetterDispatch.objects.create(letter=letter, number=letter.number, channel=channel,
                                          recipient=recipient[:255], by=_real_user(by) if by else None,
                                          file_format=file_format)
+
+
+# --------------------------------------------------------------------------------------------
+# The exchange with the city: packages of districts' published years, the city's index weights
+
+
+def cities_of(user):
+    """The cities whose index the user reads and configures (city users; the administrator and the
+    operator's commands, `user` None: every city)."""
+    from institutions.models import DistrictGrant
+
+    cities = District.objects.filter(level=District.Level.CITY)
+    if user is None or access.is_superuser(user):
+        return cities.order_by("code")
+    granted = DistrictGrant.objects.filter(user=user, role=Role.CITY).values("district_id")
+    children = access.district_ids(user, Role.CITY) or frozenset()
+    return cities.filter(Q(pk__in=granted) | Q(children__pk__in=children)).distinct().order_by("code")
+
+
+def district_package(dy: DistrictYear, actor) -> dict:
+    """The district's published year as a package for the city (the finance center of the district)."""
+    from . import exchange
+
+    _finance_of(actor, dy, "导出结果数据包")
+    return exchange.build_package(dy)
+
+
+@transaction.atomic
+def import_city_package(raw, actor) -> tuple[CityPackage, str]:
+    """Import a district's package into this (city) installation: checked against the schema and for
+    consistency, for a city the actor reads (None: the operator's command); a newer package replaces
+    the stored one. Returns the row and "created", "updated" or "unchanged". Nothing is stored when
+    refused."""
+    from . import exchange
+
+    package = exchange.parse(raw)
+    info = package["district"]
+    city = cities_of(actor).filter(code=info["city"]["code"]).first()
+    if city is None:
+        raise NotFound(f"数据包所属的市（{info['city']['code']}）不在您可管理的范围内")
+    district = District.objects.filter(code=info["code"]).first()
+    if district is None:
+        district = District.objects.create(code=info["code"], name=info["name"], level=District.Level.DISTRICT,
+                                           parent=city)
+    elif district.parent_id != city.pk:
+        raise DomainError(f"{district.name}（{district.code}）不属于{city.name}", field="file")
+    year = package["year"]
+    if Result.objects.filter(district=district, year=year, status=ResultStatus.PUBLISHED).exists():
+        raise StateConflict(f"本系统已有{district.name} {year} 年度的发布结果，无需导入")
+    stats = package["statistics"]
+    fields = {
+        "schema_version": package["version"], "checksum": exchange.checksum(package),
+        "published_at": package["published_at"], "generated_at": package["generated_at"],
+        "institutions": stats["institutions"], "total_sum": Decimal(stats["total_sum"]),
+        "colours": stats["colours"], "red_lines": stats["red_lines"],
+        "substantiated": stats["complaints_substantiated"], "partially": stats["complaints_partial"],
+        "package": package, "imported_by": _real_user(actor),
+    }
+    existing = CityPackage.objects.select_for_update().filter(district=district, year=year).first()
+    if existing is None:
+        return CityPackage.objects.create(district=district, year=year, **fields), "created"
+    if existing.checksum == fields["checksum"]:
+        return existing, "unchanged"
+    from datetime import datetime
+
+    if datetime.fromisoformat(package["generated_at"]) < existing.generated_at:
+        raise StateConflict(f"已导入{district.name} {year} 年度更新的数据包（{existing.generated_at:%Y-%m-%d %H:%M}）")
+    for name, value in fields.items():
+        setattr(existing, name, value)
+    existing.save()
+    return existing, "updated"
+
+
+def city_weights(city: District) -> dict[str, Decimal]:
+    row = CityIndexWeights.objects.filter(city=city).first()
+    return row.as_dict() if row else dict(rules.DEFAULT_CITY_WEIGHTS)
+
+
+def save_city_weights(city: District, weights: dict, actor) -> CityIndexWeights:
+    """A city's own index weights (city users of the city, the administrator); four decimals summing to 1."""
+    if not cities_of(actor).filter(pk=city.pk).exists():
+        raise NotFound("未找到该市")
+    parsed = {}
+    for key in rules.CITY_INDEX_COMPONENTS:
+        raw = weights.get(key)
+        try:
+            parsed[key] = Decimal(str(raw).strip()) if raw not in (None, "") else None
+        except ArithmeticError:
+            parsed[key] = None
+    problems = rules.city_weight_problems(parsed)
+    if problems:
+        raise DomainError("；".join(problems), field="weights")
+    row, _ = CityIndexWeights.objects.update_or_create(city=city, defaults={**parsed, "updated_by": _real_user(actor)})
+    return row

@@ -1,12 +1,15 @@
 from django.urls import path
 
-from . import letter_views, views
+from . import city_views, letter_views, views
 
 app_name = "scoring"
 
 urlpatterns = [
     path("scoring/", views.my_assessments, name="home"),
     path("scoring/years/<int:year>/", views.year_overview, name="year-overview"),
+    path("scoring/city/", city_views.city_exchange, name="city-exchange"),
+    path("scoring/city/weights/", city_views.city_weights, name="city-weights"),
+    path("scoring/city/import/", city_views.city_import, name="city-import"),
     path("scoring/years/<int:year>/letters/<str:use>.<str:fmt>", letter_views.letter_file, name="letter-file"),
     path("scoring/years/<int:year>/objections/", views.objection_list, name="objections"),
     path("scoring/years/<int:year>/<str:action>/", views.year_action, name="year-action"),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import letters, views
+from . import exchange, letters, views
 
 scores = views.ResultViewSet
 assessments = views.AssessmentViewSet
@@ -20,6 +20,9 @@ urlpatterns = [
     path("aggregations/", views.AggregationListView.as_view(), name="aggregation-list"),
     path("years/<int:year>/letters/", letters.LetterListView.as_view(), name="letter-list"),
     path("years/<int:year>/letters/<str:use>/<str:fmt>/", letters.LetterFileView.as_view(), name="letter-file"),
+    path("years/<int:year>/package/", exchange.PackageView.as_view(), name="district-package"),
+    path("years/<int:year>/package/xlsx/", exchange.PackageXlsxView.as_view(), name="district-package-xlsx"),
+    path("exchange/schema/", exchange.PackageSchemaView.as_view(), name="district-package-schema"),
     path("years/<int:year>/notice/", views.YearNoticeView.as_view(), name="year-notice"),
     path("years/<int:year>/publish/", views.YearPublishView.as_view(), name="year-publish"),
     path("aggregations/<int:pk>/", views.AggregationDetailView.as_view(), name="aggregation-detail"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from ..table import AdminModel, R, admin_routes, district_route, g
+from ..table import AdminModel, R, admin_routes, district_route, g, plain, public
 from ..world import JIAOJIANG, LUQIAO, PUBLISHED
 
 
@@ -45,6 +45,14 @@ ADMIN_MODELS = {
 TABLE: dict[str, R] = {
     "api:letter-list": R(district_route(year=PUBLISHED), get=FINANCE),
     "api:letter-file": R(district_route(year=PUBLISHED, use="fiscal_tender", fmt="pdf"), get=FINANCE),
+    # The district's package for the city: its finance center (published years only); the schema is public.
+    "api:district-package": R(district_route(year=PUBLISHED), get=FINANCE),
+    "api:district-package-xlsx": R(district_route(year=PUBLISHED), get=FINANCE),
+    "api:district-package-schema": R(plain(), get=public(), public=True),
+    # The city page of the exchange (index with the city's weights, package upload): city users.
+    "scoring:city-exchange": R(plain(), get=g("-", "no", city="ok")),
+    "scoring:city-weights": R(plain(), post=g("-", "no", city="ok"), body={}),
+    "scoring:city-import": R(plain(), post=g("-", "no", city="ok"), body={}),
     "scoring:letter-file": R(district_route(year=PUBLISHED, use="fiscal_tender", fmt="pdf"),
                              get=g("- C", "no", fc="ok nf", su="choose ok")),
 }
