@@ -11,7 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from core.errors import NotAllowed
+from core.errors import DomainError, NotAllowed
 from institutions import access
 
 from .. import selectors, services
@@ -28,6 +28,8 @@ from .serializers import (
     VisitDetailSerializer,
     VisitSerializer,
 )
+
+STATUSES = ("open", "reported", "closed", "overdue")
 
 
 def _district_filter(request, qs):
@@ -151,7 +153,10 @@ class RectificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         qs = selectors.visible_findings(self.request.user)
         if self.action == "list":
             qs = _district_filter(self.request, qs)
-            qs = selectors.filter_findings(qs, status=self.request.query_params.get("status", ""),
+            status_ = self.request.query_params.get("status", "")
+            if status_ and status_ not in STATUSES:
+                raise DomainError("status 须为 open、reported、closed 或 overdue。", field="status")
+            qs = selectors.filter_findings(qs, status=status_,
                                            institution=self.request.query_params.get("institution", ""))
             qs = qs.order_by("tracked_item__due_on", "id")
         elif self.action == "retrieve":
