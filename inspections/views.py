@@ -190,11 +190,16 @@ def rectifications(request: HttpRequest) -> HttpResponse:
     figures = None
     by_institution = []
     if reviewer:
-        district_ids = access.district_ids(request.user, *services.INSPECTOR_ROLES)
-        district_id = next(iter(district_ids)) if district_ids else None
-        if district_id:
-            figures = selectors.tally(year, district_id=district_id)
-            by_institution = selectors.tally_by_institution(district_id, year)
+        try:  # the figures of the one district (or the one chosen with ?district= among several)
+            district = access.resolve_district(request.user, request.GET.get("district"),
+                                               roles=services.INSPECTOR_ROLES)
+        except NotFound:
+            raise
+        except DomainError:
+            district = None
+        if district is not None:
+            figures = selectors.tally(year, district_id=district.pk)
+            by_institution = selectors.tally_by_institution(district.pk, year)
     else:
         own = access.member_institution_ids(request.user, *tracked.MEMBER_ROLES)
         if own:
