@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
@@ -20,7 +21,31 @@ from institutions.models import Institution, Role
 
 from . import rules, selectors, services
 from .forms import ScreeningForm, UploadForm
-from .models import AlertStatus, Severity
+from .models import AlertStatus, Channel, CounterpartyType, Direction, Severity
+
+EVENT_ACTIONS = {"login": _l("登录"), "query_customer": _l("查询客户"), "modify_limit": _l("调整额度"),
+                 "override": _l("越权操作")}
+TRAIL = {"review": _l("开始核查"), "dismiss": _l("排除"), "confirm": _l("确认"), "escalate": _l("上报"),
+         "assign": _l("分派"), "forward": _l("转交")}
+
+
+def _label(choices, value):
+    return choices(value).label if value in choices.values else value
+
+
+def _shown_evidence(evidence: list) -> list[dict]:
+    """The evidence with labels instead of codes (pages show labels)."""
+    out = []
+    for item in evidence:
+        item = dict(item)
+        if "txn_id" in item:
+            item["direction"] = _label(Direction, item.get("direction"))
+            item["channel"] = _label(Channel, item.get("channel"))
+            item["counterparty_type"] = _label(CounterpartyType, item.get("counterparty_type"))
+        else:
+            item["action"] = EVENT_ACTIONS.get(item.get("action"), item.get("action"))
+        out.append(item)
+    return out
 
 
 def _actor_institution(request) -> Institution:
@@ -106,7 +131,8 @@ def alert(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "risk/alert.html", {
         "alert": item, "rule": rules.RULES[item.rule], "allowed": allowed, "actor": actor,
         "overdue": selectors.is_overdue(item), "severity": Severity(item.severity).label,
-        "actions": item.actions.select_related("actor"),
+        "actions": [(a, TRAIL.get(a.action, a.action)) for a in item.actions.select_related("actor")],
+        "evidence": _shown_evidence(item.evidence),
         "may_forward": item.status == AlertStatus.ESCALATED and not item.forwarded_to
         and access.is_finance_center(request.user, item.institution.district_id),
         "is_txn": bool(item.evidence) and "txn_id" in item.evidence[0]})
