@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint check venv worker clean
+.PHONY: run test lint check venv worker clean prod drill
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -62,3 +62,14 @@ worker: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
+
+# Production on this machine (deploy/run-prod.sh): migrations, static files, then gunicorn (workers
+# from the CPU count), a Celery worker on the `default` and `heavy` queues and exactly one beat, with
+# DJANGO_DEBUG=false against DATABASE_URL and CELERY_BROKER_URL (DJANGO_SECRET_KEY and
+# COMPLAINTS_PII_KEY required). docs/deployment.md.
+prod: $(VENV)/.installed
+	bash deploy/run-prod.sh
+
+# The restore drill alone: back up the demo, restore it into a fresh database, compare (also in `make test`).
+drill: $(VENV)/.installed
+	@eval "$$($(PY) .ci/services.py)" && $(VENV)/bin/pytest -p no:randomly tests/ops/test_restore_drill.py
