@@ -1157,6 +1157,47 @@ def start_aggregation(year: int, district: District | int, actor=None) -> Aggreg
     return run
 
 
+def districts_to_aggregate(year: int, *, only_changed: bool = False) -> list[int]:
+    """The districts of `year` an aggregation of the whole year covers: every district-year not
+    published; with `only_changed`, only those whose inputs (an assessment, a sheet, an entry or
+    the scheme) changed since their last aggregation, or never aggregated (issue 16)."""
+    from django.db.models import Exists, OuterRef
+
+    years = DistrictYear.objects.filter(year=year).exclude(status=YearStatus.PUBLISHED)
+    if only_changed:
+        since = OuterRef("aggregated_at")
+        in_district = {"assessment__year": year, "assessment__institution__district_id": OuterRef("district_id")}
+        years = years.filter(
+            Q(aggregated_at__isnull=True)
+            | Exists(Assessment.objects.filter(year=year, institution__district_id=OuterRef("district_id"),
+                                               updated_at__gt=since))
+            | Exists(ScoreSheet.objects.filter(updated_at__gt=since, **in_district))
+            | Exists(SheetEntry.objects.filter(updated_at__gt=since, **{f"sheet__{k}": v
+                                                                        for k, v in in_district.items()}))
+            | Q(scheme__updated_at__gt=F("aggregated_at")))
+    return list(years.order_by("district__code").values_list("district_id", flat=True))
+
+
+def start_year_aggregation(year: int, *, only_changed: bool = False, actor=None) -> list[AggregationRun]:
+    """An aggregation of the whole year spread over the workers: one run (one task) per district,
+    each acknowledged late and rejected when its worker is lost (so another worker redoes it), then
+    a closing step that waits for them all (scoring.finish_year_aggregation)."""
+    from .tasks import finish_year_aggregation_task
+
+    runs = [start_aggregation(year, district_id, actor)
+            for district_id in districts_to_aggregate(year, only_changed=only_changed)]
+    if runs:
+        enqueue_after_commit(finish_year_aggregation_task, year, [run.pk for run in runs])
+    return runs
+
+
+def year_aggregation_outcome(run_ids: list[int]) -> dict:
+    """{status: number of runs} of a spread aggregation (its closing step's answer)."""
+    counts = dict(AggregationRun.objects.filter(pk__in=run_ids).order_by().values_list("status")
+                  .annotate(n=Count("id")))
+    return {status: counts.get(status, 0) for status in AggregationRun.Status.values}
+
+
 def reap_stale_runs(older_than) -> int:
     """core's reaper (registered in ScoringConfig.ready): runs still queued since before
     `older_than`, or running since then (a worker killed half-way, a task never delivered), are

@@ -1,5 +1,6 @@
 """Celery tasks: thin wrappers around services, safe to run twice."""
 
+import logging
 from datetime import timedelta
 
 from celery import shared_task
@@ -9,11 +10,35 @@ from django.utils import timezone
 
 from . import services
 
+log = logging.getLogger(__name__)
+
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, name="scoring.aggregate")
 def aggregate_scores_task(self, run_id: int) -> dict:
     run = services.execute_run(run_id)
     return {"run": run.pk, "status": run.status, "institutions": run.institutions_total}
+
+
+@shared_task(name="scoring.aggregate_year")
+def aggregate_year_task(year: int, only_changed: bool = False) -> list[int]:
+    """A whole year, spread: one task per district on whichever worker is free, then the closing step."""
+    return [run.pk for run in services.start_year_aggregation(year, only_changed=only_changed)]
+
+
+@shared_task(bind=True, name="scoring.finish_year_aggregation", max_retries=None, acks_late=True,
+             reject_on_worker_lost=True)
+def finish_year_aggregation_task(self, year: int, run_ids: list[int]) -> dict:
+    """The closing step of a spread aggregation: waits (re-queued every few seconds, no result
+    backend needed) until every district's run has finished, then reports how they ended. A run
+    whose worker died is redone by another worker; one never delivered is marked failed by the
+    reaper, which ends the wait too."""
+    from .models import AggregationRun
+
+    outcome = services.year_aggregation_outcome(run_ids)
+    if outcome[AggregationRun.Status.QUEUED] or outcome[AggregationRun.Status.RUNNING]:
+        raise self.retry(countdown=getattr(settings, "SCORING_SPREAD_POLL_SECONDS", 5))
+    log.info("aggregation of %s finished: %s", year, outcome)
+    return outcome
 
 
 @shared_task(name="scoring.scheduled_aggregation")

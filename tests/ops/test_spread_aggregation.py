@@ -1,0 +1,86 @@
+"""A year's aggregation spread over the workers (issue 16): one task per district, each acknowledged
+late, a closing step; equal to a sequential run; re-aggregation recomputes only changed districts."""
+
+from decimal import Decimal
+
+import pytest
+
+from institutions.models import District
+from scoring import services, tasks
+from scoring.models import AggregationRun, Result, SheetEntry
+from tests.factories import InstitutionFactory
+from tests.scoring.factories import WORKED_SHEETS, assessment_for, build_scheme, fill_sheet
+
+YEAR = 2026
+
+
+def _results():
+    return sorted(Result.objects.values_list("institution__code", "district__code", "total", "rank", "colour"))
+
+
+@pytest.fixture
+def two_districts(db):
+    scheme = build_scheme(YEAR)
+    luqiao, jiaojiang = District.objects.get(code="331004"), District.objects.get(code="331002")
+    for district, prefix in ((luqiao, "LQ"), (jiaojiang, "JJ")):
+        for i in range(3):
+            assessment = assessment_for(InstitutionFactory(code=f"{prefix}{i}", district=district), scheme)
+            for source, values in WORKED_SHEETS.items():
+                values = {k: (v - i if isinstance(v, Decimal) and v > i else v) for k, v in values.items()}
+                fill_sheet(assessment, source, values)
+    return luqiao, jiaojiang
+
+
+def test_one_task_per_district_and_a_closing_step(two_districts, django_capture_on_commit_callbacks):
+    luqiao, jiaojiang = two_districts
+    for district in two_districts:
+        services.district_year(district, YEAR)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        runs = services.start_year_aggregation(YEAR)
+    assert sorted(r.district_id for r in runs) == sorted([luqiao.pk, jiaojiang.pk])
+    # One publish per district, then the closing step, after the commit.
+    published = [cb.args[0].name for cb in callbacks if getattr(cb, "args", None)]
+    assert published.count("scoring.aggregate") == 2 and published[-1] == "scoring.finish_year_aggregation"
+    assert set(AggregationRun.objects.values_list("status", flat=True)) == {AggregationRun.Status.SUCCEEDED}
+    spread = _results()
+    assert len(spread) == 6
+    # A sequential run over the same data writes nothing new: the spread run equals it.
+    for district in two_districts:
+        summary = services.aggregate_year(YEAR, district)
+        assert summary.changed == 0
+    assert _results() == spread
+    assert services.year_aggregation_outcome([r.pk for r in runs])[AggregationRun.Status.SUCCEEDED] == 2
+
+
+def test_closing_step_waits_for_every_district(two_districts):
+    luqiao, _ = two_districts
+    run = AggregationRun.objects.create(year=YEAR, district=luqiao, status=AggregationRun.Status.RUNNING)
+    from celery.exceptions import Retry
+
+    with pytest.raises(Retry):
+        tasks.finish_year_aggregation_task.apply(args=(YEAR, [run.pk]), throw=True)
+    run.status = AggregationRun.Status.SUCCEEDED
+    run.save()
+    outcome = tasks.finish_year_aggregation_task.apply(args=(YEAR, [run.pk])).get()
+    assert outcome[AggregationRun.Status.SUCCEEDED] == 1
+
+
+def test_re_aggregation_only_recomputes_changed_districts(two_districts, django_capture_on_commit_callbacks):
+    luqiao, jiaojiang = two_districts
+    for district in two_districts:
+        services.district_year(district, YEAR)
+    assert services.districts_to_aggregate(YEAR, only_changed=True) == [jiaojiang.pk, luqiao.pk]  # never run
+    with django_capture_on_commit_callbacks(execute=True):
+        services.start_year_aggregation(YEAR)
+    assert services.districts_to_aggregate(YEAR, only_changed=True) == []
+    # One entry of one institution in 路桥 changes: only 路桥 is redone.
+    entry = SheetEntry.objects.filter(sheet__assessment__institution__code="LQ1", points__isnull=False).first()
+    entry.points = Decimal("1")
+    entry.save()
+    assert services.districts_to_aggregate(YEAR, only_changed=True) == [luqiao.pk]
+    before = AggregationRun.objects.count()
+    with django_capture_on_commit_callbacks(execute=True):
+        runs = services.start_year_aggregation(YEAR, only_changed=True)
+    assert [r.district_id for r in runs] == [luqiao.pk] and AggregationRun.objects.count() == before + 1
+    assert services.districts_to_aggregate(YEAR, only_changed=True) == []
+    assert services.districts_to_aggregate(YEAR) == [jiaojiang.pk, luqiao.pk]  # by code: 331002, 331004
