@@ -116,6 +116,8 @@ def record_visit(user, institution: Institution, data: VisitInput, photos: Itera
         raise DomainError("检查方式须为 planned、unannounced 或 follow_up。", field="kind")
     if not isinstance(data.visited_on, date):
         raise DomainError("请填写检查日期。", field="visited_on")
+    if not 2000 <= data.visited_on.year <= 2100:
+        raise DomainError("检查日期须在2000年至2100年之间。", field="visited_on")
     try:
         team = rules.team_list(data.team)
     except ValueError as exc:

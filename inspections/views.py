@@ -41,7 +41,7 @@ def _inspector(request) -> None:
 
 
 def _year(request) -> int:
-    value = request.GET.get("year", "")
+    value = (request.POST if request.method == "POST" else request.GET).get("year", "")
     return int(value) if value.isdigit() and 2000 <= int(value) <= 2100 else timezone.localdate().year
 
 
@@ -282,7 +282,7 @@ def plan(request: HttpRequest) -> HttpResponse:
         raise NotAllowed(_("只有区金融工作中心可以制定督查计划。"))
     district = access.resolve_district(request.user, request.GET.get("district") or request.POST.get("district"),
                                        roles=("finance_center",))
-    year = _year(request) if request.method == "GET" else int(request.POST.get("year") or timezone.localdate().year)
+    year = _year(request)
     plan_row = selectors.plans_for(request.user).filter(district=district, year=year).first()
     if request.method == "POST":
         try:

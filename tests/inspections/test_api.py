@@ -69,6 +69,7 @@ def test_no_norms_for_the_year_is_400(places):
 
 @pytest.mark.parametrize(("body", "field"), [
     ({"kind": "secret"}, "kind"), ({"visited_on": "2026-13-01"}, "visited_on"), ({"team": "x" * 60}, "team"),
+    ({"visited_on": "9999-12-31"}, "visited_on"), ({"team": [{"name": 1}]}, "team"), ({"team": 7}, "team"),
     ({"institution_code": ""}, "institution_code"),
 ])
 def test_bad_visit_input_is_400(places, body, field):

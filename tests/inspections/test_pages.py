@@ -105,3 +105,5 @@ def test_plan_page_and_import(places):
     entry = PlanEntry.objects.get(institution__code="TB01")
     assert entry.kind == "unannounced" and entry.joint_with_discipline and entry.month == 4
     assert _client(places["insp"]).get("/inspections/plan/").status_code == 403
+    r = fc.post("/inspections/plan/", {"year": "abc", "district": "331004", "institution_code": "TA01", "month": "13"})
+    assert r.status_code == 302 and PlanEntry.objects.count() == 2
