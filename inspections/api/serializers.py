@@ -7,12 +7,12 @@ from rest_framework import serializers
 from ..models import Finding, Severity, Visit, VisitKind
 
 
-class InstitutionRef(serializers.Serializer):
+class InspectionInstitutionRef(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
 
 
-class VisitCreateSerializer(serializers.Serializer):
+class InspectionVisitCreateSerializer(serializers.Serializer):
     institution_code = serializers.CharField(max_length=32)
     visited_on = serializers.DateField()
     kind = serializers.ChoiceField(choices=VisitKind.choices, default=VisitKind.PLANNED)
@@ -22,35 +22,35 @@ class VisitCreateSerializer(serializers.Serializer):
     joint_with_discipline = serializers.BooleanField(required=False, default=False)
 
 
-class FindingCreateSerializer(serializers.Serializer):
+class InspectionFindingCreateSerializer(serializers.Serializer):
     clause = serializers.CharField(max_length=10, help_text="“项号.条号”，如 3.2")
     description = serializers.CharField(max_length=5000)
     severity = serializers.ChoiceField(choices=Severity.choices)
     rectify_within = serializers.IntegerField(min_value=1, max_value=250, help_text="整改期限（工作日）")
 
 
-class BonusCreateSerializer(serializers.Serializer):
+class InspectionBonusCreateSerializer(serializers.Serializer):
     indicator = serializers.CharField(max_length=20, help_text="加分项指标编码")
     evidence = serializers.CharField(max_length=5000)
 
 
-class ReportSerializer(serializers.Serializer):
+class RectificationReportSerializer(serializers.Serializer):
     measures = serializers.CharField(max_length=10000)
 
 
-class ReturnSerializer(serializers.Serializer):
+class RectificationReturnSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
     rectify_within = serializers.IntegerField(min_value=1, max_value=250, required=False, allow_null=True)
 
 
-class AcceptSerializer(serializers.Serializer):
+class RectificationAcceptSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 class RectificationSerializer(serializers.ModelSerializer):
     """One finding's rectification (API.md item)."""
 
-    institution = InstitutionRef()
+    institution = InspectionInstitutionRef()
     clause = serializers.CharField(source="clause_number")
     due_on = serializers.DateField(source="tracked_item.due_on")
     status = serializers.CharField(source="tracked_item.status")
@@ -74,7 +74,7 @@ class RectificationSerializer(serializers.ModelSerializer):
         return bool(obj.tracked_item.is_overdue() if value is None else value)
 
 
-class ReplySerializer(serializers.Serializer):
+class RectificationReplySerializer(serializers.Serializer):
     measures = serializers.CharField()
     created_at = serializers.DateTimeField()
     on_time = serializers.BooleanField()
@@ -84,7 +84,7 @@ class ReplySerializer(serializers.Serializer):
         return [{"id": f.pk, "name": f.name, "size": f.size, "sha256": f.sha256} for f in obj.files.all()]
 
 
-class EventSerializer(serializers.Serializer):
+class RectificationEventSerializer(serializers.Serializer):
     action = serializers.CharField()
     action_label = serializers.CharField(source="get_action_display")
     note = serializers.CharField()
@@ -93,15 +93,15 @@ class EventSerializer(serializers.Serializer):
 
 
 class RectificationDetailSerializer(RectificationSerializer):
-    replies = ReplySerializer(source="tracked_item.replies", many=True)
-    history = EventSerializer(source="tracked_item.events", many=True)
+    replies = RectificationReplySerializer(source="tracked_item.replies", many=True)
+    history = RectificationEventSerializer(source="tracked_item.events", many=True)
 
     class Meta(RectificationSerializer.Meta):
         fields = [*RectificationSerializer.Meta.fields, "replies", "history"]
 
 
-class VisitSerializer(serializers.ModelSerializer):
-    institution = InstitutionRef()
+class InspectionVisitSerializer(serializers.ModelSerializer):
+    institution = InspectionInstitutionRef()
     institution_code = serializers.CharField(source="institution.code")
     district = serializers.CharField(source="district.code")
     kind_label = serializers.CharField(source="get_kind_display")
@@ -118,13 +118,13 @@ class VisitSerializer(serializers.ModelSerializer):
         return obj.findings.count() if value is None else value
 
 
-class VisitDetailSerializer(VisitSerializer):
+class InspectionVisitDetailSerializer(InspectionVisitSerializer):
     findings = serializers.SerializerMethodField()
     photos = serializers.SerializerMethodField()
     bonuses = serializers.SerializerMethodField()
 
-    class Meta(VisitSerializer.Meta):
-        fields = [*VisitSerializer.Meta.fields, "findings", "photos", "bonuses"]
+    class Meta(InspectionVisitSerializer.Meta):
+        fields = [*InspectionVisitSerializer.Meta.fields, "findings", "photos", "bonuses"]
 
     def get_findings(self, obj) -> list[dict]:
         out = []

@@ -17,16 +17,16 @@ from institutions import access
 from .. import selectors, services
 from ..models import Finding, Visit
 from .serializers import (
-    AcceptSerializer,
-    BonusCreateSerializer,
-    FindingCreateSerializer,
+    InspectionBonusCreateSerializer,
+    InspectionFindingCreateSerializer,
+    InspectionVisitCreateSerializer,
+    InspectionVisitDetailSerializer,
+    InspectionVisitSerializer,
+    RectificationAcceptSerializer,
     RectificationDetailSerializer,
+    RectificationReportSerializer,
+    RectificationReturnSerializer,
     RectificationSerializer,
-    ReportSerializer,
-    ReturnSerializer,
-    VisitCreateSerializer,
-    VisitDetailSerializer,
-    VisitSerializer,
 )
 
 STATUSES = ("open", "reported", "closed", "overdue")
@@ -53,7 +53,7 @@ class InspectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def get_serializer_class(self):
-        return VisitDetailSerializer if self.action == "retrieve" else VisitSerializer
+        return InspectionVisitDetailSerializer if self.action == "retrieve" else InspectionVisitSerializer
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -72,11 +72,11 @@ class InspectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
             qs = qs.prefetch_related("findings__tracked_item", "photos", "bonus_confirmations__indicator")
         return qs
 
-    @extend_schema(request=VisitCreateSerializer, responses={201: VisitDetailSerializer})
+    @extend_schema(request=InspectionVisitCreateSerializer, responses={201: InspectionVisitDetailSerializer})
     def create(self, request, *args, **kwargs):
         if not (access.is_superuser(request.user) or access.district_ids(request.user, *services.INSPECTOR_ROLES)):
             raise NotAllowed("只有区金融工作中心或检查组可以记录督查。")
-        form = VisitCreateSerializer(data=request.data)
+        form = InspectionVisitCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
         institution = services.institution_for(request.user, data["institution_code"])
@@ -85,9 +85,9 @@ class InspectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
             people_met=data["people_met"], joint_with_discipline=data["joint_with_discipline"]),
             photos=_files(request))
         visit = selectors.visit_detail(request.user, visit.pk)
-        return Response(VisitDetailSerializer(visit).data, status=status.HTTP_201_CREATED)
+        return Response(InspectionVisitDetailSerializer(visit).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=FindingCreateSerializer, responses={201: RectificationSerializer})
+    @extend_schema(request=InspectionFindingCreateSerializer, responses={201: RectificationSerializer})
     @action(detail=True, methods=["get", "post"])
     def findings(self, request, pk=None):
         """GET: the visit's findings; POST: record one (finance center, inspector)."""
@@ -95,7 +95,7 @@ class InspectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
         if request.method == "GET":
             rows = selectors.visible_findings(request.user).filter(visit=visit).order_by("id")
             return Response(RectificationSerializer(rows, many=True).data)
-        form = FindingCreateSerializer(data=request.data)
+        form = InspectionFindingCreateSerializer(data=request.data)
         if not services.may_inspect(request.user, visit.district_id):
             raise NotAllowed("只有区金融工作中心或检查组可以记录发现问题。")
         form.is_valid(raise_exception=True)
@@ -105,27 +105,27 @@ class InspectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
         finding = selectors.visible_findings(request.user).get(pk=finding.pk)
         return Response(RectificationSerializer(finding).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses={201: VisitDetailSerializer})
+    @extend_schema(request=None, responses={201: InspectionVisitDetailSerializer})
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser, JSONParser])
     def photos(self, request, pk=None):
         """Add on-site photos (multipart; the originals are sealed, the working copies stripped)."""
         visit = self.get_object()
         services.add_photos(visit, request.user, _files(request))
-        return Response(VisitDetailSerializer(selectors.visit_detail(request.user, visit.pk)).data,
+        return Response(InspectionVisitDetailSerializer(selectors.visit_detail(request.user, visit.pk)).data,
                         status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=BonusCreateSerializer, responses={201: VisitDetailSerializer})
+    @extend_schema(request=InspectionBonusCreateSerializer, responses={201: InspectionVisitDetailSerializer})
     @action(detail=True, methods=["post"])
     def bonuses(self, request, pk=None):
         """Confirm a bonus item (加分项) of the institution's year with its evidence."""
         visit = self.get_object()
         if not services.may_inspect(request.user, visit.district_id):
             raise NotAllowed("只有区金融工作中心或检查组可以确认加分项。")
-        form = BonusCreateSerializer(data=request.data)
+        form = InspectionBonusCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         services.confirm_bonus(visit, request.user, indicator_code=form.validated_data["indicator"],
                                evidence=form.validated_data["evidence"])
-        return Response(VisitDetailSerializer(selectors.visit_detail(request.user, visit.pk)).data,
+        return Response(InspectionVisitDetailSerializer(selectors.visit_detail(request.user, visit.pk)).data,
                         status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={(200, "application/pdf"): bytes})
@@ -173,29 +173,29 @@ class RectificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     def _answer(self, finding):
         return Response(RectificationSerializer(selectors.visible_findings(self.request.user).get(pk=finding.pk)).data)
 
-    @extend_schema(request=ReportSerializer, responses=RectificationSerializer)
+    @extend_schema(request=RectificationReportSerializer, responses=RectificationSerializer)
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser, JSONParser])
     def report(self, request, pk=None):
         """The institution's filer or head reports its measures (+ evidence files): → reported."""
         finding = self.get_object()
-        form = ReportSerializer(data=request.data)
+        form = RectificationReportSerializer(data=request.data)
         if not services.tracking.may_report(request.user, finding.tracked_item):
             raise NotAllowed("只有本机构的填报员或负责人可以报送整改情况。")
         form.is_valid(raise_exception=True)
         services.report(finding, request.user, measures=form.validated_data["measures"], files=_files(request))
         return self._answer(finding)
 
-    @extend_schema(request=AcceptSerializer, responses=RectificationSerializer)
+    @extend_schema(request=RectificationAcceptSerializer, responses=RectificationSerializer)
     @action(detail=True, methods=["post"], url_path="actions/accept")
     def accept(self, request, pk=None):
         """销号 (finance center, inspector): reported → closed."""
         finding = self.get_object()
-        form = AcceptSerializer(data=request.data)
+        form = RectificationAcceptSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         services.accept(finding, request.user, note=form.validated_data["note"])
         return self._answer(finding)
 
-    @extend_schema(request=ReturnSerializer, responses=RectificationSerializer)
+    @extend_schema(request=RectificationReturnSerializer, responses=RectificationSerializer)
     @action(detail=True, methods=["post"], url_path="actions/return", url_name="return")
     def return_(self, request, pk=None):
         """Return with a reason (finance center, inspector): reported → open; `rectify_within` sets a
@@ -203,7 +203,7 @@ class RectificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         finding = self.get_object()
         if not services.tracking.may_review(request.user, finding.tracked_item):
             raise NotAllowed("只有区金融工作中心或检查组可以审核整改情况。")
-        form = ReturnSerializer(data=request.data)
+        form = RectificationReturnSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
         services.return_finding(finding, request.user, reason=data["reason"],
