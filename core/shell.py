@@ -60,6 +60,13 @@ class Shell:
             out.append({"url": url, "label": link.label, "nav": link.nav, "url_name": name})
         return out
 
+    @property
+    def min_sample(self) -> int:
+        """The smallest number of answers a rate is shown on (charts read it from <html>)."""
+        from django.conf import settings
+
+        return int(getattr(settings, "CHARTS_MIN_SAMPLE", 5))
+
     @cached_property
     def nav(self) -> list[dict]:
         return [link for link in self.links if link["nav"]]

@@ -13,9 +13,10 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponseBadRequest, JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.years import parse_year
@@ -41,12 +42,12 @@ def index(request):
     institution = permissions.own_institution(user)
     if institution is not None:
         return redirect("dashboards:institution", code=institution.code)
-    raise PermissionDenied("您的账号没有可查看的数据看板。")
+    raise PermissionDenied(_("您的账号没有可查看的数据看板。"))
 
 
 def _finance_only(request) -> None:
     if not permissions.can_see_district(request.user):
-        raise PermissionDenied("只有区金融工作中心可以查看区级看板和年度报告。")
+        raise PermissionDenied(_("只有区金融工作中心可以查看区级看板和年度报告。"))
 
 
 def _district_query(request) -> data.DistrictQuery:
@@ -132,7 +133,7 @@ def institution(request, code: str):
 @require_GET
 def city(request):
     if not permissions.can_see_city(request.user):
-        raise PermissionDenied("只有市级用户可以查看全市汇总。")
+        raise PermissionDenied(_("只有市级用户可以查看全市汇总。"))
     try:
         q = params.city_query(request.user, request.GET)
     except params.ParamError as exc:
@@ -158,15 +159,23 @@ def reports(request):
         district_ = permissions.district_for(request.user, str(request.POST.get("district", "")), default_first=True)
         year = parse_year(request.POST.get("year"))  # out of 2000–2100: DomainError, a 400 page
         if year is None:
-            return HttpResponseBadRequest("请选择区县和年度。")
+            return render(request, "core/refused.html", {"message": _("请选择区县和年度。"), "status": 400}, status=400)
         report = services.request_report(district_, year, request.user)
-        messages.success(request, f"已开始生成 {district_.name} {year} 年度报告。")
+        messages.success(request, _("已开始生成 %(district)s %(year)s 年度报告。")
+                         % {"district": district_.name, "year": year})
         return redirect("dashboards:report", pk=report.pk)
     districts = list(permissions.finance_districts(request.user))
+    # The district and year the user came from (the dashboard links here with them), else the
+    # user's own district: never silently the first of the list.
+    wanted = str(request.GET.get("district", ""))[:12]
+    chosen = next((d for d in districts if d.code == wanted), None) or (
+        permissions.district_for(request.user, "", default_first=True) if districts else None)
+    years = scheme_years(chosen.pk if chosen else None)
+    year = str(request.GET.get("year", ""))
     return render(request, "dashboards/reports.html", {
         "reports": permissions.visible_reports(request.user)[:50],
-        "districts": districts,
-        "years": scheme_years(districts[0].pk if len(districts) == 1 else None),
+        "districts": districts, "chosen": chosen,
+        "years": years, "chosen_year": int(year) if year.isdigit() and int(year) in years else None,
     })
 
 

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
@@ -45,13 +46,13 @@ def _assessment(request, pk: int) -> Assessment:
     assessment = (services.visible_assessments(request.user).select_related("scheme", "institution")
                   .filter(pk=pk).first())
     if assessment is None:
-        raise Http404("未找到，或您无权查看。")
+        raise Http404(_("未找到，或您无权查看。"))
     return assessment
 
 
 def _finance_only(request) -> None:
     if not access.is_finance_center(request.user):
-        raise PermissionDenied("只有区金融工作中心可以访问此页面。")
+        raise PermissionDenied(_("只有区金融工作中心可以访问此页面。"))
 
 
 def _finance_year(request, year: int, source=None) -> DistrictYear:
@@ -63,7 +64,7 @@ def _finance_year(request, year: int, source=None) -> DistrictYear:
     try:
         return services.district_year(district, year)
     except DomainError:
-        raise Http404(f"{district.name} {year} 年度尚无评价方案") from None
+        raise Http404(_("%(district)s %(year)s 年度尚无评价方案") % {"district": district.name, "year": year}) from None
 
 
 @login_required
@@ -103,7 +104,7 @@ def _grouped(indicators) -> OrderedDict:
 def _sheet_context(request, assessment: Assessment, source: str) -> dict:
     visible = selectors.visible_sources(request.user, assessment)
     if source not in visible:
-        raise Http404("未找到，或您无权查看。")
+        raise Http404(_("未找到，或您无权查看。"))
     sheet = selectors.sheet_of(assessment, source)
     status = selectors.district_year_status(assessment)
     year_open = assessment.scheme.status == "active" and (
@@ -151,7 +152,7 @@ def _save_form(request, assessment: Assessment, source: str, context: dict) -> d
             entry = indicator.entry
             if raw != _current_text(indicator) or note != (entry.note if entry else ""):
                 if raw == "":
-                    errors[code] = f"指标 {code} 不能清空已填的值"
+                    errors[code] = _("指标 %(code)s 不能清空已填的值") % {"code": code}
                     continue
                 rows.append(services.SheetRow(code, services.EntryInput(
                     indicator_code=code, raw_value=raw, note=note,
@@ -186,18 +187,19 @@ def sheet_form(request, pk: int, source: str):
     context = _sheet_context(request, assessment, source)
     if request.method == "POST":
         if not context["can_fill"]:
-            messages.error(request, "该评分表当前不可修改（已提交、已锁定或无权填写）。")
+            messages.error(request, _("该评分表当前不可修改（已提交、已锁定或无权填写）。"))
             return render(request, "scoring/sheet_form.html", context, status=409)
         errors = _save_form(request, assessment, source, context)
         if errors:
-            messages.error(request, f"有 {len(errors)} 项未通过校验，本次未保存任何内容，请修改后重新保存。")
+            messages.error(request, _("有 %(n)s 项未通过校验，本次未保存任何内容，请修改后重新保存。")
+                           % {"n": len(errors)})
             for indicators in context["groups"].values():
                 for indicator in indicators:  # show what was typed, with the reason beside it
                     indicator.shown = request.POST.get(f"value_{indicator.code}", indicator.shown).strip()
                     indicator.shown_note = request.POST.get(f"note_{indicator.code}", indicator.shown_note)
                     indicator.error = errors.get(indicator.code, "")
             return render(request, "scoring/sheet_form.html", context, status=400)
-        messages.success(request, "已保存草稿。")
+        messages.success(request, _("已保存草稿。"))
         return redirect(request.path)
     return render(request, "scoring/sheet_form.html", context)
 
@@ -217,7 +219,7 @@ def submit_sheet(request, pk: int, source: str):
         except DomainError as exc:
             messages.error(request, str(exc))
             return render(request, "scoring/submit_confirm.html", context, status=exc.status)
-        messages.success(request, f"“{Source(source).label}”评分表已提交。")
+        messages.success(request, _("“%(sheet)s”评分表已提交。") % {"sheet": Source(source).label})
         return redirect("scoring:sheet", pk=pk, source=source)
     return render(request, "scoring/submit_confirm.html", context)
 
@@ -248,7 +250,7 @@ def sheet_upload(request, pk: int, source: str):
     upload = request.FILES.get("file")
     target = reverse("scoring:sheet", kwargs={"pk": pk, "source": source})
     if upload is None:
-        messages.error(request, "请选择要上传的 xlsx 或 csv 文件。")
+        messages.error(request, _("请选择要上传的 xlsx 或 csv 文件。"))
         return redirect(target)
     try:
         rows = sheet_files.read_filled(upload.read(), upload.name)
@@ -266,9 +268,9 @@ def sheet_upload(request, pk: int, source: str):
         problems = [f"第 {rows[0][0]} 行：{exc}" if len(rows) == 1 and isinstance(exc, services.ROW_ERRORS)
                     else str(exc)]
     if problems:
-        messages.error(request, "文件未导入，以下行有误：" + "；".join(problems))
+        messages.error(request, _("文件未导入，以下行有误：") + "；".join(problems))
     else:
-        messages.success(request, f"已从文件导入 {len(rows)} 项。")
+        messages.success(request, _("已从文件导入 %(n)s 项。") % {"n": len(rows)})
     return redirect(target)
 
 
@@ -309,7 +311,7 @@ def return_sheet(request, pk: int, source: str):
     assessment = _assessment(request, pk)
     try:
         services.return_sheet(request.user, assessment, source, request.POST.get("reason", ""))
-        messages.success(request, f"已退回“{Source(source).label}”评分表。")
+        messages.success(request, _("已退回“%(sheet)s”评分表。") % {"sheet": Source(source).label})
     except DomainError as exc:
         messages.error(request, str(exc))
     return redirect("scoring:assessment", pk=pk)
@@ -322,7 +324,7 @@ def file_objection(request, pk: int):
     try:
         services.file_objection(request.user, assessment, request.POST.get("reason", ""),
                                 request.FILES.get("evidence"))
-        messages.success(request, "申诉已提交，区金融工作中心将在公示期内处理。")
+        messages.success(request, _("申诉已提交，区金融工作中心将在公示期内处理。"))
     except DomainError as exc:
         messages.error(request, str(exc))
     return redirect("scoring:assessment", pk=pk)
@@ -340,8 +342,8 @@ def decide_objection(request, pk: int):
     upheld = request.POST.get("upheld") == "1"
     try:
         services.decide_objection(request.user, objection, upheld, request.POST.get("decision", ""))
-        messages.success(request, "申诉成立：请在下方重新开放相关评分表，更正并重新提交后再次汇总。" if upheld
-                         else "申诉已处理（不成立）。")
+        messages.success(request, _("申诉成立：请在下方重新开放相关评分表，更正并重新提交后再次汇总。") if upheld
+                         else _("申诉已处理（不成立）。"))
     except DomainError as exc:
         messages.error(request, str(exc))
     return redirect("scoring:assessment", pk=objection.assessment_id)
@@ -355,7 +357,8 @@ def reopen_for_objection(request, pk: int):
     source = request.POST.get("source", "")
     try:
         services.reopen_for_objection(request.user, objection, source, request.POST.get("reason", ""))
-        messages.success(request, f"已重新开放“{Source(source).label}”评分表：更正并重新提交后，请重新汇总本区结果。")
+        messages.success(request, _("已重新开放“%(sheet)s”评分表：更正并重新提交后，请重新汇总本区结果。")
+                         % {"sheet": Source(source).label})
     except DomainError as exc:
         messages.error(request, str(exc))
     return redirect("scoring:assessment", pk=objection.assessment_id)
@@ -404,25 +407,28 @@ def year_action(request, year: int, action: str):
     try:
         if action == "aggregate":
             run = services.start_aggregation(year, dy.district, request.user)
-            messages.success(request, f"已开始汇总{name}结果（任务 #{run.pk}）。")
+            messages.success(request, _("已开始汇总%(name)s结果（任务 #%(run)s）。") % {"name": name, "run": run.pk})
             return redirect(f"{target}&run={run.pk}")
         if action == "notice":
             dy = services.open_notice(dy, request.user)
-            messages.success(request, f"{name}已进入公示期，至 {dy.notice_ends_on:%Y-%m-%d}。")
+            messages.success(request, _("%(name)s已进入公示期，至 %(day)s。")
+                             % {"name": name, "day": f"{dy.notice_ends_on:%Y-%m-%d}"})
         elif action == "publish":
             services.publish_year(dy, request.user)
-            messages.success(request, f"{name} {year} 年度结果已发布。")
+            messages.success(request, _("%(name)s %(year)s 年度结果已发布。") % {"name": name, "year": year})
         elif action == "reopen":
             services.reopen_year(dy, request.user, request.POST.get("reason", ""))
-            messages.success(request, f"{name} {year} 年度已重新开放，原因已记录。")
+            messages.success(request, _("%(name)s %(year)s 年度已重新开放，原因已记录。")
+                             % {"name": name, "year": year})
         elif action == "activate":
             if dy.scheme.is_template and not access.is_superuser(request.user):
-                raise services.NotAllowed("全系统模板方案由系统管理员启用")
+                raise services.NotAllowed(_("全系统模板方案由系统管理员启用"))
             services.activate_scheme(dy.scheme, request.user)
-            messages.success(request, f"{year} 年度方案已启用。")
+            messages.success(request, _("%(year)s 年度方案已启用。") % {"year": year})
         elif action == "open":
             created = services.open_year(dy)
-            messages.success(request, f"已为{name} {created} 家机构建立 {year} 年度测评表。")
+            messages.success(request, _("已为%(name)s %(n)s 家机构建立 %(year)s 年度测评表。")
+                             % {"name": name, "n": created, "year": year})
         else:
             raise Http404
     except DomainError as exc:

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
@@ -34,7 +35,7 @@ def _employee(request, pk: int) -> Employee:
     employee = access.scope_queryset(Employee.objects.select_related("institution"), request.user).filter(
         pk=pk).first()
     if employee is None or not selectors.can_view_portrait(request.user, employee):
-        raise Http404("未找到，或您无权查看。")
+        raise Http404(_("未找到，或您无权查看。"))
     return employee
 
 
@@ -50,7 +51,7 @@ def _scoped_employee(request, pk: int) -> Employee:
 def my_portrait(request):
     employee = getattr(request.user, "employee", None) if hasattr(request.user, "employee") else None
     if employee is None:
-        raise Http404("您的账号没有关联员工信息。")
+        raise Http404(_("您的账号没有关联员工信息。"))
     return redirect("staff_points:portrait", pk=employee.pk)
 
 
@@ -80,7 +81,7 @@ def staff_points(request):
     """The head's (or filer's) view of their institution: colours, proposals, recording."""
     institution = access.primary_institution(request.user)
     if institution is None or not access.has_role(request.user, Role.INSTITUTION_HEAD, Role.INSTITUTION_FILER):
-        raise PermissionDenied("只有机构负责人和填报员可以查看本机构员工积分。")
+        raise PermissionDenied(_("只有机构负责人和填报员可以查看本机构员工积分。"))
     year = _year(request)
     points = selectors.yearly_points(year, institution.pk)
     employees = list(Employee.objects.filter(institution=institution, is_active=True).order_by("employee_no"))
@@ -108,12 +109,12 @@ def record(request, pk: int):
             module=request.POST.get("module", ""), points=Decimal(points) if points else None,
             source=request.POST.get("source", RecordSource.MANUAL), note=request.POST.get("note", ""))
         record = services.record_points(request.user, employee, data, request.FILES.get("evidence"))
-        note = "；已提请列入黑名单，待区金融工作中心确认" if record.is_red_line else ""
-        messages.success(request, f"已为 {employee.name} 录入记录{note}。")
+        note = _("；已提请列入黑名单，待区金融工作中心确认") if record.is_red_line else ""
+        messages.success(request, _("已为 %(name)s 录入记录%(note)s。") % {"name": employee.name, "note": note})
     except ValueError:
-        messages.error(request, "日期应为 YYYY-MM-DD。")
+        messages.error(request, _("日期应为 YYYY-MM-DD。"))
     except InvalidOperation:
-        messages.error(request, "分值应为数字。")
+        messages.error(request, _("分值应为数字。"))
     except DomainError as exc:
         messages.error(request, str(exc))
     return redirect("staff_points:staff-points")
@@ -125,7 +126,7 @@ def confirm_exemplar(request, pk: int):
     employee = _scoped_employee(request, pk)
     try:
         services.confirm_exemplar(request.user, employee, _year(request))
-        messages.success(request, f"已确认 {employee.name} 为清廉典型。")
+        messages.success(request, _("已确认 %(name)s 为清廉典型。") % {"name": employee.name})
     except DomainError as exc:
         messages.error(request, str(exc))
     return redirect("staff_points:staff-points")
@@ -141,7 +142,7 @@ def blacklist(request):
     elif access.is_institution_user(request.user, Role.INSTITUTION_HEAD, Role.INSTITUTION_FILER):
         entries = selectors.published_blacklist()
     else:
-        raise PermissionDenied("您无权查看黑名单。")
+        raise PermissionDenied(_("您无权查看黑名单。"))
     entries = list(entries)
     own = access.own_institution_ids(request.user)
     for entry in entries:
@@ -162,7 +163,7 @@ def decide_blacklist(request, pk: int):
     try:
         services.decide_blacklist(request.user, entry, request.POST.get("confirm") == "1",
                                   request.POST.get("reason", ""))
-        messages.success(request, "已处理。")
+        messages.success(request, _("已处理。"))
     except DomainError as exc:
         messages.error(request, str(exc))
     return redirect("staff_points:blacklist")

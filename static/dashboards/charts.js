@@ -15,14 +15,27 @@
   function grid() { return { left: 40, right: 12, top: 36, bottom: narrow() ? 56 : 40, containLabel: true }; }
   function legend() { return { top: 0, type: "scroll", textStyle: { fontSize: 11 } }; }
   function short(text, n) { return text.length > n ? text.slice(0, n) + "…" : text; }
+  // One percentage format everywhere: at most one decimal, no trailing ".0" (85%, 85.5%).
+  function pct(value) {
+    var v = num(value);
+    if (v === null || isNaN(v)) { return "—"; }
+    return (Math.round(v * 10) / 10) + "%";
+  }
+  // A rate needs a minimum number of answers (settings.CHARTS_MIN_SAMPLE, on <html data-min-sample>).
+  var MIN_SAMPLE = parseInt(document.documentElement.getAttribute("data-min-sample") || "5", 10);
+  function sampled(rate, count) { return (count || 0) >= MIN_SAMPLE ? num(rate) : null; }
+  function itemLabel(i) { return i.number + ". " + short(i.title || "", narrow() ? 4 : 8); }
+  var ITEM_AXIS = { interval: 0, rotate: 35, fontSize: 10 };
 
   var RENDER = {
     colours: function (d) {
       return {
         option: {
-          tooltip: { trigger: "item", formatter: "{b}：{c} 家（{d}%）" }, legend: legend(),
+          tooltip: { trigger: "item", formatter: function (p) { return p.name + "：" + p.value + " 家（" + pct(p.percent) + "）"; } },
+          legend: legend(),
+          // Zero slices are left out: their labels would sit on top of each other.
           series: [{ type: "pie", radius: ["32%", "58%"], center: ["50%", "58%"], label: { formatter: "{b} {c}" },
-            data: d.colours.map(function (c) {
+            data: d.colours.filter(function (c) { return c.count > 0; }).map(function (c) {
               return { name: c.label, value: c.count, key: c.colour, itemStyle: { color: COLOURS[c.colour] } };
             }) }]
         },
@@ -51,7 +64,7 @@
             }).join("<br>");
           } },
           legend: legend(), grid: grid(),
-          xAxis: { type: "category", data: d.items.map(function (i) { return i.number + ""; }), name: "项" },
+          xAxis: { type: "category", data: d.items.map(itemLabel), axisLabel: ITEM_AXIS },
           yAxis: { type: "value", name: "分" },
           series: [
             { name: "满分", type: "bar", data: d.items.map(function (i) { return num(i.maximum); }), itemStyle: { color: "#cfd8dc" } },
@@ -97,13 +110,13 @@
         option: {
           tooltip: { trigger: "axis", formatter: function (ps) {
             var w = rows[ps[0].dataIndex];
-            return w.title + "<br>知悉 " + w.acknowledged + " / 送达 " + w.delivered + "（" + (w.acknowledged_rate || "—") + "%）";
+            return w.title + "<br>知悉 " + w.acknowledged + " / 送达 " + w.delivered + "（" + pct(w.acknowledged_rate) + "）";
           } },
           grid: { left: 8, right: 24, top: 10, bottom: 10, containLabel: true },
           xAxis: { type: "value", max: 100, name: "%" },
           yAxis: { type: "category", data: rows.map(function (w) { return short(w.title, narrow() ? 8 : 18); }) },
           series: [{ type: "bar", data: rows.map(function (w) { return num(w.acknowledged_rate); }),
-            itemStyle: { color: "#2e7d32" }, label: { show: true, position: "right" } }]
+            itemStyle: { color: "#2e7d32" }, label: { show: true, position: "right", formatter: function (p) { return pct(p.value); } } }]
         },
         key: function () { return ""; }
       };
@@ -135,7 +148,7 @@
             }).join("<br>");
           } },
           legend: legend(), grid: grid(),
-          xAxis: { type: "category", data: d.items.map(function (i) { return i.number + ""; }), name: "项" },
+          xAxis: { type: "category", data: d.items.map(itemLabel), axisLabel: ITEM_AXIS },
           yAxis: { type: "value", name: "分" },
           series: [
             { name: "本机构", type: "bar", data: d.items.map(function (i) { return num(i.own); }), itemStyle: { color: "#b3261e" } },
@@ -148,9 +161,10 @@
     employees: function (d) {
       return {
         option: {
-          tooltip: { trigger: "item", formatter: "{b}：{c} 人（{d}%）" }, legend: legend(),
+          tooltip: { trigger: "item", formatter: function (p) { return p.name + "：" + p.value + " 人（" + pct(p.percent) + "）"; } },
+          legend: legend(),
           series: [{ type: "pie", radius: ["32%", "58%"], center: ["50%", "58%"], label: { formatter: "{b} {c}" },
-            data: d.colours.map(function (c) {
+            data: d.colours.filter(function (c) { return c.count > 0; }).map(function (c) {
               return { name: c.label, value: c.count, itemStyle: { color: COLOURS[c.colour] } };
             }) }]
         }
@@ -200,13 +214,21 @@
   function satisfactionLines(d) {
     return {
       option: {
-        tooltip: { trigger: "axis", valueFormatter: function (v) { return v === null || v === undefined ? "—" : v + "%"; } },
+        // A month with fewer answers than the minimum sample shows no point (样本不足), not 0 % or 100 %.
+        tooltip: { trigger: "axis", formatter: function (ps) {
+          var m = d.months[ps[0].dataIndex];
+          return MONTHS[ps[0].dataIndex] + "<br>" + ps.map(function (p) {
+            var count = p.seriesIndex === 0 ? m.rated : m.previous_rated;
+            var rate = p.seriesIndex === 0 ? m.rate : m.previous_rate;
+            return p.marker + p.seriesName + "：" + ((count || 0) >= MIN_SAMPLE ? pct(rate) : "样本不足") + "（" + (count || 0) + " 份）";
+          }).join("<br>");
+        } },
         legend: legend(), grid: grid(),
         xAxis: { type: "category", data: MONTHS },
         yAxis: { type: "value", name: "%", max: 100, min: function (v) { return Math.max(0, Math.floor(v.min - 10)); } },
         series: [
-          { name: (d.previous_year + 1) + "年", type: "line", data: d.months.map(function (m) { return num(m.rate); }), itemStyle: { color: "#b3261e" } },
-          { name: d.previous_year + "年", type: "line", data: d.months.map(function (m) { return num(m.previous_rate); }), itemStyle: { color: "#90a4ae" } }
+          { name: (d.previous_year + 1) + "年", type: "line", connectNulls: false, data: d.months.map(function (m) { return sampled(m.rate, m.rated); }), itemStyle: { color: "#b3261e" } },
+          { name: d.previous_year + "年", type: "line", connectNulls: false, data: d.months.map(function (m) { return sampled(m.previous_rate, m.previous_rated); }), itemStyle: { color: "#90a4ae" } }
         ]
       },
       key: function (p) { return p.dataIndex + 1; }
