@@ -26,6 +26,7 @@ from django.test import Client, override_settings
 from tests.access_matrix import routes
 from tests.access_matrix.gaps import GAPS, KNOWN_GAPS
 from tests.access_matrix.runner import Fingerprint, Matrix, accepts
+from tests.access_matrix.runner import request as runner_request
 from tests.access_matrix.table import TABLE
 from tests.access_matrix.world import ROLES, build_world
 
@@ -190,3 +191,49 @@ def test_matrix(matrix, key):
     assert not failures + fixed, f"{key}:\n  " + "\n  ".join(failures + fixed)
     if expected_failures:
         pytest.xfail("known gaps: " + "; ".join(expected_failures))
+
+
+# --- bad bodies on every write route (issue #11, item 1) ---------------------------------------------
+
+BAD_VALUES = ["x" * 5000, "-1", "99999999999999999999", "1e309", "", "２０２６", "2026-02-30", "{\"a\": []}"]
+
+
+def _bad_bodies(body: dict):
+    """The route's minimal body with every field replaced by each bad value in turn (files and
+    lists left out: a file field gets a plain string, which is a bad value too)."""
+    for value in BAD_VALUES:
+        yield {key: value for key in body} or {"x": value}
+        for key in body:  # one field at a time: the others stay valid, so the bad one is reached
+            yield {**body, key: value}
+
+
+@pytest.mark.parametrize("key", sorted(k for k, r in TABLE.items() if r.post or r.put))
+def test_bad_bodies_are_never_a_server_error(matrix, key):
+    """Every POST/PUT route, as a role whose business it is (and anonymously when public), with its body's
+    fields set to huge, negative, overflowing, empty, full-width, impossible-date and JSON-shaped
+    values: a 4xx (or the ordinary success), never a 5xx; every request rolled back."""
+    route = TABLE[key]
+    errors = []
+    for method, grid in route.methods().items():
+        if method == "GET":
+            continue
+        # The first role whose business the route is (the one whose body gets past the authorization),
+        # and the anonymous visitor on public routes.
+        roles = [role for role in ROLES if grid[role].get("A", grid[role].get("-")) == "ok"][:1]
+        roles += ["anon"] if route.public else []
+        target = "A" if "A" in grid["anon"] else next(iter(grid["anon"]))
+        try:
+            base = route.data(matrix.world, target) if route.body is not None else {}
+        except Exception:  # a body builder that needs another target: the minimal body is empty
+            base = {}
+        base = {k: v for k, v in base.items() if isinstance(v, (str, int, float, bool, type(None)))}
+        url = route.url(matrix.world, key, target)
+        for role in roles:
+            for body in _bad_bodies(base):
+                with transaction.atomic():
+                    response = runner_request(matrix.clients[role], method, url, body, key.startswith("api:"))
+                    transaction.set_rollback(True)
+                if response.status_code >= 500:
+                    errors.append(f"{role} {method} {url} {str(body)[:120]} -> {response.status_code}")
+                    break
+    assert not errors, "\n".join(errors)
