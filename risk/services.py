@@ -494,7 +494,7 @@ def _run_rule(screening: Screening, code: str, params: dict, holidays, workdays)
         employee_no__in={row[0] for row in found})}
     today = timezone.localdate()
     due = due_date(rule.severity, today)
-    new, changed = [], []
+    new, changed, seen = [], [], []
     for employee_no, counterparty_id, period, evidence in found:
         evidence = evidence if isinstance(evidence, list) else json.loads(evidence)
         key = (employee_no, counterparty_id or "", period)
@@ -506,14 +506,18 @@ def _run_rule(screening: Screening, code: str, params: dict, holidays, workdays)
                              raised_on=today, due_on=due, screening=screening, last_screening=screening))
             continue
         merged, added = rules.merge_evidence(alert.evidence, evidence)
-        alert.last_screening = screening
-        if added:
+        if added:  # new evidence: rewrite this one
             alert.evidence = merged
-        changed.append(alert)
+            alert.last_screening = screening
+            changed.append(alert)
+        else:
+            seen.append(alert.pk)
     if new:
         Alert.objects.bulk_create(new, batch_size=500, ignore_conflicts=True)
     if changed:
         Alert.objects.bulk_update(changed, ["evidence", "last_screening", "updated_at"], batch_size=500)
+    if seen:
+        Alert.objects.filter(pk__in=seen).update(last_screening=screening)
     return len(new), len(found)
 
 

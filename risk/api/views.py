@@ -59,7 +59,8 @@ class UploadViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         if not form.is_valid():
             # refuse a non-actor before telling them what is wrong with the form
             services.acting_institution(request.user, request.data.get("institution"))
-            form.is_valid(raise_exception=True)
+            messages = [f"{name}: {error}" for name, errors in form.errors.items() for error in errors]
+            return Response({**form.errors, "errors": [{"line": 1, "message": m} for m in messages]}, status=400)
         data = form.validated_data
         institution = services.acting_institution(request.user, data["institution"])
         upload = data["file"]
