@@ -117,6 +117,12 @@ def activity_detail(user, pk: int) -> Activity | None:
             .prefetch_related("clauses__item", "participants", "files").filter(pk=pk).first())
 
 
+def activity_counts(institution_ids, year: int) -> dict[int, int]:
+    """Activities of the year per institution (one grouped query)."""
+    return dict(Activity.objects.filter(institution_id__in=list(institution_ids), year=year).order_by()
+                .values("institution_id").annotate(n=Count("pk")).values_list("institution_id", "n"))
+
+
 def kinds_for(district_id: int) -> QuerySet[ActivityKind]:
     return ActivityKind.objects.filter(district_id=district_id, is_active=True).order_by("position", "pk")
 

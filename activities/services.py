@@ -90,12 +90,20 @@ def _finance_of(user, district_id: int, what: str) -> None:
         raise NotAllowed(f"只有区金融工作中心可以{what}")
 
 
+# The input (form or API field) each label names, for the refusal's `field`.
+_FIELDS = {"活动名称": "title", "培训主题": "title", "名称": "title", "标题": "title", "地点": "place",
+           "组织者": "organiser", "活动内容": "description", "内容": "description", "说明": "description",
+           "授课人": "trainer", "目标": "goals", "举措": "measures", "成效": "results", "样板评语": "note",
+           "正文": "body", "报送说明": "return_instructions", "报送内容": "text", "退回原因": "reason"}
+
+
 def _check_text(value: str, label: str, max_length: int, required: bool = True) -> str:
     value = (value or "").strip()
+    field_name = _FIELDS.get(label, "")
     if required and not value:
-        raise DomainError(f"请填写{label}", field=label)
+        raise DomainError(f"请填写{label}", field=field_name)
     if len(value) > max_length:
-        raise DomainError(f"{label}不能超过 {max_length} 个字", field=label)
+        raise DomainError(f"{label}不能超过 {max_length} 个字", field=field_name)
     return value
 
 

@@ -11,7 +11,6 @@ from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -108,10 +107,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if district:
         institutions = list(selectors.visible_institutions(request.user).filter(district=district, is_active=True))
         rates = selectors.institution_completion([i.pk for i in institutions], year)
-        counts = dict(selectors.activities(request.user, selectors.LedgerFilter(year=year))
-                      .filter(institution__district=district).order_by().values("institution_id")
-                      .annotate(n=Count("pk"))
-                      .values_list("institution_id", "n"))
+        counts = selectors.activity_counts([i.pk for i in institutions], year)
         context["rows"] = [(i, rates[i.pk], counts.get(i.pk, 0)) for i in institutions]
     return render(request, "activities/home.html", context)
 

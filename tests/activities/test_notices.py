@@ -151,3 +151,24 @@ def test_campaign_groups_notices(w):
                                                             "starts_on": "2026-07-01", "ends_on": "2026-06-30",
                                                             "district": "331004"}).status_code == 400
     assert Campaign.objects.count() == 1
+
+
+def test_tracking_reminds_before_and_after_the_due_date(w):
+    from tracking import services as tracking
+
+    notice = services.publish_notice(w.fc, services.NoticeInput(title="提醒测试", body="正文", return_kind="form",
+                                                                return_within=5))
+    before = OutgoingMail.objects.count()
+    tracking.send_reminders(today=notice.return_due_on - dt.timedelta(days=1))
+    assert OutgoingMail.objects.count() > before  # due soon
+    services.submit_return(w.filer, notice.recipients.get(institution=w.a), "已报送")
+    sent = OutgoingMail.objects.count()
+    tracking.send_reminders(today=notice.return_due_on + dt.timedelta(days=1))
+    overdue = OutgoingMail.objects.filter(pk__gt=0).order_by("-pk")[: OutgoingMail.objects.count() - sent]
+    recipients = {r for m in overdue for r in m.recipients}
+    assert "filer_b@example.com" in recipients and "filer_a@example.com" not in recipients  # A has returned
+
+
+def test_bad_api_input_names_the_field(w):
+    r = client_for(w.fc).post("/api/v1/notices/", {"title": "  ", "body": "正文"}, format="json")
+    assert r.status_code == 400 and "title" in r.json()
