@@ -431,6 +431,9 @@ ACTIVITIES_FILES_ROOT = env.str("ACTIVITIES_FILES_ROOT", default=str(BASE_DIR / 
 # --- risk (数智监督风险预警, RISK.md) ---------------------------------------------------------------
 # Loaded extracts (transactions, relationships, events) are deleted this many days after loading.
 RISK_RETENTION_DAYS = env.int("RISK_RETENTION_DAYS", default=365)
+# A CSV of transactions with at least this many lines is checked and written inside PostgreSQL (one
+# COPY, the checks as one query); smaller or bad files are checked row by row (docs/performance.md).
+RISK_FAST_LOAD_MIN_ROWS = env.int("RISK_FAST_LOAD_MIN_ROWS", default=20000)
 CELERY_BEAT_SCHEDULE.update({
     # Monthly (1st, 02:30): screen last month for every institution with loaded data.
     "risk-screen-previous-month": {"task": "risk.screen_previous_month",
