@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import tempfile
 import zipfile
 from collections.abc import Callable
 
@@ -35,8 +36,10 @@ def safe_name(text: str, limit: int = 60) -> str:
 
 
 class _Zip:
+    """The zip, written to a temporary file (a district's photos do not have to fit in memory)."""
+
     def __init__(self) -> None:
-        self.buffer = io.BytesIO()
+        self.buffer = tempfile.TemporaryFile()  # noqa: SIM115 (handed to the caller, who closes it)
         self.zip = zipfile.ZipFile(self.buffer, "w", zipfile.ZIP_DEFLATED)
         self.paths: set[str] = set()
         self.index: list[list] = []
@@ -58,7 +61,7 @@ class _Zip:
         self.index.append([candidate, kind, clauses, title, on, len(data), hashlib.sha256(data).hexdigest()])
         return candidate
 
-    def close(self) -> bytes:
+    def close(self):
         from openpyxl import Workbook
 
         from core.exports import append_row
@@ -73,7 +76,8 @@ class _Zip:
         wb.save(out)
         self.zip.writestr("index.xlsx", out.getvalue())
         self.zip.close()
-        return self.buffer.getvalue()
+        self.buffer.seek(0)
+        return self.buffer
 
 
 def _read(field) -> bytes | None:
@@ -226,8 +230,9 @@ def _rectifications(z: _Zip, institution, year: int, prefix: str) -> None:
                   timezone.localtime(ev.reply.created_at).date())
 
 
-def build(job: ArchiveJob, progress: Callable[[int], None]) -> tuple[bytes, int]:
-    """The zip's bytes and the number of files in it (index.xlsx included)."""
+def build(job: ArchiveJob, progress: Callable[[int], None]):
+    """(the zip as an open temporary file, the number of files in it, index.xlsx included); the caller
+    closes the file."""
     from institutions.models import Institution
 
     z = _Zip()

@@ -875,13 +875,16 @@ def run_archive(job_id: int) -> ArchiveJob:
         def progress(pct: int) -> None:
             ArchiveJob.objects.filter(pk=job.pk).update(progress=min(99, max(0, pct)))
 
-        data, count = archive.build(job, progress)
+        handle, count = archive.build(job, progress)
     except Exception as exc:  # the job must end, with the reason shown on the page
         ArchiveJob.objects.filter(pk=job.pk).update(status=ArchiveStatus.FAILED, error=str(exc)[:2000],
                                                     finished_at=timezone.now())
         raise
     scope = job.institution.code if job.institution_id else job.district.code
-    job.file.save(f"archive-{scope}-{job.year}-{job.pk}.zip", ContentFile(data), save=False)
+    from django.core.files import File
+
+    with handle:
+        job.file.save(f"archive-{scope}-{job.year}-{job.pk}.zip", File(handle), save=False)
     job.status, job.progress, job.files_count, job.finished_at = ArchiveStatus.DONE, 100, count, timezone.now()
     job.save(update_fields=["file", "status", "progress", "files_count", "finished_at"])
     return job
