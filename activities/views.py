@@ -636,7 +636,7 @@ def archives(request: HttpRequest) -> HttpResponse:
             job = services.request_archive(request.user, year, institution, request.POST.get("district", ""))
         except DomainError as exc:
             return _refused(request, exc, reverse("activities:archives"))
-        messages.success(request, _("档案正在生成。"))
+        messages.success(request, _("已提交生成档案。"))
         return redirect("activities:archive", pk=job.pk)
     return render(request, "activities/archives.html", {
         "year": year, "jobs": selectors.archive_jobs(request.user)[:50],

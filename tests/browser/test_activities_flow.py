@@ -86,6 +86,17 @@ def test_filer_attaches_an_activity_and_finance_publishes_a_notice(new_page, liv
     assert "已通过 1" in finance.text_content("#notice-stats")
     finance.screenshot(path=str(SHOTS / "activities-notice-overview.png"), full_page=True)
 
+    finance.goto(f"{live_server.url}/activities/calendar/")
+    finance.wait_for_selector("#calendar >> text=报送截止")
+    finance.screenshot(path=str(SHOTS / "activities-calendar.png"), full_page=True)
+
+    # The institution-year's archive: queued after the commit, built (Celery runs eagerly here).
+    page.goto(f"{live_server.url}/activities/archives/")
+    page.click("#build-archive")
+    page.wait_for_selector("#archive-download")
+    assert "已完成" in page.text_content("#archive-status")
+    page.screenshot(path=str(SHOTS / "activities-archive.png"), full_page=True)
+
     phone = new_page(viewport={"width": 375, "height": 812})
     login(phone, live_server, "filer")
     phone.goto(f"{live_server.url}/activities/ledger/")
