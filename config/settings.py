@@ -555,5 +555,10 @@ SCORING_LETTER_RECIPIENTS = env.dict("SCORING_LETTER_RECIPIENTS", default={})
 SCORING_LETTER_EMAILS = {use: env.list(f"SCORING_LETTER_EMAILS_{use.upper()}", default=[])
                          for use in ("fiscal_tender", "party_building", "performance_appraisal")}
 # A push that a warning arrived (never its names), to the institutions' channels, every minute.
-CELERY_IMPORTS = [*globals().get("CELERY_IMPORTS", []), "warnings_feed.push"]
+CELERY_IMPORTS = [*globals().get("CELERY_IMPORTS", []), "warnings_feed.push", "complaints.survey_push"]
 CELERY_BEAT_SCHEDULE["notifications-warnings-arrived"] = {"task": "warnings_feed.push_arrivals", "schedule": 60.0}
+# Questionnaire push (清廉码): lists whose send was never queued; lists are keyed with NOTIFY_LIST_KEY
+# (Fernet keys, comma-separated; default: COMPLAINTS_PII_KEY).
+CELERY_BEAT_SCHEDULE["notifications-survey-pushes"] = {"task": "complaints.send_waiting_survey_pushes",
+                                                      "schedule": 300.0}
+NOTIFY_LIST_KEYS = [k.strip() for k in env.str("NOTIFY_LIST_KEY", default="").split(",") if k.strip()]

@@ -29,6 +29,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("", include("accounts.urls")),
+    path("", include("notifications.urls")),
     path("", include("scoring.urls")),
     path("", include("staff_points.urls")),
     path("", include("complaints.urls")),

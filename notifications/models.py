@@ -54,6 +54,8 @@ class Message(models.Model):
     last_error = models.TextField(_("最近错误"), blank=True)
     deferred = models.CharField(_("延后原因"), max_length=100, blank=True,
                                 help_text=_("免打扰时段或频率限制时的说明"))
+    ephemeral = models.BooleanField(_("发后清除"), default=False,
+                                    help_text=_("发送完成（或最终失败）后清除接收方号码和内容，例如一次性问卷链接"))
 
     class Meta:
         verbose_name = _("外发消息")
@@ -122,3 +124,46 @@ class Cursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.position:%Y-%m-%d %H:%M}"
+
+
+class PushListStatus(models.TextChoices):
+    WAITING = "waiting", _("待发送")
+    SENT = "sent", _("已发送")
+    FAILED = "failed", _("发送失败")
+
+
+class PushList(models.Model):
+    """A list of people an institution served, uploaded to send them one-time questionnaire links
+    (清廉码问卷推送). The phone numbers are kept encrypted (Fernet) only until the links are handed to
+    the outbox, then erased (`purged_at`); the outbox erases each number once its message is final."""
+
+    Status = PushListStatus
+
+    institution = models.ForeignKey(Institution, verbose_name=_("机构"), on_delete=models.CASCADE,
+                                    related_name="+")
+    label = models.CharField(_("用途说明"), max_length=100, blank=True)
+    channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices, default=Channel.SMS)
+    phones_enc = models.TextField(_("名单（加密）"), blank=True, editable=False)
+    count = models.PositiveIntegerField(_("人数"))
+    year = models.PositiveSmallIntegerField(_("问卷年度"))
+    status = models.CharField(_("状态"), max_length=8, choices=PushListStatus.choices,
+                              default=PushListStatus.WAITING)
+    error = models.TextField(_("错误"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("上传人"), null=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("上传时间"), default=timezone.now)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    purged_at = models.DateTimeField(_("名单清除时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("问卷推送名单")
+        verbose_name_plural = _("问卷推送名单")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(count__gte=1, count__lte=1000), name="pushlist_count_range"),
+            models.CheckConstraint(condition=Q(purged_at__isnull=True) | Q(phones_enc=""),
+                                   name="pushlist_purged_is_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.institution} · {self.count}"

@@ -35,8 +35,7 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "complaints.result": (
         "投诉办理结果告知", "【清廉金融】您于 {received} 提交的反映已办结，请凭回执码在门户查看答复。"),
     "questionnaire.link": (
-        "满意度问卷", "【清廉金融】感谢您在{institution}办理业务，请花一分钟评价：{link}"
-                    "（链接仅可使用一次，{expires} 前有效）"),
+        "满意度问卷", "【清廉金融】感谢您在{institution}办理业务，请花一分钟评价：{link}（链接仅可使用一次）"),
     "scoring.letters": (
         "结果运用函", "【清廉金融】{district} {year} 年度清廉积分结果已发布，"
                    "{count} 份结果运用函已生成，请登录门户下载。"),

@@ -19,3 +19,19 @@ def case_notices(case_id: int) -> list[dict]:
              "recipient": rules.mask_recipient(m.channel, m.recipient), "status": m.get_status_display(),
              "created_at": m.created_at, "sent_at": m.sent_at, "last_error": m.last_error}
             for m in messages_for_key(f"complaints:{case_id}:")]
+
+
+def push_lists(institution_ids, limit: int = 20):
+    from .models import PushList
+
+    return PushList.objects.filter(institution_id__in=institution_ids).select_related("institution")[:limit]
+
+
+def recent_messages(institution_ids, limit: int = 20) -> list[dict]:
+    """The latest messages to the institutions' channels (recipients masked), with their delivery state."""
+    rows = (Message.objects.filter(institution_id__in=institution_ids).exclude(kind="questionnaire.link")
+            .order_by("-created_at", "-id")[:limit])
+    return [{"subject": m.subject, "channel": m.get_channel_display(),
+             "recipient": rules.mask_recipient(m.channel, m.recipient), "status": m.status,
+             "status_label": m.get_status_display(), "attempts": m.attempts, "last_error": m.last_error,
+             "created_at": m.created_at, "sent_at": m.sent_at, "deferred": m.deferred} for m in rows]

@@ -110,7 +110,7 @@ def notify(key: str, kind: str, context: dict, *, institutions: Iterable = (), u
 
 
 def notify_phone(key: str, kind: str, context: dict, phone: str, *, channel: str = "sms",
-                 institution_id: int | None = None) -> int:
+                 institution_id: int | None = None, ephemeral: bool = False) -> int:
     """A message to one phone (a named complainant, a served customer): SMS only; the number stays in
     the outbox, which only the administrator reads."""
     if channel != "sms" or "sms" not in enabled_channels():
@@ -118,10 +118,11 @@ def notify_phone(key: str, kind: str, context: dict, phone: str, *, channel: str
     if not rules.PHONE.match(phone or ""):
         raise DomainError("手机号格式不正确", field="phone")
     subject, body = rules.render(kind, context)
-    return _store(key, kind, subject, body, [Target("sms", phone, institution_id=institution_id)])
+    return _store(key, kind, subject, body, [Target("sms", phone, institution_id=institution_id)],
+                  ephemeral=ephemeral)
 
 
-def _store(key: str, kind: str, subject: str, body: str, targets: list[Target]) -> int:
+def _store(key: str, kind: str, subject: str, body: str, targets: list[Target], *, ephemeral: bool = False) -> int:
     seen: set[tuple[str, str]] = set()
     rows = []
     for t in targets:
@@ -130,7 +131,7 @@ def _store(key: str, kind: str, subject: str, body: str, targets: list[Target]) 
         seen.add((t.channel, t.recipient))
         rows.append(Message(key=key[:320], kind=kind, channel=t.channel, recipient=t.recipient,
                             recipient_label=t.label[:200], secret=t.secret, institution_id=t.institution_id,
-                            user_id=t.user_id, subject=subject[:255], body=body))
+                            user_id=t.user_id, subject=subject[:255], body=body, ephemeral=ephemeral))
     if not rows:
         return 0
     before = Message.objects.filter(key=key[:320]).count()
@@ -224,22 +225,33 @@ def send_due(limit: int = 200, now=None) -> int:
                 message.last_error = str(exc)[:2000]
                 if message.attempts >= max_attempts:
                     message.status = MessageStatus.FAILED
+                    _forget(message)
                     logger.error("notifications: %s message %s failed %d times: %s", message.channel, message.pk,
                                  message.attempts, exc)
                 else:
                     message.not_before = moment + rules.backoff(message.attempts, first_delay)
-                message.save(update_fields=["attempts", "last_error", "status", "not_before"])
+                message.save(update_fields=["attempts", "last_error", "status", "not_before", "recipient", "body"])
                 continue
             message.status, message.sent_at, message.deferred = MessageStatus.SENT, moment, ""
-            message.save(update_fields=["attempts", "status", "sent_at", "deferred", "last_error"])
+            _forget(message)
+            message.save(update_fields=["attempts", "status", "sent_at", "deferred", "last_error", "recipient",
+                                        "body"])
             sent += 1
     return sent
 
 
+def _forget(message: Message) -> None:
+    """An ephemeral message's number and text (a one-time link) are erased once it is final."""
+    if message.ephemeral:
+        message.recipient = f"{rules.mask_recipient(message.channel, message.recipient)}#{message.pk}"
+        message.body = "（一次性内容已按规定清除）"
+
+
 def retry_now(queryset) -> int:
     """The admin's 立即重试: failed or waiting messages pending again, due now."""
-    return queryset.exclude(status=MessageStatus.SENT).update(status=MessageStatus.PENDING,
-                                                              not_before=timezone.now(), deferred="")
+    # An erased message cannot be sent again: its number is gone.
+    waiting = queryset.exclude(status=MessageStatus.SENT).exclude(ephemeral=True, status=MessageStatus.FAILED)
+    return waiting.update(status=MessageStatus.PENDING, not_before=timezone.now(), deferred="")
 
 
 def save_preference(*, institution=None, user=None, **fields) -> Preference:
@@ -268,3 +280,101 @@ def advance_cursor(name: str, default, read_up_to) -> tuple:
         cursor.position = position
         cursor.save(update_fields=["position"])
     return result
+
+
+
+# --------------------------------------------------------------------------------------------
+# Questionnaire push (清廉码): lists of people served, kept encrypted until their links are queued
+
+PUSH_LIST_LIMIT = 1000
+PUSH_TASK = "complaints.send_survey_push"
+
+
+def _list_fernet():
+    from cryptography.fernet import Fernet, MultiFernet
+
+    keys = getattr(settings, "NOTIFY_LIST_KEYS", None) or settings.COMPLAINTS_PII_KEYS
+    return MultiFernet([Fernet(k.encode()) for k in keys])
+
+
+def read_phone_list(data: bytes, filename: str) -> list[str]:
+    """The phones of an uploaded CSV/XLSX (column 手机号), all or nothing: a bad row is refused with its
+    line number; duplicates count once."""
+    from core.tabular import TabularError, load_dataset
+
+    try:
+        dataset = load_dataset(data, filename, required=["手机号"])
+    except TabularError as exc:
+        raise DomainError(str(exc), field="file") from None
+    phones: list[str] = []
+    problems: list[str] = []
+    for line, row in enumerate(dataset.dict, start=2):
+        phone = str(row.get("手机号") or "").strip().replace(" ", "").replace("-", "")
+        if not rules.PHONE.match(phone):
+            problems.append(f"第 {line} 行：手机号「{phone[:20]}」格式不正确")
+        elif phone not in phones:
+            phones.append(phone)
+    if problems:
+        raise DomainError("；".join(problems[:20]) + ("……" if len(problems) > 20 else ""), field="file")
+    if not phones:
+        raise DomainError("名单中没有手机号", field="file")
+    if len(phones) > PUSH_LIST_LIMIT:
+        raise DomainError(f"一次最多推送 {PUSH_LIST_LIMIT} 人（名单有 {len(phones)} 人）", field="file")
+    return phones
+
+
+def may_push_for(user, institution) -> bool:
+    from institutions import access
+
+    return institution.pk in access.member_institution_ids(user, "institution_filer", "institution_head")
+
+
+@transaction.atomic
+def store_push_list(institution, data: bytes, filename: str, actor, *, label: str = "", year: int | None = None):
+    """An institution's uploaded list, stored encrypted and queued for sending (its filers and heads)."""
+    from core import queue
+
+    from .models import PushList
+
+    if not may_push_for(actor, institution):
+        from core.errors import NotFound
+
+        raise NotFound("未找到该机构")
+    if "sms" not in enabled_channels():
+        raise DomainError("本系统未开通短信渠道，无法推送问卷", field="file")
+    phones = read_phone_list(data, filename)
+    push = PushList.objects.create(
+        institution=institution, label=label.strip()[:100], count=len(phones), created_by=actor,
+        year=year or timezone.localdate().year, phones_enc=_list_fernet().encrypt("\n".join(phones).encode()).decode())
+    from celery import current_app
+
+    # The sender lives with the questionnaires (complaints/survey_push.py, in CELERY_IMPORTS): reached by
+    # its name through Celery's registry, as this base app imports no feature app.
+    if PUSH_TASK not in current_app.tasks:
+        current_app.loader.import_default_modules()
+    task = current_app.tasks.get(PUSH_TASK)
+    if task is not None:
+        queue.enqueue_after_commit(task, push.pk)
+    return push
+
+
+def take_push_list(pk: int):
+    """Lock a waiting list and hand over its phones, erasing them from the list (inside the caller's
+    transaction, which queues the messages): (list, phones), or (None, []) when not waiting."""
+    from .models import PushList, PushListStatus
+
+    push = PushList.objects.select_for_update().select_related("institution").filter(pk=pk).first()
+    if push is None or push.status != PushListStatus.WAITING or not push.phones_enc:
+        return None, []
+    phones = _list_fernet().decrypt(push.phones_enc.encode()).decode().split("\n")
+    now = timezone.now()
+    push.phones_enc, push.purged_at, push.status, push.sent_at = "", now, PushListStatus.SENT, now
+    push.save(update_fields=["phones_enc", "purged_at", "status", "sent_at"])
+    return push, phones
+
+
+def fail_push_list(pk: int, error: str) -> None:
+    from .models import PushList, PushListStatus
+
+    PushList.objects.filter(pk=pk, status=PushListStatus.WAITING).update(status=PushListStatus.FAILED,
+                                                                         error=error[:2000])

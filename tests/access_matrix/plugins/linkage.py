@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from ..table import AdminModel, R, admin_routes, district_route, g, plain, public
+from ..table import AdminModel, R, admin_routes, by_code, district_route, g, inst, plain, public
 from ..world import JIAOJIANG, LUQIAO, PUBLISHED
 
 
@@ -53,6 +53,13 @@ TABLE: dict[str, R] = {
     "scoring:city-exchange": R(plain(), get=g("-", "no", city="ok")),
     "scoring:city-weights": R(plain(), post=g("-", "no", city="ok"), body={}),
     "scoring:city-import": R(plain(), post=g("-", "no", city="ok"), body={}),
+    # 消息与推送: everyone signed in has their own channels; an institution's robots belong to its heads,
+    # its questionnaire push to its filers and heads (another institution's: 404).
+    "notifications:overview": R(plain(), get=g("-", "ok")),
+    "notifications:save-mine": R(plain(), post=g("-", "ok"), body={}),
+    "notifications:save-institution": R(by_code(), post=g("A B C", "nf", head="ok nf nf", su="nf"), body={}),
+    "notifications:push-upload": R(plain(), post=g("A B C", "nf", inst="ok nf nf", su="nf"),
+                                   body=lambda w, t: {"institution": inst(w, t).code}),
     "scoring:letter-file": R(district_route(year=PUBLISHED, use="fiscal_tender", fmt="pdf"),
                              get=g("- C", "no", fc="ok nf", su="choose ok")),
 }

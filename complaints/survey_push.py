@@ -1,0 +1,57 @@
+"""Questionnaire push (清廉码问卷推送, issue #17): an institution's uploaded list of people it served
+(notifications.PushList, encrypted) becomes one-time questionnaire links, one per person, sent by SMS.
+
+The list is decrypted once, in the transaction that issues the links and queues the messages, and
+erased in that same transaction; each message erases its number and link once final (ephemeral).
+Only the links' hashes are kept here (SurveyLink), as for any link batch."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+from django.db import transaction
+
+from notifications import services as notifications
+
+from . import services
+
+
+def _absolute(path: str) -> str:
+    base = getattr(settings, "COMPLAINTS_PUBLIC_BASE_URL", "") or getattr(settings, "TRACKING_PORTAL_URL", "")
+    return f"{base.rstrip('/')}{path}"
+
+
+def send_push_list(pk: int) -> int:
+    """Issue the list's links and queue one SMS each; returns the messages queued (0: not waiting)."""
+    try:
+        with transaction.atomic():
+            push, phones = notifications.take_push_list(pk)
+            if push is None:
+                return 0
+            questionnaire = services.ensure_questionnaire(push.year)
+            tokens = services.issue_survey_links(push.institution, questionnaire, len(phones), push.created_by,
+                                                 label=f"问卷推送 #{push.pk} {push.label}".strip())
+            queued = 0
+            for number, (phone, token) in enumerate(zip(phones, tokens, strict=True)):
+                queued += notifications.notify_phone(
+                    f"questionnaire:{push.pk}:{number}", "questionnaire.link",
+                    {"institution": push.institution.name, "link": _absolute(services.survey_path(token))},
+                    phone, institution_id=push.institution_id, ephemeral=True)
+            return queued
+    except Exception as exc:
+        notifications.fail_push_list(pk, str(exc))
+        raise
+
+
+@shared_task(name="complaints.send_survey_push", ignore_result=True)
+def send_survey_push(pk: int) -> int:
+    return send_push_list(pk)
+
+
+@shared_task(name="complaints.send_waiting_survey_pushes", ignore_result=True)
+def send_waiting_survey_pushes() -> int:
+    """Beat safety net: lists whose send was never queued (a dead broker at upload)."""
+    from notifications.models import PushList, PushListStatus
+
+    return sum(send_push_list(pk) for pk in PushList.objects.filter(status=PushListStatus.WAITING)
+               .values_list("pk", flat=True)[:20])

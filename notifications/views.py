@@ -1,0 +1,106 @@
+"""「消息与推送」: a user's own channels, the institution's robots and duty phone (its heads), the
+questionnaire push (its filers and heads) and the delivery status of the institution's messages."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from core.errors import DomainError
+from institutions import access
+from institutions.models import Institution
+
+from . import rules, selectors, services
+from .models import Channel, Preference
+
+UPLOAD_LIMIT = 5 * 1024 * 1024
+
+
+def _headed(user):
+    return Institution.objects.filter(pk__in=access.headed_institution_ids(user)).order_by("code")
+
+
+def _pushers(user):
+    ids = access.member_institution_ids(user, "institution_filer", "institution_head")
+    return Institution.objects.filter(pk__in=ids).order_by("code")
+
+
+@login_required
+def overview(request):
+    enabled = services.enabled_channels()
+    headed = list(_headed(request.user))
+    institution_ids = [i.pk for i in _pushers(request.user)]
+    preferences = {p.institution_id: p for p in Preference.objects.filter(institution__in=headed)}
+    return render(request, "notifications/overview.html", {
+        "channels": [(c, Channel(c).label) for c in enabled],
+        "mine": Preference.objects.filter(user=request.user).first(),
+        "headed": [(i, preferences.get(i.pk)) for i in headed],
+        "pushers": _pushers(request.user),
+        "pushes": selectors.push_lists(institution_ids),
+        "recent": selectors.recent_messages(institution_ids),
+    })
+
+
+def _channels(request) -> list[str]:
+    return [c for c in request.POST.getlist("channels") if c in rules.CHANNELS]
+
+
+@login_required
+@require_POST
+def save_mine(request):
+    try:
+        services.save_preference(user=request.user, channels=_channels(request),
+                                 phone=request.POST.get("phone", "").strip(),
+                                 email=request.POST.get("email", "").strip()[:254])
+        messages.success(request, "您的接收方式已保存。")
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    return redirect("notifications:overview")
+
+
+@login_required
+@require_POST
+def save_institution(request, code: str):
+    institution = _headed(request.user).filter(code=code).first()
+    if institution is None:
+        raise Http404("未找到该机构")
+    current = Preference.objects.filter(institution=institution).first()
+    secret = request.POST.get("dingtalk_secret", "").strip()
+    fields = {"channels": _channels(request), "phone": request.POST.get("phone", "").strip(),
+              "email": request.POST.get("email", "").strip()[:254],
+              "dingtalk_webhook": request.POST.get("dingtalk_webhook", "").strip(),
+              "dingtalk_secret": secret or (current.dingtalk_secret if current else ""),
+              "wecom_webhook": request.POST.get("wecom_webhook", "").strip()}
+    for key in ("dingtalk_webhook", "wecom_webhook"):
+        if fields[key] and not fields[key].startswith("https://"):
+            messages.error(request, "机器人地址须以 https:// 开头。")
+            return redirect("notifications:overview")
+    try:
+        services.save_preference(institution=institution, **fields)
+        messages.success(request, f"{institution.name}的接收方式已保存。")
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    return redirect("notifications:overview")
+
+
+@login_required
+@require_POST
+def upload_push_list(request):
+    institution = _pushers(request.user).filter(code=request.POST.get("institution", "")).first()
+    if institution is None:
+        raise Http404("未找到该机构")
+    upload = request.FILES.get("file")
+    if upload is None or upload.size > UPLOAD_LIMIT:
+        messages.error(request, "请选择名单文件（CSV 或 Excel，不超过 5 MB，含“手机号”列）。")
+        return redirect("notifications:overview")
+    try:
+        push = services.store_push_list(institution, upload.read(), upload.name, request.user,
+                                        label=request.POST.get("label", ""))
+    except DomainError as exc:
+        messages.error(request, f"名单未导入：{exc}")
+        return redirect("notifications:overview")
+    messages.success(request, f"已收到 {push.count} 人的名单，问卷链接将通过短信发送，名单发送后即清除。")
+    return redirect("notifications:overview")
