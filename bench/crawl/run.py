@@ -147,6 +147,7 @@ def crawl_role(client, role: str, seeds: list[str], repeat: int, max_per_route: 
             response = client.get(url, secure=True)
             first = (time.perf_counter() - started) * 1000
             body = b"".join(response.streaming_content) if response.streaming else response.content
+        queries = len(ctx.captured_queries)  # now: the next request clears the log it reads
         times = [first]
         for _ in range(repeat - 1):
             started = time.perf_counter()
@@ -157,7 +158,7 @@ def crawl_role(client, role: str, seeds: list[str], repeat: int, max_per_route: 
         times.sort()
         p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
         rows.append({"role": role, "url": url, "route": route, "status": response.status_code,
-                     "bytes": len(body), "queries": len(ctx.captured_queries),
+                     "bytes": len(body), "queries": queries,
                      "p50_ms": round(statistics.median(times), 1), "p95_ms": round(p95, 1),
                      "max_ms": round(times[-1], 1)})
         if response.status_code == 200:
