@@ -423,7 +423,10 @@ def showcases(request: HttpRequest) -> HttpResponse:
     district = districts.filter(code=code).first() if code else districts.first()
     if district is None:
         raise Http404
-    year = parse_year(request.GET.get("year"), None) if request.GET.get("year", "").isdigit() else None
+    try:
+        year = parse_year(request.GET.get("year"), None)
+    except DomainError:
+        year = None
     return render(request, "activities/showcases.html", {
         "district": district, "districts": districts, "year": year,
         "items": selectors.showcases(district.pk, year)})
@@ -575,8 +578,11 @@ def campaigns(request: HttpRequest) -> HttpResponse:
     elif request.method == "POST":
         raise PermissionDenied(_("只有区金融工作中心可以发起专项行动。"))
     items = list(selectors.campaigns(request.user))
+    finance = access.is_finance_center(request.user)
     return render(request, "activities/campaigns.html", {
-        "form": form, "rows": [(c, selectors.campaign_stats(c)) for c in items]},
+        "form": form, "finance": finance,
+        "rows": [(c, selectors.campaign_stats(c) if access.is_finance_center(request.user, c.district_id) else None)
+                 for c in items]},
         status=400 if request.method == "POST" else 200)
 
 
@@ -585,8 +591,9 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(selectors.campaigns(request.user), pk=pk)
     notices_qs = selectors.notices(request.user).filter(campaign=campaign)
     stats = selectors.notice_stats([n.pk for n in notices_qs])
+    finance = access.is_finance_center(request.user, campaign.district_id)
     return render(request, "activities/campaign_detail.html", {
-        "campaign": campaign, "stats": selectors.campaign_stats(campaign),
+        "campaign": campaign, "stats": selectors.campaign_stats(campaign) if finance else None,
         "rows": [(n, stats.get(n.pk)) for n in notices_qs]})
 
 

@@ -31,6 +31,7 @@ def test_register_and_showcase_cycle(w):
     again = client_for(w.fc).post(url, {"on": "1"}, follow=True)
     assert "已是样板" in again.content.decode()
     assert selectors.showcase_institution_ids(w.a.district_id, YEAR) == {w.a.pk}
+    assert client_for(w.filer_b).get("/activities/showcases/?year=1999").status_code == 200
     page = client_for(w.filer_b).get("/activities/showcases/").content.decode()
     assert "清廉金融 阳光信贷" in page and "甲银行" in page
     assert "清廉金融 阳光信贷" not in client_for(w.filer_c).get("/activities/showcases/").content.decode()

@@ -145,7 +145,8 @@ def test_campaign_groups_notices(w):
     assert (stats.recipients, stats.asked, stats.returned) == (2, 2, 1)
     page = client_for(w.fc).get(f"/activities/campaigns/{campaign.pk}/").content.decode()
     assert "报送 1/2" in page
-    assert client_for(w.filer).get(f"/activities/campaigns/{campaign.pk}/").status_code == 200
+    mine = client_for(w.filer).get(f"/activities/campaigns/{campaign.pk}/").content.decode()
+    assert "关于开展吃拿卡要专项治理的通知" in mine and "报送 1/2" not in mine  # the district's figures: fc only
     assert client_for(w.fc_c).get(f"/activities/campaigns/{campaign.pk}/").status_code == 404
     assert client_for(w.fc).post("/activities/campaigns/", {"title": "x", "kind": "governance",
                                                             "starts_on": "2026-07-01", "ends_on": "2026-06-30",
