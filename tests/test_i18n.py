@@ -14,6 +14,13 @@ from portal.templatetags import portal_labels
 CATALOGUE = Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES" / "django.po"
 
 
+@pytest.fixture(autouse=True)
+def _chinese():
+    """Each test starts in the default language (a request in English leaves it active otherwise)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
+
+
 def _unquote(line: str) -> str:
     return line[line.index('"') + 1:line.rindex('"')].encode("raw_unicode_escape").decode("unicode_escape")
 
@@ -55,18 +62,28 @@ def catalogue_entries(path: Path = CATALOGUE) -> list[dict]:
     return [e for e in entries if e["msgid"] and not e.get("obsolete")]
 
 
-def test_every_message_has_an_english_translation():
-    entries = catalogue_entries()
-    assert len(entries) > 500
+@pytest.mark.parametrize(("domain", "least"), [("django", 500), ("djangojs", 30)])
+def test_every_message_has_an_english_translation(domain, least):
+    entries = catalogue_entries(CATALOGUE.with_name(f"{domain}.po"))
+    assert len(entries) > least
     missing = [e["msgid"] for e in entries if not all(e["msgstr"].values()) or not e["msgstr"]]
     fuzzy = [e["msgid"] for e in entries if "fuzzy" in e["flags"]]
     assert not missing, f"{len(missing)} untranslated, e.g. {missing[:5]}"
     assert not fuzzy, f"{len(fuzzy)} fuzzy (unchecked) translations, e.g. {fuzzy[:5]}"
 
 
-def test_the_compiled_catalogue_is_current():
-    mo = CATALOGUE.with_suffix(".mo")
-    assert mo.exists() and mo.stat().st_mtime >= CATALOGUE.stat().st_mtime - 1
+@pytest.mark.parametrize("domain", ["django", "djangojs"])
+def test_the_compiled_catalogue_is_current(domain):
+    po = CATALOGUE.with_name(f"{domain}.po")
+    mo = po.with_suffix(".mo")
+    assert mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime - 1
+
+
+@pytest.mark.django_db
+def test_scripts_read_their_strings_in_the_pages_language(client):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    catalogue = client.get("/jsi18n/")
+    assert catalogue.status_code == 200 and "Insufficient sample" in catalogue.content.decode()
 
 
 def test_english_translations_contain_no_chinese():

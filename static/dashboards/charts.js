@@ -3,11 +3,13 @@
 // No inline script anywhere (CSP script-src 'self'): everything the code needs is in data- attributes.
 (function () {
   "use strict";
+  // Translated through the JavaScript catalogue (/jsi18n/), Chinese when it is not loaded.
+  var gettext = window.gettext || function (text) { return text; };
   if (typeof window.echarts === "undefined") { return; }
 
   var COLOURS = { green: "#2e7d32", blue: "#1565c0", yellow: "#f9a825", red: "#c62828" };
   var SERIES = ["#b3261e", "#1565c0", "#2e7d32", "#f9a825", "#6a1b9a", "#00838f"];
-  var MONTHS = ["1月", "2月", "3月", "4月", "5月", "6月", "7月", "8月", "9月", "10月", "11月", "12月"];
+  var MONTHS = [gettext("1月"), gettext("2月"), gettext("3月"), gettext("4月"), gettext("5月"), gettext("6月"), gettext("7月"), gettext("8月"), gettext("9月"), gettext("10月"), gettext("11月"), gettext("12月")];
   var charts = [];
 
   function num(value) { return value === null || value === undefined || value === "" ? null : parseFloat(value); }
@@ -31,7 +33,7 @@
     colours: function (d) {
       return {
         option: {
-          tooltip: { trigger: "item", formatter: function (p) { return p.name + "：" + p.value + " 家（" + pct(p.percent) + "）"; } },
+          tooltip: { trigger: "item", formatter: function (p) { return p.name + "：" + p.value + gettext(" 家（") + pct(p.percent) + "）"; } },
           legend: legend(),
           // Zero slices are left out: their labels would sit on top of each other.
           series: [{ type: "pie", radius: ["32%", "58%"], center: ["50%", "58%"], label: { formatter: "{b} {c}" },
@@ -47,7 +49,7 @@
         option: {
           tooltip: { trigger: "axis" }, grid: grid(),
           xAxis: { type: "category", data: d.bins.map(function (b) { return b.label; }) },
-          yAxis: { type: "value", name: "家", minInterval: 1 },
+          yAxis: { type: "value", name: gettext("家"), minInterval: 1 },
           series: [{ type: "bar", data: d.bins.map(function (b) { return b.count; }), itemStyle: { color: "#b3261e" },
             label: { show: true, position: "top" } }]
         },
@@ -65,11 +67,11 @@
           } },
           legend: legend(), grid: grid(),
           xAxis: { type: "category", data: d.items.map(itemLabel), axisLabel: ITEM_AXIS },
-          yAxis: { type: "value", name: "分" },
+          yAxis: { type: "value", name: gettext("分") },
           series: [
-            { name: "满分", type: "bar", data: d.items.map(function (i) { return num(i.maximum); }), itemStyle: { color: "#cfd8dc" } },
-            { name: "平均分", type: "bar", data: d.items.map(function (i) { return num(i.average); }), itemStyle: { color: "#b3261e" } },
-            { name: "最高分", type: "bar", data: d.items.map(function (i) { return num(i.best); }), itemStyle: { color: "#1565c0" } }
+            { name: gettext("满分"), type: "bar", data: d.items.map(function (i) { return num(i.maximum); }), itemStyle: { color: "#cfd8dc" } },
+            { name: gettext("平均分"), type: "bar", data: d.items.map(function (i) { return num(i.average); }), itemStyle: { color: "#b3261e" } },
+            { name: gettext("最高分"), type: "bar", data: d.items.map(function (i) { return num(i.best); }), itemStyle: { color: "#1565c0" } }
           ]
         },
         key: function (p) { return d.items[p.dataIndex].number; }
@@ -80,8 +82,8 @@
         option: {
           tooltip: { trigger: "axis" }, grid: grid(),
           xAxis: { type: "category", data: d.years.map(function (y) { return y.year + ""; }) },
-          yAxis: { type: "value", name: "平均总分", min: function (v) { return Math.max(0, Math.floor(v.min - 10)); } },
-          series: [{ name: "平均总分", type: "bar", data: d.years.map(function (y) { return num(y.mean_total); }),
+          yAxis: { type: "value", name: gettext("平均总分"), min: function (v) { return Math.max(0, Math.floor(v.min - 10)); } },
+          series: [{ name: gettext("平均总分"), type: "bar", data: d.years.map(function (y) { return num(y.mean_total); }),
             itemStyle: { color: "#1565c0" }, label: { show: true, position: "top" } }]
         },
         key: function (p) { return d.years[p.dataIndex].year; }
@@ -95,10 +97,10 @@
       return {
         option: {
           tooltip: { trigger: "axis" }, legend: legend(), grid: grid(),
-          xAxis: { type: "category", data: MONTHS }, yAxis: { type: "value", name: "件", minInterval: 1 },
+          xAxis: { type: "category", data: MONTHS }, yAxis: { type: "value", name: gettext("件"), minInterval: 1 },
           series: [
-            { name: d.year + "年", type: "bar", data: d.months.map(function (m) { return m.count; }), itemStyle: { color: "#b3261e" } },
-            { name: d.previous_year + "年", type: "bar", data: d.months.map(function (m) { return m.previous; }), itemStyle: { color: "#90a4ae" } }
+            { name: d.year + gettext("年"), type: "bar", data: d.months.map(function (m) { return m.count; }), itemStyle: { color: "#b3261e" } },
+            { name: d.previous_year + gettext("年"), type: "bar", data: d.months.map(function (m) { return m.previous; }), itemStyle: { color: "#90a4ae" } }
           ]
         },
         key: function (p) { return p.dataIndex + 1; }
@@ -110,7 +112,7 @@
         option: {
           tooltip: { trigger: "axis", formatter: function (ps) {
             var w = rows[ps[0].dataIndex];
-            return w.title + "<br>知悉 " + w.acknowledged + " / 送达 " + w.delivered + "（" + pct(w.acknowledged_rate) + "）";
+            return w.title + gettext("<br>知悉 ") + w.acknowledged + gettext(" / 送达 ") + w.delivered + "（" + pct(w.acknowledged_rate) + "）";
           } },
           grid: { left: 8, right: 24, top: 10, bottom: 10, containLabel: true },
           xAxis: { type: "value", max: 100, name: "%" },
@@ -126,13 +128,13 @@
         option: {
           tooltip: { trigger: "axis" }, legend: legend(), grid: grid(),
           xAxis: { type: "category", data: d.years.map(function (y) { return y.year + ""; }) },
-          yAxis: [{ type: "value", name: "总分", min: function (v) { return Math.max(0, Math.floor(v.min - 10)); } },
-                  { type: "value", name: "排名", inverse: true, minInterval: 1, min: 1 }],
+          yAxis: [{ type: "value", name: gettext("总分"), min: function (v) { return Math.max(0, Math.floor(v.min - 10)); } },
+                  { type: "value", name: gettext("排名"), inverse: true, minInterval: 1, min: 1 }],
           series: [
-            { name: "总分", type: "bar", data: d.years.map(function (y) {
+            { name: gettext("总分"), type: "bar", data: d.years.map(function (y) {
               return { value: num(y.total), itemStyle: { color: COLOURS[y.colour] } };
             }), label: { show: true, position: "top" } },
-            { name: "区内排名", type: "line", yAxisIndex: 1, data: d.years.map(function (y) { return y.rank; }),
+            { name: gettext("区内排名"), type: "line", yAxisIndex: 1, data: d.years.map(function (y) { return y.rank; }),
               itemStyle: { color: "#333" } }
           ]
         }
@@ -143,17 +145,17 @@
         option: {
           tooltip: { trigger: "axis", formatter: function (ps) {
             var item = d.items[ps[0].dataIndex];
-            return item.number + ". " + item.title + "（满分 " + item.maximum + "）<br>" + ps.map(function (p) {
+            return item.number + ". " + item.title + gettext("（满分 ") + item.maximum + "）<br>" + ps.map(function (p) {
               return p.marker + p.seriesName + "：" + (p.value === null ? "—" : p.value);
             }).join("<br>");
           } },
           legend: legend(), grid: grid(),
           xAxis: { type: "category", data: d.items.map(itemLabel), axisLabel: ITEM_AXIS },
-          yAxis: { type: "value", name: "分" },
+          yAxis: { type: "value", name: gettext("分") },
           series: [
-            { name: "本机构", type: "bar", data: d.items.map(function (i) { return num(i.own); }), itemStyle: { color: "#b3261e" } },
-            { name: "全区平均", type: "bar", data: d.items.map(function (i) { return num(i.average); }), itemStyle: { color: "#90a4ae" } },
-            { name: "全区最高", type: "bar", data: d.items.map(function (i) { return num(i.best); }), itemStyle: { color: "#1565c0" } }
+            { name: gettext("本机构"), type: "bar", data: d.items.map(function (i) { return num(i.own); }), itemStyle: { color: "#b3261e" } },
+            { name: gettext("全区平均"), type: "bar", data: d.items.map(function (i) { return num(i.average); }), itemStyle: { color: "#90a4ae" } },
+            { name: gettext("全区最高"), type: "bar", data: d.items.map(function (i) { return num(i.best); }), itemStyle: { color: "#1565c0" } }
           ]
         }
       };
@@ -161,7 +163,7 @@
     employees: function (d) {
       return {
         option: {
-          tooltip: { trigger: "item", formatter: function (p) { return p.name + "：" + p.value + " 人（" + pct(p.percent) + "）"; } },
+          tooltip: { trigger: "item", formatter: function (p) { return p.name + "：" + p.value + gettext(" 人（") + pct(p.percent) + "）"; } },
           legend: legend(),
           series: [{ type: "pie", radius: ["32%", "58%"], center: ["50%", "58%"], label: { formatter: "{b} {c}" },
             data: d.colours.filter(function (c) { return c.count > 0; }).map(function (c) {
@@ -176,7 +178,7 @@
         option: {
           tooltip: { trigger: "axis" }, grid: grid(),
           xAxis: { type: "category", data: rows.map(function (r) { return r.district.name; }) },
-          yAxis: { type: "value", name: "指数", max: 100 },
+          yAxis: { type: "value", name: gettext("指数"), max: 100 },
           series: [{ type: "bar", data: rows.map(function (r) { return num(r.index); }), itemStyle: { color: "#b3261e" },
             label: { show: true, position: "top" } }]
         }
@@ -187,7 +189,7 @@
         option: {
           tooltip: { trigger: "axis" }, legend: legend(), grid: grid(),
           xAxis: { type: "category", data: d.years.map(function (y) { return y + ""; }) },
-          yAxis: { type: "value", name: "指数", max: 100, min: function (v) { return Math.max(0, Math.floor(v.min - 10)); } },
+          yAxis: { type: "value", name: gettext("指数"), max: 100, min: function (v) { return Math.max(0, Math.floor(v.min - 10)); } },
           series: d.series.map(function (s, n) {
             return { name: s.district.name, type: "line", connectNulls: false, data: s.index.map(num),
               itemStyle: { color: SERIES[n % SERIES.length] } };
@@ -201,7 +203,7 @@
     return {
       option: {
         tooltip: { trigger: "axis" }, legend: legend(), grid: grid(),
-        xAxis: { type: "category", data: MONTHS }, yAxis: { type: "value", name: "件", minInterval: 1 },
+        xAxis: { type: "category", data: MONTHS }, yAxis: { type: "value", name: gettext("件"), minInterval: 1 },
         series: d.kinds.map(function (k, n) {
           return { name: k.label, type: "bar", stack: "kinds", data: d.series[k.kind], kind: k.kind,
             itemStyle: { color: SERIES[n % SERIES.length] } };
@@ -220,15 +222,15 @@
           return MONTHS[ps[0].dataIndex] + "<br>" + ps.map(function (p) {
             var count = p.seriesIndex === 0 ? m.rated : m.previous_rated;
             var rate = p.seriesIndex === 0 ? m.rate : m.previous_rate;
-            return p.marker + p.seriesName + "：" + ((count || 0) >= MIN_SAMPLE ? pct(rate) : "样本不足") + "（" + (count || 0) + " 份）";
+            return p.marker + p.seriesName + "：" + ((count || 0) >= MIN_SAMPLE ? pct(rate) : gettext("样本不足")) + "（" + (count || 0) + gettext(" 份）");
           }).join("<br>");
         } },
         legend: legend(), grid: grid(),
         xAxis: { type: "category", data: MONTHS },
         yAxis: { type: "value", name: "%", max: 100, min: function (v) { return Math.max(0, Math.floor(v.min - 10)); } },
         series: [
-          { name: (d.previous_year + 1) + "年", type: "line", connectNulls: false, data: d.months.map(function (m) { return sampled(m.rate, m.rated); }), itemStyle: { color: "#b3261e" } },
-          { name: d.previous_year + "年", type: "line", connectNulls: false, data: d.months.map(function (m) { return sampled(m.previous_rate, m.previous_rated); }), itemStyle: { color: "#90a4ae" } }
+          { name: (d.previous_year + 1) + gettext("年"), type: "line", connectNulls: false, data: d.months.map(function (m) { return sampled(m.rate, m.rated); }), itemStyle: { color: "#b3261e" } },
+          { name: d.previous_year + gettext("年"), type: "line", connectNulls: false, data: d.months.map(function (m) { return sampled(m.previous_rate, m.previous_rated); }), itemStyle: { color: "#90a4ae" } }
         ]
       },
       key: function (p) { return p.dataIndex + 1; }
@@ -256,7 +258,7 @@
         box.setAttribute("data-rendered", "1");
       })
       .catch(function () {
-        box.textContent = "图表数据加载失败，请稍后刷新。";
+        box.textContent = gettext("图表数据加载失败，请稍后刷新。");
         box.setAttribute("data-rendered", "error");
       });
   }
