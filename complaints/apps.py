@@ -21,6 +21,7 @@ class ComplaintsConfig(AppConfig):
 
         portal.register("complaints:queue", _("投诉举报处理"), visible=handles_cases, order=80)
         portal.register("complaints:survey-links", _("满意度问卷链接"), visible=institution_staff, order=90)
+        portal.register("complaints:disclosure", _("黑名单公开设置"), visible=access.is_finance_center, order=95)
         # The role home's to-do counts (core.portal.register_todo).
         from . import todos
 

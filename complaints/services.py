@@ -482,6 +482,29 @@ def release_original(image: EvidenceImage, actor, reason: str) -> bytes:
     return data
 
 
+# --- what a district publishes --------------------------------------------------------------
+
+
+def set_blacklist_publication(user, district_code: str, publish: bool):
+    """The district's finance center chooses whether its confirmed blacklist (names masked) is listed
+    by the public blacklist API (API.md "Warnings"; off by default). Another district: NotFound."""
+    from core.errors import NotAllowed
+    from institutions import access
+    from institutions.models import District
+
+    if not access.is_finance_center(user):
+        raise NotAllowed("只有区金融工作中心可以设置黑名单是否公开。")
+    district = access.resolve_district(user, district_code, roles=(Role.FINANCE_CENTER,))
+    with transaction.atomic():
+        district = District.objects.select_for_update().get(pk=district.pk)
+        if district.publish_blacklist == publish:
+            raise ServiceError("黑名单已公开。" if publish else "黑名单未公开。", conflict=True)
+        district.publish_blacklist = publish
+        district.save(update_fields=["publish_blacklist"])
+    logger.info("complaints: %s %s the blacklist of %s", user, "published" if publish else "withdrew", district.code)
+    return district
+
+
 # --- public codes ---------------------------------------------------------------------------
 
 

@@ -18,7 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.errors import NotFound
+from core.errors import DomainError, NotFound
 from core.exports import csv_writer
 from institutions import access
 from institutions.models import Institution, Role
@@ -269,6 +269,38 @@ def stats_export(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="complaints-{year}.{fmt}"'
     return response
+
+
+# --- what the district publishes -------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def disclosure(request: HttpRequest) -> HttpResponse:
+    """The finance center's choice, per district, to publish its blacklist (masked) through the
+    public API. GET lists its districts; POST {district, publish: 1|0} switches one."""
+    if not access.is_finance_center(request.user):
+        raise PermissionDenied
+    districts = list(access.visible_districts(request.user, (Role.FINANCE_CENTER,))[:50])
+    code = request.GET.get("district", "") or request.POST.get("district", "")
+    if code:
+        try:
+            districts = [access.resolve_district(request.user, code, roles=(Role.FINANCE_CENTER,))]
+        except NotFound as exc:
+            raise Http404(str(exc))
+    if request.method == "GET":
+        return render(request, "complaints/staff/disclosure.html", {"districts": districts})
+    publish = request.POST.get("publish", "")
+    try:
+        if publish not in ("0", "1"):
+            raise services.ServiceError("请选择公开或不公开。", field="publish")
+        district = services.set_blacklist_publication(request.user, code, publish == "1")
+    except (services.ServiceError, DomainError) as exc:
+        return render(request, "complaints/staff/disclosure.html",
+                      {"districts": districts, "error": getattr(exc, "message", str(exc))},
+                      status=getattr(exc, "status", 400))
+    messages.success(request, f"{district.name}：黑名单{'已公开' if district.publish_blacklist else '已停止公开'}。")
+    return redirect("complaints:disclosure")
 
 
 # --- posters --------------------------------------------------------------------------------

@@ -28,4 +28,5 @@ urlpatterns = [
     path("complaints/posters/", staff_views.posters_all, name="posters-all"),
     path("complaints/posters/<str:code>/", staff_views.poster, name="poster"),
     path("complaints/survey-links/", staff_views.survey_links, name="survey-links"),
+    path("complaints/disclosure/", staff_views.disclosure, name="disclosure"),
 ]

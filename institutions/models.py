@@ -34,6 +34,10 @@ class District(models.Model):
     parent = models.ForeignKey(
         "self", verbose_name=_("上级"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
+    # API.md "Warnings": the public blacklist API lists only the entries of districts that chose to
+    # publish theirs (names masked). Off by default; the district's finance center switches it.
+    publish_blacklist = models.BooleanField(_("公开黑名单"), default=False,
+                                            help_text=_("开启后，本区确认的黑名单（姓名脱敏）通过公开接口向社会公布"))
 
     class Meta:
         verbose_name = _("行政区")

@@ -103,6 +103,12 @@ def published_blacklist(today: dt.date | None = None) -> QuerySet[BlacklistEntry
             .select_related("employee__institution", "record__violation_type").order_by("-starts_on"))
 
 
+def public_blacklist(today: dt.date | None = None) -> QuerySet[BlacklistEntry]:
+    """What the public blacklist API lists: published entries of the districts that chose to publish
+    their blacklist (District.publish_blacklist, off by default; API.md "Warnings")."""
+    return published_blacklist(today).filter(employee__institution__district__publish_blacklist=True)
+
+
 def blacklist_to_decide(user) -> QuerySet[BlacklistEntry]:
     """Every entry (proposals included) of the districts where the user is the finance center."""
     entries = BlacklistEntry.objects.select_related("employee__institution", "record__violation_type",

@@ -10,7 +10,8 @@ from .serializers import PublicBlacklistSerializer
 
 
 class PublicBlacklistView(generics.ListAPIView):
-    """Confirmed blacklist entries within their period; people's names masked (黄某)."""
+    """Confirmed blacklist entries within their period, of the districts that chose to publish their
+    blacklist (off by default); people's names masked (黄某). 200 always."""
 
     serializer_class = PublicBlacklistSerializer
     permission_classes = [AllowAny]
@@ -19,4 +20,4 @@ class PublicBlacklistView(generics.ListAPIView):
     filter_backends = []
 
     def get_queryset(self):
-        return selectors.published_blacklist()
+        return selectors.public_blacklist()

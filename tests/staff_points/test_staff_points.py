@@ -76,6 +76,9 @@ def test_red_line_proposes_then_finance_confirms_and_it_is_published_masked(setu
     with pytest.raises(DomainError):
         services.decide_blacklist(setup["finance"], entry, True, "   ")
     services.decide_blacklist(setup["finance"], entry, True, "经核实属实")
+    # Listed publicly only once the district chose to publish its blacklist (off by default).
+    assert api.get("/api/v1/public/blacklist/").json()["count"] == 0
+    setup["bank"].district.__class__.objects.filter(pk=setup["bank"].district_id).update(publish_blacklist=True)
     body = api.get("/api/v1/public/blacklist/").json()
     assert body["count"] == 1
     assert body["results"][0]["name"] == "黄某" and "小明" not in str(body)
