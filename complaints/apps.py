@@ -10,8 +10,9 @@ class ComplaintsConfig(AppConfig):
     def ready(self) -> None:
         from core import audit, portal
         from institutions import access
+        from tracking import services as tracking
 
-        from . import selectors
+        from . import selectors, services
 
         def handles_cases(user) -> bool:
             return selectors.can_use_queue(user)
@@ -26,5 +27,7 @@ class ComplaintsConfig(AppConfig):
         from . import todos
 
         todos.register()
+        # 交办: the case follows its tracked item (the institution's reply, accepted or returned).
+        tracking.listen("complaints", services.on_tracked_item)
         # Identity and sealed-original reveals are audit rows: kept for core's retention period.
         audit.register("complaints.PiiReveal", "at")

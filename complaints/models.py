@@ -122,6 +122,15 @@ class Basis(models.TextChoices):
     XINFANG = "xinfang", _("信访工作条例（2022）")
 
 
+class ReplyState(models.TextChoices):
+    """交办: where the institution's reply stands (kept in step with its tracked item, 督办事项)."""
+
+    NONE = "", _("—")
+    OPEN = "open", _("待机构回复")
+    REPORTED = "reported", _("机构已回复，待审核")
+    ACCEPTED = "accepted", _("回复已审核通过")
+
+
 class Channel(models.TextChoices):
     FORM = "form", _("扫码表单")
     API = "api", _("接口")
@@ -135,6 +144,7 @@ class Complaint(models.Model):
     Outcome = Outcome
     Channel = Channel
     Basis = Basis
+    ReplyState = ReplyState
 
     institution = models.ForeignKey(Institution, verbose_name=_("被反映机构"), on_delete=models.PROTECT,
                                     related_name="complaints")
@@ -174,6 +184,9 @@ class Complaint(models.Model):
     party_identified_on = models.DateField(_("认定涉及党员日期"), null=True, blank=True)
     # 交办: the institution's reply is due this many working days after the hand-over.
     reply_within = models.PositiveSmallIntegerField(_("交办回复期限（工作日）"), null=True, blank=True)
+    # The reply's due date in force (the tracked item's: a return may set a new one) and its state.
+    reply_due_on = models.DateField(_("机构回复期限"), null=True, blank=True)
+    reply_state = models.CharField(_("机构回复"), max_length=10, choices=ReplyState.choices, blank=True, default="")
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("承办人"), null=True, blank=True,
                                  on_delete=models.SET_NULL, related_name="assigned_complaints")
     accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
@@ -237,6 +250,9 @@ class Complaint(models.Model):
                                    name="complaint_reply_within_range"),
             models.CheckConstraint(condition=Q(referred_at__isnull=True) | Q(reply_within__isnull=False),
                                    name="complaint_referred_has_reply_within"),
+            models.CheckConstraint(condition=Q(reply_state__in=ReplyState.values), name="complaint_reply_state_valid"),
+            models.CheckConstraint(condition=Q(reply_state="") | Q(referred_at__isnull=False),
+                                   name="complaint_reply_state_only_when_referred"),
             models.CheckConstraint(condition=~Q(kind="rating") | Q(extensions=0), name="complaint_rating_no_extension"),
             # Anonymous cases hold no identity; named ones hold it until the retention job erases it.
             models.CheckConstraint(

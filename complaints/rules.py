@@ -134,11 +134,30 @@ def extension_refusal(*, kind: str, basis: str, status: str) -> str:
     return ""
 
 
+# --- 交办: the institution's reply ----------------------------------------------------------
+
+# Entries of a case's trail made by its tracked item (督办事项), besides the actions above.
+REPLY_EVENTS = {"reported": "institution_reply", "accepted": "reply_accepted", "returned": "reply_returned"}
+REPLY_EVENT_LABELS = {"institution_reply": "机构报送办理情况", "reply_accepted": "机构回复审核通过",
+                      "reply_returned": "机构回复被退回"}
+
+
+def conclude_refusal(*, status: str, reply_state: str) -> str:
+    """Why a case handed to an institution cannot be concluded yet ("" when it can): the institution's
+    reply is reviewed, like a rectification report, and accepted before the case concludes."""
+    if status != REFERRED or reply_state in ("", "accepted"):
+        return ""
+    if reply_state == "open":
+        return "交办事项尚待被反映机构回复；机构回复并审核通过（销号）后方可作出结论。"
+    return "被反映机构已回复，请先审核其回复（通过或退回）后再作出结论。"
+
+
 # --- which deadline is running --------------------------------------------------------------
 
 
 def active_deadline_keys(*, kind: str, status: str, anonymous: bool, involves_party_member: bool,
-                         forwarded: bool, basis: str = _deadlines.FINANCIAL) -> frozenset[str]:
+                         forwarded: bool, basis: str = _deadlines.FINANCIAL,
+                         reply_pending: bool = True) -> frozenset[str]:
     """The deadlines (keys of deadlines.case_deadlines) that still bind a case in `status`."""
     if kind == "rating" or status in FINAL_STATES:
         return frozenset()
@@ -154,7 +173,7 @@ def active_deadline_keys(*, kind: str, status: str, anonymous: bool, involves_pa
         keys.add("forward_discipline")
     if not anonymous and status == RECEIVED:
         keys.add("notify_acceptance")
-    if status == REFERRED:
+    if status == REFERRED and reply_pending:
         keys.add("institution_reply")
     return frozenset(keys)
 

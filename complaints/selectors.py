@@ -204,6 +204,15 @@ def case_detail(user, pk: int) -> Complaint:
             .get(pk=pk))
 
 
+def tracked_item(case: Complaint):
+    """The tracked item (督办事项) a hand-over (交办) made of the case, or None."""
+    if case.referred_at is None:
+        return None
+    from tracking import selectors as tracking
+
+    return tracking.items_for("complaints", [case.pk]).get(case.pk)
+
+
 def notes_for(case: Complaint, policy: CasePolicy) -> list[ComplaintNote]:
     notes = list(case.notes.all())
     if policy.internal_notes:

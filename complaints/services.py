@@ -23,9 +23,10 @@ from django.utils import timezone
 
 from core import outbox, queue
 from core.errors import DomainError
-from core.workdays import schedule_from_chinese_calendar
+from core.workdays import DueDate, schedule_from_chinese_calendar
 from institutions.models import Institution, Role, new_public_code
 from notifications.complainants import complainant_notice
+from tracking import services as tracking
 
 from . import rules, selectors
 from .crypto import (
@@ -116,9 +117,14 @@ def apply_deadlines(case: Complaint, *, fresh: bool = False) -> None:
     dues = case_deadlines(case.kind, case.deadline_from, anonymous=case.anonymous, schedule=schedule,
                           extensions=case.extensions, basis=case.basis,
                           reply_working_days=case.reply_within if days["referred_on"] else None, **days)
+    if "institution_reply" in dues and case.reply_due_on and case.reply_due_on != dues["institution_reply"].date:
+        # The tracked item's due date is in force (a return may have set a new period).
+        dues["institution_reply"] = DueDate(case.reply_due_on, provisional=False,
+                                            basis="机构回复被退回后重新确定的回复期限")
     active = rules.active_deadline_keys(kind=case.kind, status=case.status, anonymous=case.anonymous,
                                         involves_party_member=case.involves_party_member,
-                                        forwarded=case.forwarded_at is not None, basis=case.basis)
+                                        forwarded=case.forwarded_at is not None, basis=case.basis,
+                                        reply_pending=case.reply_state in ("", "open"))
     running = rules.next_deadline(dues, active)
     case.deadlines = {k: {"date": d.date.isoformat(), "provisional": d.provisional, "basis": d.basis}
                       for k, d in dues.items()}
@@ -302,9 +308,14 @@ def perform_action(case_id: int, action: str, actor, data: ActionInput = ActionI
         elif action == "refer_institution":
             case.reply_within = _reply_within(data.reply_within)
             case.referred_at = now
+            item = _hand_over(case, actor, now, reason)
+            case.reply_due_on, case.reply_state = item.due_on, Complaint.ReplyState.OPEN
             notify.append((Notification.Kind.REFERRED, f"ref:{case.pk}",
                            f"区金融工作中心已将此案件交办贵机构，请于{case.reply_within}个工作日内回复办理情况。"))
         elif action == "conclude":
+            refusal = rules.conclude_refusal(status=case.status, reply_state=case.reply_state)
+            if refusal:
+                raise ServiceError(refusal, conflict=True)
             if data.outcome not in rules.OUTCOMES:
                 raise ServiceError("请选择核查结论：属实、部分属实或不属实。", field="outcome")
             case.outcome = data.outcome
@@ -394,6 +405,43 @@ def _event_reason(action: str, reason: str, data: ActionInput) -> str:
     if action == "refer_institution":
         return f"交办，{_reply_within(data.reply_within)}个工作日内回复" + (f"；{reason}" if reason else "")
     return reason
+
+
+def _hand_over(case: Complaint, actor, now: datetime, reason: str):
+    """交办 as a tracked item (督办事项) owned by the institution: its filer and head reply with
+    evidence by the due date, the finance center accepts (销号) or returns it; the case follows
+    (on_tracked_item). The item names the case, never the complainant nor the text."""
+    due_hint = f"请于{case.reply_within}个工作日内核查并报送办理情况及佐证材料。"
+    detail = "\n".join(p for p in (reason, due_hint, "案件详情由机构负责人在“投诉举报处理”页面查看。") if p)
+    return tracking.create_item(
+        institution=case.institution, kind="complaint_referral",
+        title=f"投诉举报交办：{case.get_kind_display()} #{case.pk}", detail=detail,
+        start=timezone.localdate(now), working_days=case.reply_within,
+        source_app="complaints", source_id=case.pk, actor=actor)
+
+
+def on_tracked_item(item, action: str) -> None:
+    """tracking calls this inside its transaction after each change of an item handed over from a
+    case (source_app "complaints"): the case records the reply's state, its due date and the event."""
+    if item.kind != "complaint_referral" or action not in rules.REPLY_EVENTS:
+        return
+    case = Complaint.objects.select_for_update().filter(pk=item.source_id).select_related("institution").first()
+    if case is None or case.status != rules.REFERRED:
+        return
+    state = {"reported": Complaint.ReplyState.REPORTED, "accepted": Complaint.ReplyState.ACCEPTED,
+             "returned": Complaint.ReplyState.OPEN}[action]
+    last = item.events.order_by("-id").first()  # the change just made
+    case.reply_state, case.reply_due_on = state, item.due_on
+    apply_deadlines(case)
+    case.version += 1
+    case.save(update_fields=["reply_state", "reply_due_on", "version", *_DEADLINE_FIELDS])
+    note = (last.note if last else "")[:500]
+    reason = {"reported": "被反映机构已报送办理情况，待审核",
+              "accepted": "机构回复审核通过（销号）",
+              "returned": f"机构回复被退回，回复期限 {item.due_on:%Y-%m-%d}"}[action]
+    ComplaintEvent.objects.create(complaint=case, action=rules.REPLY_EVENTS[action], from_status=case.status,
+                                  to_status=case.status, actor=last.actor if last else None,
+                                  reason=f"{reason}：{note}" if note and action != "accepted" else reason)
 
 
 def _reply_within(value: int | None) -> int:

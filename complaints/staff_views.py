@@ -100,6 +100,7 @@ def _detail_context(request: HttpRequest, case: Complaint, **extra) -> dict:
         "needs_approval": rules.extension_needs_approval(case.kind, case.extensions, case.basis),
         "bases": Complaint.Basis.choices,
         "extension_records": list(case.extension_records.all()),
+        "tracked_item": selectors.tracked_item(case),
         "reply_within_default": settings.COMPLAINTS_REFER_REPLY_WORKING_DAYS,
         **extra,
     }

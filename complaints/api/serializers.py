@@ -39,6 +39,7 @@ class ComplaintListSerializer(serializers.ModelSerializer):
     status_label = serializers.CharField(source="get_status_display")
     outcome_label = serializers.CharField(source="get_outcome_display")
     basis_label = serializers.CharField(source="get_basis_display")
+    reply_state_label = serializers.SerializerMethodField()
     institution = ComplaintInstitutionSerializer()
     district = serializers.CharField(source="institution.district.code", read_only=True)
     ratings = serializers.DictField(child=serializers.IntegerField())
@@ -52,7 +53,8 @@ class ComplaintListSerializer(serializers.ModelSerializer):
                   "description",
                   "staff_name", "occurred_on", "anonymous", "ratings", "outcome", "outcome_label",
                   "involves_party_member", "channel", "deadlines", "next_due", "overdue", "extensions", "version",
-                  "basis", "basis_label", "party_identified_on", "reply_within"]
+                  "basis", "basis_label", "party_identified_on", "reply_within", "reply_due_on", "reply_state",
+                  "reply_state_label"]
         read_only_fields = fields
 
     def _today(self) -> date:
@@ -68,6 +70,9 @@ class ComplaintListSerializer(serializers.ModelSerializer):
         return {"key": obj.next_due_key, "label": rules.DEADLINE_LABELS.get(obj.next_due_key, obj.next_due_key),
                 "date": obj.next_due_on, "provisional": bool(entry.get("provisional")),
                 "status": due_status(obj.next_due_on, self._today())}
+
+    def get_reply_state_label(self, obj: Complaint) -> str:
+        return obj.get_reply_state_display() if obj.reply_state else ""
 
     def get_overdue(self, obj: Complaint) -> bool:
         return obj.next_due_on is not None and obj.next_due_on < self._today()
@@ -120,6 +125,15 @@ class ExtensionRecordSerializer(serializers.ModelSerializer):
         return obj.approval if self.context.get("approval") else ""
 
 
+class TrackedItemRefSerializer(serializers.Serializer):
+    """交办: the tracked item (督办事项) the institution replies on (tracking's pages)."""
+
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    status_label = serializers.CharField()
+    due_on = serializers.DateField()
+
+
 class ContactSerializer(serializers.Serializer):
     name = serializers.CharField()
     phone = serializers.CharField()
@@ -132,12 +146,13 @@ class ComplaintDetailSerializer(ComplaintListSerializer):
     contact = serializers.SerializerMethodField()
     allowed_actions = serializers.SerializerMethodField()
     extension_records = serializers.SerializerMethodField()
+    tracked_item = serializers.SerializerMethodField()
     merged_into = serializers.PrimaryKeyRelatedField(read_only=True)
 
     class Meta(ComplaintListSerializer.Meta):
         fields = [*ComplaintListSerializer.Meta.fields, "reject_reason", "accepted_at", "forwarded_at",
                   "referred_at", "concluded_at", "closed_at", "merged_into", "events", "notes", "images", "contact",
-                  "allowed_actions", "extension_records"]
+                  "allowed_actions", "extension_records", "tracked_item"]
         read_only_fields = fields
 
     def get_events(self, obj: Complaint) -> list[dict]:
@@ -157,6 +172,13 @@ class ComplaintDetailSerializer(ComplaintListSerializer):
 
     def get_allowed_actions(self, obj: Complaint) -> list[str]:
         return self.context["allowed_actions"]
+
+    @extend_schema_field(TrackedItemRefSerializer(allow_null=True))
+    def get_tracked_item(self, obj: Complaint) -> dict | None:
+        item = self.context.get("tracked_item")
+        if item is None:
+            return None
+        return {"id": item.pk, "status": item.status, "status_label": item.get_status_display(), "due_on": item.due_on}
 
     @extend_schema_field(ExtensionRecordSerializer(many=True))
     def get_extension_records(self, obj: Complaint) -> list[dict]:

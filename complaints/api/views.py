@@ -149,6 +149,7 @@ class ComplaintViewSet(viewsets.ReadOnlyModelViewSet):
         policy = selectors.CasePolicy.for_sides(sides)
         context = {**self.get_serializer_context(), "policy": policy, "notes": selectors.notes_for(case, policy),
                    "identity": services.masked_identity(case) if policy.identity else None,
+                   "tracked_item": selectors.tracked_item(case),
                    "allowed_actions": rules.allowed_actions(status=case.status, kind=case.kind, sides=sides,
                                                             extensions=case.extensions, basis=case.basis)}
         return Response(s.ComplaintDetailSerializer(case, context=context).data)

@@ -72,6 +72,13 @@ def test_full_lifecycle_through_the_api(fc_api, fc, bank):
     assert resp.json()["next_due"]["key"] == "conclude"
     assert action(fc_api, case, "verify").json()["status"] == "verifying"
     assert action(fc_api, case, "refer_institution").json()["status"] == "referred_institution"
+    # 交办: the institution's reply (a tracked item) is accepted before the case concludes.
+    assert action(fc_api, case, "conclude", outcome="partially_substantiated").status_code == 409
+    from tracking import services as tracking
+    from tracking.models import TrackedItem
+
+    item = TrackedItem.objects.get(source_app="complaints", source_id=case.pk)
+    tracking.accept(tracking.report(item, None, measures="已整改", system=True), fc)
     resp = action(fc_api, case, "conclude", outcome="partially_substantiated")
     assert resp.json()["status"] == "concluded" and resp.json()["outcome"] == "partially_substantiated"
     resp = action(fc_api, case, "close", reply="已整改")
@@ -83,6 +90,8 @@ def test_full_lifecycle_through_the_api(fc_api, fc, bank):
     assert events == [
         ("accept", "received", "accepted", "fc"), ("verify", "accepted", "verifying", "fc"),
         ("refer_institution", "verifying", "referred_institution", "fc"),
+        ("institution_reply", "referred_institution", "referred_institution", None),
+        ("reply_accepted", "referred_institution", "referred_institution", "fc"),
         ("conclude", "referred_institution", "concluded", "fc"), ("close", "concluded", "closed", "fc")]
 
 
