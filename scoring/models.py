@@ -618,7 +618,7 @@ class Objection(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.assessment} 申诉（{self.get_status_display()}）"
+        return f"{self.assessment} 异议（{self.get_status_display()}）"
 
 
 class SchemeEvent(models.Model):

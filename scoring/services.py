@@ -476,7 +476,8 @@ def _check_year_open(assessment: Assessment, source: str, *, held: bool = False)
         raise StateConflict(f"{year.district.name} {year.year} 年度结果已发布，评分表已冻结；"
                             "如需修改，请由区金融工作中心说明理由后重新开放")
     if year.status == YearStatus.NOTICE and not reopened_for_correction(assessment, source):
-        raise StateConflict(f"{year.district.name} {year.year} 年度处于公示期，评分表已锁定；如有异议请提出申诉")
+        raise StateConflict(f"{year.district.name} {year.year} 年度处于公示期，评分表已锁定；"
+                            "如有异议请提出复核申请（异议）")
     if assessment.scheme.status == SchemeStatus.DRAFT:
         raise StateConflict(f"{assessment.year} 年度方案尚未启用")
     return year
@@ -656,7 +657,7 @@ def return_sheet(user, assessment: Assessment, source: str, reason: str) -> Scor
     if year.status == YearStatus.PUBLISHED:
         raise StateConflict(f"{year.district.name} {assessment.year} 年度结果已发布，不能退回评分表")
     if year.status == YearStatus.NOTICE:
-        raise StateConflict("公示期内评分表已锁定：申诉成立后，请在申诉处理中重新开放相关评分表")
+        raise StateConflict("公示期内评分表已锁定：异议成立后，请在异议处理中重新开放相关评分表")
     return _return(user, assessment, source, reason)
 
 
@@ -1281,16 +1282,16 @@ def open_notice(dy: DistrictYear, actor, today: date | None = None) -> DistrictY
 @transaction.atomic
 def file_objection(user, assessment: Assessment, reason: str, evidence=None, today: date | None = None) -> Objection:
     if not is_own_institution_user(user, assessment.institution_id):
-        raise NotAllowed("只有本机构的填报员或负责人可以提出申诉")
+        raise NotAllowed("只有本机构的填报员或负责人可以提出异议")
     _hold_year(assessment)  # publishing waits for this objection, or this one sees the year published
     dy = year_of(assessment)
     if dy.status != YearStatus.NOTICE:
-        raise StateConflict("只能在公示期内提出申诉")
+        raise StateConflict("只能在公示期内提出异议")
     today = today or timezone.localdate()
     if dy.notice_ends_on and today > dy.notice_ends_on:
         raise StateConflict(f"公示期已于 {dy.notice_ends_on:%Y-%m-%d} 结束")
     if not (reason or "").strip():
-        raise ScoringError("请填写申诉理由")
+        raise ScoringError("请填写异议理由")
     return Objection.objects.create(assessment=assessment, filed_by=user, reason=reason.strip(),
                                     evidence=evidence or "")
 
@@ -1306,11 +1307,11 @@ def result_snapshot(assessment: Assessment) -> dict:
 def decide_objection(user, objection: Objection, upheld: bool, decision: str) -> Objection:
     objection = Objection.objects.select_for_update().select_related("assessment__institution").get(pk=objection.pk)
     dy = year_of(objection.assessment)
-    _finance_of(user, dy, "处理申诉")
+    _finance_of(user, dy, "处理异议")
     if objection.status != ObjectionStatus.PENDING:
-        raise StateConflict("该申诉已处理")
+        raise StateConflict("该异议已处理")
     if dy.status != YearStatus.NOTICE:
-        raise StateConflict("只能在公示期内处理申诉")
+        raise StateConflict("只能在公示期内处理异议")
     if not (decision or "").strip():
         raise ScoringError("请填写处理意见")
     objection.status = ObjectionStatus.UPHELD if upheld else ObjectionStatus.REJECTED
@@ -1332,15 +1333,15 @@ def reopen_for_objection(user, objection: Objection, source: str, reason: str) -
     dy = year_of(assessment)
     _finance_of(user, dy, "重新开放评分表")
     if objection.status != ObjectionStatus.UPHELD:
-        raise StateConflict("只有申诉成立后才能重新开放评分表")
+        raise StateConflict("只有异议成立后才能重新开放评分表")
     if dy.status != YearStatus.NOTICE:
-        raise StateConflict("只能在公示期内因申诉重新开放评分表")
+        raise StateConflict("只能在公示期内因异议重新开放评分表")
     if not (reason or "").strip():
         raise ScoringError("重新开放评分表须填写原因")
     if objection.reopened_source and objection.reopened_source != source:
-        raise StateConflict(f"该申诉已重新开放“{Source(objection.reopened_source).label}”评分表；"
-                            "一件申诉只更正一张评分表，如需更正其他评分表请说明后另行处理")
-    sheet = _return(user, assessment, source, f"申诉更正：{reason.strip()}")
+        raise StateConflict(f"该异议已重新开放“{Source(objection.reopened_source).label}”评分表；"
+                            "一件异议只更正一张评分表，如需更正其他评分表请说明后另行处理")
+    sheet = _return(user, assessment, source, f"异议更正：{reason.strip()}")
     objection.reopened_source = source
     objection.save(update_fields=["reopened_source"])
     return sheet
@@ -1366,12 +1367,12 @@ def publish_year(dy: DistrictYear, actor) -> DistrictYear:
     assessments = Assessment.objects.filter(year=dy.year, institution__district_id=dy.district_id)
     pending = Objection.objects.filter(assessment__in=assessments, status=ObjectionStatus.PENDING).count()
     if pending:
-        raise StateConflict(f"尚有 {pending} 件申诉未处理，不能发布")
+        raise StateConflict(f"尚有 {pending} 件异议未处理，不能发布")
     reopened = ScoreSheet.objects.filter(assessment__in=assessments, status=SheetStatus.DRAFT,
                                          assessment__objections__status=ObjectionStatus.UPHELD,
                                          source=F("assessment__objections__reopened_source")).count()
     if reopened:
-        raise StateConflict(f"尚有 {reopened} 张因申诉重新开放的评分表未重新提交，不能发布")
+        raise StateConflict(f"尚有 {reopened} 张因异议重新开放的评分表未重新提交，不能发布")
     # A sheet corrected after the last aggregation: the district must be aggregated again first.
     if dy.aggregated_at is None or ScoreSheet.objects.filter(
             assessment__in=assessments, status=SheetStatus.SUBMITTED, submitted_at__gt=dy.aggregated_at).exists():

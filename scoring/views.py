@@ -324,7 +324,7 @@ def file_objection(request, pk: int):
     try:
         services.file_objection(request.user, assessment, request.POST.get("reason", ""),
                                 request.FILES.get("evidence"))
-        messages.success(request, _("申诉已提交，区金融工作中心将在公示期内处理。"))
+        messages.success(request, _("异议已提交，区金融工作中心将在公示期内处理。"))
     except DomainError as exc:
         messages.error(request, str(exc))
     return redirect("scoring:assessment", pk=pk)
@@ -342,8 +342,8 @@ def decide_objection(request, pk: int):
     upheld = request.POST.get("upheld") == "1"
     try:
         services.decide_objection(request.user, objection, upheld, request.POST.get("decision", ""))
-        messages.success(request, _("申诉成立：请在下方重新开放相关评分表，更正并重新提交后再次汇总。") if upheld
-                         else _("申诉已处理（不成立）。"))
+        messages.success(request, _("异议成立：请在下方重新开放相关评分表，更正并重新提交后再次汇总。") if upheld
+                         else _("异议已处理（不成立）。"))
     except DomainError as exc:
         messages.error(request, str(exc))
     return redirect("scoring:assessment", pk=objection.assessment_id)

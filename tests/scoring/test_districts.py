@@ -261,7 +261,7 @@ def test_objection_correction_through_the_pages(two_districts, finance_lq):
     assert resp.status_code == 302
     assert ScoreSheet.objects.get(assessment=assessment, source="self").status == "draft"
     history = pages[finance_lq].get(f"/scoring/assessments/{assessment.pk}/").content.decode()
-    assert "申诉更正：补记" in history and "已重新开放评分表" in history
+    assert "异议更正：补记" in history and "已重新开放评分表" in history
 
 
 def test_a_reader_of_every_district_reads_the_template_unless_naming_one(admin_user):

@@ -1,4 +1,4 @@
-"""Public notice (公示), objections (申诉), publishing and reopening a year."""
+"""Public notice (公示), objections (异议), publishing and reopening a year."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def test_notice_objection_publish_and_reopen(scored, inst_a, inst_b, finance, fi
     # Publishing is refused while an objection is pending.
     with pytest.raises(StateConflict) as refused:
         services.publish_year(scheme, finance)
-    assert refused.value.status == 409 and "申诉" in str(refused.value)
+    assert refused.value.status == 409 and "异议" in str(refused.value)
     assert DistrictYear.objects.get(pk=scheme.pk).status == "notice"
 
     with pytest.raises(NotAllowed):
