@@ -31,6 +31,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from complaints import rules as complaint_rules
 from institutions.models import District, Institution, InstitutionCategory
@@ -392,10 +393,121 @@ def acknowledgements(q: DistrictQuery) -> dict:
     return jsonable({**q.head(), **acknowledgement_summary(q.scope, q.year)})
 
 
+# --- the programme's stored figures: rectifications, trainings, risk alerts ---------------------
+# Activity figures (never cached): each app keeps them stored (inspections' RectificationTally,
+# activities' TrainingHours, risk's InstitutionSummary) and offers them through its selectors;
+# nothing is recounted here from findings, attendance or alerts.
+
+
+def _district_institutions(scope: Scope) -> list[tuple[int, str, str]]:
+    """(id, code, name) of the scope's active institutions, by code (one query)."""
+    return list(Institution.objects.filter(scope.q(""), is_active=True).order_by("code")
+                .values_list("pk", "code", "name"))
+
+
+def _on_time(row: dict) -> dict:
+    from inspections import rules as inspection_rules
+
+    return {**row, "on_time_rate": inspection_rules.on_time_rate(row["closed_on_time"], row["closed"] + row["overdue"])}
+
+
+RECTIFICATION_FIGURES = ("total", "open", "reported", "overdue", "closed", "closed_on_time")
+
+
+def rectification_summary(district_id: int, year: int, institution_ids=None) -> dict:
+    """Open, awaiting review, overdue, closed and closed on time (the rate: closed on time over those
+    closed or overdue, inspections' rule), per institution and per clause, from inspections' stored
+    tallies (two grouped queries)."""
+    from inspections import selectors as inspection_selectors
+
+    def pick(row: dict) -> dict:
+        return {k: row.get(k) or 0 for k in RECTIFICATION_FIGURES}
+
+    institutions = [_on_time({"code": r["code"], "name": r["name"], **pick(r)}) for r in
+                    inspection_selectors.tally_by_institution(district_id, year, institution_ids=institution_ids)]
+    clauses = [_on_time({"clause": r["clause"], **pick(r)}) for r in
+               inspection_selectors.tally_by_clause(district_id, year, institution_ids=institution_ids)]
+    total = _on_time({k: sum(r[k] for r in institutions) for k in RECTIFICATION_FIGURES})
+    return {**total, "institutions": institutions, "clauses": clauses}
+
+
+def rectifications(q: DistrictQuery) -> dict:
+    ids = q.scope.institutions() if q.category else None
+    return jsonable({**q.head(), **rectification_summary(q.district.pk, q.year, ids)})
+
+
+def training_summary(institutions: list[tuple[int, str, str]], year: int) -> dict:
+    """Each institution's active employees, how many reached the year's required training hours and
+    the rate, from activities' stored yearly hours (two grouped queries)."""
+    from activities import selectors as activity_selectors
+
+    stored = activity_selectors.institution_completion([pk for pk, _, _ in institutions], year)
+    rows = []
+    for pk, code, name in institutions:
+        c = stored[pk]
+        rows.append({"code": code, "name": name, "employees": c.employees, "completed": c.completed,
+                     "rate": c.rate, "hours": c.hours})
+    employees = sum(r["employees"] for r in rows)
+    completed = sum(r["completed"] for r in rows)
+    return {"required_hours": activity_selectors.required_hours(), "employees": employees, "completed": completed,
+            "rate": _rate(completed, employees), "institutions": rows}
+
+
+def trainings(q: DistrictQuery) -> dict:
+    return jsonable({**q.head(), **training_summary(_district_institutions(q.scope), q.year)})
+
+
+def _fraction_percent(value) -> Decimal | None:
+    """risk's stored rate (a fraction, "0.6667") as a percent with one decimal."""
+    if value in (None, ""):
+        return None
+    return figures.percent(Decimal(str(value)), 1)
+
+
+def risk_summary(district: District, year: int, codes: set[str] | None = None) -> dict:
+    """Per institution of the district: alerts by status and rule, overdue, average review days and
+    the confirmed rate, from risk's stored summary (counts only: no person, no transaction). For the
+    district's finance center only (RISK.md)."""
+    from risk import rules as risk_rules
+    from risk import selectors as risk_selectors
+    from risk.models import AlertStatus
+
+    statuses = [(value, str(label)) for value, label in AlertStatus.choices]
+    rule_titles = {code: gettext(rule.title) for code, rule in risk_rules.RULES.items()}
+    rows = []
+    for r in risk_selectors.summary(district, year):
+        if codes is not None and r["institution"]["code"] not in codes:
+            continue
+        rows.append({"code": r["institution"]["code"], "name": r["institution"]["name"], "total": r["total"],
+                     "by_status": [{"status": value, "label": label, "count": r["by_status"].get(value, 0)}
+                                   for value, label in statuses],
+                     "by_rule": [{"rule": code, "title": title, "count": r["by_rule"].get(code, 0)}
+                                 for code, title in rule_titles.items()],
+                     "overdue": r["overdue"], "closed": r["closed"],
+                     "avg_review_days": r["avg_review_days"],
+                     "confirmed_rate": _fraction_percent(r["confirmed_rate"])})
+    by_status = {value: sum(s["count"] for r in rows for s in r["by_status"] if s["status"] == value)
+                 for value, _label in statuses}
+    closed = sum(r["closed"] for r in rows)
+    confirmed = by_status.get(AlertStatus.CONFIRMED, 0) + by_status.get(AlertStatus.ESCALATED, 0)
+    return {"total": sum(r["total"] for r in rows), "overdue": sum(r["overdue"] for r in rows), "closed": closed,
+            "confirmed_rate": _rate(confirmed, closed),
+            "by_status": [{"status": value, "label": label, "count": by_status[value]} for value, label in statuses],
+            "by_rule": [{"rule": code, "title": title,
+                         "count": sum(x["count"] for r in rows for x in r["by_rule"] if x["rule"] == code)}
+                        for code, title in rule_titles.items()],
+            "institutions": rows}
+
+
+def risk(q: DistrictQuery) -> dict:
+    codes = {code for _pk, code, _name in _district_institutions(q.scope)} if q.category else None
+    return jsonable({**q.head(), **risk_summary(q.district, q.year, codes)})
+
+
 DISTRICT_FIGURES: dict[str, Callable[[DistrictQuery], dict]] = {
     "colours": colours, "distribution": distribution, "items": items, "trend": trend,
     "complaints": complaints, "satisfaction": satisfaction, "violations": violations,
-    "acknowledgements": acknowledgements,
+    "acknowledgements": acknowledgements, "rectifications": rectifications, "trainings": trainings, "risk": risk,
 }
 RESULTS_FIGURES = ("colours", "distribution", "items", "trend")
 
@@ -477,8 +589,19 @@ def institution_employees(view: InstitutionView, year: int) -> dict:
                          "acknowledged_rate", "on_time_rate", "warnings")}})
 
 
+def institution_programme(view: InstitutionView, year: int) -> dict:
+    """Its own rectifications (per clause, from inspections' stored tallies) and its employees'
+    training completion (activities' stored hours): the institution's figures only."""
+    institution = view.institution
+    rect = rectification_summary(institution.district_id, year, [institution.pk])
+    training = training_summary([(institution.pk, institution.code, institution.name)], year)
+    return jsonable({"institution": institution_ref(institution), "year": year,
+                     "rectifications": {k: v for k, v in rect.items() if k != "institutions"},
+                     "trainings": {k: v for k, v in training.items() if k != "institutions"}})
+
 INSTITUTION_FIGURES: dict[str, Callable[..., dict]] = {
     "items": institution_items, "complaints": institution_complaints, "employees": institution_employees,
+    "programme": institution_programme,
 }
 
 

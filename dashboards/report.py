@@ -40,6 +40,9 @@ class ReportContent:
     indicator_rows: list[dict] = field(default_factory=list)
     complaints_by_institution: list[dict] = field(default_factory=list)
     charts: dict[str, str] = field(default_factory=dict)
+    rectifications: dict = field(default_factory=dict)  # inspections' stored tallies
+    trainings: dict = field(default_factory=dict)  # activities' stored training hours
+    risk: dict = field(default_factory=dict)  # risk's stored summary: counts only
 
     @property
     def title(self) -> str:
@@ -56,6 +59,7 @@ def gather(district: District, year: int) -> ReportContent:
         colours=data.colours(q), distribution=data.distribution(q), items=data.items(q), trend=data.trend(q),
         complaints=data.complaints(q), satisfaction=data.satisfaction(q), violations=data.violations(q),
         acknowledgements=data.acknowledgements(q), red_lines=[],
+        rectifications=data.rectifications(q), trainings=data.trainings(q), risk=data.risk(q),
     )
     scheme = selectors.scheme_of(district.pk, year)
     scope = Scope(district_id=district.pk)
@@ -163,7 +167,8 @@ def _number(value):
 
 
 def render_xlsx(content: ReportContent) -> bytes:
-    """The xlsx pack: summary, results, per-indicator detail, complaints, satisfaction, violations, warnings."""
+    """The xlsx pack: summary, results, per-indicator detail, complaints, satisfaction, violations, warnings,
+    rectifications (per institution and clause), training completion and risk alerts (counts only)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
@@ -204,6 +209,11 @@ def render_xlsx(content: ReportContent) -> bytes:
                                              c.violations["previous"]],
         ["员工违规同比（%）", c.violations["change"]],
         ["警示信息知悉率（%）", c.acknowledgements["acknowledged_rate"]],
+        ["督查发现问题数", c.rectifications.get("total")], ["逾期未整改", c.rectifications.get("overdue")],
+        ["按期整改率（%）", c.rectifications.get("on_time_rate")],
+        ["员工培训完成率（%）", c.trainings.get("rate")],
+        ["风险预警数", c.risk.get("total")], ["风险预警逾期未处理", c.risk.get("overdue")],
+        ["风险预警确认率（%）", c.risk.get("confirmed_rate")],
         ["生成时间", c.generated_at.strftime("%Y-%m-%d %H:%M")],
     ], first=True)
     sheet("积分排名", ["区内排名", "区内机构数", "区内类别排名", "机构编码", "机构名称", "类别", "基础分", "加分",
@@ -235,6 +245,30 @@ def render_xlsx(content: ReportContent) -> bytes:
     sheet("警示知悉", ["警示信息", "发布日期", "送达", "已知悉", "知悉率（%）"],
           [[w["title"], w["publish_at"], w["delivered"], w["acknowledged"], w["acknowledged_rate"]]
            for w in c.acknowledgements["warnings"]])
+    rect = c.rectifications
+    rect_header = ["问题数", "整改中", "待审核", "逾期未整改", "已销号", "按期销号", "按期整改率（%）"]
+
+    def rect_values(r: dict) -> list:
+        return [r["total"], r["open"], r["reported"], r["overdue"], r["closed"], r["closed_on_time"],
+                r["on_time_rate"]]
+
+    sheet("督查整改", ["机构编码", "机构名称", *rect_header],
+          [[r["code"], r["name"], *rect_values(r)] for r in rect.get("institutions", [])]
+          + ([["", "合计", *rect_values(rect)]] if rect else []))
+    # The clause as text ("第1.10条"): a bare "1.10" would be read as the number 1.1.
+    sheet("整改按条款", ["条款", *rect_header],
+          [[f"第{r['clause']}条", *rect_values(r)] for r in rect.get("clauses", [])])
+    sheet("培训完成率", ["机构编码", "机构名称", "在职员工", "已完成", "完成率（%）"],
+          [[r["code"], r["name"], r["employees"], r["completed"], r["rate"]] for r in
+           c.trainings.get("institutions", [])])
+    risk = c.risk
+    statuses = [s["label"] for s in risk.get("by_status", [])]
+    rules_ = [f"{r['rule']} {r['title']}" for r in risk.get("by_rule", [])]
+    sheet("风险预警", ["机构编码", "机构名称", "预警数", *statuses, *rules_, "逾期未处理", "已处理", "平均处理天数",
+                   "确认率（%）"],
+          [[r["code"], r["name"], r["total"], *[x["count"] for x in r["by_status"]],
+            *[x["count"] for x in r["by_rule"]], r["overdue"], r["closed"], r["avg_review_days"],
+            r["confirmed_rate"]] for r in risk.get("institutions", [])])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -72,6 +72,7 @@ def district(request):
         "q": q, "query": query, "api": api, "rows_url": rows_url,
         "colours": data.colours(q), "complaints": data.complaints(q), "satisfaction": data.satisfaction(q),
         "violations": data.violations(q), "acknowledgements": data.acknowledgements(q),
+        "rectifications": data.rectifications(q), "trainings": data.trainings(q), "risk": data.risk(q),
         "ranking": ranking[:20], "ranking_count": len(ranking),
         "years": sorted(set(scheme_years(q.district.pk)) | {q.year}, reverse=True),
         "categories": InstitutionCategory.choices,
@@ -118,11 +119,12 @@ def institution(request, code: str):
     if not view.district_wide and "year" not in request.GET and history:
         year = history[-1]["year"]  # a head lands on the latest result shown to them
     api = {figure: reverse(f"api:dashboards-institution-{figure}", kwargs={"code": inst.code}) + f"?year={year}"
-           for figure in ("history", "items", "complaints", "employees")}
+           for figure in ("history", "items", "complaints", "employees", "programme")}
     current = next((y for y in history if y["year"] == year), None)
     return render(request, "dashboards/institution.html", {
         "inst": inst, "year": year, "api": api, "history": {"years": history}, "current": current,
         "complaints": data.institution_complaints(view, year), "employees": data.institution_employees(view, year),
+        "programme": data.institution_programme(view, year),
         "years": sorted({y["year"] for y in history} | {year}, reverse=True),
         "is_finance_center": view.district_wide,
         "back": reverse("dashboards:district") + "?" + _qs(district=inst.district.code, year=year),

@@ -9,7 +9,8 @@ For the scoring sheet and the dashboards:
 - `confirmed_bonuses(institution_id, year)` → {indicator_id: evidence};
 - `tally(institution_id=None, district_id=None, year)` → stored figures {"total", "open", "overdue",
   "reported", "closed", "closed_on_time", "on_time_rate"}; `tally_by_clause(district_id, year)` and
-  `tally_by_institution(district_id, year)` → rows of the same per clause / institution.
+  `tally_by_institution(district_id, year)` → rows of the same per clause / institution (both
+  narrowed to `institution_ids=` when given).
 """
 
 from __future__ import annotations
@@ -96,14 +97,21 @@ def tally(year: int, *, institution_id: int | None = None, district_id: int | No
     return _with_rate(qs.aggregate(**{k: Sum(k) for k in FIGURES}))
 
 
-def tally_by_clause(district_id: int, year: int) -> list[dict]:
-    rows = (RectificationTally.objects.filter(district_id=district_id, year=year).values("clause_number")
+def _tallies(district_id: int, year: int, institution_ids) -> QuerySet:
+    qs = RectificationTally.objects.filter(district_id=district_id, year=year)
+    return qs if institution_ids is None else qs.filter(institution_id__in=institution_ids)
+
+
+def tally_by_clause(district_id: int, year: int, *, institution_ids=None) -> list[dict]:
+    """Per clause; `institution_ids` (ids or a values queryset) narrows it, e.g. to one institution
+    or one category (the dashboards)."""
+    rows = (_tallies(district_id, year, institution_ids).values("clause_number")
             .annotate(**{f"{k}_sum": Sum(k) for k in FIGURES}).order_by("clause_number"))
     return [_with_rate({"clause": r["clause_number"], **{k: r[f"{k}_sum"] for k in FIGURES}}) for r in rows]
 
 
-def tally_by_institution(district_id: int, year: int) -> list[dict]:
-    rows = (RectificationTally.objects.filter(district_id=district_id, year=year)
+def tally_by_institution(district_id: int, year: int, *, institution_ids=None) -> list[dict]:
+    rows = (_tallies(district_id, year, institution_ids)
             .values("institution_id", "institution__code", "institution__name")
             .annotate(**{f"{k}_sum": Sum(k) for k in FIGURES}).order_by("institution__code"))
     return [_with_rate({"institution_id": r["institution_id"], "code": r["institution__code"],

@@ -299,6 +299,96 @@ class InstitutionEmployeesResponse(serializers.Serializer):
     acknowledgements = AcknowledgementSummary()
 
 
+# --- the programme's stored figures (rectifications, trainings, risk alerts) ---------------------
+
+
+class DashboardRectificationFigures(serializers.Serializer):
+    total = serializers.IntegerField(help_text="督查发现问题数")
+    open = serializers.IntegerField(help_text="整改中")
+    reported = serializers.IntegerField(help_text="已报送待审核")
+    overdue = serializers.IntegerField(help_text="逾期未整改")
+    closed = serializers.IntegerField(help_text="已销号")
+    closed_on_time = serializers.IntegerField(help_text="按期销号")
+    on_time_rate = Dec(help_text="按期整改率（%）：按期销号 ÷（已销号 + 逾期未整改）")
+
+
+class DashboardRectificationInstitution(DashboardRectificationFigures):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class DashboardRectificationClause(DashboardRectificationFigures):
+    clause = serializers.CharField(help_text="创建规范条号")
+
+
+class DashboardRectificationSummary(DashboardRectificationFigures):
+    clauses = DashboardRectificationClause(many=True)
+
+
+class DashboardRectificationsResponse(DashboardHead, DashboardRectificationSummary):
+    institutions = DashboardRectificationInstitution(many=True)
+
+
+class DashboardTrainingFigures(serializers.Serializer):
+    employees = serializers.IntegerField(help_text="在职员工数")
+    completed = serializers.IntegerField(help_text="达到年度培训学时要求的员工数")
+    rate = Dec(help_text="培训完成率（%）")
+
+
+class DashboardTrainingInstitution(DashboardTrainingFigures):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    hours = Dec(help_text="本年度员工培训学时合计")
+
+
+class DashboardTrainingSummary(DashboardTrainingFigures):
+    required_hours = Dec(help_text="年度培训学时要求")
+
+
+class DashboardTrainingsResponse(DashboardHead, DashboardTrainingSummary):
+    institutions = DashboardTrainingInstitution(many=True)
+
+
+class DashboardRiskStatusCount(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["new", "reviewing", "dismissed", "confirmed", "escalated"])
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class DashboardRiskRuleCount(serializers.Serializer):
+    rule = serializers.CharField()
+    title = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class DashboardRiskInstitution(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    total = serializers.IntegerField()
+    by_status = DashboardRiskStatusCount(many=True)
+    by_rule = DashboardRiskRuleCount(many=True)
+    overdue = serializers.IntegerField(help_text="逾期未处理")
+    closed = serializers.IntegerField(help_text="已处理（排除、确认、上报）")
+    avg_review_days = Dec(help_text="平均处理天数")
+    confirmed_rate = Dec(help_text="确认率（%）：（确认 + 上报）÷ 已处理")
+
+
+class DashboardRiskResponse(DashboardHead):
+    total = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+    closed = serializers.IntegerField()
+    confirmed_rate = Dec()
+    by_status = DashboardRiskStatusCount(many=True)
+    by_rule = DashboardRiskRuleCount(many=True)
+    institutions = DashboardRiskInstitution(many=True)
+
+
+class InstitutionProgrammeResponse(serializers.Serializer):
+    institution = DashboardInstitutionRef()
+    year = serializers.IntegerField()
+    rectifications = DashboardRectificationSummary()
+    trainings = DashboardTrainingSummary()
+
 class IndexComponents(serializers.Serializer):
     score = Dec()
     colour = Dec()

@@ -88,6 +88,13 @@ DistrictViolationsView = _figure_view("violations", s.ViolationsResponse, "区�
 DistrictAcknowledgementsView = _figure_view("acknowledgements", s.AcknowledgementsResponse,
                                             "区级看板：警示信息知悉率")
 
+DistrictRectificationsView = _figure_view("rectifications", s.DashboardRectificationsResponse,
+                                          "区级看板：督查整改（按机构、按条款：整改中、逾期、按期销号与按期整改率）")
+DistrictTrainingsView = _figure_view("trainings", s.DashboardTrainingsResponse,
+                                     "区级看板：各机构员工培训完成率（年度学时要求）")
+DistrictRiskView = _figure_view("risk", s.DashboardRiskResponse,
+                                "区级看板：风险预警统计（按机构：状态、规则、逾期、确认率；不含人员与交易）")
+
 
 @extend_schema(parameters=[DISTRICT, YEAR, CATEGORY, PAGE, PAGE_SIZE], responses=s.RankingResponse,
                summary="区级看板：积分排名（区内排名，分页）", tags=["dashboards"])
@@ -149,6 +156,8 @@ InstitutionComplaintsView = _institution_view("complaints", s.InstitutionComplai
                                               "机构看板：举报投诉与满意度")
 InstitutionEmployeesView = _institution_view("employees", s.InstitutionEmployeesResponse,
                                              "机构看板：员工四色分布与警示知悉率")
+InstitutionProgrammeView = _institution_view("programme", s.InstitutionProgrammeResponse,
+                                             "机构看板：本机构督查整改与员工培训完成率")
 
 
 def _city(request) -> data.CityQuery:

@@ -65,7 +65,7 @@ def test_report_xlsx_pack(dataset, django_capture_on_commit_callbacks):
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
     assert book.sheetnames == ["汇总", "积分排名", "分项明细", "分项得分", "投诉按月", "投诉按机构", "满意度",
-                               "员工违规", "警示知悉"]
+                               "员工违规", "警示知悉", "督查整改", "整改按条款", "培训完成率", "风险预警"]
     ranking = [row for row in book["积分排名"].iter_rows(min_row=2, values_only=True)]
     assert [(r[0], r[1], r[2], r[3], str(r[9])) for r in ranking] == [
         (1, 4, 1, "A", "93"), (2, 4, 1, "C", "91.43"), (3, 4, 2, "B", "74.5"), (4, 4, 2, "D", "100")]
