@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from activities import selectors as activity_selectors
 from core.errors import DomainError
 from core.masking import mask_name, mask_warning_text
 from core.years import parse_year
@@ -73,6 +74,7 @@ def portrait(request, pk: int):
         "history": selectors.colours_by_year(employee, range(year - 2, year + 1)), "records": records,
         "acknowledged": selectors.acknowledgement(employee, year),
         "blacklisted": selectors.published_blacklist().filter(employee=employee).exists(),
+        "training": activity_selectors.employee_completion(employee.pk, year),
     })
 
 
