@@ -21,3 +21,7 @@ class PortalConfig(AppConfig):
                 "inspector", "third_party", "institution_filer", "institution_head"})
 
         portal.register("scoring:home", _("清廉积分测评"), visible=scores, order=20)
+        # The role home's to-do counts of apps that do not register their own (portal/todos.py).
+        from . import todos
+
+        todos.register()

@@ -187,3 +187,25 @@ def test_english_error_page(production, finance_user):
     client.cookies["django_language"] = "en"
     response = client.get("/no-such-page/", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 404
+
+
+def test_tracked_items_counted_for_the_institution_and_the_finance_center(db):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.factories import InstitutionFactory
+    from tracking.models import TrackedItem
+
+    bank = InstitutionFactory(code="TR01")
+    head = institution_user(bank, "institution_head")
+    finance = UserFactory(username="fc-track", roles=["finance_center"])
+    today = timezone.localdate()
+    TrackedItem.objects.create(institution=bank, district=bank.district, kind=TrackedItem.Kind.values[0],
+                               title="整改一", start_on=today - timedelta(days=20), working_days=5,
+                               due_on=today - timedelta(days=1))
+    own = client_of(head).get("/")
+    assert todo(own, "tracking.to_reply")["count"] == 1
+    assert todo(own, "tracking.overdue")["count"] == 1
+    assert todo(own, "tracking.to_reply")["url"] == "/tracking/?status=open"
+    assert todo(client_of(finance).get("/"), "tracking.overdue")["count"] == 1
