@@ -64,7 +64,7 @@ def _plural(model) -> str:
 
 
 class ScaleSafeAdminMixin:
-    delete_list_limit = 200
+    delete_list_limit = 50
 
     # --- delete pages ---
 
