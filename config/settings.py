@@ -528,6 +528,10 @@ CSRF_FAILURE_VIEW = "core.error_pages.csrf_failure"
 # A rate (satisfaction, acknowledgement) shown on a page or chart needs at least this many answers;
 # below it the page says 样本不足 instead of a figure that swings between 0 and 100 %.
 CHARTS_MIN_SAMPLE = env.int("CHARTS_MIN_SAMPLE", default=5)
+# The API's description in the reader's language (drf-spectacular renders lazy translations).
+SPECTACULAR_SETTINGS["DESCRIPTION"] = _(
+    "清廉金融管理平台 REST 接口（v1）：机构名录、清廉积分测评、一码举报、警示信息、员工积分与数据看板。"
+    "按区县分租户：每个请求只看到本人被授权区县与机构的数据；他区县或他机构的对象一律 404。")
 
 # --- notifications (issue #17: SMS, DingTalk, WeCom and e-mail; letters; the city exchange) ---------
 # docs/notifications.md says how to connect each channel. Channels this installation uses (the others
