@@ -43,7 +43,7 @@ test: $(VENV)/.installed
 # and ran on PostgreSQL already. Redis as for `make test` when reachable.
 test-sqlite: $(VENV)/.installed
 	@eval "$$(TEST_ENGINE=sqlite $(PY) .ci/services.py)" && \
-	  $(VENV)/bin/pytest --ignore=tests/browser --ignore=tests/test_access_matrix.py \
+	  $(VENV)/bin/pytest --ignore=tests/browser --ignore-glob='*test_browser*.py' --ignore=tests/test_access_matrix.py \
 	    --deselect tests/core/test_schema_fuzz.py::test_no_generated_api_request_is_a_server_error $(PYTEST_ARGS)
 
 # Style, then the apps' boundaries (.importlinter, docs/architecture.md).
