@@ -79,3 +79,27 @@ def test_stored_figures_follow_changes(world):
     rows = selectors.tally_by_institution(institution.district_id, 2026)
     assert rows[0]["code"] == "S001" and rows[0]["total"] == 3 and rows[0]["on_time_rate"] == "0.0"
     assert services.recount_all() == 1
+
+
+def test_a_bonus_indicator_shows_the_institutions_showcases(world, django_assert_max_num_queries):
+    """A showcase (样板) the finance center marked feeds the bonus indicator: the inspection sheet
+    shows it beside the bonus rows, not beside the basic ones (issue #14, item 3)."""
+    from activities import services as activities
+    from scoring.models import NormClause
+
+    scheme, institution, inspector, assessment, _visit = world
+    filer = institution_user(institution, "institution_filer", username="filer-showcase")
+    fc = UserFactory(username="fc-showcase", roles=["finance_center"])
+    clause = NormClause.objects.get(norms__year=2026, norms__district__isnull=True, number="1.2")
+    shown = activities.save_action(filer, institution, activities.ActionInput(
+        year=2026, title="廉洁家访进万家", goals="覆盖全体员工", clause_ids=[clause.pk]))
+    activities.mark_showcase(fc, shown, True, note="全区推广")
+    activities.save_action(filer, institution, activities.ActionInput(year=2026, title="未评样板的动作", goals="试点"))
+    client = Client()
+    client.force_login(inspector)
+    with django_assert_max_num_queries(60):
+        html = client.get(f"/scoring/assessments/{assessment.pk}/inspection/").content.decode()
+    row_x1 = html[html.index('id="row-X1"'):html.index('id="row-X2"')]
+    assert "廉洁家访进万家" in row_x1 and "未评样板的动作" not in row_x1
+    row_b2 = html[html.index('id="row-B2"'):html.index('id="row-B3"')]
+    assert "廉洁家访进万家" not in row_b2  # a basic indicator: findings only
