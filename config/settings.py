@@ -352,6 +352,12 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
     "ComplaintKindEnum": "complaints.models.Kind",
     "ComplaintStatusEnum": "complaints.models.Status",
     "ComplaintOutcomeEnum": "complaints.models.Outcome",
+    # Choice sets of the same field name in several apps: one name each (check --deploy stays clean).
+    "InstitutionCategoryEnum": "institutions.models.InstitutionCategory",
+    "WarningSeverityEnum": "warnings_feed.models.Severity",
+    "FindingSeverityEnum": "inspections.models.Severity",
+    "VisitKindEnum": "inspections.models.VisitKind",
+    "UploadKindEnum": "risk.models.Kind",
 })
 CELERY_BEAT_SCHEDULE.update({
     "complaints-flush-notifications": {"task": "complaints.tasks.send_pending_notifications", "schedule": 60.0},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from institutions.models import Employee
@@ -10,6 +11,8 @@ from .. import rules
 from ..models import Alert, Kind, Screening, Suppression, Upload
 
 
+@extend_schema_field({"type": "object", "properties": {"code": {"type": "string"}, "name": {"type": "string"}},
+                      "required": ["code", "name"]})
 class InstitutionRefField(serializers.Field):
     """`{"code", "name"}` as every institution reference of the API (API.md)."""
 
