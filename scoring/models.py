@@ -581,20 +581,20 @@ class ItemResult(models.Model):
 
 class ObjectionStatus(models.TextChoices):
     PENDING = "pending", _("待处理")
-    UPHELD = "upheld", _("申诉成立")
-    REJECTED = "rejected", _("申诉不成立")
+    UPHELD = "upheld", _("异议成立")
+    REJECTED = "rejected", _("异议不成立")
 
 
 class Objection(models.Model):
-    """申诉 filed by an institution during the public-notice period."""
+    """异议 (objection) filed by an institution during the public-notice period."""
 
     Status = ObjectionStatus
 
     assessment = models.ForeignKey(Assessment, verbose_name=_("测评表"), on_delete=models.CASCADE,
                                    related_name="objections")
-    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("申诉人"), null=True,
+    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("异议人"), null=True,
                                  on_delete=models.SET_NULL, related_name="+")
-    reason = models.TextField(_("申诉理由"))
+    reason = models.TextField(_("异议理由"))
     evidence = models.FileField(_("佐证材料"), upload_to="objections/%Y/", blank=True)
     status = models.CharField(_("状态"), max_length=10, choices=ObjectionStatus.choices,
                               default=ObjectionStatus.PENDING)
@@ -602,15 +602,15 @@ class Objection(models.Model):
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("处理人"), null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
     decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
-    filed_at = models.DateTimeField(_("申诉时间"), auto_now_add=True)
+    filed_at = models.DateTimeField(_("提出时间"), auto_now_add=True)
     # An upheld objection is corrected: the sheet concerned is reopened (with the reason logged), then
     # the district is aggregated again; `before` keeps the result as it stood when the case was upheld.
     reopened_source = models.CharField(_("重新开放的评分表"), max_length=12, choices=Source.choices, blank=True)
     before = models.JSONField(_("更正前结果"), default=dict, blank=True)
 
     class Meta:
-        verbose_name = _("申诉")
-        verbose_name_plural = _("申诉")
+        verbose_name = _("异议")
+        verbose_name_plural = _("异议")
         ordering = ["-filed_at"]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=ObjectionStatus.values), name="objection_status_valid"),
