@@ -20,11 +20,10 @@ class BoundedAuthTokenSerializer(AuthTokenSerializer):
 
 
 class TokenView(ObtainAuthToken):
-    """Exchange a username and password for an API token.
+    """以用户名和密码换取 API 令牌。
 
-    Not for an account still on the temporary password it was created with in bulk: 403 until it
-    is changed on the web (first login), like every other request of such an account. The account's
-    token is returned while it is valid; an expired one (API_TOKEN_TTL_DAYS) is replaced.
+    批量创建后仍使用初始临时密码的账号不可使用：在网页上修改密码（首次登录）之前返回 403，与该账号的
+    其他请求相同。令牌有效期内返回原令牌；已过期的令牌（API_TOKEN_TTL_DAYS）将被替换为新令牌。
     """
 
     throttle_classes = ()

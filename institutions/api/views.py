@@ -12,7 +12,7 @@ from .serializers import InstitutionSerializer, MeSerializer
 
 
 class InstitutionViewSet(InstitutionScopedMixin, viewsets.ReadOnlyModelViewSet):
-    """The registry of financial institutions (institution users see their own only)."""
+    """金融机构名录（机构用户仅可查看本机构）。"""
 
     queryset = Institution.objects.select_related("district").order_by("code")
     serializer_class = InstitutionSerializer
@@ -27,7 +27,7 @@ class InstitutionViewSet(InstitutionScopedMixin, viewsets.ReadOnlyModelViewSet):
 @extend_schema(responses=MeSerializer)
 @api_view(["GET"])
 def me(request):
-    """Who the caller is: username, roles, institution and the districts they act in."""
+    """当前调用者：用户名、角色、所属机构及其履职的区县。"""
     user = request.user
     ids = access.own_institution_ids(user)
     institutions = list(Institution.objects.filter(pk__in=ids).order_by("code")) if ids else []
