@@ -36,10 +36,11 @@ class PayloadTooLarge(exceptions.APIException):
 
 
 class PublicSubmitView(APIView):
-    """Submit a rating, suggestion, complaint or report about an institution (no login).
+    """提交对某机构的评价、意见建议、投诉或举报（无需登录）。
 
-    JSON or multipart (up to 3 JPEG/PNG/WebP images, ≤ 5 MB each, in any file field). In multipart,
-    `ratings` may be a JSON string or the fields rating_attitude / rating_efficiency / rating_integrity.
+    请求体为 JSON 或 multipart（至多 3 张 JPEG/PNG/WebP 图片，每张不超过 5 MB，可放在任意文件字段）。
+    multipart 中的 `ratings` 可为 JSON 字符串，也可分别使用 rating_attitude / rating_efficiency /
+    rating_integrity 字段。
     """
 
     authentication_classes: list = []
@@ -75,7 +76,7 @@ class PublicSubmitView(APIView):
 
 
 class PublicStatusView(APIView):
-    """Progress of one case by its receipt code: status, dates and public replies only."""
+    """凭受理回执编码查询单件办理进度：仅含状态、日期和公开答复。"""
 
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
@@ -105,14 +106,14 @@ def _bool(value: str | None) -> bool | None:
 @extend_schema(parameters=[
     OpenApiParameter("status", OpenApiTypes.STR, enum=Complaint.Status.values),
     OpenApiParameter("kind", OpenApiTypes.STR, enum=Complaint.Kind.values),
-    OpenApiParameter("institution", OpenApiTypes.STR, description="institution code (or id)"),
+    OpenApiParameter("institution", OpenApiTypes.STR, description="机构编码（或 id）"),
     OpenApiParameter("overdue", OpenApiTypes.BOOL),
     OpenApiParameter("due", OpenApiTypes.STR, enum=["soon"]),
-    OpenApiParameter("district", OpenApiTypes.STR, description="one of the caller's districts (404 otherwise)"),
+    OpenApiParameter("district", OpenApiTypes.STR, description="本人履职的区县之一（否则 404）"),
 ])
 class ComplaintViewSet(viewsets.ReadOnlyModelViewSet):
-    """The triage queue: what the caller may see (finance center: all; discipline: forwarded;
-    institution head: referred to their institution, without the complainant's identity)."""
+    """投诉举报分办队列：调用者可见的件（区金融工作中心：全部；纪检：已移送的；机构负责人：交办本机构的，
+    不含投诉举报人身份信息）。"""
 
     permission_classes = [CanUseQueue]
     serializer_class = s.ComplaintListSerializer
@@ -169,7 +170,7 @@ class ComplaintViewSet(viewsets.ReadOnlyModelViewSet):
                                                 enum=list(rules.ACTIONS))])
     @action(detail=True, methods=["post"], url_path=r"actions/(?P<action_name>[a-z_]+)")
     def perform(self, request, pk=None, action_name: str = ""):
-        """Run a state-machine action; one not allowed from the current state is 409."""
+        """执行一项办理流程操作；当前状态下不允许的操作返回 409。"""
         case = self._visible(request, pk)
         if action_name not in rules.TRANSITIONS:
             raise exceptions.NotFound(f"未知的操作：{action_name}")
@@ -189,7 +190,7 @@ class ComplaintViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=s.NoteRequestSerializer, responses=s.ComplaintDetailSerializer)
     @action(detail=True, methods=["post"])
     def notes(self, request, pk=None):
-        """Add an internal note (or, for the finance center, a public reply)."""
+        """添加内部备注（区金融工作中心亦可添加公开答复）。"""
         case = self._visible(request, pk)
         body = s.NoteRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -199,7 +200,7 @@ class ComplaintViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=s.RevealRequestSerializer, responses=s.ContactSerializer)
     @action(detail=True, methods=["post"])
     def reveal(self, request, pk=None):
-        """The complainant's name and phone (finance center only); each reveal is logged with its reason."""
+        """查看投诉举报人的姓名和电话（仅限区金融工作中心）；每次查看均连同理由记入日志。"""
         case = self._visible(request, pk)
         body = s.RevealRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -211,7 +212,7 @@ class ComplaintViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(parameters=[OpenApiParameter("year", OpenApiTypes.INT),
                                OpenApiParameter("district", OpenApiTypes.STR,
-                                                description="one of the caller's districts (default: all of them)")],
+                                                description="本人履职的区县之一（默认：全部）")],
                    responses=inline_serializer("ComplaintStatistics", {
                        "year": serializers.IntegerField(),
                        "district": serializers.CharField(allow_null=True), "total": serializers.IntegerField(),
@@ -225,7 +226,7 @@ class ComplaintViewSet(viewsets.ReadOnlyModelViewSet):
                    }))
     @action(detail=False, methods=["get"], permission_classes=[permissions.IsAuthenticated])
     def stats(self, request):
-        """Counts by institution, kind, month and outcome; substantiation and on-time rates."""
+        """按机构、类型、月份和办理结果统计件数；属实率和按时办结率。"""
         scope = selectors.stats_scope(request.user, request.query_params.get("district", ""))  # NotFound: 404
         if scope is None:
             raise exceptions.PermissionDenied("只有区金融工作中心、市级用户和机构负责人可以查看统计。")
