@@ -13,7 +13,7 @@ from core.years import parse_year
 from .. import exchange, services
 from .views import IsFinanceCenter, _chosen_district
 
-DISTRICT = OpenApiParameter("district", OpenApiTypes.STR, description="district code among the caller's")
+DISTRICT = OpenApiParameter("district", OpenApiTypes.STR, description="区县代码（本人履职的区县之一）")
 
 
 def _package(request, year):
@@ -22,7 +22,7 @@ def _package(request, year):
 
 
 class PackageView(APIView):
-    """The package (schema `clean-finance/district-results`, version 1; /api/v1/exchange/schema/)."""
+    """数据包（模式 `clean-finance/district-results`，版本 1；见 /api/v1/exchange/schema/）。"""
 
     permission_classes = [IsFinanceCenter]
 
@@ -36,7 +36,7 @@ class PackageView(APIView):
 
 
 class PackageXlsxView(APIView):
-    """The same package as an xlsx for people."""
+    """同一数据包的 xlsx 版本，供人工阅读。"""
 
     permission_classes = [IsFinanceCenter]
 
@@ -52,7 +52,7 @@ class PackageXlsxView(APIView):
 
 
 class PackageSchemaView(APIView):
-    """The JSON Schema of the package (public: it holds no data)."""
+    """数据包的 JSON Schema（公开：不含任何数据）。"""
 
     permission_classes = []
     authentication_classes = []

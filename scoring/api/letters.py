@@ -36,11 +36,11 @@ class LetterSerializer(serializers.ModelSerializer):
         return {fmt: f"{base}/{fmt}/{suffix}" for fmt in FORMATS}
 
 
-DISTRICT = OpenApiParameter("district", OpenApiTypes.STR, description="district code among the caller's")
+DISTRICT = OpenApiParameter("district", OpenApiTypes.STR, description="区县代码（本人履职的区县之一）")
 
 
 class LetterListView(APIView):
-    """The district-year's letters (one per use), generated when its results are published."""
+    """该区县该年度的结果运用函（每种用途一份），在其结果公布时生成。"""
 
     permission_classes = [IsFinanceCenter]
 
@@ -54,7 +54,7 @@ class LetterListView(APIView):
 
 
 class LetterFileView(APIView):
-    """One letter as `pdf` or `xlsx`; every download is logged (who, when, which number)."""
+    """以 `pdf` 或 `xlsx` 格式下载一份结果运用函；每次下载均记入日志（何人、何时、哪个文号）。"""
 
     permission_classes = [IsFinanceCenter]
 

@@ -62,7 +62,7 @@ class IsFinanceCenter(BasePermission):
 
 
 class NormsView(generics.RetrieveAPIView):
-    """The year's creation norms: items and clauses."""
+    """该年度的创建标准：项目与条款。"""
 
     serializer_class = NormsSerializer
 
@@ -78,7 +78,7 @@ class NormsView(generics.RetrieveAPIView):
 
 
 class SchemeView(generics.RetrieveAPIView):
-    """The year's scheme: weights, caps, bands, linkage and indicators."""
+    """该年度的评分方案：权重、上限、等次区间、联动规则和指标。"""
 
     serializer_class = SchemeSerializer
 
@@ -104,7 +104,7 @@ class SchemeView(generics.RetrieveAPIView):
 
 
 class ResultViewSet(viewsets.ReadOnlyModelViewSet):
-    """Results per institution and year (api clients: published years only; institutions: their own)."""
+    """各机构各年度的结果（API 客户端：仅限已公布年度；机构：仅限本机构）。"""
 
     serializer_class = ResultSerializer
     filterset_class = ResultFilterSet
@@ -194,7 +194,7 @@ class ScoresExportView(APIView):
 
 
 class AssessmentViewSet(viewsets.ReadOnlyModelViewSet):
-    """Assessments the caller may see; per-sheet status and progress."""
+    """调用者可见的考评；各评分表的状态与进度。"""
 
     serializer_class = AssessmentSerializer
     filterset_class = AssessmentFilterSet
@@ -250,7 +250,7 @@ def visible_assessment(request, pk) -> Assessment:
 class EntryView(APIView):
     @extend_schema(request=EntryValueSerializer, responses=EntrySerializer)
     def put(self, request, pk: int, source: str, indicator_code: str):
-        """Save one entry of a draft sheet. Send `version` to be protected from overwriting a newer edit."""
+        """保存草稿评分表中的一个条目。提交 `version` 可防止覆盖他人较新的修改。"""
         assessment = visible_assessment(request, pk)
         body = EntryValueSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -271,7 +271,7 @@ class EntryView(APIView):
 class SubmitView(APIView):
     @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT})
     def post(self, request, pk: int, source: str):
-        """Submit a sheet (the institution head for `self`; assigned reviewers for theirs)."""
+        """提交评分表（`self` 自评表由机构负责人提交；其他评分表由指派的评审人提交）。"""
         sheet = services.submit_sheet(request.user, visible_assessment(request, pk), source)
         return Response({"source": sheet.source, "status": sheet.status, "submitted_at": sheet.submitted_at})
 
@@ -281,7 +281,7 @@ class ReturnView(APIView):
 
     @extend_schema(request=ReturnSerializer, responses={200: OpenApiTypes.OBJECT})
     def post(self, request, pk: int, source: str):
-        """Return a submitted sheet to draft, with a reason (finance center)."""
+        """将已提交的评分表退回草稿，须说明理由（区金融工作中心）。"""
         body = ReturnSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         sheet = services.return_sheet(request.user, visible_assessment(request, pk), source,
@@ -301,7 +301,7 @@ class AggregationListView(APIView):
 
     @extend_schema(request=AggregationRequestSerializer, responses={202: OpenApiTypes.OBJECT})
     def post(self, request):
-        """Start the aggregation of a year (runs on a Celery worker; poll the run for progress)."""
+        """启动某年度的汇总计算（在 Celery 工作进程中运行；轮询该次运行以获取进度）。"""
         body = AggregationRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         year = body.validated_data["year"]
@@ -327,7 +327,7 @@ def year_data(dy) -> dict:
 
 
 class YearActionView(APIView):
-    """Start the notice period of, or publish, the caller's district's year (API.md, "Years")."""
+    """启动调用者所在区县该年度的公示期，或公布其结果（见 API.md “Years”）。"""
 
     permission_classes = [IsFinanceCenter]
     action_name = ""
