@@ -33,8 +33,7 @@ from .serializers import (
 
 
 class EmployeeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """The employee registry: an institution's users see their own employees, the finance center its
-    district's."""
+    """员工名录：机构用户查看本机构员工，区金融工作中心查看本区县的员工。"""
 
     serializer_class = EmployeeSerializer
     filter_backends: list = []
@@ -44,7 +43,7 @@ class EmployeeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 class UploadViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """Load an extract (transactions / relationships / events) as CSV or XLSX: all or nothing."""
+    """以 CSV 或 XLSX 导入一份数据抽取（资金交易 / 客户关系 / 系统操作）：全部成功或全部不导入。"""
 
     serializer_class = UploadSerializer
     filter_backends: list = []
@@ -53,7 +52,7 @@ class UploadViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return selectors.own_uploads(self.request.user)
 
     @extend_schema(request=UploadCreateSerializer, responses={201: UploadSerializer,
-                                                              400: OpenApiResponse(description="errors")})
+                                                              400: OpenApiResponse(description="错误信息")})
     def create(self, request, *args, **kwargs):
         form = UploadCreateSerializer(data=request.data)
         if not form.is_valid():
@@ -93,7 +92,7 @@ class ScreeningViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
 
 class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """The institution's review queue; the finance center sees escalated alerts only."""
+    """本机构的风险预警核查队列；区金融工作中心仅可见已上报的预警。"""
 
     serializer_class = AlertSerializer
     lookup_value_regex = r"\d+"
@@ -110,6 +109,8 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @extend_schema(request=AlertActionSerializer, responses={200: AlertSerializer})
     @action(detail=True, methods=["post"], url_path=r"actions/(?P<verb>review|dismiss|confirm|escalate)")
     def act(self, request, pk=None, verb=None):
+        """处理一条风险预警：review 核查 / dismiss 排除（须填写说明）/ confirm 确认（可同时扣减清廉积分）/
+        escalate 上报。"""
         alert = self.get_object()
         form = AlertActionSerializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -120,6 +121,7 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @extend_schema(request=AssignSerializer, responses={200: AlertSerializer})
     @action(detail=True, methods=["post"], url_path="actions/assign")
     def assign(self, request, pk=None):
+        """将一条尚未处理完毕的风险预警分派给本机构的填报员或负责人核查（或取消分派）。"""
         alert = self.get_object()
         form = AssignSerializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -129,6 +131,7 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @extend_schema(request=ForwardSerializer, responses={200: AlertSerializer})
     @action(detail=True, methods=["post"], url_path="actions/forward")
     def forward(self, request, pk=None):
+        """区金融工作中心将已上报的风险预警转送（如转区纪委监委）。"""
         alert = self.get_object()
         form = ForwardSerializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -157,7 +160,7 @@ class SuppressionViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewset
     @extend_schema(request=None, responses={204: None})
     @action(detail=True, methods=["post"])
     def lift(self, request, pk=None):
-        """Lift a suppression: the key raises alerts again from the next screening."""
+        """解除一项屏蔽：自下一次筛查起，该键值重新产生预警。"""
         services.delete_suppression(request.user, self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -169,18 +172,18 @@ def _rules_payload(institution) -> list[dict]:
              "defaults": r.defaults(), "description": r.description} for r in rules.RULES.values()]
 
 
-@extend_schema(responses={200: OpenApiResponse(description="the institution's rules")})
+@extend_schema(responses={200: OpenApiResponse(description="本机构的规则")})
 @api_view(["GET"])
 def rule_list(request):
-    """The rule library with the institution's switches and parameters."""
+    """规则库，含本机构各规则的开关与参数。"""
     institution = services.acting_institution(request.user, request.query_params.get("institution"))
     return Response({"institution": institution.code, "results": _rules_payload(institution)})
 
 
-@extend_schema(request=RuleSettingSerializer, responses={200: OpenApiResponse(description="the rule")})
+@extend_schema(request=RuleSettingSerializer, responses={200: OpenApiResponse(description="该规则")})
 @api_view(["POST"])
 def rule_change(request, code: str):
-    """Switch a rule on/off or change its parameters, with the reason (recorded with who)."""
+    """开启/关闭一条规则或修改其参数，须说明理由（连同操作人一并记录）。"""
     institution = services.acting_institution(request.user, request.data.get("institution"))
     if code not in rules.RULES:
         raise NotFound(f"没有规则 {code}")
@@ -192,10 +195,10 @@ def rule_change(request, code: str):
     return Response(next(r for r in _rules_payload(institution) if r["code"] == code))
 
 
-@extend_schema(responses={200: OpenApiResponse(description="per institution of the district")})
+@extend_schema(responses={200: OpenApiResponse(description="本区县各机构")})
 @api_view(["GET"])
 def summary(request):
-    """The district's stored figures per institution (finance center): no person, no transaction."""
+    """本区县各机构已存储的统计数字（区金融工作中心）：不含任何个人和交易明细。"""
     if not access.is_finance_center(request.user):
         raise PermissionDenied("只有区金融工作中心可以查看全区风险预警统计。")
     district = access.resolve_district(request.user, request.query_params.get("district"),
