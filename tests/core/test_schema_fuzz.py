@@ -157,5 +157,6 @@ def test_no_generated_api_request_is_a_server_error():
     # The signed-in callers got past authentication (2xx answers), and bad input was refused (4xx).
     assert statuses.get(("finance", 2), 0) > 20 and statuses.get(("filer", 2), 0) > 5, statuses
     assert statuses.get(("finance", 4), 0) > 100, statuses
-    print(f"schema fuzz: {sent} requests over {len(operations)} operations in {time.monotonic() - started:.0f} s, {statuses}"
+    took = time.monotonic() - started
+    print(f"schema fuzz: {sent} requests over {len(operations)} operations in {took:.0f} s, {statuses}"
           + (f" (budget of {BUDGET_SECONDS:.0f} s reached)" if timed_out else ""))

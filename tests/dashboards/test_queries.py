@@ -26,7 +26,7 @@ ENDPOINTS = {
     "/api/v1/dashboards/district/complaints/": 11,
     "/api/v1/dashboards/district/satisfaction/": 7,
     "/api/v1/dashboards/district/violations/": 4,
-    # (+2, constant: the recent warnings' titles masked with the registry's names, warnings_feed.selectors.masked_titles)
+    # (+2, constant: the recent titles masked with the registry, warnings_feed.selectors.masked_titles)
     "/api/v1/dashboards/district/acknowledgements/": 7,
     "/api/v1/dashboards/district/rows/colours/": 9,
     "/api/v1/dashboards/district/rows/items/?key=1": 5,

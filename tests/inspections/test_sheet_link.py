@@ -87,7 +87,7 @@ def test_a_bonus_indicator_shows_the_institutions_showcases(world, django_assert
     from activities import services as activities
     from scoring.models import NormClause
 
-    scheme, institution, inspector, assessment, _visit = world
+    _scheme, institution, inspector, assessment, _visit = world
     filer = institution_user(institution, "institution_filer", username="filer-showcase")
     fc = UserFactory(username="fc-showcase", roles=["finance_center"])
     clause = NormClause.objects.get(norms__year=2026, norms__district__isnull=True, number="1.2")
