@@ -90,7 +90,7 @@ class InspectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
     @extend_schema(request=InspectionFindingCreateSerializer, responses={201: RectificationSerializer})
     @action(detail=True, methods=["get", "post"])
     def findings(self, request, pk=None):
-        """GET: the visit's findings; POST: record one (finance center, inspector)."""
+        """GET：该次督查发现的问题；POST：记录一个问题（区金融工作中心、检查人员）。"""
         visit = self.get_object()
         if request.method == "GET":
             rows = selectors.visible_findings(request.user).filter(visit=visit).order_by("id")
@@ -108,7 +108,7 @@ class InspectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
     @extend_schema(request=None, responses={201: InspectionVisitDetailSerializer})
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser, JSONParser])
     def photos(self, request, pk=None):
-        """Add on-site photos (multipart; the originals are sealed, the working copies stripped)."""
+        """添加现场照片（multipart；原件封存，工作副本去除元数据）。"""
         visit = self.get_object()
         services.add_photos(visit, request.user, _files(request))
         return Response(InspectionVisitDetailSerializer(selectors.visit_detail(request.user, visit.pk)).data,
@@ -176,7 +176,7 @@ class RectificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     @extend_schema(request=RectificationReportSerializer, responses=RectificationSerializer)
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser, JSONParser])
     def report(self, request, pk=None):
-        """The institution's filer or head reports its measures (+ evidence files): → reported."""
+        """机构的填报员或负责人报送整改措施（及佐证材料）：→ reported（已报送，待审核）。"""
         finding = self.get_object()
         form = RectificationReportSerializer(data=request.data)
         if not services.tracking.may_report(request.user, finding.tracked_item):
@@ -198,8 +198,8 @@ class RectificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     @extend_schema(request=RectificationReturnSerializer, responses=RectificationSerializer)
     @action(detail=True, methods=["post"], url_path="actions/return", url_name="return")
     def return_(self, request, pk=None):
-        """Return with a reason (finance center, inspector): reported → open; `rectify_within` sets a
-        new due date that many working days from today."""
+        """退回整改，须说明理由（区金融工作中心、检查人员）：reported → open（待整改）；`rectify_within`
+        将新的整改期限设为自今日起该数量的工作日。"""
         finding = self.get_object()
         if not services.tracking.may_review(request.user, finding.tracked_item):
             raise NotAllowed("只有区金融工作中心或检查组可以审核整改情况。")
