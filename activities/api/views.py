@@ -105,8 +105,7 @@ class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @extend_schema(responses={200: s.ActivityKindSerializer(many=True)})
     @action(detail=False, methods=["get"])
     def kinds(self, request):
-        """The activity kinds of the caller's district's catalogue (the institution's district, or the
-        finance center's)."""
+        """调用者所在区县活动目录中的活动类型（机构所在的区县，或区金融工作中心所在的区县）。"""
         inst = selectors.visible_institutions(request.user).filter(
             pk__in=selectors.writer_institution_ids(request.user)).first()
         district_id = inst.district_id if inst else None
@@ -162,7 +161,7 @@ class TrainingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
                    responses={200: s.TrainingCompletionSerializer(many=True)})
     @action(detail=False, methods=["get"])
     def completion(self, request):
-        """Per visible institution: active employees, how many reached the year's required hours, the rate."""
+        """按可见机构统计：在职员工数、达到该年度规定学时的人数及达标率。"""
         from django.utils import timezone
 
         year = parse_year(request.query_params.get("year"), timezone.localdate().year)

@@ -108,7 +108,7 @@ class InspectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
     @extend_schema(request=None, responses={201: InspectionVisitDetailSerializer})
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser, JSONParser])
     def photos(self, request, pk=None):
-        """添加现场照片（multipart；原件封存，工作副本去除元数据）。"""
+        """添加现场照片（multipart；原件加密封存，工作副本去除元数据）。"""
         visit = self.get_object()
         services.add_photos(visit, request.user, _files(request))
         return Response(InspectionVisitDetailSerializer(selectors.visit_detail(request.user, visit.pk)).data,
