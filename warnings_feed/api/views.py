@@ -83,7 +83,7 @@ class WarningViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     @extend_schema(responses=RatesSerializer(many=True))
     @action(detail=True, methods=["get"])
     def rates(self, request, pk=None):
-        """Read and acknowledgement rates of one warning, per institution (a head: own institution)."""
+        """一条警示信息按机构统计的阅读率和已阅知悉率（机构负责人：仅本机构）。"""
         where = self._rates_scope()
         warning = self.get_object()
         rows = selectors.rates_by_institution(warning_ids=[warning.pk], where=where)
@@ -94,7 +94,7 @@ class WarningViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     @extend_schema(responses=RatesSerializer(many=True), operation_id="v1_warnings_rates_by_institution")
     @action(detail=False, methods=["get"], url_path="rates", url_name="rates-by-institution")
     def rates_by_institution(self, request):
-        """Read and acknowledgement rates per institution over all warnings (`?year=` to restrict)."""
+        """全部警示信息按机构统计的阅读率和已阅知悉率（可用 `?year=` 限定年度）。"""
         where = self._rates_scope()
         since = None
         year = parse_year(request.query_params.get("year"))
@@ -112,7 +112,7 @@ class WarningViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
 
 
 class PublicWarningViewSet(viewsets.ReadOnlyModelViewSet):
-    """Warnings marked public, for anyone (no login). Names are always masked."""
+    """标记为公开的警示信息，任何人可查看（无需登录）。人名一律脱敏。"""
 
     serializer_class = PublicWarningSerializer
     lookup_value_regex = r"\d+"
