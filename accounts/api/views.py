@@ -11,8 +11,10 @@ from ..services import password_change_required
 
 
 class BoundedAuthTokenSerializer(AuthTokenSerializer):
-    """DRF's serializer with the lengths a login can have: a 5,000-character username is a 400, not
-    a 500 when django-axes records the failed attempt in its 255-character column."""
+    """用户名与密码。"""
+
+    # DRF's serializer with the lengths a login can have: a 5,000-character username is a 400, not
+    # a 500 when django-axes records the failed attempt in its 255-character column.
 
     username = serializers.CharField(label="用户名", max_length=150, write_only=True)
     password = serializers.CharField(label="密码", max_length=4096, style={"input_type": "password"},

@@ -194,12 +194,12 @@ class ActionRequestSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=Complaint.Outcome.choices, required=False)
     reply = serializers.CharField(required=False, allow_blank=True, max_length=4000)
     approval = serializers.CharField(required=False, allow_blank=True, max_length=500)
-    target = serializers.IntegerField(required=False, help_text="merge: the case to merge into")
+    target = serializers.IntegerField(required=False, help_text="merge（合并）：并入的目标案件")
     basis = serializers.ChoiceField(choices=Complaint.Basis.choices, required=False,
                                     help_text="set_basis：办理依据（financial 金融监管规定 / xinfang 信访工作条例）")
     reply_within = serializers.IntegerField(required=False, min_value=1, max_value=60,
                                             help_text="refer_institution：机构回复期限（工作日，1–60；默认按设置）")
-    version = serializers.IntegerField(required=False, help_text="optimistic lock: the version you saw")
+    version = serializers.IntegerField(required=False, help_text="乐观锁：您所看到的版本号")
 
 
 class NoteRequestSerializer(serializers.Serializer):
@@ -212,7 +212,9 @@ class RevealRequestSerializer(serializers.Serializer):
 
 
 class PublicSubmitRequestSerializer(serializers.Serializer):
-    """Documented shape of a public submission (validated by complaints.intake)."""
+    """公众提交内容的结构说明。"""
+
+    # documentation only: complaints.intake validates
 
     public_code = serializers.CharField(required=False)
     institution_code = serializers.CharField(required=False)
@@ -224,7 +226,8 @@ class PublicSubmitRequestSerializer(serializers.Serializer):
     contact_phone = serializers.CharField(required=False)
     anonymous = serializers.BooleanField(required=False)
     ratings = serializers.DictField(child=serializers.IntegerField(min_value=1, max_value=5), required=False,
-                                    help_text='{"attitude": 1-5, "efficiency": 1-5, "integrity": 1-5}')
+                                    help_text=('各项评分 1-5：{"attitude": 服务态度, "efficiency": 办事效率, '
+                                               '"integrity": 廉洁自律}'))
     images = serializers.ListField(child=serializers.ImageField(), required=False, max_length=3)
 
 

@@ -48,7 +48,7 @@ class RectificationAcceptSerializer(serializers.Serializer):
 
 
 class RectificationSerializer(serializers.ModelSerializer):
-    """One finding's rectification (API.md item)."""
+    """一个问题的整改情况（即 API.md 中的 item）。"""
 
     institution = InspectionInstitutionRef()
     clause = serializers.CharField(source="clause_number")

@@ -69,8 +69,8 @@ class BandsSerializer(serializers.Serializer):
 
 
 class SchemeSerializer(serializers.ModelSerializer):
-    """A district's scheme for the year (its own, or the installation's template) with where the
-    district's year stands: `status` is `draft`, `active`, `notice` or `published`."""
+    """区县该年度的评分方案（本区县自定的，或系统模板），并附该区县年度所处阶段：`status` 为 `draft`、
+    `active`、`notice`（公示期）或 `published`。"""
 
     weights = WeightsSerializer(source="*")
     bands = BandsSerializer(source="*")
@@ -120,7 +120,9 @@ class InstitutionBriefSerializer(serializers.Serializer):
 
 
 class LinkageSerializer(serializers.Serializer):
-    """API.md: `linkage` is {use: code} for the three uses (fiscal_tender kept from v1)."""
+    """`linkage`（见 API.md）：{用途: 代码}，共三种结果运用用途。"""
+
+    # fiscal_tender is kept from v1
 
     fiscal_tender = serializers.CharField()
     party_building = serializers.CharField()
@@ -128,7 +130,7 @@ class LinkageSerializer(serializers.Serializer):
 
 
 class LinkagePointsSerializer(serializers.Serializer):
-    """API.md: `linkage_points` is {use: points added (+) or deducted (−)}, decimal strings."""
+    """`linkage_points`（见 API.md）：{用途: 加分（+）或扣分（−）}，十进制字符串。"""
 
     fiscal_tender = CentsField(source="fiscal_tender_points")
     party_building = CentsField(source="party_building_points")
@@ -161,7 +163,7 @@ class EntryValueSerializer(serializers.Serializer):
     hit = serializers.BooleanField(allow_null=True, required=False)
     note = serializers.CharField(allow_blank=True, required=False, default="", max_length=2000)
     version = serializers.IntegerField(required=False, min_value=0,
-                                       help_text="the version you edited; a stale one gives 409")
+                                       help_text="所编辑条目的版本号；版本过旧时返回 409")
 
 
 class EntrySerializer(serializers.ModelSerializer):

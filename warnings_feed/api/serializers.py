@@ -83,7 +83,7 @@ class PublicWarningSerializer(serializers.ModelSerializer):
 
 
 class WarningSerializer(serializers.ModelSerializer):
-    """A feed item: the warning as the caller may see it, with the caller's own read state."""
+    """警示信息列表中的一条：调用者可见的警示信息内容，及调用者本人的阅读状态。"""
 
     title = _ShownText("title")
     body = _ShownText("body")
