@@ -97,6 +97,8 @@ def test_phone_submit_track_and_staff_reply(reference_data, chromium, live_serve
         office.wait_for_url(f"{live_server.url}/")
         office.goto(f"{live_server.url}/complaints/")
         office.click(f"a[href='/complaints/{case.pk}/']")
+        office.wait_for_url(f"{live_server.url}/complaints/{case.pk}/")
+        office.wait_for_load_state("load")  # content() mid-navigation returns the head only
         assert "决定是否受理" in office.content()
         assert "&lt;b&gt;加急&lt;/b&gt;" in office.content()  # the description is shown escaped
         # The photo (EXIF-free working copy) is served to staff.
