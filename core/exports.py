@@ -23,6 +23,7 @@ import re
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -100,8 +101,10 @@ def refuse_formula(value, label: str, allow_minus: bool = False) -> None:
     text = value.strip(" ")
     triggers = tuple(t for t in FORMULA_TRIGGERS if not (allow_minus and t == "-"))
     if text.startswith(triggers):
-        shown = "、".join("制表符" if t == "\t" else "回车" if t == "\r" else t for t in triggers)
-        raise ValidationError(f"{label}不能以 {shown} 开头（会被电子表格当作公式执行）：{text[:30]!r}")
+        shown = _("、").join(_("制表符") if t == "\t" else _("回车") if t == "\r" else t for t in triggers)
+        raise ValidationError(
+            _("{label}不能以 {shown} 开头（会被电子表格当作公式执行）：{text}").format(
+                label=label, shown=shown, text=repr(text[:30])))
 
 
 class SafeExportMixin:

@@ -15,6 +15,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 # C0 controls, DEL and C1 controls (Unicode category Cc).
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -36,14 +37,14 @@ def _where(kind: str, name: str) -> str:
 def _offending_part(request) -> str | None:
     """What part of the request holds a control character, in words, or None."""
     if has_control(request.path_info):
-        return "地址"
+        return _("地址")
     for key, values in request.GET.lists():
         if has_control(key) or any(has_control(v) for v in values):
-            return _where("查询参数", key)
+            return _where(_("查询参数"), key)
     if request.method in ("POST", "PUT", "PATCH") and request.content_type in FORM_TYPES:
         for key, values in request.POST.lists():
             if has_control(key, text=True) or any(has_control(v, text=True) for v in values):
-                return _where("表单字段", key)
+                return _where(_("表单字段"), key)
     return None
 
 
@@ -61,9 +62,9 @@ class ControlCharacterGuardMiddleware:
         try:
             part = _offending_part(request)
         except RequestDataTooBig:
-            return refuse(request, "提交的内容过大。", status=413)
+            return refuse(request, _("提交的内容过大。"), status=413)
         except MultiPartParserError:
-            return refuse(request, "提交的表单格式有误，无法读取。")
+            return refuse(request, _("提交的表单格式有误，无法读取。"))
         if part:
-            return refuse(request, f"{part}中含有不允许的控制字符（如 NUL），请删除后重试。")
+            return refuse(request, _("{part}中含有不允许的控制字符（如 NUL），请删除后重试。").format(part=part))
         return self.get_response(request)

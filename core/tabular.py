@@ -17,6 +17,7 @@ import tablib
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.management.base import CommandError
 from django.db import transaction
+from django.utils.translation import gettext as _
 from import_export.resources import Resource
 
 
@@ -30,7 +31,7 @@ class RowProblem:
     message: str
 
     def __str__(self) -> str:
-        return f"第 {self.line} 行: {self.message}"
+        return _("第 {line} 行: {message}").format(line=self.line, message=self.message)
 
 
 @dataclass
@@ -45,7 +46,8 @@ class ImportReport:
         return not self.problems
 
     def summary(self) -> str:
-        return f"新增 {self.created} 条，更新 {self.updated} 条，未变 {self.unchanged} 条"
+        return _("新增 {created} 条，更新 {updated} 条，未变 {unchanged} 条").format(
+            created=self.created, updated=self.updated, unchanged=self.unchanged)
 
 
 def _clean_cell(value):
@@ -73,16 +75,18 @@ def _load_csv(text: str) -> tablib.Dataset:
             if not row:
                 continue
             if any(str(cell).strip() for cell in row[width:]):
-                problems.append(RowProblem(reader.line_num, f"有 {len(row)} 列，多于表头的 {width} 列"
-                                                            "（是否有多余的逗号，或含逗号的内容未加引号？）"))
+                problems.append(RowProblem(reader.line_num, _(
+                    "有 {cells} 列，多于表头的 {width} 列（是否有多余的逗号，或含逗号的内容未加引号？）"
+                ).format(cells=len(row), width=width)))
                 continue
             dataset.append(row[:width] + [""] * (width - len(row)))
     except csv.Error as exc:
-        raise TabularError(f"无法读取 CSV 文件（第 {reader.line_num} 行）：{exc}") from exc
+        raise TabularError(_("无法读取 CSV 文件（第 {line} 行）：{error}").format(
+            line=reader.line_num, error=exc)) from exc
     if problems:
         shown = "；".join(str(p) for p in problems[:20])
-        more = f"；另有 {len(problems) - 20} 行同样有误" if len(problems) > 20 else ""
-        raise TabularError(f"CSV 文件各行列数不一致：{shown}{more}")
+        more = _("；另有 {n} 行同样有误").format(n=len(problems) - 20) if len(problems) > 20 else ""
+        raise TabularError(_("CSV 文件各行列数不一致：{problems}").format(problems=shown + more))
     return dataset
 
 
@@ -93,23 +97,25 @@ def load_dataset(data: bytes, filename: str, required: Iterable[str] = ()) -> ta
         try:
             raw = tablib.Dataset().load(io.BytesIO(data), format="xlsx")
         except Exception as exc:  # openpyxl raises many types for a damaged file
-            raise TabularError(f"无法读取 Excel 文件：{exc}") from exc
+            raise TabularError(_("无法读取 Excel 文件：{error}").format(error=exc)) from exc
     elif suffix in (".csv", ".txt"):
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise TabularError("CSV 文件须为 UTF-8 编码（可带 BOM）") from exc
+            raise TabularError(_("CSV 文件须为 UTF-8 编码（可带 BOM）")) from exc
         if not text.strip():
-            raise TabularError("文件为空")
+            raise TabularError(_("文件为空"))
         raw = _load_csv(text)
     else:
-        raise TabularError(f"不支持的文件类型 {suffix or '（无扩展名）'}：请使用 .csv 或 .xlsx")
+        raise TabularError(_("不支持的文件类型 {suffix}：请使用 .csv 或 .xlsx").format(
+            suffix=suffix or _("（无扩展名）")))
     headers = [str(h or "").strip().lstrip("\ufeff") for h in (raw.headers or [])]
     if not any(headers):
-        raise TabularError("文件缺少表头行")
+        raise TabularError(_("文件缺少表头行"))
     missing = [c for c in required if c not in headers]
     if missing:
-        raise TabularError("缺少列：" + "、".join(missing) + "；应有列：" + ", ".join(required))
+        raise TabularError(_("缺少列：{missing}；应有列：{required}").format(
+            missing="、".join(missing), required=", ".join(required)))
     dataset = tablib.Dataset(headers=headers)
     for row in raw:
         cells = [_clean_cell(v) for v in row]
@@ -123,7 +129,7 @@ def read_path(path: str | Path, required: Iterable[str] = ()) -> tablib.Dataset:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise TabularError(f"无法打开文件 {path}：{exc.strerror}") from exc
+        raise TabularError(_("无法打开文件 {path}：{error}").format(path=path, error=exc.strerror)) from exc
     return load_dataset(data, path.name, required)
 
 
@@ -166,7 +172,7 @@ def fail_on_problems(command, report: ImportReport, path: str) -> None:
         return
     for problem in report.problems:
         command.stderr.write(str(problem))
-    raise CommandError(f"{path}：{len(report.problems)} 行有误，未导入任何数据。")
+    raise CommandError(_("{path}：{n} 行有误，未导入任何数据。").format(path=path, n=len(report.problems)))
 
 
 def read_or_fail(reader, *args):

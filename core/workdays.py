@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.utils.translation import gettext as _
+
 __all__ = [
     "DueDate",
     "HolidaySchedule",
@@ -43,10 +45,10 @@ class HolidaySchedule:
         object.__setattr__(self, "known_years", frozenset(self.known_years))
         both = self.holidays & self.workdays
         if both:
-            raise ValueError(f"同一日期不能既是节假日又是调休上班日：{sorted(both)}")
+            raise ValueError(_("同一日期不能既是节假日又是调休上班日：{dates}").format(dates=sorted(both)))
         stray = sorted(d for d in self.holidays | self.workdays if d.year not in self.known_years)
         if stray:
-            raise ValueError(f"以下日期所在年份未列入已知年份：{stray}")
+            raise ValueError(_("以下日期所在年份未列入已知年份：{dates}").format(dates=stray))
 
     @classmethod
     def empty(cls) -> HolidaySchedule:
@@ -95,7 +97,7 @@ def is_working_day(d: date, schedule: HolidaySchedule) -> bool:
 def add_working_days(start: date, n: int, schedule: HolidaySchedule, *, basis: str | None = None) -> DueDate:
     """The ``n``-th working day after ``start``; the day of ``start`` itself never counts."""
     if n < 1:
-        raise ValueError(f"工作日数必须为正整数，收到 {n}")
+        raise ValueError(_("工作日数必须为正整数，收到 {n}").format(n=n))
     day = start
     remaining = n
     provisional = False
@@ -105,7 +107,9 @@ def add_working_days(start: date, n: int, schedule: HolidaySchedule, *, basis: s
             provisional = True
         if is_working_day(day, schedule):
             remaining -= 1
-    return DueDate(date=day, provisional=provisional, basis=basis if basis is not None else f"{n}个工作日内")
+    if basis is None:
+        basis = _("{n}个工作日内").format(n=n)
+    return DueDate(date=day, provisional=provisional, basis=basis)
 
 
 def next_working_day(day: date, schedule: HolidaySchedule) -> tuple[date, bool]:
@@ -129,6 +133,6 @@ def add_calendar_days(start: date, n: int, schedule: HolidaySchedule, *, basis: 
     working day, or an official holiday) the period ends on the next working day.
     """
     if n < 1:
-        raise ValueError(f"期间天数必须为正整数，收到 {n}")
+        raise ValueError(_("期间天数必须为正整数，收到 {n}").format(n=n))
     day, provisional = next_working_day(start + timedelta(days=n), schedule)
-    return DueDate(date=day, provisional=provisional, basis=basis if basis is not None else f"{n}日内")
+    return DueDate(date=day, provisional=provisional, basis=basis if basis is not None else _("{n}日内").format(n=n))

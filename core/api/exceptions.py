@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -21,11 +22,11 @@ def exception_handler(exc, context):
             exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         )
     elif isinstance(exc, Http404):
-        exc = exceptions.NotFound("未找到，或您无权查看。")
+        exc = exceptions.NotFound(_("未找到，或您无权查看。"))
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, RequestDataTooBig):
-        return Response({"detail": "提交的内容过大。"}, status=413)
+        return Response({"detail": _("提交的内容过大。")}, status=413)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

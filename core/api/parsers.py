@@ -6,13 +6,15 @@ calling `request.data.get(...)` would answer 500); so is nesting too deep for Py
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from rest_framework import exceptions, status
 from rest_framework.parsers import JSONParser
 
 
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "提交的内容过大。"
+    default_detail = _lazy("提交的内容过大。")
     default_code = "too_large"
 
 
@@ -30,9 +32,9 @@ class JSONObjectParser(JSONParser):
         try:
             data = super().parse(stream, media_type, parser_context)
         except RecursionError:
-            raise exceptions.ParseError("JSON 格式有误：嵌套层级过深。") from None
+            raise exceptions.ParseError(_("JSON 格式有误：嵌套层级过深。")) from None
         except exceptions.ParseError:
-            raise exceptions.ParseError("JSON 格式有误，无法解析。") from None
+            raise exceptions.ParseError(_("JSON 格式有误，无法解析。")) from None
         if not isinstance(data, dict):
-            raise exceptions.ParseError("请求内容必须是一个 JSON 对象（{...}）。")
+            raise exceptions.ParseError(_("请求内容必须是一个 JSON 对象（{...}）。"))
         return data
