@@ -19,6 +19,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core import outbox
 from core.errors import DomainError, NotAllowed, NotFound, StateConflict
@@ -54,7 +56,7 @@ from .models import (
 
 MAX_FILES_PER_UPLOAD = 10
 
-DEFAULT_CATALOGUE = (
+DEFAULT_CATALOGUE = (  # i18n-exempt: the default kinds are written into each district's catalogue as data
     (KindCategory.CULTURE, "清廉文化活动"),
     (KindCategory.CULTURE, "清风墙建设"),
     (KindCategory.TRAINING, "廉洁培训"),
@@ -79,37 +81,43 @@ def _institution_for_writer(user, institution: Institution | int) -> Institution
     pk = institution if isinstance(institution, int) else institution.pk
     inst = selectors.visible_institutions(user).filter(pk=pk).first()
     if inst is None:
-        raise NotFound("未找到该机构，或您无权访问")
+        raise NotFound(_("未找到该机构，或您无权访问"))
     if pk not in selectors.writer_institution_ids(user):
-        raise NotAllowed("只有本机构的填报员或负责人可以登记")
+        raise NotAllowed(_("只有本机构的填报员或负责人可以登记"))
     return inst
 
 
 def _finance_of(user, district_id: int, what: str) -> None:
     if not access.is_finance_center(user, district_id):
-        raise NotAllowed(f"只有区金融工作中心可以{what}")
+        raise NotAllowed(_("只有区金融工作中心可以{what}").format(what=what))
 
 
-# The input (form or API field) each label names, for the refusal's `field`.
-_FIELDS = {"活动名称": "title", "培训主题": "title", "名称": "title", "标题": "title", "地点": "place",
-           "组织者": "organiser", "活动内容": "description", "内容": "description", "说明": "description",
-           "授课人": "trainer", "目标": "goals", "举措": "measures", "成效": "results", "样板评语": "note",
-           "正文": "body", "报送说明": "return_instructions", "报送内容": "text", "退回原因": "reason"}
+# The input (form or API field) each label names, for the refusal's `field`. The labels are msgids,
+# translated when the refusal is written.
+_FIELDS = {gettext_noop("活动名称"): "title", gettext_noop("培训主题"): "title", gettext_noop("名称"): "title",
+           gettext_noop("标题"): "title", gettext_noop("地点"): "place", gettext_noop("组织者"): "organiser",
+           gettext_noop("活动内容"): "description", gettext_noop("内容"): "description",
+           gettext_noop("说明"): "description", gettext_noop("授课人"): "trainer", gettext_noop("目标"): "goals",
+           gettext_noop("举措"): "measures", gettext_noop("成效"): "results", gettext_noop("样板评语"): "note",
+           gettext_noop("正文"): "body", gettext_noop("报送说明"): "return_instructions",
+           gettext_noop("报送内容"): "text", gettext_noop("退回原因"): "reason"}
 
 
 def _check_text(value: str, label: str, max_length: int, required: bool = True) -> str:
+    """`label`: the input's name as a msgid (gettext_noop), translated here."""
     value = (value or "").strip()
     field_name = _FIELDS.get(label, "")
     if required and not value:
-        raise DomainError(f"请填写{label}", field=field_name)
+        raise DomainError(_("请填写{label}").format(label=_(label)), field=field_name)
     if len(value) > max_length:
-        raise DomainError(f"{label}不能超过 {max_length} 个字", field=field_name)
+        raise DomainError(_("{label}不能超过 {max_length} 个字").format(label=_(label), max_length=max_length),
+                          field=field_name)
     return value
 
 
-def _check_year(day: dt.date, label: str = "日期") -> int:
+def _check_year(day: dt.date, label: str = gettext_noop("日期")) -> int:
     if not isinstance(day, dt.date) or not (2000 <= day.year <= 2100):
-        raise DomainError(f"{label}须在 2000 至 2100 年之间")
+        raise DomainError(_("{label}须在 2000 至 2100 年之间").format(label=_(label)))
     return day.year
 
 
@@ -132,7 +140,7 @@ def _clauses(district_id: int, year: int, clause_ids: Iterable[int]) -> list:
         return []
     found = list(clauses_for(district_id, year).filter(pk__in=ids))
     if len(found) != len(ids):
-        raise DomainError(f"所选条款不在 {year} 年度的创建规范中", field="clauses")
+        raise DomainError(_("所选条款不在 {year} 年度的创建规范中").format(year=year), field="clauses")
     return found
 
 
@@ -148,16 +156,16 @@ def ensure_catalogue(district: District | int) -> None:
 
 
 def add_kind(user, district: District, category: str, name: str) -> ActivityKind:
-    _finance_of(user, district.pk, "维护活动类型")
+    _finance_of(user, district.pk, _("维护活动类型"))
     if category not in KindCategory.values:
-        raise DomainError("活动类别无效", field="category")
-    name = _check_text(name, "名称", 60)
+        raise DomainError(_("活动类别无效"), field="category")
+    name = _check_text(name, gettext_noop("名称"), 60)
     try:
         with transaction.atomic():
             return ActivityKind.objects.create(district=district, category=category, name=name,
                                                position=ActivityKind.objects.filter(district=district).count())
     except IntegrityError:
-        raise StateConflict(f"活动类型“{name}”已存在") from None
+        raise StateConflict(_("活动类型“{name}”已存在").format(name=name)) from None
 
 
 # --- the ledger ---------------------------------------------------------------------------------
@@ -176,23 +184,23 @@ class ActivityInput:
 
 
 def _activity_values(inst: Institution, data: ActivityInput) -> tuple[dict, list, list]:
-    year = _check_year(data.held_on, "活动日期")
+    year = _check_year(data.held_on, gettext_noop("活动日期"))
     kind = ActivityKind.objects.filter(pk=data.kind_id, district_id=inst.district_id, is_active=True).first()
     if kind is None:
-        raise DomainError("请选择本区目录中的活动类型", field="kind")
+        raise DomainError(_("请选择本区目录中的活动类型"), field="kind")
     ids = {int(p) for p in data.participant_ids or ()}
     participants = list(Employee.objects.filter(pk__in=ids, institution=inst))
     if len(participants) != len(ids):
-        raise DomainError("参加人员须为本机构员工名册中的人员", field="participants")
+        raise DomainError(_("参加人员须为本机构员工名册中的人员"), field="participants")
     count = int(data.participant_count or 0)
     if count < 0 or count > 100000:
-        raise DomainError("参加人数须在 0 至 100000 之间", field="participant_count")
+        raise DomainError(_("参加人数须在 0 至 100000 之间"), field="participant_count")
     values = {
-        "kind": kind, "title": _check_text(data.title, "活动名称", 200), "held_on": data.held_on, "year": year,
-        "place": _check_text(data.place, "地点", 200, required=False),
-        "organiser": _check_text(data.organiser, "组织者", 100, required=False),
+        "kind": kind, "title": _check_text(data.title, gettext_noop("活动名称"), 200), "held_on": data.held_on,
+        "year": year, "place": _check_text(data.place, gettext_noop("地点"), 200, required=False),
+        "organiser": _check_text(data.organiser, gettext_noop("组织者"), 100, required=False),
         "participant_count": max(count, len(participants)),
-        "description": _check_text(data.description, "活动内容", 5000, required=False),
+        "description": _check_text(data.description, gettext_noop("活动内容"), 5000, required=False),
     }
     return values, participants, _clauses(inst.district_id, year, data.clause_ids)
 
@@ -222,7 +230,7 @@ def update_activity(user, activity: Activity, data: ActivityInput) -> Activity:
 def delete_activity(user, activity: Activity) -> None:
     _institution_for_writer(user, activity.institution_id)
     if EvidenceLink.objects.filter(source=EvidenceSource.ACTIVITY, object_id=activity.pk).exists():
-        raise StateConflict("该活动已作为自评佐证引用，不能删除")
+        raise StateConflict(_("该活动已作为自评佐证引用，不能删除"))
     with transaction.atomic():
         names = [(f.file.storage, f.file.name) for f in activity.files.all() if f.file]
         activity.delete()
@@ -234,17 +242,17 @@ def add_activity_files(user, activity: Activity, uploads, kind: str) -> list[Act
     """Photos (re-encoded without metadata) or materials (checked by content); all or nothing."""
     _institution_for_writer(user, activity.institution_id)
     if kind not in FileKind.values:
-        raise DomainError("附件类型无效", field="kind")
+        raise DomainError(_("附件类型无效"), field="kind")
     uploads = list(uploads or [])
     if not uploads:
-        raise DomainError("请选择文件", field="files")
+        raise DomainError(_("请选择文件"), field="files")
     if len(uploads) > MAX_FILES_PER_UPLOAD:
-        raise DomainError(f"一次最多上传 {MAX_FILES_PER_UPLOAD} 个文件", field="files")
+        raise DomainError(_("一次最多上传 {n} 个文件").format(n=MAX_FILES_PER_UPLOAD), field="files")
     prepared = []
     for upload in uploads:
-        name = (getattr(upload, "name", "") or "文件")[:200]
+        name = (getattr(upload, "name", "") or _("文件"))[:200]
         if upload.size > 10 * 1024 * 1024:
-            raise DomainError(f"{name} 超过 10 MB 上限", field="files")
+            raise DomainError(_("{name} 超过 10 MB 上限").format(name=name), field="files")
         data = upload.read()
         try:
             if kind == FileKind.PHOTO:
@@ -283,7 +291,7 @@ class TrainingInput:
 
 def record_training(user, institution: Institution | int, data: TrainingInput) -> TrainingSession:
     inst = _institution_for_writer(user, institution)
-    year = _check_year(data.held_on, "培训日期")
+    year = _check_year(data.held_on, gettext_noop("培训日期"))
     try:
         hours = rules.parse_hours(data.hours)
     except ValueError as exc:
@@ -291,11 +299,12 @@ def record_training(user, institution: Institution | int, data: TrainingInput) -
     clauses = _clauses(inst.district_id, year, data.clause_ids)
     with transaction.atomic():
         session = TrainingSession.objects.create(
-            institution=inst, title=_check_text(data.title, "培训主题", 200), held_on=data.held_on, year=year,
-            hours=hours, trainer=_check_text(data.trainer, "授课人", 100, required=False),
-            place=_check_text(data.place, "地点", 200, required=False),
+            institution=inst, title=_check_text(data.title, gettext_noop("培训主题"), 200), held_on=data.held_on,
+            year=year, hours=hours, trainer=_check_text(data.trainer, gettext_noop("授课人"), 100, required=False),
+            place=_check_text(data.place, gettext_noop("地点"), 200, required=False),
             is_warning_education=bool(data.is_warning_education),
-            description=_check_text(data.description, "内容", 5000, required=False), created_by=_real(user))
+            description=_check_text(data.description, gettext_noop("内容"), 5000, required=False),
+            created_by=_real(user))
         session.clauses.set(clauses)
     return session
 
@@ -325,10 +334,11 @@ def set_attendance(user, session: TrainingSession, employee_ids: Iterable[int],
     hours = hours or {}
     known = set(Employee.objects.filter(pk__in=ids, institution_id=session.institution_id).values_list("pk", flat=True))
     if known != ids:
-        raise DomainError("签到人员须为本机构员工名册中的人员", field="employees")
+        raise DomainError(_("签到人员须为本机构员工名册中的人员"), field="employees")
     for value in hours.values():
         if value > session.hours or value <= 0:
-            raise DomainError(f"个人学时须大于0且不超过本次培训的 {session.hours} 学时", field="hours")
+            raise DomainError(_("个人学时须大于0且不超过本次培训的 {hours} 学时").format(hours=session.hours),
+                              field="hours")
     with transaction.atomic():
         before = set(session.attendance.values_list("employee_id", flat=True))
         session.attendance.exclude(employee_id__in=ids).delete()
@@ -339,7 +349,7 @@ def set_attendance(user, session: TrainingSession, employee_ids: Iterable[int],
     return len(ids)
 
 
-ATTENDANCE_COLUMNS = ("工号", "姓名")
+ATTENDANCE_COLUMNS = ("工号", "姓名")  # i18n-exempt: the attendance file's column headers, parsed
 
 
 def import_attendance(user, session: TrainingSession, data: bytes, filename: str):
@@ -354,19 +364,20 @@ def import_attendance(user, session: TrainingSession, data: bytes, filename: str
         raise DomainError(str(exc), field="file") from None
     report = ImportReport()
     employees = {e.employee_no: e for e in Employee.objects.filter(institution_id=session.institution_id)}
-    has_hours = "学时" in dataset.headers
+    has_hours = "学时" in dataset.headers  # i18n-exempt: column header of the attendance file
     rows: dict[int, Decimal] = {}
     for number, row in enumerate(dataset.dict, start=2):
-        no, name = str(row.get("工号") or "").strip(), str(row.get("姓名") or "").strip()
+        no, name = str(row.get("工号") or "").strip(), str(row.get("姓名") or "").strip()  # i18n-exempt: columns
         employee = employees.get(no)
         if employee is None:
-            report.problems.append(RowProblem(number, f"工号 {no[:32]!r} 不在本机构员工名册中"))
+            report.problems.append(RowProblem(number, _("工号 {no} 不在本机构员工名册中").format(no=repr(no[:32]))))
             continue
         if name and name != employee.name:
-            report.problems.append(RowProblem(number, f"工号 {no} 的姓名应为 {employee.name}，文件中为 {name[:50]}"))
+            report.problems.append(RowProblem(number, _("工号 {no} 的姓名应为 {expected}，文件中为 {name}").format(
+                no=no, expected=employee.name, name=name[:50])))
             continue
         value = session.hours
-        raw = str(row.get("学时") or "").strip() if has_hours else ""
+        raw = str(row.get("学时") or "").strip() if has_hours else ""  # i18n-exempt: column header
         if raw:
             try:
                 value = rules.parse_hours(raw)
@@ -374,21 +385,22 @@ def import_attendance(user, session: TrainingSession, data: bytes, filename: str
                 report.problems.append(RowProblem(number, str(exc)))
                 continue
             if value > session.hours:
-                report.problems.append(RowProblem(number, f"学时不能超过本次培训的 {session.hours}"))
+                report.problems.append(RowProblem(number, _("学时不能超过本次培训的 {hours}").format(
+                    hours=session.hours)))
                 continue
         if employee.pk in rows:
-            report.problems.append(RowProblem(number, f"工号 {no} 重复"))
+            report.problems.append(RowProblem(number, _("工号 {no} 重复").format(no=no)))
             continue
         rows[employee.pk] = value
     if not rows and not report.problems:
-        report.problems.append(RowProblem(1, "文件中没有签到记录"))
+        report.problems.append(RowProblem(1, _("文件中没有签到记录")))
     if not report.ok:
         return report
     with transaction.atomic():
         existing = set(session.attendance.values_list("employee_id", flat=True))
         for pk, value in rows.items():
-            _, created = Attendance.objects.update_or_create(session=session, employee_id=pk,
-                                                             defaults={"hours": value})
+            _row, created = Attendance.objects.update_or_create(session=session, employee_id=pk,
+                                                                defaults={"hours": value})
             if created:
                 report.created += 1
             else:
@@ -400,7 +412,7 @@ def import_attendance(user, session: TrainingSession, data: bytes, filename: str
 def delete_training(user, session: TrainingSession) -> None:
     _institution_for_writer(user, session.institution_id)
     if EvidenceLink.objects.filter(source=EvidenceSource.TRAINING, object_id=session.pk).exists():
-        raise StateConflict("该培训已作为自评佐证引用，不能删除")
+        raise StateConflict(_("该培训已作为自评佐证引用，不能删除"))
     with transaction.atomic():
         ids = set(session.attendance.values_list("employee_id", flat=True))
         year = session.year
@@ -427,16 +439,17 @@ def save_action(user, institution: Institution | int, data: ActionInput,
 
     inst = _institution_for_writer(user, institution if action is None else action.institution_id)
     if not isinstance(data.year, int) or not 2000 <= data.year <= 2100:
-        raise DomainError("年度须在 2000 至 2100 之间", field="year")
+        raise DomainError(_("年度须在 2000 至 2100 之间"), field="year")
     if data.status not in ActionStatus.values:
-        raise DomainError("状态无效", field="status")
+        raise DomainError(_("状态无效"), field="status")
     if action is not None and action.is_showcase and action.year != data.year:
-        raise StateConflict("已评为样板的自选动作不能更改年度")
+        raise StateConflict(_("已评为样板的自选动作不能更改年度"))
     clauses = _clauses(inst.district_id, data.year, data.clause_ids)
-    values = {"year": data.year, "title": _check_text(data.title, "名称", 200),
-              "goals": _check_text(data.goals, "目标", 5000),
-              "measures": _check_text(data.measures, "举措", 5000, required=False),
-              "results": _check_text(data.results, "成效", 5000, required=False), "status": data.status}
+    values = {"year": data.year, "title": _check_text(data.title, gettext_noop("名称"), 200),
+              "goals": _check_text(data.goals, gettext_noop("目标"), 5000),
+              "measures": _check_text(data.measures, gettext_noop("举措"), 5000, required=False),
+              "results": _check_text(data.results, gettext_noop("成效"), 5000, required=False),
+              "status": data.status}
     with transaction.atomic():
         if action is None:
             action = SelfChosenAction.objects.create(institution=inst, created_by=_real(user), **values)
@@ -451,17 +464,17 @@ def save_action(user, institution: Institution | int, data: ActionInput,
 def mark_showcase(user, action: SelfChosenAction, on: bool, note: str = "") -> SelfChosenAction:
     """The finance center marks (or unmarks) a self-chosen action as a showcase (样板)."""
     if not selectors.actions(user).filter(pk=action.pk).exists():
-        raise NotFound("未找到该自选动作")
-    _finance_of(user, action.institution.district_id, "评定样板")
-    note = _check_text(note, "样板评语", 2000, required=False)
+        raise NotFound(_("未找到该自选动作"))
+    _finance_of(user, action.institution.district_id, _("评定样板"))
+    note = _check_text(note, gettext_noop("样板评语"), 2000, required=False)
     with transaction.atomic():
         locked = SelfChosenAction.objects.select_for_update().get(pk=action.pk)
         if on and locked.is_showcase:
-            raise StateConflict("该自选动作已是样板")
+            raise StateConflict(_("该自选动作已是样板"))
         if not on and not locked.is_showcase:
-            raise StateConflict("该自选动作不是样板")
+            raise StateConflict(_("该自选动作不是样板"))
         if not on and EvidenceLink.objects.filter(source=EvidenceSource.SHOWCASE, object_id=locked.pk).exists():
-            raise StateConflict("该样板已作为自评佐证引用，不能撤销")
+            raise StateConflict(_("该样板已作为自评佐证引用，不能撤销"))
         locked.is_showcase = on
         locked.showcase_note = note if on else ""
         locked.showcase_by = _real(user) if on else None
@@ -484,15 +497,17 @@ class CampaignInput:
 
 def create_campaign(user, data: CampaignInput) -> Campaign:
     district = access.resolve_district(user, data.district_code, (Role.FINANCE_CENTER,))
-    _finance_of(user, district.pk, "发起专项行动")
+    _finance_of(user, district.pk, _("发起专项行动"))
     if data.kind not in CampaignKind.values:
-        raise DomainError("专项类型无效", field="kind")
-    _check_year(data.starts_on, "开始日期")
-    _check_year(data.ends_on, "结束日期")
+        raise DomainError(_("专项类型无效"), field="kind")
+    _check_year(data.starts_on, gettext_noop("开始日期"))
+    _check_year(data.ends_on, gettext_noop("结束日期"))
     if data.ends_on < data.starts_on:
-        raise DomainError("结束日期不能早于开始日期", field="ends_on")
-    return Campaign.objects.create(district=district, kind=data.kind, title=_check_text(data.title, "名称", 200),
-                                   description=_check_text(data.description, "说明", 5000, required=False),
+        raise DomainError(_("结束日期不能早于开始日期"), field="ends_on")
+    return Campaign.objects.create(district=district, kind=data.kind,
+                                   title=_check_text(data.title, gettext_noop("名称"), 200),
+                                   description=_check_text(data.description, gettext_noop("说明"), 5000,
+                                                           required=False),
                                    starts_on=data.starts_on, ends_on=data.ends_on, created_by=_real(user))
 
 
@@ -517,17 +532,17 @@ def _audience(district: District, data: NoticeInput) -> list[Institution]:
         return list(qs)
     if data.audience == Audience.CATEGORY:
         if data.category not in InstitutionCategory.values:
-            raise DomainError("请选择机构类别", field="category")
+            raise DomainError(_("请选择机构类别"), field="category")
         return list(qs.filter(category=data.category))
     if data.audience == Audience.INSTITUTIONS:
         codes = {c.strip() for c in data.institution_codes or () if c and c.strip()}
         if not codes:
-            raise DomainError("请选择接收机构", field="institutions")
+            raise DomainError(_("请选择接收机构"), field="institutions")
         found = list(qs.filter(code__in=codes))
         if len(found) != len(codes):
-            raise DomainError("所选机构不在本区或已停用", field="institutions")
+            raise DomainError(_("所选机构不在本区或已停用"), field="institutions")
         return found
-    raise DomainError("发送范围无效", field="audience")
+    raise DomainError(_("发送范围无效"), field="audience")
 
 
 MAX_ATTACHMENTS = 10
@@ -542,41 +557,41 @@ def publish_notice(user, data: NoticeInput, attachments=(), today: dt.date | Non
 
     today = today or timezone.localdate()
     district = access.resolve_district(user, data.district_code, (Role.FINANCE_CENTER,))
-    _finance_of(user, district.pk, "发布通知")
-    title = _check_text(data.title, "标题", 200)
-    body = _check_text(data.body, "正文", 20000)
+    _finance_of(user, district.pk, _("发布通知"))
+    title = _check_text(data.title, gettext_noop("标题"), 200)
+    body = _check_text(data.body, gettext_noop("正文"), 20000)
     if data.audience not in Audience.values:
-        raise DomainError("发送范围无效", field="audience")
+        raise DomainError(_("发送范围无效"), field="audience")
     if data.return_kind not in ReturnKind.values:
-        raise DomainError("报送要求无效", field="return_kind")
+        raise DomainError(_("报送要求无效"), field="return_kind")
     due = None
     if data.return_kind:
         if not data.return_within:
-            raise DomainError("要求报送时须填写报送期限（工作日）", field="return_within")
+            raise DomainError(_("要求报送时须填写报送期限（工作日）"), field="return_within")
         if not 1 <= int(data.return_within) <= 250:
-            raise DomainError("报送期限须为 1 至 250 个工作日", field="return_within")
+            raise DomainError(_("报送期限须为 1 至 250 个工作日"), field="return_within")
         due = tracking.compute_due(today, int(data.return_within)).date
     campaign = None
     if data.campaign_id:
         campaign = Campaign.objects.filter(pk=data.campaign_id, district=district).first()
         if campaign is None:
-            raise DomainError("专项行动不存在或不属于本区", field="campaign")
+            raise DomainError(_("专项行动不存在或不属于本区"), field="campaign")
     clause = None
     if data.clause_id:
         clause = clauses_for(district.pk, today.year).filter(pk=data.clause_id).first()
         if clause is None:
-            raise DomainError(f"所选条款不在 {today.year} 年度的创建规范中", field="clause")
+            raise DomainError(_("所选条款不在 {year} 年度的创建规范中").format(year=today.year), field="clause")
     targets = _audience(district, data)
     if not targets:
-        raise DomainError("发送范围内没有机构", field="audience")
+        raise DomainError(_("发送范围内没有机构"), field="audience")
     files = list(attachments or [])
     if len(files) > MAX_ATTACHMENTS:
-        raise DomainError(f"附件最多 {MAX_ATTACHMENTS} 个", field="attachments")
+        raise DomainError(_("附件最多 {n} 个").format(n=MAX_ATTACHMENTS), field="attachments")
     prepared = []
     for upload in files:
-        name = (getattr(upload, "name", "") or "附件")[:200]
+        name = (getattr(upload, "name", "") or _("附件"))[:200]
         if upload.size > 10 * 1024 * 1024:
-            raise DomainError(f"{name} 超过 10 MB 上限", field="attachments")
+            raise DomainError(_("{name} 超过 10 MB 上限").format(name=name), field="attachments")
         content = upload.read()
         try:
             prepared.append((name, content, sniff(content, name)))
@@ -586,7 +601,8 @@ def publish_notice(user, data: NoticeInput, attachments=(), today: dt.date | Non
         notice = Notice.objects.create(
             district=district, campaign=campaign, title=title, body=body, audience=data.audience,
             category=data.category if data.audience == Audience.CATEGORY else "", return_kind=data.return_kind,
-            return_instructions=_check_text(data.return_instructions, "报送说明", 5000, required=False),
+            return_instructions=_check_text(data.return_instructions, gettext_noop("报送说明"), 5000,
+                                            required=False),
             return_within=int(data.return_within) if data.return_kind else None, return_due_on=due,
             clause=clause, publisher=_real(user))
         for name, content, content_type in prepared:
@@ -600,12 +616,17 @@ def publish_notice(user, data: NoticeInput, attachments=(), today: dt.date | Non
         if data.return_kind:
             for recipient in notice.recipients.select_related("institution"):
                 tracking.create_item(institution=recipient.institution, kind="campaign_return",
-                                     title=f"报送：{notice.title}", start=today,
+                                     title=_("报送：{title}").format(title=notice.title), start=today,
                                      working_days=int(data.return_within), source_app=TRACKING_SOURCE,
                                      source_id=recipient.pk, detail=notice.return_instructions, actor=user)
-        _mail_recipients(notice, [i.pk for i in targets], "notice", f"【通知】{notice.title}",
-                         f"{district.name}金融工作中心发布了通知《{notice.title}》，请登录清廉金融管理平台阅读"
-                         + (f"，并于 {due:%Y-%m-%d} 前报送。" if due else "。"))
+        if due:
+            mail_body = _("{district}金融工作中心发布了通知《{title}》，请登录清廉金融管理平台阅读，"
+                          "并于 {due} 前报送。")
+        else:
+            mail_body = _("{district}金融工作中心发布了通知《{title}》，请登录清廉金融管理平台阅读。")
+        _mail_recipients(notice, [i.pk for i in targets], "notice", _("【通知】{title}").format(title=notice.title),
+                         mail_body.format(district=district.name, title=notice.title,
+                                          due=f"{due:%Y-%m-%d}" if due else ""))
     return notice
 
 
@@ -663,9 +684,9 @@ def mark_read(user, notice: Notice) -> int:
 
 def _visible_recipient(user, recipient: NoticeRecipient) -> NoticeRecipient:
     if not selectors.recipients(user).filter(pk=recipient.pk).exists():
-        raise NotFound("未找到该报送")
+        raise NotFound(_("未找到该报送"))
     if not recipient.notice.return_kind or recipient.tracked_item_id is None:
-        raise StateConflict("该通知不要求报送")
+        raise StateConflict(_("该通知不要求报送"))
     return recipient
 
 
@@ -676,14 +697,14 @@ def submit_return(user, recipient: NoticeRecipient, text: str = "", upload=None)
 
     _visible_recipient(user, recipient)
     if recipient.institution_id not in selectors.writer_institution_ids(user):
-        raise NotAllowed("只有本机构的填报员或负责人可以报送")
+        raise NotAllowed(_("只有本机构的填报员或负责人可以报送"))
     notice = recipient.notice
-    text = _check_text(text, "报送内容", 20000, required=notice.return_kind == ReturnKind.FORM)
+    text = _check_text(text, gettext_noop("报送内容"), 20000, required=notice.return_kind == ReturnKind.FORM)
     prepared = None
     if upload is not None:
-        name = (getattr(upload, "name", "") or "报送文件")[:200]
+        name = (getattr(upload, "name", "") or _("报送文件"))[:200]
         if upload.size > 10 * 1024 * 1024:
-            raise DomainError(f"{name} 超过 10 MB 上限", field="file")
+            raise DomainError(_("{name} 超过 10 MB 上限").format(name=name), field="file")
         content = upload.read()
         try:
             sniff(content, name)
@@ -691,12 +712,13 @@ def submit_return(user, recipient: NoticeRecipient, text: str = "", upload=None)
             raise DomainError(str(exc), field="file") from None
         prepared = (name, content)
     elif notice.return_kind == ReturnKind.FILE:
-        raise DomainError("请上传报送文件", field="file")
+        raise DomainError(_("请上传报送文件"), field="file")
     with transaction.atomic():
         locked = NoticeRecipient.objects.select_for_update().get(pk=recipient.pk)
         if locked.return_status not in rules.SUBMITTABLE:
-            raise StateConflict(f"报送状态为“{locked.get_return_status_display()}”，不能再次报送")
-        measures = text or f"已上传报送文件：{prepared[0]}"
+            raise StateConflict(_("报送状态为“{status}”，不能再次报送").format(
+                status=locked.get_return_status_display()))
+        measures = text or _("已上传报送文件：{name}").format(name=prepared[0])
         if prepared:
             name, content = prepared
             old = locked.return_file.name if locked.return_file else ""
@@ -719,12 +741,12 @@ def decide_return(user, recipient: NoticeRecipient, accept: bool, reason: str = 
     from tracking import services as tracking
 
     _visible_recipient(user, recipient)
-    _finance_of(user, recipient.notice.district_id, "审核报送")
+    _finance_of(user, recipient.notice.district_id, _("审核报送"))
     with transaction.atomic():
         locked = NoticeRecipient.objects.select_for_update(of=("self",)).select_related("tracked_item").get(
             pk=recipient.pk)
         if locked.return_status not in rules.DECIDABLE:
-            raise StateConflict(f"报送状态为“{locked.get_return_status_display()}”，不能审核")
+            raise StateConflict(_("报送状态为“{status}”，不能审核").format(status=locked.get_return_status_display()))
         if accept:
             tracking.accept(locked.tracked_item, user)
         else:
@@ -741,33 +763,33 @@ def _evidence_record(source: str, object_id: int, institution_id: int, year: int
         a = Activity.objects.filter(pk=object_id, institution_id=institution_id, year=year).select_related(
             "kind").first()
         if a:
-            rows = [("类型", a.kind.name), ("名称", a.title), ("日期", a.held_on), ("地点", a.place),
-                    ("组织者", a.organiser), ("参加人数", a.participant_count), ("内容", a.description),
-                    ("照片与材料", "、".join(a.files.values_list("original_name", flat=True)))]
+            rows = [(_("类型"), a.kind.name), (_("名称"), a.title), (_("日期"), a.held_on), (_("地点"), a.place),
+                    (_("组织者"), a.organiser), (_("参加人数"), a.participant_count), (_("内容"), a.description),
+                    (_("照片与材料"), "、".join(a.files.values_list("original_name", flat=True)))]
             return a.title, rows, set(a.clauses.values_list("pk", flat=True))
     elif source == EvidenceSource.TRAINING:
         t = TrainingSession.objects.filter(pk=object_id, institution_id=institution_id, year=year).first()
         if t:
-            rows = [("培训主题", t.title), ("日期", t.held_on), ("学时", t.hours), ("授课人", t.trainer),
-                    ("地点", t.place), ("签到人数", t.attendance.count()), ("内容", t.description)]
+            rows = [(_("培训主题"), t.title), (_("日期"), t.held_on), (_("学时"), t.hours), (_("授课人"), t.trainer),
+                    (_("地点"), t.place), (_("签到人数"), t.attendance.count()), (_("内容"), t.description)]
             return t.title, rows, set(t.clauses.values_list("pk", flat=True))
     elif source == EvidenceSource.SHOWCASE:
         s = SelfChosenAction.objects.filter(pk=object_id, institution_id=institution_id, year=year,
                                             is_showcase=True).first()
         if s:
-            rows = [("自选动作", s.title), ("目标", s.goals), ("举措", s.measures), ("成效", s.results),
-                    ("样板评定时间", timezone.localtime(s.showcase_at).date()), ("样板评语", s.showcase_note)]
+            rows = [(_("自选动作"), s.title), (_("目标"), s.goals), (_("举措"), s.measures), (_("成效"), s.results),
+                    (_("样板评定时间"), timezone.localtime(s.showcase_at).date()), (_("样板评语"), s.showcase_note)]
             return s.title, rows, set(s.clauses.values_list("pk", flat=True))
     elif source == EvidenceSource.RETURN:
         r = NoticeRecipient.objects.filter(pk=object_id, institution_id=institution_id,
                                            return_status=ReturnStatus.ACCEPTED,
                                            notice__published_at__year=year).select_related("notice").first()
         if r:
-            rows = [("通知", r.notice.title), ("报送截止日", r.due_on),
-                    ("报送时间", timezone.localtime(r.returned_at).date() if r.returned_at else None),
-                    ("报送内容", r.return_text), ("报送文件", r.return_file_name), ("审核结果", "已通过")]
+            rows = [(_("通知"), r.notice.title), (_("报送截止日"), r.due_on),
+                    (_("报送时间"), timezone.localtime(r.returned_at).date() if r.returned_at else None),
+                    (_("报送内容"), r.return_text), (_("报送文件"), r.return_file_name), (_("审核结果"), _("已通过"))]
             return r.notice.title, rows, {r.notice.clause_id} if r.notice.clause_id else set()
-    raise NotFound("未找到该记录，或它不属于本机构该年度")
+    raise NotFound(_("未找到该记录，或它不属于本机构该年度"))
 
 
 def summary_xlsx(title: str, rows) -> bytes:
@@ -777,8 +799,8 @@ def summary_xlsx(title: str, rows) -> bytes:
 
     wb = Workbook()
     ws = wb.active
-    ws.title = "记录"
-    append_row(ws, ["项目", title])
+    ws.title = _("记录")
+    append_row(ws, [_("项目"), title])
     for label, value in rows:
         append_row(ws, [label, value])
     ws.column_dimensions["A"].width = 16
@@ -797,18 +819,18 @@ def attach_evidence(user, assessment, indicator_code: str, source: str, object_i
     from scoring.models import Indicator, Source
 
     if not scoring_services.visible_assessments(user).filter(pk=assessment.pk).exists():
-        raise NotFound("未找到该测评表")
+        raise NotFound(_("未找到该测评表"))
     if source not in EvidenceSource.values:
-        raise DomainError("佐证来源无效", field="source")
+        raise DomainError(_("佐证来源无效"), field="source")
     indicator = Indicator.objects.filter(scheme_id=assessment.scheme_id, code=indicator_code).first()
     if indicator is None:
-        raise NotFound(f"{assessment.year} 年度方案中没有指标 {indicator_code}")
+        raise NotFound(_("{year} 年度方案中没有指标 {code}").format(year=assessment.year, code=indicator_code))
     title, rows, clause_ids = _evidence_record(source, int(object_id), assessment.institution_id, assessment.year)
     if indicator.clause_id and indicator.clause_id not in clause_ids:
-        raise DomainError("该记录未对应此指标的条款，不能作为它的佐证", field="object_id")
+        raise DomainError(_("该记录未对应此指标的条款，不能作为它的佐证"), field="object_id")
     if EvidenceLink.objects.filter(assessment=assessment, indicator_code=indicator_code, source=source,
                                    object_id=object_id).exists():
-        raise StateConflict("该记录已作为此指标的佐证")
+        raise StateConflict(_("该记录已作为此指标的佐证"))
     label = EvidenceSource(source).label
     safe_title = "".join(c for c in title if c not in '\\/:*?"<>|\r\n\t')[:60] or label
     upload = SimpleUploadedFile(f"{label}-{safe_title}.xlsx", summary_xlsx(f"{label}：{title}", rows),
@@ -820,7 +842,7 @@ def attach_evidence(user, assessment, indicator_code: str, source: str, object_i
                                                indicator_code=indicator_code, source=source,
                                                object_id=object_id, created_by=_real(user))
     except IntegrityError:
-        raise StateConflict("该记录已作为此指标的佐证") from None
+        raise StateConflict(_("该记录已作为此指标的佐证")) from None
     return link
 
 
@@ -834,20 +856,20 @@ def request_archive(user, year: int, institution: Institution | None = None, dis
     from .tasks import build_archive
 
     if not 2000 <= int(year) <= 2100:
-        raise DomainError("年度须在 2000 至 2100 之间", field="year")
+        raise DomainError(_("年度须在 2000 至 2100 之间"), field="year")
     if institution is not None:
         inst = selectors.visible_institutions(user).filter(pk=institution.pk).first()
         if inst is None:
-            raise NotFound("未找到该机构，或您无权访问")
+            raise NotFound(_("未找到该机构，或您无权访问"))
         if not (access.is_finance_center(user, inst.district_id)
                 or inst.pk in selectors.writer_institution_ids(user)):
-            raise NotAllowed("只有区金融工作中心或本机构的填报员、负责人可以生成档案")
+            raise NotAllowed(_("只有区金融工作中心或本机构的填报员、负责人可以生成档案"))
         district_id = inst.district_id
     else:
         if not access.is_finance_center(user):
-            raise NotAllowed("只有区金融工作中心可以生成全区档案")
+            raise NotAllowed(_("只有区金融工作中心可以生成全区档案"))
         district = access.resolve_district(user, district_code, (Role.FINANCE_CENTER,))
-        _finance_of(user, district.pk, "生成全区档案")
+        _finance_of(user, district.pk, _("生成全区档案"))
         district_id = district.pk
     with transaction.atomic():
         running = ArchiveJob.objects.filter(district_id=district_id, institution=institution, year=year,
@@ -893,5 +915,5 @@ def run_archive(job_id: int) -> ArchiveJob:
 def reap_stale_archives(older_than) -> int:
     return ArchiveJob.objects.filter(status__in=[ArchiveStatus.QUEUED, ArchiveStatus.RUNNING],
                                      created_at__lt=older_than).update(
-        status=ArchiveStatus.FAILED, finished_at=timezone.now(), error="超过时限仍未完成，请重新生成")
+        status=ArchiveStatus.FAILED, finished_at=timezone.now(), error=_("超过时限仍未完成，请重新生成"))
 
