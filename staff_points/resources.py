@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from import_export import fields, widgets
 
 from core.errors import DomainError
@@ -57,15 +58,17 @@ class PointRecordResource(AllOrNothingResource):
             employees = access.scope_queryset(employees, user)
         employee = employees.select_related("institution").first()
         if employee is None:
-            problems.append(f"未知员工：机构 {code or '（空）'} 工号 {number or '（空）'}")
+            problems.append(_("未知员工：机构 {code} 工号 {number}").format(
+                code=code or _("（空）"), number=number or _("（空）")))
         day = _parse_date(row.get("date"))
         if day is None:
-            problems.append(f"日期 {row.get('date')!r} 无效，应为 YYYY-MM-DD")
+            problems.append(_("日期 {date} 无效，应为 YYYY-MM-DD").format(date=repr(row.get("date"))))
         elif self.year and day.year != self.year:
-            problems.append(f"日期 {day:%Y-%m-%d} 不在 {self.year} 年度内")
+            problems.append(_("日期 {date} 不在 {year} 年度内").format(date=f"{day:%Y-%m-%d}", year=self.year))
         source = str(row.get("source", "") or RecordSource.MANUAL).strip()
         if source not in RecordSource.values:
-            problems.append(f"未知来源 {source}，应为 " + "、".join(RecordSource.values))
+            problems.append(_("未知来源 {source}，应为 {choices}").format(
+                source=source, choices="、".join(RecordSource.values)))
         row["source"] = source
         kind = str(row.get("kind", "") or RecordKind.DEDUCTION).strip()
         row["kind"] = kind
@@ -79,7 +82,7 @@ class PointRecordResource(AllOrNothingResource):
             except DomainError as exc:
                 problems.append(str(exc))
             except InvalidOperation:
-                problems.append(f"分值 {row.get('points')!r} 不是数字")
+                problems.append(_("分值 {points} 不是数字").format(points=repr(row.get("points"))))
         if problems:
             raise ValidationError("；".join(problems))
         row["_resolved"] = (employee, resolved)

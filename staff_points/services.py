@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.errors import DomainError, NotAllowed, StateConflict
 from institutions import access
@@ -68,27 +69,27 @@ def validated_record(employee: Employee, data: RecordInput) -> dict:
     if data.kind == RecordKind.DEDUCTION:
         vtype = selectors.violation_types_for(employee.institution_id).filter(code=data.violation_code).first()
         if vtype is None:
-            raise DomainError(f"未知违规类型 {data.violation_code or '（空）'}")
+            raise DomainError(_("未知违规类型 {code}").format(code=data.violation_code or _("（空）")))
         return {"violation_type": vtype, "module": vtype.module, "points": vtype.points,
                 "is_red_line": vtype.is_red_line}
     if data.kind == RecordKind.COMMENDATION:
         if data.module not in Module.values or data.module in (Module.RED_LINE, Module.BLACKLIST):
-            raise DomainError(f"加分记录的模块 {data.module or '（空）'} 无效")
+            raise DomainError(_("加分记录的模块 {module} 无效").format(module=data.module or _("（空）")))
         if data.points is None or data.points <= 0 or data.points != data.points.quantize(Decimal("0.1")):
-            raise DomainError("加分须为正数，最多一位小数")
+            raise DomainError(_("加分须为正数，最多一位小数"))
         return {"violation_type": None, "module": data.module, "points": data.points, "is_red_line": False}
-    raise DomainError(f"未知记录类型 {data.kind}")
+    raise DomainError(_("未知记录类型 {kind}").format(kind=data.kind))
 
 
 @transaction.atomic
 def record_points(user, employee: Employee, data: RecordInput, evidence=None) -> PointRecord:
     """Record one deduction or commendation; a red-line record proposes the employee for the blacklist."""
     if not can_record_for(user, employee):
-        raise NotAllowed("您无权为该员工录入积分")
+        raise NotAllowed(_("您无权为该员工录入积分"))
     if data.source not in RecordSource.values:
-        raise DomainError(f"未知来源 {data.source}")
+        raise DomainError(_("未知来源 {source}").format(source=data.source))
     if data.date > timezone.localdate():
-        raise DomainError("记录日期不能晚于今天")
+        raise DomainError(_("记录日期不能晚于今天"))
     record = PointRecord.objects.create(employee=employee, date=data.date, kind=data.kind, source=data.source,
                                         note=data.note, evidence=evidence or "",
                                         recorder=user if getattr(user, "pk", None) else None,
@@ -102,11 +103,11 @@ def confirm_exemplar(user, employee: Employee, year: int) -> Exemplar:
     """The institution's head (or the district's finance center) confirms one of the year's proposals."""
     if not (access.is_finance_center(user, employee.institution.district_id)
             or (access.has_role(user, Role.INSTITUTION_HEAD) and can_record_for(user, employee))):
-        raise NotAllowed("只有本机构负责人可以确认清廉典型")
+        raise NotAllowed(_("只有本机构负责人可以确认清廉典型"))
     proposals = selectors.exemplar_proposals(employee.institution_id, year, limit=50)
     if employee.pk not in {e.employee_id for e in proposals}:
-        raise StateConflict("该员工本年度有扣分记录，不能选为清廉典型")
-    exemplar, _ = Exemplar.objects.get_or_create(employee=employee, year=year, defaults={"confirmed_by": user})
+        raise StateConflict(_("该员工本年度有扣分记录，不能选为清廉典型"))
+    exemplar, _created = Exemplar.objects.get_or_create(employee=employee, year=year, defaults={"confirmed_by": user})
     return exemplar
 
 
@@ -116,11 +117,11 @@ def decide_blacklist(user, entry: BlacklistEntry, confirm: bool, reason: str,
     """The finance center of the employee's district confirms (for `months` from `starts_on`) or rejects."""
     entry = BlacklistEntry.objects.select_for_update().select_related("employee__institution").get(pk=entry.pk)
     if not access.is_finance_center(user, entry.employee.institution.district_id):
-        raise NotAllowed("只有区金融工作中心可以确认黑名单")
+        raise NotAllowed(_("只有区金融工作中心可以确认黑名单"))
     if entry.status != BlacklistStatus.PROPOSED:
-        raise StateConflict("该条已处理")
+        raise StateConflict(_("该条已处理"))
     if not (reason or "").strip():
-        raise DomainError("请填写确认或驳回的理由")
+        raise DomainError(_("请填写确认或驳回的理由"))
     entry.reason, entry.decided_by, entry.decided_at = reason.strip(), user, timezone.now()
     if confirm:
         start = starts_on or timezone.localdate()
