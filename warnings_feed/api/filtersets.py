@@ -1,4 +1,5 @@
 import django_filters
+from django.utils.translation import gettext_lazy as _
 
 from institutions import access
 
@@ -6,11 +7,11 @@ from ..models import CaseType, Severity, Warning
 
 
 class FeedFilterSet(django_filters.FilterSet):
-    unread = django_filters.BooleanFilter(method="filter_unread", label="未读")
-    acknowledged = django_filters.BooleanFilter(method="filter_acknowledged", label="已确认知悉")
+    unread = django_filters.BooleanFilter(method="filter_unread", label=_("未读"))
+    acknowledged = django_filters.BooleanFilter(method="filter_acknowledged", label=_("已确认知悉"))
     case_type = django_filters.ChoiceFilter(choices=CaseType.choices)
     severity = django_filters.ChoiceFilter(choices=Severity.choices)
-    district = django_filters.CharFilter(method="filter_district", label="区县（行政区划代码）")
+    district = django_filters.CharFilter(method="filter_district", label=_("区县（行政区划代码）"))
 
     class Meta:
         model = Warning

@@ -6,6 +6,7 @@ Serializers only shape: masking is decided by presentation.py, rules by services
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -26,12 +27,12 @@ class WarningCreateSerializer(serializers.Serializer):
                                        default="")
     institution_code = serializers.CharField(required=False, allow_blank=True, default="", max_length=32)
     district = serializers.CharField(required=False, allow_blank=True, default="", max_length=12,
-                                     help_text="行政区划代码；省略时为您负责的唯一区县（负责多个区县时须填写）")
+                                     help_text=_("行政区划代码；省略时为您负责的唯一区县（负责多个区县时须填写）"))
     is_public = serializers.BooleanField(default=False)
     names = serializers.ListField(child=serializers.CharField(max_length=50), required=False, default=list,
-                                  max_length=50, help_text="文中人员的真实姓名（显示时一律脱敏为“黄某”）")
+                                  max_length=50, help_text=_("文中人员的真实姓名（显示时一律脱敏为“黄某”）"))
     publish_at = serializers.DateTimeField(required=False, allow_null=True, default=None,
-                                           help_text="省略为立即发布；晚于当前时间为定时发布")
+                                           help_text=_("省略为立即发布；晚于当前时间为定时发布"))
 
 
 def _reveals(context: dict, warning: Warning) -> bool:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -65,7 +67,8 @@ class WarningViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         warning = self.get_queryset().get(pk=warning.pk)
         return Response(self.get_serializer(warning).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses={200: WarningSerializer, 403: OpenApiResponse(description="不是接收人")})
+    @extend_schema(request=None, responses={200: WarningSerializer,
+                                            403: OpenApiResponse(description=_lazy("不是接收人"))})
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, pk=None):
         """已阅知悉: records when (the first time); acknowledging implies read."""
@@ -77,7 +80,7 @@ class WarningViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         """Whose deliveries the caller's rates count: its districts' institutions (finance center)
         and the institutions it heads."""
         if not selectors.may_manage(self.request.user):
-            raise PermissionDenied("只有区金融工作中心和机构负责人可以查看阅读和知悉情况。")
+            raise PermissionDenied(_("只有区金融工作中心和机构负责人可以查看阅读和知悉情况。"))
         return selectors.rates_scope(self.request.user)
 
     @extend_schema(responses=RatesSerializer(many=True))
