@@ -10,6 +10,7 @@ import urllib.error
 import urllib.request
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from . import rules
 
@@ -20,7 +21,7 @@ class ChannelError(Exception):
 
 def _post_json(url: str, payload: dict, headers: dict | None = None) -> dict:
     if not url.startswith(("https://", "http://")):
-        raise ChannelError("网关地址须以 https:// 或 http:// 开头")
+        raise ChannelError(_("网关地址须以 https:// 或 http:// 开头"))
     data = json.dumps(payload, ensure_ascii=False).encode()
     request = urllib.request.Request(url, data=data, method="POST", headers={  # noqa: S310 (scheme checked)
         "Content-Type": "application/json; charset=utf-8", **(headers or {})})
@@ -29,19 +30,20 @@ def _post_json(url: str, payload: dict, headers: dict | None = None) -> dict:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (scheme checked above)
             raw = response.read(65536)
     except urllib.error.HTTPError as exc:
-        raise ChannelError(f"网关返回 HTTP {exc.code}") from None
+        raise ChannelError(_("网关返回 HTTP {code}").format(code=exc.code)) from None
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        raise ChannelError(f"无法连接网关：{getattr(exc, 'reason', exc)}") from None
+        raise ChannelError(_("无法连接网关：{reason}").format(reason=getattr(exc, "reason", exc))) from None
     try:
         return json.loads(raw.decode() or "{}")
     except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ChannelError("网关应答不是 JSON") from None
+        raise ChannelError(_("网关应答不是 JSON")) from None
 
 
 def _robot_answer(answer: dict) -> None:
     # Both robots answer {"errcode": 0, "errmsg": "ok"}; anything else is a refusal (bad sign, rate limit…).
     if answer.get("errcode", 0) != 0:
-        raise ChannelError(f"机器人拒收：{answer.get('errcode')} {str(answer.get('errmsg', ''))[:200]}")
+        raise ChannelError(_("机器人拒收：{code} {message}").format(
+            code=answer.get("errcode"), message=str(answer.get("errmsg", ""))[:200]))
 
 
 def send_sms(phone: str, text: str) -> None:
@@ -49,13 +51,14 @@ def send_sms(phone: str, text: str) -> None:
     the gateway answers {"code": 0} (or {"code": "OK"}) when it took the message."""
     url = getattr(settings, "NOTIFY_SMS_URL", "")
     if not url:
-        raise ChannelError("未配置短信网关（NOTIFY_SMS_URL）")
+        raise ChannelError(_("未配置短信网关（NOTIFY_SMS_URL）"))
     headers = {"Authorization": f"Bearer {settings.NOTIFY_SMS_TOKEN}"} if getattr(settings, "NOTIFY_SMS_TOKEN", "") \
         else {}
     answer = _post_json(url, {"phone": phone, "text": text, "sign": getattr(settings, "NOTIFY_SMS_SIGN", "")},
                         headers)
     if answer.get("code") not in (0, "0", "OK", "ok"):
-        raise ChannelError(f"短信网关拒收：{answer.get('code')} {str(answer.get('message', ''))[:200]}")
+        raise ChannelError(_("短信网关拒收：{code} {message}").format(
+            code=answer.get("code"), message=str(answer.get("message", ""))[:200]))
 
 
 def send_dingtalk(webhook: str, secret: str, text: str, now_ms: int | None = None) -> None:

@@ -12,14 +12,22 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from . import rules, services
 
 EVENTS = {"accept": "complaints.accepted", "reject": "complaints.rejected", "close": "complaints.result"}
 
 
+def _ymd(year, month, day) -> str:
+    return _("{year}年{month}月{day}日").format(year=year, month=month, day=day)
+
+
 def _date(value) -> str:
-    return timezone.localtime(value).strftime("%Y年%m月%d日") if value else ""
+    if not value:
+        return ""
+    local = timezone.localtime(value)
+    return _ymd(f"{local:%Y}", f"{local:%m}", f"{local:%d}")
 
 
 def _due(case) -> str:
@@ -27,8 +35,8 @@ def _due(case) -> str:
     for key in ("conclude", "decide"):
         if isinstance(deadlines.get(key), dict) and deadlines[key].get("date"):
             year, month, day = deadlines[key]["date"].split("-")
-            return f"{year}年{month}月{day}日"
-    return "办结后 15 个工作日内"
+            return _ymd(year, month, day)
+    return _("办结后 15 个工作日内")
 
 
 def complainant_notice(case, action: str, phone: Callable[[], str]) -> int:

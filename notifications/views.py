@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
@@ -55,7 +56,7 @@ def save_mine(request):
         services.save_preference(user=request.user, channels=_channels(request),
                                  phone=request.POST.get("phone", "").strip(),
                                  email=request.POST.get("email", "").strip()[:254])
-        messages.success(request, "您的接收方式已保存。")
+        messages.success(request, _("您的接收方式已保存。"))
     except DomainError as exc:
         messages.error(request, str(exc))
     return redirect("notifications:overview")
@@ -66,7 +67,7 @@ def save_mine(request):
 def save_institution(request, code: str):
     institution = _headed(request.user).filter(code=code).first()
     if institution is None:
-        raise Http404("未找到该机构")
+        raise Http404(_("未找到该机构"))
     current = Preference.objects.filter(institution=institution).first()
     secret = request.POST.get("dingtalk_secret", "").strip()
     fields = {"channels": _channels(request), "phone": request.POST.get("phone", "").strip(),
@@ -76,11 +77,11 @@ def save_institution(request, code: str):
               "wecom_webhook": request.POST.get("wecom_webhook", "").strip()}
     for key in ("dingtalk_webhook", "wecom_webhook"):
         if fields[key] and not fields[key].startswith("https://"):
-            messages.error(request, "机器人地址须以 https:// 开头。")
+            messages.error(request, _("机器人地址须以 https:// 开头。"))
             return redirect("notifications:overview")
     try:
         services.save_preference(institution=institution, **fields)
-        messages.success(request, f"{institution.name}的接收方式已保存。")
+        messages.success(request, _("{name}的接收方式已保存。").format(name=institution.name))
     except DomainError as exc:
         messages.error(request, str(exc))
     return redirect("notifications:overview")
@@ -91,16 +92,16 @@ def save_institution(request, code: str):
 def upload_push_list(request):
     institution = _pushers(request.user).filter(code=request.POST.get("institution", "")).first()
     if institution is None:
-        raise Http404("未找到该机构")
+        raise Http404(_("未找到该机构"))
     upload = request.FILES.get("file")
     if upload is None or upload.size > UPLOAD_LIMIT:
-        messages.error(request, "请选择名单文件（CSV 或 Excel，不超过 5 MB，含“手机号”列）。")
+        messages.error(request, _("请选择名单文件（CSV 或 Excel，不超过 5 MB，含“手机号”列）。"))
         return redirect("notifications:overview")
     try:
         push = services.store_push_list(institution, upload.read(), upload.name, request.user,
                                         label=request.POST.get("label", ""))
     except DomainError as exc:
-        messages.error(request, f"名单未导入：{exc}")
+        messages.error(request, _("名单未导入：{error}").format(error=exc))
         return redirect("notifications:overview")
-    messages.success(request, f"已收到 {push.count} 人的名单，问卷链接将通过短信发送，名单发送后即清除。")
+    messages.success(request, _("已收到 {n} 人的名单，问卷链接将通过短信发送，名单发送后即清除。").format(n=push.count))
     return redirect("notifications:overview")

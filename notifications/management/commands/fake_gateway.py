@@ -10,6 +10,7 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
 
 class Command(BaseCommand):
@@ -33,7 +34,7 @@ class Command(BaseCommand):
                     expected = base64.b64encode(hmac.new(dingtalk_secret.encode(),
                                                          f"{query.get('timestamp')}\n{dingtalk_secret}".encode(),
                                                          hashlib.sha256).digest()).decode()
-                    note = " 签名正确" if expected == query["sign"] else " 签名错误"
+                    note = " " + (_("签名正确") if expected == query["sign"] else _("签名错误"))
                 try:
                     shown = json.dumps(json.loads(body), ensure_ascii=False)
                 except ValueError:
