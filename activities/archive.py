@@ -23,10 +23,12 @@ import zipfile
 from collections.abc import Callable
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .models import Activity, ArchiveJob, NoticeRecipient, ReturnStatus, SelfChosenAction, TrainingSession
 
-UNMATCHED = "未对应条款"
+UNMATCHED = gettext_lazy("未对应条款")
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
 
@@ -69,7 +71,7 @@ class _Zip:
         wb = Workbook()
         ws = wb.active
         ws.title = "index"
-        append_row(ws, ["路径", "类别", "条款", "标题", "日期", "大小（字节）", "SHA-256"])
+        append_row(ws, [_("路径"), _("类别"), _("条款"), _("标题"), _("日期"), _("大小（字节）"), "SHA-256"])
         for row in self.index:
             append_row(ws, row)
         out = io.BytesIO()
@@ -101,14 +103,14 @@ def _sheet_xlsx(sheet, indicators) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "sheet"
-    append_row(ws, ["评分表", sheet.get_source_display(), "状态", sheet.get_status_display(), "提交时间",
+    append_row(ws, [_("评分表"), sheet.get_source_display(), _("状态"), sheet.get_status_display(), _("提交时间"),
                     timezone.localtime(sheet.submitted_at).replace(tzinfo=None) if sheet.submitted_at else None])
-    append_row(ws, ["指标编码", "类型", "条款", "指标", "得分", "触碰红线", "说明", "佐证数"])
+    append_row(ws, [_("指标编码"), _("类型"), _("条款"), _("指标"), _("得分"), _("触碰红线"), _("说明"), _("佐证数")])
     for ind in indicators:
         entry = entries.get(ind.pk)
         append_row(ws, [ind.code, ind.get_kind_display(), _clause_label(ind.clause) if ind.clause_id else "",
                         ind.title, entry.points if entry else None,
-                        ("是" if entry.hit else "否") if entry and entry.hit is not None else "",
+                        (_("是") if entry.hit else _("否")) if entry and entry.hit is not None else "",
                         entry.note if entry else "", entry.evidence.count() if entry else 0])
     out = io.BytesIO()
     wb.save(out)
@@ -123,11 +125,12 @@ def _institution(z: _Zip, job: ArchiveJob, institution, prefix: str) -> None:
 
     year = job.year
     clauses = list(clauses_for(institution.district_id, year))
-    folder_of = {c.pk: f"{prefix}条款/{safe_name(_clause_label(c) + ' ' + c.title, 50)}" for c in clauses}
+    clauses_dir = _("条款")
+    folder_of = {c.pk: f"{prefix}{clauses_dir}/{safe_name(_clause_label(c) + ' ' + c.title, 50)}" for c in clauses}
     label_of = {c.pk: _clause_label(c) for c in clauses}
     for path in folder_of.values():
         z.folder(path)
-    unmatched = f"{prefix}条款/{UNMATCHED}"
+    unmatched = f"{prefix}{clauses_dir}/{UNMATCHED}"
     z.folder(unmatched)
 
     def place(clause_ids) -> tuple[str, str]:
@@ -145,29 +148,32 @@ def _institution(z: _Zip, job: ArchiveJob, institution, prefix: str) -> None:
             if data is None:
                 continue
             folder, labels = place([ev.entry.indicator.clause_id] if ev.entry.indicator.clause_id else [])
-            z.add(f"{folder}/佐证-{ev.entry.indicator.code}-{safe_name(ev.original_name)}", data,
-                  f"佐证（{ev.entry.sheet.get_source_display()}）", labels, ev.original_name,
+            z.add(f"{folder}/" + _("佐证-{code}-{name}").format(code=ev.entry.indicator.code,
+                                                                name=safe_name(ev.original_name)), data,
+                  _("佐证（{source}）").format(source=ev.entry.sheet.get_source_display()), labels, ev.original_name,
                   timezone.localtime(ev.uploaded_at).date())
         indicators = list(Indicator.objects.filter(scheme=assessment.scheme).select_related("clause__item")
                           .order_by("position", "code"))
-        z.folder(f"{prefix}评分表")
+        sheets_dir = _("评分表")
+        z.folder(f"{prefix}{sheets_dir}")
         for sheet in assessment.sheets.filter(source__in=sources).prefetch_related("entries__evidence"):
-            z.add(f"{prefix}评分表/{sheet.get_source_display()}.xlsx", _sheet_xlsx(sheet, indicators),
-                  "评分表", "", sheet.get_source_display(),
+            z.add(f"{prefix}{sheets_dir}/{sheet.get_source_display()}.xlsx", _sheet_xlsx(sheet, indicators),
+                  sheets_dir, "", sheet.get_source_display(),
                   timezone.localtime(sheet.submitted_at).date() if sheet.submitted_at else None)
 
     # The year's records, each once, in its first clause's folder.
     def record(source: str, obj, files=()):
         title, rows, clause_ids = _evidence_record(source, obj.pk, institution.pk, year)
         folder, labels = place(clause_ids)
-        kind = {"activity": "活动", "training": "培训", "showcase": "样板", "return": "报送"}[source]
+        kind = {"activity": _("活动"), "training": _("培训"), "showcase": _("样板"), "return": _("报送")}[source]
         stem = f"{folder}/{kind}-{obj.pk}-{safe_name(title, 40)}"
-        on = dict(rows).get("日期") or dict(rows).get("报送时间")
-        z.add(f"{stem}.xlsx", summary_xlsx(f"{kind}：{title}", rows), kind, labels, title, on)
+        on = dict(rows).get(_("日期")) or dict(rows).get(_("报送时间"))
+        z.add(f"{stem}.xlsx", summary_xlsx(_("{kind}：{title}").format(kind=kind, title=title), rows), kind, labels,
+              title, on)
         for name, field in files:
             data = _read(field)
             if data is not None:
-                z.add(f"{stem}-{safe_name(name, 40)}", data, f"{kind}附件", labels, name, on)
+                z.add(f"{stem}-{safe_name(name, 40)}", data, _("{kind}附件").format(kind=kind), labels, name, on)
 
     for a in Activity.objects.filter(institution=institution, year=year).prefetch_related("files").order_by(
             "held_on", "pk"):
@@ -192,15 +198,16 @@ def _rectifications(z: _Zip, institution, year: int, prefix: str) -> None:
     from inspections.models import Finding, Visit
     from tracking.models import EvidenceFile, Reply
 
-    folder = f"{prefix}整改"
+    folder = prefix + _("整改")
     z.folder(folder)
     from inspections import services as inspection_services
 
     for visit in Visit.objects.filter(institution=institution, visited_on__year=year,
                                       notice_seq__isnull=False).order_by("visited_on", "pk"):
         data = inspection_services.notice_pdf(visit)  # the archived notice (rendered once if missing)
-        name = safe_name(visit.notice_number or f"督查{visit.pk}", 40)
-        z.add(f"{folder}/整改通知书-{name}.pdf", data, "整改通知书", "", visit.notice_number, visit.visited_on)
+        name = safe_name(visit.notice_number or _("督查{pk}").format(pk=visit.pk), 40)
+        z.add(f"{folder}/" + _("整改通知书-{name}.pdf").format(name=name), data, _("整改通知书"), "",
+              visit.notice_number, visit.visited_on)
     findings = list(Finding.objects.filter(institution=institution, year=year)
                     .select_related("visit", "tracked_item").order_by("visit__visited_on", "pk"))
     if not findings:
@@ -210,24 +217,28 @@ def _rectifications(z: _Zip, institution, year: int, prefix: str) -> None:
         replies.setdefault(reply.item_id, []).append(reply)
     wb = Workbook()
     ws = wb.active
-    ws.title = "整改"
-    append_row(ws, ["督查日期", "通知书文号", "条款", "严重程度", "问题描述", "整改期限", "状态", "退回次数",
-                    "整改报告"])
+    ws.title = _("整改")
+    append_row(ws, [_("督查日期"), _("通知书文号"), _("条款"), _("严重程度"), _("问题描述"), _("整改期限"), _("状态"),
+                    _("退回次数"), _("整改报告")])
     for f in findings:
         item = f.tracked_item
-        text = "\n".join(f"{timezone.localtime(r.created_at):%Y-%m-%d}{'' if r.on_time else '（逾期）'}：{r.measures}"
-                         for r in replies.get(item.pk, []))
+        late = _("（逾期）")
+        text = "\n".join(_("{day}{late}：{measures}").format(
+            day=f"{timezone.localtime(r.created_at):%Y-%m-%d}", late="" if r.on_time else late, measures=r.measures)
+            for r in replies.get(item.pk, []))
         append_row(ws, [f.visit.visited_on, f.visit.notice_number, f.clause_number, f.get_severity_display(),
                         f.description, item.due_on, item.get_status_display(), item.returns, text])
     out = io.BytesIO()
     wb.save(out)
-    z.add(f"{folder}/整改情况.xlsx", out.getvalue(), "整改情况", "", "整改情况", None)
+    summary = _("整改情况")
+    z.add(f"{folder}/{summary}.xlsx", out.getvalue(), summary, "", summary, None)
     for ev in EvidenceFile.objects.filter(reply__item_id__in=[f.tracked_item_id for f in findings]).select_related(
             "reply").order_by("pk"):
         data = _read(ev.file)
         if data is not None:
-            z.add(f"{folder}/整改报告附件-{ev.reply_id}-{safe_name(ev.name, 40)}", data, "整改报告附件", "", ev.name,
-                  timezone.localtime(ev.reply.created_at).date())
+            z.add(f"{folder}/" + _("整改报告附件-{reply}-{name}").format(reply=ev.reply_id,
+                                                                       name=safe_name(ev.name, 40)),
+                  data, _("整改报告附件"), "", ev.name, timezone.localtime(ev.reply.created_at).date())
 
 
 def build(job: ArchiveJob, progress: Callable[[int], None]):
