@@ -22,6 +22,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.errors import DomainError, NotAllowed, NotFound, StateConflict
 from core.queue import enqueue_after_commit
@@ -94,17 +95,19 @@ def activation_problems(scheme: Scheme) -> list[str]:
     problems = rules.validate_scheme_params(scheme_params(scheme))
     basic_total = scheme.indicators.filter(kind=IndicatorKind.BASIC).aggregate(s=Sum("max_points"))["s"] or 0
     if Decimal(basic_total) != Decimal(100):
-        problems.append(f"基础项满分合计为 {Decimal(basic_total).normalize():f}，应恰为 100")
+        problems.append(_("基础项满分合计为 %(total)s，应恰为 100")
+                        % {"total": f"{Decimal(basic_total).normalize():f}"})
     return problems
 
 
 @transaction.atomic
 def activate_scheme(scheme: Scheme, actor=None) -> Scheme:
     if scheme.status != SchemeStatus.DRAFT:
-        raise StateConflict(f"{scheme.year} 年度方案当前为“{scheme.get_status_display()}”，无需启用")
+        raise StateConflict(_("%(year)s 年度方案当前为“%(status)s”，无需启用")
+                            % {"year": scheme.year, "status": scheme.get_status_display()})
     problems = activation_problems(scheme)
     if problems:
-        raise ScoringError("方案不能启用：" + "；".join(problems))
+        raise ScoringError(_("方案不能启用：%(problems)s") % {"problems": "；".join(problems)})
     scheme.status = SchemeStatus.ACTIVE
     scheme.save(update_fields=["status", "updated_at"])
     SchemeEvent.objects.create(scheme=scheme, action="activate", actor=actor)
@@ -120,8 +123,8 @@ def clone_scheme(source: Scheme, year: int, actor=None, *, district: District | 
     district_id = district.pk if district else None
     if (Scheme.objects.filter(year=year, district_id=district_id).exists()
             or Norms.objects.filter(year=year, district_id=district_id).exists()):
-        owner = district.name if district else "全系统模板"
-        raise StateConflict(f"{owner} {year} 年度已有方案或规范")
+        owner = district.name if district else _("全系统模板")
+        raise StateConflict(_("%(owner)s %(year)s 年度已有方案或规范") % {"owner": owner, "year": year})
     norms = Norms.objects.create(year=year, district_id=district_id,
                                  title=source.norms.title.replace(str(source.year), str(year)))
     clause_map = {}
@@ -141,7 +144,8 @@ def clone_scheme(source: Scheme, year: int, actor=None, *, district: District | 
                   requires_evidence=i.requires_evidence, position=i.position)
         for i in source.indicators.all()
     ])
-    SchemeEvent.objects.create(scheme=scheme, action="clone", actor=_real_user(actor), reason=f"复制自 {source}")
+    SchemeEvent.objects.create(  # i18n-exempt: the reason is stored on the event record
+        scheme=scheme, action="clone", actor=_real_user(actor), reason=f"复制自 {source}")
     return scheme
 
 
@@ -157,7 +161,7 @@ def _parse_max_points(raw: str) -> Decimal:
     spec = rules.IndicatorSpec(code="max", kind="basic", max_points=Decimal("999.9"))
     value = rules.parse_entry_value(spec, raw)
     if value <= 0:
-        raise rules.EntryValueError("满分须大于 0")
+        raise rules.EntryValueError(_("满分须大于 0"))
     return value
 
 
@@ -171,7 +175,7 @@ def import_scheme(year: int, norms_rows, indicator_rows, *, activate: bool = Fal
     report = ImportReport()
 
     def problem(prefix: str, line: int, message: str) -> None:
-        report.problems.append(RowProblem(line, f"{prefix}：{message}"))
+        report.problems.append(RowProblem(line, _("%(file)s：%(problem)s") % {"file": prefix, "problem": message}))
 
     items: dict[int, str] = {}
     clauses: dict[str, tuple[int, str, int]] = {}
@@ -179,22 +183,22 @@ def import_scheme(year: int, norms_rows, indicator_rows, *, activate: bool = Fal
         try:
             item_no = int(str(row["item_no"]).strip())
         except ValueError:
-            problem("规范", line, f"项号 {row['item_no']!r} 不是整数")
+            problem(_("规范"), line, _("项号 %(number)s 不是整数") % {"number": repr(row["item_no"])})
             continue
         item_title, clause_no, clause_title = (str(row[c]).strip() for c in NORMS_COLUMNS[1:])
         if not item_title or not clause_no or not clause_title:
-            problem("规范", line, "项目名称、条号、条款内容均不能为空")
+            problem(_("规范"), line, _("项目名称、条号、条款内容均不能为空"))
             continue
         if not 1 <= item_no <= 99:
-            problem("规范", line, f"项号 {item_no} 超出范围（1–99）")
+            problem(_("规范"), line, _("项号 %(number)s 超出范围（1–99）") % {"number": item_no})
             continue
         if len(clause_no) > 10 or len(item_title) > 200 or len(clause_title) > 300:
-            problem("规范", line, "条号最多 10 个字符，项目名称最多 200 字，条款内容最多 300 字")
+            problem(_("规范"), line, _("条号最多 10 个字符，项目名称最多 200 字，条款内容最多 300 字"))
             continue
         if items.setdefault(item_no, item_title) != item_title:
-            problem("规范", line, f"第 {item_no} 项的名称与前文不一致")
+            problem(_("规范"), line, _("第 %(number)s 项的名称与前文不一致") % {"number": item_no})
         if clause_no in clauses:
-            problem("规范", line, f"条号 {clause_no} 重复")
+            problem(_("规范"), line, _("条号 %(clause)s 重复") % {"clause": clause_no})
             continue
         clauses[clause_no] = (item_no, clause_title, line)
 
@@ -202,40 +206,42 @@ def import_scheme(year: int, norms_rows, indicator_rows, *, activate: bool = Fal
     for line, row in enumerate(indicator_rows.dict, 2):
         code, kind, clause_no, raw_max, title = (str(row[c] or "").strip() for c in INDICATOR_COLUMNS)
         if not code or not title:
-            problem("指标", line, "指标编码和名称不能为空")
+            problem(_("指标"), line, _("指标编码和名称不能为空"))
             continue
         if len(code) > 20 or len(title) > 300:
-            problem("指标", line, "指标编码最多 20 个字符，名称最多 300 字")
+            problem(_("指标"), line, _("指标编码最多 20 个字符，名称最多 300 字"))
             continue
         if code in indicators:
-            problem("指标", line, f"指标编码 {code} 重复")
+            problem(_("指标"), line, _("指标编码 %(code)s 重复") % {"code": code})
             continue
         if kind not in IndicatorKind.values:
-            problem("指标", line, f"未知类型 {kind!r}，应为 basic、bonus 或 red_line")
+            problem(_("指标"), line, _("未知类型 %(kind)s，应为 basic、bonus 或 red_line") % {"kind": repr(kind)})
             continue
         if clause_no and clause_no not in clauses:
-            problem("指标", line, f"条号 {clause_no} 不在规范文件中")
+            problem(_("指标"), line, _("条号 %(clause)s 不在规范文件中") % {"clause": clause_no})
             continue
         if kind == IndicatorKind.BASIC and not clause_no:
-            problem("指标", line, f"基础项 {code} 须属于某一条款")
+            problem(_("指标"), line, _("基础项 %(code)s 须属于某一条款") % {"code": code})
             continue
         max_points = None
         if kind == IndicatorKind.RED_LINE:
             if raw_max:
-                problem("指标", line, f"红线项 {code} 不设满分，max_points 应留空")
+                problem(_("指标"), line, _("红线项 %(code)s 不设满分，max_points 应留空") % {"code": code})
                 continue
         else:
             try:
                 max_points = _parse_max_points(raw_max)
             except rules.EntryValueError:
-                problem("指标", line, f"{code} 的满分 {raw_max!r} 无效：应为大于 0、最多一位小数的数")
+                problem(_("指标"), line, _("%(code)s 的满分 %(value)s 无效：应为大于 0、最多一位小数的数")
+                        % {"code": code, "value": repr(raw_max)})
                 continue
         indicators[code] = (kind, clause_no, max_points, title, line)
 
     if not report.problems:
         basic_total = sum((v[2] for v in indicators.values() if v[0] == IndicatorKind.BASIC), Decimal(0))
         if activate and basic_total != 100:
-            report.problems.append(RowProblem(1, f"指标：基础项满分合计为 {basic_total:f}，应恰为 100，方案不能启用"))
+            report.problems.append(RowProblem(1, _("指标：基础项满分合计为 %(total)s，应恰为 100，方案不能启用")
+                                              % {"total": f"{basic_total:f}"}))
     if report.problems:
         report.problems.sort(key=lambda p: (p.message[:2], p.line))
         return report
@@ -244,25 +250,27 @@ def import_scheme(year: int, norms_rows, indicator_rows, *, activate: bool = Fal
     with transaction.atomic():
         scheme = Scheme.objects.select_for_update().filter(year=year, district_id=district_id).order_by("pk").first()
         if scheme and scheme.district_years.exclude(status=YearStatus.OPEN).exists():
-            report.problems.append(RowProblem(1, f"{scheme} 已有区县进入公示或已发布，不能再导入"))
+            report.problems.append(RowProblem(1, _("%(scheme)s 已有区县进入公示或已发布，不能再导入")
+                                              % {"scheme": scheme}))
             return report
         if district is not None:
             in_use = DistrictYear.objects.filter(district=district, year=year).exclude(
                 scheme__district_id=district_id).first()
             if in_use and SheetEntry.objects.filter(sheet__assessment__scheme_id=in_use.scheme_id,
                                                     sheet__assessment__institution__district=district).exists():
-                report.problems.append(RowProblem(1, f"{district.name} {year} 年度已按全系统模板开始评分，"
-                                                     "不能再改用本区方案"))
+                report.problems.append(RowProblem(1, _("%(district)s %(year)s 年度已按全系统模板开始评分，"
+                                                       "不能再改用本区方案")
+                                                  % {"district": district.name, "year": year}))
                 return report
-        norms, _ = Norms.objects.get_or_create(year=year, district_id=district_id,
-                                               defaults={"title": f"{year} 年度清廉金融创建规范"})
+        norms, _created = Norms.objects.get_or_create(  # i18n-exempt: the title is stored as the norms' data
+            year=year, district_id=district_id, defaults={"title": f"{year} 年度清廉金融创建规范"})
         item_objs = {}
         for number, title in items.items():
-            item_objs[number], _ = NormItem.objects.update_or_create(norms=norms, number=number,
-                                                                     defaults={"title": title})
+            item_objs[number], _created = NormItem.objects.update_or_create(norms=norms, number=number,
+                                                                            defaults={"title": title})
         clause_objs = {}
         for position, (number, (item_no, title, _line)) in enumerate(clauses.items()):
-            clause_objs[number], _ = NormClause.objects.update_or_create(
+            clause_objs[number], _created = NormClause.objects.update_or_create(
                 norms=norms, number=number, defaults={"item": item_objs[item_no], "title": title,
                                                       "position": position})
         if scheme is None:
@@ -277,15 +285,16 @@ def import_scheme(year: int, norms_rows, indicator_rows, *, activate: bool = Fal
             updated += not was_created
         stale = scheme.indicators.exclude(code__in=list(indicators))
         if stale.filter(entries__isnull=False).exists():
-            report.problems.append(RowProblem(1, "指标：已有评分的指标不能从方案中删除：" + "、".join(
-                stale.filter(entries__isnull=False).values_list("code", flat=True).distinct())))
+            codes = "、".join(stale.filter(entries__isnull=False).values_list("code", flat=True).distinct())
+            report.problems.append(RowProblem(1, _("指标：已有评分的指标不能从方案中删除：%(codes)s")
+                                              % {"codes": codes}))
             transaction.set_rollback(True)
             return report
         stale.delete()
         NormClause.objects.filter(norms=norms).exclude(number__in=list(clauses)).filter(indicators__isnull=True).delete()
         NormItem.objects.filter(norms=norms).exclude(number__in=list(items)).filter(clauses__isnull=True).delete()
-        SchemeEvent.objects.create(scheme=scheme, action="import", actor=actor,
-                                   reason=f"{len(clauses)} 条款，{len(indicators)} 项指标")
+        SchemeEvent.objects.create(  # i18n-exempt: the reason is stored on the event record
+            scheme=scheme, action="import", actor=actor, reason=f"{len(clauses)} 条款，{len(indicators)} 项指标")
         if activate and scheme.status == SchemeStatus.DRAFT:
             activate_scheme(scheme, actor)
         if district is not None:
@@ -313,7 +322,7 @@ def scheme_for(district: District | int, year: int) -> Scheme:
     scheme = (Scheme.objects.filter(year=year, district_id=district_id).first()
               or Scheme.objects.filter(year=year, district__isnull=True).first())
     if scheme is None:
-        raise NotFound(f"{year} 年度尚无评价方案")
+        raise NotFound(_("%(year)s 年度尚无评价方案") % {"year": year})
     return scheme
 
 
@@ -358,7 +367,8 @@ def ensure_assessment(institution: Institution, year: int) -> Assessment:
 def open_year(year: DistrictYear) -> int:
     """Create the district's assessments for every active institution; returns how many are new."""
     if year.status != YearStatus.OPEN:
-        raise StateConflict(f"{year.district.name} {year.year} 年度{year.get_status_display()}，不能再建立测评表")
+        raise StateConflict(_("%(district)s %(year)s 年度%(status)s，不能再建立测评表")
+                            % {"district": year.district.name, "year": year.year, "status": year.get_status_display()})
     existing = set(Assessment.objects.filter(year=year.year, institution__district_id=year.district_id)
                    .values_list("institution_id", flat=True))
     new = [Assessment(institution_id=pk, year=year.year, scheme_id=year.scheme_id)
@@ -473,13 +483,14 @@ def _check_year_open(assessment: Assessment, source: str, *, held: bool = False)
         _hold_year(assessment)
     year = year_of(assessment)
     if year.status == YearStatus.PUBLISHED:
-        raise StateConflict(f"{year.district.name} {year.year} 年度结果已发布，评分表已冻结；"
-                            "如需修改，请由区金融工作中心说明理由后重新开放")
+        raise StateConflict(_("%(district)s %(year)s 年度结果已发布，评分表已冻结；"
+                              "如需修改，请由区金融工作中心说明理由后重新开放")
+                            % {"district": year.district.name, "year": year.year})
     if year.status == YearStatus.NOTICE and not reopened_for_correction(assessment, source):
-        raise StateConflict(f"{year.district.name} {year.year} 年度处于公示期，评分表已锁定；"
-                            "如有异议请提出复核申请（异议）")
+        raise StateConflict(_("%(district)s %(year)s 年度处于公示期，评分表已锁定；"
+                              "如有异议请提出复核申请（异议）") % {"district": year.district.name, "year": year.year})
     if assessment.scheme.status == SchemeStatus.DRAFT:
-        raise StateConflict(f"{assessment.year} 年度方案尚未启用")
+        raise StateConflict(_("%(year)s 年度方案尚未启用") % {"year": assessment.year})
     return year
 
 
@@ -498,7 +509,7 @@ def _sheet(assessment: Assessment, source: str, lock: bool = False) -> ScoreShee
 
 def _check_source(source: str) -> None:
     if source not in Source.values:
-        raise NotFound(f"未知评分来源 {source}，应为 self、inspection 或 third_party")
+        raise NotFound(_("未知评分来源 %(source)s，应为 self、inspection 或 third_party") % {"source": source})
 
 
 @dataclass(frozen=True)
@@ -514,11 +525,12 @@ def save_entry(user, assessment: Assessment, source: str, data: EntryInput) -> S
     _check_source(source)
     scheme = assessment.scheme
     if source not in fillable_sources(user, assessment):
-        raise NotAllowed(f"您无权填写该机构的“{Source(source).label}”评分表")
+        raise NotAllowed(_("您无权填写该机构的“%(source)s”评分表") % {"source": Source(source).label})
     _check_year_open(assessment, source)  # early refusal; checked again under the lock below
     indicator = Indicator.objects.filter(scheme=scheme, code=data.indicator_code).first()
     if indicator is None:
-        raise UnknownIndicator(f"{scheme.year} 年度方案中没有指标 {data.indicator_code}")
+        raise UnknownIndicator(_("%(year)s 年度方案中没有指标 %(code)s")
+                               % {"year": scheme.year, "code": data.indicator_code})
     try:
         value = rules.parse_entry_value(indicator_spec(indicator), data.raw_value)
     except rules.EntryValueError as exc:
@@ -528,14 +540,15 @@ def save_entry(user, assessment: Assessment, source: str, data: EntryInput) -> S
         sheet = _sheet(assessment, source, lock=True)
         correcting = year.status == YearStatus.NOTICE
         if sheet.status == SheetStatus.SUBMITTED:
-            raise StateConflict(f"“{sheet.get_source_display()}”评分表已提交，不能修改；如需修改请由区金融工作中心退回")
+            raise StateConflict(_("“%(source)s”评分表已提交，不能修改；如需修改请由区金融工作中心退回")
+                                % {"source": sheet.get_source_display()})
         fields = {"points": None if isinstance(value, bool) else value,
                   "hit": value if isinstance(value, bool) else None,
                   "note": data.note or "", "updated_by": user if getattr(user, "pk", None) else None}
         entry = SheetEntry.objects.filter(sheet=sheet, indicator=indicator).first()
         if entry is None:
             if data.expected_version not in (None, 0):
-                raise StaleEntry(f"指标 {indicator.code} 的填报已变化，请刷新后重试")
+                raise StaleEntry(_("指标 %(code)s 的填报已变化，请刷新后重试") % {"code": indicator.code})
             entry = SheetEntry.objects.create(sheet=sheet, indicator=indicator, **fields)
         else:
             qs = SheetEntry.objects.filter(pk=entry.pk)
@@ -543,16 +556,17 @@ def save_entry(user, assessment: Assessment, source: str, data: EntryInput) -> S
                 qs = qs.filter(version=data.expected_version)
             changed = qs.update(version=F("version") + 1, updated_at=timezone.now(), **fields)
             if not changed:
-                raise StaleEntry(f"指标 {indicator.code} 已被他人修改（您看到的是旧版本），请刷新后再保存")
+                raise StaleEntry(_("指标 %(code)s 已被他人修改（您看到的是旧版本），请刷新后再保存")
+                                 % {"code": indicator.code})
             entry.refresh_from_db()
         if source == Source.SELF and assessment.state == AssessmentState.NOT_STARTED:
             _record(assessment, "save_self", AssessmentState.SELF_IN_PROGRESS, user, source=source)
         elif source != Source.SELF and assessment.state == AssessmentState.SELF_SUBMITTED:
             _record(assessment, "review_started", AssessmentState.IN_REVIEW, user, source=source)
         if correcting:
-            AssessmentEvent.objects.create(assessment=assessment, action="correct", source=source,
-                                           from_state=assessment.state, to_state=assessment.state, actor=user,
-                                           reason=f"公示期更正 {indicator.code}")
+            AssessmentEvent.objects.create(  # i18n-exempt: the reason is stored on the event record
+                assessment=assessment, action="correct", source=source, from_state=assessment.state,
+                to_state=assessment.state, actor=user, reason=f"公示期更正 {indicator.code}")
     return entry
 
 
@@ -576,7 +590,7 @@ class SheetRejected(DomainError):
     (the key is the indicator code, or the line of an uploaded file)."""
 
     def __init__(self, problems: dict[str, str]) -> None:
-        super().__init__(f"有 {len(problems)} 项未通过校验，本次未保存任何内容")
+        super().__init__(_("有 %(count)s 项未通过校验，本次未保存任何内容") % {"count": len(problems)})
         self.problems = problems
 
 
@@ -621,18 +635,18 @@ def submit_sheet(user, assessment: Assessment, source: str, *, as_operator: bool
     _check_source(source)
     if not as_operator and not can_submit(user, assessment, source):
         if source == Source.SELF:
-            raise NotAllowed("机构自评表须由机构负责人提交")
-        raise NotAllowed(f"您无权提交该机构的“{Source(source).label}”评分表")
+            raise NotAllowed(_("机构自评表须由机构负责人提交"))
+        raise NotAllowed(_("您无权提交该机构的“%(source)s”评分表") % {"source": Source(source).label})
     _check_year_open(assessment, source)
     with transaction.atomic():
         _check_year_open(assessment, source, held=True)
         sheet = _sheet(assessment, source, lock=True)
         if sheet.status == SheetStatus.SUBMITTED:
-            raise StateConflict(f"“{sheet.get_source_display()}”评分表已提交")
+            raise StateConflict(_("“%(source)s”评分表已提交") % {"source": sheet.get_source_display()})
         if source == Source.SELF:
             lacking = missing_evidence(sheet)
             if lacking:
-                raise ScoringError("以下指标须上传佐证材料后才能提交：" + "、".join(lacking))
+                raise ScoringError(_("以下指标须上传佐证材料后才能提交：%(codes)s") % {"codes": "、".join(lacking)})
         sheet.status = SheetStatus.SUBMITTED
         sheet.submitted_at = timezone.now()
         sheet.submitted_by = _real_user(user)
@@ -650,14 +664,15 @@ def submit_sheet(user, assessment: Assessment, source: str, *, as_operator: bool
 def return_sheet(user, assessment: Assessment, source: str, reason: str) -> ScoreSheet:
     _check_source(source)
     if not access.is_finance_center(user, assessment.institution.district_id):
-        raise NotAllowed("只有区金融工作中心可以退回评分表")
+        raise NotAllowed(_("只有区金融工作中心可以退回评分表"))
     if not (reason or "").strip():
-        raise ScoringError("退回须填写原因")
+        raise ScoringError(_("退回须填写原因"))
     year = year_of(assessment)
     if year.status == YearStatus.PUBLISHED:
-        raise StateConflict(f"{year.district.name} {assessment.year} 年度结果已发布，不能退回评分表")
+        raise StateConflict(_("%(district)s %(year)s 年度结果已发布，不能退回评分表")
+                            % {"district": year.district.name, "year": assessment.year})
     if year.status == YearStatus.NOTICE:
-        raise StateConflict("公示期内评分表已锁定：异议成立后，请在异议处理中重新开放相关评分表")
+        raise StateConflict(_("公示期内评分表已锁定：异议成立后，请在异议处理中重新开放相关评分表"))
     return _return(user, assessment, source, reason)
 
 
@@ -665,7 +680,7 @@ def _return(user, assessment: Assessment, source: str, reason: str) -> ScoreShee
     with transaction.atomic():
         sheet = _sheet(assessment, source, lock=True)
         if sheet.status != SheetStatus.SUBMITTED:
-            raise StateConflict(f"“{sheet.get_source_display()}”评分表尚未提交，无需退回")
+            raise StateConflict(_("“%(source)s”评分表尚未提交，无需退回") % {"source": sheet.get_source_display()})
         sheet.status = SheetStatus.DRAFT
         sheet.returned_reason = reason.strip()
         sheet.returned_at = timezone.now()
@@ -702,24 +717,27 @@ def import_scores(dataset, *, submit: bool = False, actor=None) -> ImportReport:
         problems = []
         institution = institutions.get(code)
         if institution is None:
-            problems.append(f"未知机构编码 {code or '（空）'}")
+            problems.append(_("未知机构编码 %(code)s") % {"code": code or _("（空）")})
         scheme = None
         if institution is not None:
             scheme, status = plan.get((institution.district_id, int(year) if year.isdigit() and len(year) <= 4
                                        else -1), (None, None))
             if scheme is None:
-                problems.append(f"年度 {year or '（空）'} 没有评价方案")
+                problems.append(_("年度 %(year)s 没有评价方案") % {"year": year or _("（空）")})
             elif status == YearStatus.PUBLISHED:
-                problems.append(f"{institution.district.name} {year} 年度结果已发布，不能导入评分")
+                problems.append(_("%(district)s %(year)s 年度结果已发布，不能导入评分")
+                                % {"district": institution.district.name, "year": year})
             elif status == YearStatus.NOTICE:
-                problems.append(f"{institution.district.name} {year} 年度处于公示期，评分表已锁定")
+                problems.append(_("%(district)s %(year)s 年度处于公示期，评分表已锁定")
+                                % {"district": institution.district.name, "year": year})
             elif scheme.status == SchemeStatus.DRAFT:
-                problems.append(f"{year} 年度方案尚未启用")
+                problems.append(_("%(year)s 年度方案尚未启用") % {"year": year})
         if source not in Source.values:
-            problems.append(f"未知来源 {source or '（空）'}，应为 self、inspection 或 third_party")
+            problems.append(_("未知来源 %(source)s，应为 self、inspection 或 third_party")
+                            % {"source": source or _("（空）")})
         indicator = indicators.get((scheme.pk, ind_code)) if scheme else None
         if scheme and indicator is None:
-            problems.append(f"{year} 年度方案中没有指标 {ind_code or '（空）'}")
+            problems.append(_("%(year)s 年度方案中没有指标 %(code)s") % {"year": year, "code": ind_code or _("（空）")})
         value = None
         if indicator is not None:
             try:
@@ -727,10 +745,11 @@ def import_scores(dataset, *, submit: bool = False, actor=None) -> ImportReport:
             except rules.EntryValueError as exc:
                 problems.append(str(exc))
         if institution and scheme and (code, scheme.year, source) in submitted:
-            problems.append(f"{code} 的“{Source(source).label}”评分表已提交，不能修改")
+            problems.append(_("%(code)s 的“%(source)s”评分表已提交，不能修改")
+                            % {"code": code, "source": Source(source).label})
         key = (year, code, source, ind_code)
         if key in seen:
-            problems.append(f"与第 {seen[key]} 行重复（同一机构、来源、指标）")
+            problems.append(_("与第 %(line)s 行重复（同一机构、来源、指标）") % {"line": seen[key]})
         seen.setdefault(key, line)
         if problems:
             report.problems.append(RowProblem(line, "；".join(problems)))
@@ -764,8 +783,8 @@ def import_scores(dataset, *, submit: bool = False, actor=None) -> ImportReport:
         if submit:
             for sheet in sheets.values():
                 if sheet.source == Source.SELF and (lacking := missing_evidence(sheet)):
-                    report.problems.append(RowProblem(1, f"{sheet.assessment.institution.code} 自评表缺少佐证："
-                                                         + "、".join(lacking)))
+                    report.problems.append(RowProblem(1, _("%(code)s 自评表缺少佐证：%(codes)s") % {
+                        "code": sheet.assessment.institution.code, "codes": "、".join(lacking)}))
             if report.problems:
                 transaction.set_rollback(True)
                 report.created = report.updated = 0
@@ -815,8 +834,10 @@ class AggregationSummary:
 
     def line(self) -> str:
         shares = "，".join(f"{rules.COLOUR_NAMES_ZH[c]} {n}" for c, n in self.colours.items() if n)
-        return (f"{self.district} {self.year} 年度汇总完成：{self.institutions} 家机构有结果，变化 {self.changed} 条，"
-                f"移除 {self.removed} 条（{shares or '无结果'}）")
+        return _("%(district)s %(year)s 年度汇总完成：%(institutions)s 家机构有结果，变化 %(changed)s 条，"
+                 "移除 %(removed)s 条（%(shares)s）") % {
+            "district": self.district, "year": self.year, "institutions": self.institutions,
+            "changed": self.changed, "removed": self.removed, "shares": shares or _("无结果")}
 
 
 def _sheet_sums_sql() -> str:
@@ -1124,8 +1145,9 @@ def _aggregate_year(year: int, district: District | int, progress, run: Aggregat
 
 def _refuse_published(dy: DistrictYear) -> None:
     if dy.status == YearStatus.PUBLISHED:
-        raise StateConflict(f"{dy.district.name} {dy.year} 年度结果已发布，已冻结；"
-                            "如需重算，请由区金融工作中心说明理由后重新开放")
+        raise StateConflict(_("%(district)s %(year)s 年度结果已发布，已冻结；"
+                              "如需重算，请由区金融工作中心说明理由后重新开放")
+                            % {"district": dy.district.name, "year": dy.year})
 
 
 RESULTS_CHANGED_HOOKS: list[Callable[[int, int], None]] = []
@@ -1220,7 +1242,7 @@ def execute_run(run_id: int) -> AggregationRun:
     run.save(update_fields=["status", "started_at", "error"])
     try:
         if run.district_id is None:
-            raise StateConflict("该汇总任务没有指定区县（旧版本任务），请重新发起")
+            raise StateConflict(_("该汇总任务没有指定区县（旧版本任务），请重新发起"))
         summary = aggregate_year(run.year, run.district_id, run)
     except Exception as exc:
         log.exception("aggregation %s failed", run_id)
@@ -1248,7 +1270,8 @@ def add_working_days(start: date, days: int) -> date:
 
 def _finance_of(actor, dy: DistrictYear, what: str) -> None:
     if not access.is_finance_center(actor, dy.district_id):
-        raise NotAllowed(f"只有{dy.district.name}金融工作中心可以{what}")
+        raise NotAllowed(_("只有%(district)s金融工作中心可以%(action)s")
+                         % {"district": dy.district.name, "action": what})
 
 
 def _year_event(dy: DistrictYear, action: str, actor, reason: str = "") -> None:
@@ -1259,22 +1282,23 @@ def _year_event(dy: DistrictYear, action: str, actor, reason: str = "") -> None:
 @transaction.atomic
 def open_notice(dy: DistrictYear, actor, today: date | None = None) -> DistrictYear:
     """Lock the district's results for the notice period (公示期)."""
-    _finance_of(actor, dy, "公示结果")
+    _finance_of(actor, dy, _("公示结果"))
     dy = district_year(dy.district_id, dy.year, lock=True)
     if dy.status != YearStatus.OPEN:
-        raise StateConflict(f"{dy.district.name} {dy.year} 年度当前为“{dy.get_status_display()}”，不能进入公示")
+        raise StateConflict(_("%(district)s %(year)s 年度当前为“%(status)s”，不能进入公示")
+                            % {"district": dy.district.name, "year": dy.year, "status": dy.get_status_display()})
     if dy.scheme.status != SchemeStatus.ACTIVE:
-        raise StateConflict(f"{dy.year} 年度方案尚未启用")
+        raise StateConflict(_("%(year)s 年度方案尚未启用") % {"year": dy.year})
     results = Result.objects.filter(year=dy.year, district_id=dy.district_id)
     if not results.exists():
-        raise StateConflict("尚无汇总结果，请先运行汇总")
+        raise StateConflict(_("尚无汇总结果，请先运行汇总"))
     today = today or timezone.localdate()
     dy.status = YearStatus.NOTICE
     dy.notice_ends_on = add_working_days(today, dy.scheme.notice_days)
     dy.save(update_fields=["status", "notice_ends_on", "updated_at"])
     Assessment.objects.filter(year=dy.year, institution_id__in=results.values("institution_id")).update(
         state=AssessmentState.NOTICE)
-    _year_event(dy, "notice", actor, f"公示至 {dy.notice_ends_on:%Y-%m-%d}")
+    _year_event(dy, "notice", actor, f"公示至 {dy.notice_ends_on:%Y-%m-%d}")  # i18n-exempt: stored on the event record
     transaction.on_commit(lambda: _results_changed(dy.year, dy.district_id))
     return dy
 
@@ -1282,16 +1306,16 @@ def open_notice(dy: DistrictYear, actor, today: date | None = None) -> DistrictY
 @transaction.atomic
 def file_objection(user, assessment: Assessment, reason: str, evidence=None, today: date | None = None) -> Objection:
     if not is_own_institution_user(user, assessment.institution_id):
-        raise NotAllowed("只有本机构的填报员或负责人可以提出异议")
+        raise NotAllowed(_("只有本机构的填报员或负责人可以提出异议"))
     _hold_year(assessment)  # publishing waits for this objection, or this one sees the year published
     dy = year_of(assessment)
     if dy.status != YearStatus.NOTICE:
-        raise StateConflict("只能在公示期内提出异议")
+        raise StateConflict(_("只能在公示期内提出异议"))
     today = today or timezone.localdate()
     if dy.notice_ends_on and today > dy.notice_ends_on:
-        raise StateConflict(f"公示期已于 {dy.notice_ends_on:%Y-%m-%d} 结束")
+        raise StateConflict(_("公示期已于 %(day)s 结束") % {"day": f"{dy.notice_ends_on:%Y-%m-%d}"})
     if not (reason or "").strip():
-        raise ScoringError("请填写异议理由")
+        raise ScoringError(_("请填写异议理由"))
     return Objection.objects.create(assessment=assessment, filed_by=user, reason=reason.strip(),
                                     evidence=evidence or "")
 
@@ -1307,13 +1331,13 @@ def result_snapshot(assessment: Assessment) -> dict:
 def decide_objection(user, objection: Objection, upheld: bool, decision: str) -> Objection:
     objection = Objection.objects.select_for_update().select_related("assessment__institution").get(pk=objection.pk)
     dy = year_of(objection.assessment)
-    _finance_of(user, dy, "处理异议")
+    _finance_of(user, dy, _("处理异议"))
     if objection.status != ObjectionStatus.PENDING:
-        raise StateConflict("该异议已处理")
+        raise StateConflict(_("该异议已处理"))
     if dy.status != YearStatus.NOTICE:
-        raise StateConflict("只能在公示期内处理异议")
+        raise StateConflict(_("只能在公示期内处理异议"))
     if not (decision or "").strip():
-        raise ScoringError("请填写处理意见")
+        raise ScoringError(_("请填写处理意见"))
     objection.status = ObjectionStatus.UPHELD if upheld else ObjectionStatus.REJECTED
     objection.decision, objection.decided_by, objection.decided_at = decision.strip(), user, timezone.now()
     if upheld:
@@ -1331,17 +1355,18 @@ def reopen_for_objection(user, objection: Objection, source: str, reason: str) -
     objection = Objection.objects.select_for_update().select_related("assessment__institution").get(pk=objection.pk)
     assessment = objection.assessment
     dy = year_of(assessment)
-    _finance_of(user, dy, "重新开放评分表")
+    _finance_of(user, dy, _("重新开放评分表"))
     if objection.status != ObjectionStatus.UPHELD:
-        raise StateConflict("只有异议成立后才能重新开放评分表")
+        raise StateConflict(_("只有异议成立后才能重新开放评分表"))
     if dy.status != YearStatus.NOTICE:
-        raise StateConflict("只能在公示期内因异议重新开放评分表")
+        raise StateConflict(_("只能在公示期内因异议重新开放评分表"))
     if not (reason or "").strip():
-        raise ScoringError("重新开放评分表须填写原因")
+        raise ScoringError(_("重新开放评分表须填写原因"))
     if objection.reopened_source and objection.reopened_source != source:
-        raise StateConflict(f"该异议已重新开放“{Source(objection.reopened_source).label}”评分表；"
-                            "一件异议只更正一张评分表，如需更正其他评分表请说明后另行处理")
-    sheet = _return(user, assessment, source, f"异议更正：{reason.strip()}")
+        raise StateConflict(_("该异议已重新开放“%(source)s”评分表；"
+                              "一件异议只更正一张评分表，如需更正其他评分表请说明后另行处理")
+                            % {"source": Source(objection.reopened_source).label})
+    sheet = _return(user, assessment, source, f"异议更正：{reason.strip()}")  # i18n-exempt: a stored reason
     objection.reopened_source = source
     objection.save(update_fields=["reopened_source"])
     return sheet
@@ -1352,31 +1377,31 @@ def objection_changes(objection: Objection) -> list[tuple[str, object, object]]:
     if objection.status != ObjectionStatus.UPHELD or not objection.before:
         return []
     now = result_snapshot(objection.assessment)
-    labels = {"basic": "基础分", "bonus": "加分", "deduction": "扣分", "total": "总分", "colour": "颜色",
-              "red_line": "触碰红线", "rank": "区内排名", "category_rank": "区内类别排名"}
+    labels = {"basic": _("基础分"), "bonus": _("加分"), "deduction": _("扣分"), "total": _("总分"),
+              "colour": _("颜色"), "red_line": _("触碰红线"), "rank": _("区内排名"), "category_rank": _("区内类别排名")}
     return [(label, objection.before.get(key), now.get(key)) for key, label in labels.items()
             if objection.before.get(key) != now.get(key)]
 
 
 @transaction.atomic
 def publish_year(dy: DistrictYear, actor) -> DistrictYear:
-    _finance_of(actor, dy, "发布结果")
+    _finance_of(actor, dy, _("发布结果"))
     dy = district_year(dy.district_id, dy.year, lock=True)
     if dy.status != YearStatus.NOTICE:
-        raise StateConflict("须先公示，公示期结束后方可发布")
+        raise StateConflict(_("须先公示，公示期结束后方可发布"))
     assessments = Assessment.objects.filter(year=dy.year, institution__district_id=dy.district_id)
     pending = Objection.objects.filter(assessment__in=assessments, status=ObjectionStatus.PENDING).count()
     if pending:
-        raise StateConflict(f"尚有 {pending} 件异议未处理，不能发布")
+        raise StateConflict(_("尚有 %(count)s 件异议未处理，不能发布") % {"count": pending})
     reopened = ScoreSheet.objects.filter(assessment__in=assessments, status=SheetStatus.DRAFT,
                                          assessment__objections__status=ObjectionStatus.UPHELD,
                                          source=F("assessment__objections__reopened_source")).count()
     if reopened:
-        raise StateConflict(f"尚有 {reopened} 张因异议重新开放的评分表未重新提交，不能发布")
+        raise StateConflict(_("尚有 %(count)s 张因异议重新开放的评分表未重新提交，不能发布") % {"count": reopened})
     # A sheet corrected after the last aggregation: the district must be aggregated again first.
     if dy.aggregated_at is None or ScoreSheet.objects.filter(
             assessment__in=assessments, status=SheetStatus.SUBMITTED, submitted_at__gt=dy.aggregated_at).exists():
-        raise StateConflict("有评分表在最近一次汇总后重新提交，请先重新汇总本区结果再发布")
+        raise StateConflict(_("有评分表在最近一次汇总后重新提交，请先重新汇总本区结果再发布"))
     dy.status, dy.published_at = YearStatus.PUBLISHED, timezone.now()
     dy.save(update_fields=["status", "published_at", "updated_at"])
     Result.objects.filter(year=dy.year, district_id=dy.district_id).update(status=ResultStatus.PUBLISHED)
@@ -1390,12 +1415,12 @@ def publish_year(dy: DistrictYear, actor) -> DistrictYear:
 
 @transaction.atomic
 def reopen_year(dy: DistrictYear, actor, reason: str) -> DistrictYear:
-    _finance_of(actor, dy, "重新开放")
+    _finance_of(actor, dy, _("重新开放"))
     if not (reason or "").strip():
-        raise ScoringError("重新开放已发布年度须说明理由")
+        raise ScoringError(_("重新开放已发布年度须说明理由"))
     dy = district_year(dy.district_id, dy.year, lock=True)
     if dy.status not in (YearStatus.PUBLISHED, YearStatus.NOTICE):
-        raise StateConflict("只有公示中或已发布的年度需要重新开放")
+        raise StateConflict(_("只有公示中或已发布的年度需要重新开放"))
     dy.status, dy.published_at = YearStatus.OPEN, None
     dy.save(update_fields=["status", "published_at", "updated_at"])
     results = Result.objects.filter(year=dy.year, district_id=dy.district_id)
@@ -1436,11 +1461,11 @@ def add_evidence(user, assessment: Assessment, source: str, indicator_code: str,
 
     _check_source(source)
     if source not in fillable_sources(user, assessment):
-        raise NotAllowed(f"您无权为“{Source(source).label}”评分表上传材料")
+        raise NotAllowed(_("您无权为“%(source)s”评分表上传材料") % {"source": Source(source).label})
     _check_year_open(assessment, source)
     indicator = Indicator.objects.filter(scheme=assessment.scheme, code=indicator_code).first()
     if indicator is None:
-        raise NotFound(f"{assessment.year} 年度方案中没有指标 {indicator_code}")
+        raise NotFound(_("%(year)s 年度方案中没有指标 %(code)s") % {"year": assessment.year, "code": indicator_code})
     try:
         content_type = check_uploaded(uploaded)
     except EvidenceRejected as exc:
@@ -1452,8 +1477,8 @@ def add_evidence(user, assessment: Assessment, source: str, indicator_code: str,
     with transaction.atomic():
         sheet = _sheet(assessment, source, lock=True)
         if sheet.status == SheetStatus.SUBMITTED:
-            raise StateConflict(f"“{sheet.get_source_display()}”评分表已提交，不能再上传材料")
-        entry, _ = SheetEntry.objects.get_or_create(sheet=sheet, indicator=indicator)
+            raise StateConflict(_("“%(source)s”评分表已提交，不能再上传材料") % {"source": sheet.get_source_display()})
+        entry, _created = SheetEntry.objects.get_or_create(sheet=sheet, indicator=indicator)
         evidence = Evidence(entry=entry, original_name=uploaded.name[:200], content_type=content_type,
                             size=uploaded.size, sha256=digest.hexdigest(), uploaded_by=_real_user(user))
         evidence.file.save(uploaded.name, uploaded, save=False)
@@ -1513,9 +1538,12 @@ def generate_letters(district_id: int, year: int) -> list[LinkageLetter]:
             addresses = (getattr(settings, "SCORING_LETTER_EMAILS", {}) or {}).get(use) or []
             if addresses:
                 outbox.enqueue(f"scoring:letter:{letter.pk}:{letter.serial}", addresses, letter.number,
-                               f"{letter.recipient}：\n\n{dy.district.name} {year} 年度清廉金融机构积分评价结果已发布，"
-                               f"结果运用函（{letter.number}，共 {letter.institutions} 家机构）请登录清廉金融门户"
-                               f"在年度页面下载。\n", kind="scoring.letter")
+                               _("%(recipient)s：\n\n%(district)s %(year)s 年度清廉金融机构积分评价结果已发布，"
+                                 "结果运用函（%(number)s，共 %(count)s 家机构）请登录清廉金融门户"
+                                 "在年度页面下载。\n") % {
+                                   "recipient": letter.recipient, "district": dy.district.name, "year": year,
+                                   "number": letter.number, "count": letter.institutions},
+                               kind="scoring.letter")
                 record_letter_dispatch(letter, LetterDispatch.Channel.EMAIL, ", ".join(addresses))
         fresh = [letter for letter in made if letter.serial > (max((x.serial for x in existing.values()), default=0))]
         if fresh:
@@ -1532,7 +1560,8 @@ def _notify_letters(dy: DistrictYear, fresh: list[LinkageLetter]) -> None:
                                   district=True)
     if stored:
         for letter in fresh:
-            record_letter_dispatch(letter, LetterDispatch.Channel.NOTICE, "金融工作中心群机器人")
+            # The dispatch log's recipient is stored as data.
+            record_letter_dispatch(letter, LetterDispatch.Channel.NOTICE, "金融工作中心群机器人")  # i18n-exempt: data
 
 
 def remind_by_channels(scheme: Scheme, dy: DistrictYear, pending: list[Institution], due: date) -> int:
@@ -1543,7 +1572,7 @@ def remind_by_channels(scheme: Scheme, dy: DistrictYear, pending: list[Instituti
     for institution in pending:
         stored += notifications.notify(
             f"scoring:reminder:{scheme.pk}:{dy.district_id}:{institution.pk}:{due:%Y-%m-%d}", "reminder.sheets",
-            {"institution": institution.name, "year": scheme.year, "what": "清廉金融自评", "due": f"{due:%Y-%m-%d}"},
+            {"institution": institution.name, "year": scheme.year, "what": _("清廉金融自评"), "due": f"{due:%Y-%m-%d}"},
             institutions=[institution])
     return stored
 
@@ -1577,7 +1606,7 @@ def district_package(dy: DistrictYear, actor) -> dict:
     """The district's published year as a package for the city (the finance center of the district)."""
     from . import exchange
 
-    _finance_of(actor, dy, "导出结果数据包")
+    _finance_of(actor, dy, _("导出结果数据包"))
     return exchange.build_package(dy)
 
 
@@ -1593,16 +1622,18 @@ def import_city_package(raw, actor) -> tuple[CityPackage, str]:
     info = package["district"]
     city = cities_of(actor).filter(code=info["city"]["code"]).first()
     if city is None:
-        raise NotFound(f"数据包所属的市（{info['city']['code']}）不在您可管理的范围内")
+        raise NotFound(_("数据包所属的市（%(code)s）不在您可管理的范围内") % {"code": info["city"]["code"]})
     district = District.objects.filter(code=info["code"]).first()
     if district is None:
         district = District.objects.create(code=info["code"], name=info["name"], level=District.Level.DISTRICT,
                                            parent=city)
     elif district.parent_id != city.pk:
-        raise DomainError(f"{district.name}（{district.code}）不属于{city.name}", field="file")
+        raise DomainError(_("%(district)s（%(code)s）不属于%(city)s")
+                          % {"district": district.name, "code": district.code, "city": city.name}, field="file")
     year = package["year"]
     if Result.objects.filter(district=district, year=year, status=ResultStatus.PUBLISHED).exists():
-        raise StateConflict(f"本系统已有{district.name} {year} 年度的发布结果，无需导入")
+        raise StateConflict(_("本系统已有%(district)s %(year)s 年度的发布结果，无需导入")
+                            % {"district": district.name, "year": year})
     stats = package["statistics"]
     fields = {
         "schema_version": package["version"], "checksum": exchange.checksum(package),
@@ -1620,7 +1651,9 @@ def import_city_package(raw, actor) -> tuple[CityPackage, str]:
     from datetime import datetime
 
     if datetime.fromisoformat(package["generated_at"]) < existing.generated_at:
-        raise StateConflict(f"已导入{district.name} {year} 年度更新的数据包（{existing.generated_at:%Y-%m-%d %H:%M}）")
+        raise StateConflict(_("已导入%(district)s %(year)s 年度更新的数据包（%(time)s）")
+                            % {"district": district.name, "year": year,
+                               "time": f"{existing.generated_at:%Y-%m-%d %H:%M}"})
     for name, value in fields.items():
         setattr(existing, name, value)
     existing.save()
@@ -1635,7 +1668,7 @@ def city_weights(city: District) -> dict[str, Decimal]:
 def save_city_weights(city: District, weights: dict, actor) -> CityIndexWeights:
     """A city's own index weights (city users of the city, the administrator); four decimals summing to 1."""
     if not cities_of(actor).filter(pk=city.pk).exists():
-        raise NotFound("未找到该市")
+        raise NotFound(_("未找到该市"))
     parsed = {}
     for key in rules.CITY_INDEX_COMPONENTS:
         raw = weights.get(key)
@@ -1646,5 +1679,6 @@ def save_city_weights(city: District, weights: dict, actor) -> CityIndexWeights:
     problems = rules.city_weight_problems(parsed)
     if problems:
         raise DomainError("；".join(problems), field="weights")
-    row, _ = CityIndexWeights.objects.update_or_create(city=city, defaults={**parsed, "updated_by": _real_user(actor)})
+    row, _created = CityIndexWeights.objects.update_or_create(
+        city=city, defaults={**parsed, "updated_by": _real_user(actor)})
     return row
