@@ -16,6 +16,9 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
 SHANGHAI = "Asia/Shanghai"
 
 # --- parameters ----------------------------------------------------------------------------------
@@ -33,21 +36,21 @@ def _money(value) -> str:
     try:
         amount = Decimal(str(value).strip())
     except (InvalidOperation, ValueError) as exc:
-        raise ValueError("须为金额") from exc
+        raise ValueError(_("须为金额")) from exc
     if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
-        raise ValueError("须为正数，最多两位小数")
+        raise ValueError(_("须为正数，最多两位小数"))
     return str(amount.quantize(Decimal("0.01")))
 
 
 def _int(value, low=1, high=100000) -> int:
     if isinstance(value, bool):
-        raise ValueError("须为整数")
+        raise ValueError(_("须为整数"))
     try:
         number = int(str(value).strip())
     except ValueError as exc:
-        raise ValueError("须为整数") from exc
+        raise ValueError(_("须为整数")) from exc
     if not low <= number <= high:
-        raise ValueError(f"须在 {low} 至 {high} 之间")
+        raise ValueError(_("须在 {low} 至 {high} 之间").format(low=low, high=high))
     return number
 
 
@@ -55,14 +58,14 @@ def _codes(value) -> list[str]:
     items = value.split(",") if isinstance(value, str) else list(value or [])
     codes = [str(i).strip() for i in items if str(i).strip()]
     if not codes or any(not re.fullmatch(r"\d{4}", c) for c in codes):
-        raise ValueError("须为一个或多个 4 位商户类别码")
+        raise ValueError(_("须为一个或多个 4 位商户类别码"))
     return sorted(set(codes))
 
 
 def _time(value) -> str:
     text = str(value).strip()
     if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", text):
-        raise ValueError("须为 HH:MM")
+        raise ValueError(_("须为 HH:MM"))
     return text
 
 
@@ -208,27 +211,28 @@ class Rule:
 
 
 RULES: dict[str, Rule] = {r.code: r for r in (
-    Rule("R01", "与本人客户资金往来", "high", "1",
-         (Param("min_amount", "money", "5000.00", "单笔金额下限（元）"),), R01_SQL, keyed_by_counterparty=True,
-         description="员工与交易当时其本人服务的客户之间单笔金额不低于下限的资金往来（转入或转出）；每名员工、每个对手方、每个自然月一条预警。"),
-    Rule("R02", "疑似参与民间借贷", "high", "1",
-         (Param("min_count", "int", 3, "笔数下限"), Param("window_days", "days", 30, "窗口天数"),
-          Param("min_total", "money", "50000.00", "金额合计下限（元）")), R02_SQL, keyed_by_counterparty=True,
-         description="员工与同一非本人客户的个人或企业之间的转账，在任意连续窗口天数内不少于笔数下限且合计不低于金额下限；每名员工、每个对手方、每次筛查一条预警。"),
-    Rule("R03", "大额现金支取", "medium", "1",
-         (Param("min_total", "money", "50000.00", "金额合计下限（元）"), Param("window_days", "days", 7, "窗口天数")),
-         R03_SQL, description="员工现金转出在任意连续窗口天数内合计不低于下限；每名员工、每次筛查一条预警。"),
-    Rule("R04", "涉赌交易", "high", "1",
-         (Param("mcc", "codes", ["7995", "7800", "7801", "7802"], "商户类别码"),), R04_SQL,
-         description="员工任一交易的商户类别码属于涉赌类别；每名员工、每次筛查一条预警。"),
-    Rule("R05", "非工作时间敏感操作", "medium", "1",
-         (Param("min_days", "days", 3, "同月天数下限"), Param("day_start", "time", "07:30", "上班时间"),
-          Param("day_end", "time", "19:00", "下班时间")), R05_SQL, needs_calendar=True,
+    Rule("R01", "与本人客户资金往来", "high", "1",  # i18n-exempt: rule title fixed by RISK.md (contract)
+         (Param("min_amount", "money", "5000.00", _lazy("单笔金额下限（元）")),), R01_SQL, keyed_by_counterparty=True,
+         description=_lazy("员工与交易当时其本人服务的客户之间单笔金额不低于下限的资金往来（转入或转出）；每名员工、每个对手方、每个自然月一条预警。")),
+    Rule("R02", "疑似参与民间借贷", "high", "1",  # i18n-exempt: rule title fixed by RISK.md (contract)
+         (Param("min_count", "int", 3, _lazy("笔数下限")), Param("window_days", "days", 30, _lazy("窗口天数")),
+          Param("min_total", "money", "50000.00", _lazy("金额合计下限（元）"))), R02_SQL, keyed_by_counterparty=True,
+         description=_lazy("员工与同一非本人客户的个人或企业之间的转账，在任意连续窗口天数内不少于笔数下限且合计不低于金额下限；每名员工、每个对手方、每次筛查一条预警。")),
+    Rule("R03", "大额现金支取", "medium", "1",  # i18n-exempt: rule title fixed by RISK.md (contract)
+         (Param("min_total", "money", "50000.00", _lazy("金额合计下限（元）")),
+          Param("window_days", "days", 7, _lazy("窗口天数"))),
+         R03_SQL, description=_lazy("员工现金转出在任意连续窗口天数内合计不低于下限；每名员工、每次筛查一条预警。")),
+    Rule("R04", "涉赌交易", "high", "1",  # i18n-exempt: rule title fixed by RISK.md (contract)
+         (Param("mcc", "codes", ["7995", "7800", "7801", "7802"], _lazy("商户类别码")),), R04_SQL,
+         description=_lazy("员工任一交易的商户类别码属于涉赌类别；每名员工、每次筛查一条预警。")),
+    Rule("R05", "非工作时间敏感操作", "medium", "1",  # i18n-exempt: rule title fixed by RISK.md (contract)
+         (Param("min_days", "days", 3, _lazy("同月天数下限")), Param("day_start", "time", "07:30", _lazy("上班时间")),
+          Param("day_end", "time", "19:00", _lazy("下班时间"))), R05_SQL, needs_calendar=True,
          fixed={"actions": ["modify_limit", "override"]},
-         description="员工在上班时间之前、下班时间起或休息日（按法定节假日与调休）进行调整额度或越权操作，同一自然月内不少于天数下限；每名员工、每月一条预警。"),
-    Rule("R06", "无业务关联查询客户", "medium", "1",
-         (Param("min_queries", "int", 20, "单日次数下限"),), R06_SQL,
-         description="员工同一天查询当日非本人客户的次数不少于下限；每名员工、每天一条预警。"),
+         description=_lazy("员工在上班时间之前、下班时间起或休息日（按法定节假日与调休）进行调整额度或越权操作，同一自然月内不少于天数下限；每名员工、每月一条预警。")),
+    Rule("R06", "无业务关联查询客户", "medium", "1",  # i18n-exempt: rule title fixed by RISK.md (contract)
+         (Param("min_queries", "int", 20, _lazy("单日次数下限")),), R06_SQL,
+         description=_lazy("员工同一天查询当日非本人客户的次数不少于下限；每名员工、每天一条预警。")),
 )}
 
 DUE_WORKING_DAYS = {"high": 5, "medium": 10}
@@ -241,15 +245,16 @@ def validate_params(code: str, params: dict | None) -> dict:
     known = {p.name: p for p in rule.params}
     unknown = sorted(set(params or {}) - set(known))
     if unknown:
-        raise ValueError(f"规则 {code} 没有参数 {'、'.join(unknown)}")
+        raise ValueError(_("规则 {code} 没有参数 {names}").format(code=code, names="、".join(unknown)))
     out = rule.defaults()
     for name, value in (params or {}).items():
         try:
             out[name] = CONVERTERS[known[name].kind](value)
         except ValueError as exc:
-            raise ValueError(f"参数 {name}（{known[name].label}）{exc}") from exc
+            raise ValueError(_("参数 {name}（{label}）{error}").format(
+                name=name, label=known[name].label, error=exc)) from exc
     if code == "R05" and out["day_start"] >= out["day_end"]:
-        raise ValueError("参数 day_start 须早于 day_end")
+        raise ValueError(_("参数 day_start 须早于 day_end"))
     return out
 
 
@@ -306,13 +311,13 @@ def parse_amount(text: str) -> Decimal:
     except InvalidOperation:
         amount = None
     if amount is None or not amount.is_finite():
-        raise ValueError(f"amount「{text}」不是金额")
+        raise ValueError(_("amount「{value}」不是金额").format(value=text))
     if amount <= 0:
-        raise ValueError("amount 须为正数")
+        raise ValueError(_("amount 须为正数"))
     if amount != amount.quantize(Decimal("0.01")):
-        raise ValueError("amount 最多两位小数")
+        raise ValueError(_("amount 最多两位小数"))
     if amount >= Decimal("1e14"):
-        raise ValueError("amount 过大")
+        raise ValueError(_("amount 过大"))
     return amount
 
 
@@ -322,9 +327,10 @@ def parse_local_datetime(text: str, column: str = "occurred_at") -> dt.datetime:
     try:
         moment = dt.datetime.fromisoformat(value.replace("/", "-"))
     except ValueError as exc:
-        raise ValueError(f"{column}「{text}」不是日期时间（如 2026-03-05 08:30:00）") from exc
+        raise ValueError(_("{column}「{value}」不是日期时间（如 2026-03-05 08:30:00）").format(
+            column=column, value=text)) from exc
     if len(value) <= 10:
-        raise ValueError(f"{column}「{text}」缺少时间")
+        raise ValueError(_("{column}「{value}」缺少时间").format(column=column, value=text))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=SHANGHAI_OFFSET)  # China keeps UTC+8 all year, no DST
     return moment
@@ -341,7 +347,7 @@ def parse_date(text: str, column: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
     except ValueError as exc:
-        raise ValueError(f"{column}「{text}」不是日期（如 2026-03-05）") from exc
+        raise ValueError(_("{column}「{value}」不是日期（如 2026-03-05）").format(column=column, value=text)) from exc
 
 
 def parse_row(kind: str, row: dict, employees: frozenset[str] | set[str]) -> tuple[dict, list[str]]:
@@ -351,14 +357,15 @@ def parse_row(kind: str, row: dict, employees: frozenset[str] | set[str]) -> tup
     for column in COLUMNS[kind]:
         value = str(row.get(column) or "").strip()
         if not value and column not in OPTIONAL[kind]:
-            problems.append(f"{column} 不能为空")
+            problems.append(_("{column} 不能为空").format(column=column))
             continue
         limit = MAX_LENGTHS.get(column)
         if limit and len(value) > limit:
-            problems.append(f"{column} 超过 {limit} 个字符")
+            problems.append(_("{column} 超过 {limit} 个字符").format(column=column, limit=limit))
             continue
         if column in CHOICES and value not in CHOICES[column]:
-            problems.append(f"{column}「{value}」无效，应为 {'/'.join(CHOICES[column])}")
+            problems.append(_("{column}「{value}」无效，应为 {choices}").format(
+                column=column, value=value, choices="/".join(CHOICES[column])))
             continue
         try:
             if column == "occurred_at":
@@ -368,13 +375,13 @@ def parse_row(kind: str, row: dict, employees: frozenset[str] | set[str]) -> tup
             elif column in ("since", "until"):
                 value = parse_date(value, column) if value else None
             elif column == "merchant_category" and value and not re.fullmatch(r"\d{4}", value):
-                raise ValueError(f"merchant_category「{value}」须为 4 位数字")
+                raise ValueError(_("merchant_category「{value}」须为 4 位数字").format(value=value))
         except ValueError as exc:
             problems.append(str(exc))
             continue
         clean[column] = value
     if "employee_no" in clean and clean["employee_no"] not in employees:
-        problems.append(f"工号 {clean['employee_no']} 不是本机构的员工")
+        problems.append(_("工号 {number} 不是本机构的员工").format(number=clean["employee_no"]))
     if kind == "relationships" and clean.get("until") and clean.get("since") and clean["until"] < clean["since"]:
-        problems.append("until 早于 since")
+        problems.append(_("until 早于 since"))
     return clean, problems
