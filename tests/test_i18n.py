@@ -10,6 +10,7 @@ from django.conf import settings
 from django.utils import translation
 
 from portal.templatetags import portal_labels
+from tests import i18n_scan
 
 CATALOGUE = Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES" / "django.po"
 
@@ -72,12 +73,12 @@ def test_every_message_has_an_english_translation(domain, least):
     assert not fuzzy, f"{len(fuzzy)} fuzzy (unchecked) translations, e.g. {fuzzy[:5]}"
 
 
-@pytest.mark.parametrize("domain", ["django", "djangojs"])
-def test_the_compiled_catalogue_is_current(domain):
+@pytest.mark.parametrize(("language", "domain"), [("en", "django"), ("en", "djangojs"), ("zh_Hans", "django")])
+def test_the_compiled_catalogue_is_current(language, domain):
     """The .mo the portal reads holds every translation of the .po (compilemessages was run)."""
     import gettext
 
-    po = CATALOGUE.with_name(f"{domain}.po")
+    po = CATALOGUE.parents[2] / language / "LC_MESSAGES" / f"{domain}.po"
     with po.with_suffix(".mo").open("rb") as handle:
         compiled = gettext.GNUTranslations(handle)
     stale = [e["msgid"] for e in catalogue_entries(po)
@@ -137,3 +138,41 @@ def test_one_percentage_format():
 def test_minimum_sample(settings):
     settings.CHARTS_MIN_SAMPLE = 5
     assert not portal_labels.sample_ok(2) and portal_labels.sample_ok(5)
+
+
+# --- nothing bypasses gettext ----------------------------------------------------------------------
+
+def test_no_chinese_template_text_outside_translation_tags():
+    """Every template's own Chinese text is in {% translate %} / {% blocktranslate %}: the English
+    pages show no leftover Chinese (`tests/i18n_scan.py` lists what is left)."""
+    hits = i18n_scan.template_hits()
+    assert not hits, f"{len(hits)} unmarked, e.g. " + "; ".join(f"{f}:{n} {t}" for f, n, t in hits[:8])
+
+
+def test_no_chinese_string_literal_outside_gettext():
+    """Every Chinese literal in the code goes through gettext, unless it is data that stays Chinese in
+    every language and says so (`# i18n-exempt: <why>`)."""
+    hits = i18n_scan.python_hits()
+    assert not hits, f"{len(hits)} unmarked, e.g. " + "; ".join(f"{f}:{n} {t}" for f, n, t in hits[:8])
+
+
+def test_every_exemption_names_its_reason():
+    bare = [(path, n) for path in Path(settings.BASE_DIR).rglob("*.py")
+            if not {".venv", "tests", "bench"}.intersection(path.relative_to(settings.BASE_DIR).parts)
+            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+            if i18n_scan.MARKER in line and not line.split(i18n_scan.MARKER, 1)[1].strip()]
+    assert not bare, f"exemptions without a reason: {bare[:5]}"
+
+
+def test_the_schema_reads_in_one_language():
+    """drf-spectacular's own texts ("No response body", the token scheme) come in Chinese from the
+    portal's zh_Hans catalogue, and stay English in the English schema."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    with translation.override("zh-hans"):
+        chinese = str(SchemaGenerator().get_schema(request=None, public=True))
+    with translation.override("en"):
+        english = str(SchemaGenerator().get_schema(request=None, public=True))
+    assert "No response body" not in chinese and "Token-based" not in chinese
+    assert "无响应内容" in chinese and "令牌认证" in chinese
+    assert "No response body" in english and "Token-based authentication" in english
