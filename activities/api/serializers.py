@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from institutions.models import InstitutionCategory
@@ -62,11 +63,11 @@ class ActivityWriteSerializer(serializers.Serializer):
     place = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     organiser = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     participants = serializers.ListField(child=serializers.CharField(max_length=32), required=False, default=list,
-                                         max_length=5000, help_text="员工工号")
+                                         max_length=5000, help_text=_("员工工号"))
     participant_count = serializers.IntegerField(min_value=0, max_value=100000, required=False, default=0)
     description = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
     clauses = serializers.ListField(child=serializers.CharField(max_length=10), required=False, default=list,
-                                    max_length=100, help_text='条号，如 "1.1"')
+                                    max_length=100, help_text=_('条号，如 "1.1"'))
 
 
 class ActivityFilterSerializer(serializers.Serializer):
@@ -106,7 +107,7 @@ class TrainingWriteSerializer(serializers.Serializer):
 
 class TrainingAttendanceSerializer(serializers.Serializer):
     employees = serializers.ListField(child=serializers.CharField(max_length=32), max_length=5000,
-                                      help_text="签到员工的工号（替换原有签到）")
+                                      help_text=_("签到员工的工号（替换原有签到）"))
 
 
 class TrainingCompletionSerializer(serializers.Serializer):
@@ -147,13 +148,13 @@ class NoticeWriteSerializer(serializers.Serializer):
     category = serializers.ChoiceField(choices=InstitutionCategory.choices, required=False, allow_blank=True,
                                        default="")
     institutions = serializers.ListField(child=serializers.CharField(max_length=32), required=False, default=list,
-                                         max_length=1000, help_text="机构编码（发送范围为指定机构时）")
+                                         max_length=1000, help_text=_("机构编码（发送范围为指定机构时）"))
     campaign = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False, allow_null=True,
                                         default=None)
     clause = serializers.CharField(max_length=10, required=False, allow_blank=True, default="")
     return_kind = serializers.ChoiceField(choices=ReturnKind.choices, required=False, allow_blank=True, default="")
     return_within = serializers.IntegerField(min_value=1, max_value=250, required=False, allow_null=True,
-                                             default=None, help_text="报送期限（工作日）")
+                                             default=None, help_text=_("报送期限（工作日）"))
     return_instructions = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
 
 

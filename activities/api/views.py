@@ -5,6 +5,8 @@ allow (services decide). Out of scope: 404."""
 from __future__ import annotations
 
 from django.db.models import Prefetch
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -25,7 +27,7 @@ from . import serializers as s
 class AppUser(IsAuthenticated):
     """The finance center and institutions' filers and heads; anyone else: 403."""
 
-    message = "仅区金融工作中心和机构填报员、负责人可以使用本接口。"
+    message = gettext_lazy("仅区金融工作中心和机构填报员、负责人可以使用本接口。")
 
     def has_permission(self, request, view):
         return super().has_permission(request, view) and selectors.may_use(request.user)
@@ -37,11 +39,11 @@ def _institution(user, code: str):
     if code:
         inst = qs.filter(code=code).first()
         if inst is None:
-            raise NotFound("未找到该机构，或您无权访问")
+            raise NotFound(_("未找到该机构，或您无权访问"))
         return inst
     inst = qs.filter(pk__in=selectors.writer_institution_ids(user)).first()
     if inst is None:
-        raise DomainError("请用 institution_code 指明机构", field="institution_code")
+        raise DomainError(_("请用 institution_code 指明机构"), field="institution_code")
     return inst
 
 
@@ -52,7 +54,8 @@ def _clause_ids(inst, year: int, numbers) -> list[int]:
     found = dict(services.clauses_for(inst.district_id, year).filter(number__in=numbers).values_list("number", "pk"))
     missing = sorted(numbers - set(found))
     if missing:
-        raise DomainError(f"{year} 年度的创建规范中没有条款：{'、'.join(missing)}", field="clauses")
+        raise DomainError(_("{year} 年度的创建规范中没有条款：{numbers}").format(year=year, numbers="、".join(missing)),
+                          field="clauses")
     return list(found.values())
 
 
@@ -61,7 +64,8 @@ def _employee_ids(inst, numbers) -> list[int]:
     found = dict(Employee.objects.filter(institution=inst, employee_no__in=numbers).values_list("employee_no", "pk"))
     missing = sorted(numbers - set(found))
     if missing:
-        raise DomainError(f"本机构员工名册中没有工号：{'、'.join(missing[:20])}", field="participants")
+        raise DomainError(_("本机构员工名册中没有工号：{numbers}").format(numbers="、".join(missing[:20])),
+                          field="participants")
     return list(found.values())
 
 
@@ -200,7 +204,7 @@ class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         from institutions.models import Role
 
         if not access.is_finance_center(request.user):
-            raise PermissionDenied("只有区金融工作中心可以发布通知。")
+            raise PermissionDenied(_("只有区金融工作中心可以发布通知。"))
         data = request.data.dict() if hasattr(request.data, "dict") else request.data
         if hasattr(request.data, "getlist"):
             data["institutions"] = request.data.getlist("institutions")
@@ -215,7 +219,7 @@ class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             clause_id = services.clauses_for(district.pk, timezone.localdate().year).filter(
                 number=d["clause"]).values_list("pk", flat=True).first()
             if clause_id is None:
-                raise DomainError("本年度的创建规范中没有该条款", field="clause")
+                raise DomainError(_("本年度的创建规范中没有该条款"), field="clause")
         notice = services.publish_notice(request.user, services.NoticeInput(
             title=d["title"], body=d["body"], audience=d["audience"], category=d["category"],
             institution_codes=d["institutions"], return_kind=d["return_kind"],
@@ -245,7 +249,7 @@ class ReturnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         notice = params.get("notice", "")
         if notice:
             if not notice.isdigit() or len(notice) > 12:
-                raise DomainError("notice 应为通知编号", field="notice")
+                raise DomainError(_("notice 应为通知编号"), field="notice")
             qs = qs.filter(notice_id=int(notice))
         if params.get("status"):
             qs = qs.filter(return_status=params["status"][:12])
