@@ -22,7 +22,7 @@ from functools import partial
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from .errors import Unavailable
 from .models import QueuedTask
@@ -55,7 +55,8 @@ def publish(task, args=(), kwargs=None) -> bool:
     return True
 
 
-UNAVAILABLE = _lazy("任务队列暂时无法连接，这项操作需要立即执行，未能完成。请稍后再试；如持续出现，请联系系统管理员。")
+UNAVAILABLE = gettext_lazy(
+    "任务队列暂时无法连接，这项操作需要立即执行，未能完成。请稍后再试；如持续出现，请联系系统管理员。")
 
 
 def publish_or_refuse(task, args=(), kwargs=None) -> None:
@@ -161,7 +162,7 @@ def reap(now=None) -> int:
     return marked
 
 
-STALE_REASON = _lazy("超过 {minutes} 分钟仍未完成（任务未送达或执行进程中断），已标记为失败，请重新发起")
+STALE_REASON = gettext_lazy("超过 {minutes} 分钟仍未完成（任务未送达或执行进程中断），已标记为失败，请重新发起")
 
 
 def stale_reason() -> str:

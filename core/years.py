@@ -7,13 +7,13 @@ reason in the API and on pages), never a date or a database error further down.
 from __future__ import annotations
 
 from django.utils.text import format_lazy
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from .errors import DomainError
 
 MIN_YEAR = 2000
 MAX_YEAR = 2100
-MESSAGE = format_lazy(_lazy("年度应为 {low}–{high} 之间的四位数字，例如 2026。"), low=MIN_YEAR, high=MAX_YEAR)
+MESSAGE = format_lazy(gettext_lazy("年度应为 {low}–{high} 之间的四位数字，例如 2026。"), low=MIN_YEAR, high=MAX_YEAR)
 
 
 def parse_year(raw, default: int | None = None, *, field: str = "year") -> int | None:

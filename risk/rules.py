@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 SHANGHAI = "Asia/Shanghai"
 
@@ -212,27 +212,32 @@ class Rule:
 
 RULES: dict[str, Rule] = {r.code: r for r in (
     Rule("R01", "与本人客户资金往来", "high", "1",  # i18n-exempt: rule title fixed by RISK.md (contract)
-         (Param("min_amount", "money", "5000.00", _lazy("单笔金额下限（元）")),), R01_SQL, keyed_by_counterparty=True,
-         description=_lazy("员工与交易当时其本人服务的客户之间单笔金额不低于下限的资金往来（转入或转出）；每名员工、每个对手方、每个自然月一条预警。")),
+         (Param("min_amount", "money", "5000.00", gettext_lazy("单笔金额下限（元）")),),
+         R01_SQL, keyed_by_counterparty=True,
+         description=gettext_lazy("员工与交易当时其本人服务的客户之间单笔金额不低于下限的资金往来（转入或转出）；每名员工、每个对手方、每个自然月一条预警。")),
     Rule("R02", "疑似参与民间借贷", "high", "1",  # i18n-exempt: rule title fixed by RISK.md (contract)
-         (Param("min_count", "int", 3, _lazy("笔数下限")), Param("window_days", "days", 30, _lazy("窗口天数")),
-          Param("min_total", "money", "50000.00", _lazy("金额合计下限（元）"))), R02_SQL, keyed_by_counterparty=True,
-         description=_lazy("员工与同一非本人客户的个人或企业之间的转账，在任意连续窗口天数内不少于笔数下限且合计不低于金额下限；每名员工、每个对手方、每次筛查一条预警。")),
+         (Param("min_count", "int", 3, gettext_lazy("笔数下限")),
+          Param("window_days", "days", 30, gettext_lazy("窗口天数")),
+          Param("min_total", "money", "50000.00", gettext_lazy("金额合计下限（元）"))),
+         R02_SQL, keyed_by_counterparty=True,
+         description=gettext_lazy("员工与同一非本人客户的个人或企业之间的转账，在任意连续窗口天数内不少于笔数下限且合计不低于金额下限；每名员工、每个对手方、每次筛查一条预警。")),
     Rule("R03", "大额现金支取", "medium", "1",  # i18n-exempt: rule title fixed by RISK.md (contract)
-         (Param("min_total", "money", "50000.00", _lazy("金额合计下限（元）")),
-          Param("window_days", "days", 7, _lazy("窗口天数"))),
-         R03_SQL, description=_lazy("员工现金转出在任意连续窗口天数内合计不低于下限；每名员工、每次筛查一条预警。")),
+         (Param("min_total", "money", "50000.00", gettext_lazy("金额合计下限（元）")),
+          Param("window_days", "days", 7, gettext_lazy("窗口天数"))),
+         R03_SQL,
+         description=gettext_lazy("员工现金转出在任意连续窗口天数内合计不低于下限；每名员工、每次筛查一条预警。")),
     Rule("R04", "涉赌交易", "high", "1",  # i18n-exempt: rule title fixed by RISK.md (contract)
-         (Param("mcc", "codes", ["7995", "7800", "7801", "7802"], _lazy("商户类别码")),), R04_SQL,
-         description=_lazy("员工任一交易的商户类别码属于涉赌类别；每名员工、每次筛查一条预警。")),
+         (Param("mcc", "codes", ["7995", "7800", "7801", "7802"], gettext_lazy("商户类别码")),), R04_SQL,
+         description=gettext_lazy("员工任一交易的商户类别码属于涉赌类别；每名员工、每次筛查一条预警。")),
     Rule("R05", "非工作时间敏感操作", "medium", "1",  # i18n-exempt: rule title fixed by RISK.md (contract)
-         (Param("min_days", "days", 3, _lazy("同月天数下限")), Param("day_start", "time", "07:30", _lazy("上班时间")),
-          Param("day_end", "time", "19:00", _lazy("下班时间"))), R05_SQL, needs_calendar=True,
+         (Param("min_days", "days", 3, gettext_lazy("同月天数下限")),
+          Param("day_start", "time", "07:30", gettext_lazy("上班时间")),
+          Param("day_end", "time", "19:00", gettext_lazy("下班时间"))), R05_SQL, needs_calendar=True,
          fixed={"actions": ["modify_limit", "override"]},
-         description=_lazy("员工在上班时间之前、下班时间起或休息日（按法定节假日与调休）进行调整额度或越权操作，同一自然月内不少于天数下限；每名员工、每月一条预警。")),
+         description=gettext_lazy("员工在上班时间之前、下班时间起或休息日（按法定节假日与调休）进行调整额度或越权操作，同一自然月内不少于天数下限；每名员工、每月一条预警。")),
     Rule("R06", "无业务关联查询客户", "medium", "1",  # i18n-exempt: rule title fixed by RISK.md (contract)
-         (Param("min_queries", "int", 20, _lazy("单日次数下限")),), R06_SQL,
-         description=_lazy("员工同一天查询当日非本人客户的次数不少于下限；每名员工、每天一条预警。")),
+         (Param("min_queries", "int", 20, gettext_lazy("单日次数下限")),), R06_SQL,
+         description=gettext_lazy("员工同一天查询当日非本人客户的次数不少于下限；每名员工、每天一条预警。")),
 )}
 
 DUE_WORKING_DAYS = {"high": 5, "medium": 10}

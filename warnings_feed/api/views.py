@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -68,7 +68,7 @@ class WarningViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         return Response(self.get_serializer(warning).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: WarningSerializer,
-                                            403: OpenApiResponse(description=_lazy("不是接收人"))})
+                                            403: OpenApiResponse(description=gettext_lazy("不是接收人"))})
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, pk=None):
         """已阅知悉: records when (the first time); acknowledging implies read."""
