@@ -85,7 +85,8 @@ class Upload(models.Model):
         constraints = [models.CheckConstraint(condition=Q(kind__in=Kind.values), name="risk_upload_kind_valid")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.filename}（{self.rows} 行）"
+        return _("{kind} {filename}（{rows} 行）").format(
+            kind=self.get_kind_display(), filename=self.filename, rows=self.rows)
 
 
 class Transaction(models.Model):
@@ -183,7 +184,7 @@ class RuleSetting(models.Model):
         constraints = [models.UniqueConstraint(fields=["institution", "rule"], name="risk_rule_setting_unique")]
 
     def __str__(self) -> str:
-        return f"{self.rule} {'启用' if self.enabled else '停用'}"
+        return f"{self.rule} {_('启用') if self.enabled else _('停用')}"
 
 
 class RuleSettingChange(models.Model):

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
@@ -23,10 +23,10 @@ from . import rules, selectors, services
 from .forms import ScreeningForm, UploadForm
 from .models import AlertStatus, Channel, CounterpartyType, Direction, Severity
 
-EVENT_ACTIONS = {"login": _l("登录"), "query_customer": _l("查询客户"), "modify_limit": _l("调整额度"),
-                 "override": _l("越权操作")}
-TRAIL = {"review": _l("开始核查"), "dismiss": _l("排除"), "confirm": _l("确认"), "escalate": _l("上报"),
-         "assign": _l("分派"), "forward": _l("转交")}
+EVENT_ACTIONS = {"login": gettext_lazy("登录"), "query_customer": gettext_lazy("查询客户"),
+                 "modify_limit": gettext_lazy("调整额度"), "override": gettext_lazy("越权操作")}
+TRAIL = {"review": gettext_lazy("开始核查"), "dismiss": gettext_lazy("排除"), "confirm": gettext_lazy("确认"),
+         "escalate": gettext_lazy("上报"), "assign": gettext_lazy("分派"), "forward": gettext_lazy("转交")}
 
 
 def _label(choices, value):
@@ -138,8 +138,8 @@ def alert(request: HttpRequest, pk: int) -> HttpResponse:
         "is_txn": bool(item.evidence) and "txn_id" in item.evidence[0]})
 
 
-VERB_LABELS = {"review": "开始核查", "dismiss": "排除", "confirm": "确认", "escalate": "上报区金融工作中心",
-               "forward": "转交"}
+VERB_LABELS = {"review": gettext_lazy("开始核查"), "dismiss": gettext_lazy("排除"), "confirm": gettext_lazy("确认"),
+               "escalate": gettext_lazy("上报区金融工作中心"), "forward": gettext_lazy("转交")}
 
 
 @require_POST
@@ -157,7 +157,7 @@ def alert_action(request: HttpRequest, pk: int, verb: str) -> HttpResponse:
             raise
         messages.error(request, str(refusal))
     else:
-        messages.success(request, _("已%(verb)s。") % {"verb": _(VERB_LABELS.get(verb, verb))})
+        messages.success(request, _("已%(verb)s。") % {"verb": VERB_LABELS.get(verb, verb)})
     return redirect("risk:alert", pk=pk)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -48,7 +50,8 @@ class UploadSerializer(serializers.ModelSerializer):
 
 class UploadCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Kind.choices,
-                                   error_messages={"invalid_choice": "kind 须为 transactions/relationships/events"})
+                                   error_messages={"invalid_choice": gettext_lazy(
+                                       "kind 须为 transactions/relationships/events")})
     file = serializers.FileField()
     institution = serializers.CharField(required=False, allow_blank=True, default="")
 
@@ -80,7 +83,7 @@ class ScreeningCreateSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         if attrs["from"] > attrs["to"]:
-            raise serializers.ValidationError({"from": "起始日期不能晚于截止日期"})
+            raise serializers.ValidationError({"from": _("起始日期不能晚于截止日期")})
         return attrs
 
 

@@ -4,6 +4,8 @@ settings, suppressions and the district summary. Thin: services decide, selector
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action, api_view
@@ -51,8 +53,8 @@ class UploadViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         return selectors.own_uploads(self.request.user)
 
-    @extend_schema(request=UploadCreateSerializer, responses={201: UploadSerializer,
-                                                              400: OpenApiResponse(description="错误信息")})
+    @extend_schema(request=UploadCreateSerializer,
+                   responses={201: UploadSerializer, 400: OpenApiResponse(description=gettext_lazy("错误信息"))})
     def create(self, request, *args, **kwargs):
         form = UploadCreateSerializer(data=request.data)
         if not form.is_valid():
@@ -64,7 +66,7 @@ class UploadViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         institution = services.acting_institution(request.user, data["institution"])
         upload = data["file"]
         if upload.size > 300 * 1024 * 1024:
-            return Response({"errors": [{"line": 1, "message": "文件过大（上限 300 MB）"}]}, status=400)
+            return Response({"errors": [{"line": 1, "message": _("文件过大（上限 300 MB）")}]}, status=400)
         try:
             stored = services.load_extract(request.user, institution, data["kind"], upload.read(), upload.name)
         except services.LoadRefused as refused:
@@ -172,7 +174,7 @@ def _rules_payload(institution) -> list[dict]:
              "defaults": r.defaults(), "description": r.description} for r in rules.RULES.values()]
 
 
-@extend_schema(responses={200: OpenApiResponse(description="本机构的规则")})
+@extend_schema(responses={200: OpenApiResponse(description=gettext_lazy("本机构的规则"))})
 @api_view(["GET"])
 def rule_list(request):
     """规则库，含本机构各规则的开关与参数。"""
@@ -180,13 +182,13 @@ def rule_list(request):
     return Response({"institution": institution.code, "results": _rules_payload(institution)})
 
 
-@extend_schema(request=RuleSettingSerializer, responses={200: OpenApiResponse(description="该规则")})
+@extend_schema(request=RuleSettingSerializer, responses={200: OpenApiResponse(description=gettext_lazy("该规则"))})
 @api_view(["POST"])
 def rule_change(request, code: str):
     """开启/关闭一条规则或修改其参数，须说明理由（连同操作人一并记录）。"""
     institution = services.acting_institution(request.user, request.data.get("institution"))
     if code not in rules.RULES:
-        raise NotFound(f"没有规则 {code}")
+        raise NotFound(_("没有规则 {code}").format(code=code))
     form = RuleSettingSerializer(data=request.data)
     form.is_valid(raise_exception=True)
     data = form.validated_data
@@ -195,12 +197,12 @@ def rule_change(request, code: str):
     return Response(next(r for r in _rules_payload(institution) if r["code"] == code))
 
 
-@extend_schema(responses={200: OpenApiResponse(description="本区县各机构")})
+@extend_schema(responses={200: OpenApiResponse(description=gettext_lazy("本区县各机构"))})
 @api_view(["GET"])
 def summary(request):
     """本区县各机构已存储的统计数字（区金融工作中心）：不含任何个人和交易明细。"""
     if not access.is_finance_center(request.user):
-        raise PermissionDenied("只有区金融工作中心可以查看全区风险预警统计。")
+        raise PermissionDenied(_("只有区金融工作中心可以查看全区风险预警统计。"))
     district = access.resolve_district(request.user, request.query_params.get("district"),
                                        roles=[Role.FINANCE_CENTER])
     year = parse_year(request.query_params.get("year"), timezone.localdate().year)
