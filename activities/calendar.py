@@ -8,6 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from institutions import access
 
@@ -41,21 +42,22 @@ def events(user, district, year: int) -> list[Event]:
     if scheme is not None:
         if scheme.self_due_date:
             opened = min(timezone.localtime(scheme.created_at).date(), scheme.self_due_date)
-            out.append(Event(f"self-{district.pk}-{year}@activities", opened, scheme.self_due_date, "评价",
-                             f"{year} 年度机构自评填报", f"自评截止日 {scheme.self_due_date:%Y-%m-%d}"))
+            out.append(Event(f"self-{district.pk}-{year}@activities", opened, scheme.self_due_date, _("评价"),
+                             _("{year} 年度机构自评填报").format(year=year),
+                             _("自评截止日 {day}").format(day=f"{scheme.self_due_date:%Y-%m-%d}")))
         if scheme.review_due_date:
             out.append(Event(f"review-{district.pk}-{year}@activities", scheme.review_due_date,
-                             scheme.review_due_date, "评价", f"{year} 年度考评截止"))
+                             scheme.review_due_date, _("评价"), _("{year} 年度考评截止").format(year=year)))
     dy = DistrictYear.objects.filter(district=district, year=year).first()
     if dy is not None and dy.notice_ends_on:
-        out.append(Event(f"notice-{district.pk}-{year}@activities", dy.notice_ends_on, dy.notice_ends_on, "公示",
-                         f"{year} 年度结果公示截止"))
+        out.append(Event(f"notice-{district.pk}-{year}@activities", dy.notice_ends_on, dy.notice_ends_on, _("公示"),
+                         _("{year} 年度结果公示截止").format(year=year)))
     for c in selectors.campaigns(user).filter(district=district, starts_on__lte=dt.date(year, 12, 31),
                                               ends_on__gte=dt.date(year, 1, 1)):
         out.append(Event(f"campaign-{c.pk}@activities", c.starts_on, c.ends_on, c.get_kind_display(), c.title))
     for n in selectors.notices(user).filter(district=district, return_due_on__year=year):
-        out.append(Event(f"notice-return-{n.pk}@activities", n.return_due_on, n.return_due_on, "报送",
-                         f"报送截止：{n.title}"))
+        out.append(Event(f"notice-return-{n.pk}@activities", n.return_due_on, n.return_due_on, _("报送"),
+                         _("报送截止：{title}").format(title=n.title)))
     if access.is_finance_center(user, district.pk):
         # Planned visits (inspections' plan, by month): the finance center's only, never the institutions'.
         from inspections.models import PlanEntry
@@ -67,13 +69,14 @@ def events(user, district, year: int) -> list[Event]:
             start = dt.date(year, entry.month, 1)
             following = dt.date(year + 1, 1, 1) if entry.month == 12 else dt.date(year, entry.month + 1, 1)
             end = following - dt.timedelta(days=1)
-            out.append(Event(f"visit-plan-{entry.pk}@activities", start, end, "督查",
-                             f"计划督查：{entry.institution.name}（{entry.get_kind_display()}）", entry.team))
+            out.append(Event(f"visit-plan-{entry.pk}@activities", start, end, _("督查"),
+                             _("计划督查：{institution}（{kind}）").format(institution=entry.institution.name,
+                                                                     kind=entry.get_kind_display()), entry.team))
     return sorted(out, key=lambda e: (e.start, e.end, e.uid))
 
 
 def ics(user, district, years) -> str:
     all_events = [e for y in years for e in events(user, district, y)]
-    return rules.ics_calendar(f"{district.name}清廉金融工作日历",
+    return rules.ics_calendar(_("{district}清廉金融工作日历").format(district=district.name),
                               [(e.uid, e.start, e.end, f"[{e.kind}] {e.title}", e.detail) for e in all_events],
                               timezone.now())

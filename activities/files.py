@@ -7,8 +7,11 @@ import hashlib
 import io
 import zipfile
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 MAX_BYTES = 10 * 1024 * 1024
-ALLOWED = "PDF、JPEG/PNG/WebP 图片或 Word/Excel/PowerPoint（.docx/.xlsx/.pptx）文件"
+ALLOWED = gettext_lazy("PDF、JPEG/PNG/WebP 图片或 Word/Excel/PowerPoint（.docx/.xlsx/.pptx）文件")
 _OFFICE = {"word/": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
            "xl/": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
            "ppt/": "application/vnd.openxmlformats-officedocument.presentationml.presentation"}
@@ -18,12 +21,13 @@ class FileRejected(ValueError):
     pass
 
 
-def sniff(data: bytes, name: str = "文件") -> str:
+def sniff(data: bytes, name: str = "") -> str:
     """The MIME type of an allowed file, from its bytes; FileRejected otherwise."""
+    name = name or _("文件")
     if not data:
-        raise FileRejected(f"{name} 为空")
+        raise FileRejected(_("{name} 为空").format(name=name))
     if len(data) > MAX_BYTES:
-        raise FileRejected(f"{name} 超过 10 MB 上限")
+        raise FileRejected(_("{name} 超过 10 MB 上限").format(name=name))
     if data.startswith(b"%PDF-"):
         return "application/pdf"
     if data.startswith(b"\xff\xd8\xff"):
@@ -36,12 +40,12 @@ def sniff(data: bytes, name: str = "文件") -> str:
         try:
             names = zipfile.ZipFile(io.BytesIO(data)).namelist()
         except zipfile.BadZipFile:
-            raise FileRejected(f"{name} 已损坏，无法识别") from None
+            raise FileRejected(_("{name} 已损坏，无法识别").format(name=name)) from None
         if "[Content_Types].xml" in names:
             for prefix, mime in _OFFICE.items():
                 if any(n.startswith(prefix) for n in names):
                     return mime
-    raise FileRejected(f"{name}：不支持的文件类型，仅接受{ALLOWED}")
+    raise FileRejected(_("{name}：不支持的文件类型，仅接受{allowed}").format(name=name, allowed=ALLOWED))
 
 
 def sha256(data: bytes) -> str:

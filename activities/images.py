@@ -8,6 +8,7 @@ import io
 import warnings
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -31,29 +32,29 @@ class Photo:
 
 def strip_photo(data: bytes, filename: str = "") -> Photo:
     """A JPEG, PNG or WebP (≤ 10 MB) re-encoded without any metadata, EXIF orientation applied."""
-    name = filename or "图片"
+    name = filename or _("图片")
     if not data:
-        raise ImageRejected(f"{name} 是空文件。")
+        raise ImageRejected(_("{name} 是空文件。").format(name=name))
     if len(data) > MAX_BYTES:
-        raise ImageRejected(f"{name} 超过10MB。")
+        raise ImageRejected(_("{name} 超过10MB。").format(name=name))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             probe = Image.open(io.BytesIO(data))
             fmt = probe.format
             if fmt not in _FORMATS:
-                raise ImageRejected(f"{name} 不是 JPEG、PNG 或 WebP 图片。")
+                raise ImageRejected(_("{name} 不是 JPEG、PNG 或 WebP 图片。").format(name=name))
             if probe.width * probe.height > MAX_PIXELS:
-                raise ImageRejected(f"{name} 像素过多。")
+                raise ImageRejected(_("{name} 像素过多。").format(name=name))
             probe.verify()
             image = Image.open(io.BytesIO(data))
             image.load()
     except ImageRejected:
         raise
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageRejected(f"{name} 不是有效的 JPEG、PNG 或 WebP 图片。") from None
+        raise ImageRejected(_("{name} 不是有效的 JPEG、PNG 或 WebP 图片。").format(name=name)) from None
     except (OSError, SyntaxError, ValueError):
-        raise ImageRejected(f"{name} 已损坏或不是有效图片。") from None
+        raise ImageRejected(_("{name} 已损坏或不是有效图片。").format(name=name)) from None
     image = ImageOps.exif_transpose(image)
     if max(image.size) > MAX_EDGE:
         image.thumbnail((MAX_EDGE, MAX_EDGE))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.utils.translation import gettext as _
+
 from .models import ReturnStatus
 
 # Return (报送) transitions: who may act from which status.
@@ -36,11 +38,11 @@ def parse_hours(raw) -> Decimal:
     try:
         value = Decimal(str(raw).strip())
     except Exception:
-        raise ValueError(f"学时“{raw}”不是数字") from None
+        raise ValueError(_("学时“{raw}”不是数字").format(raw=raw)) from None
     if not value.is_finite() or value <= 0 or value > 100:
-        raise ValueError(f"学时须大于0且不超过100（收到 {raw}）")
+        raise ValueError(_("学时须大于0且不超过100（收到 {raw}）").format(raw=raw))
     if value != value.quantize(Decimal("0.1")):
-        raise ValueError(f"学时最多保留一位小数（收到 {raw}）")
+        raise ValueError(_("学时最多保留一位小数（收到 {raw}）").format(raw=raw))
     return value
 
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.utils.translation import gettext as _
 
 from institutions import access
 from institutions.models import Employee, Institution, Role
@@ -373,11 +374,12 @@ def evidence_options(institution_id: int, year: int, clause_id: int | None,
                                   (EvidenceSource.ACTIVITY, a.pk) in attached))
     for t in on_clause(TrainingSession.objects.filter(institution_id=institution_id, year=year)).order_by(
             "held_on", "pk").distinct():
-        out.append(EvidenceOption(EvidenceSource.TRAINING, t.pk, f"培训：{t.title}（{t.hours}学时）", t.held_on,
+        out.append(EvidenceOption(EvidenceSource.TRAINING, t.pk,
+                                  _("培训：{title}（{hours}学时）").format(title=t.title, hours=t.hours), t.held_on,
                                   (EvidenceSource.TRAINING, t.pk) in attached))
     for s in on_clause(SelfChosenAction.objects.filter(institution_id=institution_id, year=year,
                                                        is_showcase=True)).order_by("pk").distinct():
-        out.append(EvidenceOption(EvidenceSource.SHOWCASE, s.pk, f"样板：{s.title}",
+        out.append(EvidenceOption(EvidenceSource.SHOWCASE, s.pk, _("样板：{title}").format(title=s.title),
                                   s.showcase_at.date() if s.showcase_at else None,
                                   (EvidenceSource.SHOWCASE, s.pk) in attached))
     returns = NoticeRecipient.objects.filter(institution_id=institution_id, return_status=ReturnStatus.ACCEPTED,
@@ -385,7 +387,7 @@ def evidence_options(institution_id: int, year: int, clause_id: int | None,
     if clause_id:
         returns = returns.filter(notice__clause_id=clause_id)
     for r in returns.order_by("pk"):
-        out.append(EvidenceOption(EvidenceSource.RETURN, r.pk, f"报送：{r.notice.title}",
+        out.append(EvidenceOption(EvidenceSource.RETURN, r.pk, _("报送：{title}").format(title=r.notice.title),
                                   r.returned_at.date() if r.returned_at else None,
                                   (EvidenceSource.RETURN, r.pk) in attached))
     return out

@@ -143,9 +143,9 @@ def ledger_export(request: HttpRequest) -> HttpResponse:
 
     wb = Workbook()
     ws = wb.active
-    ws.title = "活动台账"
-    append_row(ws, ["机构编码", "机构", "区县", "日期", "类型", "类别", "活动名称", "地点", "组织者", "参加人数",
-                    "对应条款", "附件数", "活动内容"])
+    ws.title = _("活动台账")
+    append_row(ws, [_("机构编码"), _("机构"), _("区县"), _("日期"), _("类型"), _("类别"), _("活动名称"), _("地点"),
+                    _("组织者"), _("参加人数"), _("对应条款"), _("附件数"), _("活动内容")])
     for a in selectors.activities(request.user, _ledger_filters(request)).iterator(chunk_size=500):
         append_row(ws, [a.institution.code, a.institution.name, a.institution.district.name, a.held_on, a.kind.name,
                         a.kind.get_category_display(), a.title, a.place, a.organiser, a.participant_count,
