@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from core.masking import mask_name
 from core.workdays import DueDate
 
@@ -48,30 +51,30 @@ _ALL_KINDS_BUT_RATING = frozenset({"suggestion", "complaint", "report"})
 _FC = frozenset({FINANCE_CENTER})
 
 TRANSITIONS: dict[str, Transition] = {
-    "accept": Transition(frozenset({RECEIVED}), ACCEPTED, _FC, "受理", kinds=_ALL_KINDS_BUT_RATING),
-    "reject": Transition(frozenset({RECEIVED}), REJECTED, _FC, "不予受理", needs="reason",
+    "accept": Transition(frozenset({RECEIVED}), ACCEPTED, _FC, gettext_lazy("受理"), kinds=_ALL_KINDS_BUT_RATING),
+    "reject": Transition(frozenset({RECEIVED}), REJECTED, _FC, gettext_lazy("不予受理"), needs="reason",
                          kinds=_ALL_KINDS_BUT_RATING),
-    "verify": Transition(frozenset({ACCEPTED}), VERIFYING, _FC, "开始初核"),
-    "forward_discipline": Transition(frozenset({ACCEPTED, VERIFYING}), FORWARDED, _FC, "移送区纪委监委"),
+    "verify": Transition(frozenset({ACCEPTED}), VERIFYING, _FC, gettext_lazy("开始初核")),
+    "forward_discipline": Transition(frozenset({ACCEPTED, VERIFYING}), FORWARDED, _FC, gettext_lazy("移送区纪委监委")),
     # 交办: the institution replies by a due date; its reply is reviewed before the case concludes.
-    "refer_institution": Transition(frozenset({ACCEPTED, VERIFYING}), REFERRED, _FC, "交办被反映机构"),
+    "refer_institution": Transition(frozenset({ACCEPTED, VERIFYING}), REFERRED, _FC, gettext_lazy("交办被反映机构")),
     # The discipline commission records the outcome of what was forwarded to it; the finance
     # center concludes everything else (and may record the commission's outcome for it).
     "conclude": Transition(frozenset({VERIFYING, FORWARDED, REFERRED}), CONCLUDED,
-                           frozenset({FINANCE_CENTER, DISCIPLINE}), "作出结论", needs="outcome"),
-    "close": Transition(frozenset({CONCLUDED}), CLOSED, _FC, "办结并答复", needs="reply"),
+                           frozenset({FINANCE_CENTER, DISCIPLINE}), gettext_lazy("作出结论"), needs="outcome"),
+    "close": Transition(frozenset({CONCLUDED}), CLOSED, _FC, gettext_lazy("办结并答复"), needs="reply"),
     # A rating has no deadline and no verification: staff file it once read.
-    "archive": Transition(frozenset({RECEIVED}), CLOSED, _FC, "归档评价", kinds=frozenset({"rating"})),
-    "convert_to_report": Transition(frozenset({RECEIVED}), None, _FC, "评价转为举报", needs="reason",
+    "archive": Transition(frozenset({RECEIVED}), CLOSED, _FC, gettext_lazy("归档评价"), kinds=frozenset({"rating"})),
+    "convert_to_report": Transition(frozenset({RECEIVED}), None, _FC, gettext_lazy("评价转为举报"), needs="reason",
                                     kinds=frozenset({"rating"})),
-    "flag_party_member": Transition(frozenset({RECEIVED, ACCEPTED, VERIFYING}), None, _FC, "标记涉及党员",
+    "flag_party_member": Transition(frozenset({RECEIVED, ACCEPTED, VERIFYING}), None, _FC, gettext_lazy("标记涉及党员"),
                                     kinds=_ALL_KINDS_BUT_RATING),
     "extend": Transition(frozenset({RECEIVED, ACCEPTED, VERIFYING, FORWARDED, REFERRED}), None, _FC,
-                         "延长办理期限", needs="reason", kinds=_ALL_KINDS_BUT_RATING),
-    "merge": Transition(frozenset({RECEIVED, ACCEPTED, VERIFYING}), MERGED, _FC, "合并至同类案件",
+                         gettext_lazy("延长办理期限"), needs="reason", kinds=_ALL_KINDS_BUT_RATING),
+    "merge": Transition(frozenset({RECEIVED, ACCEPTED, VERIFYING}), MERGED, _FC, gettext_lazy("合并至同类案件"),
                         needs="target", kinds=frozenset({"suggestion", "complaint"})),
     # The finance center names the basis the case is handled under (its deadlines follow it).
-    "set_basis": Transition(frozenset({RECEIVED, ACCEPTED, VERIFYING}), None, _FC, "变更办理依据",
+    "set_basis": Transition(frozenset({RECEIVED, ACCEPTED, VERIFYING}), None, _FC, gettext_lazy("变更办理依据"),
                             needs="basis", kinds=_ALL_KINDS_BUT_RATING),
 }
 ACTIONS = tuple(TRANSITIONS)
@@ -91,15 +94,16 @@ def check_transition(action: str, *, status: str, kind: str, sides: frozenset[st
     """The state after `action`, or TransitionError saying why not. Pure: the caller stores it."""
     transition = TRANSITIONS.get(action)
     if transition is None:
-        raise TransitionError(f"未知的操作：{action}")
+        raise TransitionError(_("未知的操作：{action}").format(action=action))
     if not (transition.sides & set(sides)):
-        raise TransitionError(f"您无权执行“{transition.label}”。", forbidden=True)
+        raise TransitionError(_("您无权执行“{action}”。").format(action=transition.label), forbidden=True)
     if transition.kinds is not None and kind not in transition.kinds:
-        raise TransitionError(f"“{transition.label}”不适用于此类案件。")
+        raise TransitionError(_("“{action}”不适用于此类案件。").format(action=transition.label))
     if status not in transition.sources:
-        raise TransitionError(f"当前状态（{STATUS_LABELS.get(status, status)}）不能执行“{transition.label}”。")
+        raise TransitionError(_("当前状态（{status}）不能执行“{action}”。").format(
+            status=STATUS_LABELS.get(status, status), action=transition.label))
     if action == "extend" and extensions >= max_extensions(kind, basis):
-        raise TransitionError("办理期限已延长至法定上限，不能再延期。")
+        raise TransitionError(_("办理期限已延长至法定上限，不能再延期。"))
     return transition.target or status
 
 
@@ -116,9 +120,15 @@ def allowed_actions(*, status: str, kind: str, sides: frozenset[str] | set[str],
 
 
 STATUS_LABELS = {
-    RECEIVED: "已接收", ACCEPTED: "已受理", REJECTED: "不予受理", VERIFYING: "初核中",
-    FORWARDED: "已移送区纪委监委", REFERRED: "已交办", CONCLUDED: "已出结论", CLOSED: "已办结",
-    MERGED: "已合并办理",
+    RECEIVED: gettext_lazy("已接收"),
+    ACCEPTED: gettext_lazy("已受理"),
+    REJECTED: gettext_lazy("不予受理"),
+    VERIFYING: gettext_lazy("初核中"),
+    FORWARDED: gettext_lazy("已移送区纪委监委"),
+    REFERRED: gettext_lazy("已交办"),
+    CONCLUDED: gettext_lazy("已出结论"),
+    CLOSED: gettext_lazy("已办结"),
+    MERGED: gettext_lazy("已合并办理"),
 }
 
 
@@ -130,7 +140,7 @@ def extension_refusal(*, kind: str, basis: str, status: str) -> str:
     """Why an extension cannot be recorded now ("" when it can): a conclusion period runs from
     acceptance, so it can only be extended once the case is accepted."""
     if _deadlines.extended_key(kind, basis) == "conclude" and status == RECEIVED:
-        return "办结期限自受理之日起计算，请先受理再延长办结期限。"
+        return _("办结期限自受理之日起计算，请先受理再延长办结期限。")
     return ""
 
 
@@ -138,8 +148,11 @@ def extension_refusal(*, kind: str, basis: str, status: str) -> str:
 
 # Entries of a case's trail made by its tracked item (督办事项), besides the actions above.
 REPLY_EVENTS = {"reported": "institution_reply", "accepted": "reply_accepted", "returned": "reply_returned"}
-REPLY_EVENT_LABELS = {"institution_reply": "机构报送办理情况", "reply_accepted": "机构回复审核通过",
-                      "reply_returned": "机构回复被退回"}
+REPLY_EVENT_LABELS = {
+    "institution_reply": gettext_lazy("机构报送办理情况"),
+    "reply_accepted": gettext_lazy("机构回复审核通过"),
+    "reply_returned": gettext_lazy("机构回复被退回"),
+}
 
 
 def conclude_refusal(*, status: str, reply_state: str) -> str:
@@ -148,8 +161,8 @@ def conclude_refusal(*, status: str, reply_state: str) -> str:
     if status != REFERRED or reply_state in ("", "accepted"):
         return ""
     if reply_state == "open":
-        return "交办事项尚待被反映机构回复；机构回复并审核通过（销号）后方可作出结论。"
-    return "被反映机构已回复，请先审核其回复（通过或退回）后再作出结论。"
+        return _("交办事项尚待被反映机构回复；机构回复并审核通过（销号）后方可作出结论。")
+    return _("被反映机构已回复，请先审核其回复（通过或退回）后再作出结论。")
 
 
 # --- which deadline is running --------------------------------------------------------------
@@ -182,13 +195,18 @@ def next_deadline(deadlines: dict[str, DueDate], active: frozenset[str]) -> tupl
     running = [(due.date, key, due) for key, due in deadlines.items() if key in active]
     if not running:
         return None
-    _, key, due = min(running)
+    _day, key, due = min(running)
     return key, due
 
 
 DEADLINE_LABELS = {
-    "decide": "作出处理决定", "accept": "决定是否受理", "conclude": "办结", "forward_discipline": "移送区纪委监委",
-    "notify_acceptance": "告知受理情况", "notify_result": "告知处理结果", "institution_reply": "机构回复交办事项",
+    "decide": gettext_lazy("作出处理决定"),
+    "accept": gettext_lazy("决定是否受理"),
+    "conclude": gettext_lazy("办结"),
+    "forward_discipline": gettext_lazy("移送区纪委监委"),
+    "notify_acceptance": gettext_lazy("告知受理情况"),
+    "notify_result": gettext_lazy("告知处理结果"),
+    "institution_reply": gettext_lazy("机构回复交办事项"),
 }
 
 
@@ -206,23 +224,27 @@ def normalize_mobile(raw: str) -> str:
     elif value.startswith("0086"):
         value = value[4:]
     if not _MOBILE.fullmatch(value):
-        raise ValueError("请填写正确的中国大陆手机号码（11位，以1开头）。")
+        raise ValueError(_("请填写正确的中国大陆手机号码（11位，以1开头）。"))
     return value
 
 
 def clean_person_name(raw: str) -> str:
     value = unicodedata.normalize("NFKC", raw or "").strip()
     if not value:
-        raise ValueError("实名反映请填写姓名。")
+        raise ValueError(_("实名反映请填写姓名。"))
     if len(value) > 30:
-        raise ValueError("姓名不超过30个字。")
+        raise ValueError(_("姓名不超过30个字。"))
     if any(unicodedata.category(ch).startswith("C") for ch in value):
-        raise ValueError("姓名含有无效字符。")
+        raise ValueError(_("姓名含有无效字符。"))
     return value
 
 
 RATING_KEYS = ("attitude", "efficiency", "integrity")
-RATING_LABELS = {"attitude": "服务态度", "efficiency": "办事效率", "integrity": "廉洁自律"}
+RATING_LABELS = {
+    "attitude": gettext_lazy("服务态度"),
+    "efficiency": gettext_lazy("办事效率"),
+    "integrity": gettext_lazy("廉洁自律"),
+}
 
 
 def clean_ratings(raw: dict | None) -> dict[str, int]:
@@ -230,19 +252,19 @@ def clean_ratings(raw: dict | None) -> dict[str, int]:
     if raw in (None, ""):
         return {}
     if not isinstance(raw, dict):
-        raise ValueError("评分格式不正确，应为 {\"attitude\": 1-5, \"efficiency\": 1-5, \"integrity\": 1-5}。")
+        raise ValueError(_("评分格式不正确，应为 {\"attitude\": 1-5, \"efficiency\": 1-5, \"integrity\": 1-5}。"))
     out: dict[str, int] = {}
     for key, value in raw.items():
         if key not in RATING_KEYS:
-            raise ValueError(f"未知的评分项：{key}（可用：attitude、efficiency、integrity）。")
+            raise ValueError(_("未知的评分项：{key}（可用：attitude、efficiency、integrity）。").format(key=key))
         if value in (None, ""):
             continue
         try:
             number = int(value)
         except (TypeError, ValueError):
-            raise ValueError(f"{RATING_LABELS[key]}评分须为1至5的整数。")
+            raise ValueError(_("{item}评分须为1至5的整数。").format(item=RATING_LABELS[key]))
         if (isinstance(value, float | Decimal) and number != value) or isinstance(value, bool) or not 1 <= number <= 5:
-            raise ValueError(f"{RATING_LABELS[key]}评分须为1至5的整数。")
+            raise ValueError(_("{item}评分须为1至5的整数。").format(item=RATING_LABELS[key]))
         out[key] = number
     return out
 
@@ -251,14 +273,15 @@ def validate_submission(*, kind: str, description: str, ratings: dict[str, int],
     """Field → message for what is wrong with a submission's content (empty when fine)."""
     errors: dict[str, str] = {}
     if kind not in ("rating", "suggestion", "complaint", "report"):
-        errors["kind"] = "请选择类型：评价、意见建议、投诉或举报。"
+        errors["kind"] = _("请选择类型：评价、意见建议、投诉或举报。")
         return errors
     if kind in ("complaint", "report") and not description.strip():
-        errors["description"] = "投诉、举报请填写反映内容。"
+        errors["description"] = _("投诉、举报请填写反映内容。")
     if len(description) > max_length:
-        errors["description"] = f"反映内容不超过{max_length}字（当前{len(description)}字）。"
+        errors["description"] = _("反映内容不超过{limit}字（当前{length}字）。").format(
+            limit=max_length, length=len(description))
     if kind == "rating" and not ratings:
-        errors["ratings"] = "评价请至少选择一项评分。"
+        errors["ratings"] = _("评价请至少选择一项评分。")
     return errors
 
 
