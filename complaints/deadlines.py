@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.utils.translation import gettext as _
+
 from core.workdays import DueDate, HolidaySchedule, add_calendar_days, add_working_days
 
 __all__ = [
@@ -39,14 +41,16 @@ KINDS: frozenset[str] = frozenset({"rating", "suggestion", "complaint", "report"
 FINANCIAL, XINFANG = "financial", "xinfang"
 BASES: frozenset[str] = frozenset({FINANCIAL, XINFANG})
 
-_COMPLAINT_RULE = "银行业保险业消费投诉处理管理办法"
-_REPORT_RULE = "银行保险违法行为举报处理办法"
-_DISCIPLINE_RULE = "纪检监察机关处理检举控告工作规则"
-_XINFANG_RULE = "信访工作条例"
+# Statute titles and basis texts below are data: each deadline's basis is stored with the case
+# (Complaint.deadlines) as the record of the rule applied, in Chinese whatever the reader's language.
+_COMPLAINT_RULE = "银行业保险业消费投诉处理管理办法"  # i18n-exempt: stored basis text
+_REPORT_RULE = "银行保险违法行为举报处理办法"  # i18n-exempt: stored basis text
+_DISCIPLINE_RULE = "纪检监察机关处理检举控告工作规则"  # i18n-exempt: stored basis text
+_XINFANG_RULE = "信访工作条例"  # i18n-exempt: stored basis text
 
 # Index = number of recorded extensions: 15 days, extended to 30, then a further 30 with approval.
 _DECIDE_DAYS = (15, 30, 60)
-_DECIDE_BASIS = (
+_DECIDE_BASIS = (  # i18n-exempt: stored basis text
     f"收到后15日内作出处理决定（{_COMPLAINT_RULE}）",
     f"情况复杂，延长至30日内作出处理决定（{_COMPLAINT_RULE}）",
     f"经审批再延长30日，60日内作出处理决定（{_COMPLAINT_RULE}）",
@@ -54,17 +58,17 @@ _DECIDE_BASIS = (
 _ACCEPT_DAYS = 15
 # Index = number of recorded extensions: 60 days from acceptance, extendable once by 30.
 _CONCLUDE_DAYS = (60, 90)
-_CONCLUDE_BASIS = {
+_CONCLUDE_BASIS = {  # i18n-exempt: stored basis text
     FINANCIAL: (f"受理后60日内办结（{_REPORT_RULE}）", f"延长30日，受理后90日内办结（{_REPORT_RULE}）"),
     XINFANG: (f"受理后60日内办结（{_XINFANG_RULE}）", f"经批准延长30日，受理后90日内办结（{_XINFANG_RULE}）"),
 }
-_ACCEPT_BASIS = {
+_ACCEPT_BASIS = {  # i18n-exempt: stored basis text
     FINANCIAL: f"收到后15日内决定是否受理（{_REPORT_RULE}）",
     XINFANG: f"收到后15日内决定是否受理（{_XINFANG_RULE}）",
 }
 _FORWARD_WORKING_DAYS = 5
 _NOTIFY_WORKING_DAYS = 15
-_ROLLED = "；期满日为休息日，顺延至下一工作日"
+_ROLLED = "；期满日为休息日，顺延至下一工作日"  # i18n-exempt: stored basis text
 
 
 def _uses_decide(kind: str, basis: str) -> bool:
@@ -126,27 +130,27 @@ def case_deadlines(
     working days after ``referred_on``). Ratings have none.
     """
     if kind not in KINDS:
-        raise ValueError(f"未知的案件类型：{kind!r}")
+        raise ValueError(_("未知的案件类型：{kind}").format(kind=repr(kind)))
     if basis not in BASES:
-        raise ValueError(f"未知的办理依据：{basis!r}")
+        raise ValueError(_("未知的办理依据：{basis}").format(basis=repr(basis)))
     if extensions < 0:
-        raise ValueError(f"延期次数不能为负数：{extensions}")
-    for label, day in (("办结", concluded_on), ("受理", accepted_on), ("认定涉及党员", identified_on),
-                       ("交办", referred_on)):
+        raise ValueError(_("延期次数不能为负数：{n}").format(n=extensions))
+    for label, day in ((_("办结"), concluded_on), (_("受理"), accepted_on), (_("认定涉及党员"), identified_on),
+                       (_("交办"), referred_on)):
         if day is not None and day < received_on:
-            raise ValueError(f"{label}日期不能早于收到日期")
+            raise ValueError(_("{event}日期不能早于收到日期").format(event=label))
     if (referred_on is None) != (reply_working_days is None):
-        raise ValueError("交办须同时给出交办日期和回复期限（工作日）")
+        raise ValueError(_("交办须同时给出交办日期和回复期限（工作日）"))
 
     if kind == "rating":
         # A rating has nothing to extend; accepting one would hide a data-entry mistake.
         if extensions:
-            raise ValueError("评价不设办理期限，不能延期")
+            raise ValueError(_("评价不设办理期限，不能延期"))
         return {}
     if extensions > max_extensions(kind, basis):
         if _uses_decide(kind, basis):
-            raise ValueError("投诉、意见建议最多延期两次（延长至30日，经审批再延长30日）")
-        raise ValueError("办结期限最多延长一次（30日）")
+            raise ValueError(_("投诉、意见建议最多延期两次（延长至30日，经审批再延长30日）"))
+        raise ValueError(_("办结期限最多延长一次（30日）"))
 
     deadlines: dict[str, DueDate] = {}
     if _uses_decide(kind, basis):
@@ -159,26 +163,26 @@ def case_deadlines(
                                                   _CONCLUDE_BASIS[basis][extensions], schedule)
 
     if identified_on is not None:
-        deadlines["forward_discipline"] = add_working_days(
+        deadlines["forward_discipline"] = add_working_days(  # i18n-exempt: stored basis text
             identified_on, _FORWARD_WORKING_DAYS, schedule,
             basis=f"认定涉及党员后5个工作日内移送区纪委监委（{_DISCIPLINE_RULE}）",
         )
     if referred_on is not None and reply_working_days is not None:
-        deadlines["institution_reply"] = add_working_days(
+        deadlines["institution_reply"] = add_working_days(  # i18n-exempt: stored basis text
             referred_on, reply_working_days, schedule,
             basis=f"交办后{reply_working_days}个工作日内由被反映机构回复办理情况",
         )
 
     # The discipline rules exempt anonymous cases from notification only; there is nobody to tell.
     if not anonymous:
-        deadlines["notify_acceptance"] = add_working_days(
+        deadlines["notify_acceptance"] = add_working_days(  # i18n-exempt: stored basis text
             received_on,
             _NOTIFY_WORKING_DAYS,
             schedule,
             basis=f"收到后15个工作日内告知实名反映人受理情况（{_DISCIPLINE_RULE}）",
         )
         if concluded_on is not None:
-            deadlines["notify_result"] = add_working_days(
+            deadlines["notify_result"] = add_working_days(  # i18n-exempt: stored basis text
                 concluded_on,
                 _NOTIFY_WORKING_DAYS,
                 schedule,
@@ -190,7 +194,7 @@ def case_deadlines(
 def due_status(due: date, today: date, soon_days: int = 3) -> str:
     """``"overdue"`` after the due day, ``"due_soon"`` within ``soon_days`` of it, else ``"ok"``."""
     if soon_days < 0:
-        raise ValueError(f"临期提醒天数不能为负数：{soon_days}")
+        raise ValueError(_("临期提醒天数不能为负数：{n}").format(n=soon_days))
     # The due day itself is still in time: "within N days" includes the Nth day.
     if today > due:
         return "overdue"
