@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
@@ -13,10 +15,18 @@ from .models import Complaint
 from .selectors import Statistics
 
 INSTITUTION_COLUMNS = [
-    ("institution__code", "机构编码"), ("institution__name", "机构名称"), ("total", "合计"), ("ratings", "评价"),
-    ("suggestions", "意见建议"), ("complaints", "投诉"), ("reports", "举报"), ("substantiated", "属实"),
-    ("partially", "部分属实"), ("unsubstantiated", "不属实"), ("substantiation_rate", "查实率(%)"),
-    ("avg_rating", "平均评分"),
+    ("institution__code", gettext_lazy("机构编码")),
+    ("institution__name", gettext_lazy("机构名称")),
+    ("total", gettext_lazy("合计")),
+    ("ratings", gettext_lazy("评价")),
+    ("suggestions", gettext_lazy("意见建议")),
+    ("complaints", gettext_lazy("投诉")),
+    ("reports", gettext_lazy("举报")),
+    ("substantiated", gettext_lazy("属实")),
+    ("partially", gettext_lazy("部分属实")),
+    ("unsubstantiated", gettext_lazy("不属实")),
+    ("substantiation_rate", gettext_lazy("查实率(%)")),
+    ("avg_rating", gettext_lazy("平均评分")),
 ]
 
 
@@ -29,18 +39,18 @@ def _cell(value):
 
 
 def institution_rows(stats: Statistics) -> list[list]:
-    return [[_cell(row.get(key)) for key, _ in INSTITUTION_COLUMNS] for row in stats.by_institution]
+    return [[_cell(row.get(key)) for key, _label in INSTITUTION_COLUMNS] for row in stats.by_institution]
 
 
 def summary_rows(stats: Statistics) -> list[list]:
     kinds = dict(Complaint.Kind.choices)
     outcomes = dict(Complaint.Outcome.choices)
-    rows = [["年度", stats.year], ["受理总数", stats.total]]
-    rows += [[f"类型：{kinds[k]}", stats.by_kind.get(k, 0)] for k in kinds]
-    rows += [[f"结论：{outcomes[o]}", stats.by_outcome.get(o, 0)] for o in outcomes]
-    rows += [["已出结论", stats.concluded], ["查实率(%)", _cell(stats.substantiation_rate)],
-             ["平均办理天数", _cell(stats.average_handling_days)], ["按期办结", stats.on_time],
-             ["按期办结率(%)", _cell(stats.on_time_rate)]]
+    rows = [[_("年度"), stats.year], [_("受理总数"), stats.total]]
+    rows += [[_("类型：{kind}").format(kind=kinds[k]), stats.by_kind.get(k, 0)] for k in kinds]
+    rows += [[_("结论：{outcome}").format(outcome=outcomes[o]), stats.by_outcome.get(o, 0)] for o in outcomes]
+    rows += [[_("已出结论"), stats.concluded], [_("查实率(%)"), _cell(stats.substantiation_rate)],
+             [_("平均办理天数"), _cell(stats.average_handling_days)], [_("按期办结"), stats.on_time],
+             [_("按期办结率(%)"), _cell(stats.on_time_rate)]]
     return rows
 
 
@@ -51,29 +61,29 @@ def statistics_file(stats: Statistics, fmt: str, satisfaction: dict | None = Non
         out = io.StringIO()
         out.write("\ufeff")
         writer = csv_writer(out)
-        writer.writerow([label for _, label in INSTITUTION_COLUMNS])
+        writer.writerow([str(label) for _key, label in INSTITUTION_COLUMNS])
         writer.writerows(institution_rows(stats))
         return out.getvalue().encode("utf-8"), "text/csv; charset=utf-8"
     book = Workbook()
     sheet = book.active
-    sheet.title = "概览"
+    sheet.title = _("概览")
     for row in summary_rows(stats):
         append_row(sheet, row)
-    by_inst = book.create_sheet("按机构")
-    append_row(by_inst, [label for _, label in INSTITUTION_COLUMNS])
+    by_inst = book.create_sheet(_("按机构"))
+    append_row(by_inst, [str(label) for _key, label in INSTITUTION_COLUMNS])
     for row in institution_rows(stats):
         append_row(by_inst, row)
-    by_month = book.create_sheet("按月份")
-    append_row(by_month, ["月份", "受理数", "满意度参评数", "满意数", "满意率(%)"])
+    by_month = book.create_sheet(_("按月份"))
+    append_row(by_month, [_("月份"), _("受理数"), _("满意度参评数"), _("满意数"), _("满意率(%)")])
     for month in range(1, 13):
         sat = stats.satisfaction_by_month.get(month, {})
         append_row(by_month, [month, stats.by_month.get(month, 0), sat.get("rated", 0), sat.get("satisfied", 0),
                               _cell(sat.get("rate"))])
     sheets = [sheet, by_inst, by_month]
     if satisfaction is not None:
-        sat = book.create_sheet("满意率（机构×月）")
-        append_row(sat, ["机构编码", "机构名称", *[f"{m}月" for m in range(1, 13)]])
-        for inst_id in sorted({i for i, _ in satisfaction}, key=lambda i: (names or {}).get(i, ("", ""))[0]):
+        sat = book.create_sheet(_("满意率（机构×月）"))
+        append_row(sat, [_("机构编码"), _("机构名称"), *[_("{month}月").format(month=m) for m in range(1, 13)]])
+        for inst_id in sorted({i for i, _month in satisfaction}, key=lambda i: (names or {}).get(i, ("", ""))[0]):
             code, name = (names or {}).get(inst_id, ("", ""))
             append_row(sat, [code, name,
                              *[_cell(satisfaction.get((inst_id, m), {}).get("rate")) for m in range(1, 13)]])
