@@ -4,12 +4,13 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.urls import reverse
+from django.utils import translation
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from core.queue import enqueue_after_commit
 
-from . import permissions
+from . import permissions, services
 from .models import AnnualReport
 
 
@@ -17,7 +18,7 @@ from .models import AnnualReport
 class AnnualReportAdmin(admin.ModelAdmin):
     list_display = ("__str__", "district", "year", "status", "progress_shown", "created_by", "created_at", "downloads")
     list_filter = ("status", "year", "district")
-    readonly_fields = ("status", "progress_shown", "step", "error", "created_by", "created_at", "started_at",
+    readonly_fields = ("status", "progress_shown", "step_shown", "error", "created_by", "created_at", "started_at",
                        "finished_at", "downloads")
     fields = ("district", "year", *readonly_fields)
 
@@ -64,6 +65,10 @@ class AnnualReportAdmin(admin.ModelAdmin):
     def progress_shown(self, obj: AnnualReport) -> str:
         return f"{100 if obj.status == AnnualReport.Status.SUCCEEDED else obj.progress}%"
 
+    @admin.display(description=_("当前步骤"))
+    def step_shown(self, obj: AnnualReport) -> str:
+        return services.step_label(obj.step)
+
     @admin.display(description=_("下载"))
     def downloads(self, obj: AnnualReport) -> str:
         links = []
@@ -78,6 +83,8 @@ class AnnualReportAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             obj.created_by = request.user
+            # The PDF and the xlsx pack in the requester's language.
+            obj.language = services.report_language(translation.get_language())
         super().save_model(request, obj, form, change)
         if not change:
             from .tasks import generate_annual_report

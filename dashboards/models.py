@@ -36,6 +36,8 @@ class AnnualReport(models.Model):
     pdf = models.FileField(_("PDF 报告"), storage=_report_storage, upload_to="%Y", blank=True)
     xlsx = models.FileField(_("Excel 数据包"), storage=_report_storage, upload_to="%Y", blank=True)
     error = models.TextField(_("错误"), blank=True)
+    # The requester's language at the request: the task writes the PDF and the xlsx pack in it.
+    language = models.CharField(_("语言"), max_length=10, default=settings.LANGUAGE_CODE, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("发起人"), null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
@@ -52,7 +54,8 @@ class AnnualReport(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.district.name} {self.year} 年度报告 #{self.pk}"
+        return _("%(district)s %(year)s 年度报告 #%(id)s") % {"district": self.district.name, "year": self.year,
+                                                             "id": self.pk}
 
     @property
     def finished(self) -> bool:

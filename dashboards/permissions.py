@@ -15,6 +15,8 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.errors import NotFound
 from institutions import access
@@ -25,7 +27,7 @@ from .data import InstitutionView
 from .models import AnnualReport
 
 FINANCE = (Role.FINANCE_CENTER,)
-NOT_FOUND = "未找到，或您无权查看。"
+NOT_FOUND = gettext_lazy("未找到，或您无权查看。")
 
 
 def can_see_district(user) -> bool:
@@ -104,7 +106,7 @@ def institution_for(user, code: str) -> Institution:
     finance = finance_district_ids(user)
     heads = head_institution_ids(user)
     if finance is not None and not finance and not heads:
-        raise PermissionDenied("只有区金融工作中心和机构负责人可以查看机构看板。")
+        raise PermissionDenied(_("只有区金融工作中心和机构负责人可以查看机构看板。"))
     qs = Institution.objects.select_related("district", "district__parent").filter(code=code)
     if finance is not None:
         institution = qs.first()

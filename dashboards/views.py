@@ -195,9 +195,9 @@ def report(request, pk: int):
     report_ = _report(request.user, pk)
     if request.headers.get("Accept", "").startswith("application/json"):
         return JsonResponse({"id": report_.pk, "status": report_.status, "progress": services.progress_of(report_),
-                             "step": report_.step, "error": report_.error})
+                             "step": services.step_label(report_.step), "error": report_.error})
     return render(request, "dashboards/report.html", {
-        "report": report_, "progress": services.progress_of(report_),
+        "report": report_, "progress": services.progress_of(report_), "step": services.step_label(report_.step),
         "status_url": reverse("dashboards:report", kwargs={"pk": report_.pk}),
     })
 

@@ -6,13 +6,15 @@ these serializers describe them and, for the report endpoints, render model rows
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from .. import services
 from ..models import AnnualReport
 
 
 def Dec(**kwargs):  # reads like a field class
-    return serializers.CharField(allow_null=True, help_text=kwargs.pop("help_text", "十进制数（字符串）"), **kwargs)
+    return serializers.CharField(allow_null=True, help_text=kwargs.pop("help_text", _("十进制数（字符串）")), **kwargs)
 
 
 class DashboardDistrictRef(serializers.Serializer):
@@ -31,7 +33,7 @@ class ColourShare(serializers.Serializer):
     colour = serializers.ChoiceField(choices=["green", "blue", "yellow", "red"])
     label = serializers.CharField()
     count = serializers.IntegerField()
-    share = Dec(help_text="占比（%，一位小数）")
+    share = Dec(help_text=_("占比（%，一位小数）"))
 
 
 class ColoursResponse(DashboardHead):
@@ -42,11 +44,11 @@ class ColoursResponse(DashboardHead):
 
 
 class RankingRow(serializers.Serializer):
-    rank = serializers.IntegerField(help_text="区内排名：汇总时计算并保存的名次（红线在后，总分降序，并列同名次）")
-    of = serializers.IntegerField(help_text="区内当年有结果的机构数")
-    rank_text = serializers.CharField(help_text="区内排名 x/y")
-    category_rank = serializers.IntegerField(help_text="区内类别排名（保存的名次）")
-    category_of = serializers.IntegerField(help_text="区内同类别有结果的机构数")
+    rank = serializers.IntegerField(help_text=_("区内排名：汇总时计算并保存的名次（红线在后，总分降序，并列同名次）"))
+    of = serializers.IntegerField(help_text=_("区内当年有结果的机构数"))
+    rank_text = serializers.CharField(help_text=_("区内排名 x/y"))
+    category_rank = serializers.IntegerField(help_text=_("区内类别排名（保存的名次）"))
+    category_of = serializers.IntegerField(help_text=_("区内同类别有结果的机构数"))
     institution_id = serializers.IntegerField()
     code = serializers.CharField()
     name = serializers.CharField()
@@ -63,8 +65,8 @@ class RankingRow(serializers.Serializer):
     status = serializers.CharField()
     status_label = serializers.CharField()
     previous_total = Dec()
-    change = Dec(help_text="较上年总分变化")
-    url = serializers.CharField(help_text="机构看板")
+    change = Dec(help_text=_("较上年总分变化"))
+    url = serializers.CharField(help_text=_("机构看板"))
 
 
 class RankingResponse(serializers.Serializer):
@@ -88,10 +90,10 @@ class DistributionResponse(DashboardHead):
 class ItemRow(serializers.Serializer):
     number = serializers.IntegerField()
     title = serializers.CharField()
-    maximum = Dec(help_text="该项基础指标满分合计")
+    maximum = Dec(help_text=_("该项基础指标满分合计"))
     average = Dec()
     best = Dec()
-    share = Dec(help_text="平均分占满分的百分比")
+    share = Dec(help_text=_("平均分占满分的百分比"))
 
 
 class ItemsResponse(DashboardHead):
@@ -103,7 +105,7 @@ class TrendYear(serializers.Serializer):
     year = serializers.IntegerField()
     institutions = serializers.IntegerField()
     mean_total = Dec()
-    change = Dec(help_text="平均总分较上年变化")
+    change = Dec(help_text=_("平均总分较上年变化"))
     colours = ColourShare(many=True)
     red_lines = serializers.IntegerField()
 
@@ -129,11 +131,11 @@ class ComplaintSummary(serializers.Serializer):
     kinds = KindCount(many=True)
     months = serializers.ListField(child=serializers.IntegerField())
     series = serializers.DictField(child=serializers.ListField(child=serializers.IntegerField()),
-                                   help_text="类型 → 1–12 月件数")
+                                   help_text=_("类型 → 1–12 月件数"))
     concluded = serializers.IntegerField()
     outcomes = OutcomeCount(many=True)
-    substantiation_rate = Dec(help_text="属实率（属实＋部分属实，%）")
-    average_handling_days = Dec(help_text="平均办理天数（接收至出结论，自然日）")
+    substantiation_rate = Dec(help_text=_("属实率（属实＋部分属实，%）"))
+    average_handling_days = Dec(help_text=_("平均办理天数（接收至出结论，自然日）"))
 
 
 class ComplaintsResponse(DashboardHead, ComplaintSummary):
@@ -147,7 +149,7 @@ class SatisfactionMonth(serializers.Serializer):
     rate = Dec()
     previous_rated = serializers.IntegerField()
     previous_rate = Dec()
-    change = Dec(help_text="同比（百分点）")
+    change = Dec(help_text=_("同比（百分点）"))
 
 
 class SatisfactionSummary(serializers.Serializer):
@@ -157,9 +159,9 @@ class SatisfactionSummary(serializers.Serializer):
     rate = Dec()
     previous_rated = serializers.IntegerField()
     previous_rate = Dec()
-    change = Dec(help_text="满意率同比变化（百分点，一位小数）")
+    change = Dec(help_text=_("满意率同比变化（百分点，一位小数）"))
     change_text = serializers.CharField()
-    same_period_to = serializers.CharField(allow_null=True, help_text="当年未结束时的同期截止日（MM-DD）")
+    same_period_to = serializers.CharField(allow_null=True, help_text=_("当年未结束时的同期截止日（MM-DD）"))
 
 
 class SatisfactionResponse(DashboardHead, SatisfactionSummary):
@@ -184,7 +186,7 @@ class ViolationsResponse(DashboardHead):
     months = ViolationMonth(many=True)
     count = serializers.IntegerField()
     previous = serializers.IntegerField()
-    change = Dec(help_text="同比变化（%，一位小数）")
+    change = Dec(help_text=_("同比变化（%，一位小数）"))
     change_text = serializers.CharField()
     modules = ModuleCount(many=True)
     same_period_to = serializers.CharField(allow_null=True)
@@ -192,7 +194,7 @@ class ViolationsResponse(DashboardHead):
 
 class WarningRate(serializers.Serializer):
     id = serializers.IntegerField()
-    title = serializers.CharField(help_text="人名已隐去")
+    title = serializers.CharField(help_text=_("人名已隐去"))
     publish_at = serializers.DateField()
     delivered = serializers.IntegerField()
     acknowledged = serializers.IntegerField()
@@ -238,7 +240,7 @@ class RowsResponse(DashboardHead):
     page = serializers.IntegerField()
     page_size = serializers.IntegerField()
     results = serializers.ListField(child=serializers.DictField(),
-                                    help_text="每行按 columns 的 key 取值；url 为下钻链接")
+                                    help_text=_("每行按 columns 的 key 取值；url 为下钻链接"))
 
 
 class DashboardInstitutionRef(serializers.Serializer):
@@ -255,11 +257,11 @@ class HistoryYear(serializers.Serializer):
     colour = serializers.CharField()
     colour_label = serializers.CharField()
     red_line = serializers.BooleanField()
-    rank = serializers.IntegerField(help_text="区内排名（汇总时保存的名次）")
-    of = serializers.IntegerField(help_text="区内有结果的机构数")
-    rank_text = serializers.CharField(help_text="区内排名 x/y")
+    rank = serializers.IntegerField(help_text=_("区内排名（汇总时保存的名次）"))
+    of = serializers.IntegerField(help_text=_("区内有结果的机构数"))
+    rank_text = serializers.CharField(help_text=_("区内排名 x/y"))
     category_rank = serializers.IntegerField()
-    category_of = serializers.IntegerField(help_text="区内同类别有结果的机构数")
+    category_of = serializers.IntegerField(help_text=_("区内同类别有结果的机构数"))
     status = serializers.CharField()
     change = Dec()
 
@@ -273,9 +275,9 @@ class InstitutionItem(serializers.Serializer):
     number = serializers.IntegerField()
     title = serializers.CharField()
     maximum = Dec()
-    own = Dec(help_text="本机构该项加权得分（汇总时保存；公示期起机构可见）")
-    average = Dec(help_text="全区平均（机构负责人在结果发布后可见）")
-    best = Dec(help_text="全区最高（机构负责人在结果发布后可见）")
+    own = Dec(help_text=_("本机构该项加权得分（汇总时保存；公示期起机构可见）"))
+    average = Dec(help_text=_("全区平均（机构负责人在结果发布后可见）"))
+    best = Dec(help_text=_("全区最高（机构负责人在结果发布后可见）"))
 
 
 class InstitutionItemsResponse(serializers.Serializer):
@@ -303,13 +305,13 @@ class InstitutionEmployeesResponse(serializers.Serializer):
 
 
 class DashboardRectificationFigures(serializers.Serializer):
-    total = serializers.IntegerField(help_text="督查发现问题数")
-    open = serializers.IntegerField(help_text="整改中")
-    reported = serializers.IntegerField(help_text="已报送待审核")
-    overdue = serializers.IntegerField(help_text="逾期未整改")
-    closed = serializers.IntegerField(help_text="已销号")
-    closed_on_time = serializers.IntegerField(help_text="按期销号")
-    on_time_rate = Dec(help_text="按期整改率（%）：按期销号 ÷（已销号 + 逾期未整改）")
+    total = serializers.IntegerField(help_text=_("督查发现问题数"))
+    open = serializers.IntegerField(help_text=_("整改中"))
+    reported = serializers.IntegerField(help_text=_("已报送待审核"))
+    overdue = serializers.IntegerField(help_text=_("逾期未整改"))
+    closed = serializers.IntegerField(help_text=_("已销号"))
+    closed_on_time = serializers.IntegerField(help_text=_("按期销号"))
+    on_time_rate = Dec(help_text=_("按期整改率（%）：按期销号 ÷（已销号 + 逾期未整改）"))
 
 
 class DashboardRectificationInstitution(DashboardRectificationFigures):
@@ -318,7 +320,7 @@ class DashboardRectificationInstitution(DashboardRectificationFigures):
 
 
 class DashboardRectificationClause(DashboardRectificationFigures):
-    clause = serializers.CharField(help_text="创建规范条号")
+    clause = serializers.CharField(help_text=_("创建规范条号"))
 
 
 class DashboardRectificationSummary(DashboardRectificationFigures):
@@ -330,19 +332,19 @@ class DashboardRectificationsResponse(DashboardHead, DashboardRectificationSumma
 
 
 class DashboardTrainingFigures(serializers.Serializer):
-    employees = serializers.IntegerField(help_text="在职员工数")
-    completed = serializers.IntegerField(help_text="达到年度培训学时要求的员工数")
-    rate = Dec(help_text="培训完成率（%）")
+    employees = serializers.IntegerField(help_text=_("在职员工数"))
+    completed = serializers.IntegerField(help_text=_("达到年度培训学时要求的员工数"))
+    rate = Dec(help_text=_("培训完成率（%）"))
 
 
 class DashboardTrainingInstitution(DashboardTrainingFigures):
     code = serializers.CharField()
     name = serializers.CharField()
-    hours = Dec(help_text="本年度员工培训学时合计")
+    hours = Dec(help_text=_("本年度员工培训学时合计"))
 
 
 class DashboardTrainingSummary(DashboardTrainingFigures):
-    required_hours = Dec(help_text="年度培训学时要求")
+    required_hours = Dec(help_text=_("年度培训学时要求"))
 
 
 class DashboardTrainingsResponse(DashboardHead, DashboardTrainingSummary):
@@ -367,10 +369,10 @@ class DashboardRiskInstitution(serializers.Serializer):
     total = serializers.IntegerField()
     by_status = DashboardRiskStatusCount(many=True)
     by_rule = DashboardRiskRuleCount(many=True)
-    overdue = serializers.IntegerField(help_text="逾期未处理")
-    closed = serializers.IntegerField(help_text="已处理（排除、确认、上报）")
-    avg_review_days = Dec(help_text="平均处理天数")
-    confirmed_rate = Dec(help_text="确认率（%）：（确认 + 上报）÷ 已处理")
+    overdue = serializers.IntegerField(help_text=_("逾期未处理"))
+    closed = serializers.IntegerField(help_text=_("已处理（排除、确认、上报）"))
+    avg_review_days = Dec(help_text=_("平均处理天数"))
+    confirmed_rate = Dec(help_text=_("确认率（%）：（确认 + 上报）÷ 已处理"))
 
 
 class DashboardRiskResponse(DashboardHead):
@@ -398,16 +400,16 @@ class IndexComponents(serializers.Serializer):
 
 class LeagueRow(serializers.Serializer):
     district = DashboardDistrictRef()
-    published = serializers.BooleanField(help_text="该区县当年结果是否已发布；未发布时结果类数据均为空")
+    published = serializers.BooleanField(help_text=_("该区县当年结果是否已发布；未发布时结果类数据均为空"))
     rank = serializers.IntegerField(allow_null=True)
-    index = Dec(help_text="清廉金融指数（0–100），定义见 docs/city-index.md；仅已发布区县")
-    institutions = serializers.IntegerField(help_text="已发布结果的机构数")
+    index = Dec(help_text=_("清廉金融指数（0–100），定义见 docs/city-index.md；仅已发布区县"))
+    institutions = serializers.IntegerField(help_text=_("已发布结果的机构数"))
     mean_total = Dec()
     colours = ColourShare(many=True, allow_null=True)
     red_lines = serializers.IntegerField(allow_null=True)
-    complaints = serializers.IntegerField(help_text="当年收到的举报投诉件数（统计数据，任何时候可见）")
+    complaints = serializers.IntegerField(help_text=_("当年收到的举报投诉件数（统计数据，任何时候可见）"))
     complaints_per_institution = Dec()
-    substantiated = serializers.IntegerField(allow_null=True, help_text="汇总扣分所计的属实投诉")
+    substantiated = serializers.IntegerField(allow_null=True, help_text=_("汇总扣分所计的属实投诉"))
     partially_substantiated = serializers.IntegerField(allow_null=True)
     satisfaction_rate = Dec()
     components = IndexComponents(allow_null=True)
@@ -431,10 +433,18 @@ class CityTrendResponse(serializers.Serializer):
     series = TrendSeries(many=True)
 
 
+class StepField(serializers.CharField):
+    """The stored progress step (a msgid) in the reader's language."""
+
+    def to_representation(self, value):
+        return services.step_label(super().to_representation(value))
+
+
 class ReportSerializer(serializers.ModelSerializer):
     district = serializers.CharField(source="district.code", read_only=True)
     district_name = serializers.CharField(source="district.name", read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
+    step = StepField(read_only=True, help_text=_("当前步骤（读者的语言）"))
     pdf_url = serializers.SerializerMethodField()
     xlsx_url = serializers.SerializerMethodField()
 
@@ -461,5 +471,5 @@ class ReportSerializer(serializers.ModelSerializer):
 
 
 class ReportRequestSerializer(serializers.Serializer):
-    district = serializers.CharField(required=False, help_text="区县行政区划代码（默认：机构最多的区县）")
+    district = serializers.CharField(required=False, help_text=_("区县行政区划代码（默认：机构最多的区县）"))
     year = serializers.IntegerField(min_value=2000, max_value=2100)

@@ -8,6 +8,7 @@ rows.py (bounded pages).
 from __future__ import annotations
 
 from django.http import FileResponse, Http404
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -22,23 +23,23 @@ from .. import data, params, permissions, rows, services
 from . import serializers as s
 
 DISTRICT = OpenApiParameter("district", str,
-                            description="区县行政区划代码（本人被授权的区县之一；仅授权一个区县时可省略）")
-YEAR = OpenApiParameter("year", int, description="年度，默认为有结果的最近年度")
-CATEGORY = OpenApiParameter("category", str, enum=InstitutionCategory.values, description="机构类别")
+                            description=_("区县行政区划代码（本人被授权的区县之一；仅授权一个区县时可省略）"))
+YEAR = OpenApiParameter("year", int, description=_("年度，默认为有结果的最近年度"))
+CATEGORY = OpenApiParameter("category", str, enum=InstitutionCategory.values, description=_("机构类别"))
 PAGE = OpenApiParameter("page", int)
-PAGE_SIZE = OpenApiParameter("page_size", int, description="每页条数（至多 500）")
-CITY = OpenApiParameter("city", str, description="设区市行政区划代码（本人被授权的市；默认为其中第一个）")
+PAGE_SIZE = OpenApiParameter("page_size", int, description=_("每页条数（至多 500）"))
+CITY = OpenApiParameter("city", str, description=_("设区市行政区划代码（本人被授权的市；默认为其中第一个）"))
 
 
 class FinanceCenter(BasePermission):
-    message = "只有区金融工作中心可以查看区级看板。"
+    message = _("只有区金融工作中心可以查看区级看板。")
 
     def has_permission(self, request, view):
         return permissions.can_see_district(request.user)
 
 
 class CityViewer(BasePermission):
-    message = "只有市级用户可以查看全市汇总。"
+    message = _("只有市级用户可以查看全市汇总。")
 
     def has_permission(self, request, view):
         return permissions.can_see_city(request.user)
@@ -76,28 +77,28 @@ def _figure_view(figure: str, response, summary: str) -> type[DistrictFigureView
                          tags=["dashboards"])(view)
 
 
-DistrictColoursView = _figure_view("colours", s.ColoursResponse, "区级看板：四色分布")
-DistrictDistributionView = _figure_view("distribution", s.DistributionResponse, "区级看板：分数分布")
-DistrictItemsView = _figure_view("items", s.ItemsResponse, "区级看板：10 项规范的平均分与满分")
-DistrictTrendView = _figure_view("trend", s.TrendResponse, "区级看板：历年积分（同比）")
+DistrictColoursView = _figure_view("colours", s.ColoursResponse, _("区级看板：四色分布"))
+DistrictDistributionView = _figure_view("distribution", s.DistributionResponse, _("区级看板：分数分布"))
+DistrictItemsView = _figure_view("items", s.ItemsResponse, _("区级看板：10 项规范的平均分与满分"))
+DistrictTrendView = _figure_view("trend", s.TrendResponse, _("区级看板：历年积分（同比）"))
 DistrictComplaintsView = _figure_view("complaints", s.ComplaintsResponse,
-                                      "区级看板：举报投诉（按月、按类型）、属实率与平均办理天数")
+                                      _("区级看板：举报投诉（按月、按类型）、属实率与平均办理天数"))
 DistrictSatisfactionView = _figure_view("satisfaction", s.SatisfactionResponse,
-                                        "区级看板：满意率（按月）及同比变化（百分点）")
-DistrictViolationsView = _figure_view("violations", s.ViolationsResponse, "区级看板：员工违规件数及同比")
+                                        _("区级看板：满意率（按月）及同比变化（百分点）"))
+DistrictViolationsView = _figure_view("violations", s.ViolationsResponse, _("区级看板：员工违规件数及同比"))
 DistrictAcknowledgementsView = _figure_view("acknowledgements", s.AcknowledgementsResponse,
-                                            "区级看板：警示信息知悉率")
+                                            _("区级看板：警示信息知悉率"))
 
 DistrictRectificationsView = _figure_view("rectifications", s.DashboardRectificationsResponse,
-                                          "区级看板：督查整改（按机构、按条款：整改中、逾期、按期销号与按期整改率）")
+                                          _("区级看板：督查整改（按机构、按条款：整改中、逾期、按期销号与按期整改率）"))
 DistrictTrainingsView = _figure_view("trainings", s.DashboardTrainingsResponse,
-                                     "区级看板：各机构员工培训完成率（年度学时要求）")
+                                     _("区级看板：各机构员工培训完成率（年度学时要求）"))
 DistrictRiskView = _figure_view("risk", s.DashboardRiskResponse,
-                                "区级看板：风险预警统计（按机构：状态、规则、逾期、确认率；不含人员与交易）")
+                                _("区级看板：风险预警统计（按机构：状态、规则、逾期、确认率；不含人员与交易）"))
 
 
 @extend_schema(parameters=[DISTRICT, YEAR, CATEGORY, PAGE, PAGE_SIZE], responses=s.RankingResponse,
-               summary="区级看板：积分排名（区内排名，分页）", tags=["dashboards"])
+               summary=_("区级看板：积分排名（区内排名，分页）"), tags=["dashboards"])
 class DistrictRankingView(APIView):
     permission_classes = [FinanceCenter]
 
@@ -110,9 +111,9 @@ class DistrictRankingView(APIView):
 
 
 @extend_schema(parameters=[DISTRICT, YEAR, CATEGORY, PAGE, PAGE_SIZE,
-                           OpenApiParameter("key", str, description="图中被点击的部分：颜色、分数段、项号、年度、"
-                                                                     "类型[:月]、结论或月份")],
-               responses=s.RowsResponse, summary="区级看板：图表背后的明细行", tags=["dashboards"])
+                           OpenApiParameter("key", str, description=_("图中被点击的部分：颜色、分数段、项号、年度、"
+                                                                       "类型[:月]、结论或月份"))],
+               responses=s.RowsResponse, summary=_("区级看板：图表背后的明细行"), tags=["dashboards"])
 class DistrictRowsView(APIView):
     permission_classes = [FinanceCenter]
 
@@ -149,15 +150,15 @@ def _institution_view(figure: str, response, summary: str, with_year: bool = Tru
                          tags=["dashboards"])(view)
 
 
-InstitutionHistoryView = _institution_view("history", s.HistoryResponse, "机构看板：历年总分、颜色与区内排名",
+InstitutionHistoryView = _institution_view("history", s.HistoryResponse, _("机构看板：历年总分、颜色与区内排名"),
                                            with_year=False)
-InstitutionItemsView = _institution_view("items", s.InstitutionItemsResponse, "机构看板：分项得分与全区平均、最高")
+InstitutionItemsView = _institution_view("items", s.InstitutionItemsResponse, _("机构看板：分项得分与全区平均、最高"))
 InstitutionComplaintsView = _institution_view("complaints", s.InstitutionComplaintsResponse,
-                                              "机构看板：举报投诉与满意度")
+                                              _("机构看板：举报投诉与满意度"))
 InstitutionEmployeesView = _institution_view("employees", s.InstitutionEmployeesResponse,
-                                             "机构看板：员工四色分布与警示知悉率")
+                                             _("机构看板：员工四色分布与警示知悉率"))
 InstitutionProgrammeView = _institution_view("programme", s.InstitutionProgrammeResponse,
-                                             "机构看板：本机构督查整改与员工培训完成率")
+                                             _("机构看板：本机构督查整改与员工培训完成率"))
 
 
 def _city(request) -> data.CityQuery:
@@ -167,7 +168,7 @@ def _city(request) -> data.CityQuery:
         raise ValidationError(exc.errors)
 
 
-@extend_schema(parameters=[CITY, YEAR], responses=s.LeagueResponse, summary="全市汇总：各区县清廉金融指数排行",
+@extend_schema(parameters=[CITY, YEAR], responses=s.LeagueResponse, summary=_("全市汇总：各区县清廉金融指数排行"),
                tags=["dashboards"])
 class CityLeagueView(APIView):
     permission_classes = [CityViewer]
@@ -176,7 +177,7 @@ class CityLeagueView(APIView):
         return Response(data.city_league(_city(request)))
 
 
-@extend_schema(parameters=[CITY, YEAR], responses=s.CityTrendResponse, summary="全市汇总：各区县指数走势",
+@extend_schema(parameters=[CITY, YEAR], responses=s.CityTrendResponse, summary=_("全市汇总：各区县指数走势"),
                tags=["dashboards"])
 class CityTrendView(APIView):
     permission_classes = [CityViewer]
@@ -191,13 +192,13 @@ class CityTrendView(APIView):
 class ReportListView(APIView):
     permission_classes = [FinanceCenter]
 
-    @extend_schema(responses=s.ReportSerializer(many=True), summary="年度报告列表", tags=["reports"])
+    @extend_schema(responses=s.ReportSerializer(many=True), summary=_("年度报告列表"), tags=["reports"])
     def get(self, request):
         reports = permissions.visible_reports(request.user).order_by("-created_at", "-id")[:50]
         return Response(s.ReportSerializer(reports, many=True, context={"request": request}).data)
 
     @extend_schema(request=s.ReportRequestSerializer, responses={202: s.ReportSerializer},
-                   summary="生成年度报告（后台任务，返回进度地址）", tags=["reports"])
+                   summary=_("生成年度报告（后台任务，返回进度地址）"), tags=["reports"])
     def post(self, request):
         body = s.ReportRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -214,7 +215,7 @@ def _report(request, pk: int):
     return report
 
 
-@extend_schema(responses=s.ReportSerializer, summary="年度报告的状态与进度", tags=["reports"])
+@extend_schema(responses=s.ReportSerializer, summary=_("年度报告的状态与进度"), tags=["reports"])
 class ReportDetailView(APIView):
     permission_classes = [FinanceCenter]
 
@@ -238,8 +239,9 @@ class ReportFileView(APIView):
 
 
 ReportPdfView = extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY},
-                              summary="下载年度报告 PDF", tags=["reports"])(
+                              summary=_("下载年度报告 PDF"), tags=["reports"])(
     type("ReportPdfView", (ReportFileView,), {"kind": "pdf"}))
 ReportXlsxView = extend_schema(
     responses={(200, services.CONTENT_TYPES["xlsx"]): OpenApiTypes.BINARY},
-    summary="下载年度报告 Excel 数据包", tags=["reports"])(type("ReportXlsxView", (ReportFileView,), {"kind": "xlsx"}))
+    summary=_("下载年度报告 Excel 数据包"), tags=["reports"])(
+    type("ReportXlsxView", (ReportFileView,), {"kind": "xlsx"}))
