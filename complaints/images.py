@@ -10,6 +10,7 @@ import io
 import warnings
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_IMAGES = 3
@@ -38,34 +39,35 @@ class ProcessedImage:
 
 def check_count(count: int) -> None:
     if count > MAX_IMAGES:
-        raise ImageRejected(f"最多上传{MAX_IMAGES}张图片（收到{count}张）。")
+        raise ImageRejected(_("最多上传{max_images}张图片（收到{count}张）。").format(
+            max_images=MAX_IMAGES, count=count))
 
 
 def process_image(data: bytes, filename: str = "") -> ProcessedImage:
     """Validate by content (JPEG, PNG or WebP, ≤ 5 MB) and re-encode without metadata."""
-    name = filename or "图片"
+    name = filename or _("图片")
     if len(data) > MAX_BYTES:
-        raise ImageRejected(f"{name} 超过5MB（{len(data) / 1024 / 1024:.1f}MB）。")
+        raise ImageRejected(_("{name} 超过5MB（{size:.1f}MB）。").format(name=name, size=len(data) / 1024 / 1024))
     if not data:
-        raise ImageRejected(f"{name} 是空文件。")
+        raise ImageRejected(_("{name} 是空文件。").format(name=name))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             probe = Image.open(io.BytesIO(data))
             fmt = probe.format
             if fmt not in _FORMATS:
-                raise ImageRejected(f"{name} 不是 JPEG、PNG 或 WebP 图片。")
+                raise ImageRejected(_("{name} 不是 JPEG、PNG 或 WebP 图片。").format(name=name))
             if probe.width * probe.height > MAX_PIXELS:
-                raise ImageRejected(f"{name} 像素过多。")
+                raise ImageRejected(_("{name} 像素过多。").format(name=name))
             probe.verify()
             image = Image.open(io.BytesIO(data))
             image.load()
     except ImageRejected:
         raise
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageRejected(f"{name} 不是有效的 JPEG、PNG 或 WebP 图片。")
+        raise ImageRejected(_("{name} 不是有效的 JPEG、PNG 或 WebP 图片。").format(name=name))
     except (OSError, SyntaxError, ValueError):
-        raise ImageRejected(f"{name} 已损坏或不是有效图片。")
+        raise ImageRejected(_("{name} 已损坏或不是有效图片。").format(name=name))
 
     # Apply the EXIF orientation to the pixels, then write a new file that carries no metadata.
     image = ImageOps.exif_transpose(image)

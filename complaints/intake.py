@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from institutions.models import Institution
 
@@ -42,9 +43,9 @@ def _bool(value, default: bool | None = None) -> bool | None:
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on", "anonymous", "是"):
+    if text in ("1", "true", "yes", "on", "anonymous", "是"):  # i18n-exempt: input values accepted
         return True
-    if text in ("0", "false", "no", "off", "named", "否"):
+    if text in ("0", "false", "no", "off", "named", "否"):  # i18n-exempt: input values accepted
         return False
     return None
 
@@ -56,20 +57,22 @@ def resolve_institution(*, public_code: str = "", institution_code: str = "") ->
         institution, retired = selectors.institution_for_code(public_code, cached=True)
         if institution is None:
             if retired is not None:
-                errors.add("public_code", f"此二维码已更换，请扫描{retired.institution.name}的新二维码。")
+                errors.add("public_code", _("此二维码已更换，请扫描{name}的新二维码。").format(
+                    name=retired.institution.name))
             else:
-                errors.add("public_code", "未找到该二维码对应的机构，请核对后再试。")
+                errors.add("public_code", _("未找到该二维码对应的机构，请核对后再试。"))
             raise errors
     elif institution_code:
         institution = Institution.objects.filter(code=institution_code).first()
         if institution is None:
-            errors.add("institution_code", "未找到该机构编码。")
+            errors.add("institution_code", _("未找到该机构编码。"))
             raise errors
     else:
-        errors.add("public_code", "请提供机构二维码（public_code）或机构编码（institution_code）。")
+        errors.add("public_code", _("请提供机构二维码（public_code）或机构编码（institution_code）。"))
         raise errors
     if not institution.is_active:
-        errors.add("public_code" if public_code else "institution_code", f"{institution.name}已停用，暂不受理。")
+        errors.add("public_code" if public_code else "institution_code", _("{name}已停用，暂不受理。").format(
+            name=institution.name))
         raise errors
     return institution
 
@@ -81,7 +84,7 @@ def parse_ratings(data: Mapping) -> dict:
         try:
             raw = json.loads(raw)
         except ValueError:
-            raise ValueError("评分格式不正确，应为 JSON 对象。")
+            raise ValueError(_("评分格式不正确，应为 JSON 对象。"))
     if raw in (None, ""):
         raw = {k: data.get(f"rating_{k}") for k in rules.RATING_KEYS if data.get(f"rating_{k}") not in (None, "")}
     return rules.clean_ratings(raw)
@@ -95,7 +98,7 @@ def build_submission(data: Mapping, files: Sequence, institution: Institution, *
     description = _text(data.get("description"))
     staff_name = _text(data.get("staff_name"))
     if len(staff_name) > 50:
-        errors.add("staff_name", "涉及工作人员不超过50个字。")
+        errors.add("staff_name", _("涉及工作人员不超过50个字。"))
     try:
         ratings = parse_ratings(data)
     except ValueError as exc:
@@ -111,16 +114,16 @@ def build_submission(data: Mapping, files: Sequence, institution: Institution, *
         try:
             occurred_on = date.fromisoformat(raw_date)
         except ValueError:
-            errors.add("occurred_on", "日期格式应为 YYYY-MM-DD。")
+            errors.add("occurred_on", _("日期格式应为 YYYY-MM-DD。"))
         else:
             if occurred_on > timezone.localdate():
-                errors.add("occurred_on", "发生日期不能晚于今天。")
+                errors.add("occurred_on", _("发生日期不能晚于今天。"))
 
     contact_name = _text(data.get("contact_name"))
     contact_phone = _text(data.get("contact_phone"))
     anonymous = _bool(data.get("anonymous"), default=not (contact_name or contact_phone))
     if anonymous is None:
-        errors.add("anonymous", "请选择匿名或实名。")
+        errors.add("anonymous", _("请选择匿名或实名。"))
     elif anonymous:
         contact_name = contact_phone = ""
     else:
@@ -133,7 +136,7 @@ def build_submission(data: Mapping, files: Sequence, institution: Institution, *
         except ValueError as exc:
             errors.add("contact_phone", str(exc))
         if require_consent and not _bool(data.get("consent"), default=False):
-            errors.add("consent", "实名反映请阅读并同意个人信息处理说明。")
+            errors.add("consent", _("实名反映请阅读并同意个人信息处理说明。"))
 
     images: list[tuple[ProcessedImage, bytes]] = []
     files = [f for f in files if f is not None and getattr(f, "name", None) is not None]
@@ -143,9 +146,10 @@ def build_submission(data: Mapping, files: Sequence, institution: Institution, *
         errors.add("images", str(exc))
     else:
         for upload in files:
-            name = getattr(upload, "name", "") or "图片"
+            name = getattr(upload, "name", "") or _("图片")
             if upload.size is not None and upload.size > MAX_BYTES:
-                errors.add("images", f"{name} 超过5MB（{upload.size / 1024 / 1024:.1f}MB）。")
+                errors.add("images", _("{name} 超过5MB（{size:.1f}MB）。").format(
+                    name=name, size=upload.size / 1024 / 1024))
                 continue
             data_bytes = upload.read(MAX_BYTES + 1)
             try:
