@@ -10,6 +10,8 @@ from cryptography.fernet import InvalidToken
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
@@ -25,10 +27,10 @@ from .models import Complaint, Question
 RECEIPT_IMAGE_TTL = 30 * 60  # the link to the receipt picture works for half an hour
 
 KIND_HELP = {
-    "rating": "对服务进行评分",
-    "suggestion": "对服务、制度等提出意见建议",
-    "complaint": "对服务质量、收费等问题投诉",
-    "report": "举报吃拿卡要、索贿受贿、违规收费等违纪违法行为",
+    "rating": gettext_lazy("对服务进行评分"),
+    "suggestion": gettext_lazy("对服务、制度等提出意见建议"),
+    "complaint": gettext_lazy("对服务质量、收费等问题投诉"),
+    "report": gettext_lazy("举报吃拿卡要、索贿受贿、违规收费等违纪违法行为"),
 }
 
 
@@ -54,7 +56,7 @@ def _lookup(request: HttpRequest, public_code: str):
         current = retired.institution
         return None, render(request, "complaints/public/replaced.html", {"institution": current}, status=410)
     if institution is None:
-        return None, _not_found(request, "未找到该二维码对应的机构，请核对二维码是否完整。")
+        return None, _not_found(request, _("未找到该二维码对应的机构，请核对二维码是否完整。"))
     if not institution.is_active:
         return None, render(request, "complaints/public/replaced.html",
                             {"institution": institution, "inactive": True}, status=410)
@@ -88,12 +90,12 @@ def public_form(request: HttpRequest, public_code: str) -> HttpResponse:
         return _too_many(request)
     if _too_large(request):
         return render(request, "complaints/public/form.html",
-                      _form_context(institution, errors={"images": ["提交内容过大：最多3张图片，每张不超过5MB。"]}),
+                      _form_context(institution, errors={"images": [_("提交内容过大：最多3张图片，每张不超过5MB。")]}),
                       status=413)
     data = request.POST
     if data.get("website"):  # the honeypot: people never see this field, robots fill it in
         return render(request, "complaints/public/form.html",
-                      _form_context(institution, errors={"__all__": ["提交未通过校验，请稍后重试。"]}), status=400)
+                      _form_context(institution, errors={"__all__": [_("提交未通过校验，请稍后重试。")]}), status=400)
     files = request.FILES.getlist("images")
     try:
         submission = build_submission(data, files, institution, channel=Complaint.Channel.FORM,
@@ -136,7 +138,7 @@ def receipt_image(request: HttpRequest) -> HttpResponse:
     try:
         payload = json.loads(decrypt_bytes(token.encode(), ttl=RECEIPT_IMAGE_TTL))
     except (InvalidToken, ValueError, TypeError):
-        raise Http404("回执图片链接已失效。")
+        raise Http404(_("回执图片链接已失效。"))
     png = qr.receipt_png(payload["c"], payload["i"], payload["r"])
     response = HttpResponse(png, content_type="image/png")
     # Inline: shown in the browser (WeChat's included), where a long press saves it.
@@ -158,7 +160,7 @@ def track(request: HttpRequest) -> HttpResponse:
     case = selectors.find_by_receipt(raw)
     if case is None:
         return render(request, "complaints/public/track.html",
-                      {"code": raw[:40], "error": "未找到该回执码对应的记录，请核对后重试。"}, status=404)
+                      {"code": raw[:40], "error": _("未找到该回执码对应的记录，请核对后重试。")}, status=404)
     view = selectors.public_view(case)
     return render(request, "complaints/public/track.html",
                   {"view": view, "code": format_receipt_code(normalize_receipt_code(raw))})
@@ -188,17 +190,17 @@ def _survey_answers(questions: list[Question], data) -> tuple[dict[int, str], di
         value = (data.get(f"q{q.pk}") or "").strip()
         if q.kind == Question.Kind.RATING:
             if value and value not in ("1", "2", "3", "4", "5"):
-                errors[f"q{q.pk}"] = "请选择1至5分。"
+                errors[f"q{q.pk}"] = _("请选择1至5分。")
                 continue
         elif q.kind == Question.Kind.YES_NO:
             if value and value not in ("yes", "no"):
-                errors[f"q{q.pk}"] = "请选择“是”或“否”。"
+                errors[f"q{q.pk}"] = _("请选择“是”或“否”。")
                 continue
         elif len(value) > 1000:
-            errors[f"q{q.pk}"] = "不超过1000字。"
+            errors[f"q{q.pk}"] = _("不超过1000字。")
             continue
         if q.required and not value:
-            errors[f"q{q.pk}"] = "此题必答。"
+            errors[f"q{q.pk}"] = _("此题必答。")
             continue
         if value:
             answers[q.pk] = value
@@ -222,7 +224,7 @@ def _survey(request: HttpRequest, institution, questionnaire, link=None) -> Http
     answers, errors = _survey_answers(questions, request.POST)
     if errors or request.POST.get("website"):
         return render(request, "complaints/public/survey.html",
-                      context(request.POST.dict(), errors or {"__all__": "提交未通过校验。"}), status=400)
+                      context(request.POST.dict(), errors or {"__all__": _("提交未通过校验。")}), status=400)
     try:
         result = services.submit_survey(questionnaire, institution, answers, link=link)
     except services.ServiceError as exc:
@@ -243,7 +245,7 @@ def survey_by_code(request: HttpRequest, public_code: str) -> HttpResponse:
         return refusal
     questionnaire = selectors.active_questionnaire()
     if questionnaire is None:
-        return _not_found(request, "本年度满意度问卷尚未发布。")
+        return _not_found(request, _("本年度满意度问卷尚未发布。"))
     return _survey(request, institution, questionnaire)
 
 
@@ -253,10 +255,10 @@ def survey_by_code(request: HttpRequest, public_code: str) -> HttpResponse:
 def survey_link(request: HttpRequest, token: str) -> HttpResponse:
     link = services.find_survey_link(token)
     if link is None:
-        return _not_found(request, "问卷链接无效。")
+        return _not_found(request, _("问卷链接无效。"))
     institution = link.batch.institution
     if link.used_at is not None:
         return render(request, "complaints/public/survey_done.html",
-                      {"institution": institution, "error": "此问卷链接已使用过，感谢您的参与。"}, status=410)
+                      {"institution": institution, "error": _("此问卷链接已使用过，感谢您的参与。")}, status=410)
     return _survey(request, institution, link.batch.questionnaire, link=link)
 
