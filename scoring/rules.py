@@ -24,17 +24,21 @@ from decimal import (
 from fractions import Fraction
 from types import MappingProxyType
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 SOURCES: tuple[str, ...] = ("self", "inspection", "third_party")
 KINDS: tuple[str, ...] = ("basic", "bonus", "red_line")
 COLOURS: tuple[str, ...] = ("green", "blue", "yellow", "red")
 STATUSES: tuple[str, ...] = ("final", "provisional")
 
-# Used only in the Chinese messages users and officers read.
+# Used only in the messages users and officers read (Chinese msgids, translated when shown).
 SOURCE_NAMES_ZH: Mapping[str, str] = MappingProxyType(
-    {"self": "机构自评", "inspection": "检查组考评", "third_party": "第三方测评"}
+    {"self": gettext_lazy("机构自评"), "inspection": gettext_lazy("检查组考评"),
+     "third_party": gettext_lazy("第三方测评")}
 )
 COLOUR_NAMES_ZH: Mapping[str, str] = MappingProxyType(
-    {"green": "绿", "blue": "蓝", "yellow": "黄", "red": "红"}
+    {"green": gettext_lazy("绿"), "blue": gettext_lazy("蓝"), "yellow": gettext_lazy("黄"), "red": gettext_lazy("红")}
 )
 
 ZERO = Decimal(0)
@@ -68,14 +72,15 @@ def _default_linkage() -> Mapping[str, str]:
 
 LINKAGE_USES: tuple[str, ...] = ("fiscal_tender", "party_building", "performance_appraisal")
 LINKAGE_USE_NAMES_ZH: Mapping[str, str] = MappingProxyType({
-    "fiscal_tender": "财政性资金招投标及竞争性存放",
-    "party_building": "党建星级评定",
-    "performance_appraisal": "年度业绩考评",
+    "fiscal_tender": gettext_lazy("财政性资金招投标及竞争性存放"),
+    "party_building": gettext_lazy("党建星级评定"),
+    "performance_appraisal": gettext_lazy("年度业绩考评"),
 })
 # The optional entry that replaces a use's red entry when the red comes from a red-line hit (一票否决)
 # rather than from a low total.
 RED_LINE_KEY = "red_line"
-FISCAL_TENDER_LABELS_ZH: Mapping[str, str] = MappingProxyType(
+# The labels of the linkage table are data the finance center edits and results store (SCORING.md 9).
+FISCAL_TENDER_LABELS_ZH: Mapping[str, str] = MappingProxyType(  # i18n-exempt: labels stored in the linkage table
     {"priority": "优先", "eligible": "正常", "restricted": "限制", "excluded": "禁入"}
 )
 LINKAGE_CODE_MAX = 20
@@ -103,7 +108,7 @@ def default_linkage_uses() -> dict[str, dict[str, dict[str, str]]]:
     def entry(code: str, label: str, points: str = "0") -> dict[str, str]:
         return {"code": code, "label": label, "points": points}
 
-    return {
+    return {  # i18n-exempt: the default table is stored in each scheme as data the finance center edits
         "fiscal_tender": {
             "green": entry("priority", "优先"),
             "blue": entry("eligible", "正常"),
@@ -144,33 +149,38 @@ def _linkage_points(raw: object) -> Decimal | None:
 def linkage_table_problems(raw: object) -> list[str]:
     """Problems of a stored linkage table (per use and colour: code, label, points), in Chinese."""
     if not isinstance(raw, Mapping):
-        return ["结果运用表格式不正确：应为按用途、颜色列出的表"]
+        return [_("结果运用表格式不正确：应为按用途、颜色列出的表")]
     problems: list[str] = []
     for use in sorted(set(raw) - set(LINKAGE_USES)):
-        problems.append(f"结果运用表含未知用途「{_shown(use)}」")
+        problems.append(_("结果运用表含未知用途「%(use)s」") % {"use": _shown(use)})
     for use in LINKAGE_USES:
         name = LINKAGE_USE_NAMES_ZH[use]
         table = raw.get(use)
         if not isinstance(table, Mapping):
-            problems.append(f"结果运用表缺少「{name}」")
+            problems.append(_("结果运用表缺少「%(use)s」") % {"use": name})
             continue
         for key in sorted(set(table) - set(COLOURS) - {RED_LINE_KEY}):
-            problems.append(f"「{name}」含未知颜色「{_shown(key)}」")
+            problems.append(_("「%(use)s」含未知颜色「%(colour)s」") % {"use": name, "colour": _shown(key)})
         for key in (*COLOURS, RED_LINE_KEY):
-            where = f"「{name}」{COLOUR_NAMES_ZH.get(key, '红线')}{'色' if key in COLOURS else ''}"
+            if key in COLOURS:
+                where = _("「%(use)s」%(colour)s色") % {"use": name, "colour": COLOUR_NAMES_ZH[key]}
+            else:
+                where = _("「%(use)s」红线") % {"use": name}
             entry = table.get(key)
             if entry is None and key == RED_LINE_KEY:
                 continue
             if not isinstance(entry, Mapping):
-                problems.append(f"{where}缺少对应的处理")
+                problems.append(_("%(where)s缺少对应的处理") % {"where": where})
                 continue
             code, label = entry.get("code"), entry.get("label")
             if not isinstance(code, str) or not code.strip() or len(code) > LINKAGE_CODE_MAX:
-                problems.append(f"{where}的代码不能为空，且不超过 {LINKAGE_CODE_MAX} 个字符")
+                problems.append(_("%(where)s的代码不能为空，且不超过 %(max)s 个字符")
+                                % {"where": where, "max": LINKAGE_CODE_MAX})
             if not isinstance(label, str) or not label.strip() or len(label) > LINKAGE_LABEL_MAX:
-                problems.append(f"{where}的名称不能为空，且不超过 {LINKAGE_LABEL_MAX} 个字符")
+                problems.append(_("%(where)s的名称不能为空，且不超过 %(max)s 个字符")
+                                % {"where": where, "max": LINKAGE_LABEL_MAX})
             if _linkage_points(entry.get("points")) is None:
-                problems.append(f"{where}的加减分须为 -100 到 100 之间、最多两位小数的数字")
+                problems.append(_("%(where)s的加减分须为 -100 到 100 之间、最多两位小数的数字") % {"where": where})
     return problems
 
 
@@ -256,19 +266,22 @@ def validate_scheme_params(params: SchemeParams) -> list[str]:
 
     unknown = sorted(set(params.weights) - set(SOURCES))
     for source in unknown:
-        problems.append(f"权重中含未知来源「{source}」，来源只能是机构自评、检查组考评、第三方测评")
+        problems.append(_("权重中含未知来源「%(source)s」，来源只能是机构自评、检查组考评、第三方测评")
+                        % {"source": source})
     weight_values: list[Decimal] = []
     for source in SOURCES:
         name = SOURCE_NAMES_ZH[source]
         if source not in params.weights:
-            problems.append(f"缺少「{name}」的权重")
+            problems.append(_("缺少「%(source)s」的权重") % {"source": name})
             continue
         weight = params.weights[source]
         if not _is_finite_decimal(weight):
-            problems.append(f"「{name}」的权重必须是有限的十进制数（当前 {weight!r}）")
+            problems.append(_("「%(source)s」的权重必须是有限的十进制数（当前 %(value)s）")
+                            % {"source": name, "value": repr(weight)})
             continue
         if weight < 0:
-            problems.append(f"「{name}」的权重不能为负数（当前 {_fmt(weight)}）")
+            problems.append(_("「%(source)s」的权重不能为负数（当前 %(value)s）")
+                            % {"source": name, "value": _fmt(weight)})
         weight_values.append(weight)
     # Fractions, because a Decimal sum at the default 28 digits could round 1 + 1E-40 to 1.
     complete = not unknown and len(weight_values) == len(SOURCES)
@@ -276,34 +289,37 @@ def validate_scheme_params(params: SchemeParams) -> list[str]:
         total = ZERO
         for weight in weight_values:
             total = _ROUND.add(total, weight)
-        problems.append(f"三个来源的权重之和必须恰好为 1（当前为 {_fmt(total)}）")
+        problems.append(_("三个来源的权重之和必须恰好为 1（当前为 %(total)s）") % {"total": _fmt(total)})
 
-    bands = (("绿", params.band_green), ("蓝", params.band_blue), ("黄", params.band_yellow))
-    if all(_is_finite_decimal(value) for _, value in bands):
+    bands = ((COLOUR_NAMES_ZH["green"], params.band_green), (COLOUR_NAMES_ZH["blue"], params.band_blue),
+             (COLOUR_NAMES_ZH["yellow"], params.band_yellow))
+    if all(_is_finite_decimal(value) for _name, value in bands):
         if not params.band_green > params.band_blue > params.band_yellow:
             problems.append(
-                "四色分界必须依次递减：绿色线 > 蓝色线 > 黄色线"
-                f"（当前 {_fmt(params.band_green)} / {_fmt(params.band_blue)} / {_fmt(params.band_yellow)}）"
+                _("四色分界必须依次递减：绿色线 > 蓝色线 > 黄色线（当前 %(green)s / %(blue)s / %(yellow)s）")
+                % {"green": _fmt(params.band_green), "blue": _fmt(params.band_blue),
+                   "yellow": _fmt(params.band_yellow)}
             )
     else:
         for name, value in bands:
             if not _is_finite_decimal(value):
-                problems.append(f"{name}色分界必须是有限的十进制数（当前 {value!r}）")
+                problems.append(_("%(colour)s色分界必须是有限的十进制数（当前 %(value)s）")
+                                % {"colour": name, "value": repr(value)})
 
     amounts = (
-        ("加分上限", params.bonus_cap),
-        ("每件投诉扣分", params.complaint_deduction),
-        ("投诉扣分上限", params.complaint_deduction_cap),
+        (_("加分上限"), params.bonus_cap),
+        (_("每件投诉扣分"), params.complaint_deduction),
+        (_("投诉扣分上限"), params.complaint_deduction_cap),
     )
     for name, value in amounts:
         if not _is_finite_decimal(value):
-            problems.append(f"{name}必须是有限的十进制数（当前 {value!r}）")
+            problems.append(_("%(name)s必须是有限的十进制数（当前 %(value)s）") % {"name": name, "value": repr(value)})
         elif value < 0:
-            problems.append(f"{name}不能为负数（当前 {_fmt(value)}）")
+            problems.append(_("%(name)s不能为负数（当前 %(value)s）") % {"name": name, "value": _fmt(value)})
 
     for colour in COLOUR_NAMES_ZH:
         if not params.linkage.get(colour):
-            problems.append(f"结果运用表缺少{COLOUR_NAMES_ZH[colour]}色对应的处理")
+            problems.append(_("结果运用表缺少%(colour)s色对应的处理") % {"colour": COLOUR_NAMES_ZH[colour]})
     problems.extend(linkage_table_problems(params.linkage_uses))
     return problems
 
@@ -363,22 +379,23 @@ def parse_entry_value(indicator: IndicatorSpec, raw: object) -> Decimal | bool:
             return raw == 1
         if isinstance(raw, str) and raw.strip().lower() in _RED_LINE_TEXT:
             return _RED_LINE_TEXT[raw.strip().lower()]
-        raise EntryValueError(f"指标 {code} 为红线项，只能填 1（触碰）或 0（未触碰）")
+        raise EntryValueError(_("指标 %(code)s 为红线项，只能填 1（触碰）或 0（未触碰）") % {"code": code})
 
     if indicator.kind not in ("basic", "bonus"):
-        raise ValueError(f"指标 {code} 的类型 {indicator.kind!r} 未知")
+        raise ValueError(_("指标 %(code)s 的类型 %(kind)s 未知") % {"code": code, "kind": repr(indicator.kind)})
     if indicator.max_points is None:
         # Not the user's mistake: the scheme is broken, so this must not look like a form error.
-        raise ValueError(f"指标 {code} 未设置满分，无法校验分值")
+        raise ValueError(_("指标 %(code)s 未设置满分，无法校验分值") % {"code": code})
     limit = indicator.max_points
 
-    expected = f"指标 {code} 的分值须为 0 到 {_fmt(limit)} 之间、最多一位小数的数字"
+    expected = _("指标 %(code)s 的分值须为 0 到 %(max)s 之间、最多一位小数的数字") % {"code": code, "max": _fmt(limit)}
     if isinstance(raw, bool):
         # Usually a slip from a red-line column; True would otherwise be read as 1 point.
-        raise EntryValueError(f"{expected}，不能填是/否（收到 {raw}）")
+        raise EntryValueError(_("%(expected)s，不能填是/否（收到 %(value)s）") % {"expected": expected, "value": raw})
     if isinstance(raw, float):
         # A float may already have lost the typed value (0.1 + 0.2 != 0.3), so we cannot trust it.
-        raise EntryValueError(f"{expected}，请以文本或十进制数提供，不接受浮点数 {raw!r}")
+        raise EntryValueError(_("%(expected)s，请以文本或十进制数提供，不接受浮点数 %(value)s")
+                              % {"expected": expected, "value": repr(raw)})
     if isinstance(raw, Decimal):
         value = raw
     elif isinstance(raw, int):
@@ -387,18 +404,20 @@ def parse_entry_value(indicator: IndicatorSpec, raw: object) -> Decimal | bool:
         try:
             value = Decimal(raw.strip())
         except InvalidOperation:
-            raise EntryValueError(f"指标 {code} 的分值「{_shown(raw)}」不是有效数字") from None
+            raise EntryValueError(_("指标 %(code)s 的分值「%(value)s」不是有效数字")
+                                  % {"code": code, "value": _shown(raw)}) from None
     else:
-        raise EntryValueError(f"{expected}（收到 {_shown(raw)}）")
+        raise EntryValueError(_("%(expected)s（收到 %(value)s）") % {"expected": expected, "value": _shown(raw)})
 
     if not value.is_finite():
-        raise EntryValueError(f"指标 {code} 的分值「{_shown(raw)}」不是有效数字")
+        raise EntryValueError(_("指标 %(code)s 的分值「%(value)s」不是有效数字") % {"code": code, "value": _shown(raw)})
     if value < 0:
-        raise EntryValueError(f"指标 {code} 的分值 {_shown(raw)} 低于下限 0")
+        raise EntryValueError(_("指标 %(code)s 的分值 %(value)s 低于下限 0") % {"code": code, "value": _shown(raw)})
     if value > limit:
-        raise EntryValueError(f"指标 {code} 的分值 {_shown(raw)} 超出上限 {_fmt(limit)}")
+        raise EntryValueError(_("指标 %(code)s 的分值 %(value)s 超出上限 %(max)s")
+                              % {"code": code, "value": _shown(raw), "max": _fmt(limit)})
     if _decimal_places(value) > 1:
-        raise EntryValueError(f"指标 {code} 的分值最多保留一位小数")
+        raise EntryValueError(_("指标 %(code)s 的分值最多保留一位小数") % {"code": code})
     # copy_abs: "-0" passes every check above and must not be stored as -0.0.
     return value.copy_abs().quantize(_TENTH, context=_ROUND)
 
@@ -623,7 +642,8 @@ def employee_colour(total: Decimal, red_line: bool, params: SchemeParams | None 
 
 CITY_INDEX_COMPONENTS: tuple[str, ...] = ("score", "colour", "red_line", "complaints")
 CITY_INDEX_COMPONENT_NAMES_ZH: Mapping[str, str] = MappingProxyType(
-    {"score": "积分", "colour": "四色分布", "red_line": "红线", "complaints": "属实投诉"}
+    {"score": gettext_lazy("积分"), "colour": gettext_lazy("四色分布"), "red_line": gettext_lazy("红线"),
+     "complaints": gettext_lazy("属实投诉")}
 )
 DEFAULT_CITY_WEIGHTS: Mapping[str, Decimal] = MappingProxyType(
     {"score": Decimal("0.5"), "colour": Decimal("0.2"), "red_line": Decimal("0.2"), "complaints": Decimal("0.1")}
@@ -641,21 +661,22 @@ def city_weight_problems(weights: Mapping[str, Decimal]) -> list[str]:
         value = weights.get(key)
         name = CITY_INDEX_COMPONENT_NAMES_ZH[key]
         if not _is_finite_decimal(value):
-            problems.append(f"「{name}」权重必须是数字")
+            problems.append(_("「%(name)s」权重必须是数字") % {"name": name})
         elif value < 0 or value > 1:
-            problems.append(f"「{name}」权重须在 0 到 1 之间（当前 {_fmt(value)}）")
+            problems.append(_("「%(name)s」权重须在 0 到 1 之间（当前 %(value)s）")
+                            % {"name": name, "value": _fmt(value)})
         elif _decimal_places(value) > 3:
-            problems.append(f"「{name}」权重最多三位小数")
+            problems.append(_("「%(name)s」权重最多三位小数") % {"name": name})
     if not problems and sum((weights[k] for k in CITY_INDEX_COMPONENTS), ZERO) != 1:
         total = sum((weights[k] for k in CITY_INDEX_COMPONENTS), ZERO)
-        problems.append(f"四项权重之和必须恰好为 1（当前为 {_fmt(total)}）")
+        problems.append(_("四项权重之和必须恰好为 1（当前为 %(total)s）") % {"total": _fmt(total)})
     return problems
 
 
 def city_index_formula(weights: Mapping[str, Decimal]) -> str:
     """The formula as the city page prints it, e.g. 指数 = 0.5×积分 + 0.2×四色分布 + 0.2×红线 + 0.1×属实投诉."""
     parts = [f"{_fmt(weights[k])}×{CITY_INDEX_COMPONENT_NAMES_ZH[k]}" for k in CITY_INDEX_COMPONENTS]
-    return "指数 = " + " + ".join(parts)
+    return _("指数 = %(terms)s") % {"terms": " + ".join(parts)}
 
 
 def city_index(institutions: int, total_sum: Decimal, colours: Mapping[str, int], red_lines: int,
