@@ -4,6 +4,7 @@ commit, so a case is in PostgreSQL before any broker hears of it."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Iterable, Sequence
@@ -24,7 +25,8 @@ from django.utils import timezone
 from core import outbox, queue
 from core.errors import DomainError
 from core.workdays import DueDate, schedule_from_chinese_calendar
-from institutions.models import Institution, Role, new_public_code
+from institutions.models import DistrictGrant, Institution, Role, new_public_code
+from notifications import services as notifications
 from notifications.complainants import complainant_notice
 from tracking import services as tracking
 
@@ -737,10 +739,33 @@ def create_due_reminders(today: date | None = None) -> int:
                    .values_list("dedupe_key", flat=True))
     new = [n for n in new if n.dedupe_key not in existing]
     # ignore_conflicts: two overlapping runs may race; the unique key keeps one row per reminder.
-    Notification.objects.bulk_create(new, ignore_conflicts=True, batch_size=500)
+    with transaction.atomic():
+        Notification.objects.bulk_create(new, ignore_conflicts=True, batch_size=500)
+        _remind_by_channels(new, today)
     if new:
         transaction.on_commit(enqueue_notifications)
     return len(new)
+
+
+def _remind_by_channels(new: list[Notification], today: date) -> int:
+    """The finance center's officers (their phones, as their preferences say) and robots hear, per
+    district, how many cases this run newly found due soon or overdue and the earliest date: a count
+    and a date only — no case text, no institution, never the complainant. Keyed by the reminders
+    themselves, so a second run (which creates none) sends nothing."""
+    groups: dict[tuple[int, str], list[Notification]] = {}
+    for n in new:
+        groups.setdefault((n.complaint.institution.district_id, n.kind), []).append(n)
+    stored = 0
+    for (district_id, kind), group in sorted(groups.items()):
+        digest = hashlib.sha256("|".join(sorted(n.dedupe_key for n in group)).encode()).hexdigest()[:16]
+        users = [g.user for g in DistrictGrant.objects.filter(district_id=district_id, role=Role.FINANCE_CENTER,
+                                                               user__is_active=True).select_related("user")]
+        earliest = min(n.complaint.next_due_on for n in group)
+        stored += notifications.notify(
+            f"complaints-due:{district_id}:{kind}:{today.isoformat()}:{digest}",
+            "reminder.complaints_overdue" if kind == Notification.Kind.OVERDUE else "reminder.complaints_due",
+            {"count": len(group), "due": earliest.isoformat()}, users=users, user_channels=("sms",), district=True)
+    return stored
 
 
 # --- holidays -------------------------------------------------------------------------------

@@ -23,10 +23,23 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "评分表提醒", "【清廉金融】{institution}{year} 年度{what}尚未提交，截止日期 {due}，请及时登录门户填报。"),
     "reminder.rectification": (
         "整改提醒", "【清廉金融】{institution}有 {count} 项整改事项将于 {due} 到期，请及时登录门户报送整改情况。"),
+    "reminder.rectification_overdue": (
+        "整改逾期提醒", "【清廉金融】{institution}有 {count} 项整改事项已于 {due} 到期，尚未报送整改情况，"
+                    "请尽快登录门户报送。"),
+    "reminder.rectification_escalation": (
+        "整改逾期上报", "【清廉金融】{institution}有 {count} 项整改事项逾期未整改（期限 {due}），"
+                    "已上报机构负责人和区金融工作中心，请登录门户督办。"),
     "reminder.alerts": (
         "风险预警提醒", "【清廉金融】{institution}有 {count} 条风险预警待处理，请登录门户处理。"),
+    "reminder.alerts_due": (
+        "风险预警核查提醒", "【清廉金融】{institution}有 {count} 条风险预警的核查期限为 {due}，"
+                      "请及时登录门户核查处理。"),
+    "reminder.alerts_overdue": (
+        "风险预警逾期提醒", "【清廉金融】{institution}有 {count} 条风险预警已超过核查期限，请尽快登录门户处理。"),
     "reminder.complaints_due": (
         "投诉办理提醒", "【清廉金融】有 {count} 件投诉举报将于 {due} 前到期，请及时办理。"),
+    "reminder.complaints_overdue": (
+        "投诉办理逾期提醒", "【清廉金融】有 {count} 件投诉举报已超过办理期限（最早 {due}），请尽快办理。"),
     "complaints.accepted": (
         "投诉受理告知", "【清廉金融】您于 {received} 提交的反映已于 {accepted} 受理，将在 {due} 前告知办理结果。"
                       "可凭回执码在门户查询进度。"),

@@ -67,11 +67,15 @@ def institution_targets(institution, kind: str) -> list[Target]:
     return found
 
 
-def user_targets(user, kind: str) -> list[Target]:
-    """A user's phone and mail as their preference says (e-mail alone, to their address, without one)."""
+def user_targets(user, kind: str, only: Iterable[str] | None = None) -> list[Target]:
+    """A user's phone and mail as their preference says (e-mail alone, to their address, without one);
+    `only` keeps just those channels (a caller whose own mail already reaches the user: ("sms",))."""
     preference = Preference.objects.filter(user=user).first()
     found = []
-    for channel in _wanted(preference, kind):
+    wanted = _wanted(preference, kind)
+    if only is not None:
+        wanted = [c for c in wanted if c in set(only)]
+    for channel in wanted:
         if channel == "sms" and preference is not None and preference.phone:
             found.append(Target("sms", preference.phone, user.get_username(), user_id=user.pk))
         elif channel == "email":
@@ -94,16 +98,18 @@ def district_targets(kind: str) -> list[Target]:
 
 
 def notify(key: str, kind: str, context: dict, *, institutions: Iterable = (), users: Iterable = (),
-           district: bool = False, targets: Iterable[Target] = ()) -> int:
+           district: bool = False, targets: Iterable[Target] = (), user_channels: Iterable[str] | None = None) -> int:
     """Queue `kind`'s template for every target of the institutions, users (and the finance center's
     robots); returns the messages stored (a key already there, for that channel and recipient, is not
-    stored again). Call inside the transaction of the change it reports."""
+    stored again). Call inside the transaction of the change it reports. `user_channels` limits the
+    users' channels (a reminder whose mail the caller already sends: ("sms",), so nobody gets it twice)."""
     subject, body = rules.render(kind, context)
     found: list[Target] = list(targets)
     for institution in institutions:
         found += institution_targets(institution, kind)
+    only = tuple(user_channels) if user_channels is not None else None
     for user in users:
-        found += user_targets(user, kind)
+        found += user_targets(user, kind, only)
     if district:
         found += district_targets(kind)
     return _store(key, kind, subject, body, found)

@@ -731,14 +731,53 @@ def remind_overdue(today: dt.date | None = None) -> int:
     for row in counts:
         recipients = list(Membership.objects.filter(institution_id=row["institution_id"], role__in=ACTORS)
                           .exclude(user__email="").values_list("user__email", flat=True))
+        key = f"risk:overdue:{row['institution_id']}:{today.isoformat()}"
         with transaction.atomic():
             sent += outbox.enqueue(
-                f"risk:overdue:{row['institution_id']}:{today.isoformat()}", recipients,
+                key, recipients,
                 "风险预警逾期提醒", f"本机构有 {row['n']} 条风险预警已超过核查期限，请登录清廉金融平台处理。",
                 kind="risk.reminder")
+            _remind_by_channels(key, "reminder.alerts_overdue", row["institution_id"],
+                                {"count": row["n"], "due": today.isoformat()})
             Alert.objects.filter(institution_id=row["institution_id"], status__in=OPEN_STATUSES,
                                  due_on__lt=today).update(reminded_at=timezone.now())
     return sent
+
+
+def remind_due_soon(today: dt.date | None = None) -> int:
+    """Tell the institution's filers and heads, once per due date, of its open alerts due within
+    RISK_REMIND_DAYS_BEFORE days (mail and their channels; the beat job with remind_overdue)."""
+    today = today or timezone.localdate()
+    before = int(getattr(settings, "RISK_REMIND_DAYS_BEFORE", 2))
+    rows = (Alert.objects.filter(status__in=OPEN_STATUSES, due_on__gte=today,
+                                 due_on__lte=today + dt.timedelta(days=before))
+            .values("institution_id", "due_on").annotate(n=Count("pk")).order_by("institution_id", "due_on"))
+    sent = 0
+    for row in rows:
+        recipients = list(Membership.objects.filter(institution_id=row["institution_id"], role__in=ACTORS)
+                          .exclude(user__email="").values_list("user__email", flat=True))
+        key = f"risk:due:{row['institution_id']}:{row['due_on'].isoformat()}"
+        with transaction.atomic():
+            sent += outbox.enqueue(
+                key, recipients, "风险预警核查提醒",
+                f"本机构有 {row['n']} 条风险预警的核查期限为 {row['due_on']:%Y-%m-%d}，"
+                "请登录清廉金融平台及时核查处理。",
+                kind="risk.reminder")
+            _remind_by_channels(key, "reminder.alerts_due", row["institution_id"],
+                                {"count": row["n"], "due": row["due_on"].isoformat()})
+    return sent
+
+
+def _remind_by_channels(key: str, kind: str, institution_id: int, context: dict) -> int:
+    """The reminder on the institution's channels (robots, duty phone, mailbox) and its filers' and
+    heads' phones (their mail is the caller's). A count and a date only: never an employee's name."""
+    from notifications import services as notifications
+
+    institution = Institution.objects.get(pk=institution_id)
+    users = [m.user for m in Membership.objects.filter(institution_id=institution_id, role__in=ACTORS,
+                                                       user__is_active=True).select_related("user")]
+    return notifications.notify(key, kind, {"institution": institution.name, **context}, institutions=[institution],
+                                users=users, user_channels=("sms",))
 
 
 # --- the district's stored figures ---------------------------------------------------------------
@@ -779,6 +818,7 @@ def refresh_all_summaries(today: dt.date | None = None) -> int:
 __all__ = [
     "LoadRefused", "act", "acting_institution", "actor_institution_ids", "assign", "change_rule",
     "delete_suppression", "due_date", "effective_rules", "forward", "load_extract", "parse_extract",
-    "purge_expired", "refresh_all_summaries", "refresh_summary", "remind_overdue", "request_screening",
+    "purge_expired", "refresh_all_summaries", "refresh_summary", "remind_due_soon", "remind_overdue",
+    "request_screening",
     "rule_rows", "run_screening", "screen_in_process", "screen_previous_month", "store_rows", "suppress",
 ]

@@ -22,7 +22,8 @@ def purge_expired() -> int:
 
 @shared_task(name="risk.remind_overdue")
 def remind_overdue() -> int:
-    return services.remind_overdue()
+    """Daily: alerts due soon (once per due date) and overdue (once a day), by mail and channels."""
+    return services.remind_due_soon() + services.remind_overdue()
 
 
 @shared_task(name="risk.refresh_summaries")

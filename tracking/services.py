@@ -22,7 +22,9 @@ item's state forbids the action). Callers scope lookups with tracking.selectors 
 `send_reminders(today)` (the beat job tracking.send_reminders) mails, once per due date, the
 institution's filer and head a few days before the due date and after it, and escalates items
 overdue for TRACKING_ESCALATE_AFTER_DAYS to the head and the district's finance center, through
-core.outbox.
+core.outbox; the same reminder goes on the notification channels (notifications.services.notify: the
+institution's robots / duty phone / mailbox, the people's phones; for an escalation the finance
+center's officers and robots too), keyed like the mail so a second run sends nothing.
 """
 
 from __future__ import annotations
@@ -271,9 +273,35 @@ def _remind(item: TrackedItem, kind: str, url: str) -> int:
                                      institution=item.institution.name)
     body = (f"{item.institution.name}：\n\n督办事项“{item.title}”的办结期限为{item.due_on:%Y年%m月%d日}，"
             f"当前状态：{item.get_status_display()}。\n请登录清廉金融平台报送整改措施及佐证材料。\n{url}\n")
-    count = outbox.enqueue(f"tracking:{kind}:{item.pk}:{item.due_on.isoformat()}", recipients, subject, body,
-                           kind=f"tracking.{kind}")
+    key = f"tracking:{kind}:{item.pk}:{item.due_on.isoformat()}"
+    count = outbox.enqueue(key, recipients, subject, body, kind=f"tracking.{kind}")
+    pushed = _remind_by_channels(item, kind, key)
     Reminder.objects.filter(item=item, kind=kind, due_on=item.due_on).update(recipients=len(set(recipients)))
-    Event.objects.create(item=item, action=_EVENTS[kind], due_on=item.due_on,
-                         note=f"已通知{len(set(recipients))}人" if count else "无可通知的邮箱")
+    note = f"已通知{len(set(recipients))}人" if count else "无可通知的邮箱"
+    if pushed:
+        note += f"；短信/钉钉/企业微信 {pushed} 条"
+    Event.objects.create(item=item, action=_EVENTS[kind], due_on=item.due_on, note=note)
     return 1
+
+
+_CHANNEL_KINDS = {"due_soon": "reminder.rectification", "overdue": "reminder.rectification_overdue",
+                  "escalation": "reminder.rectification_escalation"}
+
+
+def _remind_by_channels(item: TrackedItem, kind: str, key: str) -> int:
+    """The same reminder on the institution's channels (robots, duty phone, mailbox) and its people's
+    phones (their mail is the one above); an escalation also to the finance center's officers and
+    robots. The text names the institution, a count and the due date: never the item's title (a
+    finding may name an employee) nor a complaint's content."""
+    from notifications import services as notifications
+
+    roles = [Role.INSTITUTION_HEAD] if kind == "escalation" else list(REPORTER_ROLES)
+    users = [m.user for m in Membership.objects.filter(institution_id=item.institution_id, role__in=roles,
+                                                       user__is_active=True).select_related("user")]
+    if kind == "escalation":
+        users += [g.user for g in DistrictGrant.objects.filter(district_id=item.district_id, role=Role.FINANCE_CENTER,
+                                                               user__is_active=True).select_related("user")]
+    return notifications.notify(key, _CHANNEL_KINDS[kind],
+                                {"institution": item.institution.name, "count": 1, "due": item.due_on.isoformat()},
+                                institutions=[item.institution], users=users, user_channels=("sms",),
+                                district=kind == "escalation")
