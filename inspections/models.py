@@ -51,7 +51,7 @@ class Plan(models.Model):
         constraints = [models.UniqueConstraint(fields=["district", "year"], name="inspection_plan_one_per_year")]
 
     def __str__(self) -> str:
-        return f"{self.district.name}{self.year}年度督查计划"
+        return _("{district}{year}年度督查计划").format(district=self.district.name, year=self.year)
 
 
 class PlanEntry(models.Model):
@@ -77,7 +77,7 @@ class PlanEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.month}月 {self.institution}"
+        return _("{month}月 {institution}").format(month=self.month, institution=self.institution)
 
 
 class Visit(models.Model):

@@ -7,6 +7,7 @@ import io
 
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 
 def notice_context(visit) -> dict:
@@ -20,7 +21,7 @@ def notice_context(visit) -> dict:
                       "rectify_within": f.rectify_within, "due_on": f.tracked_item.due_on}
                      for i, f in enumerate(findings, start=1)],
         "issued_on": timezone.localtime(visit.notice_issued_at or timezone.now()).date(),
-        "issuer": f"{visit.district.name}金融工作中心",
+        "issuer": _("{district}金融工作中心").format(district=visit.district.name),
     }
 
 

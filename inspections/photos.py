@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from cryptography.fernet import Fernet, MultiFernet
 from django.conf import settings
+from django.utils.translation import gettext as _
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 MAX_PHOTOS = 12
@@ -78,29 +79,29 @@ def _exif_time_place(image) -> tuple[str, str]:
 
 
 def process(data: bytes, filename: str = "") -> Photo:
-    name = filename or "照片"
+    name = filename or _("照片")
     if not data:
-        raise PhotoRejected(f"{name} 是空文件。")
+        raise PhotoRejected(_("{name} 是空文件。").format(name=name))
     if len(data) > MAX_BYTES:
-        raise PhotoRejected(f"{name} 超过8MB。")
+        raise PhotoRejected(_("{name} 超过8MB。").format(name=name))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             probe = Image.open(io.BytesIO(data))
             fmt = probe.format
             if fmt not in _FORMATS:
-                raise PhotoRejected(f"{name} 不是 JPEG、PNG 或 WebP 图片。")
+                raise PhotoRejected(_("{name} 不是 JPEG、PNG 或 WebP 图片。").format(name=name))
             if probe.width * probe.height > MAX_PIXELS:
-                raise PhotoRejected(f"{name} 像素过多。")
+                raise PhotoRejected(_("{name} 像素过多。").format(name=name))
             probe.verify()
             image = Image.open(io.BytesIO(data))
             image.load()
     except PhotoRejected:
         raise
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise PhotoRejected(f"{name} 不是有效的 JPEG、PNG 或 WebP 图片。") from None
+        raise PhotoRejected(_("{name} 不是有效的 JPEG、PNG 或 WebP 图片。").format(name=name)) from None
     except (OSError, SyntaxError, ValueError):
-        raise PhotoRejected(f"{name} 已损坏或不是有效图片。") from None
+        raise PhotoRejected(_("{name} 已损坏或不是有效图片。").format(name=name)) from None
     taken, place = _exif_time_place(image)
     image = ImageOps.exif_transpose(image)
     if max(image.size) > MAX_EDGE:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from django.utils.translation import gettext as _
+
 CLAUSE_PATTERN = re.compile(r"^\d{1,3}\.\d{1,3}$")
 MAX_TEAM = 20
 
@@ -13,19 +15,19 @@ def notice_prefix(district_name: str, overrides: dict[str, str] | None = None, d
     (INSPECTIONS_NOTICE_PREFIXES may set another per district code)."""
     if overrides and district_code in overrides:
         return overrides[district_code]
-    return f"{(district_name or '区')[:1]}金清整"
+    return f"{(district_name or '区')[:1]}金清整"  # i18n-exempt: official document-number prefix (公文文号)
 
 
 def notice_number(prefix: str, year: int, seq: int) -> str:
     """路金清整〔2026〕7号"""
-    return f"{prefix}〔{year}〕{seq}号"
+    return f"{prefix}〔{year}〕{seq}号"  # i18n-exempt: official document number, stored on the visit
 
 
 def clause_number(value) -> str:
     """"3.2" (item 3, clause 2), stripped; ValueError in Chinese otherwise."""
     text = str(value if value is not None else "").strip()
     if not CLAUSE_PATTERN.match(text):
-        raise ValueError("条款须写作“项号.条号”，如 3.2。")
+        raise ValueError(_("条款须写作“项号.条号”，如 3.2。"))
     return text
 
 
@@ -37,15 +39,15 @@ def team_list(value) -> list[str]:
         names = re.split(r"[、，,;；\s]+", value)
     elif isinstance(value, (list, tuple)):
         if not all(isinstance(v, str) for v in value):
-            raise ValueError("检查组成员须为姓名列表。")
+            raise ValueError(_("检查组成员须为姓名列表。"))
         names = list(value)
     else:
-        raise ValueError("检查组成员须为姓名列表。")
+        raise ValueError(_("检查组成员须为姓名列表。"))
     names = [n.strip() for n in names if n and n.strip()]
     if len(names) > MAX_TEAM:
-        raise ValueError(f"检查组成员最多{MAX_TEAM}人。")
+        raise ValueError(_("检查组成员最多{n}人。").format(n=MAX_TEAM))
     if any(len(n) > 50 for n in names):
-        raise ValueError("检查组成员姓名过长。")
+        raise ValueError(_("检查组成员姓名过长。"))
     return names
 
 

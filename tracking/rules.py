@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.utils.translation import gettext as _
+
 from core.workdays import DueDate, HolidaySchedule, add_working_days
 
 MAX_WORKING_DAYS = 250  # about a year: a longer period is a typing mistake
@@ -31,15 +33,15 @@ def check_working_days(n) -> int:
     if isinstance(n, str) and n.strip().isdigit():
         n = int(n.strip())
     if isinstance(n, bool) or not isinstance(n, int):
-        raise ValueError("期限须为工作日天数（整数）。")
+        raise ValueError(_("期限须为工作日天数（整数）。"))
     if not 1 <= n <= MAX_WORKING_DAYS:
-        raise ValueError(f"期限须在1至{MAX_WORKING_DAYS}个工作日之间。")
+        raise ValueError(_("期限须在1至{n}个工作日之间。").format(n=MAX_WORKING_DAYS))
     return n
 
 
 def due_date(start: date, working_days: int, schedule: HolidaySchedule) -> DueDate:
     """The `working_days`-th working day after `start` (the start day itself never counts)."""
-    return add_working_days(start, working_days, schedule, basis=f"{working_days}个工作日内")
+    return add_working_days(start, working_days, schedule, basis=_("{n}个工作日内").format(n=working_days))
 
 
 def years_spanned(start: date, working_days: int) -> list[int]:
