@@ -13,6 +13,7 @@ from functools import cache
 from pathlib import Path
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.errors import DomainError
 
@@ -37,11 +38,13 @@ def _cents(value: Decimal) -> str:
 def build_package(dy: DistrictYear) -> dict:
     """The published district-year as a package (refused before publication)."""
     if dy.status != YearStatus.PUBLISHED or dy.published_at is None:
-        raise DomainError(f"{dy.district.name} {dy.year} 年度结果尚未发布，不能导出数据包")
+        raise DomainError(_("%(district)s %(year)s 年度结果尚未发布，不能导出数据包")
+                          % {"district": dy.district.name, "year": dy.year})
     results = list(Result.objects.filter(district_id=dy.district_id, year=dy.year, status=ResultStatus.PUBLISHED)
                    .select_related("institution").order_by("rank", "institution__code"))
     if not results:
-        raise DomainError(f"{dy.district.name} {dy.year} 年度没有已发布的结果")
+        raise DomainError(_("%(district)s %(year)s 年度没有已发布的结果")
+                          % {"district": dy.district.name, "year": dy.year})
     colours = {c: 0 for c in rules.COLOURS}
     for r in results:
         colours[r.colour] += 1
@@ -86,23 +89,25 @@ def render_xlsx(package: dict) -> bytes:
 
     book = Workbook()
     ws = book.active
-    ws.title = "概况"
+    ws.title = _("概况")
     stats = package["statistics"]
-    for row in (["数据包", f"{package['schema']} v{package['version']}"],
-                ["行政区", f"{package['district']['name']}（{package['district']['code']}）"],
-                ["所属市", package["district"]["city"]["name"]], ["年度", package["year"]],
-                ["发布时间", package["published_at"]], ["机构数", stats["institutions"]],
-                ["平均总分", stats["mean_total"]], *[[f"{rules.COLOUR_NAMES_ZH[c]}色", stats["colours"][c]]
-                                                   for c in rules.COLOURS],
-                ["触碰红线", stats["red_lines"]], ["属实投诉", stats["complaints_substantiated"]],
-                ["部分属实投诉", stats["complaints_partial"]]):
+    for row in ([_("数据包"), f"{package['schema']} v{package['version']}"],
+                [_("行政区"), f"{package['district']['name']}（{package['district']['code']}）"],
+                [_("所属市"), package["district"]["city"]["name"]], [_("年度"), package["year"]],
+                [_("发布时间"), package["published_at"]], [_("机构数"), stats["institutions"]],
+                [_("平均总分"), stats["mean_total"]],
+                *[[_("%(colour)s色") % {"colour": rules.COLOUR_NAMES_ZH[c]}, stats["colours"][c]]
+                  for c in rules.COLOURS],
+                [_("触碰红线"), stats["red_lines"]], [_("属实投诉"), stats["complaints_substantiated"]],
+                [_("部分属实投诉"), stats["complaints_partial"]]):
         append_row(ws, row)
-    results = book.create_sheet("结果")
-    append_row(results, ["排名", "类别排名", "机构编码", "机构名称", "类别", "总分", "颜色", "红线", "财政性资金招投标",
-                         "党建星级评定", "年度业绩考评", "招投标加减分", "党建加减分", "考评加减分"])
+    results = book.create_sheet(_("结果"))
+    append_row(results, [_("排名"), _("类别排名"), _("机构编码"), _("机构名称"), _("类别"), _("总分"), _("颜色"),
+                         _("红线"), _("财政性资金招投标"), _("党建星级评定"), _("年度业绩考评"), _("招投标加减分"),
+                         _("党建加减分"), _("考评加减分")])
     for r in package["results"]:
         append_row(results, [r["rank"], r["category_rank"], r["code"], r["name"], r["category"], r["total"],
-                             rules.COLOUR_NAMES_ZH[r["colour"]], "是" if r["red_line"] else "否",
+                             rules.COLOUR_NAMES_ZH[r["colour"]], _("是") if r["red_line"] else _("否"),
                              *[r["linkage"][u] for u in rules.LINKAGE_USES],
                              *[r["linkage_points"][u] for u in rules.LINKAGE_USES]])
     out = io.BytesIO()
@@ -116,23 +121,25 @@ def parse(raw: bytes | str | dict) -> dict:
 
     if isinstance(raw, (bytes, str)):
         if len(raw) > MAX_BYTES:
-            raise DomainError("数据包过大（上限 50 MB）", field="file")
+            raise DomainError(_("数据包过大（上限 50 MB）"), field="file")
         try:
             package = json.loads(raw)
         except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-            raise DomainError("数据包不是有效的 JSON 文件", field="file") from None
+            raise DomainError(_("数据包不是有效的 JSON 文件"), field="file") from None
     else:
         package = raw
     if not isinstance(package, dict) or package.get("schema") != SCHEMA_NAME:
-        raise DomainError("不是清廉金融区县结果数据包（schema 不符）", field="file")
+        raise DomainError(_("不是清廉金融区县结果数据包（schema 不符）"), field="file")
     if package.get("version") != VERSION:
-        raise DomainError(f"数据包版本 {package.get('version')!r} 不受支持（本系统支持版本 {VERSION}）", field="file")
+        raise DomainError(_("数据包版本 %(version)s 不受支持（本系统支持版本 %(supported)s）")
+                          % {"version": repr(package.get("version")), "supported": VERSION}, field="file")
     validator = jsonschema.Draft202012Validator(schema(), format_checker=jsonschema.FormatChecker())
     errors = sorted(validator.iter_errors(package), key=lambda e: list(e.absolute_path))
     if errors:
         first = errors[0]
-        where = "/".join(str(p) for p in first.absolute_path) or "（根）"
-        raise DomainError(f"数据包格式不符（{where}）：{first.message[:200]}", field="file")
+        where = "/".join(str(p) for p in first.absolute_path) or _("（根）")
+        raise DomainError(_("数据包格式不符（%(where)s）：%(error)s") % {"where": where, "error": first.message[:200]},
+                          field="file")
     stats, results = package["statistics"], package["results"]
     if results:
         colours = {c: sum(1 for r in results if r["colour"] == c) for c in rules.COLOURS}
@@ -140,14 +147,14 @@ def parse(raw: bytes | str | dict) -> dict:
         if (len(results) != stats["institutions"] or colours != stats["colours"]
                 or _cents(total) != stats["total_sum"]
                 or sum(1 for r in results if r["red_line"]) != stats["red_lines"]):
-            raise DomainError("数据包的统计与结果明细不一致", field="file")
+            raise DomainError(_("数据包的统计与结果明细不一致"), field="file")
     elif sum(stats["colours"].values()) != stats["institutions"]:
-        raise DomainError("数据包的四色分布与机构数不一致", field="file")
+        raise DomainError(_("数据包的四色分布与机构数不一致"), field="file")
     for key in ("generated_at", "published_at"):
         try:
             moment = datetime.fromisoformat(package[key])
         except ValueError:
-            raise DomainError(f"数据包的 {key} 不是有效时间", field="file") from None
+            raise DomainError(_("数据包的 %(field)s 不是有效时间") % {"field": key}, field="file") from None
         if moment.tzinfo is None:
-            raise DomainError(f"数据包的 {key} 须带时区", field="file")
+            raise DomainError(_("数据包的 %(field)s 须带时区") % {"field": key}, field="file")
     return package
