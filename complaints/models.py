@@ -52,7 +52,7 @@ class HolidayYear(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.year}年"
+        return _("{year}年").format(year=self.year)
 
 
 class HolidayDate(models.Model):
@@ -337,7 +337,8 @@ class ComplaintExtension(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.complaint_id} 第{self.number}次延期 → {self.new_due_on:%Y-%m-%d}"
+        return _("#{complaint_id} 第{number}次延期 → {new_due_on:%Y-%m-%d}").format(
+            complaint_id=self.complaint_id, number=self.number, new_due_on=self.new_due_on)
 
 
 class ComplaintNote(models.Model):
@@ -581,7 +582,7 @@ class SurveyLink(models.Model):
         verbose_name_plural = _("一次性问卷链接")
 
     def __str__(self) -> str:
-        return f"{self.batch_id} · {'已使用' if self.used_at else '未使用'}"
+        return f"{self.batch_id} · {_('已使用') if self.used_at else _('未使用')}"
 
 
 class SurveyResponse(models.Model):

@@ -9,6 +9,7 @@ from pathlib import Path
 import segno
 from django.conf import settings
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from PIL import Image, ImageDraw, ImageFont
 
 from .crypto import format_receipt_code
@@ -36,7 +37,7 @@ def qr_svg(url: str, *, scale: int = 4) -> str:
     """Inline SVG markup (no XML declaration), for pages and posters."""
     out = io.BytesIO()
     segno.make(url, error="m", micro=False).save(out, kind="svg", scale=scale, border=2, xmldecl=False,
-                                                 svgns=True, title="清廉金融 一码举报", dark="#000")
+                                                 svgns=True, title=_("清廉金融 一码举报"), dark="#000")
     return out.getvalue().decode("utf-8")
 
 
@@ -64,15 +65,16 @@ def receipt_png(code: str, institution_name: str, received: str) -> bytes:
     image = Image.new("L", (width, height), 255)
     draw = ImageDraw.Draw(image)
     title, cjk = _font(34)
-    body, _ = _font(24)
-    big, _ = _font(44)
+    body = _font(24)[0]
+    big = _font(44)[0]
     draw.rectangle([0, 0, width, 70], fill=60)
     if cjk:
-        draw.text((28, 14), "清廉金融 一码举报 · 回执", font=title, fill=255)
-        draw.text((28, 96), f"机构：{institution_name}"[:30], font=body, fill=0)
-        draw.text((28, 136), f"提交时间：{received}", font=body, fill=0)
-        draw.text((28, 186), "回执码：", font=body, fill=0)
-        draw.text((28, 320), "请妥善保存，凭回执码查询办理进度和答复。", font=body, fill=80)
+        draw.text((28, 14), _("清廉金融 一码举报 · 回执"), font=title, fill=255)
+        draw.text((28, 96), _("机构：{institution_name}").format(
+            institution_name=institution_name)[:30], font=body, fill=0)
+        draw.text((28, 136), _("提交时间：{received}").format(received=received), font=body, fill=0)
+        draw.text((28, 186), _("回执码："), font=body, fill=0)
+        draw.text((28, 320), _("请妥善保存，凭回执码查询办理进度和答复。"), font=body, fill=80)
     else:
         draw.text((28, 14), "Receipt", font=title, fill=255)
         draw.text((28, 136), received, font=body, fill=0)

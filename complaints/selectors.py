@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db.models import Avg, Count, F, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import ExtractMonth, TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.errors import NotFound
 from core.workdays import HolidaySchedule
@@ -164,7 +165,7 @@ def queue_district(user, code: str) -> District:
                 pk__in=access.headed_institution_ids(user), district=district).exists():
             district = None
     if district is None:
-        raise NotFound("未找到该区县，或您无权访问")
+        raise NotFound(_("未找到该区县，或您无权访问"))
     return district
 
 
@@ -211,6 +212,25 @@ def tracked_item(case: Complaint):
     from tracking import selectors as tracking
 
     return tracking.items_for("complaints", [case.pk]).get(case.pk)
+
+
+def events_for(case: Complaint, policy: CasePolicy) -> list[ComplaintEvent]:
+    """The case's log as a side may read it: the notices to a named complainant (masked number,
+    channel, state) only for those who may see the identity (the finance center)."""
+    events = list(case.events.all())
+    if policy.identity:
+        return events
+    return [e for e in events if e.action not in rules.NOTICE_ACTIONS]
+
+
+def complainant_notices(case: Complaint, policy: CasePolicy) -> list[dict]:
+    """The SMS sent to a named complainant (acceptance, refusal, result) with their delivery state and
+    failures, masked number only; the finance center's (empty for others and for anonymous cases)."""
+    if not policy.identity or case.anonymous:
+        return []
+    from notifications import selectors as notifications
+
+    return notifications.case_notices(case.pk)
 
 
 def notes_for(case: Complaint, policy: CasePolicy) -> list[ComplaintNote]:
@@ -297,14 +317,15 @@ class PublicView:
 
 def public_view(case: Complaint) -> PublicView:
     shown = case.merged_into if case.merged_into_id else case
-    timeline = [("已接收", case.received_at)]
-    for label, value in (("已受理", shown.accepted_at), ("不予受理", shown.rejected_at), ("初核", shown.verifying_at),
-                         ("已转有关部门办理", shown.forwarded_at or shown.referred_at),
-                         ("已出结论", shown.concluded_at), ("已办结", shown.closed_at)):
+    timeline = [(_("已接收"), case.received_at)]
+    for label, value in ((_("已受理"), shown.accepted_at), (_("不予受理"), shown.rejected_at),
+                         (_("初核"), shown.verifying_at),
+                         (_("已转有关部门办理"), shown.forwarded_at or shown.referred_at),
+                         (_("已出结论"), shown.concluded_at), (_("已办结"), shown.closed_at)):
         if value:
             timeline.append((label, value))
     if case.merged_into_id:
-        timeline.insert(1, ("与同类反映合并办理", case.closed_at or case.received_at))
+        timeline.insert(1, (_("与同类反映合并办理"), case.closed_at or case.received_at))
     replies = list(ComplaintNote.objects.filter(complaint=shown, is_public=True).order_by("created_at"))
     extensions = list(ComplaintExtension.objects.filter(complaint=shown).order_by("number"))
     due_on = None
@@ -376,7 +397,7 @@ def stats_scope(user, district_code: str = "") -> StatsScope | None:
         reachable = granted is None or (district is not None and (
             district.pk in granted or Institution.objects.filter(pk__in=heads, district=district).exists()))
         if district is None or not reachable:
-            raise NotFound("未找到该区县，或您无权访问")
+            raise NotFound(_("未找到该区县，或您无权访问"))
     if granted is None:
         return StatsScope(where=None if district is None else Q(institution__district=district), district=district)
     where = Q(institution__district_id__in=granted) | Q(institution_id__in=heads)

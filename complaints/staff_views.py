@@ -16,6 +16,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import DomainError, NotFound
@@ -91,7 +92,8 @@ def _detail_context(request: HttpRequest, case: Complaint, **extra) -> dict:
     return {
         "case": case, "policy": policy, "sides": sides, "actions": actions,
         "deadline_rows": _deadline_rows(case),
-        "events": list(case.events.all()),
+        "events": selectors.events_for(case, policy),
+        "complainant_notices": selectors.complainant_notices(case, policy),
         "notes": selectors.notes_for(case, policy),
         "images": list(case.images.all()) if policy.images else [],
         "identity": services.masked_identity(case) if policy.identity else None,
@@ -111,7 +113,7 @@ def _get_case(request: HttpRequest, pk: int) -> Complaint:
     try:
         return selectors.case_detail(request.user, pk)
     except Complaint.DoesNotExist:
-        raise Http404("未找到，或您无权查看。")
+        raise Http404(_("未找到，或您无权查看。"))
 
 
 @login_required
@@ -149,7 +151,7 @@ def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         case = _get_case(request, pk)
         return render(request, "complaints/staff/detail.html",
                       _detail_context(request, case, action_error=exc.message), status=status)
-    messages.success(request, f"已完成：{rules.TRANSITIONS[action].label}")
+    messages.success(request, _("已完成：{label}").format(label=rules.TRANSITIONS[action].label))
     return redirect("complaints:case-detail", pk=pk)
 
 
@@ -164,7 +166,7 @@ def case_note(request: HttpRequest, pk: int) -> HttpResponse:
         status = 403 if exc.forbidden else 400
         return render(request, "complaints/staff/detail.html",
                       _detail_context(request, case, note_error=exc.message), status=status)
-    messages.success(request, "已保存。")
+    messages.success(request, _("已保存。"))
     return redirect("complaints:case-detail", pk=pk)
 
 
@@ -294,13 +296,16 @@ def disclosure(request: HttpRequest) -> HttpResponse:
     publish = request.POST.get("publish", "")
     try:
         if publish not in ("0", "1"):
-            raise services.ServiceError("请选择公开或不公开。", field="publish")
+            raise services.ServiceError(_("请选择公开或不公开。"), field="publish")
         district = services.set_blacklist_publication(request.user, code, publish == "1")
     except (services.ServiceError, DomainError) as exc:
         return render(request, "complaints/staff/disclosure.html",
                       {"districts": districts, "error": getattr(exc, "message", str(exc))},
                       status=getattr(exc, "status", 400))
-    messages.success(request, f"{district.name}：黑名单{'已公开' if district.publish_blacklist else '已停止公开'}。")
+    if district.publish_blacklist:
+        messages.success(request, _("{district}：黑名单已公开。").format(district=district.name))
+    else:
+        messages.success(request, _("{district}：黑名单已停止公开。").format(district=district.name))
     return redirect("complaints:disclosure")
 
 
@@ -380,12 +385,12 @@ def survey_links(request: HttpRequest) -> HttpResponse:
         tokens = services.issue_survey_links(institution, questionnaire, count, request.user,
                                              label=request.POST.get("label", "").strip())
     except (ValueError, services.ServiceError) as exc:
-        context["error"] = getattr(exc, "message", "请填写1至1000之间的数量。")
+        context["error"] = getattr(exc, "message", _("请填写1至1000之间的数量。"))
         return render(request, "complaints/staff/survey_links.html", context, status=400)
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv_writer(out)
-    writer.writerow(["序号", "机构", "问卷链接（一次有效）"])
+    writer.writerow([_("序号"), _("机构"), _("问卷链接（一次有效）")])
     for n, token in enumerate(tokens, 1):
         writer.writerow([n, institution.name, request.build_absolute_uri(services.survey_path(token))])
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from notifications import services as notifications
 
@@ -30,7 +31,8 @@ def send_push_list(pk: int) -> int:
                 return 0
             questionnaire = services.ensure_questionnaire(push.year)
             tokens = services.issue_survey_links(push.institution, questionnaire, len(phones), push.created_by,
-                                                 label=f"问卷推送 #{push.pk} {push.label}".strip())
+                                                 label=_("问卷推送 #{pk} {label}").format(
+                                                     pk=push.pk, label=push.label).strip())
             queued = 0
             for number, (phone, token) in enumerate(zip(phones, tokens, strict=True)):
                 queued += notifications.notify_phone(

@@ -7,10 +7,11 @@ from datetime import date
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .. import rules
+from .. import rules, selectors
 from ..deadlines import due_status
 from ..models import Complaint, ComplaintEvent, ComplaintExtension, ComplaintNote, EvidenceImage
 
@@ -156,7 +157,8 @@ class ComplaintDetailSerializer(ComplaintListSerializer):
         read_only_fields = fields
 
     def get_events(self, obj: Complaint) -> list[dict]:
-        return EventSerializer(obj.events.all(), many=True, context=self.context).data
+        events = selectors.events_for(obj, self.context["policy"])
+        return EventSerializer(events, many=True, context=self.context).data
 
     def get_notes(self, obj: Complaint) -> list[dict]:
         return NoteSerializer(self.context["notes"], many=True).data
@@ -194,12 +196,14 @@ class ActionRequestSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=Complaint.Outcome.choices, required=False)
     reply = serializers.CharField(required=False, allow_blank=True, max_length=4000)
     approval = serializers.CharField(required=False, allow_blank=True, max_length=500)
-    target = serializers.IntegerField(required=False, help_text="merge（合并）：并入的目标案件")
+    target = serializers.IntegerField(required=False, help_text=gettext_lazy("merge（合并）：并入的目标案件"))
     basis = serializers.ChoiceField(choices=Complaint.Basis.choices, required=False,
-                                    help_text="set_basis：办理依据（financial 金融监管规定 / xinfang 信访工作条例）")
+                                    help_text=gettext_lazy(
+                                        "set_basis：办理依据（financial 金融监管规定 / xinfang 信访工作条例）"))
     reply_within = serializers.IntegerField(required=False, min_value=1, max_value=60,
-                                            help_text="refer_institution：机构回复期限（工作日，1–60；默认按设置）")
-    version = serializers.IntegerField(required=False, help_text="乐观锁：您所看到的版本号")
+                                            help_text=gettext_lazy(
+                                                "refer_institution：机构回复期限（工作日，1–60；默认按设置）"))
+    version = serializers.IntegerField(required=False, help_text=gettext_lazy("乐观锁：您所看到的版本号"))
 
 
 class NoteRequestSerializer(serializers.Serializer):
@@ -226,8 +230,8 @@ class PublicSubmitRequestSerializer(serializers.Serializer):
     contact_phone = serializers.CharField(required=False)
     anonymous = serializers.BooleanField(required=False)
     ratings = serializers.DictField(child=serializers.IntegerField(min_value=1, max_value=5), required=False,
-                                    help_text=('各项评分 1-5：{"attitude": 服务态度, "efficiency": 办事效率, '
-                                               '"integrity": 廉洁自律}'))
+                                    help_text=gettext_lazy('各项评分 1-5：{"attitude": 服务态度, '
+                                                           '"efficiency": 办事效率, "integrity": 廉洁自律}'))
     images = serializers.ListField(child=serializers.ImageField(), required=False, max_length=3)
 
 
@@ -248,8 +252,8 @@ class TimelineSerializer(serializers.Serializer):
 
 
 class PublicExtensionSerializer(serializers.Serializer):
-    new_due_on = serializers.DateField(help_text="延长后的办理期限")
-    reason = serializers.CharField(help_text="延期理由")
+    new_due_on = serializers.DateField(help_text=gettext_lazy("延长后的办理期限"))
+    reason = serializers.CharField(help_text=gettext_lazy("延期理由"))
     at = serializers.DateTimeField()
 
 
@@ -266,8 +270,9 @@ class PublicStatusSerializer(serializers.Serializer):
     reject_reason = serializers.CharField(allow_blank=True)
     timeline = TimelineSerializer(many=True)
     replies = PublicReplySerializer(many=True)
-    due_on = serializers.DateField(allow_null=True, help_text="办理期限（作出处理决定或办结；已出结论后为空）")
-    extensions = PublicExtensionSerializer(many=True, help_text="延长办理期限的记录：新的期限和理由")
+    due_on = serializers.DateField(allow_null=True,
+                                   help_text=gettext_lazy("办理期限（作出处理决定或办结；已出结论后为空）"))
+    extensions = PublicExtensionSerializer(many=True, help_text=gettext_lazy("延长办理期限的记录：新的期限和理由"))
 
 
 def public_status_data(view) -> dict:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, permissions, serializers, status, viewsets
@@ -25,13 +27,13 @@ from . import serializers as s
 
 class Throttled(exceptions.APIException):
     status_code = status.HTTP_429_TOO_MANY_REQUESTS
-    default_detail = "请求过于频繁，请稍后再试。"
+    default_detail = gettext_lazy("请求过于频繁，请稍后再试。")
     default_code = "throttled"
 
 
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "提交内容过大：最多3张图片，每张不超过5MB。"
+    default_detail = gettext_lazy("提交内容过大：最多3张图片，每张不超过5MB。")
     default_code = "too_large"
 
 
@@ -87,12 +89,12 @@ class PublicStatusView(APIView):
             raise Throttled()
         case = selectors.find_by_receipt(receipt_code)
         if case is None:
-            raise exceptions.NotFound("未找到该回执码对应的记录。")
+            raise exceptions.NotFound(_("未找到该回执码对应的记录。"))
         return Response(s.PublicStatusSerializer(s.public_status_data(selectors.public_view(case))).data)
 
 
 class CanUseQueue(permissions.BasePermission):
-    message = "只有区金融工作中心、区纪委和被转办机构的负责人可以查看举报投诉。"
+    message = gettext_lazy("只有区金融工作中心、区纪委和被转办机构的负责人可以查看举报投诉。")
 
     def has_permission(self, request, view) -> bool:
         return bool(request.user and request.user.is_authenticated and selectors.can_use_queue(request.user))
@@ -106,10 +108,10 @@ def _bool(value: str | None) -> bool | None:
 @extend_schema(parameters=[
     OpenApiParameter("status", OpenApiTypes.STR, enum=Complaint.Status.values),
     OpenApiParameter("kind", OpenApiTypes.STR, enum=Complaint.Kind.values),
-    OpenApiParameter("institution", OpenApiTypes.STR, description="机构编码（或 id）"),
+    OpenApiParameter("institution", OpenApiTypes.STR, description=gettext_lazy("机构编码（或 id）")),
     OpenApiParameter("overdue", OpenApiTypes.BOOL),
     OpenApiParameter("due", OpenApiTypes.STR, enum=["soon"]),
-    OpenApiParameter("district", OpenApiTypes.STR, description="本人履职的区县之一（否则 404）"),
+    OpenApiParameter("district", OpenApiTypes.STR, description=gettext_lazy("本人履职的区县之一（否则 404）")),
 ])
 class ComplaintViewSet(viewsets.ReadOnlyModelViewSet):
     """投诉举报分办队列：调用者可见的件（区金融工作中心：全部；纪检：已移送的；机构负责人：交办本机构的，
@@ -126,12 +128,12 @@ class ComplaintViewSet(viewsets.ReadOnlyModelViewSet):
         kind = params.get("kind", "")
         errors = {}
         if status_filter and status_filter not in Complaint.Status.values:
-            errors["status"] = [f"未知状态：{status_filter}"]
+            errors["status"] = [_("未知状态：{status_filter}").format(status_filter=status_filter)]
         if kind and kind not in Complaint.Kind.values:
-            errors["kind"] = [f"未知类型：{kind}"]
+            errors["kind"] = [_("未知类型：{kind}").format(kind=kind)]
         overdue = params.get("overdue")
         if overdue not in (None, "") and _bool(overdue) is None:
-            errors["overdue"] = ["overdue 应为 true 或 false。"]
+            errors["overdue"] = [_("overdue 应为 true 或 false。")]
         if errors:
             raise exceptions.ValidationError(errors)
         return selectors.case_list(self.request.user, status=status_filter, kind=kind,
@@ -173,13 +175,13 @@ class ComplaintViewSet(viewsets.ReadOnlyModelViewSet):
         """执行一项办理流程操作；当前状态下不允许的操作返回 409。"""
         case = self._visible(request, pk)
         if action_name not in rules.TRANSITIONS:
-            raise exceptions.NotFound(f"未知的操作：{action_name}")
+            raise exceptions.NotFound(_("未知的操作：{action}").format(action=action_name))
         body = s.ActionRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         values = body.validated_data
         target = values.get("target")
         if target is not None and not selectors.visible_cases(request.user).filter(pk=target).exists():
-            raise exceptions.ValidationError({"target": ["合并目标不存在。"]})
+            raise exceptions.ValidationError({"target": [_("合并目标不存在。")]})
         # A refusal (services.ServiceError) is answered by the API's exception handler.
         services.perform_action(case.pk, action_name, request.user, services.ActionInput(
             reason=values.get("reason", ""), outcome=values.get("outcome", ""), reply=values.get("reply", ""),
@@ -212,7 +214,7 @@ class ComplaintViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(parameters=[OpenApiParameter("year", OpenApiTypes.INT),
                                OpenApiParameter("district", OpenApiTypes.STR,
-                                                description="本人履职的区县之一（默认：全部）")],
+                                                description=_("本人履职的区县之一（默认：全部）"))],
                    responses=inline_serializer("ComplaintStatistics", {
                        "year": serializers.IntegerField(),
                        "district": serializers.CharField(allow_null=True), "total": serializers.IntegerField(),
@@ -229,7 +231,7 @@ class ComplaintViewSet(viewsets.ReadOnlyModelViewSet):
         """按机构、类型、月份和办理结果统计件数；属实率和按时办结率。"""
         scope = selectors.stats_scope(request.user, request.query_params.get("district", ""))  # NotFound: 404
         if scope is None:
-            raise exceptions.PermissionDenied("只有区金融工作中心、市级用户和机构负责人可以查看统计。")
+            raise exceptions.PermissionDenied(_("只有区金融工作中心、市级用户和机构负责人可以查看统计。"))
         year = parse_year(request.query_params.get("year"), timezone.localdate().year)
         data = selectors.statistics(year, where=scope.where)
         return Response({
