@@ -23,6 +23,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core import tabular
 from core.errors import DomainError, NotAllowed, NotFound
@@ -56,7 +57,7 @@ def may_inspect(user, district: District | int) -> bool:
 
 def _require_inspector(user, district) -> None:
     if not may_inspect(user, district):
-        raise NotAllowed("只有区金融工作中心或检查组可以记录督查。")
+        raise NotAllowed(_("只有区金融工作中心或检查组可以记录督查。"))
 
 
 def norms_for(district_id: int, year: int) -> Norms | None:
@@ -79,7 +80,8 @@ def clause_of(district_id: int, year: int, number) -> NormClause:
     norms = norms_for(district_id, year)
     clause = norms and NormClause.objects.filter(norms=norms, number=number).first()
     if not clause:
-        raise DomainError(f"{year}年度创建规范中没有第 {number} 条。", field="clause")
+        raise DomainError(_("{year}年度创建规范中没有第 {number} 条。").format(year=year, number=number),
+                          field="clause")
     return clause
 
 
@@ -87,14 +89,14 @@ def institution_for(user, code: str) -> Institution:
     """The institution named by `code` among those the user may inspect (404 otherwise)."""
     code = (code or "").strip()
     if not code:
-        raise DomainError("请填写机构编码。", field="institution_code")
+        raise DomainError(_("请填写机构编码。"), field="institution_code")
     districts = access.district_ids(user, *INSPECTOR_ROLES)
     qs = Institution.objects.select_related("district").filter(code=code, is_active=True)
     if districts is not None:
         qs = qs.filter(district_id__in=districts)
     institution = qs.first()
     if institution is None:
-        raise NotFound("未找到该机构，或您无权检查。")
+        raise NotFound(_("未找到该机构，或您无权检查。"))
     return institution
 
 
@@ -113,11 +115,11 @@ class VisitInput:
 def record_visit(user, institution: Institution, data: VisitInput, photos: Iterable = ()) -> Visit:
     _require_inspector(user, institution.district_id)
     if data.kind not in VisitKind.values:
-        raise DomainError("检查方式须为 planned、unannounced 或 follow_up。", field="kind")
+        raise DomainError(_("检查方式须为 planned、unannounced 或 follow_up。"), field="kind")
     if not isinstance(data.visited_on, date):
-        raise DomainError("请填写检查日期。", field="visited_on")
+        raise DomainError(_("请填写检查日期。"), field="visited_on")
     if not 2000 <= data.visited_on.year <= 2100:
-        raise DomainError("检查日期须在2000年至2100年之间。", field="visited_on")
+        raise DomainError(_("检查日期须在2000年至2100年之间。"), field="visited_on")
     try:
         team = rules.team_list(data.team)
     except ValueError as exc:
@@ -126,7 +128,7 @@ def record_visit(user, institution: Institution, data: VisitInput, photos: Itera
     if data.plan_entry_id:
         entry = PlanEntry.objects.filter(pk=data.plan_entry_id, institution=institution).first()
         if entry is None:
-            raise DomainError("计划条目与被检查机构不符。", field="plan_entry")
+            raise DomainError(_("计划条目与被检查机构不符。"), field="plan_entry")
     visit = Visit.objects.create(
         institution=institution, district_id=institution.district_id, visited_on=data.visited_on, kind=data.kind,
         joint_with_discipline=bool(data.joint_with_discipline), team=team, notes=(data.notes or "").strip(),
@@ -144,7 +146,7 @@ def add_photos(visit: Visit, user, files: Iterable) -> list[VisitPhoto]:
         return []
     start = (visit.photos.aggregate(m=Max("position"))["m"] or 0) + 1
     if start - 1 + len(files) > photo_rules.MAX_PHOTOS:
-        raise DomainError(f"每次督查最多{photo_rules.MAX_PHOTOS}张照片。", field="photos")
+        raise DomainError(_("每次督查最多{n}张照片。").format(n=photo_rules.MAX_PHOTOS), field="photos")
     out = []
     for position, upload in enumerate(files, start=start):
         try:
@@ -192,9 +194,9 @@ def add_finding(visit: Visit, user, *, clause, description: str, severity: str, 
     description = (description or "").strip()
     problems = {}
     if not description:
-        problems["description"] = "请填写问题描述。"
+        problems["description"] = _("请填写问题描述。")
     if severity not in Severity.values:
-        problems["severity"] = "严重程度须为 minor（一般）或 major（较重）。"
+        problems["severity"] = _("严重程度须为 minor（一般）或 major（较重）。")
     if problems:
         field, message = next(iter(problems.items()))
         raise DomainError(message, field=field)
@@ -203,7 +205,9 @@ def add_finding(visit: Visit, user, *, clause, description: str, severity: str, 
     norm_clause = clause_of(visit.district_id, year, clause)
     item = tracking.create_item(
         institution=visit.institution, kind=TrackedItem.Kind.FINDING,
-        title=f"督查发现问题整改（第{norm_clause.number}条）：{description[:80]}", detail=description,
+        title=_("督查发现问题整改（第{number}条）：{description}").format(number=norm_clause.number,
+                                                               description=description[:80]),
+        detail=description,
         start=visit.visited_on, working_days=days, source_app=SOURCE_APP, actor=user)
     finding = Finding.objects.create(
         visit=visit, institution=visit.institution, district_id=visit.district_id, year=year, clause=norm_clause,
@@ -242,18 +246,18 @@ def confirm_bonus(visit: Visit, user, *, indicator_code: str, evidence: str) -> 
     _require_inspector(user, visit.district_id)
     evidence = (evidence or "").strip()
     if not evidence:
-        raise DomainError("请填写加分项的佐证情况。", field="evidence")
+        raise DomainError(_("请填写加分项的佐证情况。"), field="evidence")
     year = visit.visited_on.year
     scheme = scheme_for(visit.district_id, year)
     indicator = scheme and Indicator.objects.filter(scheme=scheme, code=(indicator_code or "").strip(),
                                                     kind=IndicatorKind.BONUS).first()
     if not indicator:
-        raise DomainError(f"{year}年度评价方案中没有该加分项。", field="indicator")
+        raise DomainError(_("{year}年度评价方案中没有该加分项。").format(year=year), field="indicator")
     row, created = BonusConfirmation.objects.get_or_create(
         institution=visit.institution, year=year, indicator=indicator,
         defaults={"visit": visit, "evidence": evidence, "created_by": user if getattr(user, "pk", None) else None})
     if not created:
-        raise DomainError("该加分项本年度已确认。", field="indicator")
+        raise DomainError(_("该加分项本年度已确认。"), field="indicator")
     return row
 
 
@@ -312,7 +316,7 @@ def notice_pdf(visit: Visit) -> bytes:
     missing (first download, or after a finding was added), else the archived file."""
     visit = Visit.objects.select_related("district", "institution").get(pk=visit.pk)
     if not visit.notice_seq:
-        raise NotFound("该次督查没有发现问题，未出具整改通知书。")
+        raise NotFound(_("该次督查没有发现问题，未出具整改通知书。"))
     if visit.notice_pdf:
         try:
             with visit.notice_pdf.open("rb") as fh:
@@ -334,7 +338,7 @@ def notice_pdf(visit: Visit) -> bytes:
 
 def _require_finance(user, district) -> None:
     if not access.is_finance_center(user, district):
-        raise NotAllowed("只有区金融工作中心可以制定督查计划。")
+        raise NotAllowed(_("只有区金融工作中心可以制定督查计划。"))
 
 
 @transaction.atomic
@@ -342,7 +346,7 @@ def create_plan(user, district: District, year: int, title: str = "") -> Plan:
     _require_finance(user, district)
     plan, _created = Plan.objects.get_or_create(
         district=district, year=year,
-        defaults={"title": title or f"{district.name}{year}年度清廉金融督查计划",
+        defaults={"title": title or _("{district}{year}年度清廉金融督查计划").format(district=district.name, year=year),
                   "created_by": user if getattr(user, "pk", None) else None})
     return plan
 
@@ -354,25 +358,25 @@ def add_plan_entry(user, plan: Plan, *, institution_code: str, month, kind: str 
     institution = Institution.objects.filter(code=(institution_code or "").strip(),
                                              district_id=plan.district_id).first()
     if institution is None:
-        raise DomainError("本区没有该机构。", field="institution_code")
+        raise DomainError(_("本区没有该机构。"), field="institution_code")
     try:
         month = int(month)
     except (TypeError, ValueError):
         month = 0
     if not 1 <= month <= 12:
-        raise DomainError("月份须为1至12。", field="month")
+        raise DomainError(_("月份须为1至12。"), field="month")
     if kind not in VisitKind.values:
-        raise DomainError("检查方式无效。", field="kind")
+        raise DomainError(_("检查方式无效。"), field="kind")
     entry, created = PlanEntry.objects.get_or_create(
         plan=plan, institution=institution, month=month,
         defaults={"kind": kind, "team": (team or "")[:200], "joint_with_discipline": joint_with_discipline,
                   "notes": (notes or "")[:300]})
     if not created:
-        raise DomainError("该机构在该月已有计划。", field="month")
+        raise DomainError(_("该机构在该月已有计划。"), field="month")
     return entry
 
 
-PLAN_COLUMNS = ("机构编码", "月份")
+PLAN_COLUMNS = ("机构编码", "月份")  # i18n-exempt: the plan file's column headers, parsed
 _KINDS_BY_LABEL = {str(label): value for value, label in VisitKind.choices}
 
 
@@ -389,29 +393,32 @@ def import_plan(user, plan: Plan, data: bytes, filename: str) -> tabular.ImportR
     rows = []
     seen = set()
     for line, row in enumerate(dataset.dict, start=2):
-        code = str(row.get("机构编码") or "").strip()
+        code = str(row.get("机构编码") or "").strip()  # i18n-exempt: column header of the plan file
         institution_id = institutions.get(code)
-        month = str(row.get("月份") or "").strip()
-        kind_text = str(row.get("检查方式") or "").strip()
+        month = str(row.get("月份") or "").strip()  # i18n-exempt: column header of the plan file
+        kind_text = str(row.get("检查方式") or "").strip()  # i18n-exempt: column header of the plan file
         kind = _KINDS_BY_LABEL.get(kind_text, kind_text or VisitKind.PLANNED)
         if institution_id is None:
-            report.problems.append(tabular.RowProblem(line, f"本区没有机构编码 {code or '（空）'}"))
+            shown = code or _("（空）")
+            report.problems.append(tabular.RowProblem(line, _("本区没有机构编码 {code}").format(code=shown)))
             continue
         if not month.isdigit() or not 1 <= int(month) <= 12:
-            report.problems.append(tabular.RowProblem(line, "月份须为1至12"))
+            report.problems.append(tabular.RowProblem(line, _("月份须为1至12")))
             continue
         if kind not in VisitKind.values:
-            report.problems.append(tabular.RowProblem(line, f"检查方式“{kind_text}”无效"))
+            report.problems.append(tabular.RowProblem(line, _("检查方式“{kind}”无效").format(kind=kind_text)))
             continue
         key = (institution_id, int(month))
         if key in seen or key in existing:
-            report.problems.append(tabular.RowProblem(line, "该机构在该月已有计划"))
+            report.problems.append(tabular.RowProblem(line, _("该机构在该月已有计划")))
             continue
         seen.add(key)
-        joint = str(row.get("会同纪委") or "").strip() in ("是", "1", "true", "TRUE", "Y", "y")
-        rows.append(PlanEntry(plan=plan, institution_id=institution_id, month=int(month), kind=kind,
-                              team=str(row.get("检查组") or "")[:200], joint_with_discipline=joint,
-                              notes=str(row.get("备注") or "")[:300]))
+        joint = (  # i18n-exempt: the plan file's column and its yes value, parsed
+            str(row.get("会同纪委") or "").strip() in ("是", "1", "true", "TRUE", "Y", "y"))
+        rows.append(PlanEntry(  # i18n-exempt: column headers of the plan file
+            plan=plan, institution_id=institution_id, month=int(month), kind=kind,
+            team=str(row.get("检查组") or "")[:200], joint_with_discipline=joint,
+            notes=str(row.get("备注") or "")[:300]))
     if report.problems:
         return report
     with transaction.atomic():
