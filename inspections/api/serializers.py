@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from ..models import Finding, Severity, Visit, VisitKind
@@ -16,21 +17,21 @@ class InspectionVisitCreateSerializer(serializers.Serializer):
     institution_code = serializers.CharField(max_length=32)
     visited_on = serializers.DateField()
     kind = serializers.ChoiceField(choices=VisitKind.choices, default=VisitKind.PLANNED)
-    team = serializers.JSONField(required=False, default=list, help_text="检查组成员姓名列表")
+    team = serializers.JSONField(required=False, default=list, help_text=_("检查组成员姓名列表"))
     notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
     people_met = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
     joint_with_discipline = serializers.BooleanField(required=False, default=False)
 
 
 class InspectionFindingCreateSerializer(serializers.Serializer):
-    clause = serializers.CharField(max_length=10, help_text="“项号.条号”，如 3.2")
+    clause = serializers.CharField(max_length=10, help_text=_("“项号.条号”，如 3.2"))
     description = serializers.CharField(max_length=5000)
     severity = serializers.ChoiceField(choices=Severity.choices)
-    rectify_within = serializers.IntegerField(min_value=1, max_value=250, help_text="整改期限（工作日）")
+    rectify_within = serializers.IntegerField(min_value=1, max_value=250, help_text=_("整改期限（工作日）"))
 
 
 class InspectionBonusCreateSerializer(serializers.Serializer):
-    indicator = serializers.CharField(max_length=20, help_text="加分项指标编码")
+    indicator = serializers.CharField(max_length=20, help_text=_("加分项指标编码"))
     evidence = serializers.CharField(max_length=5000)
 
 

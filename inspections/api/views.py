@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django.db.models import Count
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -75,7 +77,7 @@ class InspectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
     @extend_schema(request=InspectionVisitCreateSerializer, responses={201: InspectionVisitDetailSerializer})
     def create(self, request, *args, **kwargs):
         if not (access.is_superuser(request.user) or access.district_ids(request.user, *services.INSPECTOR_ROLES)):
-            raise NotAllowed("只有区金融工作中心或检查组可以记录督查。")
+            raise NotAllowed(_("只有区金融工作中心或检查组可以记录督查。"))
         form = InspectionVisitCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
@@ -97,7 +99,7 @@ class InspectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
             return Response(RectificationSerializer(rows, many=True).data)
         form = InspectionFindingCreateSerializer(data=request.data)
         if not services.may_inspect(request.user, visit.district_id):
-            raise NotAllowed("只有区金融工作中心或检查组可以记录发现问题。")
+            raise NotAllowed(_("只有区金融工作中心或检查组可以记录发现问题。"))
         form.is_valid(raise_exception=True)
         data = form.validated_data
         finding = services.add_finding(visit, request.user, clause=data["clause"], description=data["description"],
@@ -120,7 +122,7 @@ class InspectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
         """Confirm a bonus item (加分项) of the institution's year with its evidence."""
         visit = self.get_object()
         if not services.may_inspect(request.user, visit.district_id):
-            raise NotAllowed("只有区金融工作中心或检查组可以确认加分项。")
+            raise NotAllowed(_("只有区金融工作中心或检查组可以确认加分项。"))
         form = InspectionBonusCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         services.confirm_bonus(visit, request.user, indicator_code=form.validated_data["indicator"],
@@ -155,7 +157,7 @@ class RectificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
             qs = _district_filter(self.request, qs)
             status_ = self.request.query_params.get("status", "")
             if status_ and status_ not in STATUSES:
-                raise DomainError("status 须为 open、reported、closed 或 overdue。", field="status")
+                raise DomainError(_("status 须为 open、reported、closed 或 overdue。"), field="status")
             qs = selectors.filter_findings(qs, status=status_,
                                            institution=self.request.query_params.get("institution", ""))
             qs = qs.order_by("tracked_item__due_on", "id")
@@ -165,7 +167,7 @@ class RectificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
 
     @extend_schema(parameters=[
         OpenApiParameter("status", str, enum=["open", "reported", "closed", "overdue"]),
-        OpenApiParameter("institution", str, description="机构编码"),
+        OpenApiParameter("institution", str, description=gettext_lazy("机构编码")),
         OpenApiParameter("district", str)])
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
@@ -180,7 +182,7 @@ class RectificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         finding = self.get_object()
         form = RectificationReportSerializer(data=request.data)
         if not services.tracking.may_report(request.user, finding.tracked_item):
-            raise NotAllowed("只有本机构的填报员或负责人可以报送整改情况。")
+            raise NotAllowed(_("只有本机构的填报员或负责人可以报送整改情况。"))
         form.is_valid(raise_exception=True)
         services.report(finding, request.user, measures=form.validated_data["measures"], files=_files(request))
         return self._answer(finding)
@@ -202,7 +204,7 @@ class RectificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         将新的整改期限设为自今日起该数量的工作日。"""
         finding = self.get_object()
         if not services.tracking.may_review(request.user, finding.tracked_item):
-            raise NotAllowed("只有区金融工作中心或检查组可以审核整改情况。")
+            raise NotAllowed(_("只有区金融工作中心或检查组可以审核整改情况。"))
         form = RectificationReturnSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
