@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
 from institutions.models import District
 
@@ -50,7 +51,7 @@ def letter_rows(district: District, year: int, use: str) -> list[LetterRow]:
 
 
 def letter_number(district: District, year: int, serial: int) -> str:
-    return f"{district.name}清廉评价函〔{year}〕{serial}号"
+    return f"{district.name}清廉评价函〔{year}〕{serial}号"  # i18n-exempt: the official number stored on the letter
 
 
 def render_xlsx(letter, rows: list[LetterRow]) -> bytes:
@@ -61,16 +62,18 @@ def render_xlsx(letter, rows: list[LetterRow]) -> bytes:
 
     book = Workbook()
     ws = book.active
-    ws.title = "结果运用"
+    ws.title = _("结果运用")
     use_label = LinkageUse(letter.use).label
     append_row(ws, [letter.number])
-    append_row(ws, [f"致：{letter.recipient}", f"用途：{use_label}", f"年度：{letter.year}",
-                    f"发布：{letter.published_at:%Y-%m-%d}"])
-    append_row(ws, ["排名", "机构编码", "机构名称", "类别", "颜色", "触碰红线", "总分", "运用意见", "代码", "加减分"])
+    append_row(ws, [_("致：%(recipient)s") % {"recipient": letter.recipient}, _("用途：%(use)s") % {"use": use_label},
+                    _("年度：%(year)s") % {"year": letter.year},
+                    _("发布：%(day)s") % {"day": f"{letter.published_at:%Y-%m-%d}"}])
+    append_row(ws, [_("排名"), _("机构编码"), _("机构名称"), _("类别"), _("颜色"), _("触碰红线"), _("总分"),
+                    _("运用意见"), _("代码"), _("加减分")])
     for cell in ws[3]:
         cell.font = Font(bold=True)
     for r in rows:
-        append_row(ws, [r.rank, r.code, r.name, r.category, r.colour, "是" if r.red_line else "否", r.total,
+        append_row(ws, [r.rank, r.code, r.name, r.category, r.colour, _("是") if r.red_line else _("否"), r.total,
                         r.label, r.use_code, r.points])
     for column, width in zip("ABCDEFGHIJ", (6, 12, 30, 10, 6, 8, 8, 20, 14, 8), strict=True):
         ws.column_dimensions[column].width = width
@@ -104,7 +107,8 @@ def default_recipient(use: str) -> str:
     return names.get(use) or DEFAULT_RECIPIENTS[use]
 
 
-DEFAULT_RECIPIENTS = {
+# The recipient is stored on each letter (and printed on it) as the addressee's official name.
+DEFAULT_RECIPIENTS = {  # i18n-exempt: official names stored on the letters
     "fiscal_tender": "区财政局",
     "party_building": "区委组织部（区金融工委）",
     "performance_appraisal": "区考核办",
