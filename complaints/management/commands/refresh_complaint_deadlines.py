@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
 from complaints import services
 
@@ -8,4 +9,4 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         changed = services.refresh_deadlines(only_provisional=False)
-        self.stdout.write(f"已重新计算办理期限：{changed} 件案件有变化")
+        self.stdout.write(_("已重新计算办理期限：{changed} 件案件有变化").format(changed=changed))

@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
 from complaints import services
 
@@ -13,6 +14,7 @@ class Command(BaseCommand):
     def handle(self, *args, years=(), overwrite=False, **options):
         written = services.seed_holidays(years or range(2000, 2101), overwrite=overwrite)
         if written:
-            self.stdout.write(f"已写入节假日安排：{written[0]}–{written[-1]} 年（{len(written)} 个年度）")
+            self.stdout.write(_("已写入节假日安排：{first}–{last} 年（{n} 个年度）").format(
+                first=written[0], last=written[-1], n=len(written)))
         else:
-            self.stdout.write("没有需要写入的年度（已存在，或软件包没有该年度数据）")
+            self.stdout.write(_("没有需要写入的年度（已存在，或软件包没有该年度数据）"))
