@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from import_export import fields, resources, widgets
 
 from core.exports import SafeExportMixin, refuse_formula
@@ -21,8 +25,8 @@ EMPLOYEE_COLUMNS = ("institution_code", "employee_no", "name", "department", "po
 class StrictBooleanWidget(widgets.BooleanWidget):
     """1/0, true/false, 是/否; anything else is an error instead of silently meaning False."""
 
-    TRUE_VALUES = [*widgets.BooleanWidget.TRUE_VALUES, "是", "yes", "Y", "y"]
-    FALSE_VALUES = [*widgets.BooleanWidget.FALSE_VALUES, "否", "no", "N", "n"]
+    TRUE_VALUES = [*widgets.BooleanWidget.TRUE_VALUES, "是", "yes", "Y", "y"]  # i18n-exempt: values files are read by
+    FALSE_VALUES = [*widgets.BooleanWidget.FALSE_VALUES, "否", "no", "N", "n"]  # i18n-exempt: values files are read by
 
     def clean(self, value, row=None, **kwargs):
         if value in self.NULL_VALUES:
@@ -31,11 +35,12 @@ class StrictBooleanWidget(widgets.BooleanWidget):
             return True
         if value in self.FALSE_VALUES:
             return False
-        raise ValueError(f"无法识别的是/否取值 {value!r}（应为 1 或 0）")
+        raise ValueError(_("无法识别的是/否取值 %(value)s（应为 1 或 0）") % {"value": repr(value)})
 
 
 class ChoiceWidget(widgets.Widget):
-    """Accepts a choice's value or its Chinese label; names the allowed values when neither matches."""
+    """Accepts a choice's value or its label (Chinese, or in any language the portal speaks); names the
+    allowed values when neither matches."""
 
     def __init__(self, choices, **kwargs):
         super().__init__(**kwargs)
@@ -44,13 +49,23 @@ class ChoiceWidget(widgets.Widget):
     def clean(self, value, row=None, **kwargs):
         value = (value or "").strip() if isinstance(value, str) else value
         for key, label in self.choices:
-            if value in (key, str(label)):
+            if value == key or value in _spellings(label):
                 return key
         allowed = "、".join(f"{k}（{label}）" for k, label in self.choices)
-        raise ValueError(f"未知取值 {value!r}，应为：{allowed}")
+        raise ValueError(_("未知取值 %(value)s，应为：%(allowed)s") % {"value": repr(value), "allowed": allowed})
 
     def render(self, value, obj=None, **kwargs):
         return value
+
+
+def _spellings(label) -> set[str]:
+    """A (lazy) label as the current language and every language of the portal spell it: a file filled
+    in Chinese is read the same in an English session."""
+    spellings = {str(label)}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            spellings.add(str(label))
+    return spellings
 
 
 class CodeForeignKeyWidget(widgets.ForeignKeyWidget):
@@ -62,11 +77,11 @@ class CodeForeignKeyWidget(widgets.ForeignKeyWidget):
 
     def clean(self, value, row=None, **kwargs):
         if value in (None, ""):
-            raise ValueError(f"{self.label}不能为空")
+            raise ValueError(_("%(label)s不能为空") % {"label": self.label})
         try:
             return super().clean(value, row, **kwargs)
         except self.model.DoesNotExist:
-            raise ValueError(f"未知{self.label} {value}") from None
+            raise ValueError(_("未知%(label)s %(value)s") % {"label": self.label, "value": value}) from None
 
 
 class AllOrNothingResource(SafeExportMixin, resources.ModelResource):
@@ -94,8 +109,8 @@ class AllOrNothingResource(SafeExportMixin, resources.ModelResource):
         if self._duplicates:
             key = tuple(str(row.get(c, "")) for c in self.duplicate_key_columns)
             if key in self._duplicates:
-                raise ValidationError(
-                    f"{'/'.join(self.duplicate_key_columns)} {'/'.join(key)} 在文件中重复出现")
+                raise ValidationError(_("%(columns)s %(key)s 在文件中重复出现")
+                                      % {"columns": "/".join(self.duplicate_key_columns), "key": "/".join(key)})
 
     def import_row(self, row, instance_loader, **kwargs):
         with transaction.atomic():
@@ -104,13 +119,14 @@ class AllOrNothingResource(SafeExportMixin, resources.ModelResource):
 
 class InstitutionResource(AllOrNothingResource):
     duplicate_key_columns = ("code",)
-    formula_columns = {"code": "机构编码", "name": "机构名称", "short_name": "机构简称", "usc_code": "统一社会信用代码",
-                       "contact_person": "联系人"}
+    formula_columns = {"code": gettext_lazy("机构编码"), "name": gettext_lazy("机构名称"),
+                       "short_name": gettext_lazy("机构简称"), "usc_code": gettext_lazy("统一社会信用代码"),
+                       "contact_person": gettext_lazy("联系人")}
 
     category = fields.Field(attribute="category", column_name="category",
                             widget=ChoiceWidget(Institution.Category.choices))
     district_code = fields.Field(attribute="district", column_name="district_code",
-                                 widget=CodeForeignKeyWidget(District, "code", "行政区划代码"))
+                                 widget=CodeForeignKeyWidget(District, "code", gettext_lazy("行政区划代码")))
     is_local_corporate = fields.Field(attribute="is_local_corporate", column_name="is_local_corporate",
                                       widget=StrictBooleanWidget())
     is_active = fields.Field(attribute="is_active", column_name="is_active", widget=StrictBooleanWidget())
@@ -146,20 +162,21 @@ class InstitutionResource(AllOrNothingResource):
             mine = access.scope_queryset(Institution.objects.all(), user, "", roles=("finance_center",))
             exists = Institution.objects.filter(code=code).exists()
             if exists and not mine.filter(code=code).exists():
-                raise ValidationError(f"无权修改机构 {code}")
+                raise ValidationError(_("无权修改机构 %(code)s") % {"code": code})
             if district and not access.visible_districts(user, roles=("finance_center",)).filter(
                     code=district).exists():
-                raise ValidationError(f"无权在区县 {district} 登记机构")
+                raise ValidationError(_("无权在区县 %(district)s 登记机构") % {"district": district})
 
 
 class EmployeeResource(AllOrNothingResource):
     duplicate_key_columns = ("institution_code", "employee_no")
-    formula_columns = {"institution_code": "机构编码", "employee_no": "工号", "name": "姓名", "department": "部门",
-                       "position": "岗位"}
+    formula_columns = {"institution_code": gettext_lazy("机构编码"), "employee_no": gettext_lazy("工号"),
+                       "name": gettext_lazy("姓名"), "department": gettext_lazy("部门"),
+                       "position": gettext_lazy("岗位")}
     free_text_columns = ("department", "position")
 
     institution_code = fields.Field(attribute="institution", column_name="institution_code",
-                                    widget=CodeForeignKeyWidget(Institution, "code", "机构编码"))
+                                    widget=CodeForeignKeyWidget(Institution, "code", gettext_lazy("机构编码")))
     is_party_member = fields.Field(attribute="is_party_member", column_name="is_party_member",
                                    widget=StrictBooleanWidget())
     is_active = fields.Field(attribute="is_active", column_name="is_active", widget=StrictBooleanWidget())
@@ -186,7 +203,7 @@ class EmployeeResource(AllOrNothingResource):
             code = row.get("institution_code")
             if not access.scope_queryset(Institution.objects.filter(code=code), user, "").exists():
                 # Same words as an unknown code: an institution user must not learn others exist.
-                raise ValidationError(f"未知机构编码 {code}")
+                raise ValidationError(_("未知机构编码 %(code)s") % {"code": code})
 
     def get_instance(self, instance_loader, row):
         try:
