@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core import outbox
 from core.errors import DomainError, NotAllowed, NotFound, StateConflict
@@ -59,7 +60,7 @@ class LoadRefused(DomainError):
     """The file was refused whole: `problems` are the rows at fault (line numbers, header = 1)."""
 
     def __init__(self, problems: list[RowProblem]) -> None:
-        super().__init__(f"文件有 {len(problems)} 处错误，未导入任何数据")
+        super().__init__(_("文件有 {n} 处错误，未导入任何数据").format(n=len(problems)))
         self.problems = problems
 
 
@@ -78,14 +79,14 @@ def acting_institution(user, code: str | None = None) -> Institution:
     if code:
         institution = Institution.objects.filter(code=code).first()
         if institution is None or not access.can_access_institution(user, institution):
-            raise NotFound("未找到该机构，或您无权访问")
+            raise NotFound(_("未找到该机构，或您无权访问"))
         if institution.pk not in ids:
-            raise NotAllowed("只有本机构的填报员或负责人可以办理风险预警")
+            raise NotAllowed(_("只有本机构的填报员或负责人可以办理风险预警"))
         return institution
     if not ids:
-        raise NotAllowed("只有机构的填报员或负责人可以办理风险预警")
+        raise NotAllowed(_("只有机构的填报员或负责人可以办理风险预警"))
     if len(ids) > 1:
-        raise DomainError("您属于多个机构，请用 institution 参数指明机构编码", field="institution")
+        raise DomainError(_("您属于多个机构，请用 institution 参数指明机构编码"), field="institution")
     return Institution.objects.get(pk=next(iter(ids)))
 
 
@@ -100,12 +101,12 @@ def _read(data: bytes, filename: str, kind: str) -> Iterator[tuple[int, dict]]:
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise TabularError("CSV 文件须为 UTF-8 编码（可带 BOM）") from exc
+            raise TabularError(_("CSV 文件须为 UTF-8 编码（可带 BOM）")) from exc
         reader = csv.reader(io.StringIO(text, newline=""))
         try:
             header = [h.strip().lstrip("\ufeff") for h in next(reader, [])]
         except csv.Error as exc:
-            raise TabularError(f"无法读取 CSV 文件：{exc}") from exc
+            raise TabularError(_("无法读取 CSV 文件：{error}").format(error=exc)) from exc
         _check_header(header, required, columns)
 
         def rows():
@@ -119,7 +120,8 @@ def _read(data: bytes, filename: str, kind: str) -> Iterator[tuple[int, dict]]:
                         continue
                     yield reader.line_num, dict(zip(header, cells, strict=False))
             except csv.Error as exc:
-                raise TabularError(f"无法读取 CSV 文件（第 {reader.line_num} 行）：{exc}") from exc
+                raise TabularError(_("无法读取 CSV 文件（第 {line} 行）：{error}").format(
+                    line=reader.line_num, error=exc)) from exc
         return rows()
     dataset = load_dataset(data, filename or "", required)
     header = list(dataset.headers)
@@ -130,16 +132,17 @@ def _read(data: bytes, filename: str, kind: str) -> Iterator[tuple[int, dict]]:
 
 def _check_header(header, required, columns) -> None:
     if not any(header):
-        raise TabularError("文件缺少表头行")
+        raise TabularError(_("文件缺少表头行"))
     missing = [c for c in required if c not in header]
     if missing:
-        raise TabularError("缺少列：" + "、".join(missing) + "；应有列：" + ", ".join(columns))
+        raise TabularError(_("缺少列：{missing}；应有列：{required}").format(
+            missing="、".join(missing), required=", ".join(columns)))
 
 
 def parse_extract(institution: Institution, kind: str, data: bytes, filename: str) -> list[dict]:
     """Every row of the file, validated; raises LoadRefused with every bad row (nothing is stored)."""
     if kind not in Kind.values:
-        raise DomainError(f"kind 须为 {'/'.join(Kind.values)}", field="kind")
+        raise DomainError(_("kind 须为 {choices}").format(choices="/".join(Kind.values)), field="kind")
     try:
         source = _read(data, filename, kind)
         employees = frozenset(Employee.objects.filter(institution=institution).values_list("employee_no", flat=True))
@@ -148,13 +151,14 @@ def parse_extract(institution: Institution, kind: str, data: bytes, filename: st
         seen_txn: dict[str, int] = {}
         for line, row in source:
             if "__extra__" in row:
-                problems.append(RowProblem(line, f"有 {row['__extra__']} 列，多于表头"))
+                problems.append(RowProblem(line, _("有 {cells} 列，多于表头").format(cells=row["__extra__"])))
                 continue
             clean, row_problems = rules.parse_row(kind, row, employees)
             if kind == Kind.TRANSACTIONS and "txn_id" in clean:
                 first = seen_txn.setdefault(clean["txn_id"], line)
                 if first != line:
-                    row_problems.append(f"txn_id {clean['txn_id']} 与第 {first} 行重复")
+                    row_problems.append(_("txn_id {txn_id} 与第 {first} 行重复").format(
+                        txn_id=clean['txn_id'], first=first))
             if row_problems:
                 problems.append(RowProblem(line, "；".join(row_problems)))
                 if len(problems) >= MAX_PROBLEMS:
@@ -167,7 +171,7 @@ def parse_extract(institution: Institution, kind: str, data: bytes, filename: st
     if problems:
         raise LoadRefused(problems)
     if not clean_rows:
-        raise LoadRefused([RowProblem(1, "文件没有数据行")])
+        raise LoadRefused([RowProblem(1, _("文件没有数据行"))])
     return clean_rows
 
 
@@ -175,7 +179,7 @@ def load_extract(user, institution: Institution, kind: str, data: bytes, filenam
     """Validate the whole file, then store every row (idempotent: a txn_id, a relationship or an
     event loaded again replaces the stored one). Nothing is stored on any error."""
     if institution.pk not in actor_institution_ids(user):
-        raise NotAllowed("只有本机构的填报员或负责人可以上传数据")
+        raise NotAllowed(_("只有本机构的填报员或负责人可以上传数据"))
     if kind == Kind.TRANSACTIONS:
         fast = _fast_load_transactions(institution, data, filename, user)
         if fast is not None:
@@ -399,12 +403,12 @@ def change_rule(user, institution: Institution, code: str, *, enabled: bool | No
                 params: dict | None = None, reason: str = "") -> RuleSetting:
     """Switch a rule on or off or change its parameters, recording who and why."""
     if institution.pk not in actor_institution_ids(user):
-        raise NotAllowed("只有本机构的填报员或负责人可以修改规则")
+        raise NotAllowed(_("只有本机构的填报员或负责人可以修改规则"))
     if code not in rules.RULES:
-        raise NotFound(f"没有规则 {code}")
+        raise NotFound(_("没有规则 {code}").format(code=code))
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("请说明修改原因", field="reason")
+        raise DomainError(_("请说明修改原因"), field="reason")
     setting = RuleSetting.objects.select_for_update().filter(institution=institution, rule=code).first()
     previous = {"enabled": setting.enabled, "params": setting.params} if setting else {
         "enabled": True, "params": rules.RULES[code].defaults()}
@@ -415,7 +419,7 @@ def change_rule(user, institution: Institution, code: str, *, enabled: bool | No
         raise DomainError(str(exc), field="params") from exc
     new_enabled = previous["enabled"] if enabled is None else bool(enabled)
     actor = user if getattr(user, "pk", None) else None
-    setting, _ = RuleSetting.objects.update_or_create(
+    setting, _created = RuleSetting.objects.update_or_create(
         institution=institution, rule=code,
         defaults={"enabled": new_enabled, "params": full, "changed_by": actor, "reason": reason})
     RuleSettingChange.objects.create(institution=institution, rule=code, enabled=new_enabled, params=full,
@@ -426,25 +430,25 @@ def change_rule(user, institution: Institution, code: str, *, enabled: bool | No
 def suppress(user, institution: Institution, code: str, employee_no: str, *, counterparty_id: str = "",
              period: str = "", reason: str = "") -> Suppression:
     if institution.pk not in actor_institution_ids(user):
-        raise NotAllowed("只有本机构的填报员或负责人可以设置屏蔽")
+        raise NotAllowed(_("只有本机构的填报员或负责人可以设置屏蔽"))
     if code not in rules.RULES:
-        raise DomainError(f"没有规则 {code}", field="rule")
+        raise DomainError(_("没有规则 {code}").format(code=code), field="rule")
     if not (employee_no or "").strip():
-        raise DomainError("请填写工号", field="employee_no")
+        raise DomainError(_("请填写工号"), field="employee_no")
     if not (reason or "").strip():
-        raise DomainError("请说明屏蔽原因", field="reason")
+        raise DomainError(_("请说明屏蔽原因"), field="reason")
     suppression, created = Suppression.objects.get_or_create(
         institution=institution, rule=code, employee_no=employee_no.strip(),
         counterparty_id=(counterparty_id or "").strip(), period=(period or "").strip(),
         defaults={"reason": reason.strip(), "created_by": user if getattr(user, "pk", None) else None})
     if not created:
-        raise StateConflict("该屏蔽已存在")
+        raise StateConflict(_("该屏蔽已存在"))
     return suppression
 
 
 def delete_suppression(user, suppression: Suppression) -> None:
     if suppression.institution_id not in actor_institution_ids(user):
-        raise NotAllowed("只有本机构的填报员或负责人可以取消屏蔽")
+        raise NotAllowed(_("只有本机构的填报员或负责人可以取消屏蔽"))
     suppression.delete()
 
 
@@ -453,15 +457,15 @@ def delete_suppression(user, suppression: Suppression) -> None:
 def request_screening(user, institution: Institution, date_from: dt.date, date_to: dt.date) -> Screening:
     """Create a screening and queue it (Celery when a broker is configured, in process otherwise)."""
     if institution.pk not in actor_institution_ids(user):
-        raise NotAllowed("只有本机构的填报员或负责人可以发起筛查")
+        raise NotAllowed(_("只有本机构的填报员或负责人可以发起筛查"))
     return _queue_screening(institution, date_from, date_to, user)
 
 
 def _queue_screening(institution: Institution, date_from: dt.date, date_to: dt.date, user=None) -> Screening:
     if date_from > date_to:
-        raise DomainError("起始日期不能晚于截止日期", field="from")
+        raise DomainError(_("起始日期不能晚于截止日期"), field="from")
     if (date_to - date_from).days > 3 * 366:
-        raise DomainError("筛查区间最长三年", field="to")
+        raise DomainError(_("筛查区间最长三年"), field="to")
     from core.queue import enqueue_after_commit
 
     from . import tasks
@@ -513,7 +517,7 @@ def run_screening(screening_id: int) -> Screening | None:
         screening.save(update_fields=["status", "started_at", "alerts_created", "alerts_total", "progress"])
     try:
         if connection.vendor != "postgresql":
-            raise DomainError("规则库需要 PostgreSQL 数据库")
+            raise DomainError(_("规则库需要 PostgreSQL 数据库"))
         settings_now = effective_rules(screening.institution_id)
         enabled = [code for code, (on, _p) in settings_now.items() if on]
         holidays, workdays = _calendar(screening.date_from, screening.date_to)
@@ -645,16 +649,16 @@ OPEN_STATUSES = (AlertStatus.NEW, AlertStatus.REVIEWING)
 def act(user, alert: Alert, action: str, note: str = "", *, violation_code: str = "") -> Alert:
     """review / dismiss (a note is needed) / confirm (optionally a clean-points deduction) / escalate."""
     if action not in TRANSITIONS:
-        raise NotFound("没有该操作")
+        raise NotFound(_("没有该操作"))
     if alert.institution_id not in actor_institution_ids(user):
-        raise NotAllowed("只有本机构的填报员或负责人可以处理预警")
+        raise NotAllowed(_("只有本机构的填报员或负责人可以处理预警"))
     note = (note or "").strip()
     if action == "dismiss" and not note:
-        raise DomainError("排除预警须说明理由", field="note")
+        raise DomainError(_("排除预警须说明理由"), field="note")
     alert = Alert.objects.select_for_update().get(pk=alert.pk)
     transition = TRANSITIONS[action]
     if alert.status not in transition.sources:
-        raise StateConflict(f"预警当前为「{AlertStatus(alert.status).label}」，不能执行该操作")
+        raise StateConflict(_("预警当前为「{label}」，不能执行该操作").format(label=AlertStatus(alert.status).label))
     actor = user if getattr(user, "pk", None) else None
     now = timezone.now()
     if action == "confirm" and violation_code:
@@ -681,9 +685,9 @@ def _record_points(user, alert: Alert, violation_code: str, note: str):
 
     employee = Employee.objects.filter(institution_id=alert.institution_id, employee_no=alert.employee_no).first()
     if employee is None:
-        raise DomainError(f"工号 {alert.employee_no} 不在本机构员工名册中")
+        raise DomainError(_("工号 {employee_no} 不在本机构员工名册中").format(employee_no=alert.employee_no))
     title = rules.RULES[alert.rule].title
-    return points.record_points(user, employee, points.RecordInput(
+    return points.record_points(user, employee, points.RecordInput(  # i18n-exempt: note stored on the record
         date=timezone.localdate(), kind=RecordKind.DEDUCTION, violation_code=violation_code,
         source=RecordSource.EXTERNAL, note=f"风险预警 {alert.rule} {title}（{alert.period}）确认：{note}"[:2000]))
 
@@ -691,14 +695,15 @@ def _record_points(user, alert: Alert, violation_code: str, note: str):
 @transaction.atomic
 def assign(user, alert: Alert, assignee_id: int | None) -> Alert:
     if alert.institution_id not in actor_institution_ids(user):
-        raise NotAllowed("只有本机构的填报员或负责人可以分派预警")
+        raise NotAllowed(_("只有本机构的填报员或负责人可以分派预警"))
     if alert.status not in OPEN_STATUSES:
-        raise StateConflict("预警已处理完毕，不能再分派")
+        raise StateConflict(_("预警已处理完毕，不能再分派"))
     if assignee_id is not None and not Membership.objects.filter(
             user_id=assignee_id, institution_id=alert.institution_id, role__in=ACTORS).exists():
-        raise DomainError("核查人须为本机构的填报员或负责人", field="assignee")
+        raise DomainError(_("核查人须为本机构的填报员或负责人"), field="assignee")
     Alert.objects.filter(pk=alert.pk).update(assignee_id=assignee_id, updated_at=timezone.now())
-    AlertAction.objects.create(alert=alert, action="assign", from_status=alert.status, to_status=alert.status,
+    AlertAction.objects.create(  # i18n-exempt: trail note stored on the alert
+        alert=alert, action="assign", from_status=alert.status, to_status=alert.status,
                                note=f"分派给用户 {assignee_id}" if assignee_id else "取消分派",
                                actor=user if getattr(user, "pk", None) else None)
     alert.refresh_from_db()
@@ -709,14 +714,15 @@ def assign(user, alert: Alert, assignee_id: int | None) -> Alert:
 def forward(user, alert: Alert, to: str, note: str = "") -> Alert:
     """The finance center forwards an escalated alert on (like a report), e.g. to the discipline commission."""
     if alert.status != AlertStatus.ESCALATED or not access.is_finance_center(user, alert.institution.district_id):
-        raise NotFound("未找到该预警")
+        raise NotFound(_("未找到该预警"))
     to = (to or "").strip()
     if not to:
-        raise DomainError("请填写转交单位", field="to")
+        raise DomainError(_("请填写转交单位"), field="to")
     if alert.forwarded_to:
-        raise StateConflict("该预警已转交")
+        raise StateConflict(_("该预警已转交"))
     Alert.objects.filter(pk=alert.pk).update(forwarded_to=to[:100], updated_at=timezone.now())
-    AlertAction.objects.create(alert=alert, action="forward", from_status=alert.status, to_status=alert.status,
+    AlertAction.objects.create(  # i18n-exempt: trail note stored on the alert
+        alert=alert, action="forward", from_status=alert.status, to_status=alert.status,
                                note=f"转交{to}：{note}".strip("："), actor=user)
     alert.refresh_from_db()
     return alert
@@ -735,7 +741,8 @@ def remind_overdue(today: dt.date | None = None) -> int:
         with transaction.atomic():
             sent += outbox.enqueue(
                 key, recipients,
-                "风险预警逾期提醒", f"本机构有 {row['n']} 条风险预警已超过核查期限，请登录清廉金融平台处理。",
+                _("风险预警逾期提醒"), _("本机构有 {n} 条风险预警已超过核查期限，请登录清廉金融平台处理。").format(
+                    n=row['n']),
                 kind="risk.reminder")
             _remind_by_channels(key, "reminder.alerts_overdue", row["institution_id"],
                                 {"count": row["n"], "due": today.isoformat()})
@@ -759,9 +766,9 @@ def remind_due_soon(today: dt.date | None = None) -> int:
         key = f"risk:due:{row['institution_id']}:{row['due_on'].isoformat()}"
         with transaction.atomic():
             sent += outbox.enqueue(
-                key, recipients, "风险预警核查提醒",
-                f"本机构有 {row['n']} 条风险预警的核查期限为 {row['due_on']:%Y-%m-%d}，"
-                "请登录清廉金融平台及时核查处理。",
+                key, recipients, _("风险预警核查提醒"),
+                _("本机构有 {n} 条风险预警的核查期限为 {due_on:%Y-%m-%d}，请登录清廉金融平台及时核查处理。").format(
+                    n=row['n'], due_on=row['due_on']),
                 kind="risk.reminder")
             _remind_by_channels(key, "reminder.alerts_due", row["institution_id"],
                                 {"count": row["n"], "due": row["due_on"].isoformat()})
@@ -799,7 +806,7 @@ def refresh_summary(institution_id: int, year: int, today: dt.date | None = None
     decided = by_status["dismissed"] + by_status["confirmed"] + by_status["escalated"]
     rate = (Decimal(by_status["confirmed"] + by_status["escalated"]) / decided).quantize(Decimal("0.0001")) \
         if decided else None
-    summary, _ = InstitutionSummary.objects.update_or_create(
+    summary, _created = InstitutionSummary.objects.update_or_create(
         institution_id=institution_id, year=year,
         defaults={"by_rule": by_rule, "by_status": by_status, "total": sum(by_rule.values()), "overdue": overdue,
                   "closed": decided, "avg_review_days": avg, "confirmed_rate": rate})
