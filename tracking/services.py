@@ -37,7 +37,9 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core import outbox
 from core.errors import DomainError, NotAllowed, StateConflict
@@ -92,10 +94,10 @@ def create_item(*, institution: Institution, kind: str, title: str, start: date,
                 source_app: str = "", source_id: int | None = None, detail: str = "", actor=None) -> TrackedItem:
     """Hand a duty to `institution`, due `working_days` working days after `start`."""
     if kind not in TrackedItem.Kind.values:
-        raise DomainError("未知的督办事项类型。", field="kind")
+        raise DomainError(_("未知的督办事项类型。"), field="kind")
     title = (title or "").strip()
     if not title:
-        raise DomainError("请填写督办事项。", field="title")
+        raise DomainError(_("请填写督办事项。"), field="title")
     days = _period(working_days)
     due = compute_due(start, days)
     item = TrackedItem.objects.create(
@@ -118,7 +120,7 @@ def _locked(item: TrackedItem) -> TrackedItem:
 
 def _check_state(action: str, item: TrackedItem) -> None:
     if not rules.allowed(action, item.status):
-        raise StateConflict(f"该事项当前状态为“{item.get_status_display()}”，不能执行此操作。")
+        raise StateConflict(_("该事项当前状态为“{status}”，不能执行此操作。").format(status=item.get_status_display()))
 
 
 def may_report(user, item: TrackedItem) -> bool:
@@ -132,19 +134,20 @@ def may_review(user, item: TrackedItem) -> bool:
 def _store_files(reply: Reply, files: Iterable) -> None:
     files = [f for f in files if f]
     if len(files) > MAX_FILES:
-        raise DomainError(f"最多上传{MAX_FILES}个佐证材料。", field="evidence")
+        raise DomainError(_("最多上传{n}个佐证材料。").format(n=MAX_FILES), field="evidence")
     for upload in files:
-        name = (getattr(upload, "name", "") or "附件").rsplit("/", 1)[-1][:200]
+        name = (getattr(upload, "name", "") or _("附件")).rsplit("/", 1)[-1][:200]
         size = getattr(upload, "size", None) or 0
         if size > MAX_FILE_BYTES:
-            raise DomainError(f"{name} 超过10MB。", field="evidence")
+            raise DomainError(_("{name} 超过10MB。").format(name=name), field="evidence")
         data = upload.read()
         if not data:
-            raise DomainError(f"{name} 是空文件。", field="evidence")
+            raise DomainError(_("{name} 是空文件。").format(name=name), field="evidence")
         content_type = (getattr(upload, "content_type", "") or mimetypes.guess_type(name)[0]
                         or "application/octet-stream")
         if content_type not in ALLOWED_TYPES:
-            raise DomainError(f"{name} 的类型不支持（可上传 PDF、图片、Word 或文本文件）。", field="evidence")
+            raise DomainError(_("{name} 的类型不支持（可上传 PDF、图片、Word 或文本文件）。").format(name=name),
+                              field="evidence")
         row = EvidenceFile(reply=reply, name=name, content_type=content_type, size=len(data),
                            sha256=hashlib.sha256(data).hexdigest())
         row.file.save(f"{reply.item_id}-{reply.pk}.bin", ContentFile(data), save=False)
@@ -157,11 +160,11 @@ def report(item: TrackedItem, user, *, measures: str, files: Iterable = (), syst
     reply on the institution's behalf without a role check (imports and demo data only; `user` may be None)."""
     item = _locked(item)
     if not system and not may_report(user, item):
-        raise NotAllowed("只有本机构的填报员或负责人可以报送整改情况。")
+        raise NotAllowed(_("只有本机构的填报员或负责人可以报送整改情况。"))
     _check_state("report", item)
     measures = (measures or "").strip()
     if not measures:
-        raise DomainError("请填写整改措施及结果。", field="measures")
+        raise DomainError(_("请填写整改措施及结果。"), field="measures")
     now = timezone.now()
     today = timezone.localdate(now)
     reply = Reply.objects.create(item=item, measures=measures, author=user if _real(user) else None,
@@ -181,7 +184,7 @@ def accept(item: TrackedItem, user, *, note: str = "") -> TrackedItem:
     """销号: the reviewer accepts the last reply: reported → closed."""
     item = _locked(item)
     if not may_review(user, item):
-        raise NotAllowed("只有区金融工作中心或检查组可以审核整改情况。")
+        raise NotAllowed(_("只有区金融工作中心或检查组可以审核整改情况。"))
     _check_state("accept", item)
     last = item.replies.order_by("-created_at", "-id").first()
     now = timezone.now()
@@ -201,11 +204,11 @@ def return_item(item: TrackedItem, user, *, reason: str, working_days: int | Non
     date that many working days from today."""
     item = _locked(item)
     if not may_review(user, item):
-        raise NotAllowed("只有区金融工作中心或检查组可以审核整改情况。")
+        raise NotAllowed(_("只有区金融工作中心或检查组可以审核整改情况。"))
     _check_state("return", item)
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("请填写退回理由。", field="reason")
+        raise DomainError(_("请填写退回理由。"), field="reason")
     fields = ["status", "returns", "updated_at"]
     if working_days not in (None, ""):
         days = _period(working_days)
@@ -236,9 +239,9 @@ def _finance_emails(district_id: int) -> list[str]:
 
 
 _SUBJECTS = {
-    "due_soon": "【督办提醒】{title}将于{due}到期",
-    "overdue": "【逾期提醒】{title}已于{due}到期，尚未报送整改情况",
-    "escalation": "【逾期上报】{institution}：{title}逾期未整改（期限{due}）",
+    "due_soon": gettext_lazy("【督办提醒】{title}将于{due}到期"),
+    "overdue": gettext_lazy("【逾期提醒】{title}已于{due}到期，尚未报送整改情况"),
+    "escalation": gettext_lazy("【逾期上报】{institution}：{title}逾期未整改（期限{due}）"),
 }
 _EVENTS = {"due_soon": Event.Action.REMINDED, "overdue": Event.Action.OVERDUE, "escalation": Event.Action.ESCALATED}
 
@@ -271,15 +274,17 @@ def _remind(item: TrackedItem, kind: str, url: str) -> int:
         recipients = _emails(item.institution_id, REPORTER_ROLES)
     subject = _SUBJECTS[kind].format(title=item.title[:60], due=item.due_on.isoformat(),
                                      institution=item.institution.name)
-    body = (f"{item.institution.name}：\n\n督办事项“{item.title}”的办结期限为{item.due_on:%Y年%m月%d日}，"
-            f"当前状态：{item.get_status_display()}。\n请登录清廉金融平台报送整改措施及佐证材料。\n{url}\n")
+    body = _("{institution}：\n\n督办事项“{title}”的办结期限为{due}，当前状态：{status}。\n"
+             "请登录清廉金融平台报送整改措施及佐证材料。\n{url}\n").format(
+        institution=item.institution.name, title=item.title, due=dateformat.format(item.due_on, _("Y年m月d日")),
+        status=item.get_status_display(), url=url)
     key = f"tracking:{kind}:{item.pk}:{item.due_on.isoformat()}"
     count = outbox.enqueue(key, recipients, subject, body, kind=f"tracking.{kind}")
     pushed = _remind_by_channels(item, kind, key)
     Reminder.objects.filter(item=item, kind=kind, due_on=item.due_on).update(recipients=len(set(recipients)))
-    note = f"已通知{len(set(recipients))}人" if count else "无可通知的邮箱"
+    note = _("已通知{n}人").format(n=len(set(recipients))) if count else _("无可通知的邮箱")
     if pushed:
-        note += f"；短信/钉钉/企业微信 {pushed} 条"
+        note += _("；短信/钉钉/企业微信 {n} 条").format(n=pushed)
     Event.objects.create(item=item, action=_EVENTS[kind], due_on=item.due_on, note=note)
     return 1
 
