@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db.models import Model, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from core.errors import DomainError, NotFound
 
@@ -245,18 +246,18 @@ def resolve_district(user, code: str | None = None, roles: Iterable[str] = ()) -
     code = (code or "").strip()
     if code:
         if "\x00" in code:
-            raise NotFound("未找到该区县")
+            raise NotFound(_("未找到该区县"))
         district = districts.filter(code=code).first()
         if district is None:
-            raise NotFound("未找到该区县，或您无权访问")
+            raise NotFound(_("未找到该区县，或您无权访问"))
         return district
     options = list(districts[:21])
     if len(options) == 1:
         return options[0]
     if not options:
-        raise NotFound("您没有被授权任何区县")
+        raise NotFound(_("您没有被授权任何区县"))
     listed = "、".join(f"{d.name}（{d.code}）" for d in options[:20])
-    raise DomainError(f"您被授权多个区县，请用 district 参数选择其一：{listed}")
+    raise DomainError(_("您被授权多个区县，请用 district 参数选择其一：%(districts)s") % {"districts": listed})
 
 
 def can_access_institution(user, institution: Institution | int) -> bool:

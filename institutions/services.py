@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core.errors import DomainError, NotAllowed
 
@@ -16,18 +17,19 @@ from .models import GRANT_ROLES, District, DistrictGrant, Role
 
 def check_grant(role: str, district: District) -> None:
     if role not in GRANT_ROLES:
-        raise DomainError(f"角色 {role} 不按区县授权（机构用户请在“机构成员”中设置）")
+        raise DomainError(_("角色 %(role)s 不按区县授权（机构用户请在“机构成员”中设置）") % {"role": role})
     if role == Role.CITY and district.level != District.Level.CITY:
-        raise DomainError("市级用户须授权到市（如 台州市 3310）")
+        raise DomainError(_("市级用户须授权到市（如 台州市 3310）"))
     if role != Role.CITY and district.level != District.Level.DISTRICT:
-        raise DomainError(f"“{Role(role).label}”须授权到县（市、区），不能授权到 {district.name}")
+        raise DomainError(_("“%(role)s”须授权到县（市、区），不能授权到 %(district)s")
+                          % {"role": Role(role).label, "district": district.name})
 
 
 @transaction.atomic
 def grant_role(user, role: str, district: District, *, granted_by=None) -> DistrictGrant:
     """Grant `role` in `district` (idempotent)."""
     if granted_by is not None and not getattr(granted_by, "is_superuser", False):
-        raise NotAllowed("只有系统管理员可以授权区县角色")
+        raise NotAllowed(_("只有系统管理员可以授权区县角色"))
     check_grant(role, district)
     grant, _created = DistrictGrant.objects.get_or_create(
         user=user, role=role, district=district,
@@ -40,7 +42,7 @@ def grant_role(user, role: str, district: District, *, granted_by=None) -> Distr
 @transaction.atomic
 def revoke_role(grant: DistrictGrant, *, revoked_by=None) -> None:
     if revoked_by is not None and not getattr(revoked_by, "is_superuser", False):
-        raise NotAllowed("只有系统管理员可以撤销区县授权")
+        raise NotAllowed(_("只有系统管理员可以撤销区县授权"))
     user, role = grant.user, grant.role
     grant.delete()
     if not DistrictGrant.objects.filter(user=user, role=role).exists():

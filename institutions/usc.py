@@ -1,5 +1,7 @@
 """统一社会信用代码 (Unified Social Credit Code) rules of GB 32100-2015, as pure functions."""
 
+from django.utils.translation import gettext as _
+
 USC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 USC_LENGTH = 18
@@ -16,13 +18,15 @@ def usc_check_character(first17: str) -> str:
 def usc_problem(code: str) -> str | None:
     """Return which rule `code` breaks (in Chinese, for the person who typed it), or None if valid."""
     if len(code) != USC_LENGTH:
-        return f"统一社会信用代码应为18位，当前为{len(code)}位"
+        return _("统一社会信用代码应为18位，当前为%(length)s位") % {"length": len(code)}
     bad = sorted({ch for ch in code if ch not in _VALUE})
     if bad:
-        return "统一社会信用代码含有不允许的字符：" + "、".join(bad) + "（不得使用 I、O、S、V、Z 及小写字母）"
+        return _("统一社会信用代码含有不允许的字符：%(characters)s（不得使用 I、O、S、V、Z 及小写字母）") % {
+            "characters": "、".join(bad)}
     expected = usc_check_character(code[:17])
     if code[17] != expected:
-        return f"统一社会信用代码校验位错误：第18位应为 {expected}，实为 {code[17]}"
+        return _("统一社会信用代码校验位错误：第18位应为 %(expected)s，实为 %(actual)s") % {
+            "expected": expected, "actual": code[17]}
     return None
 
 

@@ -1,3 +1,4 @@
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from ..models import Institution
@@ -27,4 +28,4 @@ class MeSerializer(serializers.Serializer):
     institution = InstitutionRefSerializer(allow_null=True)
     institutions = InstitutionRefSerializer(many=True)
     districts = serializers.ListField(child=serializers.CharField(),
-                                      help_text="授权的区县代码（机构用户为其机构所在区县）")
+                                      help_text=_("授权的区县代码（机构用户为其机构所在区县）"))

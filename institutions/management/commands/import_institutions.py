@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
 from core.tabular import fail_on_problems, import_with_resource, read_or_fail, read_path
 from institutions.resources import INSTITUTION_COLUMNS, InstitutionResource
@@ -15,4 +16,4 @@ class Command(BaseCommand):
         dataset = read_or_fail(read_path, file, INSTITUTION_COLUMNS)
         report = import_with_resource(InstitutionResource(), dataset)
         fail_on_problems(self, report, file)
-        self.stdout.write(self.style.SUCCESS(f"导入完成：{report.summary()}"))
+        self.stdout.write(self.style.SUCCESS(_("导入完成：%(summary)s") % {"summary": report.summary()}))
