@@ -1,3 +1,4 @@
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
@@ -16,8 +17,8 @@ class BoundedAuthTokenSerializer(AuthTokenSerializer):
     # DRF's serializer with the lengths a login can have: a 5,000-character username is a 400, not
     # a 500 when django-axes records the failed attempt in its 255-character column.
 
-    username = serializers.CharField(label="用户名", max_length=150, write_only=True)
-    password = serializers.CharField(label="密码", max_length=4096, style={"input_type": "password"},
+    username = serializers.CharField(label=_("用户名"), max_length=150, write_only=True)
+    password = serializers.CharField(label=_("密码"), max_length=4096, style={"input_type": "password"},
                                      trim_whitespace=False, write_only=True)
 
 
