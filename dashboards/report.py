@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from institutions.models import District, Institution
 from scoring.models import IndicatorKind
@@ -46,7 +47,7 @@ class ReportContent:
 
     @property
     def title(self) -> str:
-        return f"{self.district.name}{self.year}年度清廉金融建设报告"
+        return _("%(district)s%(year)s年度清廉金融建设报告") % {"district": self.district.name, "year": self.year}
 
 
 def gather(district: District, year: int) -> ReportContent:
@@ -69,8 +70,8 @@ def gather(district: District, year: int) -> ReportContent:
         items = selectors.item_maxima(scheme)
         others = list(scheme.indicators.exclude(kind=IndicatorKind.BASIC).order_by("position", "code")
                       .values("id", "code", "kind", "title", "max_points"))
-        content.indicators = [{"key": f"item-{i['number']}", "label": f"第{i['number']}项"} for i in items] + [
-            {"key": i["code"], "label": i["code"]} for i in others]
+        content.indicators = [{"key": f"item-{i['number']}", "label": _("第%(number)s项") % {"number": i["number"]}}
+                              for i in items] + [{"key": i["code"], "label": i["code"]} for i in others]
         points = selectors.item_points_by_institution(scope, year)
         extra = selectors.confirmed_bonus_and_red_lines(scheme, scope)
         by_id = {i["id"]: i for i in others}
@@ -85,11 +86,11 @@ def gather(district: District, year: int) -> ReportContent:
                 if indicator["kind"] == IndicatorKind.BONUS:
                     values[indicator["code"]] = extra.get(key)
                 else:
-                    values[indicator["code"]] = "触碰" if extra.get(key) is True else ""
+                    values[indicator["code"]] = _("触碰") if extra.get(key) is True else ""
             content.indicator_rows.append({"code": row["code"], "name": row["name"], "values": values})
             if row["red_line"]:
                 titles = [f"{c} {by_id_code(others, c)}" for c in sorted(hits.get(row["institution_id"], []))]
-                content.red_lines.append({**row, "indicators": "；".join(titles) or "—"})
+                content.red_lines.append({**row, "indicators": _("；").join(titles) or "—"})
     else:
         content.red_lines = [r for r in ranking if r["red_line"]]
     content.complaints_by_institution = complaints_by_institution(district, year)
@@ -114,8 +115,12 @@ def complaints_by_institution(district: District, year: int) -> list[dict]:
             for r in stats.by_institution]
 
 
+def _year(year) -> str:
+    return _("%(year)s年") % {"year": year}
+
+
 def charts(content: ReportContent) -> dict[str, str]:
-    months = [f"{m}月" for m in range(1, 13)]
+    months = [_("%(month)s月") % {"month": m} for m in range(1, 13)]
     colour_parts = [(c["label"], c["count"], svg.COLOUR_HEX[c["colour"]]) for c in content.colours["colours"]]
     items = content.items["items"]
     trend = content.trend["years"]
@@ -123,27 +128,28 @@ def charts(content: ReportContent) -> dict[str, str]:
     vio = content.violations
     kinds = content.complaints["kinds"]
     return {
-        "colours": svg.donut(colour_parts, title="四色分布（家）"),
+        "colours": svg.donut(colour_parts, title=_("四色分布（家）")),
         "distribution": svg.bar_chart([b["label"] for b in content.distribution["bins"]],
-                                      [("机构数", [b["count"] for b in content.distribution["bins"]], "#b3261e")],
-                                      title="总分分布（家）", width=320),
+                                      [(_("机构数"), [b["count"] for b in content.distribution["bins"]], "#b3261e")],
+                                      title=_("总分分布（家）"), width=320),
         "items": svg.bar_chart([str(i["number"]) for i in items],
-                               [("满分", [i["maximum"] for i in items], "#cfd8dc"),
-                                ("平均分", [i["average"] for i in items], "#b3261e"),
-                                ("最高分", [i["best"] for i in items], "#1565c0")],
-                               title="10 项创建规范：平均分与满分", width=660),
-        "trend": svg.bar_chart([str(t["year"]) for t in trend], [("平均总分", [t["mean_total"] for t in trend],
-                                                                  "#1565c0")], title="历年平均总分", width=320),
+                               [(_("满分"), [i["maximum"] for i in items], "#cfd8dc"),
+                                (_("平均分"), [i["average"] for i in items], "#b3261e"),
+                                (_("最高分"), [i["best"] for i in items], "#1565c0")],
+                               title=_("10 项创建规范：平均分与满分"), width=660),
+        "trend": svg.bar_chart([str(t["year"]) for t in trend],
+                               [(_("平均总分"), [t["mean_total"] for t in trend], "#1565c0")],
+                               title=_("历年平均总分"), width=320),
         "complaints": svg.bar_chart(months, [(k["label"], content.complaints["series"][k["kind"]],
                                               svg.SERIES_HEX[n]) for n, k in enumerate(kinds)],
-                                    title="举报投诉按月分布（件）", width=660),
-        "satisfaction": svg.line_chart(months, [(f"{content.year}年", [m["rate"] for m in sat["months"]], "#b3261e"),
-                                                (f"{sat['previous_year']}年",
+                                    title=_("举报投诉按月分布（件）"), width=660),
+        "satisfaction": svg.line_chart(months, [(_year(content.year), [m["rate"] for m in sat["months"]], "#b3261e"),
+                                                (_year(sat["previous_year"]),
                                                  [m["previous_rate"] for m in sat["months"]], "#90a4ae")],
-                                       title="满意率按月（%）", width=660, high=100),
-        "violations": svg.bar_chart(months, [(f"{content.year}年", [m["count"] for m in vio["months"]], "#b3261e"),
-                                             (f"{vio['previous_year']}年", [m["previous"] for m in vio["months"]],
-                                              "#90a4ae")], title="员工违规件数按月", width=660),
+                                       title=_("满意率按月（%）"), width=660, high=100),
+        "violations": svg.bar_chart(months, [(_year(content.year), [m["count"] for m in vio["months"]], "#b3261e"),
+                                             (_year(vio["previous_year"]), [m["previous"] for m in vio["months"]],
+                                              "#90a4ae")], title=_("员工违规件数按月"), width=660),
     }
 
 
@@ -151,7 +157,10 @@ def render_pdf(content: ReportContent) -> bytes:
     """The PDF: cover, summary figures, charts, ranking, red-line list, complaints and satisfaction."""
     from weasyprint import HTML  # imported here: it loads pango through cffi
 
-    html = render_to_string("dashboards/report/annual.html", {"c": content, "signed": figures.signed})
+    # The footer's page number is a CSS counter: the words around it from one msgid.
+    before, _page, after = _("第 {page} 页").partition("{page}")
+    html = render_to_string("dashboards/report/annual.html", {"c": content, "signed": figures.signed,
+                                                              "page_before": before, "page_after": after})
     out = io.BytesIO()
     HTML(string=html, base_url=None).write_pdf(out)
     return out.getvalue()
@@ -185,7 +194,7 @@ def render_xlsx(content: ReportContent) -> bytes:
         for cell in ws[1]:
             cell.font = bold
         for row in rows:
-            append_row(ws, [_number(v) if not isinstance(v, bool) else ("是" if v else "否") for v in row])
+            append_row(ws, [_number(v) if not isinstance(v, bool) else (_("是") if v else _("否")) for v in row])
         for index, name in enumerate(header, 1):
             ws.column_dimensions[get_column_letter(index)].width = max(10, min(40, len(str(name)) * 2 + 4))
         ws.freeze_panes = "A2"
@@ -193,79 +202,85 @@ def render_xlsx(content: ReportContent) -> bytes:
 
     c = content
     colours = {x["colour"]: x for x in c.colours["colours"]}
-    sheet("汇总", ["指标", "数值"], [
-        ["行政区", f"{c.district.name}（{c.district.code}）"], ["年度", c.year],
-        ["有结果机构数", c.colours["institutions"]], ["平均总分", c.colours["mean_total"]],
-        *[[f"{colours[k]['label']}色机构数", colours[k]["count"]] for k in figures.COLOURS],
-        *[[f"{colours[k]['label']}色占比（%）", colours[k]["share"]] for k in figures.COLOURS],
-        ["触碰红线机构数", c.colours["red_lines"]],
-        ["举报投诉件数", c.complaints["total"]], ["已出结论件数", c.complaints["concluded"]],
-        ["属实率（%）", c.complaints["substantiation_rate"]],
-        ["平均办理天数", c.complaints["average_handling_days"]],
-        ["满意率（%）", c.satisfaction["rate"]], [f"{c.satisfaction['previous_year']}年满意率（%）",
-                                              c.satisfaction["previous_rate"]],
-        ["满意率同比（百分点）", c.satisfaction["change"]],
-        ["员工违规件数", c.violations["count"]], [f"{c.violations['previous_year']}年员工违规件数",
-                                             c.violations["previous"]],
-        ["员工违规同比（%）", c.violations["change"]],
-        ["警示信息知悉率（%）", c.acknowledgements["acknowledged_rate"]],
-        ["督查发现问题数", c.rectifications.get("total")], ["逾期未整改", c.rectifications.get("overdue")],
-        ["按期整改率（%）", c.rectifications.get("on_time_rate")],
-        ["员工培训完成率（%）", c.trainings.get("rate")],
-        ["风险预警数", c.risk.get("total")], ["风险预警逾期未处理", c.risk.get("overdue")],
-        ["风险预警确认率（%）", c.risk.get("confirmed_rate")],
-        ["生成时间", c.generated_at.strftime("%Y-%m-%d %H:%M")],
+    sat, vio = c.satisfaction, c.violations
+    sheet(_("汇总"), [_("指标"), _("数值")], [
+        [_("行政区"), _("%(name)s（%(code)s）") % {"name": c.district.name, "code": c.district.code}],
+        [_("年度"), c.year],
+        [_("有结果机构数"), c.colours["institutions"]], [_("平均总分"), c.colours["mean_total"]],
+        *[[_("%(colour)s色机构数") % {"colour": colours[k]["label"]}, colours[k]["count"]] for k in figures.COLOURS],
+        *[[_("%(colour)s色占比（%%）") % {"colour": colours[k]["label"]}, colours[k]["share"]]
+          for k in figures.COLOURS],
+        [_("触碰红线机构数"), c.colours["red_lines"]],
+        [_("举报投诉件数"), c.complaints["total"]], [_("已出结论件数"), c.complaints["concluded"]],
+        [_("属实率（%）"), c.complaints["substantiation_rate"]],
+        [_("平均办理天数"), c.complaints["average_handling_days"]],
+        [_("满意率（%）"), sat["rate"]],
+        [_("%(year)s年满意率（%%）") % {"year": sat["previous_year"]}, sat["previous_rate"]],
+        [_("满意率同比（百分点）"), sat["change"]],
+        [_("员工违规件数"), vio["count"]],
+        [_("%(year)s年员工违规件数") % {"year": vio["previous_year"]}, vio["previous"]],
+        [_("员工违规同比（%）"), vio["change"]],
+        [_("警示信息知悉率（%）"), c.acknowledgements["acknowledged_rate"]],
+        [_("督查发现问题数"), c.rectifications.get("total")], [_("逾期未整改"), c.rectifications.get("overdue")],
+        [_("按期整改率（%）"), c.rectifications.get("on_time_rate")],
+        [_("员工培训完成率（%）"), c.trainings.get("rate")],
+        [_("风险预警数"), c.risk.get("total")], [_("风险预警逾期未处理"), c.risk.get("overdue")],
+        [_("风险预警确认率（%）"), c.risk.get("confirmed_rate")],
+        [_("生成时间"), c.generated_at.strftime("%Y-%m-%d %H:%M")],
     ], first=True)
-    sheet("积分排名", ["区内排名", "区内机构数", "区内类别排名", "机构编码", "机构名称", "类别", "基础分", "加分",
-                   "扣分", "总分", "颜色", "红线", "状态", "上年总分", "同比"],
+    sheet(_("积分排名"), [_("区内排名"), _("区内机构数"), _("区内类别排名"), _("机构编码"), _("机构名称"), _("类别"),
+                      _("基础分"), _("加分"), _("扣分"), _("总分"), _("颜色"), _("红线"), _("状态"), _("上年总分"),
+                      _("同比")],
           [[r["rank"], r["of"], r["category_rank"], r["code"], r["name"], r["category_label"], r["basic"], r["bonus"],
             r["deduction"], r["total"], r["colour_label"], r["red_line"], r["status_label"], r["previous_total"],
             r["change"]] for r in c.ranking])
     keys = [i["key"] for i in c.indicators]
-    sheet("分项明细", ["机构编码", "机构名称", *[i["label"] for i in c.indicators]],
+    sheet(_("分项明细"), [_("机构编码"), _("机构名称"), *[i["label"] for i in c.indicators]],
           [[r["code"], r["name"], *[r["values"].get(key) for key in keys]] for r in c.indicator_rows])
-    sheet("分项得分", ["项号", "项目", "满分", "平均分", "最高分", "得分率（%）"],
+    sheet(_("分项得分"), [_("项号"), _("项目"), _("满分"), _("平均分"), _("最高分"), _("得分率（%）")],
           [[i["number"], i["title"], i["maximum"], i["average"], i["best"], i["share"]] for i in c.items["items"]])
     kinds = c.complaints["kinds"]
-    sheet("投诉按月", ["月份", *[k["label"] for k in kinds], "合计"],
+    sheet(_("投诉按月"), [_("月份"), *[k["label"] for k in kinds], _("合计")],
           [[m, *[c.complaints["series"][k["kind"]][m - 1] for k in kinds],
             sum(c.complaints["series"][k["kind"]][m - 1] for k in kinds)] for m in range(1, 13)])
-    sheet("投诉按机构", ["机构编码", "机构名称", "合计", "评价", "意见建议", "投诉", "举报", "属实", "部分属实",
-                    "不属实", "属实率（%）"],
+    sheet(_("投诉按机构"), [_("机构编码"), _("机构名称"), _("合计"), _("评价"), _("意见建议"), _("投诉"), _("举报"),
+                       _("属实"), _("部分属实"), _("不属实"), _("属实率（%）")],
           [[r["code"], r["name"], r["total"], r["ratings"], r["suggestions"], r["complaints"], r["reports"],
             r["substantiated"], r["partially"], r["unsubstantiated"], r["substantiation_rate"]]
            for r in c.complaints_by_institution])
-    before = c.satisfaction["previous_year"]
-    sheet("满意度", ["月份", f"{c.year}年评价数", f"{c.year}年满意率（%）", f"{before}年评价数",
-                  f"{before}年满意率（%）", "同比（百分点）"],
+    before = sat["previous_year"]
+    sheet(_("满意度"), [_("月份"), *[label % {"year": y} for y in (c.year, before)
+                                    for label in (_("%(year)s年评价数"), _("%(year)s年满意率（%%）"))],
+                     _("同比（百分点）")],
           [[m["month"], m["rated"], m["rate"], m["previous_rated"], m["previous_rate"], m["change"]]
-           for m in c.satisfaction["months"]])
-    sheet("员工违规", ["月份", f"{c.year}年", f"{c.violations['previous_year']}年"],
-          [[m["month"], m["count"], m["previous"]] for m in c.violations["months"]])
-    sheet("警示知悉", ["警示信息", "发布日期", "送达", "已知悉", "知悉率（%）"],
+           for m in sat["months"]])
+    sheet(_("员工违规"), [_("月份"), _year(c.year), _year(vio["previous_year"])],
+          [[m["month"], m["count"], m["previous"]] for m in vio["months"]])
+    sheet(_("警示知悉"), [_("警示信息"), _("发布日期"), _("送达"), _("已知悉"), _("知悉率（%）")],
           [[w["title"], w["publish_at"], w["delivered"], w["acknowledged"], w["acknowledged_rate"]]
            for w in c.acknowledgements["warnings"]])
     rect = c.rectifications
-    rect_header = ["问题数", "整改中", "待审核", "逾期未整改", "已销号", "按期销号", "按期整改率（%）"]
+    rect_header = [_("问题数"), _("整改中"), _("待审核"), _("逾期未整改"), _("已销号"), _("按期销号"),
+                   _("按期整改率（%）")]
 
     def rect_values(r: dict) -> list:
         return [r["total"], r["open"], r["reported"], r["overdue"], r["closed"], r["closed_on_time"],
                 r["on_time_rate"]]
 
-    sheet("督查整改", ["机构编码", "机构名称", *rect_header],
+    sheet(_("督查整改"), [_("机构编码"), _("机构名称"), *rect_header],
           [[r["code"], r["name"], *rect_values(r)] for r in rect.get("institutions", [])]
-          + ([["", "合计", *rect_values(rect)]] if rect else []))
+          + ([["", _("合计"), *rect_values(rect)]] if rect else []))
     # The clause as text ("第1.10条"): a bare "1.10" would be read as the number 1.1.
-    sheet("整改按条款", ["条款", *rect_header],
-          [[f"第{r['clause']}条", *rect_values(r)] for r in rect.get("clauses", [])])
-    sheet("培训完成率", ["机构编码", "机构名称", "在职员工", "已完成", "完成率（%）"],
+    sheet(_("整改按条款"), [_("条款"), *rect_header],
+          [[_("第%(clause)s条") % {"clause": r["clause"]}, *rect_values(r)] for r in rect.get("clauses", [])])
+    sheet(_("培训完成率"), [_("机构编码"), _("机构名称"), _("在职员工"), _("已完成"), _("完成率（%）")],
           [[r["code"], r["name"], r["employees"], r["completed"], r["rate"]] for r in
            c.trainings.get("institutions", [])])
     risk = c.risk
     statuses = [s["label"] for s in risk.get("by_status", [])]
     rules_ = [f"{r['rule']} {r['title']}" for r in risk.get("by_rule", [])]
-    sheet("风险预警", ["机构编码", "机构名称", "预警数", *statuses, *rules_, "逾期未处理", "已处理", "平均处理天数",
-                   "确认率（%）"],
+    sheet(_("风险预警"), [_("机构编码"), _("机构名称"), _("预警数"), *statuses, *rules_, _("逾期未处理"), _("已处理"),
+                      _("平均处理天数"), _("确认率（%）")],
           [[r["code"], r["name"], r["total"], *[x["count"] for x in r["by_status"]],
             *[x["count"] for x in r["by_rule"]], r["overdue"], r["closed"], r["avg_review_days"],
             r["confirmed_rate"]] for r in risk.get("institutions", [])])
