@@ -192,18 +192,20 @@ class SchemeAdmin(DistrictOwnedAdmin):
     def activate(self, request, queryset):
         for scheme in queryset:
             if not self._may_change(request, scheme):
-                self.message_user(request, f"{scheme}：只有系统管理员可以启用全系统模板", messages.ERROR)
+                self.message_user(request, _("%(scheme)s：只有系统管理员可以启用全系统模板") % {"scheme": scheme},
+                                  messages.ERROR)
                 continue
             try:
                 services.activate_scheme(scheme, request.user)
-                self.message_user(request, f"{scheme.year} 年度方案已启用", messages.SUCCESS)
+                self.message_user(request, _("%(year)s 年度方案已启用") % {"year": scheme.year}, messages.SUCCESS)
             except DomainError as exc:
-                self.message_user(request, f"{scheme.year}：{exc}", messages.ERROR)
+                self.message_user(request, _("%(year)s：%(error)s") % {"year": scheme.year, "error": exc},
+                                  messages.ERROR)
 
     @admin.action(description=_("复制为新方案（下一年度，或本区自己的方案）"))
     def clone_next_year(self, request, queryset):
         if queryset.count() != 1:
-            self.message_user(request, "请只选择一个方案进行复制", messages.ERROR)
+            self.message_user(request, _("请只选择一个方案进行复制"), messages.ERROR)
             return None
         source = queryset.get()
         initial = {"year": source.year if source.is_template else source.year + 1, "district": source.district}
@@ -216,7 +218,7 @@ class SchemeAdmin(DistrictOwnedAdmin):
             except DomainError as exc:
                 self.message_user(request, str(exc), messages.ERROR)
                 return None
-            self.message_user(request, f"已复制为 {scheme}（草稿）", messages.SUCCESS)
+            self.message_user(request, _("已复制为 %(scheme)s（草稿）") % {"scheme": scheme}, messages.SUCCESS)
             return None
         return render(request, "admin/scoring/scheme/clone.html", {
             "form": form, "source": source, "opts": self.model._meta, "title": _("复制方案"),
@@ -244,7 +246,7 @@ class SchemeAdmin(DistrictOwnedAdmin):
             except (TabularError, DomainError) as exc:
                 problems = [str(exc)]
             if not problems:
-                self.message_user(request, f"{data['year']} 年度方案已导入", messages.SUCCESS)
+                self.message_user(request, _("%(year)s 年度方案已导入") % {"year": data["year"]}, messages.SUCCESS)
                 return redirect("admin:scoring_scheme_changelist")
         return render(request, "admin/scoring/scheme/import.html", {
             "form": form, "problems": problems, "opts": self.model._meta, "title": _("导入方案"),
