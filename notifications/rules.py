@@ -11,6 +11,9 @@ import urllib.parse
 from datetime import datetime, time, timedelta
 from string import Formatter
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 CHANNELS: tuple[str, ...] = ("email", "sms", "dingtalk", "wecom")
 PHONE = re.compile(r"^1[3-9]\d{9}$")
 
@@ -18,40 +21,54 @@ PHONE = re.compile(r"^1[3-9]\d{9}$")
 # none of them may carry a person's name (warnings: never the names in the warning).
 TEMPLATES: dict[str, tuple[str, str]] = {
     "warnings_feed.arrived": (
-        "新的警示信息", "【清廉金融】{institution}收到 1 条新的警示信息，请登录清廉金融门户查阅并确认知悉。"),
+        gettext_lazy("新的警示信息"),
+        gettext_lazy("【清廉金融】{institution}收到 1 条新的警示信息，请登录清廉金融门户查阅并确认知悉。")),
     "reminder.sheets": (
-        "评分表提醒", "【清廉金融】{institution}{year} 年度{what}尚未提交，截止日期 {due}，请及时登录门户填报。"),
+        gettext_lazy("评分表提醒"),
+        gettext_lazy("【清廉金融】{institution}{year} 年度{what}尚未提交，截止日期 {due}，请及时登录门户填报。")),
     "reminder.rectification": (
-        "整改提醒", "【清廉金融】{institution}有 {count} 项整改事项将于 {due} 到期，请及时登录门户报送整改情况。"),
+        gettext_lazy("整改提醒"),
+        gettext_lazy("【清廉金融】{institution}有 {count} 项整改事项将于 {due} 到期，请及时登录门户报送整改情况。")),
     "reminder.rectification_overdue": (
-        "整改逾期提醒", "【清廉金融】{institution}有 {count} 项整改事项已于 {due} 到期，尚未报送整改情况，"
-                    "请尽快登录门户报送。"),
+        gettext_lazy("整改逾期提醒"),
+        gettext_lazy("【清廉金融】{institution}有 {count} 项整改事项已于 {due} 到期，尚未报送整改情况，"
+                     "请尽快登录门户报送。")),
     "reminder.rectification_escalation": (
-        "整改逾期上报", "【清廉金融】{institution}有 {count} 项整改事项逾期未整改（期限 {due}），"
-                    "已上报机构负责人和区金融工作中心，请登录门户督办。"),
+        gettext_lazy("整改逾期上报"),
+        gettext_lazy("【清廉金融】{institution}有 {count} 项整改事项逾期未整改（期限 {due}），"
+                     "已上报机构负责人和区金融工作中心，请登录门户督办。")),
     "reminder.alerts": (
-        "风险预警提醒", "【清廉金融】{institution}有 {count} 条风险预警待处理，请登录门户处理。"),
+        gettext_lazy("风险预警提醒"),
+        gettext_lazy("【清廉金融】{institution}有 {count} 条风险预警待处理，请登录门户处理。")),
     "reminder.alerts_due": (
-        "风险预警核查提醒", "【清廉金融】{institution}有 {count} 条风险预警的核查期限为 {due}，"
-                      "请及时登录门户核查处理。"),
+        gettext_lazy("风险预警核查提醒"),
+        gettext_lazy("【清廉金融】{institution}有 {count} 条风险预警的核查期限为 {due}，请及时登录门户核查处理。")),
     "reminder.alerts_overdue": (
-        "风险预警逾期提醒", "【清廉金融】{institution}有 {count} 条风险预警已超过核查期限，请尽快登录门户处理。"),
+        gettext_lazy("风险预警逾期提醒"),
+        gettext_lazy("【清廉金融】{institution}有 {count} 条风险预警已超过核查期限，请尽快登录门户处理。")),
     "reminder.complaints_due": (
-        "投诉办理提醒", "【清廉金融】有 {count} 件投诉举报将于 {due} 前到期，请及时办理。"),
+        gettext_lazy("投诉办理提醒"),
+        gettext_lazy("【清廉金融】有 {count} 件投诉举报将于 {due} 前到期，请及时办理。")),
     "reminder.complaints_overdue": (
-        "投诉办理逾期提醒", "【清廉金融】有 {count} 件投诉举报已超过办理期限（最早 {due}），请尽快办理。"),
+        gettext_lazy("投诉办理逾期提醒"),
+        gettext_lazy("【清廉金融】有 {count} 件投诉举报已超过办理期限（最早 {due}），请尽快办理。")),
     "complaints.accepted": (
-        "投诉受理告知", "【清廉金融】您于 {received} 提交的反映已于 {accepted} 受理，将在 {due} 前告知办理结果。"
-                      "可凭回执码在门户查询进度。"),
+        gettext_lazy("投诉受理告知"),
+        gettext_lazy("【清廉金融】您于 {received} 提交的反映已于 {accepted} 受理，将在 {due} 前告知办理结果。"
+                     "可凭回执码在门户查询进度。")),
     "complaints.rejected": (
-        "投诉处理告知", "【清廉金融】您于 {received} 提交的反映经审查不予受理，原因请凭回执码在门户查看。"),
+        gettext_lazy("投诉处理告知"),
+        gettext_lazy("【清廉金融】您于 {received} 提交的反映经审查不予受理，原因请凭回执码在门户查看。")),
     "complaints.result": (
-        "投诉办理结果告知", "【清廉金融】您于 {received} 提交的反映已办结，请凭回执码在门户查看答复。"),
+        gettext_lazy("投诉办理结果告知"),
+        gettext_lazy("【清廉金融】您于 {received} 提交的反映已办结，请凭回执码在门户查看答复。")),
     "questionnaire.link": (
-        "满意度问卷", "【清廉金融】感谢您在{institution}办理业务，请花一分钟评价：{link}（链接仅可使用一次）"),
+        gettext_lazy("满意度问卷"),
+        gettext_lazy("【清廉金融】感谢您在{institution}办理业务，请花一分钟评价：{link}（链接仅可使用一次）")),
     "scoring.letters": (
-        "结果运用函", "【清廉金融】{district} {year} 年度清廉积分结果已发布，"
-                   "{count} 份结果运用函已生成，请登录门户下载。"),
+        gettext_lazy("结果运用函"),
+        gettext_lazy("【清廉金融】{district} {year} 年度清廉积分结果已发布，{count} 份结果运用函已生成，"
+                     "请登录门户下载。")),
 }
 
 
@@ -62,7 +79,7 @@ class TemplateError(ValueError):
 def render(kind: str, context: dict) -> tuple[str, str]:
     """(subject, body) of a kind's template with the context; a missing field is an error, not a blank."""
     try:
-        subject, body = TEMPLATES[kind]
+        subject, body = (str(text) for text in TEMPLATES[kind])
     except KeyError:
         raise TemplateError(f"unknown message kind {kind!r}") from None
     fields = {name for _, name, _, _ in Formatter().parse(body) if name}
@@ -129,7 +146,7 @@ def mask_recipient(channel: str, recipient: str) -> str:
     if channel == "sms" and len(recipient) >= 7:
         return recipient[:3] + "****" + recipient[-4:]
     if channel in ("dingtalk", "wecom"):
-        return urllib.parse.urlsplit(recipient).netloc or "机器人"
+        return urllib.parse.urlsplit(recipient).netloc or _("机器人")
     if channel == "email" and "@" in recipient:
         name, domain = recipient.split("@", 1)
         return name[:1] + "***@" + domain
