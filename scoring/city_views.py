@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
@@ -23,11 +24,11 @@ UPLOAD_LIMIT = 50 * 1024 * 1024
 def _city(request, code: str | None):
     cities = services.cities_of(request.user)
     if not cities.exists():
-        raise PermissionDenied("只有市级用户可以访问此页面。")
+        raise PermissionDenied(_("只有市级用户可以访问此页面。"))
     code = (code or "").strip()
     city = cities.filter(code=code).first() if code else cities.first()
     if city is None:
-        raise Http404("未找到该市")
+        raise Http404(_("未找到该市"))
     return city, cities
 
 
@@ -57,12 +58,12 @@ def city_exchange(request):
 @login_required
 @require_POST
 def city_weights(request):
-    city, _ = _city(request, request.POST.get("city"))
+    city, _cities = _city(request, request.POST.get("city"))
     year = request.POST.get("year", "")
     try:
         services.save_city_weights(city, {k: request.POST.get(k) for k in rules.CITY_INDEX_COMPONENTS},
                                    request.user)
-        messages.success(request, f"{city.name}指数权重已保存。")
+        messages.success(request, _("%(city)s指数权重已保存。") % {"city": city.name})
     except DomainError as exc:
         messages.error(request, str(exc))
     return redirect(_back(city, year if year.isdigit() and len(year) == 4 else ""))
@@ -71,21 +72,23 @@ def city_weights(request):
 @login_required
 @require_POST
 def city_import(request):
-    city, _ = _city(request, request.POST.get("city"))
+    city, _cities = _city(request, request.POST.get("city"))
     upload = request.FILES.get("file")
     year = request.POST.get("year", "")
     back = _back(city, year if year.isdigit() and len(year) == 4 else "")
     if upload is None:
-        messages.error(request, "请选择区县导出的结果数据包（JSON 文件）。")
+        messages.error(request, _("请选择区县导出的结果数据包（JSON 文件）。"))
         return redirect(back)
     if upload.size > UPLOAD_LIMIT:
-        messages.error(request, "数据包过大（上限 50 MB）。")
+        messages.error(request, _("数据包过大（上限 50 MB）。"))
         return redirect(back)
     try:
         package, outcome = services.import_city_package(upload.read(), request.user)
     except DomainError as exc:
-        messages.error(request, f"导入失败：{exc}")
+        messages.error(request, _("导入失败：%(error)s") % {"error": exc})
         return redirect(back)
-    words = {"created": "已导入", "updated": "已更新", "unchanged": "与已导入的数据包相同，未改变"}
-    messages.success(request, f"{package.district.name} {package.year} 年度数据包{words[outcome]}。")
+    words = {"created": _("%(district)s %(year)s 年度数据包已导入。"),
+             "updated": _("%(district)s %(year)s 年度数据包已更新。"),
+             "unchanged": _("%(district)s %(year)s 年度数据包与已导入的数据包相同，未改变。")}
+    messages.success(request, words[outcome] % {"district": package.district.name, "year": package.year})
     return redirect(_back(city, str(package.year)))

@@ -260,13 +260,14 @@ def sheet_upload(request, pk: int, source: str):
     problems = []
     try:
         services.save_sheet(request.user, assessment, source, [
-            services.SheetRow(f"第 {line} 行", services.EntryInput(indicator_code=code, raw_value=value, note=note))
+            services.SheetRow(_("第 %(line)s 行") % {"line": line},
+                              services.EntryInput(indicator_code=code, raw_value=value, note=note))
             for line, code, value, note in rows])
     except services.SheetRejected as exc:
         problems = [f"{key}：{message}" for key, message in exc.problems.items()]
     except DomainError as exc:
-        problems = [f"第 {rows[0][0]} 行：{exc}" if len(rows) == 1 and isinstance(exc, services.ROW_ERRORS)
-                    else str(exc)]
+        problems = [_("第 %(line)s 行：%(error)s") % {"line": rows[0][0], "error": exc}
+                    if len(rows) == 1 and isinstance(exc, services.ROW_ERRORS) else str(exc)]
     if problems:
         messages.error(request, _("文件未导入，以下行有误：") + "；".join(problems))
     else:

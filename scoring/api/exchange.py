@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpResponse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
@@ -13,7 +14,7 @@ from core.years import parse_year
 from .. import exchange, services
 from .views import IsFinanceCenter, _chosen_district
 
-DISTRICT = OpenApiParameter("district", OpenApiTypes.STR, description="区县代码（本人履职的区县之一）")
+DISTRICT = OpenApiParameter("district", OpenApiTypes.STR, description=_("区县代码（本人履职的区县之一）"))
 
 
 def _package(request, year):

@@ -1,4 +1,5 @@
 import django_filters
+from django.utils.translation import gettext_lazy as _
 
 from core.api.filters import YearFilter
 from institutions.models import InstitutionCategory
@@ -11,8 +12,8 @@ class ResultFilterSet(django_filters.FilterSet):
     category = django_filters.ChoiceFilter(choices=InstitutionCategory.choices)
     colour = django_filters.ChoiceFilter(choices=Colour.choices)
     status = django_filters.ChoiceFilter(choices=ResultStatus.choices)
-    institution = django_filters.CharFilter(field_name="institution__code", label="机构编码")
-    district = django_filters.CharFilter(field_name="district__code", label="区县代码")
+    institution = django_filters.CharFilter(field_name="institution__code", label=_("机构编码"))
+    district = django_filters.CharFilter(field_name="district__code", label=_("区县代码"))
     red_line = django_filters.BooleanFilter()
 
     class Meta:
@@ -25,7 +26,7 @@ class AssessmentFilterSet(django_filters.FilterSet):
     state = django_filters.ChoiceFilter(choices=Assessment.State.choices)
     institution = django_filters.CharFilter(field_name="institution__code")
     category = django_filters.ChoiceFilter(field_name="institution__category", choices=InstitutionCategory.choices)
-    district = django_filters.CharFilter(field_name="institution__district__code", label="区县代码")
+    district = django_filters.CharFilter(field_name="institution__district__code", label=_("区县代码"))
 
     class Meta:
         model = Assessment

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.http import FileResponse, Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -36,7 +38,7 @@ class LetterSerializer(serializers.ModelSerializer):
         return {fmt: f"{base}/{fmt}/{suffix}" for fmt in FORMATS}
 
 
-DISTRICT = OpenApiParameter("district", OpenApiTypes.STR, description="区县代码（本人履职的区县之一）")
+DISTRICT = OpenApiParameter("district", OpenApiTypes.STR, description=gettext_lazy("区县代码（本人履职的区县之一）"))
 
 
 class LetterListView(APIView):
@@ -63,10 +65,10 @@ class LetterFileView(APIView):
         year = parse_year(year)
         district = _chosen_district(request, roles=("finance_center",))
         if fmt not in FORMATS:
-            raise Http404("未知格式")
+            raise Http404(_("未知格式"))
         letter = selectors.letters_of(district.pk, year).filter(use=use).first()
         if letter is None or not getattr(letter, fmt):
-            raise Http404("尚无该函件（结果发布后生成）")
+            raise Http404(_("尚无该函件（结果发布后生成）"))
         services.record_letter_dispatch(letter, LetterDispatch.Channel.API, request.user.get_username(),
                                         by=request.user, file_format=fmt)
         handle = getattr(letter, fmt).open("rb")

@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -147,8 +148,9 @@ class ResultSerializer(serializers.ModelSerializer):
     sources = serializers.ListField(child=serializers.CharField())
     linkage = LinkageSerializer(source="*")
     linkage_points = LinkagePointsSerializer(source="*")
-    linkage_labels = serializers.DictField(child=serializers.CharField(), read_only=True,
-                                           help_text="each use's Chinese label, e.g. {\"fiscal_tender\": \"优先\"}")
+    linkage_labels = serializers.DictField(  # i18n-exempt: the example is a stored label value (API.md)
+        child=serializers.CharField(), read_only=True,
+        help_text="each use's Chinese label, e.g. {\"fiscal_tender\": \"优先\"}")
 
     class Meta:
         model = Result
@@ -163,7 +165,7 @@ class EntryValueSerializer(serializers.Serializer):
     hit = serializers.BooleanField(allow_null=True, required=False)
     note = serializers.CharField(allow_blank=True, required=False, default="", max_length=2000)
     version = serializers.IntegerField(required=False, min_value=0,
-                                       help_text="所编辑条目的版本号；版本过旧时返回 409")
+                                       help_text=_("所编辑条目的版本号；版本过旧时返回 409"))
 
 
 class EntrySerializer(serializers.ModelSerializer):
@@ -212,9 +214,9 @@ class ReturnSerializer(serializers.Serializer):
 class AggregationRequestSerializer(serializers.Serializer):
     year = serializers.IntegerField(min_value=2000, max_value=2100)
     district = serializers.CharField(required=False, allow_blank=True, max_length=12,
-                                     help_text="区县代码；只被授权一个区县时可省略")
+                                     help_text=_("区县代码；只被授权一个区县时可省略"))
 
 
 class YearActionSerializer(serializers.Serializer):
     district = serializers.CharField(required=False, allow_blank=True, max_length=12,
-                                     help_text="区县代码；只被授权一个区县时可省略")
+                                     help_text=_("区县代码；只被授权一个区县时可省略"))

@@ -1,6 +1,8 @@
 from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status, viewsets
@@ -55,7 +57,7 @@ def _district_filter_allowed(request) -> None:
 
 
 class IsFinanceCenter(BasePermission):
-    message = "只有区金融工作中心可以执行此操作。"
+    message = gettext_lazy("只有区金融工作中心可以执行此操作。")
 
     def has_permission(self, request, view):
         return access.is_finance_center(request.user)
@@ -176,9 +178,9 @@ class ScoresExportView(APIView):
         year = parse_year(request.query_params.get("year"))
         fmt = request.query_params.get("format", "xlsx")
         if year is None:
-            return Response({"year": ["请提供年度，例如 ?year=2026"]}, status=status.HTTP_400_BAD_REQUEST)
+            return Response({"year": [_("请提供年度，例如 ?year=2026")]}, status=status.HTTP_400_BAD_REQUEST)
         if fmt not in ("xlsx", "csv"):
-            return Response({"format": ["format 应为 xlsx 或 csv"]}, status=status.HTTP_400_BAD_REQUEST)
+            return Response({"format": [_("format 应为 xlsx 或 csv")]}, status=status.HTTP_400_BAD_REQUEST)
         results = selectors.visible_results(request.user).filter(year=year)
         if request.query_params.get("district"):
             results = results.filter(district=access.resolve_district(request.user, request.query_params["district"]))
@@ -258,7 +260,7 @@ class EntryView(APIView):
         if isinstance(raw, float):
             raw = repr(raw)  # JSON has no decimals: 36.5 arrives as a float; its shortest text is what was sent
         if raw is None:
-            return Response({"detail": "请提供 points（基础项、加分项）或 hit（红线项）"}, status=400)
+            return Response({"detail": _("请提供 points（基础项、加分项）或 hit（红线项）")}, status=400)
         version = body.validated_data.get("version")
         if version is None and request.headers.get("If-Match", "").strip('"').isdigit():
             version = int(request.headers["If-Match"].strip('"'))
