@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import zipfile
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
 
 _SIGNATURES = (
@@ -16,7 +19,7 @@ _OFFICE = {
     "xl/": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "Excel"),
     "ppt/": ("application/vnd.openxmlformats-officedocument.presentationml.presentation", "PowerPoint"),
 }
-ALLOWED_DESCRIPTION = "PDF、JPEG、PNG、WebP 图片或 Word/Excel/PowerPoint（.docx/.xlsx/.pptx）文件"
+ALLOWED_DESCRIPTION = gettext_lazy("PDF、JPEG、PNG、WebP 图片或 Word/Excel/PowerPoint（.docx/.xlsx/.pptx）文件")
 
 
 class EvidenceRejected(ValueError):
@@ -35,19 +38,21 @@ def sniff(head: bytes, open_zip=None) -> str:
             with open_zip() as archive:
                 names = archive.namelist()
         except zipfile.BadZipFile:
-            raise EvidenceRejected("文件已损坏，无法识别") from None
+            raise EvidenceRejected(_("文件已损坏，无法识别")) from None
         for prefix, (mime, _label) in _OFFICE.items():
             if any(n.startswith(prefix) for n in names) and "[Content_Types].xml" in names:
                 return mime
-    raise EvidenceRejected(f"不支持的文件类型：仅接受{ALLOWED_DESCRIPTION}（按文件内容识别，与扩展名无关）")
+    raise EvidenceRejected(_("不支持的文件类型：仅接受%(allowed)s（按文件内容识别，与扩展名无关）")
+                           % {"allowed": ALLOWED_DESCRIPTION})
 
 
 def check_uploaded(uploaded) -> str:
     """Validate a Django UploadedFile's size and content; returns its MIME type."""
     if uploaded.size > MAX_EVIDENCE_BYTES:
-        raise EvidenceRejected(f"文件 {uploaded.name} 为 {uploaded.size / 1024 / 1024:.1f} MB，超过 10 MB 上限")
+        raise EvidenceRejected(_("文件 %(name)s 为 %(size)s MB，超过 10 MB 上限")
+                               % {"name": uploaded.name, "size": f"{uploaded.size / 1024 / 1024:.1f}"})
     if uploaded.size == 0:
-        raise EvidenceRejected(f"文件 {uploaded.name} 为空")
+        raise EvidenceRejected(_("文件 %(name)s 为空") % {"name": uploaded.name})
     uploaded.seek(0)
     head = uploaded.read(16)
     uploaded.seek(0)

@@ -7,6 +7,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from . import services
 
@@ -80,12 +81,13 @@ def remind_unsubmitted() -> int:
             pending = list(services.institutions_not_submitted(year))
             emails = (Membership.objects.filter(institution__in=pending).exclude(user__email="")
                       .values_list("institution_id", "institution__name", "user__email"))
-            subject = f"【清廉金融】{scheme.year} 年度自评将于 {due:%Y-%m-%d} 截止"
+            subject = _("【清廉金融】%(year)s 年度自评将于 %(due)s 截止") % {"year": scheme.year,
+                                                                    "due": f"{due:%Y-%m-%d}"}
             mails = [outbox.Mail(key=f"scoring:reminder:{scheme.pk}:{year.district_id}:{institution_id}:"
                                      f"{due:%Y-%m-%d}:{email.lower()}",
                                  recipients=[email], subject=subject, kind="scoring.reminder",
-                                 body=f"{name}：贵机构 {scheme.year} 年度清廉金融自评尚未提交，"
-                                      "请于截止日前由机构负责人提交。")
+                                 body=_("%(institution)s：贵机构 %(year)s 年度清廉金融自评尚未提交，"
+                                        "请于截止日前由机构负责人提交。") % {"institution": name, "year": scheme.year})
                      for institution_id, name, email in emails]
             with transaction.atomic():
                 queued += outbox.enqueue_many(mails)
