@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from core.errors import DomainError
 from institutions.models import District
@@ -12,16 +13,16 @@ class Command(BaseCommand):
             ".json (schema clean-finance/district-results, version 1) and the same as .xlsx.")
 
     def add_arguments(self, parser):
-        parser.add_argument("--district", required=True, help="行政区划代码")
+        parser.add_argument("--district", required=True, help=_("行政区划代码"))
         parser.add_argument("--year", type=int, required=True)
         parser.add_argument("--out", default=".", help="folder to write to")
 
     def handle(self, *args, district, year, out, **options):
         found = District.objects.filter(code=district, level=District.Level.DISTRICT).first()
         if found is None:
-            raise CommandError(f"未知区县代码 {district}")
+            raise CommandError(_("未知区县代码 %(code)s") % {"code": district})
         if not 2000 <= year <= 2100:
-            raise CommandError(f"年度 {year} 不合理")
+            raise CommandError(_("年度 %(year)s 不合理") % {"year": year})
         try:
             package = exchange.build_package(services.district_year(found, year))
         except DomainError as exc:
@@ -31,5 +32,6 @@ class Command(BaseCommand):
         stem = folder / f"district-results-{district}-{year}"
         stem.with_suffix(".json").write_bytes(exchange.dumps(package))
         stem.with_suffix(".xlsx").write_bytes(exchange.render_xlsx(package))
-        self.stdout.write(f"{found.name} {year} 年度数据包：{stem}.json、{stem}.xlsx"
-                          f"（{package['statistics']['institutions']} 家机构）")
+        self.stdout.write(_("%(district)s %(year)s 年度数据包：%(json)s、%(xlsx)s（%(count)s 家机构）") % {
+            "district": found.name, "year": year, "json": f"{stem}.json", "xlsx": f"{stem}.xlsx",
+            "count": package["statistics"]["institutions"]})

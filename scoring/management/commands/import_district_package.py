@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from core.errors import DomainError
 from scoring import services
@@ -16,19 +17,21 @@ class Command(BaseCommand):
 
     def handle(self, *args, files, **options):
         refused = 0
-        words = {"created": "已导入", "updated": "已更新", "unchanged": "未改变"}
+        words = {"created": _("%(file)s：%(district)s %(year)s 年度已导入"),
+                 "updated": _("%(file)s：%(district)s %(year)s 年度已更新"),
+                 "unchanged": _("%(file)s：%(district)s %(year)s 年度未改变")}
         for name in files:
             path = Path(name)
             try:
                 package, outcome = services.import_city_package(path.read_bytes(), None)
             except OSError as exc:
                 refused += 1
-                self.stderr.write(f"{name}：无法读取（{exc.strerror}）")
+                self.stderr.write(_("%(file)s：无法读取（%(error)s）") % {"file": name, "error": exc.strerror})
                 continue
             except DomainError as exc:
                 refused += 1
-                self.stderr.write(f"{name}：{exc}")
+                self.stderr.write(_("%(file)s：%(problem)s") % {"file": name, "problem": exc})
                 continue
-            self.stdout.write(f"{name}：{package.district.name} {package.year} 年度{words[outcome]}")
+            self.stdout.write(words[outcome] % {"file": name, "district": package.district.name, "year": package.year})
         if refused:
-            raise CommandError(f"{refused} 个数据包未导入")
+            raise CommandError(_("%(count)s 个数据包未导入") % {"count": refused})

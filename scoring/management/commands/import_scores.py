@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
 from core.tabular import fail_on_problems, read_or_fail, read_path
 from scoring import services
@@ -16,5 +17,8 @@ class Command(BaseCommand):
         dataset = read_or_fail(read_path, file, services.SCORE_COLUMNS)
         report = services.import_scores(dataset, submit=submit)
         fail_on_problems(self, report, file)
-        done = "，并已提交所涉评分表" if submit else ""
-        self.stdout.write(self.style.SUCCESS(f"评分导入完成：{report.summary()}{done}"))
+        if submit:
+            message = _("评分导入完成：%(summary)s，并已提交所涉评分表") % {"summary": report.summary()}
+        else:
+            message = _("评分导入完成：%(summary)s") % {"summary": report.summary()}
+        self.stdout.write(self.style.SUCCESS(message))
