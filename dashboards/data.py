@@ -31,7 +31,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.functional import Promise
+from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext_lazy as _lazy
 
 from complaints import rules as complaint_rules
 from institutions.models import District, Institution, InstitutionCategory
@@ -50,7 +52,10 @@ def results_ttl() -> int:
 
 
 def jsonable(value: Any) -> Any:
-    """Decimals as plain strings ("96.00", "-30.0"), dates as ISO strings, containers recursively."""
+    """Decimals as plain strings ("96.00", "-30.0"), dates as ISO strings, lazy translations as text in
+    the active language, containers recursively."""
+    if isinstance(value, Promise):
+        return str(value)
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, dict):
@@ -63,9 +68,10 @@ def jsonable(value: Any) -> Any:
 
 
 def _key(name: str, parts: tuple, version: str = "") -> str:
+    # The figures hold labels (colours, categories, statuses) in the reader's language: one entry per language.
     raw = ":".join(str(p) for p in parts)
     digest = hashlib.sha1(f"{raw}|{version}".encode(), usedforsecurity=False).hexdigest()[:20]
-    return f"{KEY_PREFIX}:{name}:{digest}"
+    return f"{KEY_PREFIX}:{name}:{get_language() or settings.LANGUAGE_CODE}:{digest}"
 
 
 def cached(name: str, parts: tuple, compute: Callable[[], Any], *, version: str = "", ttl: int | None = None):
@@ -138,6 +144,7 @@ def ranking_rows(q: DistrictQuery, version: str | None = None) -> list[dict]:
         # Labels resolved once, not per row: thousands of rows must not mean thousands of gettext calls.
         categories = {value: str(label) for value, label in InstitutionCategory.choices}
         statuses = {value: str(label) for value, label in ResultStatus.choices}
+        colour_labels = {c: str(label) for c, label in figures.COLOUR_LABELS.items()}
         out = []
         for row in rows:
             before = previous.get(row["institution_id"])
@@ -151,7 +158,7 @@ def ranking_rows(q: DistrictQuery, version: str | None = None) -> list[dict]:
                 "category_label": categories.get(row["category"], ""), "basic": _str(row["basic"]),
                 "bonus": _str(row["bonus"]), "deduction": _str(row["deduction"]), "total": _str(row["total"]),
                 "red_line": row["red_line"], "colour": row["colour"],
-                "colour_label": figures.COLOUR_LABELS[row["colour"]], "status": row["status"],
+                "colour_label": colour_labels[row["colour"]], "status": row["status"],
                 "status_label": statuses.get(row["status"], ""), "previous_total": _str(before),
                 "change": _str(figures.difference(row["total"], before)),
             })
@@ -233,8 +240,10 @@ def trend(q: DistrictQuery) -> dict:
 
 # --- activity figures ------------------------------------------------------------------------------
 
-KIND_LABELS = {"rating": "评价", "suggestion": "意见建议", "complaint": "投诉", "report": "举报"}
-OUTCOME_LABELS = {"substantiated": "属实", "partially_substantiated": "部分属实", "unsubstantiated": "不属实"}
+KIND_LABELS = {"rating": _lazy("评价"), "suggestion": _lazy("意见建议"), "complaint": _lazy("投诉"),
+               "report": _lazy("举报")}
+OUTCOME_LABELS = {"substantiated": _lazy("属实"), "partially_substantiated": _lazy("部分属实"),
+                  "unsubstantiated": _lazy("不属实")}
 
 
 def _institution_filter(scope: Scope):
@@ -255,9 +264,10 @@ def complaint_summary(scope: Scope, year: int) -> dict:
     series = {k: [by_month_kind.get((month, k), 0) for month in range(1, 13)] for k in KIND_LABELS}
     return {
         "total": stats.total,
-        "kinds": [{"kind": k, "label": label, "count": stats.by_kind.get(k, 0)} for k, label in KIND_LABELS.items()],
+        "kinds": [{"kind": k, "label": str(label), "count": stats.by_kind.get(k, 0)}
+                  for k, label in KIND_LABELS.items()],
         "months": list(range(1, 13)), "series": series, "concluded": stats.concluded,
-        "outcomes": [{"outcome": o, "label": label, "count": stats.by_outcome.get(o, 0)}
+        "outcomes": [{"outcome": o, "label": str(label), "count": stats.by_outcome.get(o, 0)}
                      for o, label in OUTCOME_LABELS.items()],
         "substantiation_rate": stats.substantiation_rate,
         "average_handling_days": stats.average_handling_days,
@@ -536,7 +546,7 @@ def institution_years(view: InstitutionView) -> list[dict]:
     out, previous = [], None
     for row in selectors.institution_results(view.results, view.institution.pk):
         out.append({"year": row["year"], "total": row["total"], "colour": row["colour"],
-                    "colour_label": figures.COLOUR_LABELS[row["colour"]], "red_line": row["red_line"],
+                    "colour_label": str(figures.COLOUR_LABELS[row["colour"]]), "red_line": row["red_line"],
                     "rank": row["rank"], "of": row["of"], "rank_text": rank_text(row["rank"], row["of"]),
                     "category_rank": row["category_rank"], "category_of": row["category_of"],
                     "status": row["status"],

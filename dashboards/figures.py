@@ -14,10 +14,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.utils.translation import gettext_lazy
+
 from scoring import rules as scoring_rules
 
 COLOURS: tuple[str, ...] = scoring_rules.COLOURS  # green, blue, yellow, red
-COLOUR_LABELS: Mapping[str, str] = scoring_rules.COLOUR_NAMES_ZH
+# The colour names in the reader's language (the msgids are scoring's Colour labels): str() them where used.
+COLOUR_LABELS: Mapping[str, str] = {c: gettext_lazy(name) for c, name in scoring_rules.COLOUR_NAMES_ZH.items()}
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 _TENTH = Decimal("0.1")
@@ -104,7 +107,7 @@ def in_period(day: dt.date, cut: tuple[int, int] | None) -> bool:
 def colour_shares(counts: Mapping[str, int]) -> list[dict]:
     """Each colour's count and share of all coloured institutions, in the order green→red."""
     total = sum(counts.get(c, 0) for c in COLOURS)
-    return [{"colour": c, "label": COLOUR_LABELS[c], "count": counts.get(c, 0),
+    return [{"colour": c, "label": str(COLOUR_LABELS[c]), "count": counts.get(c, 0),
              "share": percent(counts.get(c, 0), total)} for c in COLOURS]
 
 

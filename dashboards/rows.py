@@ -7,6 +7,8 @@ from decimal import Decimal
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from staff_points.models import Module
 
@@ -16,13 +18,14 @@ from .data import DistrictQuery, jsonable
 MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 50
 
-RANKING_COLUMNS = [("rank_text", "区内排名"), ("code", "机构编码"), ("name", "机构名称"), ("category_label", "类别"),
-                   ("total", "总分"), ("colour_label", "颜色"), ("red_line", "红线"), ("previous_total", "上年总分"),
-                   ("change", "同比")]
+RANKING_COLUMNS = [("rank_text", _lazy("区内排名")), ("code", _lazy("机构编码")), ("name", _lazy("机构名称")),
+                   ("category_label", _lazy("类别")), ("total", _lazy("总分")), ("colour_label", _lazy("颜色")),
+                   ("red_line", _lazy("红线")), ("previous_total", _lazy("上年总分")), ("change", _lazy("同比"))]
 FIGURE_TITLES = {
-    "ranking": "积分排名", "colours": "四色分布", "distribution": "分数分布", "items": "分项得分",
-    "trend": "历年积分", "complaints": "举报投诉", "outcomes": "核查结论", "satisfaction": "满意度",
-    "violations": "员工违规", "acknowledgements": "警示知悉",
+    "ranking": _lazy("积分排名"), "colours": _lazy("四色分布"), "distribution": _lazy("分数分布"),
+    "items": _lazy("分项得分"), "trend": _lazy("历年积分"), "complaints": _lazy("举报投诉"),
+    "outcomes": _lazy("核查结论"), "satisfaction": _lazy("满意度"), "violations": _lazy("员工违规"),
+    "acknowledgements": _lazy("警示知悉"),
 }
 ROW_FIGURES = tuple(FIGURE_TITLES)
 
@@ -64,20 +67,21 @@ def key_label(figure: str, key: str) -> str:
     if not key:
         return ""
     if figure == "colours":
-        return figures.COLOUR_LABELS.get(key, key)
+        return str(figures.COLOUR_LABELS.get(key, key))
     if figure == "distribution":
         return next((b.label for b in figures.SCORE_BINS if b.key == key), key)
     if figure == "items" and key.isdigit():
-        return f"第{key}项"
+        return _("第%(number)s项") % {"number": key}
     if figure == "trend":
-        return f"{key}年"
+        return _("%(year)s年") % {"year": key}
     if figure == "complaints":
-        parts = [data.KIND_LABELS.get(p, f"{p}月" if p.isdigit() else p) for p in key.split(":") if p]
+        parts = [str(data.KIND_LABELS.get(p, _("%(month)s月") % {"month": p} if p.isdigit() else p))
+                 for p in key.split(":") if p]
         return " ".join(parts)
     if figure == "outcomes":
-        return data.OUTCOME_LABELS.get(key, "已出结论")
+        return str(data.OUTCOME_LABELS.get(key, _("已出结论")))
     if figure in ("satisfaction", "violations") and key.isdigit():
-        return f"{key}月"
+        return _("%(month)s月") % {"month": key}
     return key
 
 
@@ -97,7 +101,7 @@ def district_rows(q: DistrictQuery, figure: str, key: str, page: Page) -> dict:
             q = DistrictQuery(q.district, int(key), q.category)
         count, results = _ranking(q, page, keep)
     elif figure == "items":
-        columns = [("code", "机构编码"), ("name", "机构名称"), ("score", "该项得分")]
+        columns = [("code", _("机构编码")), ("name", _("机构名称")), ("score", _("该项得分"))]
         if not key.isdigit():
             count, results = 0, []
         else:
@@ -114,9 +118,9 @@ def district_rows(q: DistrictQuery, figure: str, key: str, page: Page) -> dict:
                     kind = part
         else:
             outcome = key if key in data.OUTCOME_LABELS or key == "concluded" else "concluded"
-        columns = [("id", "编号"), ("received_on", "接收日期"), ("code", "机构编码"), ("name", "被反映机构"),
-                   ("kind_label", "类型"), ("status", "状态"), ("outcome_label", "核查结论"),
-                   ("concluded_on", "结论日期")]
+        columns = [("id", _("编号")), ("received_on", _("接收日期")), ("code", _("机构编码")),
+                   ("name", _("被反映机构")), ("kind_label", _("类型")), ("status", _("状态")),
+                   ("outcome_label", _("核查结论")), ("concluded_on", _("结论日期"))]
         count, raw = selectors.complaint_rows(q.scope, q.year, kind=kind, month=month, outcome=outcome,
                                               offset=page.offset, limit=page.size)
         results = [{"id": r["id"], "received_on": timezone.localtime(r["received_at"]).date(),
@@ -127,16 +131,16 @@ def district_rows(q: DistrictQuery, figure: str, key: str, page: Page) -> dict:
                     "url": reverse("complaints:case-detail", kwargs={"pk": r["id"]})} for r in raw]
     elif figure == "satisfaction":
         month = int(key) if key.isdigit() and 1 <= int(key) <= 12 else None
-        columns = [("code", "机构编码"), ("name", "机构名称"), ("rated", "评价数"), ("satisfied", "满意数"),
-                   ("rate", "满意率（%）")]
+        columns = [("code", _("机构编码")), ("name", _("机构名称")), ("rated", _("评价数")), ("satisfied", _("满意数")),
+                   ("rate", _("满意率（%）"))]
         count, raw = data.satisfaction_by_institution(q.scope, q.year, month, offset=page.offset,
                                                       limit=page.size)
         results = [{**r, "rate": figures.percent(r["satisfied"], r["rated"]),
                     "url": _institution_url(r["code"], q.year)} for r in raw]
     elif figure == "violations":
         month = int(key) if key.isdigit() and 1 <= int(key) <= 12 else None
-        columns = [("date", "日期"), ("code", "机构编码"), ("name", "机构名称"), ("employee", "员工"),
-                   ("violation", "违规行为"), ("module_label", "模块"), ("points", "扣分")]
+        columns = [("date", _("日期")), ("code", _("机构编码")), ("name", _("机构名称")), ("employee", _("员工")),
+                   ("violation", _("违规行为")), ("module_label", _("模块")), ("points", _("扣分"))]
         count, raw = selectors.violation_rows(q.scope, q.year, month=month, offset=page.offset, limit=page.size)
         results = [{"date": r["date"], "code": r["employee__institution__code"],
                     "name": r["employee__institution__name"],
@@ -144,8 +148,9 @@ def district_rows(q: DistrictQuery, figure: str, key: str, page: Page) -> dict:
                     "violation": r["violation_type__name"] or "", "module_label": str(Module(r["module"]).label),
                     "points": r["points"]} for r in raw]
     else:  # acknowledgements
-        columns = [("code", "机构编码"), ("name", "机构名称"), ("delivered", "送达"), ("acknowledged", "已知悉"),
-                   ("acknowledged_rate", "知悉率（%）"), ("read_rate", "阅读率（%）")]
+        columns = [("code", _("机构编码")), ("name", _("机构名称")), ("delivered", _("送达")),
+                   ("acknowledged", _("已知悉")), ("acknowledged_rate", _("知悉率（%）")),
+                   ("read_rate", _("阅读率（%）"))]
         count, raw = selectors.acknowledgement_by_institution(q.scope, q.year, offset=page.offset,
                                                               limit=page.size)
         results = [{"code": r["code"], "name": r["name"], "delivered": r["delivered"],
