@@ -284,6 +284,21 @@ CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT",
 # Runs, reports and fan-outs queued or running for longer than this are marked failed by the reaper
 # (core.reap_stale_work), with the reason, so they can be started again.
 STALE_WORK_MINUTES = env.int("STALE_WORK_MINUTES", default=120)
+# A worker that dies without acknowledging its task (machine lost, SIGKILL, out of memory) leaves the
+# message in Redis's unacknowledged set; once it is older than CELERY_VISIBILITY_TIMEOUT seconds, a
+# surviving worker (sweeping every CELERY_UNACKED_RESTORE_INTERVAL seconds) puts it back on its queue
+# and the task is redone (tasks are idempotent and acknowledged late). The timeout must exceed the
+# longest task's run time, or a task still running is started a second time; it must stay below
+# STALE_WORK_MINUTES, or the reaper marks the run failed before it is redone.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": 1,
+    # A worker killed during its sweep leaves the sweep's lock held this long at most.
+    "unacked_mutex_expire": env.int("CELERY_UNACKED_MUTEX_EXPIRE", default=300),
+}
+# The closing step of a spread aggregation looks again after this many seconds (scoring/tasks.py).
+SCORING_SPREAD_POLL_SECONDS = env.float("SCORING_SPREAD_POLL_SECONDS", default=5)
 CELERY_BEAT_SCHEDULE: dict = {
     # core: send the mail outbox's due mails (each enqueuing commit also kicks a send).
     "core-send-pending-mail": {"task": "core.send_pending_mail", "schedule": 60.0},
@@ -477,7 +492,7 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery
 CELERY_HEAVY_QUEUE = env.str("CELERY_HEAVY_QUEUE", default="")
 if CELERY_HEAVY_QUEUE:
     CELERY_TASK_ROUTES = {name: {"queue": CELERY_HEAVY_QUEUE} for name in (
-        "scoring.aggregate", "scoring.aggregate_district", "scoring.finish_aggregation",
+        "scoring.aggregate", "scoring.aggregate_year", "scoring.finish_year_aggregation",
         "dashboards.annual_report", "warnings_feed.fan_out", "complaints.rebuild_satisfaction_tallies",
         "warnings_feed.rebuild_tallies")}
 # The queues whose lengths /metrics reports.

@@ -1,10 +1,17 @@
 """Two web processes and two Celery workers on this machine against the same PostgreSQL, Redis and
 local S3 server (issue 16): a complaint with a photo submitted through one web process is served by
-the other; an aggregation of the year's districts is spread over both workers and equals a
-sequential run."""
+the other; an aggregation of the year's districts is spread over both workers, one worker is killed
+(SIGKILL, the whole node) while it holds a district's task, and the run still completes on the other
+worker with results equal to a sequential run.
+
+The run is made slow deterministically, not by sleeping: the test holds each district-year's row
+lock (the one an aggregation takes first in its transaction) in a connection of its own and lets
+the districts go one by one, and it sees which worker waits on which district from PostgreSQL
+(`pg_blocking_pids`, each worker connecting with its own application_name)."""
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -28,6 +35,7 @@ ROOT = Path(settings.BASE_DIR)
 BIN = Path(sys.executable).parent
 YEAR = 2026
 QUEUE = "two-nodes-test"
+VISIBILITY = 8
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -52,10 +60,14 @@ def cluster(tmp_path):
                "PORTAL_STORAGE": "s3", "PORTAL_S3_BUCKET": s3.BUCKET, "PORTAL_S3_ENDPOINT_URL": endpoint,
                "PORTAL_S3_REGION": "us-east-1", "PORTAL_S3_ACCESS_KEY": s3.KEY, "PORTAL_S3_SECRET_KEY": s3.KEY,
                "COMPLAINTS_RATE_SUBMIT_IP": "", "COMPLAINTS_RATE_SUBMIT_CODE": "", "PUBLIC_READ_RATE": "",
-               "REQUEST_LOG_LEVEL": "INFO", "SCORING_SPREAD_POLL_SECONDS": "1"}
+               "REQUEST_LOG_LEVEL": "INFO", "SCORING_SPREAD_POLL_SECONDS": "1",
+               # A killed worker's unacknowledged task comes back after this many seconds (1 hour in
+               # production); the survivor looks every second.
+               "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY), "CELERY_UNACKED_RESTORE_INTERVAL": "1",
+               "CELERY_UNACKED_MUTEX_EXPIRE": "5"}
         env.pop("PROMETHEUS_MULTIPROC_DIR", None)
         ports = [s3.free_port(), s3.free_port()]
-        procs, logs = [], {}
+        procs, logs, workers = [], {}, {}
         try:
             for i, port in enumerate(ports, 1):
                 logs[f"web{i}"] = tmp_path / f"web{i}.log"
@@ -65,11 +77,12 @@ def cluster(tmp_path):
                     stderr=subprocess.STDOUT, start_new_session=True))
             for i in (1, 2):
                 logs[f"worker{i}"] = tmp_path / f"worker{i}.log"
-                procs.append(subprocess.Popen(
+                workers[f"worker{i}"] = subprocess.Popen(
                     [str(BIN / "celery"), "-A", "config", "worker", "-Q", QUEUE, "-n", f"node{i}@%h",
                      "--concurrency", "1", "--prefetch-multiplier", "1", "--loglevel", "INFO", "--without-gossip",
-                     "--without-mingle", "--without-heartbeat"], cwd=ROOT, env=env,
-                    stdout=logs[f"worker{i}"].open("w"), stderr=subprocess.STDOUT, start_new_session=True))
+                     "--without-mingle", "--without-heartbeat"], cwd=ROOT, env={**env, "PGAPPNAME": f"worker{i}"},
+                    stdout=logs[f"worker{i}"].open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+                procs.append(workers[f"worker{i}"])
             urls = [f"http://127.0.0.1:{port}" for port in ports]
             deadline = time.monotonic() + 120
             for url in urls:
@@ -79,7 +92,11 @@ def cluster(tmp_path):
                             break
                     assert time.monotonic() < deadline, f"{url} never became ready: {logs}"
                     time.sleep(1)
-            yield {"urls": urls, "env": env, "logs": logs, "endpoint": endpoint}
+            for name in workers:
+                while " ready." not in logs[name].read_text():
+                    assert time.monotonic() < deadline, f"{name} never became ready: {logs[name].read_text()}"
+                    time.sleep(0.5)
+            yield {"urls": urls, "env": env, "logs": logs, "endpoint": endpoint, "workers": workers}
         finally:
             for proc in procs:
                 with contextlib.suppress(ProcessLookupError):
@@ -133,7 +150,7 @@ def test_two_web_processes_and_two_workers(cluster):
     assert requests.get(f"{web2}/complaints/{case.pk}/images/1/", cookies=_session_cookie(other), timeout=60,
                         allow_redirects=False).status_code == 404
 
-    # The year's aggregation, spread over both workers.
+    # The year's aggregation, spread over both workers, one of them killed mid-run.
     scheme = build_scheme(YEAR)
     districts = [District.objects.get(code=code) for code in ("331002", "331004", "331003", "331081")]
     for district in districts:
@@ -143,26 +160,98 @@ def test_two_web_processes_and_two_workers(cluster):
             for source, values in WORKED_SHEETS.items():
                 fill_sheet(assessment, source, {k: (v - i if isinstance(v, Decimal) and v > i else v)
                                                 for k, v in values.items()})
-    sent = subprocess.run([str(BIN / "celery"), "-A", "config", "call", "scoring.aggregate_year", "--args", f"[{YEAR}]",
-                           "--queue", QUEUE], cwd=ROOT, env=cluster["env"], capture_output=True, text=True,
-                          timeout=60)
-    assert sent.returncode == 0, sent.stderr
-    deadline = time.monotonic() + 180
-    while AggregationRun.objects.filter(status="succeeded").count() < len(districts):
-        assert not AggregationRun.objects.filter(status="failed").exists()
-        assert time.monotonic() < deadline, {k: v.read_text()[-3000:] for k, v in cluster["logs"].items()}
-        time.sleep(1)
-    # The closing step saw every district finished.
-    while "scoring.finish_year_aggregation" not in "".join(
-            cluster["logs"][w].read_text() for w in ("worker1", "worker2")) or not any(
-            "finish_year_aggregation" in line and "succeeded" in line
-            for w in ("worker1", "worker2") for line in cluster["logs"][w].read_text().splitlines()):
-        assert time.monotonic() < deadline, "the closing step never finished"
-        time.sleep(1)
-    ran = {w: cluster["logs"][w].read_text().count("Task scoring.aggregate[") for w in ("worker1", "worker2")}
-    assert all(ran.values()), f"both workers take districts: {ran}"
+    gates = {district.pk: _Gate(district.pk) for district in districts}
+    try:
+        sent = subprocess.run([str(BIN / "celery"), "-A", "config", "call", "scoring.aggregate_year", "--args",
+                               f"[{YEAR}]", "--queue", QUEUE], cwd=ROOT, env=cluster["env"], capture_output=True,
+                              text=True, timeout=60)
+        assert sent.returncode == 0, sent.stderr
+        # Each worker takes a district and waits at its gate.
+        held = _wait_for(lambda: _waiting(gates) if len(_waiting(gates)) == 2 else None, cluster,
+                         "both workers waiting")
+        first = held["worker1"]
+        # Worker 1 finishes its district, takes the next one and waits again: it has done a district
+        # and holds another one, half-way (its run `running`, its transaction open), when it is killed.
+        gates[first].open()
+        victim = _wait_for(lambda: _waiting(gates).get("worker1") not in (None, first)
+                           and _waiting(gates).get("worker1"), cluster, "worker 1 taking a second district")
+        assert _succeeded_runs(cluster["logs"]["worker1"]), "worker 1 finished its first district"
+        killed_run = AggregationRun.objects.get(district_id=victim, year=YEAR)
+        assert killed_run.status == AggregationRun.Status.RUNNING
+        worker1 = cluster["workers"]["worker1"]
+        os.killpg(worker1.pid, signal.SIGKILL)
+        worker1.wait(timeout=30)
+    finally:
+        for gate in gates.values():
+            gate.open()
+    done_by_worker1 = _succeeded_runs(cluster["logs"]["worker1"])
+
+    # The survivor finishes the others and, once the killed worker's message is visible again, redoes
+    # its district; the closing step sees every district succeeded.
+    runs = AggregationRun.objects.filter(year=YEAR)
+    _wait_for(lambda: (runs.count() == len(districts) and not runs.exclude(status="succeeded").exists())
+              or None, cluster, "every district's run succeeded", timeout=120)
+    _wait_for(lambda: any("finish_year_aggregation" in line and "succeeded" in line
+                          for line in cluster["logs"]["worker2"].read_text().splitlines()) or None,
+              cluster, "the closing step finished")
+    done_by_worker2 = _succeeded_runs(cluster["logs"]["worker2"])
+    assert AggregationRun.objects.get(pk=killed_run.pk).status == AggregationRun.Status.SUCCEEDED
+    assert not runs.filter(status__in=["running", "queued", "failed"]).exists()
+    assert done_by_worker1 and done_by_worker2, "both workers finished districts"
+    assert killed_run.pk not in done_by_worker1 and killed_run.pk in done_by_worker2, "the killed one is redone"
+    assert set(done_by_worker1) | set(done_by_worker2) == set(runs.values_list("pk", flat=True))
+    assert Result.objects.filter(district_id=victim, run=killed_run).count() == 3
+
     spread = sorted(Result.objects.values_list("institution__code", "total", "rank", "colour"))
     assert len(spread) == 3 * len(districts)
     for district in districts:  # a sequential run over the same data changes nothing
         assert services.aggregate_year(YEAR, district).changed == 0
     assert sorted(Result.objects.values_list("institution__code", "total", "rank", "colour")) == spread
+
+
+class _Gate:
+    """Holds a district-year's row lock in a connection of its own until opened."""
+
+    def __init__(self, district_id: int):
+        import psycopg2
+
+        s = connection.settings_dict
+        self.conn = psycopg2.connect(dbname=s["NAME"], user=s["USER"], password=s["PASSWORD"] or None,
+                                     host=s["HOST"] or "127.0.0.1", port=s["PORT"] or 5432)
+        with self.conn.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            (self.pid,) = cursor.fetchone()
+            cursor.execute("SELECT id FROM scoring_districtyear WHERE district_id = %s AND year = %s FOR UPDATE",
+                           [district_id, YEAR])
+            assert cursor.fetchone()
+        self.district_id = district_id
+
+    def open(self) -> None:
+        if not self.conn.closed:
+            self.conn.commit()
+            self.conn.close()
+
+
+def _waiting(gates: dict) -> dict:
+    """{worker: district id} of the workers whose aggregation waits at a gate."""
+    by_pid = {gate.pid: gate.district_id for gate in gates.values()}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT application_name, pg_blocking_pids(pid) FROM pg_stat_activity"
+                       " WHERE application_name LIKE 'worker%%' AND wait_event_type = 'Lock'")
+        rows = cursor.fetchall()
+    return {name: by_pid[pid] for name, pids in rows for pid in pids if pid in by_pid}
+
+
+def _succeeded_runs(log: Path) -> list[int]:
+    """The runs a worker's log shows finished: `Task scoring.aggregate[…] succeeded in …: {'run': 7, …}`."""
+    return [int(m) for m in re.findall(r"Task scoring\.aggregate\[[^\]]+\] succeeded in [^:]+: \{'run': (\d+)",
+                                       log.read_text())]
+
+
+def _wait_for(check, cluster, what: str, timeout: float = 60):
+    deadline = time.monotonic() + timeout
+    while not (found := check()):
+        logs = {name: log.read_text()[-3000:] for name, log in cluster["logs"].items()}
+        assert time.monotonic() < deadline, f"{what}: {logs}"
+        time.sleep(0.2)
+    return found
