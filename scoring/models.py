@@ -249,6 +249,9 @@ class Assessment(models.Model):
             models.UniqueConstraint(fields=["institution", "year"], name="assessment_one_per_institution_year"),
             models.CheckConstraint(condition=Q(state__in=AssessmentState.values), name="assessment_state_valid"),
         ]
+        # Re-aggregation finds the districts whose inputs changed since their last run by these
+        # timestamps (services.districts_to_aggregate), here and on sheets and entries.
+        indexes = [models.Index(fields=["year", "updated_at"], name="assessment_year_updated")]
 
     def __str__(self) -> str:
         return f"{self.institution} · {self.year}"
@@ -305,6 +308,7 @@ class ScoreSheet(models.Model):
             models.CheckConstraint(condition=Q(source__in=Source.values), name="sheet_source_valid"),
             models.CheckConstraint(condition=Q(status__in=SheetStatus.values), name="sheet_status_valid"),
         ]
+        indexes = [models.Index(fields=["updated_at"], name="sheet_updated")]
 
     def __str__(self) -> str:
         return f"{self.assessment} · {self.get_source_display()}"
@@ -335,6 +339,7 @@ class SheetEntry(models.Model):
             models.CheckConstraint(condition=Q(points__isnull=True) | Q(hit__isnull=True),
                                    name="entry_points_or_hit"),
         ]
+        indexes = [models.Index(fields=["updated_at"], name="entry_updated")]
 
     def __str__(self) -> str:
         return f"{self.sheet} · {self.indicator.code}"

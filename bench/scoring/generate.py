@@ -5,7 +5,9 @@
 
 (Re)creates the database (its name must start with ``cf_bench``), migrates it, imports and
 activates the 2026 demo scheme (10 items, 27 clauses; 27 basic + 5 bonus + 4 red-line indicators),
-then creates N institutions in district 331004 (路桥区), one 2026 assessment each (state
+then creates N institutions in district 331004 (路桥区) — or, with ``--districts D``, spread evenly
+over D synthetic districts (codes 900001…, under a synthetic city 900000, each with its open 2026
+district-year), in contiguous blocks of about N / D — one 2026 assessment each (state
 ``in_review``), three submitted score sheets per assessment and one entry per indicator per sheet:
 district 60 institutions (6,480 entries), province 5,000 (540,000), nation 170,000 (18,360,000).
 
@@ -86,7 +88,7 @@ def import_demo_scheme() -> int:
     return Scheme.objects.get(year=YEAR, district__isnull=True).pk
 
 
-def institutions_tsv(count: int, district_id: int, seed: int) -> io.StringIO:
+def institutions_tsv(count: int, district_ids: list[int], seed: int) -> io.StringIO:
     from institutions.usc import make_usc_code
 
     rng = random.Random(seed)
@@ -94,6 +96,7 @@ def institutions_tsv(count: int, district_id: int, seed: int) -> io.StringIO:
     names, weights = zip(*CATEGORIES, strict=True)
     buffer = io.StringIO()
     for index in range(1, count + 1):
+        district_id = district_ids[(index - 1) * len(district_ids) // count]
         category = rng.choices(names, weights)[0]
         usc = make_usc_code(f"91{DISTRICT_CODE}MB{index:07d}")
         local = "t" if category == "bank" and rng.random() < 0.2 else "f"
@@ -104,15 +107,41 @@ def institutions_tsv(count: int, district_id: int, seed: int) -> io.StringIO:
     return buffer
 
 
-def load_institutions(conn, count: int, seed: int) -> None:
+def create_districts(conn, count: int) -> list[int]:
+    """`count` synthetic districts (codes 900001…) under a synthetic city (900000); their ids in code order."""
     with conn.cursor() as cursor:
-        cursor.execute("SELECT id FROM institutions_district WHERE code = %s", [DISTRICT_CODE])
-        (district_id,) = cursor.fetchone()
+        cursor.execute("INSERT INTO institutions_district (code, name, level, parent_id, publish_blacklist)"
+                       " VALUES ('900000', '基准市', 'city', NULL, false) RETURNING id")
+        (city_id,) = cursor.fetchone()
+        cursor.execute(
+            "INSERT INTO institutions_district (code, name, level, parent_id, publish_blacklist)"
+            " SELECT '9' || lpad(n::text, 5, '0'), '基准区' || n, 'district', %s, false"
+            " FROM generate_series(1, %s) n", [city_id, count])
+        cursor.execute("SELECT id FROM institutions_district WHERE parent_id = %s ORDER BY code", [city_id])
+        ids = [row[0] for row in cursor.fetchall()]
+    conn.commit()
+    return ids
+
+
+def open_district_years(conn, district_ids: list[int], scheme_id: int) -> None:
+    """Each district's open 2026 year on the template scheme (what scoring.services.district_year creates)."""
+    with conn.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO scoring_districtyear (district_id, year, scheme_id, status, created_at, updated_at)"
+            " SELECT d, %s, %s, 'open', now(), now() FROM unnest(%s::bigint[]) d", [YEAR, scheme_id, district_ids])
+    conn.commit()
+
+
+def load_institutions(conn, count: int, seed: int, district_ids: list[int] | None = None) -> None:
+    with conn.cursor() as cursor:
+        if not district_ids:
+            cursor.execute("SELECT id FROM institutions_district WHERE code = %s", [DISTRICT_CODE])
+            district_ids = [cursor.fetchone()[0]]
         cursor.copy_expert(
             "COPY institutions_institution (code, name, short_name, category, usc_code, district_id,"
             " is_local_corporate, address, contact_person, contact_phone, is_active, public_code, created_at,"
             " updated_at)"
-            " FROM STDIN", institutions_tsv(count, district_id, seed))
+            " FROM STDIN", institutions_tsv(count, district_ids, seed))
     conn.commit()
 
 
@@ -248,6 +277,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--jobs", type=int, default=2, help="parallel connections for the entries (default 2)")
     parser.add_argument("--red-line-share", type=float, default=0.01,
                         help="share of institutions with a red-line hit (default 0.01)")
+    parser.add_argument("--districts", type=int, default=0,
+                        help="spread the institutions over this many synthetic districts (default: all in 331004)")
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args(argv)
     count = args.institutions or SIZES[args.size]
@@ -256,7 +287,8 @@ def main(argv: list[str] | None = None) -> None:
 
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    print(f"Generating {args.size} ({count:,} institutions) into {database_name(url)}")
+    spread = f" in {args.districts:,} districts" if args.districts else ""
+    print(f"Generating {args.size} ({count:,} institutions{spread}) into {database_name(url)}")
     with step("recreate database", timings):
         recreate_database(url)
     setup_django(url)
@@ -269,8 +301,13 @@ def main(argv: list[str] | None = None) -> None:
 
     connections.close_all()
     conn = psycopg2.connect(**connect_kwargs(url))
+    district_ids = None
+    if args.districts:
+        with step(f"{args.districts:,} districts and their 2026 district-years", timings):
+            district_ids = create_districts(conn, args.districts)
+            open_district_years(conn, district_ids, scheme_id)
     with step("institutions (COPY)", timings):
-        load_institutions(conn, count, args.seed)
+        load_institutions(conn, count, args.seed, district_ids)
     with step("assessments and sheets (INSERT … SELECT)", timings):
         load_assessments_and_sheets(conn, scheme_id)
     load_entries(url, conn, scheme_id, max(1, args.jobs), args.red_line_share, args.seed, timings)

@@ -84,3 +84,16 @@ def test_re_aggregation_only_recomputes_changed_districts(two_districts, django_
     assert [r.district_id for r in runs] == [luqiao.pk] and AggregationRun.objects.count() == before + 1
     assert services.districts_to_aggregate(YEAR, only_changed=True) == []
     assert services.districts_to_aggregate(YEAR) == [jiaojiang.pk, luqiao.pk]  # by code: 331002, 331004
+
+
+def test_changed_districts_found_in_a_constant_number_of_queries(two_districts, django_assert_max_num_queries):
+    luqiao, jiaojiang = two_districts
+    for district in two_districts:
+        services.aggregate_year(YEAR, district)
+    # A sheet changing (not only an entry) also marks its district.
+    sheet = SheetEntry.objects.filter(sheet__assessment__institution__code="JJ2").first().sheet
+    sheet.save()
+    with django_assert_max_num_queries(4):  # the district-years, then one per table, however many districts
+        assert services.districts_to_aggregate(YEAR, only_changed=True) == [jiaojiang.pk]
+    with django_assert_max_num_queries(1):
+        assert services.districts_to_aggregate(YEAR) == [jiaojiang.pk, luqiao.pk]
