@@ -34,7 +34,7 @@ class Norms(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.title or f"{self.year} 年度创建规范"
+        return self.title or _("%(year)s 年度创建规范") % {"year": self.year}
 
 
 class NormItem(models.Model):
@@ -156,8 +156,8 @@ class Scheme(models.Model):
         ]
 
     def __str__(self) -> str:
-        owner = self.district.name if self.district_id else "模板"
-        return f"{self.year} 年度评价方案（{owner}）"
+        owner = self.district.name if self.district_id else _("模板")
+        return _("%(year)s 年度评价方案（%(owner)s）") % {"year": self.year, "owner": owner}
 
     @property
     def is_template(self) -> bool:
@@ -432,7 +432,8 @@ class DistrictYear(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.district.name} {self.year} 年度（{self.get_status_display()}）"
+        return _("%(district)s %(year)s 年度（%(status)s）") % {
+            "district": self.district.name, "year": self.year, "status": self.get_status_display()}
 
     @property
     def is_published(self) -> bool:
@@ -474,7 +475,8 @@ class AggregationRun(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.year} 汇总 #{self.pk}（{self.get_status_display()}）"
+        return _("%(year)s 汇总 #%(run)s（%(status)s）") % {
+            "year": self.year, "run": self.pk, "status": self.get_status_display()}
 
     @property
     def duration_seconds(self) -> float | None:
@@ -623,7 +625,8 @@ class Objection(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.assessment} 异议（{self.get_status_display()}）"
+        return _("%(assessment)s 异议（%(status)s）") % {
+            "assessment": self.assessment, "status": self.get_status_display()}
 
 
 class SchemeEvent(models.Model):
@@ -783,7 +786,7 @@ class CityIndexWeights(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.city.name} 指数权重"
+        return _("%(city)s 指数权重") % {"city": self.city.name}
 
     def as_dict(self) -> dict[str, Decimal]:
         return {"score": self.score, "colour": self.colour, "red_line": self.red_line, "complaints": self.complaints}
