@@ -1282,10 +1282,10 @@ def add_working_days(start: date, days: int) -> date:
     return add(start, days, holiday_schedule([start.year, start.year + 1])).date
 
 
-def _finance_of(actor, dy: DistrictYear, what: str) -> None:
+def _finance_of(actor, dy: DistrictYear, refusal: str) -> None:
+    """`refusal`: the translated message, with %(district)s for the district's name."""
     if not access.is_finance_center(actor, dy.district_id):
-        raise NotAllowed(_("只有%(district)s金融工作中心可以%(action)s")
-                         % {"district": dy.district.name, "action": what})
+        raise NotAllowed(refusal % {"district": dy.district.name})
 
 
 def _year_event(dy: DistrictYear, action: str, actor, reason: str = "") -> None:
@@ -1296,7 +1296,7 @@ def _year_event(dy: DistrictYear, action: str, actor, reason: str = "") -> None:
 @transaction.atomic
 def open_notice(dy: DistrictYear, actor, today: date | None = None) -> DistrictYear:
     """Lock the district's results for the notice period (公示期)."""
-    _finance_of(actor, dy, _("公示结果"))
+    _finance_of(actor, dy, _("只有%(district)s金融工作中心可以公示结果"))
     dy = district_year(dy.district_id, dy.year, lock=True)
     if dy.status != YearStatus.OPEN:
         raise StateConflict(_("%(district)s %(year)s 年度当前为“%(status)s”，不能进入公示")
@@ -1345,7 +1345,7 @@ def result_snapshot(assessment: Assessment) -> dict:
 def decide_objection(user, objection: Objection, upheld: bool, decision: str) -> Objection:
     objection = Objection.objects.select_for_update().select_related("assessment__institution").get(pk=objection.pk)
     dy = year_of(objection.assessment)
-    _finance_of(user, dy, _("处理异议"))
+    _finance_of(user, dy, _("只有%(district)s金融工作中心可以处理异议"))
     if objection.status != ObjectionStatus.PENDING:
         raise StateConflict(_("该异议已处理"))
     if dy.status != YearStatus.NOTICE:
@@ -1369,7 +1369,7 @@ def reopen_for_objection(user, objection: Objection, source: str, reason: str) -
     objection = Objection.objects.select_for_update().select_related("assessment__institution").get(pk=objection.pk)
     assessment = objection.assessment
     dy = year_of(assessment)
-    _finance_of(user, dy, _("重新开放评分表"))
+    _finance_of(user, dy, _("只有%(district)s金融工作中心可以重新开放评分表"))
     if objection.status != ObjectionStatus.UPHELD:
         raise StateConflict(_("只有异议成立后才能重新开放评分表"))
     if dy.status != YearStatus.NOTICE:
@@ -1399,7 +1399,7 @@ def objection_changes(objection: Objection) -> list[tuple[str, object, object]]:
 
 @transaction.atomic
 def publish_year(dy: DistrictYear, actor) -> DistrictYear:
-    _finance_of(actor, dy, _("发布结果"))
+    _finance_of(actor, dy, _("只有%(district)s金融工作中心可以发布结果"))
     dy = district_year(dy.district_id, dy.year, lock=True)
     if dy.status != YearStatus.NOTICE:
         raise StateConflict(_("须先公示，公示期结束后方可发布"))
@@ -1429,7 +1429,7 @@ def publish_year(dy: DistrictYear, actor) -> DistrictYear:
 
 @transaction.atomic
 def reopen_year(dy: DistrictYear, actor, reason: str) -> DistrictYear:
-    _finance_of(actor, dy, _("重新开放"))
+    _finance_of(actor, dy, _("只有%(district)s金融工作中心可以重新开放"))
     if not (reason or "").strip():
         raise ScoringError(_("重新开放已发布年度须说明理由"))
     dy = district_year(dy.district_id, dy.year, lock=True)
@@ -1620,7 +1620,7 @@ def district_package(dy: DistrictYear, actor) -> dict:
     """The district's published year as a package for the city (the finance center of the district)."""
     from . import exchange
 
-    _finance_of(actor, dy, _("导出结果数据包"))
+    _finance_of(actor, dy, _("只有%(district)s金融工作中心可以导出结果数据包"))
     return exchange.build_package(dy)
 
 
