@@ -257,7 +257,7 @@ REST_FRAMEWORK = {
 PUBLIC_READ_RATE = env.str("PUBLIC_READ_RATE", default="120/m")
 
 SPECTACULAR_SETTINGS = {
-    "TITLE": "清廉金融管理平台 API",
+    "TITLE": _("清廉金融管理平台 API"),
     "DESCRIPTION": "Clean Finance Portal REST API (v1)",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -562,7 +562,7 @@ NOTIFY_DEFAULT_CHANNELS = env.list("NOTIFY_DEFAULT_CHANNELS", default=["email"])
 # SMS through an HTTP gateway: POST JSON {"phone", "text", "sign"} with a Bearer token; {"code": 0} is success.
 NOTIFY_SMS_URL = env.str("NOTIFY_SMS_URL", default="")
 NOTIFY_SMS_TOKEN = env.str("NOTIFY_SMS_TOKEN", default="")
-NOTIFY_SMS_SIGN = env.str("NOTIFY_SMS_SIGN", default="清廉金融")
+NOTIFY_SMS_SIGN = env.str("NOTIFY_SMS_SIGN", default="清廉金融")  # i18n-exempt: the SMS gateway signature
 # The finance center's own group robots (institutions set theirs in 通知偏好).
 NOTIFY_DINGTALK_WEBHOOK = env.str("NOTIFY_DINGTALK_WEBHOOK", default="")
 NOTIFY_DINGTALK_SECRET = env.str("NOTIFY_DINGTALK_SECRET", default="")
