@@ -29,5 +29,10 @@ class ComplaintsConfig(AppConfig):
         todos.register()
         # 交办: the case follows its tracked item (the institution's reply, accepted or returned).
         tracking.listen("complaints", services.on_tracked_item)
+        # The SMS to a named complainant, finally sent or failed, goes in the case's log.
+        from notifications import services as notifications
+        from notifications.complainants import KEY_PREFIX
+
+        notifications.listen(KEY_PREFIX, services.on_complainant_notice)
         # Identity and sealed-original reveals are audit rows: kept for core's retention period.
         audit.register("complaints.PiiReveal", "at")

@@ -359,3 +359,8 @@ def substantiation_rate(substantiated: int, partially: int, concluded: int) -> D
 
 def answer_is_alarm(answer: str, alarm_answer: str) -> bool:
     return bool(alarm_answer) and answer == alarm_answer
+
+
+# The case log's entries about the SMS to a named complainant (queued, sent, failed, not possible):
+# the finance center's only (they show the masked number), never the institution's.
+NOTICE_ACTIONS = frozenset({"notice_queued", "notice_sent", "notice_failed", "notice_skipped"})

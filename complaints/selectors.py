@@ -214,6 +214,25 @@ def tracked_item(case: Complaint):
     return tracking.items_for("complaints", [case.pk]).get(case.pk)
 
 
+def events_for(case: Complaint, policy: CasePolicy) -> list[ComplaintEvent]:
+    """The case's log as a side may read it: the notices to a named complainant (masked number,
+    channel, state) only for those who may see the identity (the finance center)."""
+    events = list(case.events.all())
+    if policy.identity:
+        return events
+    return [e for e in events if e.action not in rules.NOTICE_ACTIONS]
+
+
+def complainant_notices(case: Complaint, policy: CasePolicy) -> list[dict]:
+    """The SMS sent to a named complainant (acceptance, refusal, result) with their delivery state and
+    failures, masked number only; the finance center's (empty for others and for anonymous cases)."""
+    if not policy.identity or case.anonymous:
+        return []
+    from notifications import selectors as notifications
+
+    return notifications.case_notices(case.pk)
+
+
 def notes_for(case: Complaint, policy: CasePolicy) -> list[ComplaintNote]:
     notes = list(case.notes.all())
     if policy.internal_notes:

@@ -21,6 +21,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import ExtractMonth, ExtractYear
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core import outbox, queue
 from core.errors import DomainError
@@ -387,7 +388,7 @@ def perform_action(case_id: int, action: str, actor, data: ActionInput = ActionI
         ComplaintEvent.objects.create(complaint=case, action=action, from_status=from_status, to_status=case.status,
                                       actor=actor, at=now,
                                       reason=_event_reason(action, reason, data))
-        complainant_notice(case, action, lambda: decrypt_text(case.contact_phone_enc))  # SMS to named reporters
+        _record_notice(case, complainant_notice(case, action, lambda: decrypt_text(case.contact_phone_enc)), now)
         for kind, key, message in notify:
             Notification.objects.create(complaint=case, kind=kind, dedupe_key=key,
                                         subject=f"{Notification.Kind(kind).label}：#{case.pk}",
@@ -395,6 +396,49 @@ def perform_action(case_id: int, action: str, actor, data: ActionInput = ActionI
         if notify:
             transaction.on_commit(enqueue_notifications)
     return case
+
+
+# --- notices to named complainants (notifications.complainants): recorded on the case ---------------
+
+def _record_notice(case: Complaint, notice, at) -> None:
+    """The SMS to a named complainant (acceptance, refusal, result) in the case's log: which notice,
+    the channel, the masked number, its state; or why it could not be sent. Finance center only."""
+    if notice.stored:
+        ComplaintEvent.objects.create(complaint=case, action="notice_queued", from_status=case.status,
+                                      to_status=case.status, at=at,
+                                      reason=gettext("{what} · 短信 · {number} · 待发送").format(
+                                          what=_notice_label(notice.kind), number=notice.recipient))
+    elif notice.skipped:
+        ComplaintEvent.objects.create(complaint=case, action="notice_skipped", from_status=case.status,
+                                      to_status=case.status, at=at,
+                                      reason=f"{_notice_label(notice.kind)} · {notice.skipped}")
+
+
+def _notice_label(kind: str) -> str:
+    from notifications.rules import TEMPLATES
+
+    subject = TEMPLATES.get(kind)
+    return str(subject[0]) if subject else gettext("告知反映人")
+
+
+def on_complainant_notice(message) -> None:
+    """notifications' listener: a notice to a complainant was finally sent or finally failed; the
+    case's log says so (masked number, channel, time; the gateway's error on a failure)."""
+    from notifications.complainants import case_id_of
+    from notifications.rules import mask_recipient
+
+    case_id = case_id_of(message.key)
+    status = Complaint.objects.filter(pk=case_id).values_list("status", flat=True).first() if case_id else None
+    if status is None:
+        return
+    sent = message.status == "sent"
+    reason = (f"{_notice_label(message.kind)} · {message.get_channel_display()} · "
+              f"{mask_recipient(message.channel, message.recipient)} · {message.get_status_display()}")
+    if not sent:
+        reason += gettext("（尝试 {n} 次：{error}）").format(n=message.attempts, error=message.last_error[:300])
+    ComplaintEvent.objects.create(complaint_id=case_id, action="notice_sent" if sent else "notice_failed",
+                                  from_status=status, to_status=status, reason=reason,
+                                  at=message.sent_at or timezone.now())
 
 
 def _event_reason(action: str, reason: str, data: ActionInput) -> str:

@@ -92,7 +92,8 @@ def _detail_context(request: HttpRequest, case: Complaint, **extra) -> dict:
     return {
         "case": case, "policy": policy, "sides": sides, "actions": actions,
         "deadline_rows": _deadline_rows(case),
-        "events": list(case.events.all()),
+        "events": selectors.events_for(case, policy),
+        "complainant_notices": selectors.complainant_notices(case, policy),
         "notes": selectors.notes_for(case, policy),
         "images": list(case.images.all()) if policy.images else [],
         "identity": services.masked_identity(case) if policy.identity else None,

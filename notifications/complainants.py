@@ -10,6 +10,7 @@ is recorded under the key "complaints:<case id>:<event>" and shown on the case
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,6 +18,20 @@ from django.utils.translation import gettext as _
 from . import rules, services
 
 EVENTS = {"accept": "complaints.accepted", "reject": "complaints.rejected", "close": "complaints.result"}
+KEY_PREFIX = "complaints:"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What `complainant_notice` did: messages queued, to which (masked) number, or why none."""
+
+    stored: int = 0
+    kind: str = ""
+    recipient: str = ""  # masked: 138****5678
+    skipped: str = ""  # why a named complainant could not be told, "" otherwise
+
+    def __bool__(self) -> bool:
+        return bool(self.stored)
 
 
 def _ymd(year, month, day) -> str:
@@ -39,15 +54,27 @@ def _due(case) -> str:
     return _("办结后 15 个工作日内")
 
 
-def complainant_notice(case, action: str, phone: Callable[[], str]) -> int:
-    """Queue the SMS for a named case's acceptance, refusal or closing; returns the messages stored.
-    `phone` decrypts the number only when there is something to send."""
+def case_id_of(key: str) -> int | None:
+    """The case of a notice's key "complaints:<id>:<action>", else None."""
+    if not key.startswith(KEY_PREFIX):
+        return None
+    head = key[len(KEY_PREFIX):].split(":", 1)[0]
+    return int(head) if head.isdigit() else None
+
+
+def complainant_notice(case, action: str, phone: Callable[[], str]) -> Notice:
+    """Queue the SMS for a named case's acceptance, refusal or closing. `phone` decrypts the number
+    only when there is something to send. A named case that cannot be told (no valid number, no SMS
+    channel) says why in `skipped` (stored in the case's log, in the language of the day)."""
     kind = EVENTS.get(action)
     if kind is None or getattr(case, "anonymous", True):
-        return 0
+        return Notice()
+    if "sms" not in services.enabled_channels():
+        return Notice(kind=kind, skipped=_("本系统未开通短信渠道，未能短信告知反映人"))
     number = (phone() or "").strip()
     if not rules.PHONE.match(number):
-        return 0
+        return Notice(kind=kind, skipped=_("反映人未留有效手机号，未能短信告知"))
     context = {"received": _date(case.received_at), "accepted": _date(case.accepted_at or timezone.now()),
                "due": _due(case)}
-    return services.notify_phone(f"complaints:{case.pk}:{action}", kind, context, number)
+    stored = services.notify_phone(f"{KEY_PREFIX}{case.pk}:{action}", kind, context, number)
+    return Notice(stored=stored, kind=kind, recipient=rules.mask_recipient("sms", number))

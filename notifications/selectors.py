@@ -17,6 +17,7 @@ def case_notices(case_id: int) -> list[dict]:
     """What a named complainant was told and when, for the case page (recipient masked)."""
     return [{"kind": m.kind, "subject": m.subject, "channel": m.get_channel_display(),
              "recipient": rules.mask_recipient(m.channel, m.recipient), "status": m.get_status_display(),
+             "state": m.status, "attempts": m.attempts, "deferred": m.deferred,
              "created_at": m.created_at, "sent_at": m.sent_at, "last_error": m.last_error}
             for m in messages_for_key(f"complaints:{case_id}:")]
 

@@ -231,19 +231,43 @@ def send_due(limit: int = 200, now=None) -> int:
                 message.last_error = str(exc)[:2000]
                 if message.attempts >= max_attempts:
                     message.status = MessageStatus.FAILED
-                    _forget(message)
                     logger.error("notifications: %s message %s failed %d times: %s", message.channel, message.pk,
                                  message.attempts, exc)
                 else:
                     message.not_before = moment + rules.backoff(message.attempts, first_delay)
+                if message.status == MessageStatus.FAILED:
+                    _final(message)
+                    _forget(message)
                 message.save(update_fields=["attempts", "last_error", "status", "not_before", "recipient", "body"])
                 continue
             message.status, message.sent_at, message.deferred = MessageStatus.SENT, moment, ""
+            _final(message)
             _forget(message)
             message.save(update_fields=["attempts", "status", "sent_at", "deferred", "last_error", "recipient",
                                         "body"])
             sent += 1
     return sent
+
+
+_final_listeners: list[tuple[str, object]] = []
+
+
+def listen(key_prefix: str, callback) -> None:
+    """Call `callback(message)` when a message whose key starts with `key_prefix` is finally sent or
+    finally failed (inside the sender's transaction; register in AppConfig.ready(); registering the
+    same callback again is a no-op). A failing callback is logged and never undoes the delivery."""
+    if (key_prefix, callback) not in _final_listeners:
+        _final_listeners.append((key_prefix, callback))
+
+
+def _final(message: Message) -> None:
+    for prefix, callback in _final_listeners:
+        if message.key.startswith(prefix):
+            try:
+                with transaction.atomic():
+                    callback(message)
+            except Exception:  # a listener's bug must not resend or lose a delivered message
+                logger.exception("notifications: listener %r failed for message %s", callback, message.pk)
 
 
 def _forget(message: Message) -> None:

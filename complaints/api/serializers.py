@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .. import rules
+from .. import rules, selectors
 from ..deadlines import due_status
 from ..models import Complaint, ComplaintEvent, ComplaintExtension, ComplaintNote, EvidenceImage
 
@@ -157,7 +157,8 @@ class ComplaintDetailSerializer(ComplaintListSerializer):
         read_only_fields = fields
 
     def get_events(self, obj: Complaint) -> list[dict]:
-        return EventSerializer(obj.events.all(), many=True, context=self.context).data
+        events = selectors.events_for(obj, self.context["policy"])
+        return EventSerializer(events, many=True, context=self.context).data
 
     def get_notes(self, obj: Complaint) -> list[dict]:
         return NoteSerializer(self.context["notes"], many=True).data

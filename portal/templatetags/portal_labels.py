@@ -49,6 +49,10 @@ COMPLAINT_ACTIONS = {
     "reply": gettext_lazy("机构答复"),
     "reveal": gettext_lazy("查看身份信息"),
     "note": gettext_lazy("添加备注"),
+    "notice_queued": gettext_lazy("短信告知反映人（待发送）"),
+    "notice_sent": gettext_lazy("短信告知反映人（已发送）"),
+    "notice_failed": gettext_lazy("短信告知反映人（发送失败）"),
+    "notice_skipped": gettext_lazy("未能短信告知反映人"),
 }
 
 

@@ -41,7 +41,8 @@ def robots(gateway, bank, *, phone="13900001111"):
     """The bank's own DingTalk and WeCom robots and duty phone."""
     services.save_preference(institution=bank, channels=["sms", "dingtalk", "wecom"], phone=phone,
                              dingtalk_webhook=f"{gateway.url}/robot/send?access_token=dt-bank",
-                             dingtalk_secret="SEC-bank", wecom_webhook=f"{gateway.url}/cgi-bin/webhook/send?key=wc-bank")
+                             dingtalk_secret="SEC-bank",
+                             wecom_webhook=f"{gateway.url}/cgi-bin/webhook/send?key=wc-bank")
 
 
 def received(gateway) -> dict[str, list[str]]:
