@@ -650,11 +650,20 @@ def _received_by_district(q: CityQuery, year: int) -> dict[int, int]:
     return out
 
 
-def city_rows(q: CityQuery, years: list[int], *, with_received: bool = False) -> dict[tuple[int, int], dict]:
+def city_weights(q: CityQuery) -> dict[str, Decimal]:
+    """The city's index weights (CityIndexWeights, edited on /scoring/city/; the defaults without)."""
+    from scoring import selectors as scoring_selectors
+
+    return scoring_selectors.city_weights(q.city)
+
+
+def city_rows(q: CityQuery, years: list[int], *, with_received: bool = False,
+              weights: dict[str, Decimal] | None = None) -> dict[tuple[int, int], dict]:
     """(district id, year) -> the district's figures for every district the reader reads: its published
     results' aggregates and index (None until the district's year is published), its complaints
     received (`with_received`) and satisfaction (aggregate statistics, shown at any time)."""
     summary = selectors.summary_by_district(q.scope, years)
+    weights = weights if weights is not None else city_weights(q)
     received = {year: _received_by_district(q, year) for year in years} if with_received else {}
     sat_totals: dict[tuple[int, int], list[int]] = {}
     for year in years:
@@ -677,7 +686,7 @@ def city_rows(q: CityQuery, years: list[int], *, with_received: bool = False) ->
                 full, partial = entry["substantiated"], entry["partially"]
                 index = figures.city_index(figures.DistrictYear(
                     institutions=entry["institutions"], total_sum=entry["total_sum"], colours=entry["colours"],
-                    red_lines=entry["red_lines"], substantiated=full, partially=partial))
+                    red_lines=entry["red_lines"], substantiated=full, partially=partial), weights)
                 row.update({
                     "published": True, "institutions": entry["institutions"], "mean_total": index.mean_total,
                     "colours": figures.colour_shares(entry["colours"]), "red_lines": entry["red_lines"],
@@ -694,9 +703,10 @@ def city_league(q: CityQuery) -> dict:
     """The user's districts of the city side by side for one year, ranked by the clean-finance index
     (published results only; a district not yet published has no index)."""
     version = q.version([q.year])
+    weights = city_weights(q)
 
     def compute() -> dict:
-        rows = city_rows(q, [q.year], with_received=True)
+        rows = city_rows(q, [q.year], with_received=True, weights=weights)
         league = []
         for district in q.districts():
             league.append({"district": district_ref(district), **rows[(district.pk, q.year)]})
@@ -704,24 +714,31 @@ def city_league(q: CityQuery) -> dict:
         for row, rank in zip(league, ranks, strict=True):
             row["rank"] = rank
         league.sort(key=lambda r: (r["rank"] is None, r["rank"] or 0, r["district"]["code"]))
-        return jsonable({"city": district_ref(q.city), "year": q.year, "districts": league})
+        return jsonable({"city": district_ref(q.city), "year": q.year, "weights": weights, "districts": league})
 
-    return cached("city-league", (q.city.pk, q.district_ids, q.year, timezone.localdate()), compute, version=version)
+    return cached("city-league", (q.city.pk, q.district_ids, q.year, timezone.localdate(), _weights_key(weights)),
+                  compute, version=version)
 
 
 def city_trend(q: CityQuery) -> dict:
     """Each district's index over the recent published years up to `year`."""
     years = sorted(y for y in selectors.result_years(q.scope, published=True) if y <= q.year)[-TREND_YEARS:]
     version = q.version(years)
+    weights = city_weights(q)
 
     def compute() -> dict:
-        rows = city_rows(q, years) if years else {}
+        rows = city_rows(q, years, weights=weights) if years else {}
         series = [{"district": district_ref(d), "index": [rows.get((d.pk, y), {}).get("index") for y in years],
                    "mean_total": [rows.get((d.pk, y), {}).get("mean_total") for y in years]} for d in q.districts()]
         return jsonable({"city": district_ref(q.city), "years": years, "series": series})
 
-    return cached("city-trend", (q.city.pk, q.district_ids, tuple(years), timezone.localdate()), compute,
-                  version=version)
+    return cached("city-trend", (q.city.pk, q.district_ids, tuple(years), timezone.localdate(), _weights_key(weights)),
+                  compute, version=version)
+
+
+def _weights_key(weights: dict[str, Decimal]) -> str:
+    """Changing the city's weights changes the cached league and trend (no stale index after an edit)."""
+    return ",".join(f"{k}={format(weights[k].normalize(), 'f')}" for k in sorted(weights))
 
 
 # --- choices for the pages ----------------------------------------------------------------------------

@@ -186,14 +186,17 @@ class CityIndex:
     complaints_per_institution: Decimal | None
 
 
-def city_index(data: DistrictYear) -> CityIndex:
-    """清廉金融指数 of one district and year, 0–100 with two decimals (None without results).
+def city_index(data: DistrictYear, weights: Mapping[str, Decimal] = INDEX_WEIGHTS) -> CityIndex:
+    """清廉金融指数 of one district and year, 0–100 with two decimals (None without results); `weights`
+    are the city's own (scoring.selectors.city_weights, edited on /scoring/city/), the defaults below
+    without them.
 
     score      = min(mean total, 100)
     colour     = 100 × Σ colour value × count / n   (green 1, blue 0.75, yellow 0.4, red 0)
     red_line   = 100 × (1 − red-line institutions / n)
     complaints = 100 × max(0, 1 − (substantiated + ½ partially substantiated) / n)
-    index      = 0.5·score + 0.2·colour + 0.2·red_line + 0.1·complaints
+    index      = w_score·score + w_colour·colour + w_red_line·red_line + w_complaints·complaints
+                 (default 0.5 / 0.2 / 0.2 / 0.1)
     """
     n = data.institutions
     if n <= 0:
@@ -204,8 +207,8 @@ def city_index(data: DistrictYear) -> CityIndex:
     red_line = HUNDRED * (1 - Decimal(data.red_lines) / n)
     per_institution = (Decimal(data.substantiated) + Decimal(data.partially) / 2) / n
     complaints = HUNDRED * max(ZERO, 1 - per_institution / COMPLAINTS_PER_INSTITUTION_AT_ZERO)
-    index = (INDEX_WEIGHTS["score"] * score + INDEX_WEIGHTS["colour"] * colour
-             + INDEX_WEIGHTS["red_line"] * red_line + INDEX_WEIGHTS["complaints"] * complaints)
+    index = (weights["score"] * score + weights["colour"] * colour
+             + weights["red_line"] * red_line + weights["complaints"] * complaints)
     return CityIndex(
         index=_q(index, _CENT), score=_q(score, _CENT), colour=_q(colour, _CENT), red_line=_q(red_line, _CENT),
         complaints=_q(complaints, _CENT), mean_total=_q(mean_total, _CENT),

@@ -141,8 +141,10 @@ def city(request):
     except params.ParamError as exc:
         raise Http404("; ".join(exc.errors.values()))
     query = _qs(city=q.city.code, year=q.year)
+    weights = data.city_weights(q)
     return render(request, "dashboards/city.html", {
         "city": q.city, "year": q.year, "league": data.city_league(q),
+        "weights": {k: format(v.normalize(), "f") for k, v in weights.items()},
         "api": {"league": reverse("api:dashboards-city-league") + "?" + query,
                 "trend": reverse("api:dashboards-city-trend") + "?" + query},
         "years": scheme_years(),

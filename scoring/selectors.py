@@ -247,6 +247,16 @@ def letter_dispatches(district_id: int, year: int, limit: int = 50):
             .select_related("by", "letter")[:limit])
 
 
+def city_weights(city) -> dict:
+    """A city's index weights (CityIndexWeights, edited on /scoring/city/), docs/city-index.md's
+    defaults without a row: {"score", "colour", "red_line", "complaints"} → Decimal."""
+    from . import rules
+    from .models import CityIndexWeights
+
+    row = CityIndexWeights.objects.filter(city=city).first()
+    return row.as_dict() if row else dict(rules.DEFAULT_CITY_WEIGHTS)
+
+
 def city_exchange_rows(city, year: int, weights) -> list[dict]:
     """The city's districts for one year, ranked by the index with the city's weights: each district's
     own published results in this installation, else the package imported from its installation (a
