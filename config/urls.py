@@ -5,10 +5,11 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.i18n import JavaScriptCatalog
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 
 from config import ops_metrics  # noqa: F401 (registers the project's /metrics figures)
 from core import health, metrics
+from core.api.schema import CachedSchemaView
 from institutions import views as institution_views
 
 admin.site.site_header = _("清廉金融管理平台")
@@ -28,7 +29,8 @@ urlpatterns = [
     # The scripts' strings in the page's language (locale/*/LC_MESSAGES/djangojs.po).
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("api/v1/", include("config.api_urls", namespace="api")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    # Built once per process, language and format (core/api/schema.py), not on every request.
+    path("api/schema/", CachedSchemaView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("", include("accounts.urls")),

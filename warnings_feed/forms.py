@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from institutions.models import District, Institution, InstitutionCategory
@@ -39,9 +40,16 @@ class PublishForm(forms.Form):
             districts = districts if districts is not None else District.objects.none()
             self.fields["district"].queryset = districts
             self.fields["district"].help_text = _("发布范围为全区或某类机构时适用。")
-            self.fields["institution"].queryset = (Institution.objects.filter(is_active=True, district__in=districts)
-                                                   .order_by("code"))
-            self.fields["institution"].help_text = _("发布范围为单个机构时选择。")
+            # A province has thousands of institutions: a code box (the API's search fills suggestions
+            # as one types, warnings_feed/institution_lookup.js), never a select of every one (issue 16).
+            # Without scripts the code is typed; it must name an active institution of these districts.
+            field = self.fields["institution"]
+            field.queryset = Institution.objects.filter(is_active=True, district__in=districts)
+            field.widget = forms.TextInput(attrs={
+                "list": "wf-institution-options", "autocomplete": "off", "maxlength": 32,
+                "placeholder": _("机构代码"), "data-lookup": reverse_lazy("api:institution-list")})
+            field.help_text = _("发布范围为单个机构时填写机构代码；输入代码或名称可查找。")
+            field.error_messages["invalid_choice"] = _("未找到该机构代码（须为本区县在册机构）。")
         else:
             del self.fields["district"]
             # A head publishes to the staff of an institution they head, nothing else.

@@ -243,8 +243,9 @@ class ReturnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return NoticeRecipient.objects.none()
-        qs = selectors.recipients(self.request.user).exclude(return_status="").order_by("-notice_id",
-                                                                                         "institution__code")
+        # The district's code is in every row: joined, not one query per row (issue 16).
+        qs = (selectors.recipients(self.request.user).exclude(return_status="")
+              .select_related("institution__district").order_by("-notice_id", "institution__code"))
         params = self.request.query_params
         notice = params.get("notice", "")
         if notice:

@@ -1,0 +1,209 @@
+"""Pages the province crawl flagged (issue 16, docs/performance.md "Operations"): their work does not
+grow with the rows behind them, and the API schema is built once, the same for everyone."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from core.api import schema as api_schema
+from institutions.models import Institution
+from tests.factories import InstitutionFactory, UserFactory, institution_user
+from tests.scoring.factories import assessment_for, build_scheme, fill_sheet
+
+YEAR = 2026
+
+
+def _get(client, url, **extra):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url, **extra)
+    return response, len(ctx.captured_queries)
+
+
+# --- /api/schema/ -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fresh_schema():
+    api_schema.clear()
+    yield
+    api_schema.clear()
+
+
+@pytest.fixture
+def builds(monkeypatch):
+    """How many times drf-spectacular generated a schema (whatever view serves it)."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    calls = []
+    original = SchemaGenerator.get_schema
+
+    def counting(self, *args, **kwargs):
+        calls.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(SchemaGenerator, "get_schema", counting)
+    return calls
+
+
+@pytest.mark.django_db
+def test_schema_is_the_same_for_every_caller(fresh_schema, builds, monkeypatch):
+    """Checked with the cache bypassed: the generated document does not depend on who asks (so one
+    cached copy may serve everybody)."""
+    monkeypatch.setattr(api_schema, "_schemas", _Forgetful())
+    monkeypatch.setattr(api_schema, "_rendered", _Forgetful())
+    bank = InstitutionFactory()
+    callers = [None, UserFactory(roles=["finance_center"]), UserFactory(roles=["city"]),
+               institution_user(bank, "institution_filer"), institution_user(bank, "institution_head"),
+               UserFactory(username="root", is_superuser=True, is_staff=True)]
+    bodies = set()
+    for user in callers:
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user)
+        response = client.get("/api/schema/?format=json")
+        assert response.status_code == 200
+        bodies.add(response.content)
+    assert len(bodies) == 1
+    assert len(builds) == len(callers)  # really built each time here
+
+
+class _Forgetful(dict):
+    def __setitem__(self, key, value):
+        pass
+
+
+@pytest.mark.django_db
+def test_schema_built_once_per_language_and_format(fresh_schema, builds, client):
+    first = client.get("/api/schema/")
+    assert first.status_code == 200 and first["Content-Type"].startswith("application/vnd.oai.openapi")
+    assert b"/api/v1/institutions/" in first.content
+    client.force_login(UserFactory(roles=["finance_center"]))
+    again, queries = _get(client, "/api/schema/")
+    assert again.content == first.content
+    as_json = client.get("/api/schema/?format=json")
+    assert as_json.json()["paths"]["/api/v1/institutions/"]
+    assert len(builds) == 1  # the second request and the JSON form reuse it
+    assert queries <= 6  # the session and the user, nothing for the schema
+    english = client.get("/api/schema/?lang=en")
+    assert english.status_code == 200
+    assert len(builds) == 2  # another language: built once more
+    client.get("/api/schema/?lang=en")
+    assert len(builds) == 2
+
+
+# --- /api/v1/returns/ --------------------------------------------------------------------------
+
+
+def _notice(fc_client):
+    response = fc_client.post("/activities/notices/", {
+        "title": "关于开展自查的通知", "body": "请各机构自查并报送。", "audience": "district", "return_kind": "form",
+        "return_within": 5, "return_instructions": "报送自查情况", "district": "331004"})
+    assert response.status_code == 302
+
+
+@pytest.mark.django_db
+def test_returns_list_queries_do_not_grow_with_rows(django_assert_max_num_queries):
+    build_scheme(YEAR)
+    fc = UserFactory(roles=["finance_center"])
+    client = APIClient()
+    client.force_login(fc)
+    for _ in range(2):
+        InstitutionFactory()
+    _notice(client)
+    response, few = _get(client, "/api/v1/returns/")
+    assert response.status_code == 200 and response.json()["count"] == 2
+    for _ in range(12):
+        InstitutionFactory()
+    _notice(client)
+    with django_assert_max_num_queries(few):
+        response = client.get("/api/v1/returns/")
+    body = response.json()
+    assert body["count"] == 16 and len(body["results"]) == 16
+    row = body["results"][0]
+    assert row["district"] == "331004" and row["institution"]["code"] and row["notice"]["title"]
+
+
+# --- admin: a scheme's change page ----------------------------------------------------------------
+
+
+def _indicators(n):
+    clauses = ["1.1", "1.2", "2.1"]
+    return [(f"B{i}", "basic", clauses[i % 3], D("1")) for i in range(n)]
+
+
+@pytest.mark.django_db
+def test_scheme_change_page_queries_do_not_grow_with_indicators(client, django_assert_max_num_queries):
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+    few = build_scheme(YEAR, _indicators(3), status="draft")
+    many = build_scheme(YEAR + 1, _indicators(30), status="draft")
+    response, small = _get(client, f"/admin/scoring/scheme/{few.pk}/change/")
+    assert response.status_code == 200
+    with django_assert_max_num_queries(small):
+        response = client.get(f"/admin/scoring/scheme/{many.pk}/change/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "B29" in page and "测试条款2.1" in page  # every row, with its clause
+
+
+# --- /dashboards/district/ ----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_district_dashboard_queries_do_not_grow_with_institutions(client, django_assert_max_num_queries):
+    from institutions.models import District
+    from scoring import services as scoring_services
+
+    luqiao = District.objects.get(code="331004")
+    scheme = build_scheme(YEAR)
+    finance = UserFactory(roles=["finance_center"], is_staff=True)
+
+    def add(n):
+        for _ in range(n):
+            fill_sheet(assessment_for(InstitutionFactory(), scheme), "inspection",
+                       {"B1": D("30"), "B2": D("30"), "B3": D("15")})
+        scoring_services.aggregate_year(YEAR, luqiao)
+
+    client.force_login(finance)
+    url = f"/dashboards/district/?district=331004&year={YEAR}"
+    add(3)
+    cache.clear()
+    response, small = _get(client, url)
+    assert response.status_code == 200
+    add(25)
+    cache.clear()
+    with django_assert_max_num_queries(small):
+        response = client.get(url)
+    assert response.status_code == 200
+    assert response.context["ranking_count"] == 28
+
+
+# --- the warnings' publish form ------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_publish_form_lists_no_institutions_and_takes_a_code(client):
+    fc = UserFactory(roles=["finance_center"])
+    for _ in range(30):
+        InstitutionFactory()
+    target = Institution.objects.order_by("code").last()
+    client.force_login(fc)
+    page = client.get("/warnings/manage/").content.decode()
+    assert target.name not in page.split("各机构阅读与知悉情况")[0]  # no option per institution
+    assert page.count("<option") < 40
+    response = client.post("/warnings/manage/", {
+        "title": "单个机构警示", "body": "正文", "case_type": "other", "severity": "medium", "scope": "institution",
+        "district": "331004", "institution": target.code, "publish_at": ""})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    from warnings_feed.models import Warning
+
+    assert Warning.objects.get().institution == target
+    unknown = client.post("/warnings/manage/", {
+        "title": "单个机构警示", "body": "正文", "case_type": "other", "severity": "medium", "scope": "institution",
+        "district": "331004", "institution": "NO-SUCH", "publish_at": ""})
+    assert unknown.status_code == 400 and Warning.objects.count() == 1
