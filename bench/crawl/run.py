@@ -157,8 +157,11 @@ def crawl_role(client, role: str, seeds: list[str], repeat: int, max_per_route: 
             times.append((time.perf_counter() - started) * 1000)
         times.sort()
         p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+        error = ""
+        if getattr(response, "exc_info", None):  # a 5xx: the exception, recorded instead of stopping the crawl
+            error = f"{response.exc_info[0].__name__}: {str(response.exc_info[1])[:300]}"
         rows.append({"role": role, "url": url, "route": route, "status": response.status_code,
-                     "bytes": len(body), "queries": queries,
+                     "bytes": len(body), "queries": queries, "error": error,
                      "p50_ms": round(statistics.median(times), 1), "p95_ms": round(p95, 1),
                      "max_ms": round(times[-1], 1)})
         if response.status_code == 200:
@@ -176,7 +179,7 @@ def summarize(rows: list[dict], seconds: float | None = None) -> None:
           f"{len(over)} above {BUDGET_MS} ms p95; {len(errors)} answered 5xx; "
           f"median of the rest {statistics.median(rest) if rest else 0:.1f} ms")
     for r in errors:
-        print(f"  5xx {r['status']} {r['role']} {r['url']}")
+        print(f"  5xx {r['status']} {r['role']} {r['url']} {r.get('error', '')}")
     print("\nten slowest (p95):")
     print(f"  {'p95 ms':>8} {'p50 ms':>8} {'queries':>7} {'KB':>7}  role        URL")
     for r in sorted(rows, key=lambda r: -r["p95_ms"])[:10]:
@@ -218,7 +221,7 @@ def main() -> int:
     rows: list[dict] = []
     started = time.perf_counter()
     for role in args.roles.split(","):
-        client = Client()
+        client = Client(raise_request_exception=False)
         if role == "admin":
             user = User.objects.filter(is_superuser=True, is_active=True).first()
             if user is None:

@@ -12,7 +12,9 @@ results to 2025 with shifted totals (the year-on-year base), and then adds, set-
 - questionnaire answers: 5 per institution per month, both years (600,000);
 - staff violation records: about 0.4 per employee per year (~80,000);
 - 10 district-wide warnings per year, each delivered to every employee (2,000,000 deliveries), with
-  read and acknowledgement times.
+  read and acknowledgement times;
+- 2026 inspection visits: two per institution (10,000), without findings;
+- 2026 programme activities: four per institution (20,000), of the district's catalogue of kinds.
 
 Then the tallies the services keep (questionnaire answers per institution and month, deliveries per
 warning and institution) are rebuilt. The per-item summary (scoring.ItemResult) of 2026 is written by
@@ -38,6 +40,8 @@ EMPLOYEES = 20
 COMPLAINTS = 20
 ANSWERS_PER_MONTH = 5
 WARNINGS = 10
+VISITS = 2
+ACTIVITIES = 4
 MONTH = "(1 + (i.id + n) %% 12)::int"
 DAY = "(1 + (n * 7 + i.id) %% 28)::int"
 
@@ -60,17 +64,26 @@ def previous_year_results() -> int:
             INSERT INTO scoring_itemresult (institution_id, year, district_id, item_number, points, computed_at)
             SELECT institution_id, %s, district_id, item_number, points, computed_at
             FROM scoring_itemresult WHERE year = %s""", [YEAR - 1, YEAR])
-        cursor.execute("""
-            INSERT INTO scoring_result (institution_id, year, district_id, category, basic, bonus, deduction, total,
-                red_line, colour, rank, category_rank, status, sources, fiscal_tender, complaints_substantiated,
-                complaints_partial, computed_at)
-            SELECT institution_id, %s, district_id, category, basic, bonus, deduction,
-                   GREATEST(total - 3 + (institution_id %% 7), 0), red_line,
-                   CASE WHEN red_line THEN 'red'
-                        WHEN total - 3 + (institution_id %% 7) >= 90 THEN 'green'
-                        WHEN total - 3 + (institution_id %% 7) >= 80 THEN 'blue'
-                        WHEN total - 3 + (institution_id %% 7) >= 70 THEN 'yellow' ELSE 'red' END,
-                   rank, category_rank, 'published', sources, fiscal_tender, 0, 0, computed_at
+        # Every column of the table, so that columns added later are copied too; these few differ.
+        from scoring.models import Result
+
+        shifted = "GREATEST(total - 3 + (institution_id %% 7), 0)"
+        special = {
+            "year": "%s",
+            "total": shifted,
+            "colour": f"""CASE WHEN red_line THEN 'red'
+                        WHEN {shifted} >= 90 THEN 'green'
+                        WHEN {shifted} >= 80 THEN 'blue'
+                        WHEN {shifted} >= 70 THEN 'yellow' ELSE 'red' END""",
+            "status": "'published'",
+            "complaints_substantiated": "0",
+            "complaints_partial": "0",
+            "run_id": "NULL",
+        }
+        columns = [f.column for f in Result._meta.concrete_fields if not f.primary_key]
+        cursor.execute(f"""
+            INSERT INTO scoring_result ({", ".join(columns)})
+            SELECT {", ".join(special.get(c, c) for c in columns)}
             FROM scoring_result WHERE year = %s""", [YEAR - 1, YEAR])
         return cursor.rowcount
 
@@ -89,7 +102,7 @@ def complaints() -> int:
         INSERT INTO complaints_complaint (institution_id, kind, status, outcome, channel, description, staff_name,
             rating_attitude, rating_efficiency, rating_integrity, anonymous, contact_name_enc, contact_phone_enc,
             receipt_hash, received_at, deadline_from, extensions, deadlines, next_due_key, deadlines_provisional,
-            involves_party_member, reject_reason, converted_from_rating, version, concluded_at)
+            involves_party_member, reject_reason, converted_from_rating, version, concluded_at, basis, reply_state)
         SELECT i.id, {kinds},
                CASE WHEN n %% 3 = 0 AND {kinds} <> 'rating' THEN 'concluded' ELSE 'received' END,
                CASE WHEN n %% 3 = 0 AND {kinds} <> 'rating'
@@ -104,7 +117,8 @@ def complaints() -> int:
                make_date(y, {MONTH}, {DAY}), 0, '{{}}'::jsonb, '', false, false, '', false, 1,
                CASE WHEN n %% 3 = 0 AND {kinds} <> 'rating'
                     THEN make_timestamptz(y, {MONTH}, {DAY}, 10, 0, 0, 'Asia/Shanghai')
-                         + ((5 + (i.id + n) %% 40) || ' days')::interval END
+                         + ((5 + (i.id + n) %% 40) || ' days')::interval END,
+               'financial', ''
         FROM institutions_institution i CROSS JOIN generate_series(1, {COMPLAINTS}) n
         CROSS JOIN (VALUES ({YEAR - 1}), ({YEAR})) years(y)""")
 
@@ -173,6 +187,36 @@ def warnings() -> int:
     return total
 
 
+def visits() -> int:
+    """A year of inspection visits: two per institution in 2026, planned and unannounced (no findings)."""
+    return sql(f"""
+        INSERT INTO inspections_visit (institution_id, district_id, visited_on, kind, joint_with_discipline, team,
+            people_met, notes, notice_number, notice_pdf, created_at)
+        SELECT i.id, i.district_id, make_date({YEAR}, {MONTH}, {DAY}),
+               CASE WHEN n = 1 THEN 'planned' ELSE 'unannounced' END, (i.id + n) %% 5 = 0,
+               '["检查组甲", "检查组乙"]'::jsonb, '分管负责人', '基准测试检查情况', '', '', now()
+        FROM institutions_institution i CROSS JOIN generate_series(1, {VISITS}) n""")
+
+
+def activities() -> int:
+    """A year of programme activities: four per institution in 2026, of the district's catalogue."""
+    from activities.services import ensure_catalogue
+    from institutions.models import District
+
+    district = District.objects.get(code="331004")
+    ensure_catalogue(district)
+    return sql(f"""
+        INSERT INTO activities_activity (institution_id, kind_id, title, held_on, year, place, organiser,
+            participant_count, description, created_at, updated_at)
+        SELECT i.id, k.ids[1 + (i.id + n) %% array_length(k.ids, 1)], '基准测试活动 ' || n,
+               make_date({YEAR}, {MONTH}, {DAY}), {YEAR}, '会议室', '办公室', 10 + (i.id + n) %% 30,
+               '基准测试活动内容', now(), now()
+        FROM institutions_institution i CROSS JOIN generate_series(1, {ACTIVITIES}) n
+        CROSS JOIN (SELECT array_agg(id ORDER BY id) AS ids FROM activities_activitykind
+                    WHERE district_id = %s) k
+        WHERE i.district_id = %s""", [district.pk, district.pk])
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", required=True, help="postgres://…/cf_bench… (recreated)")
@@ -201,7 +245,7 @@ def main(argv: list[str] | None = None) -> None:
         Result.objects.filter(year=YEAR, district__code="331004").update(status="published")
     with step("clear activity data", timings):
         sql("TRUNCATE warnings_feed_delivery, warnings_feed_warning, scoring_pointrecord, complaints_surveyresponse, "
-            "complaints_complaint, institutions_employee CASCADE")
+            "complaints_complaint, institutions_employee, inspections_visit, activities_activity CASCADE")
     with step("2025 results", timings):
         print(f" {previous_year_results():,}", end="")
     with step("employees", timings):
@@ -214,6 +258,10 @@ def main(argv: list[str] | None = None) -> None:
         print(f" {violations():,}", end="")
     with step("warnings and deliveries", timings):
         print(f" {warnings():,}", end="")
+    with step("inspection visits", timings):
+        print(f" {visits():,}", end="")
+    with step("activities", timings):
+        print(f" {activities():,}", end="")
     # What the services keep up to date as cases, answers and acknowledgements arrive, rebuilt after
     # the bulk SQL above.
     with step("questionnaire tallies", timings):
