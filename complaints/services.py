@@ -122,8 +122,8 @@ def apply_deadlines(case: Complaint, *, fresh: bool = False) -> None:
                           reply_working_days=case.reply_within if days["referred_on"] else None, **days)
     if "institution_reply" in dues and case.reply_due_on and case.reply_due_on != dues["institution_reply"].date:
         # The tracked item's due date is in force (a return may have set a new period).
-        dues["institution_reply"] = DueDate(case.reply_due_on, provisional=False,
-                                            basis="机构回复被退回后重新确定的回复期限")
+        dues["institution_reply"] = DueDate(  # i18n-exempt: basis text stored on the case (as deadlines.py)
+            case.reply_due_on, provisional=False, basis="机构回复被退回后重新确定的回复期限")
     active = rules.active_deadline_keys(kind=case.kind, status=case.status, anonymous=case.anonymous,
                                         involves_party_member=case.involves_party_member,
                                         forwarded=case.forwarded_at is not None, basis=case.basis,
@@ -182,11 +182,11 @@ class Receipt:
 def submit(sub: Submission) -> Receipt:
     """Store a case from the public (already validated) and queue its notification after commit."""
     if sub.anonymous and (sub.contact_name or sub.contact_phone):
-        raise ServiceError("匿名反映不填写姓名和电话。")
+        raise ServiceError(gettext("匿名反映不填写姓名和电话。"))
     if not sub.anonymous and not (sub.contact_name and sub.contact_phone):
-        raise ServiceError("实名反映请填写姓名和手机号码。")
+        raise ServiceError(gettext("实名反映请填写姓名和手机号码。"))
     if len(sub.images) > 3:
-        raise ServiceError("最多上传3张图片。")
+        raise ServiceError(gettext("最多上传3张图片。"))
     code = new_receipt_code()
     ratings = sub.ratings or {}
     now = timezone.now()
@@ -247,12 +247,13 @@ def _notification_body(case: Complaint, message: str) -> str:
     due = ""
     if case.next_due_on:
         label = rules.DEADLINE_LABELS.get(case.next_due_key, case.next_due_key)
-        due = f"\n当前期限：{label} {case.next_due_on:%Y-%m-%d}"
+        due = gettext("\n当前期限：{label} {due_on:%Y-%m-%d}").format(label=label, due_on=case.next_due_on)
         if case.deadlines_provisional:
-            due += "（暂定：该年度节假日安排尚未录入）"
+            due += gettext("（暂定：该年度节假日安排尚未录入）")
     path = reverse("complaints:case-detail", args=[case.pk])
-    return (f"{message}\n案件编号：#{case.pk}\n类型：{case.get_kind_display()}\n机构：{case.institution.name}"
-            f"{due}\n办理页面：{settings.COMPLAINTS_PUBLIC_BASE_URL}{path}")
+    return gettext("{message}\n案件编号：#{pk}\n类型：{kind}\n机构：{institution}{due}\n办理页面：{url}").format(
+        message=message, pk=case.pk, kind=case.get_kind_display(), institution=case.institution.name, due=due,
+        url=f"{settings.COMPLAINTS_PUBLIC_BASE_URL}{path}")
 
 
 # --- the state machine ----------------------------------------------------------------------
@@ -279,7 +280,7 @@ def perform_action(case_id: int, action: str, actor, data: ActionInput = ActionI
     with transaction.atomic():
         case = Complaint.objects.select_for_update().select_related("institution").get(pk=case_id)
         if data.version is not None and data.version != case.version:
-            raise ServiceError("案件已被他人更新，请刷新后再操作。", conflict=True)
+            raise ServiceError(gettext("案件已被他人更新，请刷新后再操作。"), conflict=True)
         sides = selectors.case_sides(actor, case)
         try:
             target_status = rules.check_transition(action, status=case.status, kind=case.kind, sides=sides,
@@ -291,7 +292,7 @@ def perform_action(case_id: int, action: str, actor, data: ActionInput = ActionI
         reason = (data.reason or "").strip()
         notify: list[tuple[str, str, str]] = []
         if rules.TRANSITIONS[action].needs == "reason" and not reason:
-            raise ServiceError("请填写理由。", field="reason")
+            raise ServiceError(gettext("请填写理由。"), field="reason")
 
         if action == "accept":
             case.accepted_at = now
@@ -307,26 +308,28 @@ def perform_action(case_id: int, action: str, actor, data: ActionInput = ActionI
             if not case.involves_party_member:
                 case.involves_party_member = True
                 case.party_identified_on = timezone.localdate(now)
-            notify.append((Notification.Kind.FORWARDED, f"fwd:{case.pk}", "区金融工作中心已将此案件移送区纪委监委。"))
+            notify.append((Notification.Kind.FORWARDED, f"fwd:{case.pk}",
+                           gettext("区金融工作中心已将此案件移送区纪委监委。")))
         elif action == "refer_institution":
             case.reply_within = _reply_within(data.reply_within)
             case.referred_at = now
             item = _hand_over(case, actor, now, reason)
             case.reply_due_on, case.reply_state = item.due_on, Complaint.ReplyState.OPEN
             notify.append((Notification.Kind.REFERRED, f"ref:{case.pk}",
-                           f"区金融工作中心已将此案件交办贵机构，请于{case.reply_within}个工作日内回复办理情况。"))
+                           gettext("区金融工作中心已将此案件交办贵机构，请于{reply_within}个工作日内回复办理情况。").format(
+                               reply_within=case.reply_within)))
         elif action == "conclude":
             refusal = rules.conclude_refusal(status=case.status, reply_state=case.reply_state)
             if refusal:
                 raise ServiceError(refusal, conflict=True)
             if data.outcome not in rules.OUTCOMES:
-                raise ServiceError("请选择核查结论：属实、部分属实或不属实。", field="outcome")
+                raise ServiceError(gettext("请选择核查结论：属实、部分属实或不属实。"), field="outcome")
             case.outcome = data.outcome
             case.concluded_at = now
         elif action == "close":
             reply = (data.reply or "").strip()
             if not reply:
-                raise ServiceError("办结须填写给反映人的答复。", field="reply")
+                raise ServiceError(gettext("办结须填写给反映人的答复。"), field="reply")
             ComplaintNote.objects.create(complaint=case, author=actor, author_side=rules.FINANCE_CENTER, body=reply,
                                          is_public=True, created_at=now)
             case.closed_at = now
@@ -334,12 +337,12 @@ def perform_action(case_id: int, action: str, actor, data: ActionInput = ActionI
             case.closed_at = now
         elif action == "convert_to_report":
             if not case.description.strip():
-                raise ServiceError("该评价没有文字内容，不能转为举报。", conflict=True)
+                raise ServiceError(gettext("该评价没有文字内容，不能转为举报。"), conflict=True)
             case.kind = "report"
             case.converted_from_rating = True
         elif action == "flag_party_member":
             if case.involves_party_member:
-                raise ServiceError("该案件已标记涉及党员。", conflict=True)
+                raise ServiceError(gettext("该案件已标记涉及党员。"), conflict=True)
             # The 5 working days to forward the case run from today, the day it is identified.
             case.involves_party_member = True
             case.party_identified_on = timezone.localdate(now)
@@ -349,7 +352,7 @@ def perform_action(case_id: int, action: str, actor, data: ActionInput = ActionI
                 raise ServiceError(refusal, conflict=True)
             approval = (data.approval or "").strip()
             if rules.extension_needs_approval(case.kind, case.extensions, case.basis) and not approval:
-                raise ServiceError("延长期限须记录审批情况（审批人、文号）。", field="approval")
+                raise ServiceError(gettext("延长期限须记录审批情况（审批人、文号）。"), field="approval")
             extended = extended_key(case.kind, case.basis)
             previous = case.deadlines.get(extended, {}).get("date")
             case.extensions += 1
@@ -357,15 +360,15 @@ def perform_action(case_id: int, action: str, actor, data: ActionInput = ActionI
                                            previous_due_on=date.fromisoformat(previous) if previous else None,
                                            reason=reason[:2000], approval=approval[:500], actor=actor, at=now)
             if approval:
-                reason = f"{reason}（审批：{approval}）"
+                reason = gettext("{reason}（审批：{approval}）").format(reason=reason, approval=approval)
         elif action == "set_basis":
             basis = (data.basis or "").strip()
             if basis not in Complaint.Basis.values:
-                raise ServiceError("请选择办理依据：金融监管规定或信访工作条例。", field="basis")
+                raise ServiceError(gettext("请选择办理依据：金融监管规定或信访工作条例。"), field="basis")
             if basis == case.basis:
-                raise ServiceError("案件已按该依据办理。", conflict=True)
+                raise ServiceError(gettext("案件已按该依据办理。"), conflict=True)
             if case.extensions > rules.max_extensions(case.kind, basis):
-                raise ServiceError("已延期的次数超过该依据允许的上限，不能变更办理依据。", conflict=True)
+                raise ServiceError(gettext("已延期的次数超过该依据允许的上限，不能变更办理依据。"), conflict=True)
             case.basis = basis
         elif action == "merge":
             target = _merge_target(case, data.target)
@@ -377,7 +380,8 @@ def perform_action(case_id: int, action: str, actor, data: ActionInput = ActionI
             target.save(update_fields=[*_DEADLINE_FIELDS, "deadline_from", "version"])
             ComplaintEvent.objects.create(complaint=target, action="merge_in", from_status=target.status,
                                           to_status=target.status, actor=actor, at=now,
-                                          reason=f"合并案件 #{case.pk}；{reason}".strip("；"))
+                                          reason=gettext("合并案件 #{pk}；{reason}").format(
+                                              pk=case.pk, reason=reason).strip("；"))
         case.status = target_status
         apply_deadlines(case)
         case.version += 1
@@ -443,13 +447,16 @@ def on_complainant_notice(message) -> None:
 
 def _event_reason(action: str, reason: str, data: ActionInput) -> str:
     if action == "conclude":
-        return f"结论：{Complaint.Outcome(data.outcome).label}" + (f"；{reason}" if reason else "")
+        return gettext("结论：{label}").format(
+            label=Complaint.Outcome(data.outcome).label) + (f"；{reason}" if reason else "")
     if action == "merge":
-        return f"合并至 #{data.target}" + (f"；{reason}" if reason else "")
+        return gettext("合并至 #{target}").format(target=data.target) + (f"；{reason}" if reason else "")
     if action == "set_basis":
-        return f"办理依据：{Complaint.Basis(data.basis.strip()).label}" + (f"；{reason}" if reason else "")
+        return gettext("办理依据：{label}").format(
+            label=Complaint.Basis(data.basis.strip()).label) + (f"；{reason}" if reason else "")
     if action == "refer_institution":
-        return f"交办，{_reply_within(data.reply_within)}个工作日内回复" + (f"；{reason}" if reason else "")
+        return gettext("交办，{days}个工作日内回复").format(
+            days=_reply_within(data.reply_within)) + (f"；{reason}" if reason else "")
     return reason
 
 
@@ -457,11 +464,12 @@ def _hand_over(case: Complaint, actor, now: datetime, reason: str):
     """交办 as a tracked item (督办事项) owned by the institution: its filer and head reply with
     evidence by the due date, the finance center accepts (销号) or returns it; the case follows
     (on_tracked_item). The item names the case, never the complainant nor the text."""
-    due_hint = f"请于{case.reply_within}个工作日内核查并报送办理情况及佐证材料。"
-    detail = "\n".join(p for p in (reason, due_hint, "案件详情由机构负责人在“投诉举报处理”页面查看。") if p)
+    due_hint = gettext("请于{reply_within}个工作日内核查并报送办理情况及佐证材料。").format(
+        reply_within=case.reply_within)
+    detail = "\n".join(p for p in (reason, due_hint, gettext("案件详情由机构负责人在“投诉举报处理”页面查看。")) if p)
     return tracking.create_item(
         institution=case.institution, kind="complaint_referral",
-        title=f"投诉举报交办：{case.get_kind_display()} #{case.pk}", detail=detail,
+        title=gettext("投诉举报交办：{kind} #{pk}").format(kind=case.get_kind_display(), pk=case.pk), detail=detail,
         start=timezone.localdate(now), working_days=case.reply_within,
         source_app="complaints", source_id=case.pk, actor=actor)
 
@@ -482,9 +490,9 @@ def on_tracked_item(item, action: str) -> None:
     case.version += 1
     case.save(update_fields=["reply_state", "reply_due_on", "version", *_DEADLINE_FIELDS])
     note = (last.note if last else "")[:500]
-    reason = {"reported": "被反映机构已报送办理情况，待审核",
-              "accepted": "机构回复审核通过（销号）",
-              "returned": f"机构回复被退回，回复期限 {item.due_on:%Y-%m-%d}"}[action]
+    reason = {"reported": gettext("被反映机构已报送办理情况，待审核"),
+              "accepted": gettext("机构回复审核通过（销号）"),
+              "returned": gettext("机构回复被退回，回复期限 {due_on:%Y-%m-%d}").format(due_on=item.due_on)}[action]
     ComplaintEvent.objects.create(complaint=case, action=rules.REPLY_EVENTS[action], from_status=case.status,
                                   to_status=case.status, actor=last.actor if last else None,
                                   reason=f"{reason}：{note}" if note and action != "accepted" else reason)
@@ -494,20 +502,20 @@ def _reply_within(value: int | None) -> int:
     """The working days an institution has to reply to a hand-over (交办): as given, else the setting."""
     days = settings.COMPLAINTS_REFER_REPLY_WORKING_DAYS if value is None else value
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 60:
-        raise ServiceError("交办回复期限应为1至60个工作日。", field="reply_within")
+        raise ServiceError(gettext("交办回复期限应为1至60个工作日。"), field="reply_within")
     return days
 
 
 def _merge_target(case: Complaint, target_id: int | None) -> Complaint:
     if not target_id:
-        raise ServiceError("请选择要合并到的案件。", field="target")
+        raise ServiceError(gettext("请选择要合并到的案件。"), field="target")
     target = Complaint.objects.select_for_update().filter(pk=target_id).first()
     if target is None or target.pk == case.pk:
-        raise ServiceError("合并目标不存在。", field="target")
+        raise ServiceError(gettext("合并目标不存在。"), field="target")
     if target.institution_id != case.institution_id or target.kind != case.kind:
-        raise ServiceError("只能合并同一机构、同一类型的案件。", field="target")
+        raise ServiceError(gettext("只能合并同一机构、同一类型的案件。"), field="target")
     if target.status not in rules.OPEN_STATES - {rules.CONCLUDED}:
-        raise ServiceError("合并目标已结案，不能合并。", conflict=True)
+        raise ServiceError(gettext("合并目标已结案，不能合并。"), conflict=True)
     return target
 
 
@@ -515,9 +523,9 @@ def add_note(case: Complaint, actor, body: str, *, public: bool = False) -> Comp
     sides = selectors.case_sides(actor, case)
     body = (body or "").strip()
     if not body:
-        raise ServiceError("请填写内容。", field="body")
+        raise ServiceError(gettext("请填写内容。"), field="body")
     if public and rules.FINANCE_CENTER not in sides:
-        raise ServiceError("只有区金融工作中心可以发布公开答复。", forbidden=True)
+        raise ServiceError(gettext("只有区金融工作中心可以发布公开答复。"), forbidden=True)
     if rules.FINANCE_CENTER in sides:
         side = rules.FINANCE_CENTER
     elif rules.DISCIPLINE in sides:
@@ -525,7 +533,7 @@ def add_note(case: Complaint, actor, body: str, *, public: bool = False) -> Comp
     elif rules.INSTITUTION in sides:
         side = rules.INSTITUTION
     else:
-        raise ServiceError("您无权为此案件添加意见。", forbidden=True)
+        raise ServiceError(gettext("您无权为此案件添加意见。"), forbidden=True)
     return ComplaintNote.objects.create(complaint=case, author=actor, author_side=side, body=body[:4000],
                                         is_public=public)
 
@@ -547,14 +555,14 @@ def masked_identity(case: Complaint) -> Identity | None:
 def reveal_identity(case: Complaint, actor, reason: str) -> Identity:
     """The complainant's name and phone for the finance center, logged with the reason."""
     if rules.FINANCE_CENTER not in selectors.case_sides(actor, case):
-        raise ServiceError("只有区金融工作中心可以查看反映人身份。", forbidden=True)
+        raise ServiceError(gettext("只有区金融工作中心可以查看反映人身份。"), forbidden=True)
     reason = (reason or "").strip()
     if not reason:
-        raise ServiceError("查看反映人身份须填写理由。", field="reason")
+        raise ServiceError(gettext("查看反映人身份须填写理由。"), field="reason")
     if case.anonymous:
-        raise ServiceError("匿名反映没有身份信息。", conflict=True)
+        raise ServiceError(gettext("匿名反映没有身份信息。"), conflict=True)
     if case.pii_erased_at:
-        raise ServiceError("该案件的个人信息已按保存期限清除。", conflict=True)
+        raise ServiceError(gettext("该案件的个人信息已按保存期限清除。"), conflict=True)
     PiiReveal.objects.create(complaint=case, user=actor, reason=reason[:1000])
     return Identity(name=decrypt_text(case.contact_name_enc), phone=decrypt_text(case.contact_phone_enc))
 
@@ -564,12 +572,12 @@ def release_original(image: EvidenceImage, actor, reason: str) -> bytes:
     released only with a reason and logged like an identity reveal (PiiReveal with the image)."""
     case = image.complaint
     if rules.FINANCE_CENTER not in selectors.case_sides(actor, case):
-        raise ServiceError("只有区金融工作中心可以下载封存原件。", forbidden=True)
+        raise ServiceError(gettext("只有区金融工作中心可以下载封存原件。"), forbidden=True)
     reason = (reason or "").strip()
     if not reason:
-        raise ServiceError("下载封存原件须填写理由。", field="reason")
+        raise ServiceError(gettext("下载封存原件须填写理由。"), field="reason")
     if not image.sealed_original:
-        raise ServiceError("该图片的封存原件已按保存期限清除。", conflict=True)
+        raise ServiceError(gettext("该图片的封存原件已按保存期限清除。"), conflict=True)
     with image.sealed_original.open("rb") as handle:
         data = decrypt_bytes(handle.read())
     PiiReveal.objects.create(complaint=case, user=actor, reason=reason[:1000], image_position=image.position)
@@ -587,12 +595,12 @@ def set_blacklist_publication(user, district_code: str, publish: bool):
     from institutions.models import District
 
     if not access.is_finance_center(user):
-        raise NotAllowed("只有区金融工作中心可以设置黑名单是否公开。")
+        raise NotAllowed(gettext("只有区金融工作中心可以设置黑名单是否公开。"))
     district = access.resolve_district(user, district_code, roles=(Role.FINANCE_CENTER,))
     with transaction.atomic():
         district = District.objects.select_for_update().get(pk=district.pk)
         if district.publish_blacklist == publish:
-            raise ServiceError("黑名单已公开。" if publish else "黑名单未公开。", conflict=True)
+            raise ServiceError(gettext("黑名单已公开。") if publish else gettext("黑名单未公开。"), conflict=True)
         district.publish_blacklist = publish
         district.save(update_fields=["publish_blacklist"])
     logger.info("complaints: %s %s the blacklist of %s", user, "published" if publish else "withdrew", district.code)
@@ -723,11 +731,12 @@ def send_new_case_digest(limit: int = 500) -> int:
             recipients = _emails(_district_staff(Role.FINANCE_CENTER, district_id, administrators=True))
             if len(group) == 1:
                 case = group[0]
-                subject = f"新{case.get_kind_display()}：{case.institution.name}（#{case.pk}）"
-                body = _notification_body(case, "收到新的反映，请在期限内处理。")
+                subject = gettext("新{kind}：{institution}（#{pk}）").format(
+                    kind=case.get_kind_display(), institution=case.institution.name, pk=case.pk)
+                body = _notification_body(case, gettext("收到新的反映，请在期限内处理。"))
             else:
-                subject = f"新收到 {len(group)} 件举报投诉（#{group[0].pk} 等）"
-                body = "收到新的反映，请在期限内处理：\n\n" + "\n\n".join(
+                subject = gettext("新收到 {n} 件举报投诉（#{pk} 等）").format(n=len(group), pk=group[0].pk)
+                body = gettext("收到新的反映，请在期限内处理：\n\n") + "\n\n".join(
                     _notification_body(case, "").strip() for case in group)
             mails.append(outbox.Mail(key=f"complaints:digest:{district_id}:{group[0].pk}", recipients=recipients,
                                      subject=subject, body=body, kind="complaints.digest"))
@@ -770,8 +779,10 @@ def create_due_reminders(today: date | None = None) -> int:
         overdue = case.next_due_on < today
         kind = Notification.Kind.OVERDUE if overdue else Notification.Kind.DUE_SOON
         label = rules.DEADLINE_LABELS.get(case.next_due_key, case.next_due_key)
-        message = (f"已超过“{label}”期限（{case.next_due_on:%Y-%m-%d}），请尽快办理。" if overdue
-                   else f"“{label}”期限将于 {case.next_due_on:%Y-%m-%d} 到期。")
+        message = (gettext("已超过“{label}”期限（{due_on:%Y-%m-%d}），请尽快办理。").format(
+            label=label, due_on=case.next_due_on) if overdue
+                   else gettext("“{label}”期限将于 {due_on:%Y-%m-%d} 到期。").format(
+                       label=label, due_on=case.next_due_on))
         new.append(Notification(
             complaint=case, kind=kind,
             # Due soon: once per deadline; overdue: once a day until it is handled.
@@ -831,7 +842,8 @@ def seed_holidays(years: Iterable[int], *, overwrite: bool = False) -> list[int]
 
     HolidayDate.objects.filter(year_id__in=written).delete()
     for year in written:
-        HolidayYear.objects.update_or_create(year=year, defaults={"source": "chinese-calendar 软件包"})
+        HolidayYear.objects.update_or_create(  # i18n-exempt: the source, stored as data
+            year=year, defaults={"source": "chinese-calendar 软件包"})
     rows = []
     for day in sorted(schedule.holidays | schedule.workdays):
         if day.year not in written:
@@ -846,7 +858,7 @@ def seed_holidays(years: Iterable[int], *, overwrite: bool = False) -> list[int]
     return written
 
 
-_HOLIDAY_NAMES = {
+_HOLIDAY_NAMES = {  # i18n-exempt: holiday names stored as data (HolidayDate.name)
     "New Year's Day": "元旦", "Spring Festival": "春节", "Tomb-sweeping Day": "清明节", "Labour Day": "劳动节",
     "Dragon Boat Festival": "端午节", "National Day": "国庆节", "Mid-autumn Festival": "中秋节",
     "Anti-Fascist 70th Day": "抗战胜利纪念日",
@@ -867,14 +879,16 @@ def remind_holiday_schedule(today: date | None = None) -> int:
     users = (get_user_model().objects.filter(Q(district_grants__role=Role.FINANCE_CENTER) | Q(is_superuser=True),
                                              is_active=True).exclude(email="").distinct())
     path = reverse("admin:complaints_holidayyear_add")
-    body = (f"节假日安排表中尚无 {year} 年的数据。\n"
-            f"请在国务院办公厅公布 {year} 年部分节假日安排后，录入该年度的法定节假日和调休上班日"
-            f"（节假日表由各区共用，由系统管理员在后台录入）：\n"
-            f"{settings.COMPLAINTS_PUBLIC_BASE_URL}{path}\n\n"
-            f"录入前，跨入 {year} 年的办理期限只按周末推算，并标注为“暂定”；录入后系统自动重新计算。")
+    body = gettext("节假日安排表中尚无 {year} 年的数据。\n"
+                   "请在国务院办公厅公布 {year} 年部分节假日安排后，录入该年度的法定节假日和调休上班日"
+                   "（节假日表由各区共用，由系统管理员在后台录入）：\n"
+                   "{url}\n\n"
+                   "录入前，跨入 {year} 年的办理期限只按周末推算，并标注为“暂定”；录入后系统自动重新计算。").format(
+        year=year, url=f"{settings.COMPLAINTS_PUBLIC_BASE_URL}{path}")
     with transaction.atomic():
         return outbox.enqueue(f"complaints:holiday-schedule:{year}:{today.month:02d}", _emails(users),
-                              f"请录入 {year} 年节假日安排", body, kind="complaints.holiday_schedule")
+                              gettext("请录入 {year} 年节假日安排").format(
+                                  year=year), body, kind="complaints.holiday_schedule")
 
 
 def holidays_changed() -> None:
@@ -894,7 +908,7 @@ def holidays_changed() -> None:
 
 # --- questionnaires -------------------------------------------------------------------------
 
-DEFAULT_QUESTIONS = [
+DEFAULT_QUESTIONS = [  # i18n-exempt: seeded into the year's questionnaire, stored as data
     (Question.Kind.RATING, "您对本次服务的总体满意程度", True, ""),
     (Question.Kind.RATING, "工作人员的服务态度", True, ""),
     (Question.Kind.RATING, "业务办理效率", True, ""),
@@ -911,8 +925,9 @@ def ensure_questionnaire(year: int) -> Questionnaire:
     if existing:
         return existing
     previous = Questionnaire.objects.filter(year__lt=year).order_by("-year").first()
-    questionnaire = Questionnaire.objects.create(year=year, title=f"{year}年清廉金融服务满意度调查",
-                                                 intro="您的评价将帮助我们改进服务、营造清廉金融环境。问卷匿名。")
+    questionnaire = Questionnaire.objects.create(  # i18n-exempt: the questionnaire's text, stored as data
+        year=year, title=f"{year}年清廉金融服务满意度调查",
+        intro="您的评价将帮助我们改进服务、营造清廉金融环境。问卷匿名。")
     if previous:
         source = [(q.kind, q.text, q.required, q.alarm_answer) for q in previous.questions.all()]
     else:
@@ -933,7 +948,7 @@ def issue_survey_links(institution: Institution, questionnaire: Questionnaire, c
                        label: str = "") -> list[str]:
     """Create `count` one-time links; the tokens are returned once and only their hashes are kept."""
     if not 1 <= count <= 1000:
-        raise ServiceError("一次可生成1至1000个链接。", field="count")
+        raise ServiceError(gettext("一次可生成1至1000个链接。"), field="count")
     batch = SurveyBatch.objects.create(institution=institution, questionnaire=questionnaire, count=count,
                                        label=label[:100], created_by=actor)
     tokens = [new_token(16) for _ in range(count)]
@@ -967,16 +982,18 @@ def submit_survey(questionnaire: Questionnaire, institution: Institution, answer
             # The link is spent in the same transaction; a second use finds used_at set.
             locked = SurveyLink.objects.select_for_update().get(pk=link.pk)
             if locked.used_at is not None:
-                raise ServiceError("此问卷链接已使用过。", conflict=True)
+                raise ServiceError(gettext("此问卷链接已使用过。"), conflict=True)
             locked.used_at = timezone.now()
             locked.save(update_fields=["used_at"])
         receipt = None
         if alarms:
             texts = [q.text for q in questions if q.kind == Question.Kind.TEXT and answers.get(q.pk)]
-            description = "满意度问卷中反映：" + "；".join(f"“{q.text}”回答“{'是' if answers[q.pk] == 'yes' else '否'}”"
+            description = "满意度问卷中反映：" + "；".join(  # i18n-exempt: the report's text, stored as data
+                f"“{q.text}”回答“{'是' if answers[q.pk] == 'yes' else '否'}”"
                                                     for q in alarms)
             if texts:
-                description += "。补充说明：" + " ".join(answers[q.pk] for q in questions
+                description += "。补充说明：" + " ".join(  # i18n-exempt: the report's text, stored as data
+                    answers[q.pk] for q in questions
                                                    if q.kind == Question.Kind.TEXT and answers.get(q.pk))
             receipt = submit(Submission(institution=institution, kind="report", description=description[:2000],
                                         channel=Complaint.Channel.QUESTIONNAIRE))
