@@ -14,6 +14,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core import outbox
 from core.errors import DomainError
@@ -90,10 +91,10 @@ def district_targets(kind: str) -> list[Target]:
     found = []
     on = enabled_channels()
     if "dingtalk" in on and getattr(settings, "NOTIFY_DINGTALK_WEBHOOK", ""):
-        found.append(Target("dingtalk", settings.NOTIFY_DINGTALK_WEBHOOK, "金融工作中心",
+        found.append(Target("dingtalk", settings.NOTIFY_DINGTALK_WEBHOOK, gettext("金融工作中心"),
                             getattr(settings, "NOTIFY_DINGTALK_SECRET", "")))
     if "wecom" in on and getattr(settings, "NOTIFY_WECOM_WEBHOOK", ""):
-        found.append(Target("wecom", settings.NOTIFY_WECOM_WEBHOOK, "金融工作中心"))
+        found.append(Target("wecom", settings.NOTIFY_WECOM_WEBHOOK, gettext("金融工作中心")))
     return found
 
 
@@ -122,7 +123,7 @@ def notify_phone(key: str, kind: str, context: dict, phone: str, *, channel: str
     if channel != "sms" or "sms" not in enabled_channels():
         return 0
     if not rules.PHONE.match(phone or ""):
-        raise DomainError("手机号格式不正确", field="phone")
+        raise DomainError(gettext("手机号格式不正确"), field="phone")
     subject, body = rules.render(kind, context)
     return _store(key, kind, subject, body, [Target("sms", phone, institution_id=institution_id)],
                   ephemeral=ephemeral)
@@ -197,7 +198,7 @@ def _deliver(message: Message) -> None:
     elif message.channel == Channel.WECOM:
         channels.send_wecom(message.recipient, message.body)
     else:  # pragma: no cover - the constraint forbids it
-        raise channels.ChannelError(f"未知渠道 {message.channel}")
+        raise channels.ChannelError(gettext("未知渠道 {channel}").format(channel=message.channel))
 
 
 def send_due(limit: int = 200, now=None) -> int:
@@ -217,9 +218,9 @@ def send_due(limit: int = 200, now=None) -> int:
                 break
             if message.channel != Channel.EMAIL:
                 until = _quiet_until(moment)
-                reason = "免打扰时段"
+                reason = gettext("免打扰时段")
                 if until is None:
-                    until, reason = _rate_limited_until(message, moment), "超过每小时发送上限"
+                    until, reason = _rate_limited_until(message, moment), gettext("超过每小时发送上限")
                 if until is not None:
                     message.not_before, message.deferred = until, reason
                     message.save(update_fields=["not_before", "deferred"])
@@ -274,7 +275,7 @@ def _forget(message: Message) -> None:
     """An ephemeral message's number and text (a one-time link) are erased once it is final."""
     if message.ephemeral:
         message.recipient = f"{rules.mask_recipient(message.channel, message.recipient)}#{message.pk}"
-        message.body = "（一次性内容已按规定清除）"
+        message.body = gettext("（一次性内容已按规定清除）")
 
 
 def retry_now(queryset) -> int:
@@ -287,14 +288,14 @@ def retry_now(queryset) -> int:
 def save_preference(*, institution=None, user=None, **fields) -> Preference:
     """Create or change an institution's or a user's preference (channels checked against the list)."""
     if (institution is None) == (user is None):
-        raise DomainError("须指定机构或用户之一")
+        raise DomainError(gettext("须指定机构或用户之一"))
     wanted = fields.get("channels") or []
     unknown = [c for c in wanted if c not in rules.CHANNELS]
     if unknown:
-        raise DomainError(f"未知渠道：{'、'.join(unknown)}", field="channels")
+        raise DomainError(gettext("未知渠道：{channels}").format(channels='、'.join(unknown)), field="channels")
     phone = fields.get("phone") or ""
     if phone and not rules.PHONE.match(phone):
-        raise DomainError("手机号格式不正确", field="phone")
+        raise DomainError(gettext("手机号格式不正确"), field="phone")
     preference, _ = Preference.objects.update_or_create(institution=institution, user=user, defaults=fields)
     return preference
 
@@ -317,6 +318,7 @@ def advance_cursor(name: str, default, read_up_to) -> tuple:
 # Questionnaire push (清廉码): lists of people served, kept encrypted until their links are queued
 
 PUSH_LIST_LIMIT = 1000
+PHONE_COLUMN = "手机号"  # i18n-exempt: the column header the uploaded list is read by
 PUSH_TASK = "complaints.send_survey_push"
 
 
@@ -333,23 +335,24 @@ def read_phone_list(data: bytes, filename: str) -> list[str]:
     from core.tabular import TabularError, load_dataset
 
     try:
-        dataset = load_dataset(data, filename, required=["手机号"])
+        dataset = load_dataset(data, filename, required=[PHONE_COLUMN])
     except TabularError as exc:
         raise DomainError(str(exc), field="file") from None
     phones: list[str] = []
     problems: list[str] = []
     for line, row in enumerate(dataset.dict, start=2):
-        phone = str(row.get("手机号") or "").strip().replace(" ", "").replace("-", "")
+        phone = str(row.get(PHONE_COLUMN) or "").strip().replace(" ", "").replace("-", "")
         if not rules.PHONE.match(phone):
-            problems.append(f"第 {line} 行：手机号「{phone[:20]}」格式不正确")
+            problems.append(gettext("第 {line} 行：手机号「{phone}」格式不正确").format(line=line, phone=phone[:20]))
         elif phone not in phones:
             phones.append(phone)
     if problems:
         raise DomainError("；".join(problems[:20]) + ("……" if len(problems) > 20 else ""), field="file")
     if not phones:
-        raise DomainError("名单中没有手机号", field="file")
+        raise DomainError(gettext("名单中没有手机号"), field="file")
     if len(phones) > PUSH_LIST_LIMIT:
-        raise DomainError(f"一次最多推送 {PUSH_LIST_LIMIT} 人（名单有 {len(phones)} 人）", field="file")
+        raise DomainError(gettext("一次最多推送 {limit} 人（名单有 {n} 人）").format(
+            limit=PUSH_LIST_LIMIT, n=len(phones)), field="file")
     return phones
 
 
@@ -369,9 +372,9 @@ def store_push_list(institution, data: bytes, filename: str, actor, *, label: st
     if not may_push_for(actor, institution):
         from core.errors import NotFound
 
-        raise NotFound("未找到该机构")
+        raise NotFound(gettext("未找到该机构"))
     if "sms" not in enabled_channels():
-        raise DomainError("本系统未开通短信渠道，无法推送问卷", field="file")
+        raise DomainError(gettext("本系统未开通短信渠道，无法推送问卷"), field="file")
     phones = read_phone_list(data, filename)
     push = PushList.objects.create(
         institution=institution, label=label.strip()[:100], count=len(phones), created_by=actor,
