@@ -183,6 +183,28 @@ def test_district_dashboard_queries_do_not_grow_with_institutions(client, django
     assert response.context["ranking_count"] == 28
 
 
+@pytest.mark.django_db
+def test_district_dashboard_lists_a_bounded_number_of_institutions(client, monkeypatch):
+    """The programme panels (rectifications, trainings, risk) list the institutions that most need
+    attention, a bounded number, not every institution of the district."""
+    from dashboards import views as dashboard_views
+
+    monkeypatch.setattr(dashboard_views, "PROGRAMME_ROWS", 5)
+    build_scheme(YEAR)
+    for _ in range(12):
+        InstitutionFactory()
+    client.force_login(UserFactory(roles=["finance_center"], is_staff=True))
+    response = client.get(f"/dashboards/district/?district=331004&year={YEAR}")
+    assert response.status_code == 200
+    html = response.content.decode()
+    for table in ("training-institutions", "risk-institutions"):
+        start = html.index(f'id="{table}"')
+        body = html[html.index("<tbody>", start):html.index("</tbody>", start)]
+        assert body.count("<tr data-code=") == 5, table
+    assert html.count("共 12 家机构") == 2
+    assert response.context["trainings"]["institutions_count"] == 12
+
+
 # --- the warnings' publish form ------------------------------------------------------------------
 
 
