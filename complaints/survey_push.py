@@ -1,5 +1,6 @@
 """Questionnaire push (清廉码问卷推送, issue #17): an institution's uploaded list of people it served
-(notifications.PushList, encrypted) becomes one-time questionnaire links, one per person, sent by SMS.
+(notifications.PushList, encrypted) becomes one-time questionnaire links, one per person, sent by SMS
+(a list of phones) or by the institution's WeCom app (a list of WeCom accounts).
 
 The list is decrypted once, in the transaction that issues the links and queues the messages, and
 erased in that same transaction; each message erases its number and link once final (ephemeral).
@@ -34,11 +35,15 @@ def send_push_list(pk: int) -> int:
                                                  label=_("问卷推送 #{pk} {label}").format(
                                                      pk=push.pk, label=push.label).strip())
             queued = 0
-            for number, (phone, token) in enumerate(zip(phones, tokens, strict=True)):
-                queued += notifications.notify_phone(
-                    f"questionnaire:{push.pk}:{number}", "questionnaire.link",
-                    {"institution": push.institution.name, "link": _absolute(services.survey_path(token))},
-                    phone, institution_id=push.institution_id, ephemeral=True)
+            for number, (address, token) in enumerate(zip(phones, tokens, strict=True)):
+                key = f"questionnaire:{push.pk}:{number}"
+                context = {"institution": push.institution.name, "link": _absolute(services.survey_path(token))}
+                if push.channel == "wecom_app":  # the institution's WeCom app, to the person's WeCom account
+                    queued += notifications.notify_wecom_user(key, "questionnaire.link", context, address,
+                                                              institution_id=push.institution_id, ephemeral=True)
+                else:
+                    queued += notifications.notify_phone(key, "questionnaire.link", context, address,
+                                                         institution_id=push.institution_id, ephemeral=True)
             return queued
     except Exception as exc:
         notifications.fail_push_list(pk, str(exc))

@@ -18,6 +18,8 @@ class Channel(models.TextChoices):
     SMS = "sms", _("短信")
     DINGTALK = "dingtalk", _("浙政钉（钉钉）群机器人")
     WECOM = "wecom", _("企业微信群机器人")
+    # A WeCom self-built app's message to one person (by their WeCom account): the questionnaire push.
+    WECOM_APP = "wecom_app", _("企业微信应用消息")
 
 
 class MessageStatus(models.TextChoices):
@@ -97,6 +99,10 @@ class Preference(models.Model):
     dingtalk_webhook = models.URLField(_("钉钉群机器人地址"), max_length=500, blank=True)
     dingtalk_secret = models.CharField(_("钉钉加签密钥"), max_length=200, blank=True)
     wecom_webhook = models.URLField(_("企业微信群机器人地址"), max_length=500, blank=True)
+    # The institution's WeCom self-built app (自建应用), for messages to one person (questionnaire push).
+    wecom_corp_id = models.CharField(_("企业微信企业ID"), max_length=64, blank=True)
+    wecom_agent_id = models.CharField(_("企业微信应用AgentId"), max_length=20, blank=True)
+    wecom_app_secret = models.CharField(_("企业微信应用Secret"), max_length=200, blank=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
@@ -110,6 +116,10 @@ class Preference(models.Model):
 
     def __str__(self) -> str:
         return str(self.institution or self.user)
+
+    @property
+    def has_wecom_app(self) -> bool:
+        return bool(self.wecom_corp_id and self.wecom_agent_id and self.wecom_app_secret)
 
 
 class Cursor(models.Model):

@@ -14,8 +14,13 @@ from string import Formatter
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-CHANNELS: tuple[str, ...] = ("email", "sms", "dingtalk", "wecom")
+CHANNELS: tuple[str, ...] = ("email", "sms", "dingtalk", "wecom", "wecom_app")
+# The channels a preference chooses for reminders and notices; wecom_app reaches one named person (a
+# list's WeCom account) and is chosen per questionnaire list, not here.
+PREFERENCE_CHANNELS: tuple[str, ...] = ("email", "sms", "dingtalk", "wecom")
 PHONE = re.compile(r"^1[3-9]\d{9}$")
+# A WeCom account (userid, 账号): 1–64 letters, digits and _ . @ -.
+WECOM_USERID = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 
 # Chinese templates per message kind: (subject, body). Fields in braces come from the caller's context;
 # none of them may carry a person's name (warnings: never the names in the warning).
@@ -147,6 +152,8 @@ def mask_recipient(channel: str, recipient: str) -> str:
         return recipient[:3] + "****" + recipient[-4:]
     if channel in ("dingtalk", "wecom"):
         return urllib.parse.urlsplit(recipient).netloc or _("机器人")
+    if channel == "wecom_app" and recipient:
+        return recipient[:1] + "***"
     if channel == "email" and "@" in recipient:
         name, domain = recipient.split("@", 1)
         return name[:1] + "***@" + domain

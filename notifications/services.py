@@ -129,6 +129,20 @@ def notify_phone(key: str, kind: str, context: dict, phone: str, *, channel: str
                   ephemeral=ephemeral)
 
 
+def notify_wecom_user(key: str, kind: str, context: dict, userid: str, *, institution_id: int,
+                      ephemeral: bool = False) -> int:
+    """A message to one person through the institution's WeCom app (企业微信应用消息), by their WeCom
+    account: the questionnaire push. The app's credentials are read from the institution's preference
+    when sending; the account stays in the outbox (administrator only), erased once final if ephemeral."""
+    if "wecom_app" not in enabled_channels():
+        return 0
+    if not rules.WECOM_USERID.match(userid or ""):
+        raise DomainError(gettext("企业微信账号格式不正确"), field="userid")
+    subject, body = rules.render(kind, context)
+    return _store(key, kind, subject, body, [Target("wecom_app", userid, institution_id=institution_id)],
+                  ephemeral=ephemeral)
+
+
 def _store(key: str, kind: str, subject: str, body: str, targets: list[Target], *, ephemeral: bool = False) -> int:
     seen: set[tuple[str, str]] = set()
     rows = []
@@ -197,6 +211,12 @@ def _deliver(message: Message) -> None:
         channels.send_dingtalk(message.recipient, message.secret, message.body)
     elif message.channel == Channel.WECOM:
         channels.send_wecom(message.recipient, message.body)
+    elif message.channel == Channel.WECOM_APP:
+        app = Preference.objects.filter(institution_id=message.institution_id).first()
+        if app is None or not app.has_wecom_app:
+            raise channels.ChannelError(gettext("机构未配置企业微信应用（企业ID、AgentId、Secret）"))
+        channels.send_wecom_app(app.wecom_corp_id, app.wecom_agent_id, app.wecom_app_secret, message.recipient,
+                                message.body)
     else:  # pragma: no cover - the constraint forbids it
         raise channels.ChannelError(gettext("未知渠道 {channel}").format(channel=message.channel))
 
@@ -319,6 +339,7 @@ def advance_cursor(name: str, default, read_up_to) -> tuple:
 
 PUSH_LIST_LIMIT = 1000
 PHONE_COLUMN = "手机号"  # i18n-exempt: the column header the uploaded list is read by
+WECOM_COLUMN = "企业微信账号"  # i18n-exempt: the column header the uploaded list is read by
 PUSH_TASK = "complaints.send_survey_push"
 
 
@@ -356,6 +377,45 @@ def read_phone_list(data: bytes, filename: str) -> list[str]:
     return phones
 
 
+def read_wecom_list(data: bytes, filename: str) -> list[str]:
+    """The WeCom accounts of an uploaded CSV/XLSX (column 企业微信账号), all or nothing like the phones."""
+    from core.tabular import TabularError, load_dataset
+
+    try:
+        dataset = load_dataset(data, filename, required=[WECOM_COLUMN])
+    except TabularError as exc:
+        raise DomainError(str(exc), field="file") from None
+    accounts: list[str] = []
+    problems: list[str] = []
+    for line, row in enumerate(dataset.dict, start=2):
+        account = str(row.get(WECOM_COLUMN) or "").strip()
+        if not rules.WECOM_USERID.match(account):
+            problems.append(gettext("第 {line} 行：企业微信账号「{account}」格式不正确").format(
+                line=line, account=account[:20]))
+        elif account not in accounts:
+            accounts.append(account)
+    if problems:
+        raise DomainError("；".join(problems[:20]) + ("……" if len(problems) > 20 else ""), field="file")
+    if not accounts:
+        raise DomainError(gettext("名单中没有企业微信账号"), field="file")
+    if len(accounts) > PUSH_LIST_LIMIT:
+        raise DomainError(gettext("一次最多推送 {limit} 人（名单有 {n} 人）").format(
+            limit=PUSH_LIST_LIMIT, n=len(accounts)), field="file")
+    return accounts
+
+
+def push_channels(institution) -> list[str]:
+    """The channels an institution's questionnaire list may go by: SMS when switched on; WeCom when
+    switched on and the institution configured its WeCom app."""
+    on = enabled_channels()
+    found = ["sms"] if "sms" in on else []
+    if "wecom_app" in on:
+        preference = Preference.objects.filter(institution=institution).first()
+        if preference is not None and preference.has_wecom_app:
+            found.append("wecom_app")
+    return found
+
+
 def may_push_for(user, institution) -> bool:
     from institutions import access
 
@@ -363,8 +423,10 @@ def may_push_for(user, institution) -> bool:
 
 
 @transaction.atomic
-def store_push_list(institution, data: bytes, filename: str, actor, *, label: str = "", year: int | None = None):
-    """An institution's uploaded list, stored encrypted and queued for sending (its filers and heads)."""
+def store_push_list(institution, data: bytes, filename: str, actor, *, label: str = "", year: int | None = None,
+                    channel: str = "sms"):
+    """An institution's uploaded list, stored encrypted and queued for sending (its filers and heads):
+    phones (column 手机号) for SMS, or WeCom accounts (column 企业微信账号) for the institution's WeCom app."""
     from core import queue
 
     from .models import PushList
@@ -373,11 +435,19 @@ def store_push_list(institution, data: bytes, filename: str, actor, *, label: st
         from core.errors import NotFound
 
         raise NotFound(gettext("未找到该机构"))
-    if "sms" not in enabled_channels():
-        raise DomainError(gettext("本系统未开通短信渠道，无法推送问卷"), field="file")
-    phones = read_phone_list(data, filename)
+    if channel == "wecom_app":
+        if "wecom_app" not in push_channels(institution):
+            raise DomainError(gettext("本系统未开通企业微信应用消息，或本机构未配置企业微信应用，无法推送问卷"),
+                              field="channel")
+        phones = read_wecom_list(data, filename)
+    elif channel == "sms":
+        if "sms" not in enabled_channels():
+            raise DomainError(gettext("本系统未开通短信渠道，无法推送问卷"), field="file")
+        phones = read_phone_list(data, filename)
+    else:
+        raise DomainError(gettext("请选择推送渠道：短信或企业微信"), field="channel")
     push = PushList.objects.create(
-        institution=institution, label=label.strip()[:100], count=len(phones), created_by=actor,
+        institution=institution, label=label.strip()[:100], count=len(phones), created_by=actor, channel=channel,
         year=year or timezone.localdate().year, phones_enc=_list_fernet().encrypt("\n".join(phones).encode()).decode())
     from celery import current_app
 

@@ -36,7 +36,7 @@ def overview(request):
     institution_ids = [i.pk for i in _pushers(request.user)]
     preferences = {p.institution_id: p for p in Preference.objects.filter(institution__in=headed)}
     return render(request, "notifications/overview.html", {
-        "channels": [(c, Channel(c).label) for c in enabled],
+        "channels": [(c, Channel(c).label) for c in enabled if c in rules.PREFERENCE_CHANNELS],
         "mine": Preference.objects.filter(user=request.user).first(),
         "headed": [(i, preferences.get(i.pk)) for i in headed],
         "pushers": _pushers(request.user),
@@ -46,7 +46,7 @@ def overview(request):
 
 
 def _channels(request) -> list[str]:
-    return [c for c in request.POST.getlist("channels") if c in rules.CHANNELS]
+    return [c for c in request.POST.getlist("channels") if c in rules.PREFERENCE_CHANNELS]
 
 
 @login_required
@@ -74,7 +74,12 @@ def save_institution(request, code: str):
               "email": request.POST.get("email", "").strip()[:254],
               "dingtalk_webhook": request.POST.get("dingtalk_webhook", "").strip(),
               "dingtalk_secret": secret or (current.dingtalk_secret if current else ""),
-              "wecom_webhook": request.POST.get("wecom_webhook", "").strip()}
+              "wecom_webhook": request.POST.get("wecom_webhook", "").strip(),
+              # The WeCom app (questionnaire push): the secret, like DingTalk's, is never shown again.
+              "wecom_corp_id": request.POST.get("wecom_corp_id", "").strip()[:64],
+              "wecom_agent_id": request.POST.get("wecom_agent_id", "").strip()[:20],
+              "wecom_app_secret": (request.POST.get("wecom_app_secret", "").strip()[:200]
+                                   or (current.wecom_app_secret if current else ""))}
     for key in ("dingtalk_webhook", "wecom_webhook"):
         if fields[key] and not fields[key].startswith("https://"):
             messages.error(request, _("机器人地址须以 https:// 开头。"))
@@ -99,9 +104,15 @@ def upload_push_list(request):
         return redirect("notifications:overview")
     try:
         push = services.store_push_list(institution, upload.read(), upload.name, request.user,
-                                        label=request.POST.get("label", ""))
+                                        label=request.POST.get("label", ""),
+                                        channel=request.POST.get("channel", "sms") or "sms")
     except DomainError as exc:
         messages.error(request, _("名单未导入：{error}").format(error=exc))
         return redirect("notifications:overview")
-    messages.success(request, _("已收到 {n} 人的名单，问卷链接将通过短信发送，名单发送后即清除。").format(n=push.count))
+    if push.channel == "wecom_app":
+        messages.success(request, _("已收到 {n} 人的名单，问卷链接将通过企业微信发送，名单发送后即清除。").format(
+            n=push.count))
+    else:
+        messages.success(request, _("已收到 {n} 人的名单，问卷链接将通过短信发送，名单发送后即清除。").format(
+            n=push.count))
     return redirect("notifications:overview")

@@ -24,6 +24,10 @@ class FakeGateway:
     # Answers to give, in order (status, JSON body); the last one is repeated.
     answers: list[tuple[int, dict]] = field(default_factory=lambda: [(200, {"code": 0, "errcode": 0})])
     server: ThreadingHTTPServer | None = None
+    # Answers to GET requests (WeCom's gettoken), in order; the last one is repeated.
+    get_answers: list[tuple[int, dict]] = field(default_factory=lambda: [
+        (200, {"errcode": 0, "errmsg": "ok", "access_token": "wecom-token-1", "expires_in": 7200})])
+    gets: list[Received] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -48,6 +52,18 @@ class FakeGateway:
                     body=json.loads(raw.decode() or "{}")))
                 index = min(len(gateway.received) - 1, len(gateway.answers) - 1)
                 status, body = gateway.answers[index]
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):
+                parts = urllib.parse.urlsplit(self.path)
+                gateway.gets.append(Received(path=parts.path, query=dict(urllib.parse.parse_qsl(parts.query)),
+                                             headers={k.lower(): v for k, v in self.headers.items()}, body={}))
+                status, body = gateway.get_answers[min(len(gateway.gets) - 1, len(gateway.get_answers) - 1)]
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
