@@ -452,6 +452,8 @@ ACTIVITIES_FILES_ROOT = env.str("ACTIVITIES_FILES_ROOT", default=str(BASE_DIR / 
 # --- risk (数智监督风险预警, RISK.md) ---------------------------------------------------------------
 # Loaded extracts (transactions, relationships, events) are deleted this many days after loading.
 RISK_RETENTION_DAYS = env.int("RISK_RETENTION_DAYS", default=365)
+# Open alerts due within this many days are reminded once per due date (mail and channels, 08:30).
+RISK_REMIND_DAYS_BEFORE = env.int("RISK_REMIND_DAYS_BEFORE", default=2)
 # A CSV of transactions with at least this many lines is checked and written inside PostgreSQL (one
 # COPY, the checks as one query); smaller or bad files are checked row by row (docs/performance.md).
 RISK_FAST_LOAD_MIN_ROWS = env.int("RISK_FAST_LOAD_MIN_ROWS", default=20000)
@@ -567,6 +569,9 @@ NOTIFY_SMS_SIGN = env.str("NOTIFY_SMS_SIGN", default="清廉金融")  # i18n-exe
 NOTIFY_DINGTALK_WEBHOOK = env.str("NOTIFY_DINGTALK_WEBHOOK", default="")
 NOTIFY_DINGTALK_SECRET = env.str("NOTIFY_DINGTALK_SECRET", default="")
 NOTIFY_WECOM_WEBHOOK = env.str("NOTIFY_WECOM_WEBHOOK", default="")
+# WeCom's API for the institutions' self-built apps (channel wecom_app: the questionnaire push by WeCom);
+# a private deployment of WeCom (企业微信私有化) has its own address.
+NOTIFY_WECOM_API = env.str("NOTIFY_WECOM_API", default="https://qyapi.weixin.qq.com")
 NOTIFY_HTTP_TIMEOUT = env.float("NOTIFY_HTTP_TIMEOUT", default=5.0)
 NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=5)
 NOTIFY_RETRY_SECONDS = env.int("NOTIFY_RETRY_SECONDS", default=60)
