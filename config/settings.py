@@ -299,6 +299,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 # The closing step of a spread aggregation looks again after this many seconds (scoring/tasks.py).
 SCORING_SPREAD_POLL_SECONDS = env.float("SCORING_SPREAD_POLL_SECONDS", default=5)
+# A spread aggregation hands out whole districts in batches of about this many institutions, one
+# task each (a bigger district is a batch of its own; 1 gives one task per district): thousands of
+# small districts then cost a few dozen tasks, not thousands (docs/performance.md).
+SCORING_SPREAD_TASK_INSTITUTIONS = env.int("SCORING_SPREAD_TASK_INSTITUTIONS", default=2000)
 CELERY_BEAT_SCHEDULE: dict = {
     # core: send the mail outbox's due mails (each enqueuing commit also kicks a send).
     "core-send-pending-mail": {"task": "core.send_pending_mail", "schedule": 60.0},
@@ -494,7 +498,7 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery
 CELERY_HEAVY_QUEUE = env.str("CELERY_HEAVY_QUEUE", default="")
 if CELERY_HEAVY_QUEUE:
     CELERY_TASK_ROUTES = {name: {"queue": CELERY_HEAVY_QUEUE} for name in (
-        "scoring.aggregate", "scoring.aggregate_year", "scoring.finish_year_aggregation",
+        "scoring.aggregate", "scoring.aggregate_districts", "scoring.aggregate_year", "scoring.finish_year_aggregation",
         "dashboards.annual_report", "warnings_feed.fan_out", "complaints.rebuild_satisfaction_tallies",
         "warnings_feed.rebuild_tallies")}
 # The queues whose lengths /metrics reports.

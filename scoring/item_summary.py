@@ -41,9 +41,10 @@ from .models import (
 )
 
 
-def _item_sums_sql() -> str:
+def _item_sums_sql(districts: int = 1) -> str:
     """(institution id, item number, then per source in rules.SOURCES order its points summed over the
-    item, in tenths of a point) for the district-year's submitted sheets.
+    item, in tenths of a point) for the district-years' submitted sheets (`districts` of them, of one
+    year; each district's entries counted against its own scheme's indicators).
 
     The district's sheets and the scheme's indicator → item map are computed first (both small), so
     the entries meet one hash of each; on PostgreSQL, MATERIALIZED keeps it that way (inlined, the
@@ -56,22 +57,23 @@ def _item_sums_sql() -> str:
                      for source in rules.SOURCES)
     return f"""
 WITH ds AS {materialized}(
-    SELECT s.id, a.institution_id, s.source
+    SELECT s.id, a.institution_id, s.source, dy.scheme_id
     FROM {ScoreSheet._meta.db_table} s
     JOIN {Assessment._meta.db_table} a ON a.id = s.assessment_id
     JOIN {Institution._meta.db_table} inst ON inst.id = a.institution_id
-    WHERE a.year = %s AND inst.district_id = %s AND s.status = %s
+    JOIN {DistrictYear._meta.db_table} dy ON dy.district_id = inst.district_id AND dy.year = a.year
+    WHERE a.year = %s AND inst.district_id IN ({", ".join(["%s"] * districts)}) AND s.status = %s
 ), m AS {materialized}(
-    SELECT i.id, n.number
+    SELECT i.id, i.scheme_id, n.number
     FROM {Indicator._meta.db_table} i
     JOIN {NormClause._meta.db_table} c ON c.id = i.clause_id
     JOIN {NormItem._meta.db_table} n ON n.id = c.item_id
-    WHERE i.scheme_id = %s AND i.kind = %s
+    WHERE i.scheme_id IN (SELECT DISTINCT scheme_id FROM ds) AND i.kind = %s
 )
 SELECT ds.institution_id, m.number, {sums}
 FROM {SheetEntry._meta.db_table} e
 JOIN ds ON ds.id = e.sheet_id
-JOIN m ON m.id = e.indicator_id
+JOIN m ON m.id = e.indicator_id AND m.scheme_id = ds.scheme_id
 WHERE e.points IS NOT NULL
 GROUP BY ds.institution_id, m.number
 """  # noqa: S608 (table names from the models' meta; values are parameters)
@@ -83,48 +85,66 @@ def item_numbers(scheme_id: int) -> list[int]:
                       .values_list("clause__item__number", flat=True)))
 
 
-def compute_item_summary(dy: DistrictYear) -> list[tuple[int, int, Decimal]]:
-    """(institution id, item number, points) for every institution of the district-year with a result
-    and every item of its scheme, from the results' present sources and the submitted sheets' entries."""
+def _years(district_years) -> list[DistrictYear]:
+    return [district_years] if isinstance(district_years, DistrictYear) else list(district_years)
+
+
+def compute_item_summary(district_years: DistrictYear | list[DistrictYear]) -> list[tuple[int, int, Decimal]]:
+    """(institution id, item number, points) for every institution of the district-year(s) (one
+    year) with a result and every item of its district's scheme, from the results' present sources
+    and the submitted sheets' entries."""
+    return [(institution_id, number, points) for institution_id, number, points, _ in _compute(district_years)]
+
+
+def _compute(district_years) -> list[tuple[int, int, Decimal, int]]:
+    """compute_item_summary's rows, each with its institution's district id."""
     from .services import scheme_params
 
-    items = item_numbers(dy.scheme_id)
-    present = {pk: tuple(s for s in rules.SOURCES if s in sources) for pk, sources in
-               Result.objects.filter(year=dy.year, district_id=dy.district_id).values_list("institution_id", "sources")}
-    if not items or not present:
+    years = _years(district_years)
+    if not years:
+        return []
+    by_district = {dy.district_id: dy for dy in years}
+    items = {scheme_id: item_numbers(scheme_id) for scheme_id in {dy.scheme_id for dy in years}}
+    params = {dy.scheme_id: scheme_params(dy.scheme) for dy in years}
+    present = {pk: (district_id, tuple(s for s in rules.SOURCES if s in sources))
+               for pk, district_id, sources in Result.objects.filter(year=years[0].year, district_id__in=by_district)
+               .values_list("institution_id", "district_id", "sources")}
+    if not any(items.values()) or not present:
         return []
     tenths: dict[tuple[int, int], tuple[int, int, int]] = {}
     with connection.cursor() as cursor:
-        cursor.execute(_item_sums_sql(), [dy.year, dy.district_id, SheetStatus.SUBMITTED, dy.scheme_id,
-                                          IndicatorKind.BASIC])
+        cursor.execute(_item_sums_sql(len(by_district)), [years[0].year, *by_district, SheetStatus.SUBMITTED,
+                                                          IndicatorKind.BASIC])
         for institution_id, number, own, inspection, third_party in cursor.fetchall():
             tenths[(institution_id, number)] = (own or 0, inspection or 0, third_party or 0)
-    params = scheme_params(dy.scheme)
     nothing = (0, 0, 0)
     # Many institutions share the same sources and sums: each distinct case goes through the rule once.
     memo: dict[tuple, Decimal] = {}
-    out: list[tuple[int, int, Decimal]] = []
+    out: list[tuple[int, int, Decimal, int]] = []
     append, remembered, entered = out.append, memo.get, tenths.get
-    for institution_id, sources in present.items():
+    for institution_id, (district_id, sources) in present.items():
         if not sources:
             continue
-        for number in items:
+        scheme_id = by_district[district_id].scheme_id
+        for number in items[scheme_id]:
             values = entered((institution_id, number), nothing)
-            points = remembered((sources, values))
+            points = remembered((scheme_id, sources, values))
             if points is None:
                 sums = {source: Decimal(v).scaleb(-1) for source, v in zip(rules.SOURCES, values, strict=True)}
-                points = memo[(sources, values)] = rules.basic_score(params, sources, sums)
-            append((institution_id, number, points))
+                points = memo[(scheme_id, sources, values)] = rules.basic_score(params[scheme_id], sources, sums)
+            append((institution_id, number, points, district_id))
     return out
 
 
-def _write_postgresql(dy: DistrictYear, rows: list[tuple[int, int, Decimal]]) -> tuple[int, int]:
+def _write_postgresql(years: list[DistrictYear], rows: list[tuple[int, int, Decimal, int]]) -> tuple[int, int]:
     """COPY into a temporary table, one upsert of the rows whose points changed, one delete of the rest."""
     table = ItemResult._meta.db_table
+    year = years[0].year
+    district_ids = [dy.district_id for dy in years]
     now = timezone.now().isoformat()
     buffer = io.StringIO()
-    for institution_id, number, points in rows:
-        buffer.write(f"{institution_id}\t{dy.year}\t{dy.district_id}\t{number}\t{points}\t{now}\n")
+    for institution_id, number, points, district_id in rows:
+        buffer.write(f"{institution_id}\t{year}\t{district_id}\t{number}\t{points}\t{now}\n")
     buffer.seek(0)
     names = "institution_id, year, district_id, item_number, points, computed_at"
     with connection.cursor() as cursor:
@@ -139,9 +159,10 @@ def _write_postgresql(dy: DistrictYear, rows: list[tuple[int, int, Decimal]]) ->
         written = cursor.rowcount
         # NOT IN, not NOT EXISTS: a hashed subplan whatever the table's statistics say (with statistics
         # of an empty table, NOT EXISTS became a nested loop: a minute for 50,000 rows).
-        cursor.execute(f"DELETE FROM {table} r WHERE r.year = %s AND r.district_id = %s"  # noqa: S608
+        cursor.execute(f"DELETE FROM {table} r WHERE r.year = %s"  # noqa: S608
+                       f" AND r.district_id IN ({', '.join(['%s'] * len(district_ids))})"
                        f" AND (r.institution_id, r.item_number) NOT IN"
-                       f" (SELECT institution_id, item_number FROM scoring_itemresult_new)", [dy.year, dy.district_id])
+                       f" (SELECT institution_id, item_number FROM scoring_itemresult_new)", [year, *district_ids])
         removed = cursor.rowcount
         cursor.execute("DROP TABLE scoring_itemresult_new")
     return written, removed
@@ -165,17 +186,25 @@ def _write_orm(dy: DistrictYear, rows: list[tuple[int, int, Decimal]]) -> tuple[
     return len(changed), removed
 
 
-def write_item_summary(district_year: DistrictYear) -> tuple[int, int]:
-    """Rewrite the district-year's per-item summary from its results and entries; (written, removed).
+def write_item_summary(district_years: DistrictYear | list[DistrictYear]) -> tuple[int, int]:
+    """Rewrite the per-item summary of the district-year(s) (one year) from their results and
+    entries; (written, removed).
 
     Called by `services.aggregate_year` right after the results are written, in the same transaction
     (and snapshot): the summary never disagrees with the results it sits beside. Idempotent: a second
     run on the same data writes nothing.
     """
-    rows = compute_item_summary(district_year)
+    years = _years(district_years)
+    if not years:
+        return 0, 0
+    rows = _compute(years)
     if connection.vendor == "postgresql":
-        return _write_postgresql(district_year, rows)
-    return _write_orm(district_year, rows)
+        return _write_postgresql(years, rows)
+    written = removed = 0
+    for dy in years:
+        w, r = _write_orm(dy, [(i, n, p) for i, n, p, d in rows if d == dy.district_id])
+        written, removed = written + w, removed + r
+    return written, removed
 
 
 __all__ = ["compute_item_summary", "item_numbers", "write_item_summary"]

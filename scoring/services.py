@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -840,41 +840,43 @@ class AggregationSummary:
             "changed": self.changed, "removed": self.removed, "shares": shares or _("无结果")}
 
 
-def _sheet_sums_sql() -> str:
-    # The district's submitted sheets first (small: materialised, so the planner knows how small),
-    # then their entries of the year's scheme, grouped per sheet. For a district of a few hundred
-    # sheets PostgreSQL fetches just their entries through the (sheet, indicator) index; for a
-    # district of hundreds of thousands it hashes the sheets and scans the entries in parallel.
-    # (Summing every entry of the scheme per sheet first and joining the district's sheets
-    # afterwards read the whole nation's entries for each district: 0.7 s per district of 50
-    # institutions in a province of 5,000.) A submitted sheet without entries still counts, as 0
-    # points (LEFT JOIN). Standard SQL (FILTER needs SQLite 3.30+), so SQLite runs it too.
+def _sheet_sums_sql(districts: int) -> str:
+    # The districts' submitted sheets first (materialised, so the planner knows how many), each with
+    # its district-year's scheme, then their entries of that scheme, grouped per sheet. For a few
+    # hundred sheets PostgreSQL fetches just their entries through the (sheet, indicator) index; for
+    # hundreds of thousands it hashes the sheets and scans the entries in parallel. (Summing every
+    # entry of the scheme per sheet first and joining the district's sheets afterwards read the
+    # whole nation's entries for each district: 0.7 s per 50-institution district of a province of
+    # 5,000.) A submitted sheet without entries still counts, as 0 points (LEFT JOIN). Standard SQL
+    # (FILTER needs SQLite 3.30+), so SQLite runs it too.
     materialized = "MATERIALIZED " if connection.vendor == "postgresql" else ""
     return f"""
 WITH ds AS {materialized}(
-    SELECT s.id, a.institution_id, inst.category, s.source
+    SELECT s.id, a.institution_id, inst.category, s.source, inst.district_id, dy.scheme_id
     FROM {ScoreSheet._meta.db_table} s
     JOIN {Assessment._meta.db_table} a ON a.id = s.assessment_id
     JOIN {Institution._meta.db_table} inst ON inst.id = a.institution_id
-    WHERE a.year = %s AND inst.district_id = %s AND s.status = 'submitted'
+    JOIN {DistrictYear._meta.db_table} dy ON dy.district_id = inst.district_id AND dy.year = a.year
+    WHERE a.year = %s AND inst.district_id IN ({", ".join(["%s"] * districts)}) AND s.status = 'submitted'
 )
-SELECT ds.institution_id, ds.category, ds.source,
+SELECT ds.institution_id, ds.category, ds.source, ds.district_id,
        SUM(e.points) FILTER (WHERE i.kind = 'basic') AS basic,
        SUM(e.points) FILTER (WHERE i.kind = 'bonus') AS bonus,
        COUNT(e.id) FILTER (WHERE i.kind = 'red_line' AND e.hit) AS red
 FROM ds
 LEFT JOIN ({SheetEntry._meta.db_table} e
-           JOIN {Indicator._meta.db_table} i ON i.id = e.indicator_id AND i.scheme_id = %s)
-       ON e.sheet_id = ds.id
-GROUP BY ds.id, ds.institution_id, ds.category, ds.source
+           JOIN {Indicator._meta.db_table} i ON i.id = e.indicator_id)
+       ON e.sheet_id = ds.id AND i.scheme_id = ds.scheme_id
+GROUP BY ds.id, ds.institution_id, ds.category, ds.source, ds.district_id
 """  # noqa: S608 (table names from the models' meta; values are parameters)
 
 
-def _sheet_sums(year: DistrictYear) -> list[tuple]:
-    """(institution id, category, source, basic sum, bonus sum, red-line hits) per submitted sheet
-    of the district's year."""
+def _sheet_sums(years: list[DistrictYear]) -> list[tuple]:
+    """(institution id, category, source, district id, basic sum, bonus sum, red-line hits) per
+    submitted sheet of the district-years (all of one year)."""
+    district_ids = [dy.district_id for dy in years]
     with connection.cursor() as cursor:  # client-side: PostgreSQL never parallelises a DECLAREd cursor
-        cursor.execute(_sheet_sums_sql(), [year.year, year.district_id, year.scheme_id])
+        cursor.execute(_sheet_sums_sql(len(district_ids)), [years[0].year, *district_ids])
         return cursor.fetchall()
 
 
@@ -888,6 +890,7 @@ class ComputedResult:
     status: str
     rank: int = 0
     category_rank: int = 0
+    district_id: int | None = None
 
     @property
     def red_line(self) -> bool:
@@ -917,15 +920,19 @@ def _decimal(value) -> Decimal:
     return Decimal(str(round(value, 1))) if isinstance(value, float) else Decimal(value)
 
 
-def compute_year(year: DistrictYear, progress: Callable[[int], None] | None = None) -> list[ComputedResult]:
-    """The district's results for the year (unsaved, ranked within the district), from one grouped
-    query plus the complaints' counts."""
-    params = scheme_params(year.scheme)
+def compute_year(years: DistrictYear | list[DistrictYear],
+                 progress: Callable[[int], None] | None = None) -> list[ComputedResult]:
+    """The results of one district-year, or of several of one year (unsaved, each ranked within its
+    district), from one grouped query plus the complaints' counts."""
+    years = [years] if isinstance(years, DistrictYear) else list(years)
+    if not years:
+        return []
+    params = {dy.district_id: scheme_params(dy.scheme) for dy in years}
     per_institution: dict[int, list] = {}
-    for institution_id, category, source, basic, bonus, red in _sheet_sums(year):
+    for institution_id, category, source, district_id, basic, bonus, red in _sheet_sums(years):
         acc = per_institution.get(institution_id)
         if acc is None:
-            acc = per_institution[institution_id] = [category, [], {}, Decimal(0), False]
+            acc = per_institution[institution_id] = [category, [], {}, Decimal(0), False, district_id]
         acc[1].append(source)
         acc[2][source] = _decimal(basic)
         if source == Source.INSPECTION:
@@ -933,16 +940,20 @@ def compute_year(year: DistrictYear, progress: Callable[[int], None] | None = No
         acc[4] = acc[4] or bool(red)
     if progress:
         progress(40)
-    counts = complaint_counts(year.year)
-    results = []
-    for institution_id, (category, present, basic, bonus, red) in per_institution.items():
+    counts = complaint_counts(years[0].year)
+    by_district: dict[int, list[ComputedResult]] = defaultdict(list)
+    for institution_id, (category, present, basic, bonus, red, district_id) in per_institution.items():
         substantiated, partial = counts.get(institution_id, (0, 0))
-        values = rules.compute_from_sums(params, present, basic, bonus, red, substantiated, partial)
+        values = rules.compute_from_sums(params[district_id], present, basic, bonus, red, substantiated, partial)
         if values is not None:
-            results.append(ComputedResult(institution_id, category, values, substantiated, partial, values.status))
+            by_district[district_id].append(ComputedResult(institution_id, category, values, substantiated, partial,
+                                                           values.status, district_id=district_id))
     if progress:
         progress(60)
-    _assign_ranks(results)
+    results = []
+    for group in by_district.values():
+        _assign_ranks(group)
+        results += group
     return results
 
 
@@ -985,19 +996,23 @@ def _copy_text(value) -> str:
     return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
 
 
-def _write_results_postgresql(dy: DistrictYear, results: list[ComputedResult],
-                              run: AggregationRun | None) -> tuple[int, int]:
-    """COPY into a temporary table, then one upsert that touches only rows whose values differ."""
+def _write_results_postgresql(years: list[DistrictYear], results: list[ComputedResult],
+                              runs: dict[int, AggregationRun]) -> tuple[Counter, Counter]:
+    """COPY into a temporary table, then one upsert that touches only rows whose values differ.
+    Returns (written, removed) rows per district id."""
     table = Result._meta.db_table
-    year = dy.year
+    year = years[0].year
+    district_ids = [dy.district_id for dy in years]
     columns = ("institution_id", "year", "district_id", *COMPARED_FIELDS, "run_id", "computed_at")
     now = timezone.now().isoformat()
     buffer = io.StringIO()
     for r in results:
-        row = (r.institution_id, year, dy.district_id, *r.field_values().values(), run.pk if run else None, now)
+        run = runs.get(r.district_id)
+        row = (r.institution_id, year, r.district_id, *r.field_values().values(), run.pk if run else None, now)
         buffer.write("\t".join(map(_copy_text, row)) + "\n")
     buffer.seek(0)
     names = ", ".join(columns)
+    in_districts = ", ".join(["%s"] * len(district_ids))
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE TEMPORARY TABLE scoring_result_new ON COMMIT DROP AS"  # noqa: S608
                        f" SELECT {names} FROM {table} WITH NO DATA")
@@ -1009,15 +1024,16 @@ def _write_results_postgresql(dy: DistrictYear, results: list[ComputedResult],
         # Table and column names are ours; no user input reaches this SQL.
         upsert = (f"INSERT INTO {table} AS r ({names}) SELECT {names} FROM scoring_result_new"  # noqa: S608
                   f" ON CONFLICT (institution_id, year) DO UPDATE SET {assignments}"
-                  f" WHERE ({old}) IS DISTINCT FROM ({new})")
+                  f" WHERE ({old}) IS DISTINCT FROM ({new}) RETURNING r.district_id")
         cursor.execute(upsert)
-        written = cursor.rowcount
+        written = Counter(row[0] for row in cursor.fetchall())
         # NOT IN over the (just analysed) temporary table: a hashed subplan. NOT EXISTS let the planner,
         # trusting the temporary table's empty statistics, pick a nested loop (seconds at 50,000 rows).
         cursor.execute("ANALYZE scoring_result_new")
-        cursor.execute(f"DELETE FROM {table} r WHERE r.year = %s AND r.district_id = %s AND r.institution_id"  # noqa: S608
-                       f" NOT IN (SELECT n.institution_id FROM scoring_result_new n)", [year, dy.district_id])
-        removed = cursor.rowcount
+        cursor.execute(f"DELETE FROM {table} r WHERE r.year = %s AND r.district_id IN ({in_districts})"  # noqa: S608
+                       f" AND r.institution_id NOT IN (SELECT n.institution_id FROM scoring_result_new n)"
+                       f" RETURNING r.district_id", [year, *district_ids])
+        removed = Counter(row[0] for row in cursor.fetchall())
         cursor.execute(f"UPDATE {Assessment._meta.db_table} a SET state = %s, updated_at = now()"  # noqa: S608
                        f" FROM scoring_result_new n WHERE n.institution_id = a.institution_id"
                        f" AND a.year = %s AND a.state = %s",
@@ -1051,10 +1067,15 @@ def _write_results_orm(dy: DistrictYear, results: list[ComputedResult],
     return len(changed), removed
 
 
-def _write_results(year: DistrictYear, results: list[ComputedResult], run: AggregationRun | None) -> tuple[int, int]:
+def _write_results(years: list[DistrictYear], results: list[ComputedResult],
+                   runs: dict[int, AggregationRun]) -> tuple[Counter, Counter]:
     if connection.vendor == "postgresql":
-        return _write_results_postgresql(year, results, run)
-    return _write_results_orm(year, results, run)
+        return _write_results_postgresql(years, results, runs)
+    written, removed = Counter(), Counter()
+    for dy in years:
+        mine = [r for r in results if r.district_id == dy.district_id]
+        written[dy.district_id], removed[dy.district_id] = _write_results_orm(dy, mine, runs.get(dy.district_id))
+    return written, removed
 
 
 def _progress_key(run_id: int) -> str:
@@ -1074,14 +1095,26 @@ def aggregate_year(year: int, district: District | int, run: AggregationRun | No
     Everything happens in one transaction: a worker killed half-way leaves the previous results
     in place, and running it twice on the same data writes nothing the second time.
     """
+    district_id = district if isinstance(district, int) else district.pk
+    return aggregate_districts(year, [district_id], {district_id: run} if run is not None else None)[district_id]
+
+
+def aggregate_districts(year: int, district_ids: Iterable[int],
+                        runs: dict[int, AggregationRun] | None = None) -> dict[int, AggregationSummary]:
+    """`aggregate_year` for several districts at once, set-based (issue 16): the same statements as
+    for one district, each over all of them, so a spread aggregation of thousands of small districts
+    pays the fixed costs (locks, temporary tables, upserts, the item summary) once per batch, not
+    once per district. Each district is still ranked on its own, and all or none are written. A
+    published district-year among them refuses the whole batch. `runs`: district id -> its run."""
+    runs = runs or {}
+    ids = sorted(set(district_ids))
 
     def progress(pct: int) -> None:
-        if run is not None:
-            cache.set(_progress_key(run.pk), pct, 3600)
+        if runs:
+            cache.set_many({_progress_key(run.pk): pct for run in runs.values()}, 3600)
 
-    district_id = district if isinstance(district, int) else district.pk
-    with _aggregation_lock(district_id, year):
-        return _aggregate_year(year, district, progress, run)
+    with _aggregation_lock(ids, year):
+        return _aggregate_districts(year, ids, progress, runs)
 
 
 # The advisory lock's key: this namespace in the high bits, then the district and the year.
@@ -1089,37 +1122,45 @@ _AGGREGATION_LOCK_NAMESPACE = 0x5C01
 
 
 @contextmanager
-def _aggregation_lock(district_id: int, year: int):
+def _aggregation_lock(district_ids: list[int], year: int):
     """PostgreSQL: one aggregation of a district-year at a time; a second waits for the first.
 
     Without it two concurrent runs both took a REPEATABLE READ snapshot, then queued on the
     district-year's row lock, and the second failed with "could not serialize access". The lock is
-    taken before the snapshot: outside a transaction a session lock (released in `finally`, or by
+    taken before the snapshot: outside a transaction session locks (released in `finally`, or by
     PostgreSQL when the connection ends), so SET TRANSACTION stays the transaction's first
-    statement; inside a caller's transaction a transaction lock.
+    statement; inside a caller's transaction transaction locks. Several districts are locked in
+    ascending order, so two overlapping batches never deadlock.
     """
     if connection.vendor != "postgresql":
         yield
         return
-    key = (_AGGREGATION_LOCK_NAMESPACE << 48) | ((district_id & 0xFFFFFFFF) << 16) | (year & 0xFFFF)
+    keys = sorted((_AGGREGATION_LOCK_NAMESPACE << 48) | ((district_id & 0xFFFFFFFF) << 16) | (year & 0xFFFF)
+                  for district_id in district_ids)
     if connection.in_atomic_block:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+            for key in keys:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
         yield
         return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(%s)", [key])
+    taken = []
     try:
+        with connection.cursor() as cursor:
+            for key in keys:
+                cursor.execute("SELECT pg_advisory_lock(%s)", [key])
+                taken.append(key)
         yield
     finally:
         try:
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
-        except Exception:  # the connection is gone, and the session's lock with it
-            log.warning("aggregation lock of district %s, %s not released explicitly", district_id, year)
+                for key in taken:
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+        except Exception:  # the connection is gone, and the session's locks with it
+            log.warning("aggregation locks of districts %s, %s not released explicitly", district_ids, year)
 
 
-def _aggregate_year(year: int, district: District | int, progress, run: AggregationRun | None) -> AggregationSummary:
+def _aggregate_districts(year: int, district_ids: list[int], progress,
+                         runs: dict[int, AggregationRun]) -> dict[int, AggregationSummary]:
     # PostgreSQL accepts SET TRANSACTION only as a transaction's first statement: inside a caller's
     # transaction (admin action, script, test) this atomic is a savepoint and keeps the caller's level.
     outermost = not connection.in_atomic_block
@@ -1130,23 +1171,34 @@ def _aggregate_year(year: int, district: District | int, progress, run: Aggregat
                     cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                 # The server default (4 MB) makes a nation-sized grouping spill to disk.
                 cursor.execute("SET LOCAL work_mem = '64MB'")
-        # Serialises concurrent runs (and notice, publishing) of the same district-year.
-        dy = district_year(district, year, lock=True)
-        _refuse_published(dy)
-        dy.aggregated_at = timezone.now()  # what the sheets were read as of: publishing checks it
-        dy.save(update_fields=["aggregated_at"])
+        # Serialises concurrent runs (and notice, publishing) of the same district-years.
+        locked = {dy.district_id: dy for dy in DistrictYear.objects.select_related("scheme", "district")
+                  .select_for_update(of=("self",)).filter(year=year, district_id__in=district_ids).order_by("pk")}
+        years = [locked.get(district_id) or district_year(district_id, year, lock=True)
+                 for district_id in district_ids]
+        for dy in years:
+            _refuse_published(dy)
+        now = timezone.now()  # what the sheets were read as of: publishing checks it
+        DistrictYear.objects.filter(pk__in=[dy.pk for dy in years]).update(aggregated_at=now)
+        for dy in years:
+            dy.aggregated_at = now
         progress(10)
-        results = compute_year(dy, progress)
+        results = compute_year(years, progress)
         progress(80)
-        written, removed = _write_results(dy, results, run)
-        item_summary.write_item_summary(dy)  # the per-item summary, in the same transaction
-        colours = {c: 0 for c in rules.COLOURS}
+        written, removed = _write_results(years, results, runs)
+        item_summary.write_item_summary(years)  # the per-item summary, in the same transaction
+        colours = {dy.district_id: dict.fromkeys(rules.COLOURS, 0) for dy in years}
+        institutions: Counter = Counter()
         for r in results:
-            colours[r.values.colour] += 1
+            colours[r.district_id][r.values.colour] += 1
+            institutions[r.district_id] += 1
         progress(100)
-        transaction.on_commit(lambda: _results_changed(dy.year, dy.district_id))
-        return AggregationSummary(year=year, district=dy.district.name, institutions=len(results), written=written,
-                                  changed=written, removed=removed, colours=colours)
+        for dy in years:
+            transaction.on_commit(lambda dy=dy: _results_changed(dy.year, dy.district_id))
+        return {dy.district_id: AggregationSummary(
+            year=year, district=dy.district.name, institutions=institutions[dy.district_id],
+            written=written[dy.district_id], changed=written[dy.district_id], removed=removed[dy.district_id],
+            colours=colours[dy.district_id]) for dy in years}
 
 
 def _refuse_published(dy: DistrictYear) -> None:
@@ -1216,15 +1268,33 @@ def districts_to_aggregate(year: int, *, only_changed: bool = False) -> list[int
 
 
 def start_year_aggregation(year: int, *, only_changed: bool = False, actor=None) -> list[AggregationRun]:
-    """An aggregation of the whole year spread over the workers: one run (one task) per district,
-    each acknowledged late and rejected when its worker is lost (so another worker redoes it), then
-    a closing step that waits for them all (scoring.finish_year_aggregation)."""
-    from .tasks import finish_year_aggregation_task
+    """An aggregation of the whole year spread over the workers: one run per district, the runs
+    handed out in batches of whole districts of about SCORING_SPREAD_TASK_INSTITUTIONS institutions
+    (one task each, acknowledged late and redone by another worker when its worker is lost), then a
+    closing step that waits for them all (scoring.finish_year_aggregation). A district bigger than
+    that is a batch of its own; a setting of 1 gives one task per district."""
+    from .tasks import aggregate_districts_task, finish_year_aggregation_task
 
-    runs = [start_aggregation(year, district_id, actor)
-            for district_id in districts_to_aggregate(year, only_changed=only_changed)]
-    if runs:
-        enqueue_after_commit(finish_year_aggregation_task, year, [run.pk for run in runs])
+    district_ids = districts_to_aggregate(year, only_changed=only_changed)
+    if not district_ids:
+        return []
+    by = actor if getattr(actor, "pk", None) else None
+    runs = AggregationRun.objects.bulk_create([AggregationRun(year=year, district_id=district_id, created_by=by)
+                                               for district_id in district_ids])
+    sizes = dict(Assessment.objects.filter(year=year, institution__district_id__in=district_ids).order_by()
+                 .values_list("institution__district_id").annotate(n=Count("id")))
+    target = max(1, int(getattr(settings, "SCORING_SPREAD_TASK_INSTITUTIONS", 2000)))
+    batch: list[int] = []
+    size = 0
+    for run in runs:
+        batch.append(run.pk)
+        size += sizes.get(run.district_id, 0)
+        if size >= target:
+            enqueue_after_commit(aggregate_districts_task, batch)
+            batch, size = [], 0
+    if batch:
+        enqueue_after_commit(aggregate_districts_task, batch)
+    enqueue_after_commit(finish_year_aggregation_task, year, [run.pk for run in runs])
     return runs
 
 
@@ -1249,29 +1319,65 @@ def reap_stale_runs(older_than) -> int:
 
 def execute_run(run_id: int) -> AggregationRun:
     """Body of the Celery task: mark running, aggregate, record the outcome."""
-    run = AggregationRun.objects.get(pk=run_id)
-    if run.status == AggregationRun.Status.SUCCEEDED:
-        return run  # a redelivered message for a finished run: nothing to do
-    run.status, run.started_at, run.error = AggregationRun.Status.RUNNING, timezone.now(), ""
-    run.save(update_fields=["status", "started_at", "error"])
-    try:
-        if run.district_id is None:
-            raise StateConflict(_("该汇总任务没有指定区县（旧版本任务），请重新发起"))
-        summary = aggregate_year(run.year, run.district_id, run)
-    except Exception as exc:
-        log.exception("aggregation %s failed", run_id)
-        run.status, run.error, run.finished_at = AggregationRun.Status.FAILED, str(exc), timezone.now()
-        run.save(update_fields=["status", "error", "finished_at"])
-        raise
-    run.status, run.progress, run.finished_at = AggregationRun.Status.SUCCEEDED, 100, timezone.now()
-    run.institutions_total, run.results_written, run.results_changed = (summary.institutions, summary.written,
-                                                                        summary.changed)
-    run.save()
-    return run
+    return execute_runs([run_id])[0]
 
 
-# --------------------------------------------------------------------------------------------
-# Public notice, objections, publishing, reopening
+def execute_runs(run_ids: list[int]) -> list[AggregationRun]:
+    """Body of the batch task: the runs (of one year, one district each) marked running, their
+    districts aggregated together (`aggregate_districts`), each run's outcome recorded. Runs already
+    succeeded (a redelivered message) are skipped; a run without a district or of a published
+    district-year fails on its own; if the batch fails, each of its runs is marked failed."""
+    runs = list(AggregationRun.objects.filter(pk__in=run_ids).order_by("pk"))
+    todo = [run for run in runs if run.status != AggregationRun.Status.SUCCEEDED]
+    if not todo:
+        return runs
+    now = timezone.now()
+    for run in todo:
+        run.status, run.started_at, run.error = AggregationRun.Status.RUNNING, now, ""
+    AggregationRun.objects.bulk_update(todo, ["status", "started_at", "error"])
+    published = set(DistrictYear.objects.filter(year__in={run.year for run in todo}, status=YearStatus.PUBLISHED,
+                                                district_id__in=[run.district_id for run in todo])
+                    .values_list("year", "district_id"))
+    refused = [run for run in todo if run.district_id is None or (run.year, run.district_id) in published]
+    batches: dict[int, dict[int, AggregationRun]] = defaultdict(dict)
+    for run in todo:
+        if run not in refused:
+            batches[run.year][run.district_id] = run
+    for run in refused:
+        try:
+            if run.district_id is None:
+                raise StateConflict("该汇总任务没有指定区县（旧版本任务），请重新发起")
+            _refuse_published(district_year(run.district_id, run.year))
+        except StateConflict as exc:
+            _fail_runs([run], exc)
+    for year, by_district in batches.items():
+        try:
+            summaries = aggregate_districts(year, list(by_district), by_district)
+        except Exception as exc:
+            log.exception("aggregation %s failed", [run.pk for run in by_district.values()])
+            _fail_runs(list(by_district.values()), exc)
+            if len(runs) == 1:
+                raise
+            continue
+        finished = timezone.now()
+        for district_id, run in by_district.items():
+            summary = summaries[district_id]
+            run.status, run.progress, run.finished_at = AggregationRun.Status.SUCCEEDED, 100, finished
+            run.institutions_total, run.results_written, run.results_changed = (summary.institutions,
+                                                                                summary.written, summary.changed)
+        AggregationRun.objects.bulk_update(by_district.values(), ["status", "progress", "finished_at",
+                                                                  "institutions_total", "results_written",
+                                                                  "results_changed"])
+    if refused and len(runs) == 1:
+        raise StateConflict(refused[0].error)
+    return runs
+
+
+def _fail_runs(runs: list[AggregationRun], exc: Exception) -> None:
+    finished = timezone.now()
+    for run in runs:
+        run.status, run.error, run.finished_at = AggregationRun.Status.FAILED, str(exc), finished
+    AggregationRun.objects.bulk_update(runs, ["status", "error", "finished_at"])
 
 
 def add_working_days(start: date, days: int) -> date:

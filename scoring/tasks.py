@@ -20,6 +20,14 @@ def aggregate_scores_task(self, run_id: int) -> dict:
     return {"run": run.pk, "status": run.status, "institutions": run.institutions_total}
 
 
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, name="scoring.aggregate_districts")
+def aggregate_districts_task(self, run_ids: list[int]) -> dict:
+    """A batch of a spread aggregation: several districts' runs, aggregated together."""
+    runs = services.execute_runs(run_ids)
+    return {"runs": [run.pk for run in runs], "statuses": sorted({run.status for run in runs}),
+            "institutions": sum(run.institutions_total or 0 for run in runs)}
+
+
 @shared_task(name="scoring.aggregate_year")
 def aggregate_year_task(year: int, only_changed: bool = False) -> list[int]:
     """A whole year, spread: one task per district on whichever worker is free, then the closing step."""

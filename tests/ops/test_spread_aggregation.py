@@ -1,5 +1,6 @@
-"""A year's aggregation spread over the workers (issue 16): one task per district, each acknowledged
-late, a closing step; equal to a sequential run; re-aggregation recomputes only changed districts."""
+"""A year's aggregation spread over the workers (issue 16): whole districts in batches (one task per
+district at SCORING_SPREAD_TASK_INSTITUTIONS=1), each acknowledged late, a closing step; equal to a
+sequential run; re-aggregation recomputes only changed districts."""
 
 from decimal import Decimal
 
@@ -7,7 +8,7 @@ import pytest
 
 from institutions.models import District
 from scoring import services, tasks
-from scoring.models import AggregationRun, Result, SheetEntry
+from scoring.models import AggregationRun, ItemResult, Result, SheetEntry
 from tests.factories import InstitutionFactory
 from tests.scoring.factories import WORKED_SHEETS, assessment_for, build_scheme, fill_sheet
 
@@ -31,7 +32,8 @@ def two_districts(db):
     return luqiao, jiaojiang
 
 
-def test_one_task_per_district_and_a_closing_step(two_districts, django_capture_on_commit_callbacks):
+def test_one_task_per_district_and_a_closing_step(two_districts, django_capture_on_commit_callbacks, settings):
+    settings.SCORING_SPREAD_TASK_INSTITUTIONS = 1
     luqiao, jiaojiang = two_districts
     for district in two_districts:
         services.district_year(district, YEAR)
@@ -40,7 +42,7 @@ def test_one_task_per_district_and_a_closing_step(two_districts, django_capture_
     assert sorted(r.district_id for r in runs) == sorted([luqiao.pk, jiaojiang.pk])
     # One publish per district, then the closing step, after the commit.
     published = [cb.args[0].name for cb in callbacks if getattr(cb, "args", None)]
-    assert published.count("scoring.aggregate") == 2 and published[-1] == "scoring.finish_year_aggregation"
+    assert published.count("scoring.aggregate_districts") == 2 and published[-1] == "scoring.finish_year_aggregation"
     assert set(AggregationRun.objects.values_list("status", flat=True)) == {AggregationRun.Status.SUCCEEDED}
     spread = _results()
     assert len(spread) == 6
@@ -97,3 +99,49 @@ def test_changed_districts_found_in_a_constant_number_of_queries(two_districts, 
         assert services.districts_to_aggregate(YEAR, only_changed=True) == [jiaojiang.pk]
     with django_assert_max_num_queries(1):
         assert services.districts_to_aggregate(YEAR) == [jiaojiang.pk, luqiao.pk]
+
+
+def test_small_districts_go_in_batches_equal_to_one_by_one(two_districts, django_capture_on_commit_callbacks,
+                                                           settings, django_assert_max_num_queries):
+    luqiao, jiaojiang = two_districts
+    for district in two_districts:
+        services.district_year(district, YEAR)
+    settings.SCORING_SPREAD_TASK_INSTITUTIONS = 1
+    with django_capture_on_commit_callbacks(execute=True):
+        services.start_year_aggregation(YEAR)
+    one_by_one = _results()
+    items = sorted(ItemResult.objects.values_list("institution__code", "item_number", "points"))
+    Result.objects.all().delete()
+    ItemResult.objects.all().delete()
+
+    settings.SCORING_SPREAD_TASK_INSTITUTIONS = 6  # both districts (3 institutions each) in one task
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        runs = services.start_year_aggregation(YEAR)
+    published = [cb.args[0].name for cb in callbacks if getattr(cb, "args", None)]
+    assert published.count("scoring.aggregate_districts") == 1
+    assert len(runs) == 2 and {r.district_id for r in runs} == {luqiao.pk, jiaojiang.pk}
+    for run in AggregationRun.objects.filter(pk__in=[r.pk for r in runs]):
+        assert run.status == AggregationRun.Status.SUCCEEDED and run.institutions_total == 3
+        assert run.results_written == 3  # counted per district
+    assert _results() == one_by_one  # ranked within each district, as one by one
+    assert sorted(ItemResult.objects.values_list("institution__code", "item_number", "points")) == items
+    # The batch's statements do not grow with its districts.
+    Result.objects.update(total=0)
+    with django_assert_max_num_queries(40):
+        summaries = services.aggregate_districts(YEAR, [luqiao.pk, jiaojiang.pk])
+    assert {d: s.changed for d, s in summaries.items()} == {luqiao.pk: 3, jiaojiang.pk: 3}
+    assert _results() == one_by_one
+
+
+def test_a_published_district_fails_alone_in_its_batch(two_districts, settings):
+    luqiao, jiaojiang = two_districts
+    dy = services.district_year(luqiao, YEAR)
+    services.district_year(jiaojiang, YEAR)
+    runs = [AggregationRun.objects.create(year=YEAR, district=d) for d in two_districts]
+    type(dy).objects.filter(pk=dy.pk).update(status="published")
+    services.execute_runs([r.pk for r in runs])
+    outcome = {r.district_id: (r.status, r.error) for r in AggregationRun.objects.filter(pk__in=[r.pk for r in runs])}
+    assert outcome[jiaojiang.pk] == (AggregationRun.Status.SUCCEEDED, "")
+    assert outcome[luqiao.pk][0] == AggregationRun.Status.FAILED and "已发布" in outcome[luqiao.pk][1]
+    assert not Result.objects.filter(district=luqiao).exists()
+    assert Result.objects.filter(district=jiaojiang).count() == 3

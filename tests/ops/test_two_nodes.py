@@ -64,7 +64,7 @@ def cluster(tmp_path):
                # A killed worker's unacknowledged task comes back after this many seconds (1 hour in
                # production); the survivor looks every second.
                "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY), "CELERY_UNACKED_RESTORE_INTERVAL": "1",
-               "CELERY_UNACKED_MUTEX_EXPIRE": "5"}
+               "CELERY_UNACKED_MUTEX_EXPIRE": "5", "SCORING_SPREAD_TASK_INSTITUTIONS": "1"}
         env.pop("PROMETHEUS_MULTIPROC_DIR", None)
         ports = [s3.free_port(), s3.free_port()]
         procs, logs, workers = [], {}, {}
@@ -243,9 +243,10 @@ def _waiting(gates: dict) -> dict:
 
 
 def _succeeded_runs(log: Path) -> list[int]:
-    """The runs a worker's log shows finished: `Task scoring.aggregate[…] succeeded in …: {'run': 7, …}`."""
-    return [int(m) for m in re.findall(r"Task scoring\.aggregate\[[^\]]+\] succeeded in [^:]+: \{'run': (\d+)",
-                                       log.read_text())]
+    """The runs a worker's log shows finished (one district per task here):
+    `Task scoring.aggregate_districts[…] succeeded in …: {'runs': [7], …}`."""
+    return [int(m) for m in re.findall(
+        r"Task scoring\.aggregate_districts\[[^\]]+\] succeeded in [^:]+: \{'runs': \[(\d+)\]", log.read_text())]
 
 
 def _wait_for(check, cluster, what: str, timeout: float = 60):

@@ -156,10 +156,11 @@ STATE_AFTER = {
 def raise_after_writing(monkeypatch, exc):
     real = services._write_results
 
-    def write_then_die(year, results, run):
-        written, _removed = real(year, results, run)
-        assert written, "the patch should fire after the new rows are written"
-        assert Result.objects.filter(year=year.year, run=run).exists()  # really written, in this transaction
+    def write_then_die(years, results, runs):  # the district-years, their results, their runs by district
+        written, _removed = real(years, results, runs)
+        assert sum(written.values()), "the patch should fire after the new rows are written"
+        run = next(iter(runs.values()))
+        assert Result.objects.filter(year=years[0].year, run=run).exists()  # really written, in this transaction
         raise exc("worker killed after writing results")
 
     monkeypatch.setattr(services, "_write_results", write_then_die)
