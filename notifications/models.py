@@ -56,6 +56,8 @@ class Message(models.Model):
     last_error = models.TextField(_("最近错误"), blank=True)
     deferred = models.CharField(_("延后原因"), max_length=100, blank=True,
                                 help_text=_("免打扰时段或频率限制时的说明"))
+    attachments = models.JSONField(_("附件"), default=list, blank=True,
+                                   help_text=_("仅邮件：文件名、类型和内容（发送完成或最终失败后清除内容，保留文件名）"))
     ephemeral = models.BooleanField(_("发后清除"), default=False,
                                     help_text=_("发送完成（或最终失败）后清除接收方号码和内容，例如一次性问卷链接"))
 

@@ -70,6 +70,10 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "questionnaire.link": (
         gettext_lazy("满意度问卷"),
         gettext_lazy("【清廉金融】感谢您在{institution}办理业务，请花一分钟评价：{link}（链接仅可使用一次）")),
+    "scoring.letter_mail": (
+        gettext_lazy("结果运用函 {number}"),
+        gettext_lazy("{recipient}：\n\n{district} {year} 年度清廉金融机构积分评价结果已发布，结果运用函（{number}，"
+                     "共 {count} 家机构）见附件：PDF 正式函件和 Excel 明细。也可登录清廉金融门户在年度页面下载。\n")),
     "scoring.letters": (
         gettext_lazy("结果运用函"),
         gettext_lazy("【清廉金融】{district} {year} 年度清廉积分结果已发布，{count} 份结果运用函已生成，"
@@ -87,11 +91,12 @@ def render(kind: str, context: dict) -> tuple[str, str]:
         subject, body = (str(text) for text in TEMPLATES[kind])
     except KeyError:
         raise TemplateError(f"unknown message kind {kind!r}") from None
-    fields = {name for _, name, _, _ in Formatter().parse(body) if name}
+    fields = {name for _, name, _, _ in Formatter().parse(subject + body) if name}
     missing = fields - set(context)
     if missing:
         raise TemplateError(f"{kind}: missing {sorted(missing)}")
-    return subject, body.format(**{k: str(v) for k, v in context.items()})
+    values = {k: str(v) for k, v in context.items()}
+    return subject.format(**values), body.format(**values)
 
 
 def dingtalk_sign(secret: str, timestamp_ms: int) -> str:

@@ -6,6 +6,7 @@ after the commit a send is kicked, and beat runs `send_due` every minute."""
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -23,6 +24,15 @@ from . import channels, rules
 from .models import Channel, Message, MessageStatus, Preference
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with an e-mail (the letters' PDF and xlsx); other channels carry no files."""
+
+    name: str
+    content: bytes
+    mimetype: str = "application/octet-stream"
 
 
 @dataclass(frozen=True)
@@ -99,7 +109,8 @@ def district_targets(kind: str) -> list[Target]:
 
 
 def notify(key: str, kind: str, context: dict, *, institutions: Iterable = (), users: Iterable = (),
-           district: bool = False, targets: Iterable[Target] = (), user_channels: Iterable[str] | None = None) -> int:
+           district: bool = False, targets: Iterable[Target] = (), user_channels: Iterable[str] | None = None,
+           attachments: Iterable[Attachment] = ()) -> int:
     """Queue `kind`'s template for every target of the institutions, users (and the finance center's
     robots); returns the messages stored (a key already there, for that channel and recipient, is not
     stored again). Call inside the transaction of the change it reports. `user_channels` limits the
@@ -113,7 +124,7 @@ def notify(key: str, kind: str, context: dict, *, institutions: Iterable = (), u
         found += user_targets(user, kind, only)
     if district:
         found += district_targets(kind)
-    return _store(key, kind, subject, body, found)
+    return _store(key, kind, subject, body, found, attachments=list(attachments))
 
 
 def notify_phone(key: str, kind: str, context: dict, phone: str, *, channel: str = "sms",
@@ -143,7 +154,10 @@ def notify_wecom_user(key: str, kind: str, context: dict, userid: str, *, instit
                   ephemeral=ephemeral)
 
 
-def _store(key: str, kind: str, subject: str, body: str, targets: list[Target], *, ephemeral: bool = False) -> int:
+def _store(key: str, kind: str, subject: str, body: str, targets: list[Target], *, ephemeral: bool = False,
+           attachments: list[Attachment] | None = None) -> int:
+    files = [{"name": a.name, "mimetype": a.mimetype, "content": base64.b64encode(a.content).decode()}
+             for a in attachments or ()]
     seen: set[tuple[str, str]] = set()
     rows = []
     for t in targets:
@@ -152,7 +166,8 @@ def _store(key: str, kind: str, subject: str, body: str, targets: list[Target], 
         seen.add((t.channel, t.recipient))
         rows.append(Message(key=key[:320], kind=kind, channel=t.channel, recipient=t.recipient,
                             recipient_label=t.label[:200], secret=t.secret, institution_id=t.institution_id,
-                            user_id=t.user_id, subject=subject[:255], body=body, ephemeral=ephemeral))
+                            user_id=t.user_id, subject=subject[:255], body=body, ephemeral=ephemeral,
+                            attachments=files if t.channel == Channel.EMAIL else []))
     if not rows:
         return 0
     before = Message.objects.filter(key=key[:320]).count()
@@ -201,8 +216,26 @@ def _rate_limited_until(message: Message, now):
     return recent[0] + timedelta(hours=1)
 
 
+def _send_mail_with_files(message: Message) -> None:
+    """An e-mail with attachments, sent here (core.outbox carries text only); retried like the others."""
+    from django.core.mail import EmailMessage, get_connection
+
+    mail = EmailMessage(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, [message.recipient],
+                        connection=get_connection())
+    for item in message.attachments:
+        if "content" not in item:
+            raise channels.ChannelError(gettext("附件内容已按规定清除，无法重发，请重新生成"))
+        mail.attach(item["name"], base64.b64decode(item["content"]), item.get("mimetype") or None)
+    try:
+        mail.send()
+    except Exception as exc:  # SMTP refusals, a dead server: retried with backoff
+        raise channels.ChannelError(gettext("邮件发送失败：{error}").format(error=str(exc)[:300])) from None
+
+
 def _deliver(message: Message) -> None:
-    if message.channel == Channel.EMAIL:
+    if message.channel == Channel.EMAIL and message.attachments:
+        _send_mail_with_files(message)
+    elif message.channel == Channel.EMAIL:
         outbox.enqueue(f"notifications:{message.pk}", [message.recipient], message.subject, message.body,
                        kind=f"notifications.{message.kind}"[:60])
     elif message.channel == Channel.SMS:
@@ -259,13 +292,14 @@ def send_due(limit: int = 200, now=None) -> int:
                 if message.status == MessageStatus.FAILED:
                     _final(message)
                     _forget(message)
-                message.save(update_fields=["attempts", "last_error", "status", "not_before", "recipient", "body"])
+                message.save(update_fields=["attempts", "last_error", "status", "not_before", "recipient", "body",
+                                            "attachments"])
                 continue
             message.status, message.sent_at, message.deferred = MessageStatus.SENT, moment, ""
             _final(message)
             _forget(message)
             message.save(update_fields=["attempts", "status", "sent_at", "deferred", "last_error", "recipient",
-                                        "body"])
+                                        "body", "attachments"])
             sent += 1
     return sent
 
@@ -292,7 +326,11 @@ def _final(message: Message) -> None:
 
 
 def _forget(message: Message) -> None:
-    """An ephemeral message's number and text (a one-time link) are erased once it is final."""
+    """An ephemeral message's number and text (a one-time link) are erased once it is final; so are an
+    e-mail's attachments' contents (their names stay)."""
+    if message.attachments:
+        message.attachments = [{"name": a.get("name", ""), "mimetype": a.get("mimetype", "")}
+                               for a in message.attachments]
     if message.ephemeral:
         message.recipient = f"{rules.mask_recipient(message.channel, message.recipient)}#{message.pk}"
         message.body = gettext("（一次性内容已按规定清除）")

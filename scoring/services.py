@@ -1622,7 +1622,7 @@ def generate_letters(district_id: int, year: int) -> list[LinkageLetter]:
 
     Idempotent: letters already made for this publication are kept as they are; after a reopen and a
     new publication they are made again under the next numbers."""
-    from core import outbox
+    from notifications import services as notifications
 
     from . import letters
 
@@ -1649,21 +1649,24 @@ def generate_letters(district_id: int, year: int) -> list[LinkageLetter]:
             letter.published_at = dy.published_at
             rows = letters.letter_rows(dy.district, year, use)
             letter.institutions = len(rows)
-            letter.xlsx.save(letters.file_name(letter, "xlsx"), ContentFile(letters.render_xlsx(letter, rows)),
-                             save=False)
-            letter.pdf.save(letters.file_name(letter, "pdf"), ContentFile(letters.render_pdf(letter, rows)),
-                            save=False)
+            xlsx, pdf = letters.render_xlsx(letter, rows), letters.render_pdf(letter, rows)
+            letter.xlsx.save(letters.file_name(letter, "xlsx"), ContentFile(xlsx), save=False)
+            letter.pdf.save(letters.file_name(letter, "pdf"), ContentFile(pdf), save=False)
             letter.save()
             made.append(letter)
             addresses = (getattr(settings, "SCORING_LETTER_EMAILS", {}) or {}).get(use) or []
             if addresses:
-                outbox.enqueue(f"scoring:letter:{letter.pk}:{letter.serial}", addresses, letter.number,
-                               _("%(recipient)s：\n\n%(district)s %(year)s 年度清廉金融机构积分评价结果已发布，"
-                                 "结果运用函（%(number)s，共 %(count)s 家机构）请登录清廉金融门户"
-                                 "在年度页面下载。\n") % {
-                                   "recipient": letter.recipient, "district": dy.district.name, "year": year,
-                                   "number": letter.number, "count": letter.institutions},
-                               kind="scoring.letter")
+                # The "letters ready" mail carries the letter itself: the numbered PDF and the xlsx.
+                notifications.notify(
+                    f"scoring:letter:{letter.pk}:{letter.serial}", "scoring.letter_mail",
+                    {"recipient": letter.recipient, "district": dy.district.name, "year": year,
+                     "number": letter.number, "count": letter.institutions},
+                    targets=[notifications.Target("email", address, letter.recipient) for address in addresses],
+                    attachments=[
+                        notifications.Attachment(letters.file_name(letter, "pdf"), pdf, "application/pdf"),
+                        notifications.Attachment(
+                            letters.file_name(letter, "xlsx"), xlsx,
+                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")])
                 record_letter_dispatch(letter, LetterDispatch.Channel.EMAIL, ", ".join(addresses))
         fresh = [letter for letter in made if letter.serial > (max((x.serial for x in existing.values()), default=0))]
         if fresh:

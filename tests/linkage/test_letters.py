@@ -8,7 +8,6 @@ import io
 import openpyxl
 import pytest
 
-from core.models import OutgoingMail
 from scoring import services
 from scoring.models import LetterDispatch, LinkageLetter
 from tests.conftest import client_for
@@ -84,10 +83,32 @@ def test_the_pdf_says_the_number_the_recipient_and_the_institutions(published):
     assert "一票否决" in html and "-5.00" in html and "+2.00" in html
 
 
-def test_letters_are_mailed_and_logged(published):
+def test_letters_are_mailed_with_the_pdf_and_xlsx_attached_and_logged(published, mailoutbox):
+    from notifications import services as notifications
+    from notifications.models import Message
+    from scoring import letters
+
     letter = LinkageLetter.objects.get(use="fiscal_tender")
-    sent = OutgoingMail.objects.get(kind="scoring.letter")
-    assert sent.recipients == ["czj@example.invalid"] and sent.subject == letter.number
+    queued = Message.objects.get(kind="scoring.letter_mail")
+    assert (queued.channel, queued.recipient) == ("email", "czj@example.invalid")
+    assert letter.number in queued.subject and "区财政局：" in queued.body and "见附件" in queued.body
+    notifications.send_due()  # (the commit's kick has sent it already, eagerly)
+    [mail] = [m for m in mailoutbox if letter.number in m.subject]
+    assert mail.to == ["czj@example.invalid"] and "共 3 家机构" in mail.body
+    files = {name: (content, mimetype) for name, content, mimetype in mail.attachments}
+    letter.pdf.open("rb")
+    letter.xlsx.open("rb")
+    assert files == {
+        letters.file_name(letter, "pdf"): (letter.pdf.read(), "application/pdf"),
+        letters.file_name(letter, "xlsx"): (letter.xlsx.read(),
+                                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")}
+    assert files[letters.file_name(letter, "pdf")][0].startswith(b"%PDF-")
+    # once sent, the outbox keeps the files' names, not their contents
+    queued.refresh_from_db()
+    assert queued.status == "sent" and [a["name"] for a in queued.attachments] == list(files)
+    assert all("content" not in a for a in queued.attachments)
+    # the other uses' mailboxes are not configured: nothing mailed for them
+    assert Message.objects.filter(kind="scoring.letter_mail").count() == 1
     log = LetterDispatch.objects.get(channel="email")
     assert (log.letter, log.recipient, log.number) == (letter, "czj@example.invalid", letter.number)
 
@@ -95,7 +116,9 @@ def test_letters_are_mailed_and_logged(published):
 def test_generation_is_idempotent_and_a_republication_renumbers(published, finance,
                                                                 django_capture_on_commit_callbacks):
     services.generate_letters(luqiao().pk, YEAR)
-    assert LinkageLetter.objects.count() == 3 and OutgoingMail.objects.filter(kind="scoring.letter").count() == 1
+    from notifications.models import Message
+
+    assert LinkageLetter.objects.count() == 3 and Message.objects.filter(kind="scoring.letter_mail").count() == 1
     services.reopen_year(services.district_year(luqiao(), YEAR), finance, "更正")
     assert services.generate_letters(luqiao().pk, YEAR) == []  # not published: nothing made
     services.execute_run(services.start_aggregation(YEAR, luqiao(), finance).pk)
