@@ -109,7 +109,7 @@ def _compute(district_years) -> list[tuple[int, int, Decimal, int]]:
         return []
     by_district = {dy.district_id: dy for dy in years}
     items = {scheme_id: item_numbers(scheme_id) for scheme_id in {dy.scheme_id for dy in years}}
-    params = {dy.scheme_id: scheme_params(dy.scheme) for dy in years}
+    params = {scheme.pk: scheme_params(scheme) for scheme in {dy.scheme_id: dy.scheme for dy in years}.values()}
     present = {pk: (district_id, tuple(s for s in rules.SOURCES if s in sources))
                for pk, district_id, sources in Result.objects.filter(year=years[0].year, district_id__in=by_district)
                .values_list("institution_id", "district_id", "sources")}

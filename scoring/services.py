@@ -928,7 +928,9 @@ def compute_year(years: DistrictYear | list[DistrictYear],
     years = [years] if isinstance(years, DistrictYear) else list(years)
     if not years:
         return []
-    params = {dy.district_id: scheme_params(dy.scheme) for dy in years}
+    by_scheme = {dy.scheme_id: dy.scheme for dy in years}  # parsed once per scheme, not per district
+    by_scheme = {scheme_id: scheme_params(scheme) for scheme_id, scheme in by_scheme.items()}
+    params = {dy.district_id: by_scheme[dy.scheme_id] for dy in years}
     per_institution: dict[int, list] = {}
     for institution_id, category, source, district_id, basic, bonus, red in _sheet_sums(years):
         acc = per_institution.get(institution_id)
@@ -1789,8 +1791,10 @@ def import_city_package(raw, actor) -> tuple[CityPackage, str]:
 
 
 def city_weights(city: District) -> dict[str, Decimal]:
-    row = CityIndexWeights.objects.filter(city=city).first()
-    return row.as_dict() if row else dict(rules.DEFAULT_CITY_WEIGHTS)
+    """The city's index weights (a read: scoring.selectors.city_weights, which other apps call)."""
+    from . import selectors
+
+    return selectors.city_weights(city)
 
 
 def save_city_weights(city: District, weights: dict, actor) -> CityIndexWeights:
