@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import F, Q, TextField, Value
+from django.db.models.functions import Length
 from django.utils import timezone
 
 from core import masking
@@ -33,6 +34,9 @@ def _concerns(warning: Warning) -> Q:
     return Q(institution__district_id=warning.district_id)
 
 
+SHORT_NAME = 6  # characters: nearly every name; longer ones are matched one row at a time
+
+
 def attach_registry(warnings: Iterable[Warning]) -> None:
     """Give each warning the registry's names of the employees of the institutions it concerns that its
     title or body contains, which are masked wherever the text names them (core.masking, `registry`).
@@ -44,11 +48,20 @@ def attach_registry(warnings: Iterable[Warning]) -> None:
     if not pending:
         return
     texts = {w.pk: masking.to_simplified(f"{w.title}\n{w.body}") for w in pending}
-    query = Q()
-    aliases = {}
+    # A name is in a text exactly when it is one of the text's substrings of its length: the names up
+    # to SHORT_NAME characters are looked up among those substrings (a hashed list), not matched
+    # against the text one row at a time (2.6 s over a province's 100,000 employees); only the rare
+    # longer names are still matched with LIKE.
+    candidates = sorted({text[i:i + n] for text in texts.values() for n in range(1, SHORT_NAME + 1)
+                         for i in range(len(text) - n + 1)})
+    concerns = Q()
+    long_names = Q()
+    aliases = {"name_length": Length("name")}
     for index, warning in enumerate(pending):
         aliases[f"text_{index}"] = Value(texts[warning.pk], output_field=TextField())
-        query |= _concerns(warning) & Q(**{f"text_{index}__contains": F("name")})
+        concerns |= _concerns(warning)
+        long_names |= Q(**{f"text_{index}__contains": F("name")})
+    query = concerns & (Q(name__in=candidates) | (Q(name_length__gt=SHORT_NAME) & long_names))
     rows = list(Employee.objects.alias(**aliases).filter(query).exclude(name="").values_list(
         "name", "institution_id", "institution__district_id", "institution__category").distinct())
     for warning in pending:
