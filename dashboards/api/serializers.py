@@ -9,7 +9,9 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from .. import services
+from risk.models import AlertStatus
+
+from .. import figures, services
 from ..models import AnnualReport
 
 
@@ -30,7 +32,7 @@ class DashboardHead(serializers.Serializer):
 
 
 class ColourShare(serializers.Serializer):
-    colour = serializers.ChoiceField(choices=["green", "blue", "yellow", "red"])
+    colour = serializers.ChoiceField(choices=list(figures.COLOUR_LABELS.items()))
     label = serializers.CharField()
     count = serializers.IntegerField()
     share = Dec(help_text=_("占比（%，一位小数）"))
@@ -352,7 +354,7 @@ class DashboardTrainingsResponse(DashboardHead, DashboardTrainingSummary):
 
 
 class DashboardRiskStatusCount(serializers.Serializer):
-    status = serializers.ChoiceField(choices=["new", "reviewing", "dismissed", "confirmed", "escalated"])
+    status = serializers.ChoiceField(choices=AlertStatus.choices)
     label = serializers.CharField()
     count = serializers.IntegerField()
 

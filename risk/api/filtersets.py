@@ -5,7 +5,7 @@ from ..models import Alert, AlertStatus, Severity
 
 
 class AlertFilterSet(django_filters.FilterSet):
-    rule = django_filters.ChoiceFilter(choices=[(c, c) for c in rules.RULES])
+    rule = django_filters.ChoiceFilter(choices=[(c, f"{c} {r.title}") for c, r in rules.RULES.items()])
     status = django_filters.ChoiceFilter(choices=AlertStatus.choices)
     severity = django_filters.ChoiceFilter(choices=Severity.choices)
     employee_no = django_filters.CharFilter()
