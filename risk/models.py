@@ -93,7 +93,7 @@ class Transaction(models.Model):
     """A movement on an employee's own account (RISK.md `transactions`)."""
 
     institution = models.ForeignKey(Institution, verbose_name=_("机构"), on_delete=models.CASCADE,
-                                    related_name="+")
+                                    related_name="+", db_index=False, db_constraint=False)  # see migration 0002
     txn_id = models.CharField(_("交易编号"), max_length=64)
     employee_no = models.CharField(_("工号"), max_length=32)
     occurred_at = models.DateTimeField(_("交易时间"))
@@ -105,7 +105,7 @@ class Transaction(models.Model):
     counterparty_name = models.CharField(_("对手方名称"), max_length=200, blank=True)
     counterparty_type = models.CharField(_("对手方类型"), max_length=12, choices=CounterpartyType.choices)
     merchant_category = models.CharField(_("商户类别码"), max_length=4, blank=True)
-    loaded_at = models.DateTimeField(_("载入时间"))
+    loaded_at = models.DateTimeField(_("载入时间"))  # the purge reads it through a BRIN index (migration 0002)
 
     class Meta:
         verbose_name = _("员工资金交易")
@@ -114,8 +114,7 @@ class Transaction(models.Model):
             models.UniqueConstraint(fields=["institution", "txn_id"], name="risk_txn_unique_in_institution"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="risk_txn_amount_positive"),
         ]
-        indexes = [models.Index(fields=["institution", "employee_no", "occurred_on"], name="risk_txn_emp_day"),
-                   models.Index(fields=["loaded_at"], name="risk_txn_loaded")]
+        indexes = [models.Index(fields=["institution", "employee_no", "occurred_on"], name="risk_txn_emp_day")]
 
     def __str__(self) -> str:
         return f"{self.txn_id} {self.employee_no} {self.amount}"
@@ -125,19 +124,18 @@ class Relationship(models.Model):
     """Who serves which customer, and since/until when (RISK.md `relationships`)."""
 
     institution = models.ForeignKey(Institution, verbose_name=_("机构"), on_delete=models.CASCADE,
-                                    related_name="+")
+                                    related_name="+", db_index=False, db_constraint=False)  # see migration 0002
     employee_no = models.CharField(_("工号"), max_length=32)
     counterparty_id = models.CharField(_("客户编号"), max_length=64)
     relation = models.CharField(_("关系"), max_length=16, choices=Relation.choices)
     since = models.DateField(_("起始日期"))
     until = models.DateField(_("终止日期"), null=True, blank=True)
-    loaded_at = models.DateTimeField(_("载入时间"))
+    loaded_at = models.DateTimeField(_("载入时间"))  # the purge reads it through a BRIN index (migration 0002)
 
     class Meta:
         verbose_name = _("员工客户关系")
         verbose_name_plural = _("员工客户关系")
-        indexes = [models.Index(fields=["institution", "employee_no", "counterparty_id"], name="risk_rel_emp_cp"),
-                   models.Index(fields=["loaded_at"], name="risk_rel_loaded")]
+        indexes = [models.Index(fields=["institution", "employee_no", "counterparty_id"], name="risk_rel_emp_cp")]
 
     def __str__(self) -> str:
         return f"{self.employee_no} → {self.counterparty_id}"
@@ -147,19 +145,18 @@ class Event(models.Model):
     """An action of an employee in the core systems (RISK.md `events`)."""
 
     institution = models.ForeignKey(Institution, verbose_name=_("机构"), on_delete=models.CASCADE,
-                                    related_name="+")
+                                    related_name="+", db_index=False, db_constraint=False)  # see migration 0002
     employee_no = models.CharField(_("工号"), max_length=32)
     occurred_at = models.DateTimeField(_("操作时间"))
     occurred_on = models.DateField(_("操作日期（北京时间）"))
     action = models.CharField(_("操作"), max_length=40)
     target_id = models.CharField(_("对象编号"), max_length=64, blank=True)
-    loaded_at = models.DateTimeField(_("载入时间"))
+    loaded_at = models.DateTimeField(_("载入时间"))  # the purge reads it through a BRIN index (migration 0002)
 
     class Meta:
         verbose_name = _("员工系统操作")
         verbose_name_plural = _("员工系统操作")
-        indexes = [models.Index(fields=["institution", "employee_no", "occurred_on"], name="risk_evt_emp_day"),
-                   models.Index(fields=["loaded_at"], name="risk_evt_loaded")]
+        indexes = [models.Index(fields=["institution", "employee_no", "occurred_on"], name="risk_evt_emp_day")]
 
     def __str__(self) -> str:
         return f"{self.employee_no} {self.action} {self.occurred_at:%Y-%m-%d %H:%M}"

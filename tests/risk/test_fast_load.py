@@ -56,3 +56,52 @@ def test_a_bad_row_takes_the_exact_path(portal, bank, spy):
                                               txn("E1", "2026-02-30 09:00:00", "100")])
     assert response.status_code == 400 and response.json()["errors"][0]["line"] == 3
     assert spy == ["transactions"] and not Transaction.objects.exists()
+
+
+def test_times_postgresql_would_read_but_python_refuses_are_refused_with_their_lines(portal, bank, spy):
+    rows = [txn("E1", "2026-03-10 09:00:00", "100"),
+            txn("E1", "2026-03-10 24:00:00", "100"),  # line 3: PostgreSQL reads it as the next midnight
+            txn("E1", "2026-03-10 23:59:60", "100"),  # line 4: a leap second
+            txn("E1", "infinity", "100"),  # line 5
+            txn("E1", "2026-03-10", "100"),  # line 6: no time
+            txn("E1", "2026-03-10 09:00:00", "0.00")]  # line 7
+    response = portal.upload("transactions", rows)
+    assert response.status_code == 400
+    assert [e["line"] for e in response.json()["errors"]] == [3, 4, 5, 6, 7]
+    assert spy == ["transactions"] and not Transaction.objects.exists()
+
+
+def test_values_the_checks_doubt_are_stored_as_the_row_by_row_path_stores_them(portal, bank, spy):
+    rows = [txn("E1", "2026-03-10T09:00:00.500+08:00", "1.500", txn_id="\tF9 ", mcc=""),
+            txn("E2", "2026-03-10 09:00", "2e1", txn_id="F10")]
+    response = portal.upload("transactions", rows)
+    assert response.status_code == 201, response.content
+    stored = {t.txn_id: t for t in Transaction.objects.all()}
+    assert set(stored) == {"F9", "F10"}
+    assert str(stored["F9"].amount) == "1.50"
+    assert stored["F9"].occurred_at.isoformat() == "2026-03-10T01:00:00.500000+00:00"
+    assert stored["F10"].occurred_at.isoformat() == "2026-03-10T01:00:00+00:00" and str(stored["F10"].amount) == "20.00"
+    assert spy == ["transactions"]
+
+
+def test_the_fast_path_stores_trimmed_values_and_shanghai_days(portal, bank, spy):
+    rows = [txn("E1", "2026-03-10 23:30:00", "10", counterparty_id=" C7 ", txn_id=" F11\u3000"),
+            txn("E1", "2026-03-10T23:30:00Z", "10", txn_id="F12")]
+    response = portal.upload("transactions", rows)
+    assert response.status_code == 201 and spy == []
+    stored = {t.txn_id: t for t in Transaction.objects.all()}
+    assert stored["F11"].counterparty_id == "C7" and str(stored["F11"].occurred_on) == "2026-03-10"
+    assert str(stored["F12"].occurred_on) == "2026-03-11"
+
+
+def test_loading_again_replaces_rows_on_the_fast_path_and_a_file_with_a_repeated_txn_id_is_refused(portal, bank, spy):
+    assert portal.upload("transactions", [txn("E1", "2026-03-10 09:00:00", "10", txn_id="R1"),
+                                          txn("E2", "2026-03-11 09:00:00", "20", txn_id="R2")]).status_code == 201
+    again = portal.upload("transactions", [txn("E1", "2026-03-12 09:00:00", "30", txn_id="R1"),
+                                           txn("E3", "2026-03-12 09:00:00", "40", txn_id="R3")])
+    assert again.status_code == 201 and spy == []
+    assert {t.txn_id: str(t.amount) for t in Transaction.objects.all()} == {"R1": "30.00", "R2": "20.00", "R3": "40.00"}
+    twice = portal.upload("transactions", [txn("E1", "2026-03-12 09:00:00", "50", txn_id="R4"),
+                                           txn("E1", "2026-03-12 09:00:00", "60", txn_id="R4")])
+    assert twice.status_code == 400 and twice.json()["errors"][0]["line"] == 3
+    assert not Transaction.objects.filter(txn_id="R4").exists()
