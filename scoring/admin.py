@@ -303,15 +303,27 @@ class AssessmentAdmin(InstitutionScopedAdmin):
     readonly_fields = ("institution", "year", "scheme", "state")
     inlines = [ScoreSheetInline]
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(
-            _self=Count("sheets__entries", filter=Q(sheets__source="self")),
-            _inspection=Count("sheets__entries", filter=Q(sheets__source="inspection")),
-            _third=Count("sheets__entries", filter=Q(sheets__source="third_party")))
+    def get_changelist_instance(self, request):
+        """The entries filled per source, counted for the page's assessments only (one grouped
+        query): an annotation counted the 540,000 entries of every assessment of a province on each
+        changelist (4.9 s, issue 16)."""
+        changelist = super().get_changelist_instance(request)
+        page = list(changelist.result_list)  # evaluated once; the template iterates these objects
+        counts: dict = {}
+        for row in (SheetEntry.objects.filter(sheet__assessment_id__in=[a.pk for a in page])
+                    .values("sheet__assessment_id", "sheet__source").annotate(n=Count("pk")).order_by()):
+            counts[(row["sheet__assessment_id"], row["sheet__source"])] = row["n"]
+        for assessment in page:
+            assessment._filled = {source: counts.get((assessment.pk, source), 0)
+                                  for source in ("self", "inspection", "third_party")}
+        return changelist
 
     @admin.display(description=_("已填（自评/检查组/第三方）"))
     def progress(self, obj):
-        return f"{obj._self} / {obj._inspection} / {obj._third}"
+        filled = getattr(obj, "_filled", None)
+        if filled is None:
+            return "—"
+        return f"{filled['self']} / {filled['inspection']} / {filled['third_party']}"
 
     @admin.display(description=_("对比与退回"))
     def detail_link(self, obj):

@@ -255,3 +255,34 @@ def test_registry_names_looked_up_among_the_texts_substrings():
     assert warning.registry_names == frozenset({"任重远", "甲", "欧阳长长长长长名字", "远"})
     sql = ctx.captured_queries[-1]["sql"]
     assert '"institutions_employee"."name" IN (' in sql
+
+
+# --- admin: the assessments' changelist ------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_assessment_changelist_counts_entries_of_the_page_only(client, django_assert_max_num_queries):
+    """The entries filled per source are counted for the page's assessments (one grouped query
+    restricted to their ids), not annotated over every assessment's entries."""
+    from scoring.models import Indicator
+
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+    scheme = build_scheme(YEAR)
+    codes = list(Indicator.objects.filter(scheme=scheme, kind="basic").values_list("code", flat=True))
+
+    def add(n):
+        for _ in range(n):
+            assessment = assessment_for(InstitutionFactory(), scheme)
+            fill_sheet(assessment, "self", {c: 1 for c in codes[:3]}, submit=False)
+            fill_sheet(assessment, "inspection", {c: 1 for c in codes[:2]}, submit=False)
+
+    add(3)
+    response, few = _get(client, "/admin/scoring/assessment/")
+    assert response.status_code == 200
+    add(12)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get("/admin/scoring/assessment/")
+    assert len(ctx.captured_queries) <= few
+    assert response.content.decode().count("3 / 2 / 0") == 15
+    entry_queries = [q["sql"] for q in ctx.captured_queries if "scoring_sheetentry" in q["sql"]]
+    assert entry_queries and all('"assessment_id" IN (' in sql for sql in entry_queries)
