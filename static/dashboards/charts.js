@@ -240,12 +240,16 @@
   function draw(box) {
     var kind = box.getAttribute("data-chart");
     var render = RENDER[kind];
-    if (!render) { return; }
+    if (!render) { box.setAttribute("data-rendered", "unknown"); return; }
     fetch(box.getAttribute("data-url"), { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
       .then(function (data) {
         var spec = render(data);
         var chart = window.echarts.init(box, null, { renderer: "canvas" });
+        // People who asked their system for less motion get the chart drawn at once.
+        if (window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches) {
+          spec.option.animation = false;
+        }
         chart.setOption(spec.option);
         charts.push(chart);
         var rowsUrl = box.getAttribute("data-rows-url");

@@ -69,7 +69,8 @@ class Walk:
         self.messages = _messages()
 
     def context(self, username: str | None):
-        context = self.browser.new_context(viewport=DESKTOP, locale="zh-CN")
+        # Reduced motion: charts draw without animation, so screenshots show them finished.
+        context = self.browser.new_context(viewport=DESKTOP, locale="zh-CN", reduced_motion="reduce")
         page = context.new_page()
         page.set_default_timeout(15000)
         page.on("console", lambda m: m.type == "error" and self.problems.append(f"{page.url}: console {m.text}"))
@@ -119,6 +120,9 @@ class Walk:
         if response is None or response.status >= 400:
             self.problems.append(f"{name}: {path} answered {response.status if response else 'nothing'}")
         page.wait_for_load_state("load")
+        # Charts fetch their data after the load: wait until each has drawn (or said it failed).
+        page.wait_for_function("() => [...document.querySelectorAll('[data-chart]')]"
+                               ".every(box => box.getAttribute('data-rendered'))")
         self.check(page, f"{role} {name}", lang, size)
         if lang == "zh-hans":
             page.screenshot(path=str(SHOTS / f"walk-{role}-{name}-{size['width']}.png"), full_page=True)
