@@ -110,6 +110,53 @@ def python_hits(paths=()):
     return sorted(hits)
 
 
+EAGER = {"gettext", "ngettext", "pgettext", "npgettext"}
+
+
+def eager_hits(paths=()):
+    """(file, line, text) for a non-lazy gettext call run at import time (module or class body, a
+    default argument): it is translated once, in the language active when the module was imported,
+    and every later reader gets that language. Such places need `gettext_lazy`."""
+    hits = []
+    for path, rel in _files(paths, ".py"):
+        source = path.read_text(encoding="utf-8")
+        if "gettext" not in source:
+            continue
+        tree = ast.parse(source)
+        eager = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module == "django.utils.translation":
+                eager.update(a.asname or a.name for a in node.names if a.name in EAGER)
+
+        def visit(body):
+            for stmt in body:
+                if isinstance(stmt, ast.ClassDef):
+                    visit(stmt.body)
+                    continue
+                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    parts = [*stmt.args.defaults, *stmt.args.kw_defaults, *stmt.decorator_list]
+                else:
+                    parts = [stmt]
+                for part in parts:
+                    for node in ast.walk(part) if part is not None else ():
+                        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                                and node.func.id in eager and not _inside_lambda(part, node)):
+                            arg = node.args[0] if node.args else None
+                            text = arg.value if isinstance(arg, ast.Constant) else ast.unparse(node)
+                            hits.append((rel, node.lineno, str(text)[:80]))
+
+        visit(tree.body)
+    return sorted(hits)
+
+
+def _inside_lambda(root, target) -> bool:
+    for node in ast.walk(root):
+        if (isinstance(node, (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)) and node is not root
+                and any(inner is target for inner in ast.walk(node))):
+            return True
+    return False
+
+
 def main(argv):
     import django
 
@@ -118,7 +165,7 @@ def main(argv):
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     django.setup()
-    hits = template_hits(argv) + python_hits(argv)
+    hits = template_hits(argv) + python_hits(argv) + [(f, n, f"eager gettext: {t}") for f, n, t in eager_hits(argv)]
     for rel, line, text in hits:
         print(f"{rel}:{line}: {text}")
     print(f"{len(hits)} unmarked", file=sys.stderr)

@@ -156,6 +156,13 @@ def test_no_chinese_string_literal_outside_gettext():
     assert not hits, f"{len(hits)} unmarked, e.g. " + "; ".join(f"{f}:{n} {t}" for f, n, t in hits[:8])
 
 
+def test_no_translation_frozen_at_import():
+    """A non-lazy gettext in a module or class body runs once, in the language of whoever imported the
+    module first (the filter of /tracking/ stayed Chinese on the English page): those are lazy."""
+    hits = i18n_scan.eager_hits()
+    assert not hits, f"{len(hits)} eager, e.g. " + "; ".join(f"{f}:{n} {t}" for f, n, t in hits[:8])
+
+
 def test_every_exemption_names_its_reason():
     bare = [(path, n) for path in Path(settings.BASE_DIR).rglob("*.py")
             if not {".venv", "tests", "bench"}.intersection(path.relative_to(settings.BASE_DIR).parts)

@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError, NotAllowed, NotFound
@@ -17,7 +18,8 @@ from . import selectors, services
 from .models import Kind
 
 PAGE_SIZE = 30
-STATUSES = [("open", _("待整改")), ("overdue", _("已逾期")), ("reported", _("待审核")), ("closed", _("已销号"))]
+STATUSES = [("open", gettext_lazy("待整改")), ("overdue", gettext_lazy("已逾期")), ("reported", gettext_lazy("待审核")),
+            ("closed", gettext_lazy("已销号"))]
 
 
 def _refused(request, exc: DomainError) -> None:

@@ -214,7 +214,7 @@ class ComplaintViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(parameters=[OpenApiParameter("year", OpenApiTypes.INT),
                                OpenApiParameter("district", OpenApiTypes.STR,
-                                                description=_("本人履职的区县之一（默认：全部）"))],
+                                                description=gettext_lazy("本人履职的区县之一（默认：全部）"))],
                    responses=inline_serializer("ComplaintStatistics", {
                        "year": serializers.IntegerField(),
                        "district": serializers.CharField(allow_null=True), "total": serializers.IntegerField(),
