@@ -28,6 +28,7 @@ SKIP_DIRS = {".venv", "bench", "tests", "locale", "migrations", "node_modules", 
 GETTEXT = {"_", "gettext", "gettext_lazy", "ngettext", "ngettext_lazy", "pgettext", "pgettext_lazy",
            "npgettext", "npgettext_lazy", "gettext_noop", "pgettext_noop", "_lazy", "format_lazy"}
 MARKER = "i18n-exempt:"
+TAG_LITERAL = re.compile(r"""(?P<marked>_\()?(?P<q>["'])(?P<text>.*?)(?P=q)""")
 # Modules that are data, not interface: the demo's fictional people, institutions and texts (shown
 # as they were entered, like any user's data), and the masking rules' Chinese name lists.
 EXEMPT_MODULES = {
@@ -48,7 +49,16 @@ def _files(paths, suffix):
                 yield path, rel.as_posix()
 
 
-def template_hits(paths=()):
+# Chinese punctuation between translated parts («{% translate "期限" %}：») reads wrong in English.
+PUNCTUATION = re.compile(r"[（），：；、。【】“”《》！？]")
+
+
+def punctuation_hits(paths=()):
+    """(file, line, text) for full-width punctuation in template text outside translation tags."""
+    return template_hits(paths, PUNCTUATION)
+
+
+def template_hits(paths=(), pattern=CJK):
     """(file, line, text) for Chinese template text outside translation tags."""
     from django.template.base import Lexer, TokenType
 
@@ -56,6 +66,14 @@ def template_hits(paths=()):
     for path, rel in _files(paths, ".html"):
         inside = None
         for token in Lexer(path.read_text(encoding="utf-8")).tokenize():
+            if token.token_type in (TokenType.BLOCK, TokenType.VAR) and not inside:
+                name = (token.contents.split() or [""])[0]
+                # A literal inside a tag or variable ({{ d|date:"Y年n月j日" }}, with title="…") is
+                # text too, unless it is the tag's own message or wrapped as _("…").
+                if name not in ("translate", "trans", "blocktranslate", "blocktrans"):
+                    for literal in TAG_LITERAL.finditer(token.contents):
+                        if pattern.search(literal.group("text")) and not literal.group("marked"):
+                            hits.append((rel, token.lineno or 0, token.contents.strip()[:80]))
             if token.token_type == TokenType.BLOCK:
                 name = (token.contents.split() or [""])[0]
                 if name in ("blocktranslate", "blocktrans", "comment"):
@@ -63,9 +81,9 @@ def template_hits(paths=()):
                 elif name in ("endblocktranslate", "endblocktrans", "endcomment"):
                     inside = None
                 continue
-            if not inside and token.token_type == TokenType.TEXT and CJK.search(token.contents):
+            if not inside and token.token_type == TokenType.TEXT and pattern.search(token.contents):
                 for offset, line in enumerate(token.contents.splitlines()):
-                    if CJK.search(line):
+                    if pattern.search(line):
                         hits.append((rel, (token.lineno or 0) + offset, line.strip()[:80]))
     return hits
 
@@ -165,7 +183,9 @@ def main(argv):
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     django.setup()
-    hits = template_hits(argv) + python_hits(argv) + [(f, n, f"eager gettext: {t}") for f, n, t in eager_hits(argv)]
+    hits = [*template_hits(argv), *python_hits(argv),
+            *((f, n, f"punctuation: {t}") for f, n, t in punctuation_hits(argv)),
+            *((f, n, f"eager gettext: {t}") for f, n, t in eager_hits(argv))]
     for rel, line, text in hits:
         print(f"{rel}:{line}: {text}")
     print(f"{len(hits)} unmarked", file=sys.stderr)

@@ -149,6 +149,12 @@ def test_no_chinese_template_text_outside_translation_tags():
     assert not hits, f"{len(hits)} unmarked, e.g. " + "; ".join(f"{f}:{n} {t}" for f, n, t in hits[:8])
 
 
+def test_no_chinese_punctuation_between_translated_parts():
+    """«{% translate "期限" %}：» shows «Deadline：» in English: the punctuation belongs in the message."""
+    hits = i18n_scan.punctuation_hits()
+    assert not hits, f"{len(hits)} outside messages, e.g. " + "; ".join(f"{f}:{n} {t}" for f, n, t in hits[:8])
+
+
 def test_no_chinese_string_literal_outside_gettext():
     """Every Chinese literal in the code goes through gettext, unless it is data that stays Chinese in
     every language and says so (`# i18n-exempt: <why>`)."""
