@@ -105,10 +105,14 @@ def home(request: HttpRequest) -> HttpResponse:
         context["pending_returns"] = selectors.recipients(request.user).filter(
             institution=institution, return_status__in=["pending", "returned"]).select_related("notice")[:20]
     if district:
-        institutions = list(selectors.visible_institutions(request.user).filter(district=district, is_active=True))
+        # A page of the district's institutions at a time (`?page=`): 5,000 rows in a province (issue 16).
+        page = _page(request, selectors.visible_institutions(request.user).filter(district=district, is_active=True))
+        institutions = list(page.object_list)
         rates = selectors.institution_completion([i.pk for i in institutions], year)
         counts = selectors.activity_counts([i.pk for i in institutions], year)
         context["rows"] = [(i, rates[i.pk], counts.get(i.pk, 0)) for i in institutions]
+        context["page"] = page
+        context["query"] = f"year={year}"
     return render(request, "activities/home.html", context)
 
 

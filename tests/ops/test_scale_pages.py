@@ -286,3 +286,27 @@ def test_assessment_changelist_counts_entries_of_the_page_only(client, django_as
     assert response.content.decode().count("3 / 2 / 0") == 15
     entry_queries = [q["sql"] for q in ctx.captured_queries if "scoring_sheetentry" in q["sql"]]
     assert entry_queries and all('"assessment_id" IN (' in sql for sql in entry_queries)
+
+
+# --- activities: the finance center's home --------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_activities_home_lists_the_district_a_page_at_a_time(client, django_assert_max_num_queries):
+    from activities import views as activity_views
+
+    build_scheme(YEAR)
+    client.force_login(UserFactory(roles=["finance_center"]))
+    for _ in range(3):
+        InstitutionFactory()
+    response, few = _get(client, f"/activities/?year={YEAR}")
+    assert response.status_code == 200
+    for _ in range(activity_views.PAGE_SIZE + 5):
+        InstitutionFactory()
+    with django_assert_max_num_queries(few + 2):  # + the paginator's count
+        response = client.get(f"/activities/?year={YEAR}")
+    html = response.content.decode()
+    assert html.count("?institution=") == activity_views.PAGE_SIZE
+    assert f"year={YEAR}&amp;page=2" in html
+    rest = client.get(f"/activities/?year={YEAR}&page=2").content.decode()
+    assert rest.count("?institution=") == 8
