@@ -819,7 +819,8 @@ def _remind_by_channels(new: list[Notification], today: date) -> int:
         stored += notifications.notify(
             f"complaints-due:{district_id}:{kind}:{today.isoformat()}:{digest}",
             "reminder.complaints_overdue" if kind == Notification.Kind.OVERDUE else "reminder.complaints_due",
-            {"count": len(group), "due": earliest.isoformat()}, users=users, user_channels=("sms",), district=True)
+            {"count": len(group), "due": earliest.isoformat()}, users=users, user_channels=("sms",),
+            district=district_id)
     return stored
 
 

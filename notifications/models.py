@@ -179,3 +179,33 @@ class PushList(models.Model):
 
     def __str__(self) -> str:
         return f"{self.institution} · {self.count}"
+
+
+class DistrictChannels(models.Model):
+    """A district's finance center's own group robots (and optionally its duty phone and mailbox): where
+    the reminders and notices meant for "the center" go, so that one district's messages never reach a
+    group chat shared with another district's center. A district without any falls back to the
+    installation's robots (NOTIFY_DINGTALK_WEBHOOK / _SECRET, NOTIFY_WECOM_WEBHOOK)."""
+
+    district = models.OneToOneField("institutions.District", verbose_name=_("区县"), on_delete=models.CASCADE,
+                                    related_name="notification_channels")
+    dingtalk_webhook = models.URLField(_("钉钉群机器人地址"), max_length=500, blank=True)
+    dingtalk_secret = models.CharField(_("钉钉加签密钥"), max_length=200, blank=True)
+    wecom_webhook = models.URLField(_("企业微信群机器人地址"), max_length=500, blank=True)
+    phone = models.CharField(_("值班手机号"), max_length=20, blank=True)
+    email = models.EmailField(_("中心邮箱"), blank=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("修改人"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("区县金融工作中心接收渠道")
+        verbose_name_plural = _("区县金融工作中心接收渠道")
+
+    def __str__(self) -> str:
+        return str(self.district)
+
+    @property
+    def configured(self) -> bool:
+        """Whether the district has any channel of its own (then the installation's robots are not used)."""
+        return bool(self.dingtalk_webhook or self.wecom_webhook or self.phone or self.email)

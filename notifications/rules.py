@@ -163,3 +163,30 @@ def mask_recipient(channel: str, recipient: str) -> str:
         name, domain = recipient.split("@", 1)
         return name[:1] + "***@" + domain
     return "***"
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def webhook_problem(url: str) -> str | None:
+    """Why a robot's webhook address cannot be used (None: usable). An https:// address with a host;
+    plain http only to this machine (a local gateway such as `manage.py fake_gateway`)."""
+    if not url:
+        return None
+    if len(url) > 500:
+        return _("机器人地址过长（不超过 500 个字符）。")
+    if any(c.isspace() or ord(c) < 32 for c in url):
+        return _("机器人地址不能包含空白或控制字符。")
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        return _("机器人地址格式不正确。")
+    if parts.scheme == "http" and host in LOOPBACK_HOSTS:
+        return None
+    if parts.scheme != "https":
+        return _("机器人地址须以 https:// 开头。")
+    if not host or "." not in host:
+        return _("机器人地址格式不正确。")
+    return None

@@ -36,3 +36,10 @@ def recent_messages(institution_ids, limit: int = 20) -> list[dict]:
              "recipient": rules.mask_recipient(m.channel, m.recipient), "status": m.status,
              "status_label": m.get_status_display(), "attempts": m.attempts, "last_error": m.last_error,
              "created_at": m.created_at, "sent_at": m.sent_at, "deferred": m.deferred} for m in rows]
+
+
+def district_channels(district_ids) -> dict:
+    """district id -> its finance center's own channels (DistrictChannels), for the districts given."""
+    from .models import DistrictChannels
+
+    return {c.district_id: c for c in DistrictChannels.objects.filter(district_id__in=district_ids)}

@@ -96,10 +96,10 @@ def user_targets(user, kind: str, only: Iterable[str] | None = None) -> list[Tar
     return found
 
 
-def district_targets(kind: str) -> list[Target]:
-    """The finance center's own group robots (NOTIFY_DINGTALK_WEBHOOK, NOTIFY_WECOM_WEBHOOK)."""
+def _installation_center_targets(on: list[str]) -> list[Target]:
+    """The installation's robots (NOTIFY_DINGTALK_WEBHOOK / _SECRET, NOTIFY_WECOM_WEBHOOK): one pair
+    for the whole installation, shared by every district that has none of its own."""
     found = []
-    on = enabled_channels()
     if "dingtalk" in on and getattr(settings, "NOTIFY_DINGTALK_WEBHOOK", ""):
         found.append(Target("dingtalk", settings.NOTIFY_DINGTALK_WEBHOOK, gettext("金融工作中心"),
                             getattr(settings, "NOTIFY_DINGTALK_SECRET", "")))
@@ -108,13 +108,42 @@ def district_targets(kind: str) -> list[Target]:
     return found
 
 
+def district_targets(kind: str, district=None) -> list[Target]:
+    """The finance center's own channels for `district` (a District or its pk): the district's robots,
+    duty phone and mailbox (`DistrictChannels`) when it has any, else the installation's robots — which,
+    in an installation of several districts, is a group every district without its own shares.
+    `district` None: the installation's robots (no district known)."""
+    from .models import DistrictChannels
+
+    on = enabled_channels()
+    own = None
+    if district is not None:
+        district_id = getattr(district, "pk", district)
+        own = DistrictChannels.objects.filter(district_id=district_id).select_related("district").first()
+    if own is None or not own.configured:
+        return _installation_center_targets(on)
+    label = gettext("{district}金融工作中心").format(district=own.district.name)
+    found = []
+    if "dingtalk" in on and own.dingtalk_webhook:
+        found.append(Target("dingtalk", own.dingtalk_webhook, label, own.dingtalk_secret))
+    if "wecom" in on and own.wecom_webhook:
+        found.append(Target("wecom", own.wecom_webhook, label))
+    if "sms" in on and own.phone:
+        found.append(Target("sms", own.phone, label))
+    if "email" in on and own.email:
+        found.append(Target("email", own.email, label))
+    return found
+
+
 def notify(key: str, kind: str, context: dict, *, institutions: Iterable = (), users: Iterable = (),
-           district: bool = False, targets: Iterable[Target] = (), user_channels: Iterable[str] | None = None,
+           district=None, targets: Iterable[Target] = (), user_channels: Iterable[str] | None = None,
            attachments: Iterable[Attachment] = ()) -> int:
-    """Queue `kind`'s template for every target of the institutions, users (and the finance center's
-    robots); returns the messages stored (a key already there, for that channel and recipient, is not
-    stored again). Call inside the transaction of the change it reports. `user_channels` limits the
-    users' channels (a reminder whose mail the caller already sends: ("sms",), so nobody gets it twice)."""
+    """Queue `kind`'s template for every target of the institutions, users (and, with `district` — the
+    District or its pk — that district's finance center: its own robots, else the installation's, see
+    `district_targets`; `True`: the installation's robots); returns the messages stored (a key already
+    there, for that channel and recipient, is not stored again). Call inside the transaction of the
+    change it reports. `user_channels` limits the users' channels (a reminder whose mail the caller
+    already sends: ("sms",), so nobody gets it twice)."""
     subject, body = rules.render(kind, context)
     found: list[Target] = list(targets)
     for institution in institutions:
@@ -122,8 +151,10 @@ def notify(key: str, kind: str, context: dict, *, institutions: Iterable = (), u
     only = tuple(user_channels) if user_channels is not None else None
     for user in users:
         found += user_targets(user, kind, only)
-    if district:
+    if district is True:
         found += district_targets(kind)
+    elif district is not None and district is not False:
+        found += district_targets(kind, district)
     return _store(key, kind, subject, body, found, attachments=list(attachments))
 
 
@@ -356,6 +387,44 @@ def save_preference(*, institution=None, user=None, **fields) -> Preference:
         raise DomainError(gettext("手机号格式不正确"), field="phone")
     preference, _ = Preference.objects.update_or_create(institution=institution, user=user, defaults=fields)
     return preference
+
+
+@transaction.atomic
+def save_district_channels(district, actor, *, dingtalk_webhook: str = "", dingtalk_secret: str = "",
+                           wecom_webhook: str = "", phone: str = "", email: str = ""):
+    """A district's finance center sets its own robots (and duty phone, mailbox): checked first, all or
+    nothing (a bad field: DomainError, nothing stored). The DingTalk secret is write-only: blank keeps
+    the stored one; removing the webhook removes it. Only the district's finance center (or the
+    administrator) may: anyone else gets NotFound."""
+    from institutions import access
+
+    from .models import DistrictChannels
+
+    if not access.is_finance_center(actor, district):
+        from core.errors import NotFound
+
+        raise NotFound(gettext("未找到该区县"))
+    dingtalk_webhook, wecom_webhook = dingtalk_webhook.strip(), wecom_webhook.strip()
+    dingtalk_secret, phone, email = dingtalk_secret.strip(), phone.strip(), email.strip()
+    for field, url in (("dingtalk_webhook", dingtalk_webhook), ("wecom_webhook", wecom_webhook)):
+        problem = rules.webhook_problem(url)
+        if problem:
+            raise DomainError(problem, field=field)
+    if len(dingtalk_secret) > 200 or any(c.isspace() for c in dingtalk_secret):
+        raise DomainError(gettext("钉钉加签密钥格式不正确（不超过 200 个字符，不含空白）。"), field="dingtalk_secret")
+    if phone and not rules.PHONE.match(phone):
+        raise DomainError(gettext("手机号格式不正确"), field="phone")
+    if email and (len(email) > 254 or not rules.EMAIL.match(email)):
+        raise DomainError(gettext("邮箱格式不正确"), field="email")
+    current = DistrictChannels.objects.select_for_update().filter(district=district).first()
+    if not dingtalk_secret and dingtalk_webhook and current is not None:
+        dingtalk_secret = current.dingtalk_secret
+    if not dingtalk_webhook:
+        dingtalk_secret = ""
+    channels_row, _ = DistrictChannels.objects.update_or_create(district=district, defaults={
+        "dingtalk_webhook": dingtalk_webhook, "dingtalk_secret": dingtalk_secret, "wecom_webhook": wecom_webhook,
+        "phone": phone, "email": email, "updated_by": actor if getattr(actor, "pk", None) else None})
+    return channels_row
 
 
 def advance_cursor(name: str, default, read_up_to) -> tuple:

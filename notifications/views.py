@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
 from institutions import access
-from institutions.models import Institution
+from institutions.models import District, Institution, Role
 
 from . import rules, selectors, services
 from .models import Channel, Preference
@@ -29,20 +29,58 @@ def _pushers(user):
     return Institution.objects.filter(pk__in=ids).order_by("code")
 
 
-@login_required
-def overview(request):
+def _centers(user):
+    """The districts whose finance center the user is (granted: the administrator edits every district's
+    channels in the admin, not on this page)."""
+    ids = access.district_ids(user, Role.FINANCE_CENTER)
+    if not ids:
+        return District.objects.none()
+    return District.objects.filter(pk__in=ids).order_by("code")
+
+
+def _overview(request, status: int = 200):
     enabled = services.enabled_channels()
     headed = list(_headed(request.user))
     institution_ids = [i.pk for i in _pushers(request.user)]
     preferences = {p.institution_id: p for p in Preference.objects.filter(institution__in=headed)}
+    centers = list(_centers(request.user))
+    own = selectors.district_channels([d.pk for d in centers])
     return render(request, "notifications/overview.html", {
         "channels": [(c, Channel(c).label) for c in enabled if c in rules.PREFERENCE_CHANNELS],
         "mine": Preference.objects.filter(user=request.user).first(),
         "headed": [(i, preferences.get(i.pk)) for i in headed],
+        "centers": [(d, own.get(d.pk)) for d in centers],
+        "installation_robots": bool(services.district_targets("")),
         "pushers": _pushers(request.user),
         "pushes": selectors.push_lists(institution_ids),
         "recent": selectors.recent_messages(institution_ids),
-    })
+    }, status=status)
+
+
+@login_required
+def overview(request):
+    return _overview(request)
+
+
+@login_required
+@require_POST
+def save_district(request, code: str):
+    """The district's finance center's own robots (duty phone, mailbox). Another district's: 404; a bad
+    field: the page again with the reason, 400, nothing stored."""
+    district = District.objects.filter(code=code).first()
+    if district is None or not access.is_finance_center(request.user, district):
+        raise Http404(_("未找到该区县"))
+    try:
+        services.save_district_channels(
+            district, request.user, dingtalk_webhook=request.POST.get("dingtalk_webhook", ""),
+            dingtalk_secret=request.POST.get("dingtalk_secret", ""),
+            wecom_webhook=request.POST.get("wecom_webhook", ""), phone=request.POST.get("phone", ""),
+            email=request.POST.get("email", ""))
+    except DomainError as exc:
+        messages.error(request, _("{name}金融工作中心的接收渠道未保存：{error}").format(name=district.name, error=exc))
+        return _overview(request, status=400)
+    messages.success(request, _("{name}金融工作中心的接收渠道已保存。").format(name=district.name))
+    return redirect("notifications:overview")
 
 
 def _channels(request) -> list[str]:

@@ -1687,7 +1687,7 @@ def _notify_letters(dy: DistrictYear, fresh: list[LinkageLetter]) -> None:
 
     stored = notifications.notify(f"scoring:letters:{dy.district_id}:{dy.year}:{fresh[0].serial}", "scoring.letters",
                                   {"district": dy.district.name, "year": dy.year, "count": len(fresh)},
-                                  district=True)
+                                  district=dy.district_id)
     if stored:
         for letter in fresh:
             # The dispatch log's recipient is stored as data.

@@ -309,4 +309,4 @@ def _remind_by_channels(item: TrackedItem, kind: str, key: str) -> int:
     return notifications.notify(key, _CHANNEL_KINDS[kind],
                                 {"institution": item.institution.name, "count": 1, "due": item.due_on.isoformat()},
                                 institutions=[item.institution], users=users, user_channels=("sms",),
-                                district=kind == "escalation")
+                                district=item.district_id if kind == "escalation" else None)
