@@ -344,6 +344,27 @@ def _tallies(warning_ids, where: Q | None) -> QuerySet[DeliveryTally]:
     return DeliveryTally.objects.filter(where or Q(), warning_id__in=warning_ids).order_by()
 
 
+def tally_rates_by_warning(warning_ids, *, where: Q | None = None) -> dict[int, Rates]:
+    """rates_by_warning from the stored tallies (one row per warning and institution) instead of
+    the deliveries (2,000,000 in a province: 1.3 s on the management page, issue 16)."""
+    rows = _tallies(warning_ids, where).values("warning_id").annotate(**_tally_sums())
+    return {r["warning_id"]: Rates(**_summed(r), key=r["warning_id"]) for r in rows}
+
+
+def tally_rates_by_institution_rows(*, where: Q | None = None) -> QuerySet:
+    """rates_by_institution_rows over every warning, from the stored tallies, as a query a paginator
+    can slice (the COUNT of grouped deliveries took 2.8 s in a province). Map a slice with
+    `as_tally_rates`."""
+    return (DeliveryTally.objects.filter(where or Q()).order_by()
+            .values("institution_id", "institution__code", "institution__name")
+            .annotate(**_tally_sums()).order_by("institution__code"))
+
+
+def as_tally_rates(rows) -> list[Rates]:
+    return [Rates(**_summed(r), key=r["institution_id"], code=r["institution__code"], name=r["institution__name"])
+            for r in rows]
+
+
 def tally_sums_by_warning_and_category(warning_ids, *, where: Q | None = None) -> list[dict]:
     """Per (warning, institution category): {warning_id, category, delivered, read, acknowledged,
     on_time}, one grouped query."""

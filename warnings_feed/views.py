@@ -105,11 +105,12 @@ def manage(request: HttpRequest) -> HttpResponse:
                              else _("警示信息已定时，到发布时间后送达。"))
             return redirect("warnings_feed:manage_detail", pk=warning.pk)
     page = _page(request, selectors.managed_warnings(request.user), MANAGE_PAGE_SIZE)
-    rates = selectors.rates_by_warning([w.pk for w in page.object_list], where=where)
+    # From the stored tallies, not the deliveries (2,000,000 in a province; issue 16).
+    rates = selectors.tally_rates_by_warning([w.pk for w in page.object_list], where=where)
     # Every institution's rates, a page at a time (`?rpage=`): 5,000 rows in a province (issue 16).
-    institution_rates = Paginator(selectors.rates_by_institution_rows(where=where),
+    institution_rates = Paginator(selectors.tally_rates_by_institution_rows(where=where),
                                   INSTITUTION_RATES_PAGE_SIZE).get_page(request.GET.get("rpage"))
-    institution_rates.object_list = selectors.as_rates(institution_rates.object_list)
+    institution_rates.object_list = selectors.as_tally_rates(institution_rates.object_list)
     reveal = presentation.reveals_names(request.user)
     items = presentation.shown(page.object_list, reveal_names=reveal, reader=request.user)
     return render(request, "warnings_feed/manage.html", {

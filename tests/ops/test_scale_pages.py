@@ -310,3 +310,40 @@ def test_activities_home_lists_the_district_a_page_at_a_time(client, django_asse
     assert f"year={YEAR}&amp;page=2" in html
     rest = client.get(f"/activities/?year={YEAR}&page=2").content.decode()
     assert rest.count("?institution=") == 8
+
+
+# --- warnings: the management page's rates ---------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_manage_page_rates_come_from_the_tallies(client):
+    """The management page's rates (per warning, per institution) are the stored tallies' sums, the
+    same figures as counting the deliveries, without reading the deliveries."""
+    from institutions.models import District
+    from tests.factories import EmployeeFactory
+    from warnings_feed import selectors
+    from warnings_feed.models import Delivery, Warning
+    from warnings_feed.services import rebuild_tallies
+
+    luqiao = District.objects.get(code="331004")
+    banks = [InstitutionFactory(), InstitutionFactory()]
+    warning = Warning.objects.create(title="通报", body="正文", scope="district", district=luqiao,
+                                     publish_at=timezone.now(), fanned_out_at=timezone.now())
+    now = timezone.now()
+    for n, bank in enumerate(banks):
+        for k in range(3 + n):
+            Delivery.objects.create(warning=warning, employee=EmployeeFactory(institution=bank), institution=bank,
+                                    delivered_at=now, read_at=now if k % 2 == 0 else None,
+                                    acknowledged_at=now if k == 0 else None)
+    rebuild_tallies()
+    client.force_login(UserFactory(roles=["finance_center"]))
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get("/warnings/manage/")
+    assert response.status_code == 200
+    assert not [q for q in ctx.captured_queries if 'FROM "warnings_feed_delivery"' in q["sql"]]
+    where = selectors.rates_scope(UserFactory(roles=["finance_center"]))
+    expected = selectors.rates_by_warning([warning.pk], where=where)[warning.pk]
+    assert next(r for item, r in response.context["rows"] if item.pk == warning.pk) == expected
+    assert [(r.code, r.delivered, r.read, r.acknowledged, r.on_time) for r in response.context["institution_rates"]] \
+        == [(r.code, r.delivered, r.read, r.acknowledged, r.on_time)
+            for r in selectors.rates_by_institution(where=where)]
