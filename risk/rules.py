@@ -106,7 +106,10 @@ GROUP BY t.employee_no, t.counterparty_id, to_char(t.occurred_on, 'YYYY-MM')
 """  # noqa: S608 (fixed identifiers; every value is a bound parameter)
 
 # A window of N days starting on each row's day (every window that holds rows starts on one of
-# them, and moving a window's start to its first row only drops days without rows).
+# them, and moving a window's start to its first row only drops days without rows). The evidence is
+# every row inside some qualifying window: a row on day d is, when a window starting on a day in
+# [d - span, d] qualifies — a second window over the same order, not a join of rows with starts
+# (which grew with the square of an employee's rows).
 R02_SQL = f"""
 WITH base AS (
   SELECT t.*, (t.occurred_on - DATE '2000-01-01') AS dn
@@ -115,20 +118,18 @@ WITH base AS (
     AND t.counterparty_type IN ('individual', 'company')
     AND NOT {_CUSTOMER_AT.format(t='t', cp='counterparty_id')}
 ), win AS (
-  SELECT employee_no, counterparty_id, dn,
-         COUNT(*) OVER w AS n, SUM(amount) OVER w AS total
+  SELECT base.*, COUNT(*) OVER w >= %(min_count)s AND SUM(amount) OVER w >= %(min_total)s::numeric AS starts
   FROM base
   WINDOW w AS (PARTITION BY employee_no, counterparty_id ORDER BY dn
                RANGE BETWEEN CURRENT ROW AND %(span)s FOLLOWING)
-), starts AS (
-  SELECT DISTINCT employee_no, counterparty_id, dn FROM win
-  WHERE n >= %(min_count)s AND total >= %(min_total)s::numeric
+), covered AS (
+  SELECT win.*, bool_or(starts) OVER (PARTITION BY employee_no, counterparty_id ORDER BY dn
+                                      RANGE BETWEEN %(span)s PRECEDING AND CURRENT ROW) AS hit
+  FROM win
 )
 SELECT b.employee_no, b.counterparty_id, %(period)s AS period,
        json_agg({_txn_json('b')} ORDER BY b.occurred_at, b.txn_id) AS evidence
-FROM base b
-WHERE EXISTS (SELECT 1 FROM starts s WHERE s.employee_no = b.employee_no
-              AND s.counterparty_id = b.counterparty_id AND b.dn BETWEEN s.dn AND s.dn + %(span)s)
+FROM covered b WHERE b.hit
 GROUP BY b.employee_no, b.counterparty_id
 """  # noqa: S608 (fixed identifiers; every value is a bound parameter)
 
@@ -138,17 +139,17 @@ WITH base AS (
   FROM risk_transaction t
   WHERE {_TXN_SCOPE.format(t='t')} AND t.direction = 'out' AND t.channel = 'cash'
 ), win AS (
-  SELECT employee_no, dn, SUM(amount) OVER w AS total
+  SELECT base.*, SUM(amount) OVER w >= %(min_total)s::numeric AS starts
   FROM base
   WINDOW w AS (PARTITION BY employee_no ORDER BY dn RANGE BETWEEN CURRENT ROW AND %(span)s FOLLOWING)
-), starts AS (
-  SELECT DISTINCT employee_no, dn FROM win WHERE total >= %(min_total)s::numeric
+), covered AS (
+  SELECT win.*, bool_or(starts) OVER (PARTITION BY employee_no ORDER BY dn
+                                      RANGE BETWEEN %(span)s PRECEDING AND CURRENT ROW) AS hit
+  FROM win
 )
 SELECT b.employee_no, '' AS counterparty_id, %(period)s AS period,
        json_agg({_txn_json('b')} ORDER BY b.occurred_at, b.txn_id) AS evidence
-FROM base b
-WHERE EXISTS (SELECT 1 FROM starts s WHERE s.employee_no = b.employee_no
-              AND b.dn BETWEEN s.dn AND s.dn + %(span)s)
+FROM covered b WHERE b.hit
 GROUP BY b.employee_no
 """  # noqa: S608 (fixed identifiers; every value is a bound parameter)
 
@@ -215,13 +216,13 @@ RULES: dict[str, Rule] = {r.code: r for r in (
          (Param("min_amount", "money", "5000.00", gettext_lazy("单笔金额下限（元）")),),
          R01_SQL, keyed_by_counterparty=True,
          description=gettext_lazy("员工与交易当时其本人服务的客户之间单笔金额不低于下限的资金往来（转入或转出）；每名员工、每个对手方、每个自然月一条预警。")),
-    Rule("R02", "疑似参与民间借贷", "high", "1",  # i18n-exempt: rule title fixed by RISK.md (contract)
+    Rule("R02", "疑似参与民间借贷", "high", "2",  # i18n-exempt: rule title fixed by RISK.md (contract)
          (Param("min_count", "int", 3, gettext_lazy("笔数下限")),
           Param("window_days", "days", 30, gettext_lazy("窗口天数")),
           Param("min_total", "money", "50000.00", gettext_lazy("金额合计下限（元）"))),
          R02_SQL, keyed_by_counterparty=True,
          description=gettext_lazy("员工与同一非本人客户的个人或企业之间的转账，在任意连续窗口天数内不少于笔数下限且合计不低于金额下限；每名员工、每个对手方、每次筛查一条预警。")),
-    Rule("R03", "大额现金支取", "medium", "1",  # i18n-exempt: rule title fixed by RISK.md (contract)
+    Rule("R03", "大额现金支取", "medium", "2",  # i18n-exempt: rule title fixed by RISK.md (contract)
          (Param("min_total", "money", "50000.00", gettext_lazy("金额合计下限（元）")),
           Param("window_days", "days", 7, gettext_lazy("窗口天数"))),
          R03_SQL,

@@ -140,7 +140,7 @@ def test_evidence_severity_and_due_dates(loaded):
     r06 = loaded.alerts(rule="R06")[0]
     assert len(r06["evidence"]) == 20 and r06["severity"] == "medium"
     alert = Alert.objects.get(rule="R02")
-    assert alert.rule_version == "1" and alert.params == {"min_count": 3, "window_days": 30, "min_total": "50000.00"}
+    assert alert.rule_version == "2" and alert.params == {"min_count": 3, "window_days": 30, "min_total": "50000.00"}
     assert alert.due_on > alert.raised_on
     assert loaded.alerts(severity="medium") and all(a["severity"] == "medium" for a in loaded.alerts(severity="medium"))
 
