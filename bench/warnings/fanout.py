@@ -129,8 +129,12 @@ def bench_user():
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
+    from institutions.models import District
+    from institutions.services import grant_role
+
     user, _created = get_user_model().objects.get_or_create(username="bench-finance")
     user.groups.add(Group.objects.get(name="finance_center"))
+    grant_role(user, "finance_center", District.objects.get(code="331004"))  # district roles are grants now
     return get_user_model().objects.get(pk=user.pk)
 
 
