@@ -347,3 +347,42 @@ def test_manage_page_rates_come_from_the_tallies(client):
     assert [(r.code, r.delivered, r.read, r.acknowledged, r.on_time) for r in response.context["institution_rates"]] \
         == [(r.code, r.delivered, r.read, r.acknowledged, r.on_time)
             for r in selectors.rates_by_institution(where=where)]
+
+
+# --- admin: a violation type's delete and change pages -------------------------------------------
+
+
+@pytest.mark.django_db
+def test_violation_type_delete_page_counts_the_records_it_blocks(client, monkeypatch):
+    """A type used by thousands of point records: the delete page counts them (the same queries
+    for 3 and 30 records), refuses, and the change page has no select of every institution."""
+    import datetime as dt
+
+    from core.admin_scale import ScaleSafeAdminMixin
+    from staff_points.models import PointRecord, ViolationType
+    from tests.factories import EmployeeFactory
+
+    monkeypatch.setattr(ScaleSafeAdminMixin, "delete_list_limit", 2)
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+    vtype = ViolationType.objects.create(code="V9", name="测试违规", module="compliance", points=D("2"))
+    employee = EmployeeFactory(institution=InstitutionFactory())
+
+    def add(n):
+        PointRecord.objects.bulk_create([
+            PointRecord(employee=employee, date=dt.date(YEAR, 1, 1 + i % 28), kind="deduction", violation_type=vtype,
+                        module="compliance", points=D("2")) for i in range(n)])
+
+    add(3)
+    url = f"/admin/staff_points/violationtype/{vtype.pk}/delete/"
+    response, few = _get(client, url)
+    assert response.status_code == 200 and "3 条" in response.content.decode()
+    add(27)
+    response, many = _get(client, url)
+    assert "30 条" in response.content.decode() and "受保护" in response.content.decode()
+    assert many <= few
+    client.post(url, {"post": "yes"})
+    assert ViolationType.objects.filter(pk=vtype.pk).exists()
+    for _ in range(20):
+        InstitutionFactory()
+    change = client.get(f"/admin/staff_points/violationtype/{vtype.pk}/change/").content.decode()
+    assert change.count("<option") < 20
