@@ -1353,7 +1353,7 @@ def execute_runs(run_ids: list[int]) -> list[AggregationRun]:
     for run in refused:
         try:
             if run.district_id is None:
-                raise StateConflict("该汇总任务没有指定区县（旧版本任务），请重新发起")
+                raise StateConflict(_("该汇总任务没有指定区县（旧版本任务），请重新发起"))
             _refuse_published(district_year(run.district_id, run.year))
         except StateConflict as exc:
             _fail_runs([run], exc)
