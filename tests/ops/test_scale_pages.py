@@ -150,6 +150,10 @@ def test_scheme_change_page_queries_do_not_grow_with_indicators(client, django_a
     assert response.status_code == 200
     page = response.content.decode()
     assert "B29" in page and "测试条款2.1" in page  # every row, with its clause
+    with CaptureQueriesContext(connection) as ctx:
+        client.get(f"/admin/scoring/scheme/{many.pk}/change/")
+    frozen_checks = [q for q in ctx.captured_queries if "scoring_districtyear" in q["sql"]]
+    assert len(frozen_checks) <= 1  # whether the scheme is frozen: asked once, not per permission check
 
 
 # --- /dashboards/district/ ----------------------------------------------------------------------
