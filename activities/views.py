@@ -3,7 +3,6 @@ shows its message (NotFound is a 404)."""
 
 from __future__ import annotations
 
-import io
 from functools import wraps
 
 from django.contrib import messages
@@ -24,7 +23,7 @@ from institutions import access
 from institutions.models import Employee, Role
 
 from . import calendar as programme_calendar
-from . import forms, selectors, services
+from . import exports, forms, selectors, services
 from .models import ActivityFile, ArchiveStatus, EvidenceSource, NoticeAttachment, NoticeRecipient
 
 PAGE_SIZE = 30
@@ -141,24 +140,8 @@ def ledger(request: HttpRequest) -> HttpResponse:
 
 @_user_page
 def ledger_export(request: HttpRequest) -> HttpResponse:
-    from openpyxl import Workbook
-
-    from core.exports import append_row
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = _("活动台账")
-    append_row(ws, [_("机构编码"), _("机构"), _("区县"), _("日期"), _("类型"), _("类别"), _("活动名称"), _("地点"),
-                    _("组织者"), _("参加人数"), _("对应条款"), _("附件数"), _("活动内容")])
-    for a in selectors.activities(request.user, _ledger_filters(request)).iterator(chunk_size=500):
-        append_row(ws, [a.institution.code, a.institution.name, a.institution.district.name, a.held_on, a.kind.name,
-                        a.kind.get_category_display(), a.title, a.place, a.organiser, a.participant_count,
-                        "、".join(f"{c.number}" for c in a.clauses.all()), a.files_count,
-                        a.description])
-    out = io.BytesIO()
-    wb.save(out)
-    response = HttpResponse(out.getvalue(),
-                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    activities = exports.for_export(selectors.activities(request.user, _ledger_filters(request)))
+    response = HttpResponse(exports.ledger_xlsx(activities), content_type=exports.XLSX)
     response["Content-Disposition"] = 'attachment; filename="activities.xlsx"'
     return response
 

@@ -67,8 +67,11 @@ def write_cell(ws, row: int, column: int, value):
 
 
 def append_row(ws, values) -> None:
-    """`ws.append(values)`, safely: text cells are neutralised strings, numbers and dates stay so."""
-    ws.append([_text_cell(Cell(ws), safe_value(v)) for v in values])
+    """`ws.append(values)`, safely: text cells are neutralised strings, numbers and dates stay so.
+
+    Works for write-only worksheets too (the column is set before appending: openpyxl's write-only
+    `append` formats an unplaced cell's coordinate on the way and fails)."""
+    ws.append([_text_cell(Cell(ws, column=i), safe_value(v)) for i, v in enumerate(values, 1)])
 
 
 class SafeCsvWriter:
