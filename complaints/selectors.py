@@ -422,11 +422,8 @@ class Statistics:
     satisfaction_by_month: dict[int, dict]
 
 
-def statistics(year: int, *, institution_ids: frozenset[int] | None = None, category: str = "",
-               where: Q | None = None) -> Statistics:
-    """Counts by institution, kind, month and outcome; substantiation, handling time and on-time rates.
-
-    `institution_ids` and `where` (a StatsScope's condition) restrict the complaints counted."""
+def _counted(year: int, institution_ids: frozenset[int] | None, category: str, where: Q | None) -> QuerySet:
+    """The year's complaints the statistics count (merged duplicates left out), restricted as asked."""
     start, end = _year_bounds(year)
     qs = Complaint.objects.filter(received_at__gte=start, received_at__lt=end).exclude(status=rules.MERGED)
     if institution_ids is not None:
@@ -435,6 +432,43 @@ def statistics(year: int, *, institution_ids: frozenset[int] | None = None, cate
         qs = qs.filter(where)
     if category:
         qs = qs.filter(institution__category=category)
+    return qs
+
+
+def statistics_by_institution(year: int, *, institution_ids: frozenset[int] | None = None, category: str = "",
+                              where: Q | None = None) -> QuerySet:
+    """Per institution (in code order), grouped in SQL: counts by kind and outcome and the mean rating.
+    A queryset of dicts, so a page can take a slice; `with_substantiation_rates` adds the rate."""
+    return (_counted(year, institution_ids, category, where)
+            .values("institution_id", "institution__code", "institution__name")
+            .annotate(total=Count("id"),
+                      ratings=Count("id", filter=Q(kind="rating")),
+                      suggestions=Count("id", filter=Q(kind="suggestion")),
+                      complaints=Count("id", filter=Q(kind="complaint")),
+                      reports=Count("id", filter=Q(kind="report")),
+                      substantiated=Count("id", filter=Q(outcome="substantiated")),
+                      partially=Count("id", filter=Q(outcome="partially_substantiated")),
+                      unsubstantiated=Count("id", filter=Q(outcome="unsubstantiated")),
+                      avg_rating=Avg((F("rating_attitude") + F("rating_efficiency") + F("rating_integrity")) / 3.0))
+            .order_by("institution__code"))
+
+
+def with_substantiation_rates(rows) -> list[dict]:
+    """`statistics_by_institution` rows (all or a page's) with their substantiation rate."""
+    rows = list(rows)
+    for row in rows:
+        row["substantiation_rate"] = rules.substantiation_rate(
+            row["substantiated"], row["partially"], row["substantiated"] + row["partially"] + row["unsubstantiated"])
+    return rows
+
+
+def statistics(year: int, *, institution_ids: frozenset[int] | None = None, category: str = "",
+               where: Q | None = None, per_institution: bool = True) -> Statistics:
+    """Counts by institution, kind, month and outcome; substantiation, handling time and on-time rates.
+
+    `institution_ids` and `where` (a StatsScope's condition) restrict the complaints counted. Without
+    `per_institution` the per-institution rows are left empty (a page lists them a page at a time)."""
+    qs = _counted(year, institution_ids, category, where)
     tz = timezone.get_default_timezone()
     by_kind = {r["kind"]: r["n"] for r in qs.values("kind").annotate(n=Count("id")).order_by()}
     by_month = {r["m"]: r["n"] for r in qs.annotate(m=ExtractMonth("received_at", tzinfo=tz))
@@ -449,22 +483,8 @@ def statistics(year: int, *, institution_ids: frozenset[int] | None = None, cate
     days = [(c - r).days for r, c, _ in timing if r and c]
     on_time = sum(1 for _r, c, dl in timing if c and _met_deadline(c, dl))
     avg_days = (Decimal(sum(days)) / len(days)).quantize(Decimal("0.1")) if days else None
-    per_inst = list(
-        qs.values("institution_id", "institution__code", "institution__name")
-        .annotate(total=Count("id"),
-                  ratings=Count("id", filter=Q(kind="rating")),
-                  suggestions=Count("id", filter=Q(kind="suggestion")),
-                  complaints=Count("id", filter=Q(kind="complaint")),
-                  reports=Count("id", filter=Q(kind="report")),
-                  substantiated=Count("id", filter=Q(outcome="substantiated")),
-                  partially=Count("id", filter=Q(outcome="partially_substantiated")),
-                  unsubstantiated=Count("id", filter=Q(outcome="unsubstantiated")),
-                  avg_rating=Avg((F("rating_attitude") + F("rating_efficiency") + F("rating_integrity")) / 3.0))
-        .order_by("institution__code")
-    )
-    for row in per_inst:
-        row["substantiation_rate"] = rules.substantiation_rate(
-            row["substantiated"], row["partially"], row["substantiated"] + row["partially"] + row["unsubstantiated"])
+    per_inst = with_substantiation_rates(statistics_by_institution(
+        year, institution_ids=institution_ids, category=category, where=where)) if per_institution else []
     return Statistics(
         year=year, total=sum(by_kind.values()), by_kind=by_kind, by_month=by_month, by_outcome=by_outcome,
         by_institution=per_inst, concluded=concluded,

@@ -242,15 +242,23 @@ def _year(request: HttpRequest) -> int:
     return year
 
 
+STATS_PAGE_SIZE = 50  # institutions a page of the statistics' per-institution table (the totals cover all)
+
+
 @login_required
 @require_GET
 def stats(request: HttpRequest) -> HttpResponse:
     scope = _stats_scope(request)
     year = _year(request)
-    data = selectors.statistics(year, where=scope.where, category=request.GET.get("category", ""))
+    category = request.GET.get("category", "")
+    data = selectors.statistics(year, where=scope.where, category=category, per_institution=False)
+    page = Paginator(selectors.statistics_by_institution(year, where=scope.where, category=category),
+                     STATS_PAGE_SIZE).get_page(request.GET.get("page"))
     districts = list(access.visible_districts(request.user, selectors.STATS_ROLES)[:50])
     return render(request, "complaints/staff/stats.html", {
-        "stats": data, "year": year, "kinds": Complaint.Kind.choices, "outcomes": Complaint.Outcome.choices,
+        "stats": data, "year": year, "page": page,
+        "institution_rows": selectors.with_substantiation_rates(page.object_list),
+        "kinds": Complaint.Kind.choices, "outcomes": Complaint.Outcome.choices,
         "months": range(1, 13), "categories": Institution.Category.choices,
         "category": request.GET.get("category", ""),
         "districts": districts if len(districts) > 1 else [], "district": scope.district,

@@ -306,13 +306,14 @@ def plan(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             _refused(request, exc)
         return redirect(f"{request.path}?year={year}&district={district.code}")
-    entries = []
+    entries, page = [], None
     if plan_row is not None:
-        visited = set(selectors.visible_visits(request.user).filter(visited_on__year=year)
+        page = Paginator(plan_row.entries.select_related("institution").order_by("month", "institution__code", "pk"),
+                         PAGE_SIZE).get_page(request.GET.get("page"))
+        visited = set(selectors.visible_visits(request.user)
+                      .filter(visited_on__year=year, institution_id__in={e.institution_id for e in page})
                       .values_list("institution_id", "visited_on__month"))
-        for entry in plan_row.entries.select_related("institution").order_by("month", "institution__code"):
-            entries.append({"entry": entry, "done": (entry.institution_id, entry.month) in visited})
-    institutions = Institution.objects.filter(district=district, is_active=True).order_by("code")
+        entries = [{"entry": entry, "done": (entry.institution_id, entry.month) in visited} for entry in page]
     return render(request, "inspections/plan.html", {
-        "district": district, "year": year, "plan": plan_row, "entries": entries, "institutions": institutions,
+        "district": district, "year": year, "plan": plan_row, "entries": entries, "page": page,
         "kinds": VisitKind.choices, "months": range(1, 13)})

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Q, QuerySet
+from django.db.models import IntegerField, Q, QuerySet, Sum
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from institutions import access
@@ -68,15 +70,23 @@ def visible_employees(user) -> QuerySet:
     return qs.filter(condition)
 
 
-def summary(district, year: int) -> list[dict]:
-    """Per institution of the district: stored counts by rule and status, overdue, review times and
-    confirmed rate. No person, no transaction."""
-    stored = {s.institution_id: s for s in InstitutionSummary.objects.filter(institution__district=district,
-                                                                             year=year)}
+def summary_institutions(district) -> QuerySet:
+    """The district's active institutions in the summary's order (pages take a slice of it)."""
+    return Institution.objects.filter(district=district, is_active=True).order_by("code")
+
+
+def summary(district, year: int, institutions=None) -> list[dict]:
+    """Per institution of the district (or of `institutions`, a page of `summary_institutions`): stored
+    counts by rule and status, overdue, review times and confirmed rate. No person, no transaction."""
+    institutions = list(summary_institutions(district) if institutions is None else institutions)
+    stored_qs = InstitutionSummary.objects.filter(institution__district=district, year=year)
+    if len(institutions) < 1000:
+        stored_qs = stored_qs.filter(institution_id__in=[i.pk for i in institutions])
+    stored = {s.institution_id: s for s in stored_qs}
     from . import rules
 
     out = []
-    for institution in Institution.objects.filter(district=district, is_active=True).order_by("code"):
+    for institution in institutions:
         s = stored.get(institution.pk)
         out.append({
             "institution": {"code": institution.code, "name": institution.name},
@@ -93,8 +103,9 @@ def summary(district, year: int) -> list[dict]:
 
 
 def district_totals(district, year: int) -> dict:
-    """The district's totals (for dashboards and the annual report)."""
-    rows = summary(district, year)
-    return {"institutions": len(rows), "alerts": sum(r["total"] for r in rows),
-            "overdue": sum(r["overdue"] for r in rows), "closed": sum(r["closed"] for r in rows),
-            "escalated": sum(r["by_status"].get("escalated", 0) for r in rows)}
+    """The district's totals (for dashboards and the annual report), summed in SQL over the stored rows."""
+    figures = InstitutionSummary.objects.filter(
+        institution__district=district, institution__is_active=True, year=year).aggregate(
+        alerts=Coalesce(Sum("total"), 0), overdue=Coalesce(Sum("overdue"), 0), closed=Coalesce(Sum("closed"), 0),
+        escalated=Coalesce(Sum(Cast(KT("by_status__escalated"), IntegerField())), 0))
+    return {"institutions": summary_institutions(district).count(), **figures}

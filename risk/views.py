@@ -23,6 +23,8 @@ from . import rules, selectors, services
 from .forms import ScreeningForm, UploadForm
 from .models import AlertStatus, Channel, CounterpartyType, Direction, Severity
 
+SUMMARY_PAGE_SIZE = 50  # institutions a page of the district's summary (5,000 in a province)
+
 EVENT_ACTIONS = {"login": gettext_lazy("登录"), "query_customer": gettext_lazy("查询客户"),
                  "modify_limit": gettext_lazy("调整额度"), "override": gettext_lazy("越权操作")}
 TRAIL = {"review": gettext_lazy("开始核查"), "dismiss": gettext_lazy("排除"), "confirm": gettext_lazy("确认"),
@@ -173,7 +175,9 @@ def summary(request: HttpRequest) -> HttpResponse:
             raise
         return render(request, "risk/summary.html", {"choose": access.visible_districts(
             request.user, roles=[Role.FINANCE_CENTER]), "error": str(refusal)}, status=400)
+    page = Paginator(selectors.summary_institutions(district), SUMMARY_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "risk/summary.html", {
-        "district": district, "year": year, "rows": selectors.summary(district, year),
+        "district": district, "year": year, "page": page,
+        "rows": selectors.summary(district, year, page.object_list),
         "rule_choices": list(rules.RULES.values()), "status_choices": AlertStatus.choices,
         "totals": selectors.district_totals(district, year)})
