@@ -64,33 +64,31 @@ def statistics_file(stats: Statistics, fmt: str, satisfaction: dict | None = Non
         writer.writerow([str(label) for _key, label in INSTITUTION_COLUMNS])
         writer.writerows(institution_rows(stats))
         return out.getvalue().encode("utf-8"), "text/csv; charset=utf-8"
-    book = Workbook()
-    sheet = book.active
-    sheet.title = _("概览")
-    for row in summary_rows(stats):
-        append_row(sheet, row)
+    # Write-only: rows go straight to the sheets' temporary files (memory bounded, linear); the
+    # headers are bold as they are written, a write-only sheet cannot be styled afterwards.
+    book = Workbook(write_only=True)
+    bold = Font(bold=True)
+    sheet = book.create_sheet(_("概览"))
+    for number, row in enumerate(summary_rows(stats)):
+        append_row(sheet, row, font=bold if number == 0 else None)
     by_inst = book.create_sheet(_("按机构"))
-    append_row(by_inst, [str(label) for _key, label in INSTITUTION_COLUMNS])
+    append_row(by_inst, [str(label) for _key, label in INSTITUTION_COLUMNS], font=bold)
     for row in institution_rows(stats):
         append_row(by_inst, row)
     by_month = book.create_sheet(_("按月份"))
-    append_row(by_month, [_("月份"), _("受理数"), _("满意度参评数"), _("满意数"), _("满意率(%)")])
+    append_row(by_month, [_("月份"), _("受理数"), _("满意度参评数"), _("满意数"), _("满意率(%)")], font=bold)
     for month in range(1, 13):
         sat = stats.satisfaction_by_month.get(month, {})
         append_row(by_month, [month, stats.by_month.get(month, 0), sat.get("rated", 0), sat.get("satisfied", 0),
                               _cell(sat.get("rate"))])
-    sheets = [sheet, by_inst, by_month]
     if satisfaction is not None:
         sat = book.create_sheet(_("满意率（机构×月）"))
-        append_row(sat, [_("机构编码"), _("机构名称"), *[_("{month}月").format(month=m) for m in range(1, 13)]])
+        append_row(sat, [_("机构编码"), _("机构名称"), *[_("{month}月").format(month=m) for m in range(1, 13)]],
+                   font=bold)
         for inst_id in sorted({i for i, _month in satisfaction}, key=lambda i: (names or {}).get(i, ("", ""))[0]):
             code, name = (names or {}).get(inst_id, ("", ""))
             append_row(sat, [code, name,
                              *[_cell(satisfaction.get((inst_id, m), {}).get("rate")) for m in range(1, 13)]])
-        sheets.append(sat)
-    for ws in sheets:
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

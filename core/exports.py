@@ -66,12 +66,17 @@ def write_cell(ws, row: int, column: int, value):
     return _text_cell(ws.cell(row=row, column=column), safe_value(value))
 
 
-def append_row(ws, values) -> None:
+def append_row(ws, values, font=None) -> None:
     """`ws.append(values)`, safely: text cells are neutralised strings, numbers and dates stay so.
 
     Works for write-only worksheets too (the column is set before appending: openpyxl's write-only
-    `append` formats an unplaced cell's coordinate on the way and fails)."""
-    ws.append([_text_cell(Cell(ws, column=i), safe_value(v)) for i, v in enumerate(values, 1)])
+    `append` formats an unplaced cell's coordinate on the way and fails); `font` (a header's bold)
+    is set on every cell, as a write-only sheet cannot be styled afterwards."""
+    cells = [_text_cell(Cell(ws, column=i), safe_value(v)) for i, v in enumerate(values, 1)]
+    if font is not None:
+        for cell in cells:
+            cell.font = font
+    ws.append(cells)
 
 
 class SafeCsvWriter:
