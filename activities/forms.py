@@ -3,6 +3,8 @@ the database, is services.py's)."""
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -48,6 +50,26 @@ class ActivityForm(_ClauseMixin, forms.Form):
 
 class MultiFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
+
+
+class CodesInput(forms.TextInput):
+    """A box of institution codes; several posted values (as a multiple select posted them) are joined."""
+
+    def value_from_datadict(self, data, files, name):
+        if hasattr(data, "getlist"):
+            return " ".join(v for v in data.getlist(name) if v) or None
+        return super().value_from_datadict(data, files, name)
+
+
+class InstitutionCodesField(forms.CharField):
+    """Institution codes typed in one box, separated by commas, spaces or 、 (a district may have
+    thousands of institutions: no option per institution). The service checks them."""
+
+    widget = CodesInput
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        return [c for c in re.split(r"[\s,，、;；]+", text) if c] if text else []
 
 
 class MultipleFileField(forms.FileField):
@@ -154,8 +176,8 @@ class NoticeForm(forms.Form):
     audience = forms.ChoiceField(label=_("发送范围"), choices=Audience.choices)
     category = forms.ChoiceField(label=_("机构类别"), choices=[("", "—"), *InstitutionCategory.choices],
                                  required=False)
-    institutions = forms.MultipleChoiceField(label=_("指定机构"), required=False,
-                                             widget=forms.SelectMultiple(attrs={"size": 6}))
+    institutions = InstitutionCodesField(label=_("指定机构"), required=False, max_length=20000,
+                                         help_text=_("填写机构编码，多个用逗号或空格分隔"))
     campaign = forms.TypedChoiceField(label=_("所属专项行动"), coerce=int, required=False, empty_value=None)
     clause = forms.TypedChoiceField(label=_("对应条款（报送通过后可作佐证）"), coerce=int, required=False,
                                     empty_value=None)
@@ -165,9 +187,8 @@ class NoticeForm(forms.Form):
                                           required=False, max_length=5000)
     attachments = MultipleFileField(label=_("附件"), required=False)
 
-    def __init__(self, *args, institutions=(), campaigns=(), clauses=(), **kwargs):
+    def __init__(self, *args, campaigns=(), clauses=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["institutions"].choices = [(i.code, f"{i.code} {i.name}") for i in institutions]
         self.fields["campaign"].choices = [("", "—")] + [(c.pk, c.title) for c in campaigns]
         self.fields["clause"].choices = [("", "—")] + [(c.pk, f"{c.number} {c.title[:40]}")
                                                       for c in clauses]

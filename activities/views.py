@@ -278,9 +278,12 @@ def trainings(request: HttpRequest) -> HttpResponse:
         context["hours"] = selectors.employee_hours(institution.pk, year)
     district = _finance_district(request)
     if district:
-        institutions = list(selectors.visible_institutions(request.user).filter(district=district, is_active=True))
+        rates_page = Paginator(selectors.visible_institutions(request.user).filter(district=district, is_active=True),
+                               PAGE_SIZE).get_page(request.GET.get("rpage"))
+        institutions = list(rates_page.object_list)
         rates = selectors.institution_completion([i.pk for i in institutions], year)
         context["rates"] = [(i, rates[i.pk]) for i in institutions]
+        context["rates_page"] = rates_page
     return render(request, "activities/trainings.html", context,
                   status=400 if request.method == "POST" else 200)
 
@@ -454,7 +457,6 @@ def notices(request: HttpRequest) -> HttpResponse:
     if district:
         form = forms.NoticeForm(
             request.POST or None, request.FILES or None,
-            institutions=selectors.visible_institutions(request.user).filter(district=district, is_active=True),
             campaigns=selectors.campaigns(request.user).filter(district=district),
             clauses=services.clauses_for(district.pk, timezone.localdate().year))
         if request.method == "POST" and form.is_valid():
@@ -491,10 +493,13 @@ def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
                "attachments": notice.attachments.all(), "return_form": forms.ReturnForm(),
                "today": timezone.localdate()}
     if finance:
-        rows = list(notice.recipients.select_related("institution", "read_by").order_by("institution__code"))
+        page = _page(request, notice.recipients.select_related("institution", "read_by").order_by("institution__code",
+                                                                                                   "pk"))
+        rows = list(page.object_list)
         for r in rows:
             r.late = selectors.is_late(r)
         context["recipients"] = rows
+        context["page"] = page
         context["stats"] = selectors.notice_stats([notice.pk]).get(notice.pk)
     return render(request, "activities/notice_detail.html", context)
 
@@ -632,10 +637,11 @@ def archives(request: HttpRequest) -> HttpResponse:
             return _refused(request, exc, reverse("activities:archives"))
         messages.success(request, _("已提交生成档案。"))
         return redirect("activities:archive", pk=job.pk)
-    return render(request, "activities/archives.html", {
+    finance = access.is_finance_center(request.user)
+    return render(request, "activities/archives.html", {  # a finance center types a code (a province: 5,000)
         "year": year, "jobs": selectors.archive_jobs(request.user)[:50],
-        "institutions": selectors.visible_institutions(request.user).filter(is_active=True),
-        "finance": access.is_finance_center(request.user)})
+        "institutions": [] if finance else selectors.visible_institutions(request.user).filter(is_active=True)[:200],
+        "finance": finance})
 
 
 @_user_page

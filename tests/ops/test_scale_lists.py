@@ -158,3 +158,121 @@ def test_inspection_plan_lists_a_page_of_entries_and_no_institution_options(clie
         response = client.get(url + f"&page={bad}")
         assert response.status_code == 200, bad
         assert _plan_rows(response.content.decode()) in (5, 2), bad
+
+
+# --- /activities/trainings/ and /activities/notices/<pk>/ ----------------------------------------
+
+
+def _table_rows(html: str, table_id: str) -> int:
+    start = html.index(f'id="{table_id}"')
+    return html[html.index("<tbody>", start):html.index("</tbody>", start)].count("<tr>")
+
+
+@pytest.mark.django_db
+def test_training_rates_list_a_page_of_institutions(client, monkeypatch, django_assert_max_num_queries):
+    from activities import views as activity_views
+
+    monkeypatch.setattr(activity_views, "PAGE_SIZE", 5)
+    client.force_login(UserFactory(roles=["finance_center"]))
+    url = f"/activities/trainings/?year={YEAR}&district=331004"
+    for _ in range(3):
+        InstitutionFactory()
+    response, few = _get(client, url)
+    assert response.status_code == 200
+    assert _table_rows(response.content.decode(), "completion-rates") == 3
+    for _ in range(9):
+        InstitutionFactory()
+    with django_assert_max_num_queries(few + 2):  # + the paginator's count
+        response = client.get(url)
+    html = response.content.decode()
+    assert _table_rows(html, "completion-rates") == 5
+    assert "rpage=2" in html
+    assert _table_rows(client.get(url + "&rpage=3").content.decode(), "completion-rates") == 2
+    for bad in BAD_PAGES:
+        response = client.get(url + f"&rpage={bad}")
+        assert response.status_code == 200, bad
+        assert _table_rows(response.content.decode(), "completion-rates") in (5, 2), bad
+
+
+@pytest.mark.django_db
+def test_notice_recipients_listed_a_page_at_a_time(client, monkeypatch, django_assert_max_num_queries):
+    from activities import services as activity_services
+    from activities import views as activity_views
+
+    monkeypatch.setattr(activity_views, "PAGE_SIZE", 5)
+    finance = UserFactory(roles=["finance_center"])
+    client.force_login(finance)
+
+    def publish():
+        return activity_services.publish_notice(finance, activity_services.NoticeInput(
+            title="通知", body="正文", return_kind="form", return_within=5, district_code="331004"))
+
+    for _ in range(3):
+        InstitutionFactory()
+    small = publish()
+    response, few = _get(client, f"/activities/notices/{small.pk}/")
+    assert response.status_code == 200
+    assert _table_rows(response.content.decode(), "recipients") == 3
+    for _ in range(9):
+        InstitutionFactory()
+    big = publish()
+    url = f"/activities/notices/{big.pk}/"
+    with django_assert_max_num_queries(few + 2):  # + the paginator's count
+        response = client.get(url)
+    html = response.content.decode()
+    assert _table_rows(html, "recipients") == 5
+    assert "已读 0/12" in html  # the figures cover every recipient
+    assert "page=2" in html
+    assert _table_rows(client.get(url + "?page=3").content.decode(), "recipients") == 2
+    for bad in BAD_PAGES:
+        response = client.get(url + f"?page={bad}")
+        assert response.status_code == 200, bad
+        assert _table_rows(response.content.decode(), "recipients") in (5, 2), bad
+
+
+# --- /activities/archives/ -------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_archives_page_takes_a_code_instead_of_listing_every_institution(client, django_assert_max_num_queries):
+    client.force_login(UserFactory(roles=["finance_center"]))
+    for _ in range(3):
+        InstitutionFactory()
+    response, few = _get(client, "/activities/archives/")
+    assert response.status_code == 200
+    for _ in range(20):
+        InstitutionFactory()
+    options = response.content.decode().count("<option")
+    with django_assert_max_num_queries(few):
+        response = client.get("/activities/archives/")
+    html = response.content.decode()
+    assert html.count("<option") == options  # none per institution (the language picker's only)
+    form = html[html.index('id="build-archive"') - 1000:html.index('id="build-archive"')]
+    assert "<option" not in form
+    assert 'name="institution"' in html and "data-lookup=" in html
+
+
+# --- /activities/notices/ ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_notice_form_takes_codes_instead_of_listing_every_institution(client, django_assert_max_num_queries):
+    from activities.models import Notice
+
+    client.force_login(UserFactory(roles=["finance_center"]))
+    for _ in range(3):
+        InstitutionFactory()
+    response, few = _get(client, "/activities/notices/?district=331004")
+    assert response.status_code == 200
+    options = response.content.decode().count("<option")
+    codes = [InstitutionFactory().code for _ in range(20)]
+    with django_assert_max_num_queries(few):
+        response = client.get("/activities/notices/?district=331004")
+    assert response.content.decode().count("<option") == options  # none per institution
+    data = {"title": "仅两家", "body": "正文", "audience": "institutions", "district": "331004"}
+    response = client.post("/activities/notices/", {**data, "institutions": f"{codes[0]}，{codes[1]} "})
+    assert response.status_code == 302
+    assert sorted(Notice.objects.get(title="仅两家").recipients.values_list("institution__code", flat=True)) == \
+        sorted(codes[:2])
+    response = client.post("/activities/notices/", {**data, "title": "未知", "institutions": "NOPE-1"})
+    assert response.status_code == 400 and not Notice.objects.filter(title="未知").exists()
