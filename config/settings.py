@@ -377,6 +377,7 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
     "FindingSeverityEnum": "inspections.models.Severity",
     "VisitKindEnum": "inspections.models.VisitKind",
     "UploadKindEnum": "risk.models.Kind",
+    "RiskAlertStatusEnum": "risk.models.AlertStatus",
 })
 CELERY_BEAT_SCHEDULE.update({
     "complaints-flush-notifications": {"task": "complaints.tasks.send_pending_notifications", "schedule": 60.0},
