@@ -155,6 +155,18 @@ def test_no_chinese_punctuation_between_translated_parts():
     assert not hits, f"{len(hits)} outside messages, e.g. " + "; ".join(f"{f}:{n} {t}" for f, n, t in hits[:8])
 
 
+# Measure words and the ordinal prefix translated alone («第» {{ n }} «条») make «Page 3.3 items» in
+# English: the number belongs inside one message («第 %(n)s 条» → «Clause %(n)s»).
+FRAGMENTS = re.compile(r"""\{% *(?:translate|trans) +["'](?:第|条|页|件|个|家|次|人|名|份|位)["'] *%\}""")
+
+
+def test_no_sentence_translated_in_fragments():
+    hits = [f"{path.relative_to(settings.BASE_DIR)}:{n}"
+            for path in Path(settings.BASE_DIR).rglob("*.html") if ".venv" not in path.parts
+            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if FRAGMENTS.search(line)]
+    assert not hits, f"fragments translated alone: {hits[:8]}"
+
+
 def test_no_chinese_string_literal_outside_gettext():
     """Every Chinese literal in the code goes through gettext, unless it is data that stays Chinese in
     every language and says so (`# i18n-exempt: <why>`)."""
