@@ -157,7 +157,8 @@ def test_no_chinese_punctuation_between_translated_parts():
 
 # Measure words and the ordinal prefix translated alone («第» {{ n }} «条») make «Page 3.3 items» in
 # English: the number belongs inside one message («第 %(n)s 条» → «Clause %(n)s»).
-FRAGMENTS = re.compile(r"""\{% *(?:translate|trans) +["'](?:第|条|页|件|个|家|次|人|名|份|位|秒|已填|尚有|项。|条。|用时)["'] *%\}""")
+FRAGMENT_WORDS = "第|条|页|件|个|家|次|人|名|份|位|秒|已填|尚有|项。|条。|用时"
+FRAGMENTS = re.compile(r"""\{% *(?:translate|trans) +["'](?:""" + FRAGMENT_WORDS + r""")["'] *%\}""")
 
 
 def test_no_sentence_translated_in_fragments():
