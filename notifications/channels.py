@@ -22,12 +22,12 @@ class ChannelError(Exception):
     """A delivery that did not happen; str() is the reason stored on the message."""
 
 
-def _post_json(url: str, payload: dict, headers: dict | None = None) -> dict:
+def _exchange(url: str, data: bytes | None = None, headers: dict | None = None) -> dict:
+    """One request to a gateway (POST when there is a body, GET otherwise); its JSON answer."""
     if not url.startswith(("https://", "http://")):
         raise ChannelError(_("网关地址须以 https:// 或 http:// 开头"))
-    data = json.dumps(payload, ensure_ascii=False).encode()
-    request = urllib.request.Request(url, data=data, method="POST", headers={  # noqa: S310 (scheme checked)
-        "Content-Type": "application/json; charset=utf-8", **(headers or {})})
+    request = urllib.request.Request(url, data=data, method="POST" if data is not None else "GET",  # noqa: S310
+                                     headers=headers or {})
     timeout = float(getattr(settings, "NOTIFY_HTTP_TIMEOUT", 5))
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (scheme checked above)
@@ -40,6 +40,11 @@ def _post_json(url: str, payload: dict, headers: dict | None = None) -> dict:
         return json.loads(raw.decode() or "{}")
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise ChannelError(_("网关应答不是 JSON")) from None
+
+
+def _post_json(url: str, payload: dict, headers: dict | None = None) -> dict:
+    return _exchange(url, json.dumps(payload, ensure_ascii=False).encode(),
+                     {"Content-Type": "application/json; charset=utf-8", **(headers or {})})
 
 
 def _robot_answer(answer: dict) -> None:
@@ -83,20 +88,7 @@ _TOKEN_ERRORS = {40014, 42001, 40082}  # invalid / expired access_token: fetch a
 
 
 def _get_json(url: str) -> dict:
-    if not url.startswith(("https://", "http://")):
-        raise ChannelError(_("网关地址须以 https:// 或 http:// 开头"))
-    timeout = float(getattr(settings, "NOTIFY_HTTP_TIMEOUT", 5))
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (scheme checked above)
-            raw = response.read(65536)
-    except urllib.error.HTTPError as exc:
-        raise ChannelError(_("网关返回 HTTP {code}").format(code=exc.code)) from None
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        raise ChannelError(_("无法连接网关：{reason}").format(reason=getattr(exc, "reason", exc))) from None
-    try:
-        return json.loads(raw.decode() or "{}")
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ChannelError(_("网关应答不是 JSON")) from None
+    return _exchange(url)
 
 
 def _wecom_api() -> str:
