@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -13,14 +13,20 @@ from . import services
 
 log = logging.getLogger(__name__)
 
+# A run's first write can meet a busy database (SQLite locked by another writer, a PostgreSQL deadlock
+# or dropped connection): the run is redone a few seconds later rather than left queued until the
+# reaper fails it. Redoing is safe: a succeeded run is skipped, a failed one is aggregated again.
+_TRANSIENT = {"autoretry_for": (OperationalError,), "retry_backoff": 1, "retry_backoff_max": 30, "max_retries": 5}
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, name="scoring.aggregate")
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, name="scoring.aggregate", **_TRANSIENT)
 def aggregate_scores_task(self, run_id: int) -> dict:
     run = services.execute_run(run_id)
     return {"run": run.pk, "status": run.status, "institutions": run.institutions_total}
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, name="scoring.aggregate_districts")
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, name="scoring.aggregate_districts",
+             **_TRANSIENT)
 def aggregate_districts_task(self, run_ids: list[int]) -> dict:
     """A batch of a spread aggregation: several districts' runs, aggregated together."""
     runs = services.execute_runs(run_ids)

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from core import outbox
 from core.tabular import read_path
-from institutions.models import Membership
+from institutions.models import District, Membership
 from scoring import services, tasks
 from scoring.models import AggregationRun, Scheme
 from tests.factories import InstitutionFactory, UserFactory
@@ -52,3 +52,27 @@ def test_reminders_go_to_institutions_that_have_not_submitted(active_scheme, set
     active_scheme.self_due_date = timezone.localdate() + dt.timedelta(days=6)
     active_scheme.save()
     assert tasks.remind_unsubmitted() == 0
+
+
+def test_a_busy_database_redoes_the_run_instead_of_leaving_it_queued(active_scheme, monkeypatch):
+    """SQLite locked by another writer (or a PostgreSQL deadlock) on the run's first write: the task
+    is retried and the run succeeds; it is not left «queued» until the reaper fails it."""
+    from django.db import OperationalError
+
+    InstitutionFactory()
+    run = AggregationRun.objects.create(year=2030, district=District.objects.get(code="331004"))
+    real, calls = services.execute_runs, []
+
+    def busy_once(run_ids):
+        calls.append(run_ids)
+        if len(calls) == 1:
+            raise OperationalError("database table is locked: scoring_aggregationrun")
+        return real(run_ids)
+
+    monkeypatch.setattr(services, "execute_runs", busy_once)
+    result = tasks.aggregate_scores_task.apply(args=[run.pk], throw=False)
+    assert result.successful(), result.traceback
+    assert len(calls) == 2
+    run.refresh_from_db()
+    assert run.status == "succeeded" and run.finished_at is not None
+
