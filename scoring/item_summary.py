@@ -4,7 +4,8 @@ norms, written by the aggregation in the transaction that writes the results (`m
 The rule is the basic score's (SCORING.md step 2) restricted to one item's basic indicators: the
 weighted mean over the present sources, weights renormalised over them (plain mean when they sum
 to 0), an entry missing on a submitted sheet counting 0, rounded half up to cents. It is applied
-by `rules.basic_score` itself, on each source's sum over the item, so it cannot drift from the
+by the rule behind `rules.basic_score` itself (`rules.BasicRule`, prepared once per scheme and set
+of present sources), on each source's sum over the item in tenths, so it cannot drift from the
 total. The present sources are the ones the results just written were computed from
 (`Result.sources`), read in the same transaction: every institution with a result has one row per
 item of its district's scheme, and nobody else has any. Item points are rounded separately, so
@@ -134,8 +135,8 @@ def _compute(district_years) -> list[tuple[int, int, Decimal, int]]:
             values = entered((institution_id, number), nothing)
             points = remembered((scheme_id, sources, values))
             if points is None:
-                sums = {source: Decimal(v).scaleb(-1) for source, v in zip(rules.SOURCES, values, strict=True)}
-                points = memo[(scheme_id, sources, values)] = rules.basic_score(params[scheme_id], sources, sums)
+                rule = rules.basic_rule(params[scheme_id], sources)
+                points = memo[(scheme_id, sources, values)] = rule.tenths(values)
             append((institution_id, number, points, district_id))
     return out
 

@@ -22,6 +22,7 @@ from decimal import (
     Overflow,
 )
 from fractions import Fraction
+from math import lcm
 from types import MappingProxyType
 
 from django.utils.translation import gettext as _
@@ -422,13 +423,13 @@ def parse_entry_value(indicator: IndicatorSpec, raw: object) -> Decimal | bool:
     return value.copy_abs().quantize(_TENTH, context=_ROUND)
 
 
+_QUANTA = {places: Decimal(1).scaleb(-places) for places in range(4)}
+
+
 def round_half_up(value: Decimal, places: int = 2) -> Decimal:
     """Round like the officers' spreadsheets do (0.005 -> 0.01), not Python's banker's rounding."""
-    return value.quantize(Decimal(1).scaleb(-places), context=_ROUND)
-
-
-def _divide_to_cents(numerator: Decimal, denominator: Decimal) -> Decimal:
-    return round_half_up(_DIVIDE.divide(numerator, denominator))
+    quantum = _QUANTA.get(places)
+    return value.quantize(quantum if quantum is not None else Decimal(1).scaleb(-places), context=_ROUND)
 
 
 def _check_sources(present: Collection[str]) -> tuple[str, ...]:
@@ -436,6 +437,83 @@ def _check_sources(present: Collection[str]) -> tuple[str, ...]:
     if unknown:
         raise ValueError(f"unknown score source(s): {sorted(unknown)}")
     return tuple(source for source in SOURCES if source in present)
+
+
+def _cents_half_up(numerator: int, denominator: int) -> Decimal:
+    """round_half_up(numerator / denominator) where the quotient is in cents: exact integer
+    arithmetic, ties away from zero, two decimal places (a zero signed as Decimal's division signs it)."""
+    if denominator < 0:
+        numerator, denominator = -numerator, -denominator
+        negative = numerator <= 0
+    else:
+        negative = numerator < 0
+    cents = (2 * abs(numerator) + denominator) // (2 * denominator)
+    value = Decimal(cents).scaleb(-2, _EXACT)
+    return value.copy_negate() if negative else value
+
+
+def _exact(name: str, value: object) -> Fraction:
+    # Fractions hold every finite Decimal exactly; a float (already inexact) or a bool is a caller bug.
+    if isinstance(value, (bool, float)) or not isinstance(value, (Decimal, int)):
+        raise TypeError(f"{name} must be Decimal, got {value!r}")
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise InvalidOperation(f"{name} must be finite, got {value!r}")
+    return Fraction(value)
+
+
+class BasicRule:
+    """`basic_score` for one scheme's weights and one set of present sources, resolved once: the
+    present sources checked, the weights renormalised over them (or the plain mean when they sum
+    to 0) and held as integers over a common denominator. `basic_score` is this rule, and the
+    aggregation applies it to hundreds of thousands of per-source sums (`tenths`) without any
+    Decimal arithmetic on the way: the quotient is exact (integers), rounded half up to cents once.
+
+    Σ_i Σ_s w_s·p_si / W = Σ_s w_s·S_s / W with S_s the sheet's basic sum; with w_s = f_s / L (f_s
+    integers) that is Σ_s f_s·S_s / F, F = Σ_s f_s, in cents 100·Σ_s f_s·S_s / F.
+    """
+
+    __slots__ = ("_divisor", "_factors", "_positions", "sources")
+
+    def __init__(self, weights: Mapping[str, Decimal], present: Collection[str]) -> None:
+        sources = _check_sources(present)
+        if not sources:
+            raise ValueError("basic_score needs at least one present source")
+        exact = [_exact(f"weight of {source}", weights[source]) for source in sources]
+        if sum(exact, Fraction(0)) == 0:
+            # Only the sources that happen to be present have zero weight; the spec's fallback is the
+            # plain mean, which keeps an institution from getting 0 just because of which sheets are in.
+            exact = [Fraction(1)] * len(sources)
+        common = lcm(*(weight.denominator for weight in exact))
+        self.sources = sources
+        self._factors = tuple(int(weight * common) for weight in exact)
+        self._divisor = sum(self._factors)
+        self._positions = tuple(SOURCES.index(source) for source in sources)
+
+    def score(self, basic_sum_by_source: Mapping[str, Decimal]) -> Decimal:
+        """The basic score from each present source's sum of basic points (a missing source: 0)."""
+        numerator = ZERO
+        for source, factor in zip(self.sources, self._factors, strict=True):
+            numerator = _EXACT.add(numerator, _EXACT.multiply(factor, basic_sum_by_source.get(source, ZERO)))
+        if not numerator.is_finite():
+            raise InvalidOperation(f"basic sums must be finite, got {dict(basic_sum_by_source)!r}")
+        over, under = numerator.as_integer_ratio()
+        return _cents_half_up(100 * over, under * self._divisor)
+
+    def tenths(self, sums: Sequence[int]) -> Decimal:
+        """The same from integer sums in tenths of a point, one per source in SOURCES order
+        (absent sources' values are ignored): 100·Σ f_s·(t_s/10) / F = 10·Σ f_s·t_s / F cents."""
+        numerator = 0
+        for position, factor in zip(self._positions, self._factors, strict=True):
+            numerator += factor * sums[position]
+        return _cents_half_up(10 * numerator, self._divisor)
+
+
+def basic_rule(params: SchemeParams, present: Collection[str]) -> BasicRule:
+    """The params' BasicRule for these present sources, built once per params and set of sources."""
+    rule = result_rule(params, present)
+    if rule is None:
+        raise ValueError("basic_score needs at least one present source")
+    return rule.basic
 
 
 def basic_score(
@@ -446,25 +524,9 @@ def basic_score(
     Every basic indicator is divided by the same W = Σ w_s over present sources, so
     Σ_i Σ_s w_s·p_si / W = Σ_s w_s·S_s / W with S_s the sheet's basic sum. One division instead of
     one per indicator means no intermediate rounding, and lets SQL hand over per-source sums only.
+    The arithmetic is exact (`BasicRule`), rounded once.
     """
-    sources = _check_sources(present)
-    if not sources:
-        raise ValueError("basic_score needs at least one present source")
-    sums = [basic_sum_by_source.get(source, ZERO) for source in sources]
-    weights = [params.weights[source] for source in sources]
-    weight_total = ZERO
-    numerator = ZERO
-    for weight, points in zip(weights, sums, strict=True):
-        weight_total = _EXACT.add(weight_total, weight)
-        numerator = _EXACT.add(numerator, _EXACT.multiply(weight, points))
-    if weight_total == 0:
-        # Only the sources that happen to be present have zero weight; the spec's fallback is the
-        # plain mean, which keeps an institution from getting 0 just because of which sheets are in.
-        plain_total = ZERO
-        for points in sums:
-            plain_total = _EXACT.add(plain_total, points)
-        return _divide_to_cents(plain_total, Decimal(len(sources)))
-    return _divide_to_cents(numerator, weight_total)
+    return basic_rule(params, present).score(basic_sum_by_source)
 
 
 def bonus_score(params: SchemeParams, inspection_present: bool, inspection_bonus_sum: Decimal) -> Decimal:
@@ -513,6 +575,77 @@ class ResultValues:
     uses: Mapping[str, LinkageOutcome] = field(default_factory=dict)
 
 
+class ResultRule:
+    """`compute_from_sums` for one scheme and one set of present sources, resolved once per params
+    (`result_rule`): the basic rule, the status, whether the bonus counts, and per colour and
+    red-line flag the linkage outcomes; complaint deductions are remembered per pair of counts.
+    `compute_from_sums` is this rule applied to a basic score, so the two cannot drift."""
+
+    __slots__ = ("_deductions", "_uses", "basic", "has_inspection", "params", "sources", "status")
+
+    def __init__(self, params: SchemeParams, sources: tuple[str, ...]) -> None:
+        self.params = params
+        self.sources = sources
+        self.basic = BasicRule(params.weights, sources)
+        self.has_inspection = "inspection" in sources
+        self.status = "final" if len(sources) == len(SOURCES) else "provisional"
+        self._uses: dict[tuple[str, bool], Mapping[str, LinkageOutcome]] = {}
+        self._deductions: dict[tuple[int, int], Decimal] = {}
+
+    def values(self, basic: Decimal, inspection_bonus_sum: Decimal, red_line_hit: bool,
+               substantiated: int = 0, partially: int = 0) -> ResultValues:
+        """The result from its basic score (`self.basic`) and the other sums."""
+        params = self.params
+        bonus = bonus_score(params, self.has_inspection, inspection_bonus_sum)
+        if type(substantiated) is int and type(partially) is int:  # a bool would share 1's memo entry
+            deduction = self._deductions.get((substantiated, partially))
+            if deduction is None:
+                deduction = self._deductions[substantiated, partially] = complaint_deduction(
+                    params, substantiated, partially)
+        else:
+            deduction = complaint_deduction(params, substantiated, partially)
+        total = round_half_up(max(basic + bonus - deduction, ZERO))
+        red_line = bool(red_line_hit)
+        colour = colour_for(total, red_line, params)
+        uses = self._uses.get((colour, red_line))
+        if uses is None:
+            uses = self._uses[colour, red_line] = MappingProxyType(
+                resolve_linkage(linkage_table_of(params), colour, red_line))
+        return ResultValues(
+            basic=basic,
+            bonus=bonus,
+            deduction=deduction,
+            total=total,
+            red_line=red_line,
+            colour=colour,
+            status=self.status,
+            sources=self.sources,
+            linkage=uses["fiscal_tender"].code,
+            uses=uses,
+        )
+
+
+def result_rule(params: SchemeParams, present: Collection[str]) -> ResultRule | None:
+    """The params' ResultRule for these present sources (None when there are none), built once per
+    params and set of sources: an aggregation asks for it per institution."""
+    rules = params.__dict__.get("_result_rules")
+    if rules is None:
+        rules = {}
+        object.__setattr__(params, "_result_rules", rules)
+    key = present if isinstance(present, tuple) else frozenset(present)
+    try:
+        return rules[key]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable collection: not remembered
+        key = None
+    sources = _check_sources(present)
+    rule = ResultRule(params, sources) if sources else None
+    if key is not None:
+        rules[key] = rule
+    return rule
+
+
 def compute_from_sums(
     params: SchemeParams,
     present: Collection[str],
@@ -523,28 +656,11 @@ def compute_from_sums(
     partially: int = 0,
 ) -> ResultValues | None:
     """One institution's result from per-source sums; None when no sheet has been submitted."""
-    sources = _check_sources(present)
-    if not sources:
+    rule = result_rule(params, present)
+    if rule is None:
         return None
-    basic = basic_score(params, sources, basic_sum_by_source)
-    bonus = bonus_score(params, "inspection" in sources, inspection_bonus_sum)
-    deduction = complaint_deduction(params, substantiated, partially)
-    total = round_half_up(max(basic + bonus - deduction, ZERO))
-    red_line = bool(red_line_hit)
-    colour = colour_for(total, red_line, params)
-    uses = resolve_linkage(linkage_table_of(params), colour, red_line)
-    return ResultValues(
-        basic=basic,
-        bonus=bonus,
-        deduction=deduction,
-        total=total,
-        red_line=red_line,
-        colour=colour,
-        status="final" if len(sources) == len(SOURCES) else "provisional",
-        sources=sources,
-        linkage=uses["fiscal_tender"].code,
-        uses=MappingProxyType(uses),
-    )
+    basic = rule.basic.score(basic_sum_by_source)
+    return rule.values(basic, inspection_bonus_sum, red_line_hit, substantiated, partially)
 
 
 def _points(code: str, value: object) -> Decimal:
