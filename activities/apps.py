@@ -20,4 +20,9 @@ class ActivitiesConfig(AppConfig):
         from tracking import services as tracking
 
         register_reaper(services.reap_stale_archives)
+        from core import export_jobs
+
+        from . import exports
+
+        export_jobs.register(exports.LEDGER_KIND, exports.ledger_file, back_url="activities:ledger")
         tracking.listen(services.TRACKING_SOURCE, services.on_tracked_change)

@@ -14,11 +14,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 
+from core.export_jobs import ExportFile
 from core.exports import append_row
 
 from .models import KindCategory
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+LEDGER_KIND = "activities.ledger"  # its background export (core.export_jobs, registered in ActivitiesConfig.ready)
+FILE_NAME = "activities.xlsx"
 CHUNK = 500
 HEADERS = [gettext_lazy("机构编码"), gettext_lazy("机构"), gettext_lazy("区县"), gettext_lazy("日期"),
            gettext_lazy("类型"), gettext_lazy("类别"), gettext_lazy("活动名称"), gettext_lazy("地点"),
@@ -53,3 +56,22 @@ def ledger_xlsx(activities: Iterable) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def ledger_file(user, query, progress=None) -> ExportFile:
+    """The ledger `user` sees with the filters of `query` (the page's query string) as an xlsx file:
+    the page's small export and the background export (`progress(percent)` after each chunk) alike."""
+    from . import forms, selectors
+
+    filters = forms.ledger_filters(query)
+    activities = for_export(selectors.activities(user, filters))
+    if progress is not None:
+        activities = _reporting(activities, selectors.activities_count(user, filters), progress)
+    return ExportFile(ledger_xlsx(activities), FILE_NAME, XLSX)
+
+
+def _reporting(rows: Iterable, total: int, progress) -> Iterator:
+    for number, row in enumerate(rows, 1):
+        if number % CHUNK == 0:
+            progress(90 * number // max(total, 1))
+        yield row

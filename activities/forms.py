@@ -107,6 +107,21 @@ class LedgerFilterForm(forms.Form):
     search = forms.CharField(label=_("关键词"), max_length=100, required=False)
 
 
+def ledger_filters(query):
+    """The ledger's filters from a query string (the page's, or a background export's copy of it); an
+    invalid one filters everything out (year -1)."""
+    from .selectors import LedgerFilter
+
+    form = LedgerFilterForm(query or None)
+    if form.is_bound and not form.is_valid():
+        return LedgerFilter(year=-1)
+    d = form.cleaned_data if form.is_bound else {}
+    return LedgerFilter(year=d.get("year"), institution=d.get("institution") or "",
+                        category=d.get("category") or "", clause=d.get("clause"),
+                        date_from=d.get("date_from"), date_to=d.get("date_to"),
+                        search=(d.get("search") or "").strip())
+
+
 class TrainingForm(_ClauseMixin, forms.Form):
     title = forms.CharField(label=_("培训主题"), max_length=200)
     held_on = forms.DateField(label=_("培训日期"), widget=forms.DateInput(attrs={"type": "date"}))

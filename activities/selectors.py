@@ -90,7 +90,18 @@ class LedgerFilter:
 
 
 def activities(user, filters: LedgerFilter | None = None) -> QuerySet[Activity]:
-    qs = _scope(Activity.objects.all(), user).select_related("institution__district", "kind")
+    return (_ledger(user, filters).select_related("institution__district", "kind")
+            .prefetch_related("clauses__item").annotate(files_count=Count("files", distinct=True))
+            .order_by("-held_on", "-pk"))
+
+
+def activities_count(user, filters: LedgerFilter | None = None) -> int:
+    """How many activities `activities` gives (one COUNT, without its joins and annotation)."""
+    return _ledger(user, filters).count()
+
+
+def _ledger(user, filters: LedgerFilter | None) -> QuerySet[Activity]:
+    qs = _scope(Activity.objects.all(), user)
     f = filters or LedgerFilter()
     if f.year:
         qs = qs.filter(year=f.year)
@@ -109,8 +120,7 @@ def activities(user, filters: LedgerFilter | None = None) -> QuerySet[Activity]:
     if f.search:
         qs = qs.filter(Q(title__icontains=f.search) | Q(description__icontains=f.search)
                        | Q(place__icontains=f.search))
-    return qs.prefetch_related("clauses__item").annotate(files_count=Count("files", distinct=True)).order_by(
-        "-held_on", "-pk")
+    return qs
 
 
 def activity_detail(user, pk: int) -> Activity | None:

@@ -15,8 +15,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
+from core import export_jobs
 from core.errors import DomainError, NotFound
 from core.years import parse_year
 from institutions import access
@@ -118,14 +119,7 @@ def home(request: HttpRequest) -> HttpResponse:
 # --- the ledger ---------------------------------------------------------------------------------
 
 def _ledger_filters(request) -> selectors.LedgerFilter:
-    form = forms.LedgerFilterForm(request.GET or None)
-    if form.is_bound and not form.is_valid():
-        return selectors.LedgerFilter(year=-1)
-    d = form.cleaned_data if form.is_bound else {}
-    return selectors.LedgerFilter(year=d.get("year"), institution=d.get("institution") or "",
-                                  category=d.get("category") or "", clause=d.get("clause"),
-                                  date_from=d.get("date_from"), date_to=d.get("date_to"),
-                                  search=(d.get("search") or "").strip())
+    return forms.ledger_filters(request.GET)
 
 
 @_user_page
@@ -139,10 +133,20 @@ def ledger(request: HttpRequest) -> HttpResponse:
 
 
 @_user_page
+@require_http_methods(["GET", "POST"])
 def ledger_export(request: HttpRequest) -> HttpResponse:
-    activities = exports.for_export(selectors.activities(request.user, _ledger_filters(request)))
-    response = HttpResponse(exports.ledger_xlsx(activities), content_type=exports.XLSX)
-    response["Content-Disposition"] = 'attachment; filename="activities.xlsx"'
+    """The ledger as xlsx: written at once up to EXPORT_INLINE_ROWS activities; above, a page offering
+    the export in the background (issue 16: a province's year took 10–60 s), and POST requests it (the
+    filters are the query string's) and goes to its progress page."""
+    if request.method == "POST":
+        job = export_jobs.request_export(request.user, exports.LEDGER_KIND, request.GET)
+        return redirect("export-job", pk=job.pk)
+    rows = selectors.activities_count(request.user, _ledger_filters(request))
+    if export_jobs.too_big(rows):
+        return render(request, "core/export_large.html", {"rows": rows})
+    made = exports.ledger_file(request.user, request.GET)
+    response = HttpResponse(made.content, content_type=made.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{made.name}"'
     return response
 
 

@@ -8,11 +8,13 @@ class ComplaintsConfig(AppConfig):
     verbose_name = _("一码举报")
 
     def ready(self) -> None:
-        from core import audit, portal
+        from core import audit, export_jobs, portal
         from institutions import access
         from tracking import services as tracking
 
-        from . import selectors, services
+        from . import exports, selectors, services
+
+        export_jobs.register(exports.STATS_KIND, exports.statistics_export, back_url="complaints:stats")
 
         def handles_cases(user) -> bool:
             return selectors.can_use_queue(user)

@@ -9,10 +9,14 @@ from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from core.export_jobs import ExportFile
 from core.exports import append_row, csv_writer
 
 from .models import Complaint
 from .selectors import Statistics
+
+STATS_KIND = "complaints.statistics"  # its background export (core.export_jobs, registered in ComplaintsConfig.ready)
+FORMATS = ("xlsx", "csv")
 
 INSTITUTION_COLUMNS = [
     ("institution__code", gettext_lazy("机构编码")),
@@ -92,3 +96,38 @@ def statistics_file(stats: Statistics, fmt: str, satisfaction: dict | None = Non
     out = io.BytesIO()
     book.save(out)
     return out.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def stats_year(query) -> int:
+    """The statistics' year from a query string (this year by default); ValueError out of 2000–2100."""
+    from django.utils import timezone
+
+    year = int(query.get("year") or timezone.localdate().year)
+    if not 2000 <= year <= 2100:
+        raise ValueError(year)
+    return year
+
+
+def statistics_export(user, query, progress=None) -> ExportFile:
+    """The statistics `user` may read, for the year, district, category and format of `query` (the
+    export page's query string), as a file: the page's small export and the background export alike.
+    NotFound for a district the user may not read, PermissionError for a user who reads none."""
+    from institutions.models import Institution
+
+    from . import selectors
+
+    scope = selectors.stats_scope(user, query.get("district", ""))
+    if scope is None:
+        raise PermissionError("no statistics for this user")
+    year, fmt = stats_year(query), query.get("format", "xlsx")
+    if fmt not in FORMATS:
+        raise ValueError(fmt)
+    data = selectors.statistics(year, where=scope.where, category=query.get("category", ""))
+    if progress is not None:
+        progress(50)
+    satisfaction = selectors.satisfaction_by_institution_month(year, where=scope.where)
+    names = {i.pk: (i.code, i.name) for i in Institution.objects.filter(pk__in={k[0] for k in satisfaction})}
+    if progress is not None:
+        progress(70)
+    content, content_type = statistics_file(data, fmt, satisfaction, names)
+    return ExportFile(content, f"complaints-{year}.{fmt}", content_type)

@@ -8,7 +8,7 @@ from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 
 from config import ops_metrics  # noqa: F401 (registers the project's /metrics figures)
-from core import health, metrics
+from core import export_views, health, metrics
 from core.api.schema import CachedSchemaView
 from institutions import views as institution_views
 
@@ -23,6 +23,8 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
+    path("exports/<int:pk>/", export_views.export_job, name="export-job"),
+    path("exports/<int:pk>/file/", export_views.export_file, name="export-file"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -18,3 +18,7 @@ class CoreConfig(AppConfig):
 
         request_id.bind_celery_signals()
         metrics.bind_celery_signals()
+        from . import export_jobs
+        from .queue import register_reaper
+
+        register_reaper(export_jobs.reap_stale)

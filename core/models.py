@@ -1,9 +1,13 @@
-"""core's one model: the mail outbox every app sends through (services in `core/outbox.py`)."""
+"""core's models: the mail outbox every app sends through (services in `core/outbox.py`), the tasks waiting
+for the broker (`core/queue.py`) and the background exports (`core/export_jobs.py`)."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from .storage import PrivateStorage
 
 
 class OutgoingMail(models.Model):
@@ -78,3 +82,56 @@ class QueuedTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_name} #{self.pk}"
+
+
+# Background exports' files, never under MEDIA_ROOT: EXPORTS_ROOT, by default BASE_DIR/private_media/exports.
+export_storage = PrivateStorage("EXPORTS_ROOT", "exports")
+
+
+def _export_storage() -> PrivateStorage:
+    return export_storage
+
+
+class ExportJob(models.Model):
+    """A large export made by a Celery task instead of in the request (issue 16: a province's
+    ledger or statistics took 10–60 s to write). Requested, executed and read through
+    `core.export_jobs`; the file is served only to its requester."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("生成中")
+        SUCCEEDED = "succeeded", _("已完成")
+        FAILED = "failed", _("失败")
+
+    kind = models.CharField(_("类别"), max_length=60)
+    params = models.JSONField(_("参数"), default=dict, blank=True)
+    language = models.CharField(_("语言"), max_length=10, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("发起人"),
+                                   on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(_("进度（%）"), default=0)
+    file = models.FileField(_("文件"), storage=_export_storage, upload_to="%Y/%m", blank=True, max_length=200)
+    file_name = models.CharField(_("文件名"), max_length=120, blank=True)
+    content_type = models.CharField(_("文件类型"), max_length=120, blank=True)
+    error = models.TextField(_("错误"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("后台导出")
+        verbose_name_plural = _("后台导出")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["created_by", "kind", "status"], name="exportjob_requester_kind")]
+        constraints = [
+            models.CheckConstraint(condition=Q(progress__lte=100), name="exportjob_progress_at_most_100"),
+            models.CheckConstraint(condition=Q(status__in=["queued", "running", "succeeded", "failed"]),
+                                   name="exportjob_status_known"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)

@@ -33,3 +33,12 @@ def purge_audit_logs() -> int:
     from . import audit
 
     return sum(audit.purge_expired().values())
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, name="core.run_export_job")
+def run_export_job(self, job_id: int) -> dict:
+    """A background export (`core.export_jobs`): idempotent, a finished export is left as it is."""
+    from . import export_jobs
+
+    job = export_jobs.execute(job_id)
+    return {"id": job.pk, "status": job.status}

@@ -38,7 +38,7 @@ UNLIMITED = "100000/m"
 
 def _paths(root):
     return {"MEDIA_ROOT": root / "media", "COMPLAINTS_EVIDENCE_ROOT": root / "evidence",
-            "DASHBOARDS_REPORTS_ROOT": root / "reports"}
+            "DASHBOARDS_REPORTS_ROOT": root / "reports", "EXPORTS_ROOT": root / "exports"}
 
 
 def _rates():

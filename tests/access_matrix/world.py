@@ -35,6 +35,7 @@ from complaints.models import (
     SurveyBatch,
     SurveyResponse,
 )
+from core.models import ExportJob
 from dashboards.models import AnnualReport
 from institutions.models import District, DistrictGrant, Membership
 from scoring import services as scoring
@@ -309,6 +310,16 @@ def _build() -> World:
         report.save()
         reports[t] = report
     w.objs["annualreport"] = reports
+
+    # --- background exports (core.export_jobs): A's asked for by 路桥's finance center, C's by 椒江's --
+    jobs = {}
+    for t, by in (("A", fc), ("C", fc_jj)):
+        job = ExportJob.objects.create(kind="activities.ledger", created_by=by, status="succeeded", progress=100,
+                                       file_name="activities.xlsx", content_type="application/octet-stream",
+                                       finished_at=_now())
+        job.file.save(f"mx-{t}.xlsx", ContentFile(b"PK\x03\x04matrix"))
+        jobs[t] = job
+    w.objs["exportjob"] = jobs
 
     # --- accounts and installation objects ------------------------------------------------------
     w.objs["passwordchangerequired"] = {

@@ -118,7 +118,7 @@ TABLE = {
     # --- pages ---------------------------------------------------------------------------------
     "activities:home": R(plain(), get=g("-", **APP)),
     "activities:ledger": R(plain(), get=g("-", **APP)),
-    "activities:ledger-export": R(plain(), get=g("-", **APP)),
+    "activities:ledger-export": R(plain(), get=g("-", **APP), post=g("-", **APP), body={}),
     "activities:activity-new": R(plain(), get=g("-", fc="deny", inst="ok", su="deny"),
                                  post=g("-", fc="deny", inst="ok", su="deny"), body={}),
     "activities:activity": R(by("act.activity"), get=g(TARGETS, **OWN)),
