@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/crawl/run.py --database-url postgres://postgres@127.0.0.1:5432/cf_bench_dashboards \
         [--repeat 5] [--max-per-route 2] [--roles finance,city,...] [--out bench/out/crawl.json]
+        [--urls /complaints/stats/,/dashboards/district/]      # only these, no link followed
 
 Works on any portal database whose name starts with ``cf_bench``: the demo (``seed_demo``, ~60
 institutions) or the province data set of ``bench/dashboards/generate.py`` (5,000 institutions,
@@ -125,7 +126,8 @@ def discover(body: bytes, content_type: str, base: str) -> list[str]:
     return [u for u in (local(x) for x in found) if u]
 
 
-def crawl_role(client, role: str, seeds: list[str], repeat: int, max_per_route: int, limit: int) -> list[dict]:
+def crawl_role(client, role: str, seeds: list[str], repeat: int, max_per_route: int, limit: int,
+               follow: bool = True) -> list[dict]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -164,7 +166,7 @@ def crawl_role(client, role: str, seeds: list[str], repeat: int, max_per_route: 
                      "bytes": len(body), "queries": queries, "error": error,
                      "p50_ms": round(statistics.median(times), 1), "p95_ms": round(p95, 1),
                      "max_ms": round(times[-1], 1)})
-        if response.status_code == 200:
+        if response.status_code == 200 and follow:
             for link in discover(body, response.get("Content-Type", ""), url):
                 if link not in seen:
                     queue.append(link)
@@ -196,6 +198,8 @@ def main() -> int:
     parser.add_argument("--roles", default=",".join(["anon", *ROLES, "admin"]))
     parser.add_argument("--out", default=str(REPO / "bench" / "out" / "crawl.json"))
     parser.add_argument("--report", help="only print the summary of an earlier run's rows (JSON)")
+    parser.add_argument("--urls", help="only these URLs (comma-separated paths), no link followed: "
+                                       "re-time the slow pairs of a crawl after a fix")
     args = parser.parse_args()
     if args.report:
         summarize(json.loads(Path(args.report).read_text()))
@@ -214,7 +218,8 @@ def main() -> int:
     from django.test import Client
 
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    seeds = ["/", "/api/v1/", *[path for _name, path in argument_free_routes()]]
+    seeds = (args.urls.split(",") if args.urls
+             else ["/", "/api/v1/", *[path for _name, path in argument_free_routes()]])
     User = get_user_model()
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -233,7 +238,8 @@ def main() -> int:
                 print(f"  {role}: no such user, skipped")
                 continue
             client.force_login(user)
-        role_rows = crawl_role(client, role, seeds, args.repeat, args.max_per_route, args.limit)
+        role_rows = crawl_role(client, role, seeds, args.repeat, 1000 if args.urls else args.max_per_route, args.limit,
+                               follow=not args.urls)
         slow = sum(r["p95_ms"] > BUDGET_MS for r in role_rows)
         print(f"  {role:>10}: {len(role_rows)} URLs, {slow} above {BUDGET_MS} ms p95", flush=True)
         rows += role_rows
