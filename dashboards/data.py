@@ -476,7 +476,7 @@ def _fraction_percent(value) -> Decimal | None:
     return figures.percent(Decimal(str(value)), 1)
 
 
-def risk_summary(district: District, year: int, codes: set[str] | None = None) -> dict:
+def risk_summary(district: District, year: int, codes: set[str] | None = None, institutions=None) -> dict:
     """Per institution of the district: alerts by status and rule, overdue, average review days and
     the confirmed rate, from risk's stored summary (counts only: no person, no transaction). For the
     district's finance center only (RISK.md)."""
@@ -487,7 +487,7 @@ def risk_summary(district: District, year: int, codes: set[str] | None = None) -
     statuses = [(value, str(label)) for value, label in AlertStatus.choices]
     rule_titles = {code: gettext(rule.title) for code, rule in risk_rules.RULES.items()}
     rows = []
-    for r in risk_selectors.summary(district, year):
+    for r in risk_selectors.summary(district, year, institutions):
         if codes is not None and r["institution"]["code"] not in codes:
             continue
         rows.append({"code": r["institution"]["code"], "name": r["institution"]["name"], "total": r["total"],
@@ -509,6 +509,31 @@ def risk_summary(district: District, year: int, codes: set[str] | None = None) -
                          "count": sum(x["count"] for r in rows for x in r["by_rule"] if x["rule"] == code)}
                         for code, title in rule_titles.items()],
             "institutions": rows}
+
+
+def risk_panel(q: DistrictQuery, limit: int) -> dict:
+    """The district page's risk panel: `risk`'s totals, and of its institutions only the `limit` that most
+    need attention (most overdue, most alerts, code) with their count — chosen and summed in SQL, the same
+    figures as `risk` sorted and cut (issue 16: `risk` builds every institution's row, 2–3 s for a province)."""
+    from risk import rules as risk_rules
+    from risk import selectors as risk_selectors
+    from risk.models import AlertStatus
+
+    institutions = Institution.objects.filter(q.scope.q(""), is_active=True)
+    chosen = risk_selectors.attention_first(institutions, q.year, limit)
+    shown = risk_summary(q.district, q.year, institutions=chosen)["institutions"] if chosen else []
+    order = {i.code: n for n, i in enumerate(chosen)}
+    sums = risk_selectors.summed(institutions, q.year)
+    statuses = [(value, str(label)) for value, label in AlertStatus.choices]
+    confirmed = sums["by_status"].get(AlertStatus.CONFIRMED, 0) + sums["by_status"].get(AlertStatus.ESCALATED, 0)
+    return jsonable({
+        **q.head(), "total": sums["total"], "overdue": sums["overdue"], "closed": sums["closed"],
+        "confirmed_rate": _rate(confirmed, sums["closed"]),
+        "by_status": [{"status": value, "label": label, "count": sums["by_status"][value]}
+                      for value, label in statuses],
+        "by_rule": [{"rule": code, "title": gettext(rule.title), "count": sums["by_rule"][code]}
+                    for code, rule in risk_rules.RULES.items()],
+        "institutions": sorted(shown, key=lambda r: order[r["code"]]), "institutions_count": institutions.count()})
 
 
 def risk(q: DistrictQuery) -> dict:

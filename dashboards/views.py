@@ -81,7 +81,7 @@ def _programme(q: data.DistrictQuery) -> dict:
             -r["overdue"], -r["open"], -r["total"], r["code"])),
         "trainings": _attention_first(data.trainings(q), lambda r: (
             *_none_last(number(r["rate"])), -r["employees"], r["code"])),
-        "risk": _attention_first(data.risk(q), lambda r: (-r["overdue"], -r["total"], r["code"])),
+        "risk": data.risk_panel(q, PROGRAMME_ROWS),  # chosen and summed in SQL, the same as sorting data.risk
     }
 
 

@@ -102,6 +102,40 @@ def summary(district, year: int, institutions=None) -> list[dict]:
     return out
 
 
+def attention_first(institutions: QuerySet, year: int, limit: int) -> list:
+    """The first `limit` of `institutions` (a queryset) by most overdue alerts, then most alerts, then
+    code, as the dashboards' risk panel orders the summary, chosen in SQL (issue 16: the panel built
+    and sorted 5,000 rows to show 20). Institutions without a stored row count as none."""
+    stored = InstitutionSummary.objects.filter(institution__in=institutions, year=year)
+    flagged = list(stored.filter(Q(overdue__gt=0) | Q(total__gt=0))
+                   .order_by("-overdue", "-total", "institution__code")
+                   .select_related("institution")[:limit])
+    chosen = [s.institution for s in flagged]
+    if len(chosen) < limit:  # then those without any alert, by code
+        chosen += list(institutions.exclude(pk__in=stored.filter(Q(overdue__gt=0) | Q(total__gt=0))
+                                            .values("institution_id"))
+                       .order_by("code")[:limit - len(chosen)])
+    return chosen
+
+
+def summed(institutions: QuerySet, year: int) -> dict:
+    """Over `institutions` (a queryset): alerts, overdue and closed, and the counts by status and by rule,
+    summed in SQL over the stored rows (one query)."""
+    from . import rules
+
+    def total(path: str):
+        return Coalesce(Sum(Cast(KT(path), IntegerField())), 0)
+
+    statuses = {f"status_{s}": total(f"by_status__{s}") for s in AlertStatus.values}
+    by_rule = {f"rule_{code}": total(f"by_rule__{code}") for code in rules.RULES}
+    row = InstitutionSummary.objects.filter(institution__in=institutions, year=year).aggregate(
+        total=Coalesce(Sum("total"), 0), overdue=Coalesce(Sum("overdue"), 0), closed=Coalesce(Sum("closed"), 0),
+        **statuses, **by_rule)
+    return {"total": row["total"], "overdue": row["overdue"], "closed": row["closed"],
+            "by_status": {s: row[f"status_{s}"] for s in AlertStatus.values},
+            "by_rule": {code: row[f"rule_{code}"] for code in rules.RULES}}
+
+
 def district_totals(district, year: int) -> dict:
     """The district's totals (for dashboards and the annual report), summed in SQL over the stored rows."""
     figures = InstitutionSummary.objects.filter(
