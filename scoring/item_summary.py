@@ -6,14 +6,14 @@ weighted mean over the present sources, weights renormalised over them (plain me
 to 0), an entry missing on a submitted sheet counting 0, rounded half up to cents. It is applied
 by the rule behind `rules.basic_score` itself (`rules.BasicRule`, prepared once per scheme and set
 of present sources), on each source's sum over the item in tenths, so it cannot drift from the
-total. The present sources are the ones the results just written were computed from
-(`Result.sources`), read in the same transaction: every institution with a result has one row per
-item of its district's scheme, and nobody else has any. Item points are rounded separately, so
-their sum may differ from `Result.basic` by a cent or two; `basic` stays the reference.
+total. The present sources and the per-item sums are the ones the results just written were
+computed from (`services.compute_year` reads the submitted sheets' entries once, grouped per
+institution, kind and item, for both): every institution with a result has one row per item of
+its district's scheme, and nobody else has any. Item points are rounded separately, so their sum
+may differ from `Result.basic` by a cent or two; `basic` stays the reference.
 
-Set-based: one grouped query over the district's submitted sheets' entries (per institution and
-item, one sum per source), the rules applied to plain values in Python, then on PostgreSQL one
-`COPY` and one upsert that touches only rows whose points changed, and one delete of stale rows.
+Set-based: the rules applied to plain values in Python, then on PostgreSQL one `COPY` and one
+upsert that touches only rows whose points changed, and one delete of stale rows.
 """
 
 from __future__ import annotations
@@ -24,64 +24,13 @@ from decimal import Decimal
 from django.db import connection
 from django.utils import timezone
 
-from institutions.models import Institution
-
 from . import rules
 from .models import (
-    Assessment,
     DistrictYear,
     Indicator,
     IndicatorKind,
     ItemResult,
-    NormClause,
-    NormItem,
-    Result,
-    ScoreSheet,
-    SheetEntry,
-    SheetStatus,
 )
-
-
-def _item_sums_sql(districts: int = 1) -> str:
-    """(institution id, item number, then per source in rules.SOURCES order its points summed over the
-    item, in tenths of a point) for the district-years' submitted sheets (`districts` of them, of one
-    year; each district's entries counted against its own scheme's indicators).
-
-    The districts' sheets and the schemes' indicator → item map are computed first (both small),
-    then the sheets' entries fetched sheet by sheet through the (sheet) index, then met with the map;
-    on PostgreSQL, MATERIALIZED keeps it that way (inlined, the planner joins the entries to sheets,
-    assessments, institutions, clauses and items one by one, a third slower; and with the map joined
-    to the sheets first it misjudged the size and looked up each (sheet, indicator) pair on its own:
-    165,000 index probes for a batch of 2,040 institutions). Tenths are exact (points have one
-    decimal place) and hash fast. Standard SQL otherwise (CASE inside SUM, not FILTER), so SQLite
-    runs the same statement.
-    """
-    materialized = "MATERIALIZED " if connection.vendor == "postgresql" else ""
-    sums = ", ".join(f"CAST(ROUND(SUM(CASE WHEN x.source = '{source}' THEN x.points END) * 10) AS INTEGER)"
-                     for source in rules.SOURCES)
-    return f"""
-WITH ds AS {materialized}(
-    SELECT s.id, a.institution_id, s.source, dy.scheme_id
-    FROM {ScoreSheet._meta.db_table} s
-    JOIN {Assessment._meta.db_table} a ON a.id = s.assessment_id
-    JOIN {Institution._meta.db_table} inst ON inst.id = a.institution_id
-    JOIN {DistrictYear._meta.db_table} dy ON dy.district_id = inst.district_id AND dy.year = a.year
-    WHERE a.year = %s AND inst.district_id IN ({", ".join(["%s"] * districts)}) AND s.status = %s
-), m AS {materialized}(
-    SELECT i.id, i.scheme_id, n.number
-    FROM {Indicator._meta.db_table} i
-    JOIN {NormClause._meta.db_table} c ON c.id = i.clause_id
-    JOIN {NormItem._meta.db_table} n ON n.id = c.item_id
-    WHERE i.scheme_id IN (SELECT DISTINCT scheme_id FROM ds) AND i.kind = %s
-), x AS {materialized}(
-    SELECT ds.institution_id, ds.scheme_id, ds.source, e.indicator_id, e.points
-    FROM ds JOIN {SheetEntry._meta.db_table} e ON e.sheet_id = ds.id
-    WHERE e.points IS NOT NULL
-)
-SELECT x.institution_id, m.number, {sums}
-FROM x JOIN m ON m.id = x.indicator_id AND m.scheme_id = x.scheme_id
-GROUP BY x.institution_id, m.number
-"""  # noqa: S608 (table names from the models' meta; values are parameters)
 
 
 def item_numbers(scheme_id: int) -> list[int]:
@@ -96,48 +45,42 @@ def _years(district_years) -> list[DistrictYear]:
 
 def compute_item_summary(district_years: DistrictYear | list[DistrictYear]) -> list[tuple[int, int, Decimal]]:
     """(institution id, item number, points) for every institution of the district-year(s) (one
-    year) with a result and every item of its district's scheme, from the results' present sources
-    and the submitted sheets' entries."""
+    year) with a result and every item of its district's scheme, computed as the aggregation does."""
     return [(institution_id, number, points) for institution_id, number, points, _ in _compute(district_years)]
 
 
-def _compute(district_years) -> list[tuple[int, int, Decimal, int]]:
-    """compute_item_summary's rows, each with its institution's district id."""
-    from .services import scheme_params
+def _compute(district_years, results=None) -> list[tuple[int, int, Decimal, int]]:
+    """compute_item_summary's rows, each with its institution's district id, from the aggregation's
+    results (`services.compute_year`: present sources and per-item sums), computed here when not given."""
+    from .services import compute_year, scheme_params
 
     years = _years(district_years)
     if not years:
         return []
+    if results is None:
+        results = compute_year(years)
     by_district = {dy.district_id: dy for dy in years}
     items = {scheme_id: item_numbers(scheme_id) for scheme_id in {dy.scheme_id for dy in years}}
     params = {scheme.pk: scheme_params(scheme) for scheme in {dy.scheme_id: dy.scheme for dy in years}.values()}
-    present = {pk: (district_id, tuple(s for s in rules.SOURCES if s in sources))
-               for pk, district_id, sources in Result.objects.filter(year=years[0].year, district_id__in=by_district)
-               .values_list("institution_id", "district_id", "sources")}
-    if not any(items.values()) or not present:
+    if not any(items.values()) or not results:
         return []
-    tenths: dict[tuple[int, int], tuple[int, int, int]] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(_item_sums_sql(len(by_district)), [years[0].year, *by_district, SheetStatus.SUBMITTED,
-                                                          IndicatorKind.BASIC])
-        for institution_id, number, own, inspection, third_party in cursor.fetchall():
-            tenths[(institution_id, number)] = (own or 0, inspection or 0, third_party or 0)
     nothing = (0, 0, 0)
     # Many institutions share the same sources and sums: each distinct case goes through the rule once.
     memo: dict[tuple, Decimal] = {}
     out: list[tuple[int, int, Decimal, int]] = []
-    append, remembered, entered = out.append, memo.get, tenths.get
-    for institution_id, (district_id, sources) in present.items():
-        if not sources:
-            continue
+    append, remembered = out.append, memo.get
+    for result in results:
+        district_id = result.district_id
+        sources = result.values.sources
         scheme_id = by_district[district_id].scheme_id
+        entered = result.item_tenths.get
         for number in items[scheme_id]:
-            values = entered((institution_id, number), nothing)
+            values = entered(number, nothing)
             points = remembered((scheme_id, sources, values))
             if points is None:
                 rule = rules.basic_rule(params[scheme_id], sources)
                 points = memo[(scheme_id, sources, values)] = rule.tenths(values)
-            append((institution_id, number, points, district_id))
+            append((result.institution_id, number, points, district_id))
     return out
 
 
@@ -191,9 +134,10 @@ def _write_orm(dy: DistrictYear, rows: list[tuple[int, int, Decimal]]) -> tuple[
     return len(changed), removed
 
 
-def write_item_summary(district_years: DistrictYear | list[DistrictYear]) -> tuple[int, int]:
+def write_item_summary(district_years: DistrictYear | list[DistrictYear], results=None) -> tuple[int, int]:
     """Rewrite the per-item summary of the district-year(s) (one year) from their results and
-    entries; (written, removed).
+    entries; (written, removed). `results`: the results just computed (`services.compute_year`,
+    which read the entries once for both); without them they are computed here.
 
     Called by `services.aggregate_year` right after the results are written, in the same transaction
     (and snapshot): the summary never disagrees with the results it sits beside. Idempotent: a second
@@ -202,7 +146,7 @@ def write_item_summary(district_years: DistrictYear | list[DistrictYear]) -> tup
     years = _years(district_years)
     if not years:
         return 0, 0
-    rows = _compute(years)
+    rows = _compute(years, results)
     if connection.vendor == "postgresql":
         return _write_postgresql(years, rows)
     written = removed = 0

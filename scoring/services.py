@@ -12,7 +12,7 @@ import logging
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -840,18 +840,32 @@ class AggregationSummary:
             "changed": self.changed, "removed": self.removed, "shares": shares or _("无结果")}
 
 
-def _sheet_sums_sql(districts: int) -> str:
-    # The districts' submitted sheets first (materialised, so the planner knows how many), each with
-    # its district-year's scheme, then their entries of that scheme, grouped per sheet. For a few
-    # hundred sheets PostgreSQL fetches just their entries through the (sheet, indicator) index; for
-    # hundreds of thousands it hashes the sheets and scans the entries in parallel. (Summing every
-    # entry of the scheme per sheet first and joining the district's sheets afterwards read the
-    # whole nation's entries for each district: 0.7 s per 50-institution district of a province of
-    # 5,000.) A submitted sheet without entries still counts, as 0 points (LEFT JOIN); an entry of an
-    # indicator outside the district's scheme meets no indicator (the second LEFT JOIN), so no FILTER
-    # counts it. Standard SQL
-    # (FILTER needs SQLite 3.30+), so SQLite runs it too.
+def _entry_sums_sql(districts: int) -> str:
+    """One statement for everything the rules need of the districts' submitted sheets (one year):
+
+    - one row per submitted sheet: (institution id, source, category, district id, then NULLs) –
+      a submitted sheet without entries still makes its source present;
+    - one row per institution, indicator kind and item (basic indicators; NULL for a basic
+      indicator outside every clause and for bonus and red-line indicators): (institution id,
+      NULL, NULL, NULL, kind, item number, then per source in rules.SOURCES order the points summed
+      in tenths, then the red-line hits).
+
+    The sheets' basic and bonus sums are the sums of these rows, so the entries are read once for
+    both the results and the per-item summary (they were read twice: per sheet, then per item).
+    Only the district's scheme's indicators are met (the map `m`): an entry of an indicator outside
+    the scheme counts nowhere. The districts' sheets (`ds`) and the schemes' indicator map are
+    computed first (both small; MATERIALIZED on PostgreSQL), then the sheets' entries fetched sheet
+    by sheet through the (sheet) index and grouped per institution and indicator (`y`, the sources
+    side by side: a third of the rows), and only then met with the map. (Joined to the map directly,
+    PostgreSQL misjudged the sizes and met each sheet with each indicator first, looking the entries
+    up pair by pair – 216,000 index probes for a batch of 2,000 institutions; materialising the
+    entries instead cost as much as the grouping.) Tenths are exact (points have one decimal
+    place) and hash fast. Standard SQL otherwise (CASE inside SUM, not FILTER), so SQLite runs it.
+    """
     materialized = "MATERIALIZED " if connection.vendor == "postgresql" else ""
+    per_source = ", ".join(f"SUM(CASE WHEN ds.source = '{source}' THEN e.points END) AS p{n}"
+                           for n, source in enumerate(rules.SOURCES))
+    sums = ", ".join(f"CAST(ROUND(SUM(y.p{n}) * 10) AS INTEGER)" for n, _source in enumerate(rules.SOURCES))
     return f"""
 WITH ds AS {materialized}(
     SELECT s.id, a.institution_id, inst.category, s.source, inst.district_id, dy.scheme_id
@@ -860,24 +874,33 @@ WITH ds AS {materialized}(
     JOIN {Institution._meta.db_table} inst ON inst.id = a.institution_id
     JOIN {DistrictYear._meta.db_table} dy ON dy.district_id = inst.district_id AND dy.year = a.year
     WHERE a.year = %s AND inst.district_id IN ({", ".join(["%s"] * districts)}) AND s.status = 'submitted'
+), m AS {materialized}(
+    SELECT i.id, i.scheme_id, i.kind, CASE WHEN i.kind = 'basic' THEN n.number END AS number
+    FROM {Indicator._meta.db_table} i
+    LEFT JOIN {NormClause._meta.db_table} c ON c.id = i.clause_id
+    LEFT JOIN {NormItem._meta.db_table} n ON n.id = c.item_id
+    WHERE i.scheme_id IN (SELECT DISTINCT scheme_id FROM ds)
+), y AS (
+    SELECT ds.institution_id, ds.scheme_id, e.indicator_id, {per_source},
+           SUM(CASE WHEN e.hit THEN 1 ELSE 0 END) AS hits
+    FROM ds JOIN {SheetEntry._meta.db_table} e ON e.sheet_id = ds.id
+    GROUP BY ds.institution_id, ds.scheme_id, e.indicator_id
 )
-SELECT ds.institution_id, ds.category, ds.source, ds.district_id,
-       SUM(e.points) FILTER (WHERE i.kind = 'basic') AS basic,
-       SUM(e.points) FILTER (WHERE i.kind = 'bonus') AS bonus,
-       COUNT(e.id) FILTER (WHERE i.kind = 'red_line' AND e.hit) AS red
+SELECT ds.institution_id, ds.source, ds.category, ds.district_id, NULL, NULL, NULL, NULL, NULL, NULL
 FROM ds
-LEFT JOIN {SheetEntry._meta.db_table} e ON e.sheet_id = ds.id
-LEFT JOIN {Indicator._meta.db_table} i ON i.id = e.indicator_id AND i.scheme_id = ds.scheme_id
-GROUP BY ds.id, ds.institution_id, ds.category, ds.source, ds.district_id
+UNION ALL
+SELECT y.institution_id, NULL, NULL, NULL, m.kind, m.number, {sums},
+       SUM(CASE WHEN m.kind = 'red_line' THEN y.hits ELSE 0 END)
+FROM y JOIN m ON m.id = y.indicator_id AND m.scheme_id = y.scheme_id
+GROUP BY y.institution_id, m.kind, m.number
 """  # noqa: S608 (table names from the models' meta; values are parameters)
 
 
-def _sheet_sums(years: list[DistrictYear]) -> list[tuple]:
-    """(institution id, category, source, district id, basic sum, bonus sum, red-line hits) per
-    submitted sheet of the district-years (all of one year)."""
+def _entry_sums(years: list[DistrictYear]) -> list[tuple]:
+    """`_entry_sums_sql`'s rows for the district-years (all of one year)."""
     district_ids = [dy.district_id for dy in years]
     with connection.cursor() as cursor:  # client-side: PostgreSQL never parallelises a DECLAREd cursor
-        cursor.execute(_sheet_sums_sql(len(district_ids)), [years[0].year, *district_ids])
+        cursor.execute(_entry_sums_sql(len(district_ids)), [years[0].year, *district_ids])
         return cursor.fetchall()
 
 
@@ -892,6 +915,9 @@ class ComputedResult:
     rank: int = 0
     category_rank: int = 0
     district_id: int | None = None
+    # Item number -> the basic points summed over the item per source (rules.SOURCES order), in
+    # tenths: what the per-item summary (item_summary) is computed from.
+    item_tenths: dict[int, tuple[int, int, int]] = field(default_factory=dict)
 
     @property
     def red_line(self) -> bool:
@@ -912,45 +938,67 @@ class ComputedResult:
         return {name: values[name] for name in COMPARED_FIELDS}
 
 
-def _decimal(value) -> Decimal:
-    # SQLite hands sums back as int/float; PostgreSQL as Decimal. Points carry one decimal place.
-    if value is None:
-        return Decimal(0)
-    if isinstance(value, Decimal):
-        return value
-    return Decimal(str(round(value, 1))) if isinstance(value, float) else Decimal(value)
+_NO_SUMS = (0, 0, 0)
 
 
 def compute_year(years: DistrictYear | list[DistrictYear],
                  progress: Callable[[int], None] | None = None) -> list[ComputedResult]:
     """The results of one district-year, or of several of one year (unsaved, each ranked within its
-    district), from one grouped query plus the complaints' counts."""
+    district), from one grouped query (`_entry_sums_sql`) plus the complaints' counts. Each result
+    carries its per-item sums (`item_tenths`) for the per-item summary.
+
+    The rules are applied in their prepared form (`rules.result_rule`: weights, sources and linkage
+    resolved once per scheme and set of present sources), on sums in tenths, without any rounding
+    but the rules' own."""
     years = [years] if isinstance(years, DistrictYear) else list(years)
     if not years:
         return []
     by_scheme = {dy.scheme_id: dy.scheme for dy in years}  # parsed once per scheme, not per district
     by_scheme = {scheme_id: scheme_params(scheme) for scheme_id, scheme in by_scheme.items()}
     params = {dy.district_id: by_scheme[dy.scheme_id] for dy in years}
-    per_institution: dict[int, list] = {}
-    for institution_id, category, source, district_id, basic, bonus, red in _sheet_sums(years):
-        acc = per_institution.get(institution_id)
+    sheets: dict[int, list] = {}  # institution id -> [category, district id, present sources]
+    sums: dict[int, list] = {}  # institution id -> [basic tenths per source, inspection bonus, red, items]
+    for institution_id, source, category, district_id, kind, number, own, inspection, third, hits in \
+            _entry_sums(years):
+        if kind is None:  # a submitted sheet
+            acc = sheets.get(institution_id)
+            if acc is None:
+                acc = sheets[institution_id] = [category, district_id, []]
+            acc[2].append(source)
+            continue
+        acc = sums.get(institution_id)
         if acc is None:
-            acc = per_institution[institution_id] = [category, [], {}, Decimal(0), False, district_id]
-        acc[1].append(source)
-        acc[2][source] = _decimal(basic)
-        if source == Source.INSPECTION:
-            acc[3] = _decimal(bonus)
-        acc[4] = acc[4] or bool(red)
+            acc = sums[institution_id] = [[0, 0, 0], 0, False, {}]
+        if kind == IndicatorKind.BASIC:
+            tenths = (own or 0, inspection or 0, third or 0)
+            basic = acc[0]
+            basic[0] += tenths[0]
+            basic[1] += tenths[1]
+            basic[2] += tenths[2]
+            if number is not None:
+                acc[3][number] = tenths
+        elif kind == IndicatorKind.BONUS:
+            acc[1] += inspection or 0
+        elif kind == IndicatorKind.RED_LINE:
+            acc[2] = acc[2] or bool(hits)
     if progress:
         progress(40)
     counts = complaint_counts(years[0].year)
+    nothing = [_NO_SUMS, 0, False, {}]
+    bonuses: dict[int, Decimal] = {}
     by_district: dict[int, list[ComputedResult]] = defaultdict(list)
-    for institution_id, (category, present, basic, bonus, red, district_id) in per_institution.items():
+    for institution_id, (category, district_id, present) in sheets.items():
+        basic, bonus, red, items = sums.get(institution_id, nothing)
+        rule = rules.result_rule(params[district_id], tuple(present))
+        if rule is None:
+            continue
+        bonus_points = bonuses.get(bonus)
+        if bonus_points is None:
+            bonus_points = bonuses[bonus] = Decimal(bonus).scaleb(-1)
         substantiated, partial = counts.get(institution_id, (0, 0))
-        values = rules.compute_from_sums(params[district_id], present, basic, bonus, red, substantiated, partial)
-        if values is not None:
-            by_district[district_id].append(ComputedResult(institution_id, category, values, substantiated, partial,
-                                                           values.status, district_id=district_id))
+        values = rule.values(rule.basic.tenths(basic), bonus_points, red, substantiated, partial)
+        by_district[district_id].append(ComputedResult(institution_id, category, values, substantiated, partial,
+                                                       values.status, district_id=district_id, item_tenths=items))
     if progress:
         progress(60)
     results = []
@@ -999,6 +1047,29 @@ def _copy_text(value) -> str:
     return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
 
 
+def _copy_line(r: ComputedResult, year: int, run_id: int | None, now: str, texts: dict) -> str:
+    """One COPY line of `_write_results_postgresql`: the row (institution, year, district,
+    COMPARED_FIELDS, run, computed_at) as `_copy_text` writes each value, with the parts many results
+    share (category; sources; the linkage columns of one set of outcomes) turned into text once per
+    batch (`texts`) instead of once per result."""
+    v = r.values
+    category = texts.get(("category", r.category))
+    if category is None:
+        category = texts["category", r.category] = _copy_text(r.category)
+    sources = texts.get(v.sources)
+    if sources is None:
+        sources = texts[v.sources] = _copy_text(list(v.sources))
+    linkage = texts.get(id(v.uses))
+    if linkage is None:
+        fields = linkage_field_values(v.uses)
+        linkage = texts[id(v.uses)] = (_copy_text(v.linkage), "\t".join(
+            _copy_text(fields[name]) for name in COMPARED_FIELDS[COMPARED_FIELDS.index("party_building"):]), v.uses)
+    return (f"{r.institution_id}\t{year}\t{r.district_id}\t{category}\t{v.basic}\t{v.bonus}\t{v.deduction}\t"
+            f"{v.total}\t{'t' if v.red_line else 'f'}\t{_copy_text(v.colour)}\t{r.rank}\t{r.category_rank}\t"
+            f"{_copy_text(r.status)}\t{sources}\t{linkage[0]}\t{r.substantiated}\t{r.partial}\t{linkage[1]}\t"
+            f"{_copy_text(run_id)}\t{now}\n")
+
+
 def _write_results_postgresql(years: list[DistrictYear], results: list[ComputedResult],
                               runs: dict[int, AggregationRun]) -> tuple[Counter, Counter]:
     """COPY into a temporary table, then one upsert that touches only rows whose values differ.
@@ -1009,10 +1080,10 @@ def _write_results_postgresql(years: list[DistrictYear], results: list[ComputedR
     columns = ("institution_id", "year", "district_id", *COMPARED_FIELDS, "run_id", "computed_at")
     now = timezone.now().isoformat()
     buffer = io.StringIO()
+    texts: dict = {}
     for r in results:
         run = runs.get(r.district_id)
-        row = (r.institution_id, year, r.district_id, *r.field_values().values(), run.pk if run else None, now)
-        buffer.write("\t".join(map(_copy_text, row)) + "\n")
+        buffer.write(_copy_line(r, year, run.pk if run else None, now, texts))
     buffer.seek(0)
     names = ", ".join(columns)
     in_districts = ", ".join(["%s"] * len(district_ids))
@@ -1140,24 +1211,24 @@ def _aggregation_lock(district_ids: list[int], year: int):
         return
     keys = sorted((_AGGREGATION_LOCK_NAMESPACE << 48) | ((district_id & 0xFFFFFFFF) << 16) | (year & 0xFFFF)
                   for district_id in district_ids)
+    # One statement for all of them (a batch holds dozens of districts): unnest hands the sorted keys
+    # to the lock function in array order.
     if connection.in_atomic_block:
         with connection.cursor() as cursor:
-            for key in keys:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+            cursor.execute("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%s::bigint[]) AS k", [keys])
         yield
         return
-    taken = []
     try:
         with connection.cursor() as cursor:
-            for key in keys:
-                cursor.execute("SELECT pg_advisory_lock(%s)", [key])
-                taken.append(key)
+            cursor.execute("SELECT count(pg_advisory_lock(k)) FROM unnest(%s::bigint[]) AS k", [keys])
         yield
     finally:
+        # Every key, even after a failure half-way through the locking statement: unlocking a lock this
+        # session does not hold only returns false (and never touches another session's lock).
         try:
             with connection.cursor() as cursor:
-                for key in taken:
-                    cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+                cursor.execute("SELECT count(CASE WHEN pg_advisory_unlock(k) THEN 1 END)"
+                               " FROM unnest(%s::bigint[]) AS k", [keys])
         except Exception:  # the connection is gone, and the session's locks with it
             log.warning("aggregation locks of districts %s, %s not released explicitly", district_ids, year)
 
@@ -1193,7 +1264,7 @@ def _aggregate_districts(year: int, district_ids: list[int], progress,
         results = compute_year(years, progress)
         progress(80)
         written, removed = _write_results(years, results, runs)
-        item_summary.write_item_summary(years)  # the per-item summary, in the same transaction
+        item_summary.write_item_summary(years, results)  # the per-item summary, in the same transaction
         colours = {dy.district_id: dict.fromkeys(rules.COLOURS, 0) for dy in years}
         institutions: Counter = Counter()
         for r in results:

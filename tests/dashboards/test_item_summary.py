@@ -137,11 +137,11 @@ def test_written_in_the_aggregations_transaction(dataset, monkeypatch):
     original = item_summary.write_item_summary
     seen = {}
 
-    def spy(dy):
+    def spy(dy, *results):
         # Called inside the aggregation's transaction, after its results are written.
         seen["atomic"] = connection.in_atomic_block
         seen["result"] = Result.objects.filter(institution=late, year=YEAR).exists()
-        return original(dy)
+        return original(dy, *results)
 
     monkeypatch.setattr(item_summary, "write_item_summary", spy)
     scoring_services.aggregate_year(YEAR, dataset.luqiao)
@@ -151,8 +151,8 @@ def test_written_in_the_aggregations_transaction(dataset, monkeypatch):
     # A failing summary undoes the results written beside it: never one without the other.
     ScoreSheet.objects.filter(assessment__institution=late).update(status="draft")
 
-    def broken(dy):
-        original(dy)
+    def broken(dy, *results):
+        original(dy, *results)
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(item_summary, "write_item_summary", broken)

@@ -315,3 +315,33 @@ def test_set_based_aggregation_equals_the_rules_on_random_data(monkeypatch, seed
         members = [c for c in with_result if categories[c] == category]
         ranks = rules.competition_ranks([(expected[c].red_line, expected[c].total) for c in members])
         assert [stored[c].category_rank for c in members] == ranks, category
+
+
+def test_entries_of_indicators_outside_the_scheme_count_nowhere():
+    """An entry whose indicator belongs to another scheme (a row left over from a renumbered norm)
+    changes neither the result nor the per-item summary: the one grouped read of the entries meets
+    only the district's scheme's indicators."""
+    from scoring.models import Indicator, ItemResult, ScoreSheet, SheetEntry
+
+    scheme = build_scheme(2036)
+    other = build_scheme(2037, [("B1", "basic", "1.1", D("40")), ("X1", "bonus", None, D("6")),
+                                ("R1", "red_line", None, None)])
+    institution = InstitutionFactory(code="OUT")
+    assessment = assessment_for(institution, scheme)
+    for source, values in WORKED_SHEETS.items():
+        fill_sheet(assessment, source, values)
+    services.aggregate_year(2036, luqiao())
+    clean = snapshot(2036, with_run=False)["OUT"]
+    items = dict(ItemResult.objects.filter(institution=institution, year=2036).values_list("item_number", "points"))
+    assert (str(clean["basic"]), str(clean["bonus"]), str(clean["total"])) == ("88.00", "10.00", "98.00")
+    assert items == {1: D("70.20"), 2: D("17.80")}  # 37.4 + 32.8; 17.8
+
+    foreign = {i.code: i for i in Indicator.objects.filter(scheme=other)}
+    for sheet in ScoreSheet.objects.filter(assessment=assessment):
+        SheetEntry.objects.create(sheet=sheet, indicator=foreign["B1"], points=D("40"))
+        SheetEntry.objects.create(sheet=sheet, indicator=foreign["X1"], points=D("6"))
+        SheetEntry.objects.create(sheet=sheet, indicator=foreign["R1"], hit=True)
+    services.aggregate_year(2036, luqiao())
+    assert snapshot(2036, with_run=False)["OUT"] == clean
+    assert dict(ItemResult.objects.filter(institution=institution, year=2036)
+                .values_list("item_number", "points")) == items

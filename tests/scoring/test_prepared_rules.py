@@ -145,3 +145,26 @@ def test_cents_half_up_ties_and_signs():
                                              (1, -2))] == ["0.01", "-0.01", "0.00", "0.01", "0.00", "-0.00",
                                                            "98.00", "-0.01"]
 
+
+def test_copy_line_equals_the_generic_copy_text():
+    """The results' COPY lines built from shared parts equal the value-by-value text (`_copy_text`)."""
+    from scoring.services import ComputedResult, _copy_line, _copy_text
+
+    table = rules.default_linkage_uses()
+    table["party_building"]["red"]["label"] = "不得\t评星\\"  # escaped in COPY text
+    params = SchemeParams(linkage_uses=table)
+    texts: dict = {}
+    for i, (present, tenths, red, category, counts) in enumerate([
+            (SOURCES, [980, 840, 880], False, "bank", (0, 0)),
+            (("self",), [350, 0, 0], False, "bank", (2, 1)),
+            (("inspection", "third_party"), [0, 800, 760], True, "小额\t贷款", (0, 3)),
+            (SOURCES, [980, 840, 880], True, "bank", (1, 0)),
+            (("self", "inspection"), [700, 720, 0], False, "insurance", (0, 0))]):
+        rule = rules.result_rule(params, present)
+        values = rule.values(rule.basic.tenths(tenths), D("8.5"), red, *counts)
+        result = ComputedResult(100 + i, category, values, *counts, values.status, rank=i + 1, category_rank=1,
+                                district_id=7)
+        for run_id in (None, 42):
+            generic = "\t".join(map(_copy_text, (result.institution_id, 2026, 7, *result.field_values().values(),
+                                                 run_id, "2026-11-29T18:00:00+00:00"))) + "\n"
+            assert _copy_line(result, 2026, run_id, "2026-11-29T18:00:00+00:00", texts) == generic
