@@ -347,6 +347,11 @@ if not DEBUG and (not COMPLAINTS_PII_KEYS or _COMPLAINTS_DEV_PII_KEY in COMPLAIN
     raise ImproperlyConfigured("COMPLAINTS_PII_KEY must be set to a real Fernet key when DJANGO_DEBUG is off.")
 # Where evidence images (working copies and sealed originals) live: never under MEDIA_ROOT, which
 # may be served publicly; they are only served through permission-checked views.
+# Background exports (core.export_jobs, issue 16): a page writes an export of up to this many rows (or
+# institutions) in the request, and offers a larger one as a Celery task whose file is kept here
+# (private; served to its requester only).
+EXPORT_INLINE_ROWS = env.int("EXPORT_INLINE_ROWS", default=2000)
+EXPORTS_ROOT = env.path("EXPORTS_ROOT", default=BASE_DIR / "private_media" / "exports")
 COMPLAINTS_EVIDENCE_ROOT = env.path("COMPLAINTS_EVIDENCE_ROOT", default=BASE_DIR / "private_media" / "complaints")
 # Base URL printed in QR codes and posters (e.g. https://qlj.example.gov.cn); empty = the request's host.
 COMPLAINTS_PUBLIC_BASE_URL = env.str("COMPLAINTS_PUBLIC_BASE_URL", default="").rstrip("/")
@@ -501,7 +506,7 @@ if CELERY_HEAVY_QUEUE:
     CELERY_TASK_ROUTES = {name: {"queue": CELERY_HEAVY_QUEUE} for name in (
         "scoring.aggregate", "scoring.aggregate_districts", "scoring.aggregate_year", "scoring.finish_year_aggregation",
         "dashboards.annual_report", "warnings_feed.fan_out", "complaints.rebuild_satisfaction_tallies",
-        "warnings_feed.rebuild_tallies")}
+        "warnings_feed.rebuild_tallies", "core.run_export_job")}
 # The queues whose lengths /metrics reports.
 METRICS_CELERY_QUEUES = [CELERY_TASK_DEFAULT_QUEUE, *([CELERY_HEAVY_QUEUE] if CELERY_HEAVY_QUEUE else [])]
 # Files (docs/deployment.md, "Files"): PORTAL_STORAGE=local keeps them on this machine's disk (the
