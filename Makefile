@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint check venv worker clean prod drill
+.PHONY: run test test-cluster test-sqlite lint check venv worker clean prod drill
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,20 +30,27 @@ run: $(VENV)/.installed
 	  $(PY) manage.py runserver $(HOST):$(PORT); \
 	fi
 
-# The whole suite, against PostgreSQL and Redis when reachable (required when CI=true).
+# The whole suite, against PostgreSQL and Redis when reachable (required when CI=true), but the
+# cluster tests (`make test-cluster`, which .ci/run calls next).
 test: $(VENV)/.installed
 	@eval "$$($(PY) .ci/services.py)" && \
 	  $(PY) manage.py makemigrations --check --dry-run >/dev/null && \
 	  $(VENV)/bin/ruff check . && \
 	  $(VENV)/bin/lint-imports && \
-	  $(VENV)/bin/pytest $(PYTEST_ARGS)
+	  $(VENV)/bin/pytest -m "not cluster" $(PYTEST_ARGS)
+
+# The tests that start processes of their own against the test database and Redis (issue 16): two
+# web processes and two workers with one killed mid-run, and the restore drill (pg_dump, restore,
+# compare). They need PostgreSQL and Redis, and .ci/run runs them after `make test`.
+test-cluster: $(VENV)/.installed
+	@eval "$$($(PY) .ci/services.py)" && $(VENV)/bin/pytest -p no:randomly -m cluster $(PYTEST_ARGS)
 
 # The suite again on SQLite, the `make run` default (CI runs it after `make test`): everything but the
 # browser walks, the authorization matrix and the schema fuzz run, which do not depend on the engine
 # and ran on PostgreSQL already. Redis as for `make test` when reachable.
 test-sqlite: $(VENV)/.installed
 	@eval "$$(TEST_ENGINE=sqlite $(PY) .ci/services.py)" && \
-	  $(VENV)/bin/pytest --ignore=tests/browser --ignore-glob='*test_browser*.py' --ignore=tests/test_access_matrix.py \
+	  $(VENV)/bin/pytest -m "not cluster" --ignore=tests/browser --ignore-glob='*test_browser*.py' --ignore=tests/test_access_matrix.py \
 	    --deselect tests/core/test_schema_fuzz.py::test_no_generated_api_request_is_a_server_error $(PYTEST_ARGS)
 
 # Style, then the apps' boundaries (.importlinter, docs/architecture.md).
@@ -70,6 +77,7 @@ clean:
 prod: $(VENV)/.installed
 	bash deploy/run-prod.sh
 
-# The restore drill alone: back up the demo, restore it into a fresh database, compare (also in `make test`).
+# The restore drill alone: back up the demo, restore it into a fresh database, compare (also in
+# `make test-cluster`).
 drill: $(VENV)/.installed
 	@eval "$$($(PY) .ci/services.py)" && $(VENV)/bin/pytest -p no:randomly tests/ops/test_restore_drill.py

@@ -18,6 +18,32 @@ REFERENCE_MIGRATIONS = [
 ]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _flush_by_delete():
+    """A transactional test ends with Django's flush of every table. On PostgreSQL that is one
+    TRUNCATE of ~120 tables, which makes new files for each table and index: 0.7–0.9 s per test on
+    an idle machine, several seconds under load. DELETE of the few rows a test leaves takes 0.06–0.15 s
+    (measured on the migrated schema). Every foreign key Django creates is DEFERRABLE INITIALLY
+    DEFERRED, so the tables can be emptied in any order within flush's transaction. Sequences are
+    left as TRUNCATE left them (no RESTART IDENTITY), unless a test asks for `reset_sequences`."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        yield
+        return
+    operations = type(connection.ops)
+    truncate = operations.sql_flush
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        if reset_sequences or not tables:
+            return truncate(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
+        return ["SET CONSTRAINTS ALL DEFERRED;"] + [f"DELETE FROM {self.quote_name(table)};" for table in tables]
+
+    operations.sql_flush = sql_flush
+    yield
+    operations.sql_flush = truncate
+
+
 @pytest.fixture(autouse=True)
 def _transactional_reference_data(request):
     # A transactional test's database may have been flushed by the one before it, reference data

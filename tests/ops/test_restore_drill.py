@@ -1,6 +1,7 @@
 """The restore drill (issue 16): back up the demo (pg_dump and the files) with deploy/backup.sh,
 restore it with deploy/restore.sh into a fresh database and folder, and compare every table's row
-count and checksum, and every file's checksum. Runs in `make test` (and `make drill`)."""
+count and checksum, and every file's checksum. Runs in `make test-cluster` (which `.ci/run` calls after
+`make test`) and `make drill`."""
 
 import hashlib
 import os
@@ -42,6 +43,7 @@ def _files(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+@pytest.mark.cluster
 @pytest.mark.django_db(transaction=True)
 def test_backup_of_the_demo_restores_identically(settings, tmp_path):
     if connection.vendor != "postgresql":

@@ -37,7 +37,7 @@ YEAR = 2026
 QUEUE = "two-nodes-test"
 VISIBILITY = 8
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.cluster, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 def _db_url() -> str:
