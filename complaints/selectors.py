@@ -475,14 +475,20 @@ def statistics(year: int, *, institution_ids: frozenset[int] | None = None, cate
     `institution_ids` and `where` (a StatsScope's condition) restrict the complaints counted. Without
     `per_institution` the per-institution rows are left empty (a page lists them a page at a time)."""
     qs = _counted(year, institution_ids, category, where)
-    tz = timezone.get_default_timezone()
-    by_kind = {r["kind"]: r["n"] for r in qs.values("kind").annotate(n=Count("id")).order_by()}
-    by_month = {r["m"]: r["n"] for r in qs.annotate(m=ExtractMonth("received_at", tzinfo=tz))
-                .values("m").annotate(n=Count("id")).order_by()}
-    concluded_qs = qs.exclude(outcome="")
-    by_outcome = {r["outcome"]: r["n"] for r in concluded_qs.values("outcome").annotate(n=Count("id")).order_by()}
+    # One scan of the year's cases (issue 16: was four), grouped by month, kind and outcome (at most
+    # 12 × 4 × 4 rows), the handling figures per group; the totals are summed here.
+    by_kind: dict[str, int] = {}
+    by_month: dict[int, int] = {}
+    by_outcome: dict[str, int] = {}
+    timing = {"timed": 0, "days": timedelta(0), "on_time": 0}
+    for row in handling_figures(qs, by=("m", "kind", "outcome")):
+        by_kind[row["kind"]] = by_kind.get(row["kind"], 0) + row["n"]
+        by_month[row["m"]] = by_month.get(row["m"], 0) + row["n"]
+        if row["outcome"]:  # concluded: the handling figures count
+            by_outcome[row["outcome"]] = by_outcome.get(row["outcome"], 0) + row["n"]
+            for key in timing:
+                timing[key] += row[key]
     concluded = sum(by_outcome.values())
-    timing = handling_figures(concluded_qs)
     on_time = timing["on_time"]
     avg_days = ((Decimal(timing["days"].days) / timing["timed"]).quantize(Decimal("0.1"))
                 if timing["timed"] else None)
@@ -500,12 +506,13 @@ def statistics(year: int, *, institution_ids: frozenset[int] | None = None, cate
     )
 
 
-def handling_figures(concluded: QuerySet) -> dict:
+def handling_figures(concluded: QuerySet, by: tuple[str, ...] = ()):
     """Over concluded cases, in one aggregate query (issue 16: was every case's dates read into Python):
     `timed` the cases with both dates, `days` their handling time (receipt to conclusion, calendar days
     in Asia/Shanghai) summed as a timedelta of whole days, `on_time` the cases concluded by their deciding
     deadline (decide for complaints/suggestions, conclude for reports; none: on time), as
-    `_met_deadline` decides for one case."""
+    `_met_deadline` decides for one case. With `by` (fields, "m" the Shanghai month of receipt), a list
+    of one such dict per group, with its keys and `n` its cases."""
     from django.db.models import DateField, DurationField, ExpressionWrapper
     from django.db.models.fields.json import KT
     from django.db.models.functions import Cast
@@ -519,12 +526,19 @@ def handling_figures(concluded: QuerySet) -> dict:
     met = (Q(decide_on__isnull=False, d_concluded__lte=F("decide_on"))
            | Q(decide_on__isnull=True, conclude_on__isnull=False, d_concluded__lte=F("conclude_on"))
            | Q(decide_on__isnull=True, conclude_on__isnull=True))
-    out = rows.aggregate(
-        timed=Count("id", filter=both),
-        days=Sum(ExpressionWrapper(F("d_concluded") - F("d_received"), output_field=DurationField()), filter=both),
-        on_time=Count("id", filter=Q(d_concluded__isnull=False) & met))
-    out["days"] = out["days"] or timedelta(0)
-    return out
+    figures = {"timed": Count("id", filter=both),
+               "days": Sum(ExpressionWrapper(F("d_concluded") - F("d_received"), output_field=DurationField()),
+                           filter=both),
+               "on_time": Count("id", filter=Q(d_concluded__isnull=False) & met)}
+    if not by:
+        out = rows.aggregate(**figures)
+        out["days"] = out["days"] or timedelta(0)
+        return out
+    groups = list(rows.annotate(m=ExtractMonth("received_at", tzinfo=tz)).values(*by)
+                  .annotate(n=Count("id"), **figures).order_by())
+    for group in groups:
+        group["days"] = group["days"] or timedelta(0)
+    return groups
 
 
 def _met_deadline(concluded_on: date, deadlines: dict) -> bool:

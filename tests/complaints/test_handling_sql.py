@@ -91,3 +91,12 @@ def test_statistics_queries_do_not_grow_with_cases(bank):
     with CaptureQueriesContext(connection) as many:
         selectors.statistics(YEAR, per_institution=False)
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_totals_are_one_scan_of_the_cases(bank):
+    make_cases(bank, 3)
+    with CaptureQueriesContext(connection) as ctx:
+        stats = selectors.statistics(YEAR, per_institution=False)
+    assert stats.total == 3 and sum(stats.by_month.values()) == 3 and stats.by_kind == {"complaint": 3}
+    scans = [q["sql"] for q in ctx.captured_queries if 'FROM "complaints_complaint"' in q["sql"]]
+    assert len(scans) == 2  # kinds, months, outcomes and handling grouped together; the public ratings
