@@ -345,13 +345,16 @@ COMPLAINTS_PII_KEYS = [k.strip() for k in env.str("COMPLAINTS_PII_KEY", default=
                        if k.strip()]
 if not DEBUG and (not COMPLAINTS_PII_KEYS or _COMPLAINTS_DEV_PII_KEY in COMPLAINTS_PII_KEYS):
     raise ImproperlyConfigured("COMPLAINTS_PII_KEY must be set to a real Fernet key when DJANGO_DEBUG is off.")
-# Where evidence images (working copies and sealed originals) live: never under MEDIA_ROOT, which
-# may be served publicly; they are only served through permission-checked views.
 # Background exports (core.export_jobs, issue 16): a page writes an export of up to this many rows (or
 # institutions) in the request, and offers a larger one as a Celery task whose file is kept here
-# (private; served to its requester only).
+# (private; served to its requester only) for EXPORT_RETENTION_DAYS after it was made, then deleted.
 EXPORT_INLINE_ROWS = env.int("EXPORT_INLINE_ROWS", default=2000)
 EXPORTS_ROOT = env.path("EXPORTS_ROOT", default=BASE_DIR / "private_media" / "exports")
+EXPORT_RETENTION_DAYS = env.int("EXPORT_RETENTION_DAYS", default=7)
+CELERY_BEAT_SCHEDULE["core-purge-export-jobs"] = {"task": "core.purge_export_jobs",
+                                                  "schedule": crontab(hour=3, minute=10)}
+# Where evidence images (working copies and sealed originals) live: never under MEDIA_ROOT, which
+# may be served publicly; they are only served through permission-checked views.
 COMPLAINTS_EVIDENCE_ROOT = env.path("COMPLAINTS_EVIDENCE_ROOT", default=BASE_DIR / "private_media" / "complaints")
 # Base URL printed in QR codes and posters (e.g. https://qlj.example.gov.cn); empty = the request's host.
 COMPLAINTS_PUBLIC_BASE_URL = env.str("COMPLAINTS_PUBLIC_BASE_URL", default="").rstrip("/")

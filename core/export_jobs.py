@@ -136,6 +136,28 @@ def reap_stale(older_than) -> int:
     return stale.update(status=ExportJob.Status.FAILED, error=stale_reason(), finished_at=timezone.now())
 
 
+def purge_expired(now=None) -> int:
+    """Exports finished (made or failed) more than EXPORT_RETENTION_DAYS ago are deleted with their
+    files (beat nightly, `core.purge_export_jobs`): a file is the requester's download, not an archive,
+    and holds personal data (names in the ledger, complainants' figures). Queued and running exports
+    are never touched. Idempotent; returns the number of exports deleted."""
+    from datetime import timedelta
+
+    days = max(1, int(getattr(settings, "EXPORT_RETENTION_DAYS", 7)))
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    expired = ExportJob.objects.filter(status__in=[ExportJob.Status.SUCCEEDED, ExportJob.Status.FAILED],
+                                       finished_at__lt=cutoff).order_by("pk")
+    deleted = 0
+    for job in expired.iterator(chunk_size=500):
+        if job.file:
+            try:
+                job.file.delete(save=False)
+            except OSError:  # already gone from the store: the row goes all the same
+                log.warning("export %s: its file %s could not be deleted", job.pk, job.file.name)
+        deleted += ExportJob.objects.filter(pk=job.pk).delete()[0]
+    return deleted
+
+
 def job_for(user, pk: int) -> ExportJob | None:
     """The export `pk` if `user` requested it (nobody else sees it, not even its district's staff)."""
     if not getattr(user, "is_authenticated", False):

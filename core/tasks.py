@@ -35,6 +35,14 @@ def purge_audit_logs() -> int:
     return sum(audit.purge_expired().values())
 
 
+@shared_task(name="core.purge_export_jobs", ignore_result=True)
+def purge_export_jobs() -> int:
+    """Delete background exports finished more than EXPORT_RETENTION_DAYS ago, files included (beat nightly)."""
+    from . import export_jobs
+
+    return export_jobs.purge_expired()
+
+
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, name="core.run_export_job")
 def run_export_job(self, job_id: int) -> dict:
     """A background export (`core.export_jobs`): idempotent, a finished export is left as it is."""
