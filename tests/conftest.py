@@ -122,7 +122,7 @@ def filer_b(two_institutions):
 POSTGRES_ONLY = {
     "tests/risk/test_rules.py", "tests/risk/test_fast_load.py", "tests/risk/test_screening.py",
     "tests/risk/test_concurrency.py", "tests/risk/test_demo.py", "tests/risk/test_alerts.py",
-    "tests/risk/test_pages.py", "tests/dashboards/test_programme_panels.py",
+    "tests/risk/test_pages.py", "tests/dashboards/test_programme_panels.py", "tests/dashboards/test_risk_panel_sql.py",
 }
 
 
