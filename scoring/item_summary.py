@@ -84,8 +84,10 @@ def _compute(district_years, results=None) -> list[tuple[int, int, Decimal, int]
     return out
 
 
-def _write_postgresql(years: list[DistrictYear], rows: list[tuple[int, int, Decimal, int]]) -> tuple[int, int]:
-    """COPY into a temporary table, one upsert of the rows whose points changed, one delete of the rest."""
+def _write_postgresql(years: list[DistrictYear], rows: list[tuple[int, int, Decimal, int]],
+                      only: list[int] | None = None) -> tuple[int, int]:
+    """COPY into a temporary table, one upsert of the rows whose points changed, one delete of the rest
+    (of the institutions `only` when given)."""
     table = ItemResult._meta.db_table
     year = years[0].year
     district_ids = [dy.district_id for dy in years]
@@ -107,19 +109,25 @@ def _write_postgresql(years: list[DistrictYear], rows: list[tuple[int, int, Deci
         written = cursor.rowcount
         # NOT IN, not NOT EXISTS: a hashed subplan whatever the table's statistics say (with statistics
         # of an empty table, NOT EXISTS became a nested loop: a minute for 50,000 rows).
+        restricted = f" AND r.institution_id IN ({', '.join(['%s'] * len(only))})" if only is not None else ""
         cursor.execute(f"DELETE FROM {table} r WHERE r.year = %s"  # noqa: S608
                        f" AND r.district_id IN ({', '.join(['%s'] * len(district_ids))})"
                        f" AND (r.institution_id, r.item_number) NOT IN"
-                       f" (SELECT institution_id, item_number FROM scoring_itemresult_new)", [year, *district_ids])
+                       f" (SELECT institution_id, item_number FROM scoring_itemresult_new){restricted}",
+                       [year, *district_ids, *(only or ())])
         removed = cursor.rowcount
         cursor.execute("DROP TABLE scoring_itemresult_new")
     return written, removed
 
 
-def _write_orm(dy: DistrictYear, rows: list[tuple[int, int, Decimal]]) -> tuple[int, int]:
+def _write_orm(dy: DistrictYear, rows: list[tuple[int, int, Decimal]],
+               only: list[int] | None = None) -> tuple[int, int]:
     """The portable path (SQLite): compare with the stored rows, upsert the changed ones, delete the rest."""
-    existing = {(r.institution_id, r.item_number): r for r in ItemResult.objects.filter(
-        year=dy.year, district_id=dy.district_id).only("institution_id", "item_number", "points", "district_id")}
+    stored = ItemResult.objects.filter(year=dy.year, district_id=dy.district_id)
+    if only is not None:
+        stored = stored.filter(institution_id__in=only)
+    existing = {(r.institution_id, r.item_number): r
+                for r in stored.only("institution_id", "item_number", "points", "district_id")}
     now = timezone.now()
     changed = [ItemResult(institution_id=i, year=dy.year, district_id=dy.district_id, item_number=n, points=p,
                           computed_at=now)
@@ -134,24 +142,28 @@ def _write_orm(dy: DistrictYear, rows: list[tuple[int, int, Decimal]]) -> tuple[
     return len(changed), removed
 
 
-def write_item_summary(district_years: DistrictYear | list[DistrictYear], results=None) -> tuple[int, int]:
+def write_item_summary(district_years: DistrictYear | list[DistrictYear], results=None,
+                       only: list[int] | None = None) -> tuple[int, int]:
     """Rewrite the per-item summary of the district-year(s) (one year) from their results and
     entries; (written, removed). `results`: the results just computed (`services.compute_year`,
     which read the entries once for both); without them they are computed here.
 
     Called by `services.aggregate_year` right after the results are written, in the same transaction
     (and snapshot): the summary never disagrees with the results it sits beside. Idempotent: a second
-    run on the same data writes nothing.
+    run on the same data writes nothing. `only` (institution ids; an incremental run, whose
+    `results` are those institutions' only): the other institutions' rows are left as they are.
     """
     years = _years(district_years)
     if not years:
         return 0, 0
+    if only is not None and results is None:
+        raise ValueError("an incremental summary is written from the run's results")
     rows = _compute(years, results)
     if connection.vendor == "postgresql":
-        return _write_postgresql(years, rows)
+        return _write_postgresql(years, rows, only)
     written = removed = 0
     for dy in years:
-        w, r = _write_orm(dy, [(i, n, p) for i, n, p, d in rows if d == dy.district_id])
+        w, r = _write_orm(dy, [(i, n, p) for i, n, p, d in rows if d == dy.district_id], only)
         written, removed = written + w, removed + r
     return written, removed
 

@@ -815,11 +815,12 @@ def _year_plan(years: list[int], district_ids: set[int]) -> dict[tuple[int, int]
 # Aggregation (set-based)
 
 
-def complaint_counts(year: int) -> dict[int, tuple[int, int]]:
-    """Institution id -> (substantiated, partially substantiated) complaints received in `year`."""
+def complaint_counts(year: int, institutions: Iterable[int] | None = None) -> dict[int, tuple[int, int]]:
+    """Institution id -> (substantiated, partially substantiated) complaints received in `year` (of
+    those institutions when given)."""
     from complaints.selectors import outcome_counts_by_institution
 
-    return outcome_counts_by_institution(year)
+    return outcome_counts_by_institution(year, institutions=institutions)
 
 
 @dataclass(frozen=True)
@@ -840,7 +841,7 @@ class AggregationSummary:
             "changed": self.changed, "removed": self.removed, "shares": shares or _("无结果")}
 
 
-def _entry_sums_sql(districts: int) -> str:
+def _entry_sums_sql(districts: int, institutions: int = 0) -> str:
     """One statement for everything the rules need of the districts' submitted sheets (one year):
 
     - one row per submitted sheet: (institution id, source, category, district id, then NULLs) –
@@ -861,6 +862,8 @@ def _entry_sums_sql(districts: int) -> str:
     up pair by pair – 216,000 index probes for a batch of 2,000 institutions; materialising the
     entries instead cost as much as the grouping.) Tenths are exact (points have one decimal
     place) and hash fast. Standard SQL otherwise (CASE inside SUM, not FILTER), so SQLite runs it.
+    `institutions`: the number of institution ids the sheets are further restricted to (an
+    incremental run), 0 for whole districts.
     """
     materialized = "MATERIALIZED " if connection.vendor == "postgresql" else ""
     per_source = ", ".join(f"SUM(CASE WHEN ds.source = '{source}' THEN e.points END) AS p{n}"
@@ -874,6 +877,7 @@ WITH ds AS {materialized}(
     JOIN {Institution._meta.db_table} inst ON inst.id = a.institution_id
     JOIN {DistrictYear._meta.db_table} dy ON dy.district_id = inst.district_id AND dy.year = a.year
     WHERE a.year = %s AND inst.district_id IN ({", ".join(["%s"] * districts)}) AND s.status = 'submitted'
+    {f"AND a.institution_id IN ({', '.join(['%s'] * institutions)})" if institutions else ""}
 ), m AS {materialized}(
     SELECT i.id, i.scheme_id, i.kind, CASE WHEN i.kind = 'basic' THEN n.number END AS number
     FROM {Indicator._meta.db_table} i
@@ -896,11 +900,12 @@ GROUP BY y.institution_id, m.kind, m.number
 """  # noqa: S608 (table names from the models' meta; values are parameters)
 
 
-def _entry_sums(years: list[DistrictYear]) -> list[tuple]:
-    """`_entry_sums_sql`'s rows for the district-years (all of one year)."""
+def _entry_sums(years: list[DistrictYear], institutions: list[int] | None = None) -> list[tuple]:
+    """`_entry_sums_sql`'s rows for the district-years (all of one year), of those institutions when given."""
     district_ids = [dy.district_id for dy in years]
+    only = list(institutions or ())
     with connection.cursor() as cursor:  # client-side: PostgreSQL never parallelises a DECLAREd cursor
-        cursor.execute(_entry_sums_sql(len(district_ids)), [years[0].year, *district_ids])
+        cursor.execute(_entry_sums_sql(len(district_ids), len(only)), [years[0].year, *district_ids, *only])
         return cursor.fetchall()
 
 
@@ -942,16 +947,21 @@ _NO_SUMS = (0, 0, 0)
 
 
 def compute_year(years: DistrictYear | list[DistrictYear],
-                 progress: Callable[[int], None] | None = None) -> list[ComputedResult]:
+                 progress: Callable[[int], None] | None = None,
+                 institutions: Iterable[int] | None = None) -> list[ComputedResult]:
     """The results of one district-year, or of several of one year (unsaved, each ranked within its
     district), from one grouped query (`_entry_sums_sql`) plus the complaints' counts. Each result
     carries its per-item sums (`item_tenths`) for the per-item summary.
 
     The rules are applied in their prepared form (`rules.result_rule`: weights, sources and linkage
     resolved once per scheme and set of present sources), on sums in tenths, without any rounding
-    but the rules' own."""
+    but the rules' own.
+
+    `institutions` (ids): only those institutions' results, ranked among themselves (an incremental
+    run ranks them with the district's stored results: `_rank_with_stored`)."""
     years = [years] if isinstance(years, DistrictYear) else list(years)
-    if not years:
+    only = None if institutions is None else sorted(set(institutions))
+    if not years or only == []:
         return []
     by_scheme = {dy.scheme_id: dy.scheme for dy in years}  # parsed once per scheme, not per district
     by_scheme = {scheme_id: scheme_params(scheme) for scheme_id, scheme in by_scheme.items()}
@@ -959,7 +969,7 @@ def compute_year(years: DistrictYear | list[DistrictYear],
     sheets: dict[int, list] = {}  # institution id -> [category, district id, present sources]
     sums: dict[int, list] = {}  # institution id -> [basic tenths per source, inspection bonus, red, items]
     for institution_id, source, category, district_id, kind, number, own, inspection, third, hits in \
-            _entry_sums(years):
+            _entry_sums(years, only):
         if kind is None:  # a submitted sheet
             acc = sheets.get(institution_id)
             if acc is None:
@@ -983,7 +993,7 @@ def compute_year(years: DistrictYear | list[DistrictYear],
             acc[2] = acc[2] or bool(hits)
     if progress:
         progress(40)
-    counts = complaint_counts(years[0].year)
+    counts = complaint_counts(years[0].year, only)
     nothing = [_NO_SUMS, 0, False, {}]
     bonuses: dict[int, Decimal] = {}
     by_district: dict[int, list[ComputedResult]] = defaultdict(list)
@@ -1071,9 +1081,11 @@ def _copy_line(r: ComputedResult, year: int, run_id: int | None, now: str, texts
 
 
 def _write_results_postgresql(years: list[DistrictYear], results: list[ComputedResult],
-                              runs: dict[int, AggregationRun]) -> tuple[Counter, Counter]:
+                              runs: dict[int, AggregationRun],
+                              only: list[int] | None = None) -> tuple[Counter, Counter]:
     """COPY into a temporary table, then one upsert that touches only rows whose values differ.
-    Returns (written, removed) rows per district id."""
+    Returns (written, removed) rows per district id. `only`: the institutions an incremental run
+    recomputed; the other stored results of the districts are not removed."""
     table = Result._meta.db_table
     year = years[0].year
     district_ids = [dy.district_id for dy in years]
@@ -1104,9 +1116,10 @@ def _write_results_postgresql(years: list[DistrictYear], results: list[ComputedR
         # NOT IN over the (just analysed) temporary table: a hashed subplan. NOT EXISTS let the planner,
         # trusting the temporary table's empty statistics, pick a nested loop (seconds at 50,000 rows).
         cursor.execute("ANALYZE scoring_result_new")
+        restricted = f" AND r.institution_id IN ({', '.join(['%s'] * len(only))})" if only is not None else ""
         cursor.execute(f"DELETE FROM {table} r WHERE r.year = %s AND r.district_id IN ({in_districts})"  # noqa: S608
                        f" AND r.institution_id NOT IN (SELECT n.institution_id FROM scoring_result_new n)"
-                       f" RETURNING r.district_id", [year, *district_ids])
+                       f"{restricted} RETURNING r.district_id", [year, *district_ids, *(only or ())])
         removed = Counter(row[0] for row in cursor.fetchall())
         cursor.execute(f"UPDATE {Assessment._meta.db_table} a SET state = %s, updated_at = now()"  # noqa: S608
                        f" FROM scoring_result_new n WHERE n.institution_id = a.institution_id"
@@ -1117,10 +1130,13 @@ def _write_results_postgresql(years: list[DistrictYear], results: list[ComputedR
 
 
 def _write_results_orm(dy: DistrictYear, results: list[ComputedResult],
-                       run: AggregationRun | None) -> tuple[int, int]:
+                       run: AggregationRun | None, only: list[int] | None = None) -> tuple[int, int]:
     """The portable path (SQLite): compare with the stored rows, upsert the changed ones."""
     year = dy.year
-    existing = {r.institution_id: r for r in Result.objects.filter(year=year, district_id=dy.district_id)}
+    stored = Result.objects.filter(year=year, district_id=dy.district_id)
+    if only is not None:
+        stored = stored.filter(institution_id__in=only)
+    existing = {r.institution_id: r for r in stored}
     now = timezone.now()
     changed = []
     for r in results:
@@ -1142,14 +1158,73 @@ def _write_results_orm(dy: DistrictYear, results: list[ComputedResult],
 
 
 def _write_results(years: list[DistrictYear], results: list[ComputedResult],
-                   runs: dict[int, AggregationRun]) -> tuple[Counter, Counter]:
+                   runs: dict[int, AggregationRun], only: list[int] | None = None) -> tuple[Counter, Counter]:
     if connection.vendor == "postgresql":
-        return _write_results_postgresql(years, results, runs)
+        return _write_results_postgresql(years, results, runs, only)
     written, removed = Counter(), Counter()
     for dy in years:
         mine = [r for r in results if r.district_id == dy.district_id]
-        written[dy.district_id], removed[dy.district_id] = _write_results_orm(dy, mine, runs.get(dy.district_id))
+        written[dy.district_id], removed[dy.district_id] = _write_results_orm(dy, mine, runs.get(dy.district_id),
+                                                                              only)
     return written, removed
+
+
+@dataclass
+class _StoredRank:
+    """A stored result an incremental run did not recompute: what ranking it with the recomputed
+    ones needs (`_assign_ranks` reads red_line, total and category and sets the two ranks)."""
+
+    pk: int
+    district_id: int
+    category: str
+    red_line: bool
+    total: Decimal
+    rank: int
+    category_rank: int
+    colour: str
+    was: tuple[int, int]
+
+
+def _rank_with_stored(years: list[DistrictYear], results: list[ComputedResult],
+                      only: list[int]) -> dict[int, list]:
+    """An incremental run's ranking: each district's recomputed results ranked together with its
+    stored results of every other institution (one query), by the same rule as a whole run
+    (`_assign_ranks`). Returns district id -> every result of it (recomputed and stored)."""
+    district_ids = [dy.district_id for dy in years]
+    by_district: dict[int, list] = {district_id: [] for district_id in district_ids}
+    for r in results:
+        by_district[r.district_id].append(r)
+    others = (Result.objects.filter(year=years[0].year, district_id__in=district_ids)
+              .exclude(institution_id__in=only).order_by()
+              .values_list("pk", "district_id", "category", "red_line", "total", "rank", "category_rank", "colour"))
+    for pk, district_id, category, red_line, total, rank, category_rank, colour in others:
+        by_district[district_id].append(_StoredRank(pk, district_id, category, red_line, total, rank, category_rank,
+                                                    colour, (rank, category_rank)))
+    for group in by_district.values():
+        _assign_ranks(group)
+    return by_district
+
+
+def _write_ranks(moved: list[_StoredRank], runs: dict[int, AggregationRun]) -> Counter:
+    """The new ranks of stored results an incremental run moved (with the run and time, as a whole run
+    writes a changed row). Returns the rows written per district id."""
+    if not moved:
+        return Counter()
+    now = timezone.now()
+    run_ids = [runs[s.district_id].pk if s.district_id in runs else None for s in moved]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {Result._meta.db_table} r SET rank = v.rank, category_rank = v.category_rank,"  # noqa: S608
+                           f" run_id = v.run_id, computed_at = %s"
+                           f" FROM unnest(%s::bigint[], %s::integer[], %s::integer[], %s::bigint[])"
+                           f" AS v(id, rank, category_rank, run_id) WHERE r.id = v.id",
+                           [now, [s.pk for s in moved], [s.rank for s in moved], [s.category_rank for s in moved],
+                            run_ids])
+    else:
+        Result.objects.bulk_update([Result(pk=s.pk, rank=s.rank, category_rank=s.category_rank, run_id=run_id,
+                                           computed_at=now) for s, run_id in zip(moved, run_ids, strict=True)],
+                                   ["rank", "category_rank", "run", "computed_at"], batch_size=500)
+    return Counter(s.district_id for s in moved)
 
 
 def _progress_key(run_id: int) -> str:
@@ -1174,21 +1249,29 @@ def aggregate_year(year: int, district: District | int, run: AggregationRun | No
 
 
 def aggregate_districts(year: int, district_ids: Iterable[int],
-                        runs: dict[int, AggregationRun] | None = None) -> dict[int, AggregationSummary]:
+                        runs: dict[int, AggregationRun] | None = None,
+                        institutions: Iterable[int] | None = None) -> dict[int, AggregationSummary]:
     """`aggregate_year` for several districts at once, set-based (issue 16): the same statements as
     for one district, each over all of them, so a spread aggregation of thousands of small districts
     pays the fixed costs (locks, temporary tables, upserts, the item summary) once per batch, not
     once per district. Each district is still ranked on its own, and all or none are written. A
-    published district-year among them refuses the whole batch. `runs`: district id -> its run."""
+    published district-year among them refuses the whole batch. `runs`: district id -> its run.
+
+    `institutions` (ids; an incremental re-aggregation, `start_year_aggregation(only_changed=True)`):
+    only these institutions' results are recomputed (and their per-item summary); the districts'
+    other stored results are kept and re-ranked together with them, so the ranks are those of a
+    whole run. The caller names every institution whose inputs changed since the districts' last
+    aggregation (`changes_since_aggregation`)."""
     runs = runs or {}
     ids = sorted(set(district_ids))
+    only = None if institutions is None else sorted(set(institutions))
 
     def progress(pct: int) -> None:
         if runs:
             cache.set_many({_progress_key(run.pk): pct for run in runs.values()}, 3600)
 
     with _aggregation_lock(ids, year):
-        return _aggregate_districts(year, ids, progress, runs)
+        return _aggregate_districts(year, ids, progress, runs, only)
 
 
 # The advisory lock's key: this namespace in the high bits, then the district and the year.
@@ -1234,7 +1317,8 @@ def _aggregation_lock(district_ids: list[int], year: int):
 
 
 def _aggregate_districts(year: int, district_ids: list[int], progress,
-                         runs: dict[int, AggregationRun]) -> dict[int, AggregationSummary]:
+                         runs: dict[int, AggregationRun],
+                         only: list[int] | None = None) -> dict[int, AggregationSummary]:
     # PostgreSQL accepts SET TRANSACTION only as a transaction's first statement: inside a caller's
     # transaction (admin action, script, test) this atomic is a savepoint and keeps the caller's level.
     outermost = not connection.in_atomic_block
@@ -1261,15 +1345,30 @@ def _aggregate_districts(year: int, district_ids: list[int], progress,
         for dy in years:
             dy.aggregated_at = now
         progress(10)
-        results = compute_year(years, progress)
+        results = compute_year(years, progress, only)
+        if only is not None:
+            everyone = _rank_with_stored(years, results, only)
         progress(80)
-        written, removed = _write_results(years, results, runs)
-        item_summary.write_item_summary(years, results)  # the per-item summary, in the same transaction
+        written, removed = _write_results(years, results, runs, only)
+        item_summary.write_item_summary(years, results, only)  # the per-item summary, in the same transaction
         colours = {dy.district_id: dict.fromkeys(rules.COLOURS, 0) for dy in years}
         institutions: Counter = Counter()
-        for r in results:
-            colours[r.district_id][r.values.colour] += 1
-            institutions[r.district_id] += 1
+        if only is None:
+            for r in results:
+                colours[r.district_id][r.values.colour] += 1
+                institutions[r.district_id] += 1
+        else:
+            moved = []
+            for district_id, group in everyone.items():
+                for r in group:
+                    if isinstance(r, _StoredRank):
+                        colours[district_id][r.colour] += 1
+                        if (r.rank, r.category_rank) != r.was:
+                            moved.append(r)
+                    else:
+                        colours[district_id][r.values.colour] += 1
+                institutions[district_id] = len(group)
+            written += _write_ranks(moved, runs)
         progress(100)
         for dy in years:
             transaction.on_commit(lambda dy=dy: _results_changed(dy.year, dy.district_id))
@@ -1316,33 +1415,59 @@ def start_aggregation(year: int, district: District | int, actor=None) -> Aggreg
     return run
 
 
-def districts_to_aggregate(year: int, *, only_changed: bool = False) -> list[int]:
-    """The districts of `year` an aggregation of the whole year covers: every district-year not
-    published; with `only_changed`, only those whose inputs (an assessment, a sheet, an entry or
-    the scheme) changed since their last aggregation, or never aggregated (issue 16).
+@dataclass(frozen=True)
+class Changes:
+    """What an aggregation of only the changes has to redo (`changes_since_aggregation`): whole
+    districts (never aggregated, or their scheme changed), and per other district the institutions
+    whose inputs changed since its last aggregation."""
 
-    Set-based, in four queries whatever the number of districts: the district-years, then per
-    table the latest change per district since the oldest of their last aggregations, through the
+    whole: list[int]
+    institutions: dict[int, set[int]]
+    ordered: list[int] = field(default_factory=list)  # every district-year not published, by district code
+
+    def districts(self) -> list[int]:
+        """The districts to redo, by code."""
+        due = set(self.whole) | set(self.institutions)
+        return [district_id for district_id in self.ordered if district_id in due]
+
+
+def changes_since_aggregation(year: int) -> Changes:
+    """The district-years of `year` (not published) whose inputs – an assessment, a sheet, an entry or
+    the scheme – changed since their last aggregation, or never aggregated (issue 16).
+
+    Set-based, in four queries whatever the number of districts: the district-years, then per table
+    the latest change per institution since the oldest of their last aggregations, through the
     `updated_at` indexes (a few changed rows among millions are found without reading the others).
     """
-    years = DistrictYear.objects.filter(year=year).exclude(status=YearStatus.PUBLISHED)
-    rows = list(years.order_by("district__code").values_list("district_id", "aggregated_at", "scheme__updated_at"))
-    if not only_changed:
-        return [district_id for district_id, _, _ in rows]
+    rows = list(DistrictYear.objects.filter(year=year).exclude(status=YearStatus.PUBLISHED)
+                .order_by("district__code").values_list("district_id", "aggregated_at", "scheme__updated_at"))
     last = {district_id: at for district_id, at, _ in rows if at is not None}
-    due = {district_id for district_id, at, scheme_at in rows if at is None or scheme_at > at}
+    whole = {district_id for district_id, at, scheme_at in rows if at is None or scheme_at > at}
+    institutions: dict[int, set[int]] = defaultdict(set)
     if last:
         since = min(last.values())
-        for qs, to_district in (
-                (Assessment.objects.filter(year=year), "institution__district_id"),
-                (ScoreSheet.objects.filter(assessment__year=year), "assessment__institution__district_id"),
-                (SheetEntry.objects.filter(sheet__assessment__year=year),
+        for qs, to_institution, to_district in (
+                (Assessment.objects.filter(year=year), "institution_id", "institution__district_id"),
+                (ScoreSheet.objects.filter(assessment__year=year), "assessment__institution_id",
+                 "assessment__institution__district_id"),
+                (SheetEntry.objects.filter(sheet__assessment__year=year), "sheet__assessment__institution_id",
                  "sheet__assessment__institution__district_id")):
-            changed = (qs.filter(updated_at__gt=since).order_by().values_list(to_district)
+            changed = (qs.filter(updated_at__gt=since).order_by().values_list(to_district, to_institution)
                        .annotate(latest=Max("updated_at")))
-            due.update(district_id for district_id, latest in changed
-                       if district_id in last and latest > last[district_id])
-    return [district_id for district_id, _, _ in rows if district_id in due]
+            for district_id, institution_id, latest in changed:
+                if district_id in last and district_id not in whole and latest > last[district_id]:
+                    institutions[district_id].add(institution_id)
+    return Changes(whole=sorted(whole), institutions=dict(institutions),
+                   ordered=[district_id for district_id, _, _ in rows])
+
+
+def districts_to_aggregate(year: int, *, only_changed: bool = False) -> list[int]:
+    """The districts of `year` an aggregation of the whole year covers, by code: every district-year
+    not published; with `only_changed`, only those with changes (`changes_since_aggregation`)."""
+    if only_changed:
+        return changes_since_aggregation(year).districts()
+    years = DistrictYear.objects.filter(year=year).exclude(status=YearStatus.PUBLISHED)
+    return list(years.order_by("district__code").values_list("district_id", flat=True))
 
 
 def start_year_aggregation(year: int, *, only_changed: bool = False, actor=None) -> list[AggregationRun]:
@@ -1350,28 +1475,48 @@ def start_year_aggregation(year: int, *, only_changed: bool = False, actor=None)
     handed out in batches of whole districts of about SCORING_SPREAD_TASK_INSTITUTIONS institutions
     (one task each, acknowledged late and redone by another worker when its worker is lost), then a
     closing step that waits for them all (scoring.finish_year_aggregation). A district bigger than
-    that is a batch of its own; a setting of 1 gives one task per district."""
+    that is a batch of its own; a setting of 1 gives one task per district.
+
+    With `only_changed`, only the districts with changes get a run, and a district where fewer than
+    half of the institutions changed is redone incrementally: only those institutions recomputed,
+    the others' stored results re-ranked with them (`aggregate_districts(institutions=…)`), its
+    batches sized by the changed institutions."""
     from .tasks import aggregate_districts_task, finish_year_aggregation_task
 
-    district_ids = districts_to_aggregate(year, only_changed=only_changed)
+    if only_changed:
+        changes = changes_since_aggregation(year)
+    else:
+        ordered = districts_to_aggregate(year)
+        changes = Changes(whole=ordered, institutions={}, ordered=ordered)
+    district_ids = changes.districts()
     if not district_ids:
         return []
+    sizes = dict(Assessment.objects.filter(year=year, institution__district_id__in=district_ids).order_by()
+                 .values_list("institution__district_id").annotate(n=Count("id")))
+    partial = {district_id: changed for district_id, changed in changes.institutions.items()
+               if len(changed) * 2 < sizes.get(district_id, 0)}
     by = actor if getattr(actor, "pk", None) else None
     runs = AggregationRun.objects.bulk_create([AggregationRun(year=year, district_id=district_id, created_by=by)
                                                for district_id in district_ids])
-    sizes = dict(Assessment.objects.filter(year=year, institution__district_id__in=district_ids).order_by()
-                 .values_list("institution__district_id").annotate(n=Count("id")))
     target = max(1, int(getattr(settings, "SCORING_SPREAD_TASK_INSTITUTIONS", 2000)))
-    batch: list[int] = []
-    size = 0
-    for run in runs:
-        batch.append(run.pk)
-        size += sizes.get(run.district_id, 0)
-        if size >= target:
-            enqueue_after_commit(aggregate_districts_task, batch)
-            batch, size = [], 0
-    if batch:
-        enqueue_after_commit(aggregate_districts_task, batch)
+    for incremental in (False, True):
+        batch: list[int] = []
+        changed: list[int] = []
+        size = 0
+        for run in runs:
+            if (run.district_id in partial) != incremental:
+                continue
+            batch.append(run.pk)
+            if incremental:
+                changed += sorted(partial[run.district_id])
+                size += len(partial[run.district_id])
+            else:
+                size += sizes.get(run.district_id, 0)
+            if size >= target:
+                enqueue_after_commit(aggregate_districts_task, batch, changed if incremental else None)
+                batch, changed, size = [], [], 0
+        if batch:
+            enqueue_after_commit(aggregate_districts_task, batch, changed if incremental else None)
     enqueue_after_commit(finish_year_aggregation_task, year, [run.pk for run in runs])
     return runs
 
@@ -1400,11 +1545,12 @@ def execute_run(run_id: int) -> AggregationRun:
     return execute_runs([run_id])[0]
 
 
-def execute_runs(run_ids: list[int]) -> list[AggregationRun]:
+def execute_runs(run_ids: list[int], institutions: list[int] | None = None) -> list[AggregationRun]:
     """Body of the batch task: the runs (of one year, one district each) marked running, their
-    districts aggregated together (`aggregate_districts`), each run's outcome recorded. Runs already
-    succeeded (a redelivered message) are skipped; a run without a district or of a published
-    district-year fails on its own; if the batch fails, each of its runs is marked failed."""
+    districts aggregated together (`aggregate_districts`; only `institutions` of them when given, an
+    incremental run), each run's outcome recorded. Runs already succeeded (a redelivered message) are
+    skipped; a run without a district or of a published district-year fails on its own; if the batch
+    fails, each of its runs is marked failed."""
     runs = list(AggregationRun.objects.filter(pk__in=run_ids).order_by("pk"))
     todo = [run for run in runs if run.status != AggregationRun.Status.SUCCEEDED]
     if not todo:
@@ -1430,7 +1576,7 @@ def execute_runs(run_ids: list[int]) -> list[AggregationRun]:
             _fail_runs([run], exc)
     for year, by_district in batches.items():
         try:
-            summaries = aggregate_districts(year, list(by_district), by_district)
+            summaries = aggregate_districts(year, list(by_district), by_district, institutions)
         except Exception as exc:
             log.exception("aggregation %s failed", [run.pk for run in by_district.values()])
             _fail_runs(list(by_district.values()), exc)

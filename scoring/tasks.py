@@ -27,9 +27,10 @@ def aggregate_scores_task(self, run_id: int) -> dict:
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, name="scoring.aggregate_districts",
              **_TRANSIENT)
-def aggregate_districts_task(self, run_ids: list[int]) -> dict:
-    """A batch of a spread aggregation: several districts' runs, aggregated together."""
-    runs = services.execute_runs(run_ids)
+def aggregate_districts_task(self, run_ids: list[int], institutions: list[int] | None = None) -> dict:
+    """A batch of a spread aggregation: several districts' runs, aggregated together (only those
+    institutions of them when given: an incremental re-aggregation)."""
+    runs = services.execute_runs(run_ids, institutions)
     return {"runs": [run.pk for run in runs], "statuses": sorted({run.status for run in runs}),
             "institutions": sum(run.institutions_total or 0 for run in runs)}
 

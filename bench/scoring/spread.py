@@ -238,6 +238,17 @@ def main(argv: list[str] | None = None) -> None:
                       f"(load average {load:.2f} → {os.getloadavg()[0]:.2f})", flush=True)
                 if restarted != changed_districts:
                     raise SystemExit(f"re-aggregation started {restarted} districts, {changed_districts} changed")
+                if not args.no_verify:
+                    from scoring import services
+
+                    redone = sorted(set(AggregationRun.objects.filter(pk__in=rerun).values_list("district_id",
+                                                                                               flat=True)))
+                    summaries = services.aggregate_districts(YEAR, redone)  # whole districts, in process
+                    differ = sum(summary.changed for summary in summaries.values())
+                    print(f"    verify: a whole run of those {len(redone)} districts rewrites {differ} result(s)",
+                          flush=True)
+                    if differ:
+                        raise SystemExit(1)
             finally:
                 stop_workers(workers, args.broker)
         lines.append(f"| {count} | {institutions:,} | {districts:,} | {entries:,} | {floor:.2f} | {first:.2f} | "

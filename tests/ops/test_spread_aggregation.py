@@ -145,3 +145,98 @@ def test_a_published_district_fails_alone_in_its_batch(two_districts, settings):
     assert outcome[luqiao.pk][0] == AggregationRun.Status.FAILED and "已发布" in outcome[luqiao.pk][1]
     assert not Result.objects.filter(district=luqiao).exists()
     assert Result.objects.filter(district=jiaojiang).count() == 3
+
+
+def _items():
+    return sorted(ItemResult.objects.values_list("institution__code", "item_number", "points", "district__code"))
+
+
+def _published_tasks(callbacks):
+    return [(cb.args[0].name, cb.args[1]) for cb in callbacks if getattr(cb, "args", None)]
+
+
+def test_re_aggregation_recomputes_only_changed_institutions_and_equals_a_whole_run(
+        two_districts, django_capture_on_commit_callbacks):
+    """Issue 16: after a change to one institution of a district, only that institution is recomputed;
+    the district's other results are re-ranked with it, and everything equals a whole run."""
+    from django.db.models import F
+    from django.utils import timezone
+
+    luqiao, _jiaojiang = two_districts
+    for district in two_districts:
+        services.district_year(district, YEAR)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.start_year_aggregation(YEAR)
+    ranks_before = dict(Result.objects.values_list("institution__code", "rank"))
+    assert ranks_before["LQ2"] == 3
+    # LQ2 (last of 路桥) gains two points on every basic entry: it passes LQ1.
+    lq2 = Result.objects.get(institution__code="LQ2").institution_id
+    SheetEntry.objects.filter(sheet__assessment__institution_id=lq2, points__isnull=False,
+                              indicator__kind="basic").update(points=F("points") + 2, updated_at=timezone.now())
+    changes = services.changes_since_aggregation(YEAR)
+    assert changes.whole == [] and changes.institutions == {luqiao.pk: {lq2}}
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        runs = services.start_year_aggregation(YEAR, only_changed=True)
+    assert [r.district_id for r in runs] == [luqiao.pk]
+    batches = [args for name, args in _published_tasks(callbacks) if name == "scoring.aggregate_districts"]
+    assert batches == [([runs[0].pk], [lq2])]  # the batch names the one institution recomputed
+    run = AggregationRun.objects.get(pk=runs[0].pk)
+    assert run.status == AggregationRun.Status.SUCCEEDED and run.institutions_total == 3
+    assert run.results_written == 2  # LQ2's result and LQ1's rank
+    incremental, items = _results(), _items()
+    ranks = dict(Result.objects.values_list("institution__code", "rank"))
+    assert (ranks["LQ0"], ranks["LQ1"], ranks["LQ2"]) == (1, 3, 2)
+    # A whole run over the same data changes nothing: the incremental run equals it.
+    for district in two_districts:
+        assert services.aggregate_year(YEAR, district).changed == 0
+    assert _results() == incremental and _items() == items
+    assert services.districts_to_aggregate(YEAR, only_changed=True) == []
+
+
+def test_incremental_run_removes_a_result_whose_sheets_were_withdrawn(two_districts):
+    luqiao, jiaojiang = two_districts
+    for district in two_districts:
+        services.aggregate_year(YEAR, district)
+    whole = _results()
+    lq0 = Result.objects.get(institution__code="LQ0").institution_id
+    # LQ0 (first of 路桥) no longer has any submitted sheet: its result goes, the others move up.
+    from scoring.models import ScoreSheet
+
+    for sheet in ScoreSheet.objects.filter(assessment__institution_id=lq0):
+        sheet.status = "draft"
+        sheet.save()
+    services.aggregate_districts(YEAR, [luqiao.pk], institutions=[lq0])
+    assert not Result.objects.filter(institution_id=lq0).exists()
+    assert not ItemResult.objects.filter(institution_id=lq0).exists()
+    assert dict(Result.objects.filter(district=luqiao).values_list("institution__code", "rank")) == {"LQ1": 1,
+                                                                                                    "LQ2": 2}
+    assert [r for r in _results() if r[1] == jiaojiang.code] == [r for r in whole if r[1] == jiaojiang.code]
+    assert services.aggregate_year(YEAR, luqiao).changed == 0  # equal to a whole run
+
+
+def test_a_district_mostly_changed_is_redone_whole(two_districts, django_capture_on_commit_callbacks):
+    from django.utils import timezone
+
+    luqiao, _ = two_districts
+    for district in two_districts:
+        services.aggregate_year(YEAR, district)
+    SheetEntry.objects.filter(sheet__assessment__institution__code__in=["LQ0", "LQ1"]).update(
+        updated_at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        runs = services.start_year_aggregation(YEAR, only_changed=True)
+    assert [r.district_id for r in runs] == [luqiao.pk]
+    batches = [args for name, args in _published_tasks(callbacks) if name == "scoring.aggregate_districts"]
+    assert batches == [([runs[0].pk], None)]  # two of three changed: the whole district
+
+
+def test_incremental_run_statements_do_not_grow_with_the_district(two_districts, django_assert_max_num_queries):
+    luqiao, jiaojiang = two_districts
+    for district in two_districts:
+        services.aggregate_year(YEAR, district)
+    lq1 = Result.objects.get(institution__code="LQ1").institution_id
+    jj1 = Result.objects.get(institution__code="JJ1").institution_id
+    with django_assert_max_num_queries(40):
+        summaries = services.aggregate_districts(YEAR, [luqiao.pk, jiaojiang.pk], institutions=[lq1, jj1])
+    assert {d: (s.institutions, s.changed) for d, s in summaries.items()} == {luqiao.pk: (3, 0),
+                                                                               jiaojiang.pk: (3, 0)}
+    assert sum(summaries[luqiao.pk].colours.values()) == 3
