@@ -22,18 +22,19 @@ CONTENT_TYPES = {"pdf": "application/pdf",
                  "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
-def results_changed(year: int, district_id: int) -> None:
+def results_changed(year: int, district_ids: list[int]) -> None:
     """scoring.services.on_results_changed hook (registered in DashboardsConfig.ready): after an
-    aggregation, notice, publish or reopen of (year, district) committed, queue the warm-up of that
-    district's results figures. The figures' cache keys carry the results version, so nothing stale
-    is ever served; warming only spares the first reader the computation. Only with a real worker:
-    run in process, it would only slow down the request that published.
+    aggregation, notice, publish or reopen of (year, districts) committed, queue the warm-up of those
+    districts' results figures, one task for all of them (an aggregation batch holds dozens). The
+    figures' cache keys carry the results version, so nothing stale is ever served; warming only
+    spares the first reader the computation. Only with a real worker: run in process, it would only
+    slow down the request that published.
     """
     if settings.CELERY_TASK_ALWAYS_EAGER or not getattr(settings, "DASHBOARDS_WARM_CACHE", True):
         return
     from .tasks import warm_cache
 
-    enqueue_after_commit(warm_cache, year, district_id)
+    enqueue_after_commit(warm_cache, year, list(district_ids))
 
 
 def request_report(district: District, year: int, actor=None, language: str | None = None) -> AnnualReport:

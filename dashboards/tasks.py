@@ -16,12 +16,15 @@ def generate_annual_report(self, report_id: int) -> dict:
 
 
 @shared_task(name="dashboards.warm_cache")
-def warm_cache(year: int, district_id: int) -> int:
-    """Compute the results figures of one district's year (queued by services.results_changed)."""
+def warm_cache(year: int, district_ids: int | list[int]) -> int:
+    """Compute the results figures of districts' year (queued by services.results_changed; one
+    district id in messages queued by earlier versions). Returns the figures computed."""
     from . import warm
 
-    try:
-        return warm.warm_district(year, district_id)
-    except Exception:  # a cold cache is only slower: never fail the aggregation or publish behind it
-        log.warning("warming the dashboards' cache for %s / %s failed", year, district_id, exc_info=True)
-        return 0
+    computed = 0
+    for district_id in [district_ids] if isinstance(district_ids, int) else district_ids:
+        try:
+            computed += warm.warm_district(year, district_id)
+        except Exception:  # a cold cache is only slower: never fail the aggregation or publish behind it
+            log.warning("warming the dashboards' cache for %s / %s failed", year, district_id, exc_info=True)
+    return computed

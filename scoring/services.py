@@ -1370,8 +1370,8 @@ def _aggregate_districts(year: int, district_ids: list[int], progress,
                 institutions[district_id] = len(group)
             written += _write_ranks(moved, runs)
         progress(100)
-        for dy in years:
-            transaction.on_commit(lambda dy=dy: _results_changed(dy.year, dy.district_id))
+        # One call for the batch (the dashboards queue one warm-up task for all of its districts).
+        transaction.on_commit(lambda: _results_changed(year, [dy.district_id for dy in years]))
         return {dy.district_id: AggregationSummary(
             year=year, district=dy.district.name, institutions=institutions[dy.district_id],
             written=written[dy.district_id], changed=written[dy.district_id], removed=removed[dy.district_id],
@@ -1385,20 +1385,22 @@ def _refuse_published(dy: DistrictYear) -> None:
                             % {"district": dy.district.name, "year": dy.year})
 
 
-RESULTS_CHANGED_HOOKS: list[Callable[[int, int], None]] = []
+RESULTS_CHANGED_HOOKS: list[Callable[[int, list[int]], None]] = []
 
 
-def on_results_changed(hook: Callable[[int, int], None]) -> None:
-    """Let another app (the dashboards) refresh what it keeps of the results of (year, district id)
-    after scoring changed them: called explicitly by these services once their transaction commits."""
+def on_results_changed(hook: Callable[[int, list[int]], None]) -> None:
+    """Let another app (the dashboards) refresh what it keeps of the results of (year, district ids)
+    after scoring changed them: called explicitly by these services once their transaction commits,
+    once per aggregation batch with all of its districts."""
     if hook not in RESULTS_CHANGED_HOOKS:
         RESULTS_CHANGED_HOOKS.append(hook)
 
 
-def _results_changed(year: int, district_id: int) -> None:
+def _results_changed(year: int, district_ids: int | list[int]) -> None:
+    district_ids = [district_ids] if isinstance(district_ids, int) else list(district_ids)
     for hook in RESULTS_CHANGED_HOOKS:
         try:
-            hook(year, district_id)
+            hook(year, district_ids)
         except Exception:  # a listener's failure never undoes or blocks scoring's own work
             log.exception("results-changed hook %s failed", hook)
 
