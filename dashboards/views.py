@@ -63,24 +63,16 @@ def _district_query(request) -> data.DistrictQuery:
 PROGRAMME_ROWS = 20
 
 
-def _none_last(value):
-    return (value is None, value if value is not None else 0)
-
-
 def _attention_first(figure: dict, key) -> dict:
     rows_ = figure.get("institutions") or []
     return {**figure, "institutions": sorted(rows_, key=key)[:PROGRAMME_ROWS], "institutions_count": len(rows_)}
 
 
 def _programme(q: data.DistrictQuery) -> dict:
-    def number(value):
-        return float(value) if value not in (None, "") else None
-
     return {
         "rectifications": _attention_first(data.rectifications(q), lambda r: (
             -r["overdue"], -r["open"], -r["total"], r["code"])),
-        "trainings": _attention_first(data.trainings(q), lambda r: (
-            *_none_last(number(r["rate"])), -r["employees"], r["code"])),
+        "trainings": data.trainings_panel(q, PROGRAMME_ROWS),  # chosen and summed in SQL, as data.trainings sorted
         "risk": data.risk_panel(q, PROGRAMME_ROWS),  # chosen and summed in SQL, the same as sorting data.risk
     }
 
