@@ -3,6 +3,10 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
+# The suites run in TEST_PROCESSES processes (pytest-xdist; each its own test database and Redis
+# databases, tests/conftest.py): 2 for a 2-core machine; 1 runs them in one process, in order.
+TEST_PROCESSES ?= 2
+PARALLEL := $(if $(filter 1,$(TEST_PROCESSES)),,-n $(TEST_PROCESSES) --dist load)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
@@ -37,7 +41,7 @@ test: $(VENV)/.installed
 	  $(PY) manage.py makemigrations --check --dry-run >/dev/null && \
 	  $(VENV)/bin/ruff check . && \
 	  $(VENV)/bin/lint-imports && \
-	  $(VENV)/bin/pytest -m "not cluster" $(PYTEST_ARGS)
+	  $(VENV)/bin/pytest $(PARALLEL) -m "not cluster" $(PYTEST_ARGS)
 
 # The tests that start processes of their own against the test database and Redis (issue 16): two
 # web processes and two workers with one killed mid-run, and the restore drill (pg_dump, restore,
@@ -50,7 +54,7 @@ test-cluster: $(VENV)/.installed
 # and ran on PostgreSQL already. Redis as for `make test` when reachable.
 test-sqlite: $(VENV)/.installed
 	@eval "$$(TEST_ENGINE=sqlite $(PY) .ci/services.py)" && \
-	  $(VENV)/bin/pytest -m "not cluster" --ignore=tests/browser --ignore-glob='*test_browser*.py' --ignore=tests/test_access_matrix.py \
+	  $(VENV)/bin/pytest $(PARALLEL) -m "not cluster" --ignore=tests/browser --ignore-glob='*test_browser*.py' --ignore=tests/test_access_matrix.py \
 	    --deselect tests/core/test_schema_fuzz.py::test_no_generated_api_request_is_a_server_error $(PYTEST_ARGS)
 
 # Style, then the apps' boundaries (.importlinter, docs/architecture.md).

@@ -1,7 +1,36 @@
+import os
+import re
+
 import pytest
 from rest_framework.test import APIClient
 
 from tests.factories import InstitutionFactory, UserFactory, institution_user
+
+
+def _own_redis_databases() -> None:
+    """`make test` runs the suite in two processes (pytest-xdist; gw0, gw1): each gets its own test
+    database (pytest-django) and, here, its own Redis databases for the cache and the test broker,
+    four numbers further on per process (1, 2 → 5, 6; SQLite's 3, 4 → 7, 8), so one process's
+    `cache.clear()` never empties the other's cache. Set in the environment too, for the processes a
+    test starts (real Celery workers). Django's settings are read before this file: the cache's
+    location is changed before anything used the cache."""
+    worker = re.fullmatch(r"gw(\d+)", os.environ.get("PYTEST_XDIST_WORKER", ""))
+    if not worker or worker.group(1) == "0":
+        return
+    from django.conf import settings
+
+    offset = 4 * int(worker.group(1))
+    for name in ("REDIS_URL", "TEST_CELERY_BROKER_URL", "CELERY_BROKER_URL"):
+        url = os.environ.get(name, "")
+        if match := re.fullmatch(r"(redis://[^/]+/)(\d+)", url):
+            if int(match.group(2)) + offset > 15:  # Redis has databases 0–15
+                raise RuntimeError(f"{name}: too many test processes for Redis' 16 databases (TEST_PROCESSES ≤ 3)")
+            os.environ[name] = f"{match.group(1)}{int(match.group(2)) + offset}"
+    if os.environ.get("REDIS_URL") and settings.CACHES["default"].get("LOCATION", "").startswith("redis://"):
+        settings.CACHES["default"]["LOCATION"] = os.environ["REDIS_URL"]
+
+
+_own_redis_databases()
 
 REFERENCE_MIGRATIONS = [
     ("institutions.migrations.0002_reference_districts", "load"),
