@@ -240,3 +240,24 @@ def test_incremental_run_statements_do_not_grow_with_the_district(two_districts,
     assert {d: (s.institutions, s.changed) for d, s in summaries.items()} == {luqiao.pk: (3, 0),
                                                                                jiaojiang.pk: (3, 0)}
     assert sum(summaries[luqiao.pk].colours.values()) == 3
+
+
+@pytest.mark.django_db(transaction=True)  # the command's tasks are published when its transaction commits
+def test_the_command_re_aggregates_only_the_changes(two_districts, capsys):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+    from django.utils import timezone
+
+    luqiao, _ = two_districts
+    call_command("aggregate_scores", "--year", str(YEAR))
+    capsys.readouterr()
+    call_command("aggregate_scores", "--year", str(YEAR), "--changed")
+    assert "没有变化" in capsys.readouterr().out
+    SheetEntry.objects.filter(sheet__assessment__institution__code="LQ1").update(updated_at=timezone.now())
+    before = AggregationRun.objects.count()
+    call_command("aggregate_scores", "--year", str(YEAR), "--changed")
+    out = capsys.readouterr().out
+    assert "路桥区 2026 年度汇总完成：3 家机构有结果" in out and "椒江区" not in out
+    assert AggregationRun.objects.count() == before + 1
+    with pytest.raises(CommandError):  # one or the other
+        call_command("aggregate_scores", "--year", str(YEAR), "--changed", "--district", luqiao.code)
