@@ -1,8 +1,6 @@
 """The programme's year in a browser: a filer records an activity and attaches it to the self sheet
 with one click; the finance center publishes a notice asking a return, the filer returns it and the
-finance center accepts it. Screenshots in docs/screenshots/ (activities-*.png)."""
-
-from pathlib import Path
+finance center accepts it. Screenshots (activities-*.png) where tests/browser/shots.py says."""
 
 import pytest
 from django.utils import timezone
@@ -10,10 +8,10 @@ from django.utils import timezone
 from activities.models import Activity, NoticeRecipient
 from scoring.models import Evidence
 from tests.browser.conftest import login
+from tests.browser.shots import SHOTS
 from tests.factories import EmployeeFactory, InstitutionFactory, UserFactory, institution_user
 from tests.scoring.factories import assessment_for, build_scheme
 
-SHOTS = Path(__file__).resolve().parent.parent.parent / "docs" / "screenshots"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 

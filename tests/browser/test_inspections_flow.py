@@ -1,21 +1,20 @@
 """An inspection as people click through it: the inspector records a visit with a photo and two
 findings on a phone (375x812), the institution replies with evidence, the finance center returns
-one and accepts the other, and the figures show it. Screenshots go to docs/screenshots/."""
+one and accepts the other, and the figures show it. Screenshots go where tests/browser/shots.py says."""
 
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from PIL import Image
 
 from inspections.models import Finding, Visit
 from institutions.models import District
 from tests.browser.conftest import login
+from tests.browser.shots import SHOTS
 from tests.factories import InstitutionFactory, UserFactory, institution_user
 from tests.inspections.conftest import make_norms
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
 PHONE = {"width": 375, "height": 812}
 
 

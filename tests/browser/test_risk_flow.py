@@ -1,14 +1,11 @@
 """风险预警 in a browser: a filer uploads a CSV (preview, progress), screens, opens an alert and starts
-its review; at 375 px the queue's cells are labelled. Screenshots in docs/screenshots/."""
-
-from pathlib import Path
+its review; at 375 px the queue's cells are labelled. Screenshots where tests/browser/shots.py says."""
 
 import pytest
 
 from tests.browser.conftest import login
+from tests.browser.shots import SHOTS
 from tests.factories import EmployeeFactory, InstitutionFactory, institution_user
-
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 CSV = ("txn_id,employee_no,occurred_at,direction,amount,channel,counterparty_id,counterparty_name,"
        "counterparty_type,merchant_category\n"

@@ -2,7 +2,7 @@
 Chinese and English, on the demo data. It fails on a console error, a 4xx/5xx (page or resource),
 untranslated text in English, a raw code on a page (`submit_third_party`, `green`), a table cell
 without its column label on a phone, or a page wider than the phone. Chinese screenshots are saved
-(overwritten) into docs/screenshots/walk-<role>-<page>-<width>.png.
+(overwritten) as walk-<role>-<page>-<width>.png where tests/browser/shots.py says.
 
 One live server, one browser, one context per role (logged in once; the viewport and the language
 cookie change between passes)."""
@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import re
 import time
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 
+from tests.browser.shots import SHOTS
 from tests.test_i18n import catalogue_entries
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 375, "height": 812}
 PASSWORD = "demo12345"
