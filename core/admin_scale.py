@@ -8,6 +8,10 @@
   few (at most `delete_list_limit`), Django's own page is shown unchanged. Otherwise the page lists
   counts per model, and when protected rows block the delete it refuses with that count, so the
   administrator learns at once why and how much, without loading a row.
+- **Changelists count at most ADMIN_COUNT_LIMIT rows** (`BoundedCountPaginator`): the pager's COUNT
+  stops there (one `COUNT(*)` over a `LIMIT`ed, unordered subquery), and the page says "more than
+  10,000" instead of counting 600,000 survey answers on every page; the first pages page as before,
+  and a search or a filter that matches fewer rows gets its exact count.
 - **Big foreign keys are never select boxes.** A field pointing at a model in
   ADMIN_BIG_FK_MODELS (institutions, employees, users, ... : thousands to hundreds of thousands of
   rows) gets an autocomplete box when the related admin has search fields and the user may view it,
@@ -18,7 +22,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.admin import widgets
+from django.core.paginator import Paginator
 from django.db import models
+from django.utils.functional import cached_property
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
@@ -59,6 +65,28 @@ def count_related(model, queryset) -> tuple[dict, dict]:
     return deleted, blocking
 
 
+class BoundedCountPaginator(Paginator):
+    """A paginator whose count stops at ADMIN_COUNT_LIMIT (default 10,000) + 1 rows: `capped` tells the
+    page (templates/admin/pagination.html) to say "more than N" instead of a number. Pages up to the
+    limit work as usual; past it, a search or a filter narrows the list."""
+
+    @cached_property
+    def limit(self) -> int:
+        return int(getattr(settings, "ADMIN_COUNT_LIMIT", 10_000))
+
+    @cached_property
+    def count(self) -> int:
+        rows = self.object_list
+        if not isinstance(rows, models.QuerySet):
+            return super().count
+        # Unordered: PostgreSQL stops after limit + 1 rows of any index or scan instead of sorting them all.
+        return rows.order_by()[: self.limit + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.limit
+
+
 def _plural(model) -> str:
     return str(capfirst(model._meta.verbose_name_plural))
 
@@ -68,6 +96,7 @@ class ScaleSafeAdminMixin:
     # The changelist counts its (filtered, scoped) rows once for the pager, not a second time over the
     # whole table for "N total": 600,000 survey answers or 540,000 sheet entries counted twice a page.
     show_full_result_count = False
+    paginator = BoundedCountPaginator
 
     # --- delete pages ---
 

@@ -28,3 +28,25 @@ def test_big_changelists_count_their_rows_once(client, url):
     client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
     assert _counts(client, url) == 1
     assert _counts(client, url + "?q=1") == 1  # a search: still no count of the whole table
+
+
+def test_a_changelist_counts_at_most_the_limit_and_says_so(client, settings):
+    """ADMIN_COUNT_LIMIT: the pager's COUNT stops after limit + 1 rows (a LIMITed, unordered subquery),
+    the page says "more than N"; below the limit, the exact count as before; the pages still page."""
+    settings.ADMIN_COUNT_LIMIT = 3
+    institution = InstitutionFactory()
+    for _ in range(5):
+        EmployeeFactory(institution=institution)
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get("/admin/institutions/employee/")
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "超过 3 条" in text and "5 " not in text.split('class="paginator"')[1][:200]
+    counts = [q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert len(counts) == 1 and "LIMIT 4" in counts[0].upper() and "ORDER BY" not in counts[0].upper()
+    # Below the limit: the exact number, as Django's own pager says it.
+    settings.ADMIN_COUNT_LIMIT = 10
+    text = client.get("/admin/institutions/employee/").content.decode()
+    assert "超过" not in text.split('class="paginator"')[1][:300]
+    assert "5" in text.split('class="paginator"')[1][:300]
