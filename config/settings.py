@@ -351,6 +351,8 @@ if not DEBUG and (not COMPLAINTS_PII_KEYS or _COMPLAINTS_DEV_PII_KEY in COMPLAIN
 EXPORT_INLINE_ROWS = env.int("EXPORT_INLINE_ROWS", default=2000)
 EXPORTS_ROOT = env.path("EXPORTS_ROOT", default=BASE_DIR / "private_media" / "exports")
 EXPORT_RETENTION_DAYS = env.int("EXPORT_RETENTION_DAYS", default=7)
+# Admin changelists count at most this many rows; past it the pager says "more than N" (core.admin_scale).
+ADMIN_COUNT_LIMIT = env.int("ADMIN_COUNT_LIMIT", default=10000)
 CELERY_BEAT_SCHEDULE["core-purge-export-jobs"] = {"task": "core.purge_export_jobs",
                                                   "schedule": crontab(hour=3, minute=10)}
 # Where evidence images (working copies and sealed originals) live: never under MEDIA_ROOT, which

@@ -72,7 +72,7 @@ class BoundedCountPaginator(Paginator):
 
     @cached_property
     def limit(self) -> int:
-        return int(getattr(settings, "ADMIN_COUNT_LIMIT", 10_000))
+        return settings.ADMIN_COUNT_LIMIT
 
     @cached_property
     def count(self) -> int:
