@@ -639,11 +639,3 @@ def due_reminder_candidates(today: date, soon_days: int) -> QuerySet[Complaint]:
     return (Complaint.objects.filter(status__in=rules.OPEN_STATES, next_due_on__isnull=False,
                                      next_due_on__lte=today + timedelta(days=soon_days))
             .select_related("institution"))
-
-
-
-def change_counters() -> tuple[str, ...]:
-    """The core.ChangeCounter names that move whenever a case or a satisfaction tally is written, by any
-    path (core/changes.py: counted by the database on every statement, in the writing transaction):
-    what other apps key their cached statistics and satisfaction figures by."""
-    return ("complaints.complaint", "complaints.satisfactiontally")

@@ -135,20 +135,3 @@ class ExportJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
-
-
-class ChangeCounter(models.Model):
-    """How often a table has been written, kept by the database itself (core/changes.py).
-
-    A trigger on each counted table (installed by the owning app's migration) sets `count` to a new
-    value from a sequence on every INSERT, UPDATE, DELETE or TRUNCATE statement, in the writing
-    transaction: whatever path wrote the rows (a service, the admin, a bulk update, raw SQL), the
-    counter moves when the change commits and never goes back. A figure cached under the counters of
-    its inputs is therefore never served after one of them changed.
-    """
-
-    name = models.CharField(max_length=64, primary_key=True)
-    count = models.BigIntegerField(default=0)
-
-    def __str__(self) -> str:
-        return f"{self.name}: {self.count}"

@@ -11,10 +11,7 @@ Two kinds of figures:
   are cached under `selectors.results_version` of the districts concerned and so recomputed exactly
   then (DASHBOARDS_RESULTS_CACHE_SECONDS, one day by default, is only a safety net);
 - activity figures (complaints, satisfaction, staff violations, acknowledgements) change all day:
-  read from the apps' own selectors and tallies. The district's complaint, satisfaction and violation
-  panels are cached under the owning apps' change counters (`change_counters()`, moved by the database
-  on every write to the tables they read, core/changes.py), so a write shows at the next request;
-  acknowledgements are read live.
+  they are never cached but read live, from the apps' own selectors and tallies.
 
 Who sees which results (DOMAIN.md "Results are seen in stages") is the callers' to pass in: the
 district figures are the district's finance center's (every stage); the city figures read published
@@ -279,32 +276,8 @@ def complaint_summary(scope: Scope, year: int) -> dict:
     }
 
 
-def activity_versions() -> dict[str, str]:
-    """The change counters of the tables the cached activity panels read, per owning app, in one query
-    (core/changes.py: the database moves them on every write, whatever the path)."""
-    from complaints import selectors as complaint_selectors
-    from core import changes
-    from institutions import selectors as institution_selectors
-    from staff_points import selectors as staff_selectors
-
-    names = {"complaints": complaint_selectors.change_counters(),
-             "institutions": institution_selectors.change_counters(),
-             "staff_points": staff_selectors.change_counters()}
-    counts = changes.counts([n for app in names.values() for n in app])
-    return {app: ".".join(str(counts[n]) for n in app_names) for app, app_names in names.items()}
-
-
-def _activity_version(versions: dict[str, str] | None, *apps: str, today: dt.date | None = None) -> str:
-    versions = versions or activity_versions()
-    return "|".join([*(f"{app}={versions[app]}" for app in apps), today.isoformat() if today else ""])
-
-
-def complaints(q: DistrictQuery, versions: dict[str, str] | None = None) -> dict:
-    # Cached under the change counters of every table it reads (cases; institutions' district and
-    # category), which the database moves on each write: a repeated read costs one small query, a write
-    # shows at the next request (issue 16).
-    return cached("complaints", q.parts, lambda: jsonable({**q.head(), **complaint_summary(q.scope, q.year)}),
-                  version=_activity_version(versions, "complaints", "institutions"))
+def complaints(q: DistrictQuery) -> dict:
+    return jsonable({**q.head(), **complaint_summary(q.scope, q.year)})
 
 
 def satisfaction_months(scope: Scope, year: int, per: str = "") -> dict:
@@ -348,16 +321,8 @@ def satisfaction_summary(scope: Scope, year: int, today: dt.date | None = None) 
             "change_text": figures.signed(change), "same_period_to": f"{cut[0]:02d}-{cut[1]:02d}" if cut else None}
 
 
-def satisfaction(q: DistrictQuery, versions: dict[str, str] | None = None) -> dict:
-    # As complaints() (tallies and public ratings are complaints' tables), with today's date (the
-    # same-period cut) and the satisfied threshold in the key.
-    from complaints import selectors as complaint_selectors
-
-    today = timezone.localdate()
-    version = (f"{_activity_version(versions, 'complaints', 'institutions', today=today)}"
-               f"|{complaint_selectors.satisfied_threshold()}")
-    return cached("satisfaction", q.parts,
-                  lambda: jsonable({**q.head(), **satisfaction_summary(q.scope, q.year, today)}), version=version)
+def satisfaction(q: DistrictQuery) -> dict:
+    return jsonable({**q.head(), **satisfaction_summary(q.scope, q.year)})
 
 
 def satisfaction_by_institution(scope: Scope, year: int, month: int | None, *, offset: int,
@@ -404,12 +369,8 @@ def violation_summary(scope: Scope, year: int, today: dt.date | None = None) -> 
             "same_period_to": f"{cut[0]:02d}-{cut[1]:02d}" if cut else None}
 
 
-def violations(q: DistrictQuery, versions: dict[str, str] | None = None) -> dict:
-    # Cached under staff_points' and institutions' change counters (the records; the employees'
-    # institution, the institutions' district and category) and today's date (the same-period cut).
-    today = timezone.localdate()
-    return cached("violations", q.parts, lambda: jsonable({**q.head(), **violation_summary(q.scope, q.year, today)}),
-                  version=_activity_version(versions, "staff_points", "institutions", today=today))
+def violations(q: DistrictQuery) -> dict:
+    return jsonable({**q.head(), **violation_summary(q.scope, q.year)})
 
 
 def _rate(part: int, whole: int) -> Decimal | None:

@@ -88,12 +88,10 @@ def district(request):
     rows_url = {figure: reverse("dashboards:district-rows", kwargs={"figure": figure}) + "?" + query
                 for figure in rows.ROW_FIGURES}
     ranking = data.ranking_rows(q)
-    versions = data.activity_versions()  # one query for the cached activity panels' keys
     return render(request, "dashboards/district.html", {
         "q": q, "query": query, "api": api, "rows_url": rows_url,
-        "colours": data.colours(q), "complaints": data.complaints(q, versions),
-        "satisfaction": data.satisfaction(q, versions), "violations": data.violations(q, versions),
-        "acknowledgements": data.acknowledgements(q),
+        "colours": data.colours(q), "complaints": data.complaints(q), "satisfaction": data.satisfaction(q),
+        "violations": data.violations(q), "acknowledgements": data.acknowledgements(q),
         **_programme(q),
         "ranking": ranking[:20], "ranking_count": len(ranking),
         "years": sorted(set(scheme_years(q.district.pk)) | {q.year}, reverse=True),

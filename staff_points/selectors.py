@@ -131,11 +131,3 @@ def acknowledgement(employee: Employee, year: int):
     from warnings_feed.selectors import acknowledgement_by_employee
 
     return acknowledgement_by_employee([employee.pk], year=year).get(employee.pk)
-
-
-
-def change_counters() -> tuple[str, ...]:
-    """The core.ChangeCounter names that move whenever a point record is written, by any path
-    (core/changes.py: counted by the database on every statement, in the writing transaction): what
-    other apps key their cached figures of the records by."""
-    return ("staff_points.pointrecord",)
