@@ -925,6 +925,10 @@ class ComputedResult:
     item_tenths: dict[int, tuple[int, int, int]] = field(default_factory=dict)
 
     @property
+    def colour(self) -> str:
+        return self.values.colour
+
+    @property
     def red_line(self) -> bool:
         return self.values.red_line
 
@@ -1185,15 +1189,21 @@ class _StoredRank:
     was: tuple[int, int]
 
 
+def _by_district(years: list[DistrictYear], results: list) -> dict[int, list]:
+    """District id -> its results (every district of `years`, with or without results)."""
+    by_district: dict[int, list] = {dy.district_id: [] for dy in years}
+    for r in results:
+        by_district[r.district_id].append(r)
+    return by_district
+
+
 def _rank_with_stored(years: list[DistrictYear], results: list[ComputedResult],
                       only: list[int]) -> dict[int, list]:
     """An incremental run's ranking: each district's recomputed results ranked together with its
     stored results of every other institution (one query), by the same rule as a whole run
     (`_assign_ranks`). Returns district id -> every result of it (recomputed and stored)."""
     district_ids = [dy.district_id for dy in years]
-    by_district: dict[int, list] = {district_id: [] for district_id in district_ids}
-    for r in results:
-        by_district[r.district_id].append(r)
+    by_district = _by_district(years, results)
     others = (Result.objects.filter(year=years[0].year, district_id__in=district_ids)
               .exclude(institution_id__in=only).order_by()
               .values_list("pk", "district_id", "category", "red_line", "total", "rank", "category_rank", "colour"))
@@ -1346,36 +1356,23 @@ def _aggregate_districts(year: int, district_ids: list[int], progress,
             dy.aggregated_at = now
         progress(10)
         results = compute_year(years, progress, only)
-        if only is not None:
-            everyone = _rank_with_stored(years, results, only)
+        # Every result of each district after this run: the recomputed ones, and in an incremental run
+        # the stored ones of everyone else, ranked with them.
+        everyone = _rank_with_stored(years, results, only) if only is not None else _by_district(years, results)
         progress(80)
         written, removed = _write_results(years, results, runs, only)
         item_summary.write_item_summary(years, results, only)  # the per-item summary, in the same transaction
-        colours = {dy.district_id: dict.fromkeys(rules.COLOURS, 0) for dy in years}
-        institutions: Counter = Counter()
-        if only is None:
-            for r in results:
-                colours[r.district_id][r.values.colour] += 1
-                institutions[r.district_id] += 1
-        else:
-            moved = []
-            for district_id, group in everyone.items():
-                for r in group:
-                    if isinstance(r, _StoredRank):
-                        colours[district_id][r.colour] += 1
-                        if (r.rank, r.category_rank) != r.was:
-                            moved.append(r)
-                    else:
-                        colours[district_id][r.values.colour] += 1
-                institutions[district_id] = len(group)
-            written += _write_ranks(moved, runs)
+        if only is not None:
+            written += _write_ranks([r for group in everyone.values() for r in group
+                                     if isinstance(r, _StoredRank) and (r.rank, r.category_rank) != r.was], runs)
+        colours = {district_id: Counter(r.colour for r in group) for district_id, group in everyone.items()}
         progress(100)
         # One call for the batch (the dashboards queue one warm-up task for all of its districts).
         transaction.on_commit(lambda: _results_changed(year, [dy.district_id for dy in years]))
         return {dy.district_id: AggregationSummary(
-            year=year, district=dy.district.name, institutions=institutions[dy.district_id],
+            year=year, district=dy.district.name, institutions=len(everyone[dy.district_id]),
             written=written[dy.district_id], changed=written[dy.district_id], removed=removed[dy.district_id],
-            colours=colours[dy.district_id]) for dy in years}
+            colours={colour: colours[dy.district_id][colour] for colour in rules.COLOURS}) for dy in years}
 
 
 def _refuse_published(dy: DistrictYear) -> None:
@@ -1396,8 +1393,7 @@ def on_results_changed(hook: Callable[[int, list[int]], None]) -> None:
         RESULTS_CHANGED_HOOKS.append(hook)
 
 
-def _results_changed(year: int, district_ids: int | list[int]) -> None:
-    district_ids = [district_ids] if isinstance(district_ids, int) else list(district_ids)
+def _results_changed(year: int, district_ids: list[int]) -> None:
     for hook in RESULTS_CHANGED_HOOKS:
         try:
             hook(year, district_ids)
@@ -1645,7 +1641,7 @@ def open_notice(dy: DistrictYear, actor, today: date | None = None) -> DistrictY
     Assessment.objects.filter(year=dy.year, institution_id__in=results.values("institution_id")).update(
         state=AssessmentState.NOTICE)
     _year_event(dy, "notice", actor, f"公示至 {dy.notice_ends_on:%Y-%m-%d}")  # i18n-exempt: stored on the event record
-    transaction.on_commit(lambda: _results_changed(dy.year, dy.district_id))
+    transaction.on_commit(lambda: _results_changed(dy.year, [dy.district_id]))
     return dy
 
 
@@ -1754,7 +1750,7 @@ def publish_year(dy: DistrictYear, actor) -> DistrictYear:
     assessments.filter(institution_id__in=Result.objects.filter(year=dy.year, district_id=dy.district_id)
                        .values("institution_id")).update(state=AssessmentState.PUBLISHED)
     _year_event(dy, "publish", actor)
-    transaction.on_commit(lambda: _results_changed(dy.year, dy.district_id))
+    transaction.on_commit(lambda: _results_changed(dy.year, [dy.district_id]))
     queue_letters(dy)
     return dy
 
@@ -1777,7 +1773,7 @@ def reopen_year(dy: DistrictYear, actor, reason: str) -> DistrictYear:
                               state__in=[AssessmentState.PUBLISHED, AssessmentState.NOTICE]).update(
         state=AssessmentState.SCORED)
     _year_event(dy, "reopen", actor, reason.strip())
-    transaction.on_commit(lambda: _results_changed(dy.year, dy.district_id))
+    transaction.on_commit(lambda: _results_changed(dy.year, [dy.district_id]))
     return dy
 
 
