@@ -43,6 +43,7 @@ def test_a_changelist_counts_at_most_the_limit_and_says_so(client, settings):
     text = response.content.decode()
     assert response.status_code == 200
     assert "超过 3 条" in text and "5 " not in text.split('class="paginator"')[1][:200]
+    assert "超过 3 条结果" in text and "4 条结果" not in text  # the search bar's count too
     counts = [q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"].upper()]
     assert len(counts) == 1 and "LIMIT 4" in counts[0].upper() and "ORDER BY" not in counts[0].upper()
     # Below the limit: the exact number, as Django's own pager says it.
