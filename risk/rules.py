@@ -78,28 +78,37 @@ _CUSTOMER_AT = """EXISTS (SELECT 1 FROM risk_relationship r
       AND r.counterparty_id = {t}.{cp} AND r.since <= {t}.occurred_on
       AND (r.until IS NULL OR {t}.occurred_on <= r.until))"""
 
-_LOCAL = "to_char({t}.occurred_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD\"T\"HH24:MI:SS') || '+08:00'"
+# The evidence's time: JSON's own rendering of a timestamptz ("2026-03-10T09:00:00+08:00"), which
+# services.rule_rows gets by running the statement with the session's time zone at UTC+8, to the
+# second (a to_char per row cost about a fifth of a statement that returns many rows).
+_LOCAL = "date_trunc('second', {t}.occurred_at)"
 
-_TXN_JSON = ("json_build_object('txn_id', {t}.txn_id, 'occurred_at', " + _LOCAL + ", 'direction', {t}.direction, "
-             "'amount', {t}.amount::text, 'channel', {t}.channel, 'counterparty_id', {t}.counterparty_id, "
-             "'counterparty_type', {t}.counterparty_type, 'merchant_category', {t}.merchant_category)")
-_EVT_JSON = ("json_build_object('occurred_at', " + _LOCAL + ", 'action', {t}.action, 'target_id', {t}.target_id)")
+# Evidence items: a row of named columns per transaction or event, which json_agg renders as an object
+# ({"txn_id": …, "occurred_at": …}); cheaper than json_build_object per row. Joined LATERAL as `x`.
+_TXN_ITEM = ("LATERAL (SELECT {t}.txn_id, " + _LOCAL + " AS occurred_at, {t}.direction, {t}.amount::text AS amount, "
+             "{t}.channel, {t}.counterparty_id, {t}.counterparty_type, {t}.merchant_category) x")
+_EVT_ITEM = "LATERAL (SELECT " + _LOCAL + " AS occurred_at, {t}.action, {t}.target_id) x"
 
 _TXN_SCOPE = ("{t}.institution_id = %(inst)s AND {t}.occurred_on BETWEEN %(date_from)s AND %(date_to)s")
 
+# What the window rules carry through their sorts: the evidence's columns and the keys, not the row
+_EVIDENCE_COLUMNS = ("t.employee_no, t.txn_id, t.occurred_at, t.direction, t.amount, t.channel, t.counterparty_id, "
+                     "t.counterparty_type, t.merchant_category")
 
-def _txn_json(t="t"):
-    return _TXN_JSON.format(t=t)
+
+def _txn_item(t="t"):
+    return _TXN_ITEM.format(t=t)
 
 
-def _evt_json(t="e"):
-    return _EVT_JSON.format(t=t)
+def _evt_item(t="e"):
+    return _EVT_ITEM.format(t=t)
+
 
 
 R01_SQL = f"""
 SELECT t.employee_no, t.counterparty_id, to_char(t.occurred_on, 'YYYY-MM') AS period,
-       json_agg({_txn_json()} ORDER BY t.occurred_at, t.txn_id) AS evidence
-FROM risk_transaction t
+       json_agg(x ORDER BY t.occurred_at, t.txn_id) AS evidence
+FROM risk_transaction t, {_txn_item()}
 WHERE {_TXN_SCOPE.format(t='t')} AND t.amount >= %(min_amount)s::numeric
   AND {_CUSTOMER_AT.format(t='t', cp='counterparty_id')}
 GROUP BY t.employee_no, t.counterparty_id, to_char(t.occurred_on, 'YYYY-MM')
@@ -112,7 +121,7 @@ GROUP BY t.employee_no, t.counterparty_id, to_char(t.occurred_on, 'YYYY-MM')
 # (which grew with the square of an employee's rows).
 R02_SQL = f"""
 WITH base AS (
-  SELECT t.*, (t.occurred_on - DATE '2000-01-01') AS dn
+  SELECT {_EVIDENCE_COLUMNS}, (t.occurred_on - DATE '2000-01-01') AS dn
   FROM risk_transaction t
   WHERE {_TXN_SCOPE.format(t='t')} AND t.channel = 'transfer'
     AND t.counterparty_type IN ('individual', 'company')
@@ -128,14 +137,14 @@ WITH base AS (
   FROM win
 )
 SELECT b.employee_no, b.counterparty_id, %(period)s AS period,
-       json_agg({_txn_json('b')} ORDER BY b.occurred_at, b.txn_id) AS evidence
-FROM covered b WHERE b.hit
+       json_agg(x ORDER BY b.occurred_at, b.txn_id) AS evidence
+FROM covered b, {_txn_item('b')} WHERE b.hit
 GROUP BY b.employee_no, b.counterparty_id
 """  # noqa: S608 (fixed identifiers; every value is a bound parameter)
 
 R03_SQL = f"""
 WITH base AS (
-  SELECT t.*, (t.occurred_on - DATE '2000-01-01') AS dn
+  SELECT {_EVIDENCE_COLUMNS}, (t.occurred_on - DATE '2000-01-01') AS dn
   FROM risk_transaction t
   WHERE {_TXN_SCOPE.format(t='t')} AND t.direction = 'out' AND t.channel = 'cash'
 ), win AS (
@@ -148,35 +157,31 @@ WITH base AS (
   FROM win
 )
 SELECT b.employee_no, '' AS counterparty_id, %(period)s AS period,
-       json_agg({_txn_json('b')} ORDER BY b.occurred_at, b.txn_id) AS evidence
-FROM covered b WHERE b.hit
+       json_agg(x ORDER BY b.occurred_at, b.txn_id) AS evidence
+FROM covered b, {_txn_item('b')} WHERE b.hit
 GROUP BY b.employee_no
 """  # noqa: S608 (fixed identifiers; every value is a bound parameter)
 
 R04_SQL = f"""
 SELECT t.employee_no, '' AS counterparty_id, %(period)s AS period,
-       json_agg({_txn_json()} ORDER BY t.occurred_at, t.txn_id) AS evidence
-FROM risk_transaction t
+       json_agg(x ORDER BY t.occurred_at, t.txn_id) AS evidence
+FROM risk_transaction t, {_txn_item()}
 WHERE {_TXN_SCOPE.format(t='t')} AND t.merchant_category = ANY(%(mcc)s)
 GROUP BY t.employee_no
 """  # noqa: S608 (fixed identifiers; every value is a bound parameter)
 
 R05_SQL = f"""
-WITH flagged AS (
-  SELECT e.* FROM risk_event e
-  WHERE {_TXN_SCOPE.format(t='e')} AND e.action = ANY(%(actions)s)
-    AND ((e.occurred_at AT TIME ZONE 'Asia/Shanghai')::time < %(day_start)s::time
-         OR (e.occurred_at AT TIME ZONE 'Asia/Shanghai')::time >= %(day_end)s::time
-         OR e.occurred_on = ANY(%(holidays)s::date[])
-         OR (EXTRACT(ISODOW FROM e.occurred_on) IN (6, 7) AND NOT e.occurred_on = ANY(%(workdays)s::date[])))
-), months AS (
-  SELECT employee_no, to_char(occurred_on, 'YYYY-MM') AS period FROM flagged
-  GROUP BY 1, 2 HAVING COUNT(DISTINCT occurred_on) >= %(min_days)s
-)
-SELECT f.employee_no, '' AS counterparty_id, m.period,
-       json_agg({_evt_json('f')} ORDER BY f.occurred_at, f.id) AS evidence
-FROM flagged f JOIN months m ON m.employee_no = f.employee_no AND m.period = to_char(f.occurred_on, 'YYYY-MM')
-GROUP BY f.employee_no, m.period
+SELECT e.employee_no, '' AS counterparty_id,
+       to_char(date_trunc('month', e.occurred_on::timestamp), 'YYYY-MM') AS period,
+       json_agg(x ORDER BY e.occurred_at, e.id) AS evidence
+FROM risk_event e, {_evt_item('e')}
+WHERE {_TXN_SCOPE.format(t='e')} AND e.action = ANY(%(actions)s)
+  AND ((e.occurred_at AT TIME ZONE 'Asia/Shanghai')::time < %(day_start)s::time
+       OR (e.occurred_at AT TIME ZONE 'Asia/Shanghai')::time >= %(day_end)s::time
+       OR e.occurred_on = ANY(%(holidays)s::date[])
+       OR (EXTRACT(ISODOW FROM e.occurred_on) IN (6, 7) AND NOT e.occurred_on = ANY(%(workdays)s::date[])))
+GROUP BY e.employee_no, date_trunc('month', e.occurred_on::timestamp)
+HAVING COUNT(DISTINCT e.occurred_on) >= %(min_days)s
 """  # noqa: S608 (fixed identifiers; every value is a bound parameter)
 
 R06_SQL = f"""
@@ -188,8 +193,9 @@ WITH q AS (
   SELECT employee_no, occurred_on FROM q GROUP BY 1, 2 HAVING COUNT(*) >= %(min_queries)s
 )
 SELECT q.employee_no, '' AS counterparty_id, to_char(q.occurred_on, 'YYYY-MM-DD') AS period,
-       json_agg({_evt_json('q')} ORDER BY q.occurred_at, q.id) AS evidence
-FROM q JOIN days d ON d.employee_no = q.employee_no AND d.occurred_on = q.occurred_on
+       json_agg(x ORDER BY q.occurred_at, q.id) AS evidence
+FROM q JOIN days d ON d.employee_no = q.employee_no AND d.occurred_on = q.occurred_on,
+     {_evt_item('q')}
 GROUP BY q.employee_no, q.occurred_on
 """  # noqa: S608 (fixed identifiers; every value is a bound parameter)
 

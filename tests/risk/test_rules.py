@@ -198,3 +198,31 @@ def test_suppressed_key_raises_nothing(loaded):
     keys = loaded.keys()
     assert ("R01", "E1", "CUST1", "2026-03") not in keys
     assert len(keys) == len(EXPECTED) - 1
+
+
+def test_evidence_items_are_exact_and_the_session_settings_come_back(loaded):
+    """Every evidence item's columns and its time at UTC+8 to the second (what the
+    review page shows and what a rerun compares); the statement's own settings (time zone, index
+    scans, memory) do not outlive it inside the screening's transaction."""
+    from django.db import connection, transaction
+
+    loaded.screen("2026-01-01", "2026-12-31")
+    march = next(a for a in loaded.alerts(rule="R01") if a["period"] == "2026-03")
+    assert march["evidence"][0] == {
+        "txn_id": march["evidence"][0]["txn_id"], "occurred_at": "2026-03-10T09:00:00+08:00", "direction": "out",
+        "amount": "5000.00", "channel": "transfer", "counterparty_id": "CUST1", "counterparty_type": "customer",
+        "merchant_category": ""}
+    r05 = loaded.alerts(rule="R05")[0]
+    assert set(r05["evidence"][0]) == {"occurred_at", "action", "target_id"}
+    assert r05["evidence"][0]["occurred_at"].endswith("+08:00")
+    assert [e["occurred_at"] for e in r05["evidence"]] == sorted(e["occurred_at"] for e in r05["evidence"])
+
+    from risk import rules, services
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SHOW TimeZone")
+        before = cursor.fetchone()
+        services.rule_rows("R04", rules.RULES["R04"].defaults(), Alert.objects.first().institution_id,
+                           __import__("datetime").date(2026, 1, 1), __import__("datetime").date(2026, 12, 31))
+        cursor.execute("SELECT current_setting('TimeZone'), current_setting('enable_indexscan')")
+        assert cursor.fetchone() == (before[0], "on")
