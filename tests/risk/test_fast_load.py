@@ -105,3 +105,27 @@ def test_loading_again_replaces_rows_on_the_fast_path_and_a_file_with_a_repeated
                                            txn("E1", "2026-03-12 09:00:00", "60", txn_id="R4")])
     assert twice.status_code == 400 and twice.json()["errors"][0]["line"] == 3
     assert not Transaction.objects.filter(txn_id="R4").exists()
+
+
+@pytest.mark.parametrize("amount", ["12.", ".5", "+5", "007", "1e2", "NaN", "Infinity", "-3", "1 000", "12.345"])
+def test_an_amount_that_is_not_the_rendering_of_its_value_is_left_to_the_exact_path(portal, bank, spy, amount):
+    """The fast path keeps an amount only when it reads exactly as its value renders; anything else
+    goes to the row-by-row path, which stores what it stores or names the line, never a silent reading."""
+    rows = [txn("E1", "2026-03-10 09:00:00", "10.50", txn_id="A1"),
+            txn("E1", "2026-03-10 09:00:00", amount, txn_id="A2")]
+    response = portal.upload("transactions", rows)
+    assert spy == ["transactions"]
+    if response.status_code == 400:
+        assert response.json()["errors"][0]["line"] == 3 and not Transaction.objects.exists()
+    else:
+        assert response.status_code == 201
+        assert {t.txn_id for t in Transaction.objects.all()} == {"A1", "A2"}
+
+
+def test_canonical_amounts_stay_on_the_fast_path(portal, bank, spy):
+    rows = [txn("E1", "2026-03-10 09:00:00", amount, txn_id=f"C{i}") for i, amount in
+            enumerate(["10.50", "7", "0.01", "99999999999999.99", "120.5"])]
+    response = portal.upload("transactions", rows)
+    assert response.status_code == 201 and spy == []
+    assert sorted(str(t.amount) for t in Transaction.objects.all()) == sorted(
+        ["10.50", "7.00", "0.01", "99999999999999.99", "120.50"])
