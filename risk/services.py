@@ -185,9 +185,22 @@ def load_extract(user, institution: Institution, kind: str, data: bytes, filenam
     if kind == Kind.TRANSACTIONS:
         fast = _fast_load_transactions(institution, data, filename, user)
         if fast is not None:
+            transaction.on_commit(summarize_new_pages)
             return fast
     clean_rows = parse_extract(institution, kind, data, filename)
-    return store_rows(institution, kind, clean_rows, filename=filename, user=user)
+    upload = store_rows(institution, kind, clean_rows, filename=filename, user=user)
+    if kind == Kind.TRANSACTIONS:
+        transaction.on_commit(summarize_new_pages)
+    return upload
+
+
+def summarize_new_pages() -> None:
+    """Summarize the pages a load appended in the transactions' BRIN index (migration 0003). Until a
+    page range is summarized every screening's bitmap includes it, whatever the institution; VACUUM
+    (autosummarize) does it too, later. Reads only the new pages."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT brin_summarize_new_values('risk_txn_inst_day_brin')")
 
 
 # What str.strip() removes that matters in extracts (btrim alone removes spaces only)

@@ -7,19 +7,22 @@
 The database must be migrated and its name must contain "bench" (it is written to).
 
 1. Loading. A CSV of --load-rows transactions of one institution (50 employees) is written once.
-   Timed: (a) the floor, a bare ``COPY`` of that file into a table with the same typed columns
-   (PostgreSQL parses the times, amounts and text; no checks); (b) ``risk.services.load_extract``
-   end to end on the same bytes: reading and validating every row (employee in the registry,
-   choices, positive amounts with at most 2 decimals, times), ``COPY`` into a temporary table and
-   one ``INSERT … ON CONFLICT (institution, txn_id) DO UPDATE`` into the real table. Before each
-   repetition the institution's rows are deleted (a first load, every row new).
+   Timed: (a) the floor, a bare ``COPY`` of that file into a table with the same typed columns and
+   no index (PostgreSQL parses the times, amounts and text; no checks); (a') the same ``COPY`` into
+   a table with the indexes ``risk_transaction`` keeps (a bare COPY into the real table);
+   (b) ``risk.services.load_extract`` end to end on the same bytes: ``COPY`` into a temporary table,
+   one ``INSERT … SELECT`` checking every row (employee in the registry, choices, positive amounts
+   with at most 2 decimals, times) into the real table; (c) the same file again (every row
+   replaced). Before each repetition the institution's rows are deleted (a first load).
 2. Rules. --institutions institutions with 50 employees each, --transactions transactions and
    --events events spread evenly, generated set-based in SQL (repeatable hashes, no Python loop),
-   plus 10 customers per employee. For each rule: (a) the floor, one hand-written SQL statement
-   computing the same alert keys for all institutions at once (no evidence); (b) the library's
-   statement (``risk.services.rule_rows``, with the evidence as JSON) once per institution, summed.
-   Then the totals: ``run_screening`` of every institution (all six rules, alerts written), run
-   twice (the second run finds every key existing: the idempotent path).
+   plus 500 customer relationships per institution. For each rule: floor A, one hand-written SQL
+   statement computing the same alert keys for all institutions at once (keys only, no evidence);
+   floor B, the same statement once per institution, summed; each floor at the database's default
+   settings and at the library's (no JIT, bitmap reads), the better one counting; then the
+   library's statement (``risk.services.rule_rows``, with the evidence) once per institution,
+   summed. Then the totals: ``run_screening`` of every institution (all six rules, alerts
+   written), and again (every key existing: the idempotent path).
 
 Medians of --repeat repetitions. Prints the figures; docs/performance.md has the measured ones.
 """
@@ -214,7 +217,11 @@ def generate(insts: list[Institution], transactions: int, events: int) -> None:
                  LATERAL (SELECT hashint4(g + 1000000000)::bigint AS h) x,
                  LATERAL (SELECT TIMESTAMPTZ '2025-12-31 16:00:00+00' + (abs(hashint4(g * 5)::bigint) %% (365 * 86400))
                                  * INTERVAL '1 second' AS ts) y""", {"ids": ids, "n": n, "e": events})
-        c.execute("ANALYZE risk_transaction; ANALYZE risk_event; ANALYZE risk_relationship")
+    services.summarize_new_pages()  # what a load does after it commits
+    with connection.cursor() as c:
+        c.execute("VACUUM ANALYZE risk_transaction")  # the DELETE's dead rows, as autovacuum would
+        c.execute("VACUUM ANALYZE risk_event")
+        c.execute("VACUUM ANALYZE risk_relationship")
 
 
 CUSTOMER = """EXISTS (SELECT 1 FROM risk_relationship r WHERE r.institution_id = {t}.institution_id
@@ -254,40 +261,58 @@ FLOORS = {
 }
 
 
+def _floor(sql: str, args: dict, ids: list[int], tuned: bool) -> tuple[float, float, int]:
+    """Floor A (one statement, every institution) and floor B (the statement per institution, summed),
+    at the database's default settings or with the settings the library runs its statements with
+    (``services._RULE_SETTINGS``: no JIT, bitmap reads, work_mem), for the floor's best plan."""
+    with connection.cursor() as c:
+        if tuned:  # for the session (false: not only this transaction)
+            session = services._SET_RULE_SETTINGS.replace(", true)", ", false)")
+            c.execute(session, list(services._RULE_SETTINGS.values()))
+        t_a, _ = timed(lambda: (c.execute(sql, args), c.fetchall()))
+        keys = c.rowcount
+        t_b, _ = timed(lambda: [(c.execute(sql, {**args, "ids": [i]}), c.fetchall()) for i in ids])
+        c.execute("RESET ALL")
+    return t_a, t_b, keys
+
+
 def bench_rules(insts: list[Institution], repeat: int, screenings: int = 2) -> None:
     ids = [i.pk for i in insts]
     holidays, workdays = services._calendar(DATE_FROM, DATE_TO)
     args = {"ids": ids, "f": DATE_FROM, "to": DATE_TO, "hol": sorted(holidays), "wd": sorted(workdays)}
     print(f"rules: {len(ids)} institutions, {Transaction.objects.filter(institution_id__in=ids).count():,} "
-          f"transactions, {Event.objects.filter(institution_id__in=ids).count():,} events")
-    rows = []
+          f"transactions, {Event.objects.filter(institution_id__in=ids).count():,} events; "
+          f"load average {os.getloadavg()[0]:.2f}", flush=True)
+    totals = [0.0, 0.0]
     for code, rule in rules.RULES.items():
         params = rule.defaults()
-        floors, per_inst, libs = [], [], []
+        runs = {"A default": [], "A tuned": [], "B default": [], "B tuned": [], "library": []}
         for _rep in range(repeat):
-            with connection.cursor() as c:
-                t_floor, _ = timed(lambda c=c, code=code: (c.execute(FLOORS[code], args), c.fetchall()))
-                n_floor = c.rowcount
-                t_each, _ = timed(lambda c=c, code=code: [(c.execute(FLOORS[code], {**args, "ids": [i]}), c.fetchall())
-                                                          for i in ids])
-            per_inst.append(t_each)
+            for tuned in (False, True):
+                t_a, t_b, n_floor = _floor(FLOORS[code], args, ids, tuned)
+                runs[f"A {'tuned' if tuned else 'default'}"].append(t_a)
+                runs[f"B {'tuned' if tuned else 'default'}"].append(t_b)
             t_lib, found = timed(lambda code=code, params=params: [
                 services.rule_rows(code, params, i, DATE_FROM, DATE_TO, holidays, workdays) for i in ids])
-            floors.append(t_floor)
-            libs.append(t_lib)
+            runs["library"].append(t_lib)
         n_lib = sum(len(r) for r in found)
-        f, lo, fe = statistics.median(floors), statistics.median(libs), statistics.median(per_inst)
-        rows.append((code, f, lo, n_floor, n_lib))
-        print(f"  {code}: floor (one statement, all institutions) {f:.2f} s ({n_floor} keys); floor per institution "
-              f"(summed) {fe:.2f} s; library per institution (summed, with evidence) {lo:.2f} s ({n_lib} alerts): "
-              f"{lo / f:.2f}× the first floor, {lo / fe:.2f}× the second")
+        m = {k: statistics.median(v) for k, v in runs.items()}
+        a, b = min(m["A default"], m["A tuned"]), min(m["B default"], m["B tuned"])
+        totals[0] += a
+        totals[1] += m["library"]
+        print(f"  {code}: floor A (one statement, all institutions) {a:.2f} s [default settings "
+              f"{m['A default']:.2f}, tuned {m['A tuned']:.2f}] ({n_floor} keys); floor B (per institution, summed) "
+              f"{b:.2f} s [{m['B default']:.2f}, {m['B tuned']:.2f}]; library per institution (summed, with evidence) "
+              f"{m['library']:.2f} s ({n_lib} alerts): {m['library'] / a:.2f}× floor A, {m['library'] / b:.2f}× floor B"
+              f"{'' if n_lib == n_floor else ' (KEYS DIFFER)'}", flush=True)
+    print(f"  totals: floors A {totals[0]:.2f} s, library {totals[1]:.2f} s", flush=True)
     for label in ("first", "second")[:screenings]:
         t, screenings = timed(lambda: [services.screen_in_process(i, DATE_FROM, DATE_TO) for i in insts])
         created = sum(s.alerts_created for s in screenings)
         total = sum(s.alerts_total for s in screenings)
         assert all(s.status == "done" for s in screenings), [s.error for s in screenings if s.error]
         print(f"  screening of every institution, all six rules ({label} run): {t:.2f} s, "
-              f"{created} alerts created, {total} found")
+              f"{created} alerts created, {total} found", flush=True)
 
 
 def main() -> None:

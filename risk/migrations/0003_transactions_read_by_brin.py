@@ -7,7 +7,8 @@ alone against 0.9 s bare and 1.0 s with the BRIN index). Nothing reads it in tha
 screening reads an institution's rows in page order through a bitmap and sorts them in memory
 (risk.services.rule_rows), and an upload writes its rows together, so a BRIN index of 32-page ranges
 finds one institution's (and one month's) pages almost exactly. The unique (institution, txn_id)
-btree still serves idempotent loading and deleting an institution's rows.
+btree still serves idempotent loading and deleting an institution's rows. Pages a load appends are
+summarized right after it commits (risk.services.summarize_new_pages), and by autovacuum anyway.
 """
 
 from django.db import migrations
@@ -16,7 +17,7 @@ from django.db import migrations
 def brin_index(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute("CREATE INDEX risk_txn_inst_day_brin ON risk_transaction "
-                              "USING brin (institution_id, occurred_on) WITH (pages_per_range = 32)")
+                              "USING brin (institution_id, occurred_on) WITH (pages_per_range = 32, autosummarize = on)")
 
 
 def drop_brin_index(apps, schema_editor):

@@ -129,3 +129,20 @@ def test_canonical_amounts_stay_on_the_fast_path(portal, bank, spy):
     assert response.status_code == 201 and spy == []
     assert sorted(str(t.amount) for t in Transaction.objects.all()) == sorted(
         ["10.50", "7.00", "0.01", "99999999999999.99", "120.50"])
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_load_summarizes_the_pages_it_appended_in_the_brin_index(portal, bank, settings,
+                                                                  django_capture_on_commit_callbacks, fast):
+    """Screenings read an institution's transactions through a BRIN index; a page range nobody has
+    summarized yet is read by every institution's screening, so a load summarizes its own pages."""
+    from django.db import connection
+
+    settings.RISK_FAST_LOAD_MIN_ROWS = 1 if fast else 10**9
+    rows = [txn("E1", "2026-03-10 09:00:00", "10", txn_id=f"S{i}") for i in range(3000)]  # several page ranges
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert portal.upload("transactions", rows).status_code == 201
+    assert services.summarize_new_pages in callbacks
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT brin_summarize_new_values('risk_txn_inst_day_brin')")
+        assert cursor.fetchone()[0] == 0
