@@ -24,7 +24,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CJK = re.compile(r"[\u4e00-\u9fff]")
-SKIP_DIRS = {".venv", "bench", "tests", "locale", "migrations", "node_modules", "staticfiles", ".git"}
+# generated, not source: collected static files and stored files (posters, reports) under the repo
+SKIP_DIRS = {".venv", "bench", "tests", "locale", "migrations", "node_modules", "staticfiles", ".git", "media",
+             "private_media"}
 GETTEXT = {"_", "gettext", "gettext_lazy", "ngettext", "ngettext_lazy", "pgettext", "pgettext_lazy",
            "npgettext", "npgettext_lazy", "gettext_noop", "pgettext_noop", "_lazy", "format_lazy"}
 MARKER = "i18n-exempt:"
