@@ -355,7 +355,7 @@ def tally_rates_by_institution_rows(*, where: Q | None = None) -> QuerySet:
     """rates_by_institution_rows over every warning, from the stored tallies, as a query a paginator
     can slice (the COUNT of grouped deliveries took 2.8 s in a province). Map a slice with
     `as_tally_rates`."""
-    return (DeliveryTally.objects.filter(where or Q()).order_by()
+    return (DeliveryTally.objects.filter(where or Q(), delivered__gt=0).order_by()
             .values("institution_id", "institution__code", "institution__name")
             .annotate(**_tally_sums()).order_by("institution__code"))
 

@@ -247,3 +247,25 @@ def test_feed_api_uses_a_constant_number_of_queries(org, publish, django_assert_
     assert many == few
     with django_assert_max_num_queries(8):
         client_for(org.emp_a).get("/api/v1/warnings/?page_size=500")
+
+
+def test_rates_of_every_year_read_from_the_tallies_equal_the_deliveries_counted(org, publish):
+    """/api/v1/warnings/rates/ reads the stored tallies (no ?year=) and the deliveries (?year=): the
+    same rows, with reads, acknowledgements and a head's own scope."""
+    from warnings_feed import selectors
+    from warnings_feed.models import DeliveryTally
+
+    first, second = publish(org.finance), publish(org.finance, title="第二条")
+    client_for(org.emp_a).post(f"/api/v1/warnings/{first.pk}/acknowledge/")
+    client_for(org.emp_b).get(f"/api/v1/warnings/{second.pk}/")
+    assert DeliveryTally.objects.exists()
+    year = first.publish_at.year
+    for user in (org.finance, org.head_a):
+        tallied = client_for(user).get("/api/v1/warnings/rates/").json()
+        counted = client_for(user).get("/api/v1/warnings/rates/", {"year": year}).json()
+        assert tallied["results"] == counted["results"] and tallied["count"] == counted["count"]
+        assert tallied["institutions"] == tallied["results"]
+    rows = client_for(org.finance).get("/api/v1/warnings/rates/").json()["results"]
+    a001 = next(r for r in rows if r["institution_code"] == "A001")
+    assert a001["delivered"] == 4 and a001["acknowledged"] == 1 and a001["read"] == 1
+    assert len(rows) == len(selectors.rates_by_institution())
