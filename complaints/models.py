@@ -214,6 +214,10 @@ class Complaint(models.Model):
             models.Index(fields=["kind", "received_at"], name="complaint_kind_received"),
             models.Index(fields=["received_at"], condition=Q(staff_notified_at__isnull=True),
                          name="complaint_not_yet_notified"),
+            # the work list's order (next due first, none last: PostgreSQL's ascending order), read
+            # from the top for a page instead of sorting a district's cases (0.2 s for 200,000)
+            models.Index(fields=["next_due_on", "-received_at", "-id"], condition=~Q(status="merged"),
+                         name="complaint_worklist_order"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=Kind.values), name="complaint_kind_valid"),
