@@ -202,7 +202,7 @@ def test_statistics_of_several_districts_and_the_district_parameter(world):
 
 def test_posters_and_survey_links_of_the_users_districts_only(world):
     client = logged_in(world["fc_lq"])
-    posters = client.get("/complaints/posters/").content.decode()
+    posters = b"".join(client.get("/complaints/posters/").streaming_content).decode()
     assert "路桥测试银行" in posters and "椒江测试银行" not in posters
     assert client.get("/complaints/posters/", {"district": "331002"}).status_code == 404
     assert client.get(f"/complaints/posters/{world['jj_bank'].code}/").status_code == 404
@@ -210,7 +210,8 @@ def test_posters_and_survey_links_of_the_users_districts_only(world):
     links = client.get("/complaints/survey-links/").content.decode()
     assert "LQ-D01" in links and "JJ-D01" not in links
     assert client.post("/complaints/survey-links/", {"institution": "JJ-D01", "count": "2"}).status_code == 404
-    both = logged_in(world["fc_both"]).get("/complaints/posters/", {"district": "331002"}).content.decode()
+    both = b"".join(logged_in(world["fc_both"]).get("/complaints/posters/", {"district": "331002"})
+                    .streaming_content).decode()
     assert "椒江测试银行" in both and "路桥测试银行" not in both
 
 

@@ -150,8 +150,10 @@ def test_posters(fc, bank, other_bank):
     assert "@page" in html and "A4" in html and "匿名" in html
     assert f"/q/{bank.public_code}/" in html
     everything = client.get("/complaints/posters/")
-    text = everything.content.decode()
+    assert everything.streaming  # streamed from the stored file, not read into memory
+    text = b"".join(everything.streaming_content).decode()
     assert everything["Content-Disposition"].startswith("attachment")
+    assert everything["Content-Type"] == "text/html; charset=utf-8"
     assert bank.name in text and other_bank.name in text and text.count('class="poster"') == 2
 
 

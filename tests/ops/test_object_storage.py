@@ -95,7 +95,7 @@ def test_private_storage_round_trip_and_delete(bucket):
 def test_posters_are_stored_in_the_bucket(bucket, client):
     bank = InstitutionFactory(name="海报对象存储银行")
     client.force_login(UserFactory(username="fc", roles=["finance_center"]))
-    page = client.get("/complaints/posters/").content.decode()
+    page = client.get("/complaints/posters/").getvalue().decode()
     assert bank.name in page
     stored = s3.keys(bucket)
     assert any(k.startswith("private/posters/qr/") for k in stored)

@@ -26,8 +26,9 @@ def test_posters_page_made_once_then_served_from_storage(finance_client, tmp_pat
         assert made.call_count == 4
         second = finance_client.get("/complaints/posters/")
         assert made.call_count == 4  # nothing made again
-    assert second.content == first.content
-    html = first.content.decode()
+    body = first.getvalue()  # streamed from the stored file
+    assert second.getvalue() == body
+    html = body.decode()
     assert all(i.name in html and i.public_code in html for i in institutions)
     assert html.count("<svg") == 4
     assert first["Content-Disposition"] == 'attachment; filename="posters.html"'
@@ -43,18 +44,18 @@ def test_another_process_uses_the_stored_codes(finance_client):
     with mock.patch.object(qr, "qr_svg", wraps=qr.qr_svg) as made:
         response = finance_client.get("/complaints/posters/?district=331004")
     assert made.call_count == 0
-    assert response.content.decode().count("<svg") == 2
+    assert response.getvalue().decode().count("<svg") == 2
 
 
 @pytest.mark.django_db
 def test_a_change_is_never_served_stale(finance_client):
     bank = InstitutionFactory(name="旧名称银行")
     InstitutionFactory(name="另一家银行")
-    assert "旧名称银行" in finance_client.get("/complaints/posters/").content.decode()
+    assert "旧名称银行" in finance_client.get("/complaints/posters/").getvalue().decode()
     bank.name = "新名称银行"
     bank.save()
     with mock.patch.object(qr, "qr_svg", wraps=qr.qr_svg) as made:
-        html = finance_client.get("/complaints/posters/").content.decode()
+        html = finance_client.get("/complaints/posters/").getvalue().decode()
     assert "新名称银行" in html and "旧名称银行" not in html
     assert made.call_count == 0  # same URL: the stored code
     # A regenerated public code: a new URL, a new QR code.
@@ -62,7 +63,7 @@ def test_a_change_is_never_served_stale(finance_client):
     bank.public_code = "NEWPUBLICCODE123"
     bank.save()
     with mock.patch.object(qr, "qr_svg", wraps=qr.qr_svg) as made:
-        html = finance_client.get("/complaints/posters/").content.decode()
+        html = finance_client.get("/complaints/posters/").getvalue().decode()
     assert made.call_count == 1
     assert "NEWPUBLICCODE123" in html and old not in html
 
