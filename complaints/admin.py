@@ -318,5 +318,6 @@ class SurveyBatchAdmin(ReadOnly, FinanceCenterScoped):
 class SurveyResponseAdmin(ReadOnly, FinanceCenterScoped):
     list_display = ("submitted_at", "institution", "questionnaire", "mean_rating", "satisfied", "complaint")
     list_select_related = ("institution", "questionnaire")
-    list_filter = ("satisfied", "questionnaire", "institution__category")
-    date_hierarchy = "submitted_at"
+    # By the questionnaire's year, not a date hierarchy: that took the distinct years and the first and
+    # last answer of a province's 600,000 answers on every page (0.13 s of 0.23 s)
+    list_filter = ("satisfied", "questionnaire__year", "questionnaire", "institution__category")
