@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import Count, F, Q
+from django.db.models import F, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import selectors
-from .models import Delivery
+from .models import DeliveryTally
 
 LOW_ACKNOWLEDGEMENT_PERCENT = 80
 RECENT_DAYS = 90
@@ -29,13 +29,15 @@ def low_acknowledgement(user) -> int:
     warnings = selectors.managed_warnings(user).filter(
         publish_at__gte=now - timedelta(days=RECENT_DAYS),
         publish_at__lte=now - timedelta(days=selectors.acknowledge_within_days()))
-    deliveries = Delivery.objects.filter(warning__in=warnings.order_by().values("pk"))
+    # From the stored tallies per warning and institution (kept exact by the services), not the
+    # deliveries: 0.11 s of the finance center's 0.14 s home page in a province (2,000,000 deliveries).
+    tallies = DeliveryTally.objects.filter(warning__in=warnings.order_by().values("pk"))
     scope = selectors.rates_scope(user)
     if scope is not None:
-        deliveries = deliveries.filter(scope)
-    rows = (deliveries.order_by().values("warning_id")
-            .annotate(delivered=Count("pk"), acknowledged=Count("pk", filter=Q(acknowledged_at__isnull=False)))
-            .filter(acknowledged__lt=F("delivered") * LOW_ACKNOWLEDGEMENT_PERCENT / 100.0))
+        tallies = tallies.filter(scope)
+    rows = (tallies.order_by().values("warning_id")
+            .annotate(reached=Sum("delivered"), known=Sum("acknowledged"))
+            .filter(reached__gt=0, known__lt=F("reached") * LOW_ACKNOWLEDGEMENT_PERCENT / 100.0))
     return rows.count()
 
 

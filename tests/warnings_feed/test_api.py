@@ -269,3 +269,29 @@ def test_rates_of_every_year_read_from_the_tallies_equal_the_deliveries_counted(
     a001 = next(r for r in rows if r["institution_code"] == "A001")
     assert a001["delivered"] == 4 and a001["acknowledged"] == 1 and a001["read"] == 1
     assert len(rows) == len(selectors.rates_by_institution())
+
+
+def test_home_todo_of_warnings_acknowledged_by_fewer_than_eight_in_ten(org, publish, monkeypatch):
+    """The finance center's "知悉率低于八成" line counts recent warnings past the acknowledgement
+    period (read from the stored tallies), and a head's counts only their own institution's people."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from warnings_feed import todos
+    from warnings_feed.models import Warning
+
+    low, high = publish(org.finance, title="低"), publish(org.finance, title="高")
+    for user in (org.emp_a, org.emp_b, org.emp_c):
+        client_for(user).post(f"/api/v1/warnings/{high.pk}/acknowledge/")
+    client_for(org.emp_a).post(f"/api/v1/warnings/{low.pk}/acknowledge/")
+    assert todos.low_acknowledgement(org.finance) == 0  # still within the acknowledgement period
+    Warning.objects.filter(pk__in=[low.pk, high.pk]).update(publish_at=timezone.now() - timedelta(days=30))
+    # Each reached 4 people: the high one 3 acknowledged (75 %), the low one 1 (25 %).
+    assert todos.low_acknowledgement(org.finance) == 2
+    monkeypatch.setattr(todos, "LOW_ACKNOWLEDGEMENT_PERCENT", 70)
+    assert todos.low_acknowledgement(org.finance) == 1
+    # Bank A's head: A's two people, one of whom acknowledged each (50 %).
+    assert todos.low_acknowledgement(org.head_a) == 2
+    monkeypatch.setattr(todos, "LOW_ACKNOWLEDGEMENT_PERCENT", 50)
+    assert todos.low_acknowledgement(org.head_a) == 0
