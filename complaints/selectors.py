@@ -423,6 +423,8 @@ class Statistics:
     on_time: int
     on_time_rate: Decimal | None
     satisfaction_by_month: dict[int, dict]
+    # (month, kind) → cases received: the stacked monthly series, from the same grouped scan
+    by_month_kind: dict[tuple[int, str], int] = field(default_factory=dict)
 
 
 def _counted(year: int, institution_ids: frozenset[int] | None, category: str, where: Q | None) -> QuerySet:
@@ -472,20 +474,23 @@ def with_substantiation_rates(rows) -> list[dict]:
 
 
 def statistics(year: int, *, institution_ids: frozenset[int] | None = None, category: str = "",
-               where: Q | None = None, per_institution: bool = True) -> Statistics:
+               where: Q | None = None, per_institution: bool = True, satisfaction: bool = True) -> Statistics:
     """Counts by institution, kind, month and outcome; substantiation, handling time and on-time rates.
 
     `institution_ids` and `where` (a StatsScope's condition) restrict the complaints counted. Without
-    `per_institution` the per-institution rows are left empty (a page lists them a page at a time)."""
+    `per_institution` the per-institution rows are left empty (a page lists them a page at a time);
+    without `satisfaction` the satisfaction by month too (two more grouped queries)."""
     qs = _counted(year, institution_ids, category, where)
     # One scan of the year's cases (issue 16: was four), grouped by month, kind and outcome (at most
     # 12 × 4 × 4 rows), the handling figures per group; the totals are summed here.
     by_kind: dict[str, int] = {}
     by_month: dict[int, int] = {}
     by_outcome: dict[str, int] = {}
+    by_month_kind: dict[tuple[int, str], int] = {}
     timing = {"timed": 0, "days": timedelta(0), "on_time": 0}
     for row in handling_figures(qs, by=("m", "kind", "outcome")):
         by_kind[row["kind"]] = by_kind.get(row["kind"], 0) + row["n"]
+        by_month_kind[row["m"], row["kind"]] = by_month_kind.get((row["m"], row["kind"]), 0) + row["n"]
         by_month[row["m"]] = by_month.get(row["m"], 0) + row["n"]
         if row["outcome"]:  # concluded: the handling figures count
             by_outcome[row["outcome"]] = by_outcome.get(row["outcome"], 0) + row["n"]
@@ -505,7 +510,8 @@ def statistics(year: int, *, institution_ids: frozenset[int] | None = None, cate
         average_handling_days=avg_days, on_time=on_time,
         on_time_rate=(Decimal(100) * on_time / concluded).quantize(Decimal("0.1")) if concluded else None,
         satisfaction_by_month=satisfaction_by_month(year, institution_ids=institution_ids, category=category,
-                                                    where=where),
+                                                    where=where) if satisfaction else {},
+        by_month_kind=by_month_kind,
     )
 
 

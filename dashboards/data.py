@@ -260,9 +260,11 @@ def complaint_summary(scope: Scope, year: int) -> dict:
     from complaints import selectors as complaint_selectors
 
     # The totals only: the per-institution table (a grouped query over every case, 0.5 s for a province)
-    # is not shown here.
-    stats = complaint_selectors.statistics(year, institution_ids=_institution_filter(scope), per_institution=False)
-    by_month_kind = selectors.complaints_by_month_and_kind(scope, year)
+    # and the satisfaction (its own panel) are not shown here; the month × kind series comes from the
+    # same grouped scan as the totals.
+    stats = complaint_selectors.statistics(year, institution_ids=_institution_filter(scope), per_institution=False,
+                                           satisfaction=False)
+    by_month_kind = stats.by_month_kind
     series = {k: [by_month_kind.get((month, k), 0) for month in range(1, 13)] for k in KIND_LABELS}
     return {
         "total": stats.total,

@@ -320,14 +320,6 @@ def _month_index(field: str, first_year: int, last_year: int) -> Case:
                 default=Value(len(starts) - 1), output_field=IntegerField())
 
 
-def complaints_by_month_and_kind(scope: Scope, year: int) -> dict[tuple[int, str], int]:
-    """(month, kind) -> cases received: the stacked monthly series, a breakdown complaints' own
-    statistics (by month, by kind) do not cross. One grouped query."""
-    rows = (_complaints(scope, year).annotate(i=_month_index("received_at", year, year))
-            .values("i", "kind").annotate(n=Count("id")).order_by())
-    return {(row["i"] + 1, row["kind"]): row["n"] for row in rows}
-
-
 def complaint_rows(scope: Scope, year: int, *, kind: str = "", month: int | None = None, outcome: str = "",
                    offset: int, limit: int) -> tuple[int, list[dict]]:
     """Cases behind a complaints figure: id, institution, kind, status, outcome and dates; no person."""
