@@ -570,14 +570,21 @@ def satisfaction_by_month(year: int, *, institution_ids: frozenset[int] | None =
     subquery of institution ids), `where` and `category` restrict the institutions counted; with
     `per` ("institution" or "district") the keys are (that id, month).
     """
+    return satisfaction_by_year_and_month([year], institution_ids=institution_ids, category=category, where=where,
+                                          per=per)[year]
+
+
+def satisfaction_by_year_and_month(years: list[int], *, institution_ids: frozenset[int] | None = None,
+                                   category: str = "", where: Q | None = None, per: str = "") -> dict[int, dict]:
+    """year → satisfaction_by_month of that year, for consecutive years in the same two queries."""
     from django.db.models import DecimalField, ExpressionWrapper, Value
-    from django.db.models.functions import Coalesce
+    from django.db.models.functions import Coalesce, ExtractYear
 
     keys = {"": (), "institution": ("institution_id",), "district": ("institution__district_id",)}[per]
-    start, end = _year_bounds(year)
+    start, end = _year_bounds(min(years))[0], _year_bounds(max(years))[1]
     tz = timezone.get_default_timezone()
     scores = ("rating_attitude", "rating_efficiency", "rating_integrity")
-    tallies = SatisfactionTally.objects.filter(year=year)
+    tallies = SatisfactionTally.objects.filter(year__in=years)
     ratings = Complaint.objects.filter(Q(rating_attitude__isnull=False) | Q(rating_efficiency__isnull=False)
                                        | Q(rating_integrity__isnull=False),
                                        received_at__gte=start, received_at__lt=end, kind="rating")
@@ -594,21 +601,25 @@ def satisfaction_by_month(year: int, *, institution_ids: frozenset[int] | None =
     zero = Value(Decimal(0), output_field=DecimalField(max_digits=4, decimal_places=2))
     excess = ExpressionWrapper(sum((Coalesce(F(f) - threshold, zero) for f in scores), zero),
                                output_field=DecimalField(max_digits=5, decimal_places=2))
-    out: dict = {}
+    out: dict[int, dict] = {year: {} for year in years}
 
-    def add(key, rated: int, satisfied: int) -> None:
-        entry = out.setdefault(key if keys else key[0], {"rated": 0, "satisfied": 0})
+    def add(year: int, key, rated: int, satisfied: int) -> None:
+        if year not in out:  # a year between those asked for
+            return
+        entry = out[year].setdefault(key if keys else key[0], {"rated": 0, "satisfied": 0})
         entry["rated"] += rated
         entry["satisfied"] += satisfied
 
-    for row in tallies.values(*keys, "month").annotate(n=Sum("rated"), s=Sum("satisfied")).order_by():
-        add((*(row[k] for k in keys), row["month"]), row["n"], row["s"])
-    for row in (ratings.annotate(m=ExtractMonth("received_at", tzinfo=tz), excess=excess).values(*keys, "m")
+    for row in tallies.values(*keys, "year", "month").annotate(n=Sum("rated"), s=Sum("satisfied")).order_by():
+        add(row["year"], (*(row[k] for k in keys), row["month"]), row["n"], row["s"])
+    for row in (ratings.annotate(y=ExtractYear("received_at", tzinfo=tz), m=ExtractMonth("received_at", tzinfo=tz),
+                                 excess=excess).values(*keys, "y", "m")
                 .annotate(n=Count("id"), s=Count("id", filter=Q(excess__gte=0))).order_by()):
-        add((*(row[k] for k in keys), row["m"]), row["n"], row["s"])
-    for entry in out.values():
-        entry["rate"] = rules.satisfaction_rate(entry["satisfied"], entry["rated"])
-    return dict(sorted(out.items()))
+        add(row["y"], (*(row[k] for k in keys), row["m"]), row["n"], row["s"])
+    for months in out.values():
+        for entry in months.values():
+            entry["rate"] = rules.satisfaction_rate(entry["satisfied"], entry["rated"])
+    return {year: dict(sorted(months.items())) for year, months in out.items()}
 
 
 def satisfaction_by_institution_month(year: int, *, where: Q | None = None) -> dict[tuple[int, int], dict]:

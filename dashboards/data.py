@@ -293,7 +293,10 @@ def satisfaction_summary(scope: Scope, year: int, today: dt.date | None = None) 
     """Satisfaction by month for the year and the year before, and the year's change in points."""
     today = today or timezone.localdate()
     cut = figures.same_period_end(year, today)
-    counts = {y: satisfaction_months(scope, y) for y in (year - 1, year)}
+    from complaints import selectors as complaint_selectors
+
+    counts = complaint_selectors.satisfaction_by_year_and_month([year - 1, year],
+                                                                institution_ids=_institution_filter(scope))
     empty = {"rated": 0, "satisfied": 0}
     months, totals = [], {year: [0, 0], year - 1: [0, 0]}
     for month in range(1, 13):
