@@ -518,7 +518,9 @@ def risk_summary(district: District, year: int, codes: set[str] | None = None, i
                                  for code, title in rule_titles.items()],
                      "overdue": r["overdue"], "closed": r["closed"],
                      "avg_review_days": r["avg_review_days"],
-                     "confirmed_rate": _fraction_percent(r["confirmed_rate"])})
+                     # JSON-ready already (a string, as jsonable makes a Decimal): a province's rows are not
+                     # walked again
+                     "confirmed_rate": _str(_fraction_percent(r["confirmed_rate"]))})
     by_status = {value: sum(s["count"] for r in rows for s in r["by_status"] if s["status"] == value)
                  for value, _label in statuses}
     closed = sum(r["closed"] for r in rows)
@@ -559,7 +561,9 @@ def risk_panel(q: DistrictQuery, limit: int) -> dict:
 
 def risk(q: DistrictQuery) -> dict:
     codes = {code for _pk, code, _name in _district_institutions(q.scope)} if q.category else None
-    return jsonable({**q.head(), **risk_summary(q.district, q.year, codes)})
+    summary = risk_summary(q.district, q.year, codes)
+    rows = summary.pop("institutions")  # JSON-ready as made (risk's stored strings, counts, labels)
+    return {**jsonable({**q.head(), **summary}), "institutions": rows}
 
 
 DISTRICT_FIGURES: dict[str, Callable[[DistrictQuery], dict]] = {
