@@ -12,8 +12,9 @@ visitors each start from every route that needs no argument (the URLconf), the h
 the API root, and follow every same-site link (HTML ``href``) and every local URL in JSON answers
 (``next``, ``url``, and ``<list>/<id>/`` for list items with an ``id``), keeping at most
 ``--max-per-route`` URLs per route name. Each URL is requested ``--repeat`` times in this process
-(Django's test client through the whole middleware stack, with DEBUG off: the server's time,
-without the network); the first answer's status, size and query count are recorded.
+(Django's test client through the whole middleware stack, with DEBUG off, after ``config.wsgi``'s
+warm-up as in a gunicorn worker: the server's time, without the network); the first answer's
+status, size and query count are recorded.
 
 Prints the pairs (role, URL) above 300 ms p95, every 5xx, the ten slowest with their query counts,
 and the median of the rest; writes every row to ``--out`` (JSON).
@@ -216,6 +217,8 @@ def main() -> int:
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.test import Client
+
+    import config.wsgi  # noqa: F401  (what a gunicorn worker loads before its first request: the warm-up)
 
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     seeds = (args.urls.split(",") if args.urls
