@@ -22,7 +22,7 @@ import orjson
 import psycopg2.extras
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F
+from django.db.models import Count, Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -693,10 +693,12 @@ def screen_previous_month(today: dt.date | None = None) -> int:
     today = today or timezone.localdate()
     last = today.replace(day=1) - dt.timedelta(days=1)
     first = last.replace(day=1)
-    ids = set(Transaction.objects.values_list("institution_id", flat=True).distinct())
-    ids |= set(Event.objects.values_list("institution_id", flat=True).distinct())
+    # One index probe per institution (the unique (institution, txn_id) and the events' btree), not a
+    # DISTINCT over every loaded row (10 million in the benchmark)
+    with_data = (Exists(Transaction.objects.filter(institution_id=OuterRef("pk")))
+                 | Exists(Event.objects.filter(institution_id=OuterRef("pk"))))
     queued = 0
-    for institution in Institution.objects.filter(pk__in=ids):
+    for institution in Institution.objects.filter(with_data).order_by("pk"):
         if Screening.objects.filter(institution=institution, date_from=first, date_to=last,
                                     status__in=[ScreeningStatus.QUEUED, ScreeningStatus.RUNNING,
                                                 ScreeningStatus.DONE]).exists():

@@ -91,3 +91,13 @@ def test_suppression_lifted_raises_again(data, bank):
     assert c.post(f"/api/v1/risk/suppressions/{s['id']}/lift/").status_code == 204
     data.screen("2026-01-01", "2026-12-31")
     assert Alert.objects.count() == 1
+
+
+def test_monthly_beat_screens_every_institution_with_transactions_or_events_and_no_other(data, bank):
+    """Bank A has transactions (the `data` fixture), bank B only events, 椒江's bank C nothing."""
+    when = timezone.make_aware(dt.datetime(2026, 3, 5, 10, 0))
+    Event.objects.create(institution=bank.b, employee_no="E1", occurred_at=when, occurred_on=when.date(),
+                         action="login", target_id="", loaded_at=timezone.now())
+    assert services.screen_previous_month(dt.date(2026, 4, 15)) == 2
+    assert set(Screening.objects.values_list("institution_id", flat=True)) == {bank.a.pk, bank.b.pk}
+    assert not Screening.objects.filter(institution=bank.c).exists()
