@@ -21,7 +21,7 @@ from pathlib import Path
 import orjson
 import psycopg2.extras
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Count, Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -194,13 +194,27 @@ def load_extract(user, institution: Institution, kind: str, data: bytes, filenam
     return upload
 
 
+SUMMARIZE_LOCK_TIMEOUT = "2s"
+TRANSACTIONS_BRIN_INDEX = "risk_txn_inst_day_brin"
+
+
 def summarize_new_pages() -> None:
     """Summarize the pages a load appended in the transactions' BRIN index (migration 0003). Until a
     page range is summarized every screening's bitmap includes it, whatever the institution; VACUUM
-    (autosummarize) does it too, later. Reads only the new pages."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT brin_summarize_new_values('risk_txn_inst_day_brin')")
+    (autosummarize) does it too, later. Reads only the new pages.
+
+    Runs after the load has committed, so it must never fail the upload: it waits at most
+    SUMMARIZE_LOCK_TIMEOUT for its lock (a VACUUM or another load's summarizing holds it) and any
+    database error is logged and left to autovacuum."""
+    if connection.vendor != "postgresql":
+        return
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [SUMMARIZE_LOCK_TIMEOUT])
+            cursor.execute("SELECT brin_summarize_new_values(%s::regclass)", [TRANSACTIONS_BRIN_INDEX])
+    except DatabaseError:
+        logger.warning("risk: the transactions' new page ranges were not summarized now; autovacuum will",
+                       exc_info=True)
 
 
 # What str.strip() removes that matters in extracts (btrim alone removes spaces only)

@@ -265,14 +265,18 @@ def _floor(sql: str, args: dict, ids: list[int], tuned: bool) -> tuple[float, fl
     """Floor A (one statement, every institution) and floor B (the statement per institution, summed),
     at the database's default settings or with the settings the library runs its statements with
     (``services._RULE_SETTINGS``: no JIT, bitmap reads, work_mem), for the floor's best plan."""
+    session = services._SET_RULE_SETTINGS.replace(", true)", ", false)")  # for the session, not a transaction
     with connection.cursor() as c:
-        if tuned:  # for the session (false: not only this transaction)
-            session = services._SET_RULE_SETTINGS.replace(", true)", ", false)")
-            c.execute(session, list(services._RULE_SETTINGS.values()))
-        t_a, _ = timed(lambda: (c.execute(sql, args), c.fetchall()))
-        keys = c.rowcount
-        t_b, _ = timed(lambda: [(c.execute(sql, {**args, "ids": [i]}), c.fetchall()) for i in ids])
-        c.execute("RESET ALL")
+        c.execute(f"SELECT {', '.join(f'current_setting({name!r})' for name in services._RULE_SETTINGS)}")
+        saved = list(c.fetchone())
+        try:
+            if tuned:
+                c.execute(session, list(services._RULE_SETTINGS.values()))
+            t_a, _ = timed(lambda: (c.execute(sql, args), c.fetchall()))
+            keys = c.rowcount
+            t_b, _ = timed(lambda: [(c.execute(sql, {**args, "ids": [i]}), c.fetchall()) for i in ids])
+        finally:
+            c.execute(session, saved)
     return t_a, t_b, keys
 
 

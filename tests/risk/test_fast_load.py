@@ -146,3 +146,15 @@ def test_a_load_summarizes_the_pages_it_appended_in_the_brin_index(portal, bank,
     with connection.cursor() as cursor:
         cursor.execute("SELECT brin_summarize_new_values('risk_txn_inst_day_brin')")
         assert cursor.fetchone()[0] == 0
+
+
+def test_a_failed_summarizing_never_fails_the_committed_upload(portal, bank, settings, monkeypatch,
+                                                                django_capture_on_commit_callbacks, caplog):
+    """The summarizing runs after the rows committed: a database error there (here the index is not
+    found; a lock not granted in time is another) is logged, and the upload is still answered 201."""
+    settings.RISK_FAST_LOAD_MIN_ROWS = 1
+    monkeypatch.setattr(services, "TRANSACTIONS_BRIN_INDEX", "risk_no_such_index")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = portal.upload("transactions", [txn("E1", "2026-03-10 09:00:00", "10", txn_id="K1")])
+    assert response.status_code == 201 and Transaction.objects.filter(txn_id="K1").exists()
+    assert "not summarized now" in caplog.text
