@@ -18,7 +18,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Case, Count, F, IntegerField, Max, Q, QuerySet, Sum, Value, When
+from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -308,16 +308,6 @@ def _complaints(scope: Scope, year: int) -> QuerySet:
 
     start, end = year_bounds(year)
     return Complaint.objects.filter(scope.q(), received_at__gte=start, received_at__lt=end).exclude(status=MERGED)
-
-
-def _month_index(field: str, first_year: int, last_year: int) -> Case:
-    """The Asia/Shanghai month of `field` counted from January of `first_year` (0, 1, …), for rows
-    already restricted to first_year … last_year: compared with the months' first instants instead of
-    converting every row's time zone."""
-    tz = timezone.get_default_timezone()
-    starts = [dt.datetime(y, m, 1, tzinfo=tz) for y in range(first_year, last_year + 1) for m in range(1, 13)]
-    return Case(*[When(**{f"{field}__lt": start}, then=Value(i)) for i, start in enumerate(starts[1:])],
-                default=Value(len(starts) - 1), output_field=IntegerField())
 
 
 def complaint_rows(scope: Scope, year: int, *, kind: str = "", month: int | None = None, outcome: str = "",

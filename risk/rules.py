@@ -104,7 +104,6 @@ def _evt_item(t="e"):
     return _EVT_ITEM.format(t=t)
 
 
-
 R01_SQL = f"""
 SELECT t.employee_no, t.counterparty_id, to_char(t.occurred_on, 'YYYY-MM') AS period,
        json_agg(x ORDER BY t.occurred_at, t.txn_id) AS evidence

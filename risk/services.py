@@ -182,13 +182,10 @@ def load_extract(user, institution: Institution, kind: str, data: bytes, filenam
     event loaded again replaces the stored one). Nothing is stored on any error."""
     if institution.pk not in actor_institution_ids(user):
         raise NotAllowed(_("只有本机构的填报员或负责人可以上传数据"))
-    if kind == Kind.TRANSACTIONS:
-        fast = _fast_load_transactions(institution, data, filename, user)
-        if fast is not None:
-            transaction.on_commit(summarize_new_pages)
-            return fast
-    clean_rows = parse_extract(institution, kind, data, filename)
-    upload = store_rows(institution, kind, clean_rows, filename=filename, user=user)
+    upload = _fast_load_transactions(institution, data, filename, user) if kind == Kind.TRANSACTIONS else None
+    if upload is None:
+        clean_rows = parse_extract(institution, kind, data, filename)
+        upload = store_rows(institution, kind, clean_rows, filename=filename, user=user)
     if kind == Kind.TRANSACTIONS:
         transaction.on_commit(summarize_new_pages)
     return upload
