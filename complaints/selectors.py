@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Avg, Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models import Avg, Count, F, Max, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import ExtractMonth, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -346,6 +346,10 @@ def active_questionnaire(year: int | None = None) -> Questionnaire | None:
 # --- statistics and the scoring feed --------------------------------------------------------
 
 
+# The conclusions the clean points count (SCORING.md step 4).
+COUNTED_OUTCOMES = ("substantiated", "partially_substantiated")
+
+
 def _year_bounds(year: int) -> tuple[datetime, datetime]:
     tz = timezone.get_default_timezone()  # Asia/Shanghai
     return datetime(year, 1, 1, tzinfo=tz), datetime(year + 1, 1, 1, tzinfo=tz)
@@ -358,8 +362,7 @@ def outcome_counts_by_institution(year: int, *, district: int | None = None,
     institutions (ids) when given. Feeds SCORING.md step 4 (the deduction)."""
     start, end = _year_bounds(year)
     rows = Complaint.objects.filter(received_at__gte=start, received_at__lt=end,
-                                    status__in=[rules.CONCLUDED, rules.CLOSED],
-                                    outcome__in=["substantiated", "partially_substantiated"])
+                                    status__in=[rules.CONCLUDED, rules.CLOSED], outcome__in=COUNTED_OUTCOMES)
     if district is not None:
         rows = rows.filter(institution__district_id=district)
     if institutions is not None:
@@ -368,6 +371,22 @@ def outcome_counts_by_institution(year: int, *, district: int | None = None,
             .annotate(full=Count("id", filter=Q(outcome="substantiated")),
                       partial=Count("id", filter=Q(outcome="partially_substantiated"))))
     return {r["institution_id"]: (r["full"], r["partial"]) for r in rows}
+
+
+def outcome_changes_since(year: int, since: datetime) -> list[tuple[int, int, datetime]]:
+    """(district id, institution id, latest conclusion) of every institution a complaint received in
+    `year` was concluded against, substantiated or partially, after `since`: the institutions whose
+    `outcome_counts_by_institution` changed since then (issue 16's re-aggregation of changes).
+
+    A conclusion is the only event that changes those counts: only `conclude` sets an outcome (and
+    `concluded_at`), a case keeps it when closed, is merged only before it, and never changes its
+    institution (a merge requires the same one). Read through the `complaint_counted_conclusion` index."""
+    start, end = _year_bounds(year)
+    rows = (Complaint.objects.filter(concluded_at__gt=since, outcome__in=COUNTED_OUTCOMES,
+                                     received_at__gte=start, received_at__lt=end)
+            .order_by().values_list("institution__district_id", "institution_id")
+            .annotate(latest=Max("concluded_at")))
+    return list(rows)
 
 
 @dataclass(frozen=True)

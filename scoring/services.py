@@ -815,6 +815,14 @@ def _year_plan(years: list[int], district_ids: set[int]) -> dict[tuple[int, int]
 # Aggregation (set-based)
 
 
+def complaint_changes_since(year: int, since) -> list[tuple[int, int, object]]:
+    """(district id, institution id, latest) of the institutions whose complaint counts
+    (`complaint_counts`) changed after `since`."""
+    from complaints.selectors import outcome_changes_since
+
+    return outcome_changes_since(year, since)
+
+
 def complaint_counts(year: int, institutions: Iterable[int] | None = None) -> dict[int, tuple[int, int]]:
     """Institution id -> (substantiated, partially substantiated) complaints received in `year` (of
     those institutions when given)."""
@@ -1430,12 +1438,14 @@ class Changes:
 
 
 def changes_since_aggregation(year: int) -> Changes:
-    """The district-years of `year` (not published) whose inputs – an assessment, a sheet, an entry or
-    the scheme – changed since their last aggregation, or never aggregated (issue 16).
+    """The district-years of `year` (not published) whose inputs – an assessment, a sheet, an entry, a
+    complaint's conclusion or the scheme – changed since their last aggregation, or never aggregated
+    (issue 16).
 
-    Set-based, in four queries whatever the number of districts: the district-years, then per table
+    Set-based, in five queries whatever the number of districts: the district-years, then per table
     the latest change per institution since the oldest of their last aggregations, through the
-    `updated_at` indexes (a few changed rows among millions are found without reading the others).
+    `updated_at` indexes and the complaints' `concluded_at` index (a few changed rows among millions
+    are found without reading the others).
     """
     rows = list(DistrictYear.objects.filter(year=year).exclude(status=YearStatus.PUBLISHED)
                 .order_by("district__code").values_list("district_id", "aggregated_at", "scheme__updated_at"))
@@ -1452,11 +1462,19 @@ def changes_since_aggregation(year: int) -> Changes:
                  "sheet__assessment__institution__district_id")):
             changed = (qs.filter(updated_at__gt=since).order_by().values_list(to_district, to_institution)
                        .annotate(latest=Max("updated_at")))
-            for district_id, institution_id, latest in changed:
-                if district_id in last and district_id not in whole and latest > last[district_id]:
-                    institutions[district_id].add(institution_id)
+            _note_changes(changed, last, whole, institutions)
+        # A complaint concluded against an institution changes its deduction (SCORING.md step 4).
+        _note_changes(complaint_changes_since(year, since), last, whole, institutions)
     return Changes(whole=sorted(whole), institutions=dict(institutions),
                    ordered=[district_id for district_id, _, _ in rows])
+
+
+def _note_changes(changed, last: dict, whole: set[int], institutions: dict[int, set[int]]) -> None:
+    """Adds to `institutions` each (district id, institution id, latest change) of `changed` that came
+    after its district's last aggregation (a district redone whole needs no list)."""
+    for district_id, institution_id, latest in changed:
+        if district_id in last and district_id not in whole and latest > last[district_id]:
+            institutions[district_id].add(institution_id)
 
 
 def districts_to_aggregate(year: int, *, only_changed: bool = False) -> list[int]:

@@ -95,7 +95,7 @@ def test_changed_districts_found_in_a_constant_number_of_queries(two_districts, 
     # A sheet changing (not only an entry) also marks its district.
     sheet = SheetEntry.objects.filter(sheet__assessment__institution__code="JJ2").first().sheet
     sheet.save()
-    with django_assert_max_num_queries(4):  # the district-years, then one per table, however many districts
+    with django_assert_max_num_queries(5):  # the district-years, one per table, the complaints; any districts
         assert services.districts_to_aggregate(YEAR, only_changed=True) == [jiaojiang.pk]
     with django_assert_max_num_queries(1):
         assert services.districts_to_aggregate(YEAR) == [jiaojiang.pk, luqiao.pk]
@@ -261,3 +261,41 @@ def test_the_command_re_aggregates_only_the_changes(two_districts, capsys):
     assert AggregationRun.objects.count() == before + 1
     with pytest.raises(CommandError):  # one or the other
         call_command("aggregate_scores", "--year", str(YEAR), "--changed", "--district", luqiao.code)
+
+
+def test_a_complaint_concluded_since_the_last_run_marks_its_institution_changed(
+        two_districts, django_capture_on_commit_callbacks, settings, tmp_path):
+    """The deduction is an input too: a substantiated conclusion against LQ1 after the last run makes
+    the re-aggregation of changes recompute LQ1 (and only LQ1), equal to a whole run; an
+    unsubstantiated one changes nothing and marks nothing."""
+    from tests.complaints.helpers import act, submit_case
+    from tests.factories import UserFactory
+
+    settings.COMPLAINTS_EVIDENCE_ROOT = tmp_path / "evidence"
+    luqiao, _jiaojiang = two_districts
+    for district in two_districts:
+        services.district_year(district, YEAR)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.start_year_aggregation(YEAR)
+    fc = UserFactory(username="fc_spread", roles=["finance_center"], is_staff=True)  # 路桥
+    lq1 = Result.objects.get(institution__code="LQ1")
+    dismissed, upheld = (submit_case(lq1.institution, description=text)[0] for text in ("反映甲", "反映乙"))
+    for case, outcome in ((dismissed, "unsubstantiated"), (upheld, "substantiated")):
+        act(case, "accept", fc)
+        act(case, "verify", fc)
+        if outcome == "unsubstantiated":
+            act(case, "conclude", fc, outcome=outcome)
+    assert services.changes_since_aggregation(YEAR).institutions == {}
+    act(upheld, "conclude", fc, outcome="substantiated")
+    changes = services.changes_since_aggregation(YEAR)
+    assert changes.whole == [] and changes.institutions == {luqiao.pk: {lq1.institution_id}}
+    with django_capture_on_commit_callbacks(execute=True):
+        runs = services.start_year_aggregation(YEAR, only_changed=True)
+    assert [r.district_id for r in runs] == [luqiao.pk]
+    lq1.refresh_from_db()
+    assert lq1.complaints_substantiated == 1 and lq1.deduction > 0
+    incremental = _results()
+    for district in two_districts:
+        assert services.aggregate_year(YEAR, district).changed == 0  # equal to a whole run
+    assert _results() == incremental
+    assert services.districts_to_aggregate(YEAR, only_changed=True) == []
