@@ -23,7 +23,7 @@ from institutions import access
 from institutions.admin import InstitutionScopedAdmin
 from institutions.models import Role
 
-from . import qr, selectors, services, staff_views
+from . import posters, qr, selectors, services
 from .models import (
     Complaint,
     ComplaintEvent,
@@ -268,12 +268,21 @@ class InstitutionPosterAdmin(FinanceCenterScoped):
 
     @admin.action(description=_("下载所选机构的海报（一个可打印文件）"))
     def download_posters(self, request, queryset):
-        from django.http import HttpResponse
+        from django.http import FileResponse
 
-        html = staff_views.render_posters(list(queryset.select_related("district").order_by("code")), request)
-        response = HttpResponse(html)
-        response["Content-Disposition"] = 'attachment; filename="posters.html"'
-        return response
+        institutions = list(queryset.select_related("district").order_by("code"))
+        base = posters.public_base(request)
+        stored = posters.open_stored_posters(institutions, base)
+        if stored is None:
+            if len(institutions) > posters.inline_limit():
+                self.message_user(request, format_html(
+                    _("所选 {count} 家机构的海报尚未生成，一次生成较慢：请到<a href=\"{url}\">全部海报</a>在后台生成，"
+                      "或少选一些机构。"), count=len(institutions), url=reverse("complaints:posters-all")),
+                    level=messages.WARNING)
+                return None
+            stored = posters.stored_posters(institutions, base)
+        return FileResponse(stored, as_attachment=True, filename="posters.html",
+                            content_type="text/html; charset=utf-8")
 
     @admin.action(description=_("重新生成所选机构的二维码（旧码作废）"))
     def regenerate_codes(self, request, queryset):

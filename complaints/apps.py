@@ -12,9 +12,10 @@ class ComplaintsConfig(AppConfig):
         from institutions import access
         from tracking import services as tracking
 
-        from . import exports, selectors, services
+        from . import exports, posters, selectors, services
 
         export_jobs.register(exports.STATS_KIND, exports.statistics_export, back_url="complaints:stats")
+        export_jobs.register(posters.POSTERS_KIND, posters.posters_export, back_url="complaints:queue")
 
         def handles_cases(user) -> bool:
             return selectors.can_use_queue(user)

@@ -54,18 +54,20 @@ def _digest(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
-def qr_svgs(urls, *, scale: int = QR_SCALE) -> dict[str, str]:
+def qr_svgs(urls, *, scale: int = QR_SCALE, progress=None) -> dict[str, str]:
     """url -> SVG markup: from the cache (one round trip for all), else the stored file, else made and
-    stored."""
+    stored. `progress(percent)` is told along the way when given."""
     urls = list(dict.fromkeys(urls))
     keys = {url: f"complaints:qr:{VERSION}:{_digest(url, str(scale))}" for url in urls}
     found = cache.get_many(list(keys.values()))
     out = {url: found[key] for url, key in keys.items() if key in found}
     storage = poster_storage()
     fill = {}
-    for url in urls:
+    for done, url in enumerate(urls):
         if url in out:
             continue
+        if progress is not None and done % 200 == 0:
+            progress(90 * done // len(urls))
         name = f"qr/{keys[url].rsplit(':', 1)[1]}.svg"
         if storage.exists(name):
             with storage.open(name, "rb") as fh:
@@ -79,24 +81,80 @@ def qr_svgs(urls, *, scale: int = QR_SCALE) -> dict[str, str]:
     return out
 
 
-def poster_context(institutions, request) -> dict:
-    urls = {i.pk: qr.public_url(i.public_code, request) for i in institutions}
-    svgs = qr_svgs(urls.values())
+# A page of more posters than this, not stored yet, is made in the background (core.export_jobs):
+# each new QR code takes about 5 ms, so a province's 5,000 took 25 s in the request.
+def inline_limit() -> int:
+    return int(getattr(settings, "COMPLAINTS_POSTERS_INLINE", 100))
+
+
+POSTERS_KIND = "complaints.posters"
+
+
+def public_base(request=None) -> str:
+    """Where the public form's URLs start: COMPLAINTS_PUBLIC_BASE_URL, else this request's site."""
+    return qr.public_base(request)
+
+
+def poster_context(institutions, request=None, *, base: str | None = None, progress=None) -> dict:
+    base = public_base(request) if base is None else base
+    urls = {i.pk: qr.public_url_on(base, i.public_code) for i in institutions}
+    svgs = qr_svgs(urls.values(), progress=progress)
     return {"posters": [{"institution": i, "url": urls[i.pk], "svg": svgs[urls[i.pk]]} for i in institutions]}
 
 
-def render_posters(institutions, request) -> str:
-    return render_to_string("complaints/poster.html", poster_context(institutions, request), request=request)
+def render_posters(institutions, request=None, *, base: str | None = None, progress=None) -> str:
+    return render_to_string("complaints/poster.html",
+                            poster_context(institutions, request, base=base, progress=progress))
 
 
-def stored_posters(institutions, request):
-    """An open file of the posters of `institutions` (in this order), made on the first request."""
-    base = qr.public_url("X", request)
+def _page_name(institutions, base: str) -> str:
     identity = json.dumps([[i.code, i.name, i.public_code, i.district.name] for i in institutions],
                           ensure_ascii=False)
-    name = f"pages/{_digest(VERSION, base, translation.get_language() or '', identity)}.html"
+    return f"pages/{_digest(VERSION, base, translation.get_language() or '', identity)}.html"
+
+
+def open_stored_posters(institutions, base: str):
+    """An open file of the posters of `institutions` (in this order) if it was made, else None."""
+    name = _page_name(institutions, base)
+    storage = poster_storage()
+    return storage.open(name, "rb") if storage.exists(name) else None
+
+
+def stored_posters(institutions, base: str, progress=None):
+    """An open file of the posters of `institutions` (in this order), made and stored if it was not."""
+    name = _page_name(institutions, base)
     storage = poster_storage()
     if not storage.exists(name):
-        html = render_posters(institutions, request)
+        html = render_posters(institutions, base=base, progress=progress)
         storage.save(name, ContentFile(html.encode("utf-8")))
     return storage.open(name, "rb")
+
+
+def institutions_for(user, district_code: str = "") -> list:
+    """The active institutions whose posters `user` (finance-center staff) may print, in code order;
+    of one of their districts (by code) when given. PermissionError for anyone else, NotFound for a
+    district they do not serve."""
+    from institutions import access
+    from institutions.models import Institution, Role
+
+    if not access.is_finance_center(user):
+        raise PermissionError("posters are the finance center's")
+    institutions = access.scope_queryset(Institution.objects.filter(is_active=True).select_related("district"),
+                                         user, "", roles=(Role.FINANCE_CENTER,))
+    if district_code:
+        district = access.resolve_district(user, district_code, roles=(Role.FINANCE_CENTER,))
+        institutions = institutions.filter(district=district)
+    return list(institutions.order_by("code"))
+
+
+def posters_export(user, query, progress=None):
+    """The export kind (core.export_jobs) of a page of posters too big to make in the request: the
+    same file the page streams, made and stored for the next download too. `query`: the page's query
+    string (`district`) and the public `base` the page saw."""
+    from core.export_jobs import ExportFile
+
+    institutions = institutions_for(user, query.get("district", ""))
+    base = settings.COMPLAINTS_PUBLIC_BASE_URL or query.get("base", "") or public_base()
+    with stored_posters(institutions, base, progress) as fh:
+        content = fh.read()
+    return ExportFile(content, "posters.html", "text/html; charset=utf-8")

@@ -23,14 +23,23 @@ _FONT_CANDIDATES = (
 )
 
 
-def public_url(public_code: str, request=None) -> str:
-    path = reverse("complaints:public-form", args=[public_code])
+def public_base(request=None) -> str:
+    """The public form's site: COMPLAINTS_PUBLIC_BASE_URL, else the request's (scheme and host), else
+    "" (relative URLs)."""
     base = settings.COMPLAINTS_PUBLIC_BASE_URL
     if base:
-        return f"{base}{path}"
+        return base
     if request is not None:
-        return request.build_absolute_uri(path)
-    return path
+        return request.build_absolute_uri("/").rstrip("/")
+    return ""
+
+
+def public_url_on(base: str, public_code: str) -> str:
+    return f"{base}{reverse('complaints:public-form', args=[public_code])}"
+
+
+def public_url(public_code: str, request=None) -> str:
+    return public_url_on(public_base(request), public_code)
 
 
 def qr_svg(url: str, *, scale: int = 4) -> str:

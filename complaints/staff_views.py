@@ -326,12 +326,8 @@ def disclosure(request: HttpRequest) -> HttpResponse:
 # --- posters --------------------------------------------------------------------------------
 
 
-def poster_context(institutions, request: HttpRequest) -> dict:
-    # QR codes made once and stored (complaints/posters.py).
-    return posters.poster_context(institutions, request)
-
-
 def render_posters(institutions, request: HttpRequest) -> str:
+    # QR codes made once and stored (complaints/posters.py).
     return posters.render_posters(institutions, request)
 
 
@@ -348,23 +344,31 @@ def poster(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def posters_all(request: HttpRequest) -> HttpResponse:
-    """Every active institution's poster in one printable file (one A4 page each)."""
-    if not access.is_finance_center(request.user):
-        raise PermissionDenied
-    institutions = access.scope_queryset(Institution.objects.filter(is_active=True).select_related("district"),
-                                         request.user, "", roles=(Role.FINANCE_CENTER,))
-    code = request.GET.get("district", "")
-    if code:
-        try:
-            district = access.resolve_district(request.user, code, roles=(Role.FINANCE_CENTER,))
-        except NotFound as exc:
-            raise Http404(str(exc))
-        institutions = institutions.filter(district=district)
-    # The page is stored once per set of institutions and streamed from the file (complaints/posters.py):
-    # a province's 5,000 posters are 15 MB, not read into memory for each download.
-    stored = posters.stored_posters(list(institutions.order_by("code")), request)
+    """Every active institution's poster in one printable file (one A4 page each), of one district
+    with ?district=. The page is stored once per set of institutions and streamed from the file
+    (complaints/posters.py): a province's 5,000 posters are 15 MB. A set not made yet and bigger than
+    COMPLAINTS_POSTERS_INLINE is offered to be made in the background (POST: an export job)."""
+    try:
+        institutions = posters.institutions_for(request.user, request.GET.get("district", ""))
+    except PermissionError:
+        raise PermissionDenied from None
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+    base = posters.public_base(request)
+    if request.method == "POST":
+        query = request.GET.copy()
+        query["base"] = base  # the site this page was asked on (the task has no request)
+        job = export_jobs.request_export(request.user, posters.POSTERS_KIND, query)
+        return redirect("export-job", pk=job.pk)
+    stored = posters.open_stored_posters(institutions, base)
+    if stored is None:
+        if len(institutions) > posters.inline_limit():
+            return render(request, "core/export_large.html", {
+                "summary": _("此次共 %(count)d 家机构的海报，首次生成较慢，将在后台生成；生成后可在进度页面下载，"
+                             "之后再下载即为已生成的文件。") % {"count": len(institutions)}})
+        stored = posters.stored_posters(institutions, base)
     return FileResponse(stored, as_attachment=True, filename="posters.html", content_type="text/html; charset=utf-8")
 
 

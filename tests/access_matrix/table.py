@@ -278,7 +278,7 @@ PAGES: dict[str, R] = {
     "complaints:stats": R(with_district(), get=g("- C", fc="ok nf", city="ok", head="ok nf")),
     "complaints:stats-export": R(with_district("format=csv"), get=g("- C", fc="ok nf", city="ok", head="ok nf"),
                                  post=g("- C", fc="ok nf", city="ok", head="ok nf"), body={}),
-    "complaints:posters-all": R(with_district(), get=g("- C", fc="ok nf")),
+    "complaints:posters-all": R(with_district(), get=g("- C", fc="ok nf"), post=g("- C", fc="ok nf"), body={}),
     "complaints:poster": R(by_code(), get=g("A B C", fc="ok ok nf", district="ok ok nf", city="ok",
                                             inst="ok nf nf", emp="ok nf nf")),
     "complaints:survey-links": R(plain(), get=g("-", fc="ok", inst="ok"),

@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from complaints.images import process_image
 from complaints.models import Complaint, HolidayDate, HolidayYear, PiiReveal, RetiredPublicCode
 from tests.complaints.helpers import act, make_image, submit_case
-from tests.factories import UserFactory, institution_user
+from tests.factories import InstitutionFactory, UserFactory, institution_user
 
 pytestmark = pytest.mark.django_db
 
@@ -165,7 +165,7 @@ def test_poster_scoping(bank, other_bank):
     assert client.get("/complaints/posters/").status_code == 403
 
 
-def test_admin_pages_and_actions(fc, bank, other_bank):
+def test_admin_pages_and_actions(fc, bank, other_bank, settings):
     submit_case(bank)
     client = logged_in(fc)
     for url in ("/admin/complaints/complaint/", "/admin/complaints/holidayyear/",
@@ -178,7 +178,14 @@ def test_admin_pages_and_actions(fc, bank, other_bank):
     resp = client.post("/admin/complaints/institutionposter/", {
         "action": "download_posters", "_selected_action": [bank.pk, other_bank.pk]})
     assert resp.status_code == 200 and resp["Content-Disposition"].startswith("attachment")
-    assert resp.content.decode().count('class="poster"') == 2
+    assert resp.getvalue().decode().count('class="poster"') == 2
+    # A selection bigger than COMPLAINTS_POSTERS_INLINE, not made yet, is sent to the background path.
+    settings.COMPLAINTS_POSTERS_INLINE = 1
+    third = InstitutionFactory(code="LQ-P3", name="第三家银行")
+    resp = client.post("/admin/complaints/institutionposter/", {
+        "action": "download_posters", "_selected_action": [bank.pk, third.pk]}, follow=True)
+    assert resp.status_code == 200 and "Content-Disposition" not in resp
+    assert "尚未生成" in resp.content.decode() and "/complaints/posters/" in resp.content.decode()
     # Regenerating asks for confirmation first, then retires the old code.
     old = bank.public_code
     resp = client.post("/admin/complaints/institutionposter/", {"action": "regenerate_codes",

@@ -77,3 +77,49 @@ def test_one_poster_uses_the_stored_code(finance_client):
         response = finance_client.get(f"/complaints/posters/{bank.code}/")
     assert response.status_code == 200 and made.call_count == 0
     assert qr.qr_svg(qr.public_url(bank.public_code, response.wsgi_request), scale=6) in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_big_set_not_made_yet_is_made_in_the_background(finance_client, settings, tmp_path,
+                                                          django_capture_on_commit_callbacks):
+    """Above COMPLAINTS_POSTERS_INLINE institutions whose page was never made, the page offers a
+    background export instead of making every QR code in the request (25 s for a province); the job
+    makes and stores the page, and the next download streams it."""
+    from core.models import ExportJob
+
+    settings.COMPLAINTS_POSTERS_INLINE = 2
+    settings.EXPORTS_ROOT = str(tmp_path / "exports")
+    institutions = [InstitutionFactory(name=f"后台海报银行{i}") for i in range(3)]
+    with mock.patch.object(qr, "qr_svg", wraps=qr.qr_svg) as made:
+        offer = finance_client.get("/complaints/posters/")
+        assert offer.status_code == 200 and "Content-Disposition" not in offer
+        assert "3 家机构" in offer.content.decode() and "在后台生成" in offer.content.decode()
+        assert made.call_count == 0 and not ExportJob.objects.exists()
+        with django_capture_on_commit_callbacks(execute=True):
+            started = finance_client.post("/complaints/posters/")
+        job = ExportJob.objects.get()
+        assert started.status_code == 302 and started["Location"] == f"/exports/{job.pk}/"
+        job.refresh_from_db()
+        assert job.status == "succeeded" and job.kind == "complaints.posters", job.error
+        assert made.call_count == 3
+        made_in_background = b"".join(finance_client.get(f"/exports/{job.pk}/file/").streaming_content).decode()
+        assert made_in_background.count("<svg") == 3
+        assert all(f"http://testserver/q/{i.public_code}/" in made_in_background for i in institutions)
+        download = finance_client.get("/complaints/posters/")
+        assert download["Content-Disposition"] == 'attachment; filename="posters.html"'
+        assert download.getvalue().decode() == made_in_background
+        assert made.call_count == 3  # nothing made again
+
+
+@pytest.mark.django_db
+def test_only_the_finance_center_starts_posters_and_only_for_its_districts(finance_client, client, settings,
+                                                                         tmp_path):
+    from core.models import ExportJob
+
+    settings.COMPLAINTS_POSTERS_INLINE = 0
+    InstitutionFactory()
+    assert finance_client.post("/complaints/posters/?district=330000").status_code == 404
+    client.force_login(UserFactory(roles=["inspector"]))
+    assert client.get("/complaints/posters/").status_code == 403
+    assert client.post("/complaints/posters/").status_code == 403
+    assert not ExportJob.objects.exists()
