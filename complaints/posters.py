@@ -84,7 +84,7 @@ def qr_svgs(urls, *, scale: int = QR_SCALE, progress=None) -> dict[str, str]:
 # A page of more posters than this, not stored yet, is made in the background (core.export_jobs):
 # each new QR code takes about 5 ms, so a province's 5,000 took 25 s in the request.
 def inline_limit() -> int:
-    return int(getattr(settings, "COMPLAINTS_POSTERS_INLINE", 100))
+    return settings.COMPLAINTS_POSTERS_INLINE
 
 
 POSTERS_KIND = "complaints.posters"

@@ -349,6 +349,9 @@ if not DEBUG and (not COMPLAINTS_PII_KEYS or _COMPLAINTS_DEV_PII_KEY in COMPLAIN
 # institutions) in the request, and offers a larger one as a Celery task whose file is kept here
 # (private; served to its requester only) for EXPORT_RETENTION_DAYS after it was made, then deleted.
 EXPORT_INLINE_ROWS = env.int("EXPORT_INLINE_ROWS", default=2000)
+# A page of posters not made yet for more institutions than this is made in the background too (each
+# new QR code takes about 5 ms; once made, any number is streamed from the stored file).
+COMPLAINTS_POSTERS_INLINE = env.int("COMPLAINTS_POSTERS_INLINE", default=100)
 EXPORTS_ROOT = env.path("EXPORTS_ROOT", default=BASE_DIR / "private_media" / "exports")
 EXPORT_RETENTION_DAYS = env.int("EXPORT_RETENTION_DAYS", default=7)
 # Admin changelists count at most this many rows; past it the pager says "more than N" (core.admin_scale).
