@@ -69,3 +69,29 @@ def test_survey_answers_filter_by_questionnaire_year_without_scanning_their_date
     assert response.status_code == 200
     assert response.context["cl"].result_count == 1
     assert not [q for q in ctx.captured_queries if "DATE_TRUNC" in q["sql"].upper() or "MIN(" in q["sql"].upper()]
+
+
+def test_the_employee_list_never_lists_every_institution_as_a_filter(client):
+    """The province's 5,000 institutions were all listed in the employee list's filter on every page
+    (573 KB): the filter shows only the institution chosen, and filters by it; a bad value finds none."""
+    banks = [InstitutionFactory(name=f"筛选银行{i}") for i in range(3)]
+    for bank in banks:
+        EmployeeFactory(institution=bank)
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+    text = client.get("/admin/institutions/employee/").content.decode()
+    assert not any(f"筛选银行{i}</a>" in text.split('id="changelist-filter"')[1] for i in range(3))
+    chosen = client.get("/admin/institutions/employee/", {"institution": banks[1].pk})
+    assert chosen.status_code == 200 and chosen.context["cl"].result_count == 1
+    assert "筛选银行1</a>" in chosen.content.decode().split('id="changelist-filter"')[1]
+    assert client.get("/admin/institutions/employee/", {"institution": "x"}).context["cl"].result_count == 0
+
+
+def test_the_institution_filter_never_names_another_districts_institution(client):
+    from institutions.models import District
+
+    elsewhere = InstitutionFactory(name="椒江某银行", district=District.objects.get(code="331002"))
+    EmployeeFactory(institution=elsewhere)
+    client.force_login(UserFactory(username="fc_lq", roles=["finance_center"], is_staff=True))
+    response = client.get("/admin/institutions/employee/", {"institution": elsewhere.pk})
+    assert response.status_code == 200 and response.context["cl"].result_count == 0
+    assert "椒江某银行" not in response.content.decode()
