@@ -10,3 +10,9 @@ application = get_wsgi_application()
 from core.masking import warm_up  # noqa: E402
 
 warm_up()
+
+# The URL tables, the translation catalogues, the templates and the API schema, built now rather
+# than by the first requests (core/warmup.py).
+from core import warmup  # noqa: E402
+
+warmup.warm_up()
