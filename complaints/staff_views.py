@@ -366,6 +366,7 @@ def posters_all(request: HttpRequest) -> HttpResponse:
     if stored is None:
         if len(institutions) > posters.inline_limit():
             return render(request, "core/export_large.html", {
+                "heading": _("二维码海报"),
                 "summary": _("此次共 %(count)d 家机构的海报，首次生成较慢，将在后台生成；生成后可在进度页面下载，"
                              "之后再下载即为已生成的文件。") % {"count": len(institutions)}})
         stored = posters.stored_posters(institutions, base)
