@@ -271,16 +271,13 @@ class InstitutionPosterAdmin(FinanceCenterScoped):
         from django.http import FileResponse
 
         institutions = list(queryset.select_related("district").order_by("code"))
-        base = posters.public_base(request)
-        stored = posters.open_stored_posters(institutions, base)
+        stored = posters.download(institutions, qr.public_base(request))
         if stored is None:
-            if len(institutions) > posters.inline_limit():
-                self.message_user(request, format_html(
-                    _("所选 {count} 家机构的海报尚未生成，一次生成较慢：请到<a href=\"{url}\">全部海报</a>在后台生成，"
-                      "或少选一些机构。"), count=len(institutions), url=reverse("complaints:posters-all")),
-                    level=messages.WARNING)
-                return None
-            stored = posters.stored_posters(institutions, base)
+            self.message_user(request, format_html(
+                _("所选 {count} 家机构的海报尚未生成，一次生成较慢：请到<a href=\"{url}\">全部海报</a>在后台生成，"
+                  "或少选一些机构。"), count=len(institutions), url=reverse("complaints:posters-all")),
+                level=messages.WARNING)
+            return None
         return FileResponse(stored, as_attachment=True, filename="posters.html",
                             content_type="text/html; charset=utf-8")
 

@@ -114,6 +114,10 @@ class Outcome(models.TextChoices):
     UNSUBSTANTIATED = "unsubstantiated", _("不属实")
 
 
+# The conclusions the clean points count (SCORING.md step 4).
+COUNTED_OUTCOMES = (Outcome.SUBSTANTIATED.value, Outcome.PARTIALLY_SUBSTANTIATED.value)
+
+
 class Basis(models.TextChoices):
     """What the case's deadlines rest on (deadlines.py): the regulators' rules by kind, or the
     信访工作条例 (the finance center is a government body and may handle a case as a 信访 matter)."""
@@ -220,7 +224,7 @@ class Complaint(models.Model):
                          name="complaint_worklist_order"),
             # conclusions that count in the clean points (substantiated or partially), by time: the
             # re-aggregation of changes finds the few since its last run among 200,000 cases
-            models.Index(fields=["concluded_at"], condition=Q(outcome__in=["substantiated", "partially_substantiated"]),
+            models.Index(fields=["concluded_at"], condition=Q(outcome__in=list(COUNTED_OUTCOMES)),
                          name="complaint_counted_conclusion"),
         ]
         constraints = [

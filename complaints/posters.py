@@ -54,11 +54,34 @@ def _digest(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
+def _qr_keys(urls, scale: int) -> dict[str, str]:
+    return {url: f"complaints:qr:{VERSION}:{_digest(url, str(scale))}" for url in urls}
+
+
+def _qr_name(key: str) -> str:
+    return f"qr/{key.rsplit(':', 1)[1]}.svg"
+
+
+def missing_codes(urls, *, more_than: int, scale: int = QR_SCALE) -> bool:
+    """Whether more than `more_than` of the QR codes of `urls` were never made (neither cached nor
+    stored). Stops looking once it knows: at most `more_than` + 1 stored files are asked about."""
+    keys = _qr_keys(list(dict.fromkeys(urls)), scale)
+    found = cache.get_many(list(keys.values()))
+    storage = poster_storage()
+    missing = 0
+    for key in keys.values():
+        if key not in found and not storage.exists(_qr_name(key)):
+            missing += 1
+            if missing > more_than:
+                return True
+    return False
+
+
 def qr_svgs(urls, *, scale: int = QR_SCALE, progress=None) -> dict[str, str]:
     """url -> SVG markup: from the cache (one round trip for all), else the stored file, else made and
     stored. `progress(percent)` is told along the way when given."""
     urls = list(dict.fromkeys(urls))
-    keys = {url: f"complaints:qr:{VERSION}:{_digest(url, str(scale))}" for url in urls}
+    keys = _qr_keys(urls, scale)
     found = cache.get_many(list(keys.values()))
     out = {url: found[key] for url, key in keys.items() if key in found}
     storage = poster_storage()
@@ -68,7 +91,7 @@ def qr_svgs(urls, *, scale: int = QR_SCALE, progress=None) -> dict[str, str]:
             continue
         if progress is not None and done % 200 == 0:
             progress(90 * done // len(urls))
-        name = f"qr/{keys[url].rsplit(':', 1)[1]}.svg"
+        name = _qr_name(keys[url])
         if storage.exists(name):
             with storage.open(name, "rb") as fh:
                 svg = fh.read().decode("utf-8")
@@ -81,22 +104,11 @@ def qr_svgs(urls, *, scale: int = QR_SCALE, progress=None) -> dict[str, str]:
     return out
 
 
-# A page of more posters than this, not stored yet, is made in the background (core.export_jobs):
-# each new QR code takes about 5 ms, so a province's 5,000 took 25 s in the request.
-def inline_limit() -> int:
-    return settings.COMPLAINTS_POSTERS_INLINE
-
-
 POSTERS_KIND = "complaints.posters"
 
 
-def public_base(request=None) -> str:
-    """Where the public form's URLs start: COMPLAINTS_PUBLIC_BASE_URL, else this request's site."""
-    return qr.public_base(request)
-
-
 def poster_context(institutions, request=None, *, base: str | None = None, progress=None) -> dict:
-    base = public_base(request) if base is None else base
+    base = qr.public_base(request) if base is None else base
     urls = {i.pk: qr.public_url_on(base, i.public_code) for i in institutions}
     svgs = qr_svgs(urls.values(), progress=progress)
     return {"posters": [{"institution": i, "url": urls[i.pk], "svg": svgs[urls[i.pk]]} for i in institutions]}
@@ -113,11 +125,19 @@ def _page_name(institutions, base: str) -> str:
     return f"pages/{_digest(VERSION, base, translation.get_language() or '', identity)}.html"
 
 
-def open_stored_posters(institutions, base: str):
-    """An open file of the posters of `institutions` (in this order) if it was made, else None."""
-    name = _page_name(institutions, base)
+def download(institutions, base: str):
+    """An open file of the posters of `institutions` (in this order) to send, made now if need be; None
+    when more than COMPLAINTS_POSTERS_INLINE of their QR codes were never made: each new one takes
+    about 5 ms (a province's 5,000 took 25 s in the request), so such a set is made in the background
+    (`posters_export`; the page offers it). A set of codes made already is assembled here at once."""
     storage = poster_storage()
-    return storage.open(name, "rb") if storage.exists(name) else None
+    name = _page_name(institutions, base)
+    if storage.exists(name):
+        return storage.open(name, "rb")
+    urls = [qr.public_url_on(base, i.public_code) for i in institutions]
+    if missing_codes(urls, more_than=settings.COMPLAINTS_POSTERS_INLINE):
+        return None
+    return stored_posters(institutions, base)
 
 
 def stored_posters(institutions, base: str, progress=None):
@@ -154,7 +174,23 @@ def posters_export(user, query, progress=None):
     from core.export_jobs import ExportFile
 
     institutions = institutions_for(user, query.get("district", ""))
-    base = settings.COMPLAINTS_PUBLIC_BASE_URL or query.get("base", "") or public_base()
+    base = settings.COMPLAINTS_PUBLIC_BASE_URL or _checked_base(query.get("base", ""))
     with stored_posters(institutions, base, progress) as fh:
         content = fh.read()
     return ExportFile(content, "posters.html", "text/html; charset=utf-8")
+
+
+def _checked_base(base: str) -> str:
+    """The site the page was asked on, as the view recorded it, if it is one this installation serves
+    (http or https and a host ALLOWED_HOSTS admits), else "" (relative URLs): a job's parameters never
+    put another site's address on a poster."""
+    from urllib.parse import urlsplit
+
+    from django.http.request import validate_host
+
+    parts = urlsplit(base)
+    host = (parts.hostname or "").lower()
+    if parts.scheme in ("http", "https") and host and not parts.path.strip("/") and not parts.query \
+            and validate_host(host, settings.ALLOWED_HOSTS):
+        return base.rstrip("/")
+    return ""

@@ -23,6 +23,7 @@ from institutions.models import District, Institution, Role
 from . import rules
 from .crypto import hash_secret, normalize_receipt_code
 from .models import (
+    COUNTED_OUTCOMES,
     Complaint,
     ComplaintEvent,
     ComplaintExtension,
@@ -344,10 +345,6 @@ def active_questionnaire(year: int | None = None) -> Questionnaire | None:
 
 
 # --- statistics and the scoring feed --------------------------------------------------------
-
-
-# The conclusions the clean points count (SCORING.md step 4).
-COUNTED_OUTCOMES = ("substantiated", "partially_substantiated")
 
 
 def _year_bounds(year: int) -> tuple[datetime, datetime]:

@@ -25,7 +25,7 @@ from core.exports import csv_writer
 from institutions import access
 from institutions.models import Institution, Role
 
-from . import exports, posters, rules, selectors, services
+from . import exports, posters, qr, rules, selectors, services
 from .deadlines import due_status
 from .models import Complaint, EvidenceImage
 
@@ -348,28 +348,26 @@ def poster(request: HttpRequest, code: str) -> HttpResponse:
 def posters_all(request: HttpRequest) -> HttpResponse:
     """Every active institution's poster in one printable file (one A4 page each), of one district
     with ?district=. The page is stored once per set of institutions and streamed from the file
-    (complaints/posters.py): a province's 5,000 posters are 15 MB. A set not made yet and bigger than
-    COMPLAINTS_POSTERS_INLINE is offered to be made in the background (POST: an export job)."""
+    (complaints/posters.py): a province's 5,000 posters are 15 MB. A set needing more than
+    COMPLAINTS_POSTERS_INLINE new QR codes is offered to be made in the background (POST: an export job)."""
     try:
         institutions = posters.institutions_for(request.user, request.GET.get("district", ""))
     except PermissionError:
         raise PermissionDenied from None
     except NotFound as exc:
         raise Http404(str(exc)) from exc
-    base = posters.public_base(request)
+    base = qr.public_base(request)
     if request.method == "POST":
         query = request.GET.copy()
         query["base"] = base  # the site this page was asked on (the task has no request)
         job = export_jobs.request_export(request.user, posters.POSTERS_KIND, query)
         return redirect("export-job", pk=job.pk)
-    stored = posters.open_stored_posters(institutions, base)
+    stored = posters.download(institutions, base)
     if stored is None:
-        if len(institutions) > posters.inline_limit():
-            return render(request, "core/export_large.html", {
-                "heading": _("二维码海报"),
-                "summary": _("此次共 %(count)d 家机构的海报，首次生成较慢，将在后台生成；生成后可在进度页面下载，"
-                             "之后再下载即为已生成的文件。") % {"count": len(institutions)}})
-        stored = posters.stored_posters(institutions, base)
+        return render(request, "core/export_large.html", {
+            "heading": _("二维码海报"),
+            "summary": _("此次共 %(count)d 家机构的海报，首次生成较慢，将在后台生成；生成后可在进度页面下载，"
+                         "之后再下载即为已生成的文件。") % {"count": len(institutions)}})
     return FileResponse(stored, as_attachment=True, filename="posters.html", content_type="text/html; charset=utf-8")
 
 

@@ -60,6 +60,9 @@ def _templates() -> int:
             get_template(name)
         except (TemplateDoesNotExist, TemplateSyntaxError):  # a fragment that never stands alone
             continue
+        except Exception:  # any other: that template is compiled on first use, the others now
+            log.warning("warm-up: template %s not compiled", name, exc_info=True)
+            continue
         compiled += 1
     return compiled
 

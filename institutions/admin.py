@@ -118,23 +118,28 @@ class ChosenInstitutionFilter(admin.SimpleListFilter):
     title = _("机构")
     parameter_name = "institution"
 
+    @staticmethod
+    def _pk(value) -> int | None:
+        text = str(value or "")
+        return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
+
     def lookups(self, request, model_admin):
         # Django applies a list filter only while it has a choice to show: an unknown value is shown too
         # (and finds nobody) rather than silently listing every employee.
         value = self.value()
         if not value:
             return []
-        mine = access.scope_queryset(Institution.objects.all(), request.user, "")  # no other district's name
-        name = mine.filter(pk=int(value)).values_list("name", flat=True).first() if str(value).isdigit() else None
+        pk = self._pk(value)
+        # Only an institution the list itself may show (the admin's own roles): no other district's name.
+        mine = access.scope_queryset(Institution.objects.all(), request.user, "", roles=model_admin.scope_roles)
+        name = mine.filter(pk=pk).values_list("name", flat=True).first() if pk is not None else None
         return [(value, name or _("（无此机构）"))]
 
     def queryset(self, request, queryset):
-        value = self.value()
-        if not value:
+        if not self.value():
             return queryset
-        if not str(value).isdigit():
-            return queryset.none()
-        return queryset.filter(institution_id=int(value))
+        pk = self._pk(self.value())
+        return queryset.none() if pk is None else queryset.filter(institution_id=pk)
 
 
 @admin.register(Employee)

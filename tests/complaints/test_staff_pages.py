@@ -181,9 +181,9 @@ def test_admin_pages_and_actions(fc, bank, other_bank, settings):
     assert resp.getvalue().decode().count('class="poster"') == 2
     # A selection bigger than COMPLAINTS_POSTERS_INLINE, not made yet, is sent to the background path.
     settings.COMPLAINTS_POSTERS_INLINE = 1
-    third = InstitutionFactory(code="LQ-P3", name="第三家银行")
+    new = [InstitutionFactory(code=f"LQ-P{i}", name=f"新海报银行{i}") for i in range(2)]  # two codes never made
     resp = client.post("/admin/complaints/institutionposter/", {
-        "action": "download_posters", "_selected_action": [bank.pk, third.pk]}, follow=True)
+        "action": "download_posters", "_selected_action": [bank.pk, *(i.pk for i in new)]}, follow=True)
     assert resp.status_code == 200 and "Content-Disposition" not in resp
     assert "尚未生成" in resp.content.decode() and "/complaints/posters/" in resp.content.decode()
     # Regenerating asks for confirmation first, then retires the old code.

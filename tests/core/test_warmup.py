@@ -3,6 +3,7 @@ issue 16): the URL tables, the catalogues, the templates and the API schema, the
 loaded out of the collector's full collections."""
 
 import logging
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,8 +19,12 @@ def test_a_web_process_starts_warm():
              "cached = engines['django'].engine.template_loaders[0].get_template_cache; "
              "print(gc.get_freeze_count() > 10000, bool(schema._schemas), get_resolver()._populated, "
              "len(cached) > 100)")
-    started = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
+    # A database that cannot be opened: the warm-up never touches it (safe before a fork).
+    env = {**os.environ, "DATABASE_URL": "sqlite:////nonexistent-folder/portal.db"}
+    started = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT,
+                             env=env)
     assert started.stdout.strip().splitlines()[-1] == "True True True True", started.stderr[-2000:]
+    assert "failed" not in started.stderr and "warmed up (urls, catalogues, templates, schema)" in started.stderr
 
 
 def test_every_template_is_found_and_a_broken_step_never_stops_the_start(monkeypatch, caplog):

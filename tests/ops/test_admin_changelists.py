@@ -87,11 +87,25 @@ def test_the_employee_list_never_lists_every_institution_as_a_filter(client):
 
 
 def test_the_institution_filter_never_names_another_districts_institution(client):
+    """Not even for an officer who holds another role (API client) in that district: the list is the
+    finance center's, and so is the filter."""
     from institutions.models import District
+    from institutions.services import grant_role
 
-    elsewhere = InstitutionFactory(name="椒江某银行", district=District.objects.get(code="331002"))
+    jiaojiang = District.objects.get(code="331002")
+    elsewhere = InstitutionFactory(name="椒江某银行", district=jiaojiang)
     EmployeeFactory(institution=elsewhere)
-    client.force_login(UserFactory(username="fc_lq", roles=["finance_center"], is_staff=True))
+    officer = UserFactory(username="fc_lq", roles=["finance_center"], is_staff=True)
+    grant_role(officer, "api_client", jiaojiang)
+    client.force_login(officer)
     response = client.get("/admin/institutions/employee/", {"institution": elsewhere.pk})
     assert response.status_code == 200 and response.context["cl"].result_count == 0
     assert "椒江某银行" not in response.content.decode()
+
+
+@pytest.mark.parametrize("value", ["x", "²", "٣", "9" * 5000, "-1"])
+def test_a_bad_institution_filter_value_finds_nobody(client, value):
+    EmployeeFactory(institution=InstitutionFactory())
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+    response = client.get("/admin/institutions/employee/", {"institution": value})
+    assert response.status_code == 200 and response.context["cl"].result_count == 0

@@ -118,8 +118,44 @@ def test_only_the_finance_center_starts_posters_and_only_for_its_districts(finan
 
     settings.COMPLAINTS_POSTERS_INLINE = 0
     InstitutionFactory()
-    assert finance_client.post("/complaints/posters/?district=330000").status_code == 404
+    assert finance_client.post("/complaints/posters/?district=331002").status_code == 404  # 椒江: not theirs
     client.force_login(UserFactory(roles=["inspector"]))
     assert client.get("/complaints/posters/").status_code == 403
     assert client.post("/complaints/posters/").status_code == 403
     assert not ExportJob.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_made_set_of_codes_is_assembled_at_once_and_no_address_is_injected(finance_client, settings, tmp_path,
+                                                                             django_capture_on_commit_callbacks):
+    """Once the background job made every code, any selection of those institutions (the admin's
+    action, one district) is assembled in the request; the posters carry the site the page was asked
+    on, never a `base` sent by the client."""
+    from core.models import ExportJob
+
+    settings.COMPLAINTS_POSTERS_INLINE = 1
+    settings.EXPORTS_ROOT = str(tmp_path / "exports")
+    banks = [InstitutionFactory(name=f"组装银行{i}") for i in range(3)]
+    with django_capture_on_commit_callbacks(execute=True):
+        finance_client.post("/complaints/posters/?base=https://evil.example")
+    job = ExportJob.objects.get()
+    assert job.status == "succeeded", job.error
+    made = b"".join(finance_client.get(f"/exports/{job.pk}/file/").streaming_content).decode()
+    assert "evil.example" not in made and f"http://testserver/q/{banks[0].public_code}/" in made
+    finance_client.force_login(UserFactory(username="fc_admin", roles=["finance_center"], is_staff=True))
+    with mock.patch.object(qr, "qr_svg", wraps=qr.qr_svg) as making:
+        selection = finance_client.post("/admin/complaints/institutionposter/", {
+            "action": "download_posters", "_selected_action": [banks[0].pk, banks[2].pk]})
+        assert making.call_count == 0
+    assert selection["Content-Disposition"] == 'attachment; filename="posters.html"'
+    assert selection.getvalue().decode().count("<svg") == 2
+
+
+def test_a_job_never_puts_another_sites_address_on_a_poster(settings):
+    from complaints.posters import _checked_base
+
+    settings.ALLOWED_HOSTS = ["portal.example.cn", ".luqiao.gov.cn"]
+    assert _checked_base("https://portal.example.cn") == "https://portal.example.cn"
+    assert _checked_base("https://jr.luqiao.gov.cn/") == "https://jr.luqiao.gov.cn"
+    for bad in ("https://evil.example", "javascript:alert(1)", "https://portal.example.cn/x?y=1", "", "//evil"):
+        assert _checked_base(bad) == ""
