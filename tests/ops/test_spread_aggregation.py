@@ -2,6 +2,7 @@
 district at SCORING_SPREAD_TASK_INSTITUTIONS=1), each acknowledged late, a closing step; equal to a
 sequential run; re-aggregation recomputes only changed districts."""
 
+from datetime import UTC
 from decimal import Decimal
 
 import pytest
@@ -285,6 +286,17 @@ def test_a_complaint_concluded_since_the_last_run_marks_its_institution_changed(
         act(case, "verify", fc)
         if outcome == "unsubstantiated":
             act(case, "conclude", fc, outcome=outcome)
+    assert services.changes_since_aggregation(YEAR).institutions == {}
+    # A case received last year and concluded now counts in last year's points, not this year's.
+    from datetime import datetime
+
+    from complaints.models import Complaint
+
+    last_year = submit_case(lq1.institution, description="去年的反映")[0]
+    Complaint.objects.filter(pk=last_year.pk).update(received_at=datetime(YEAR - 1, 12, 20, tzinfo=UTC))
+    for action in ("accept", "verify"):
+        act(last_year, action, fc)
+    act(last_year, "conclude", fc, outcome="partially_substantiated")
     assert services.changes_since_aggregation(YEAR).institutions == {}
     act(upheld, "conclude", fc, outcome="substantiated")
     changes = services.changes_since_aggregation(YEAR)
