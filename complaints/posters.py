@@ -107,16 +107,16 @@ def qr_svgs(urls, *, scale: int = QR_SCALE, progress=None) -> dict[str, str]:
 POSTERS_KIND = "complaints.posters"
 
 
-def poster_context(institutions, request=None, *, base: str | None = None, progress=None) -> dict:
-    base = qr.public_base(request) if base is None else base
+def poster_context(institutions, base: str, progress=None) -> dict:
     urls = {i.pk: qr.public_url_on(base, i.public_code) for i in institutions}
     svgs = qr_svgs(urls.values(), progress=progress)
     return {"posters": [{"institution": i, "url": urls[i.pk], "svg": svgs[urls[i.pk]]} for i in institutions]}
 
 
-def render_posters(institutions, request=None, *, base: str | None = None, progress=None) -> str:
-    return render_to_string("complaints/poster.html",
-                            poster_context(institutions, request, base=base, progress=progress))
+def render_posters(institutions, base: str, progress=None) -> str:
+    """The posters of `institutions`, their QR codes pointing at the public form on `base`
+    (`qr.public_base`)."""
+    return render_to_string("complaints/poster.html", poster_context(institutions, base, progress))
 
 
 def _page_name(institutions, base: str) -> str:
@@ -130,22 +130,23 @@ def download(institutions, base: str):
     when more than COMPLAINTS_POSTERS_INLINE of their QR codes were never made: each new one takes
     about 5 ms (a province's 5,000 took 25 s in the request), so such a set is made in the background
     (`posters_export`; the page offers it). A set of codes made already is assembled here at once."""
-    storage = poster_storage()
     name = _page_name(institutions, base)
-    if storage.exists(name):
-        return storage.open(name, "rb")
-    urls = [qr.public_url_on(base, i.public_code) for i in institutions]
-    if missing_codes(urls, more_than=settings.COMPLAINTS_POSTERS_INLINE):
+    if not poster_storage().exists(name) and missing_codes(
+            [qr.public_url_on(base, i.public_code) for i in institutions],
+            more_than=settings.COMPLAINTS_POSTERS_INLINE):
         return None
-    return stored_posters(institutions, base)
+    return _open_or_make(institutions, base, name)
 
 
 def stored_posters(institutions, base: str, progress=None):
     """An open file of the posters of `institutions` (in this order), made and stored if it was not."""
-    name = _page_name(institutions, base)
+    return _open_or_make(institutions, base, _page_name(institutions, base), progress)
+
+
+def _open_or_make(institutions, base: str, name: str, progress=None):
     storage = poster_storage()
     if not storage.exists(name):
-        html = render_posters(institutions, base=base, progress=progress)
+        html = render_posters(institutions, base, progress)
         storage.save(name, ContentFile(html.encode("utf-8")))
     return storage.open(name, "rb")
 

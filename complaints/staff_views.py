@@ -326,17 +326,12 @@ def disclosure(request: HttpRequest) -> HttpResponse:
 # --- posters --------------------------------------------------------------------------------
 
 
-def render_posters(institutions, request: HttpRequest) -> str:
-    # QR codes made once and stored (complaints/posters.py).
-    return posters.render_posters(institutions, request)
-
-
 @login_required
 @require_GET
 def poster(request: HttpRequest, code: str) -> HttpResponse:
     institution = get_object_or_404(access.scope_queryset(Institution.objects.select_related("district"),
                                                           request.user, ""), code=code)
-    html = render_posters([institution], request)
+    html = posters.render_posters([institution], qr.public_base(request))  # stored QR code (posters.py)
     response = HttpResponse(html)
     if request.GET.get("download") == "1":
         response["Content-Disposition"] = f'attachment; filename="poster-{institution.code}.html"'
