@@ -7,7 +7,7 @@ submit themselves.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -74,7 +74,7 @@ def seed_complaints() -> str:
             institution=institution, kind=kind, description=text, staff_name=staff, anonymous=not named,
             contact_name="王演示" if named else "", contact_phone="13800000000" if named else "",
             ratings=ratings, channel=Complaint.Channel.STAFF, submission_token=token))
-        _backdate(receipt.complaint, today - timedelta(days=days_ago))
+        services.backdate(receipt.complaint, today - timedelta(days=days_ago))
         for action, data in actions:
             services.perform_action(receipt.complaint.pk, action, actor, services.ActionInput(**data))
         created += 1
@@ -82,15 +82,6 @@ def seed_complaints() -> str:
     total = Complaint.objects.filter(submission_token_hash__in=[hash_secret(c[0], "submission")
                                                                 for c in DEMO_CASES]).count()
     return f"一码举报：演示案件 {total} 件（本次新增 {created} 件），满意度问卷答复 {responses} 份"
-
-
-def _backdate(case: Complaint, day: date) -> None:
-    received = timezone.make_aware(datetime.combine(day, datetime.min.time()).replace(hour=10))
-    case.received_at, case.deadline_from = received, day
-    services.apply_deadlines(case)
-    case.save(update_fields=["received_at", "deadline_from", "deadlines", "next_due_on", "next_due_key",
-                             "deadlines_provisional"])
-    case.events.update(at=received)
 
 
 def _seed_survey(year: int, institutions: dict[str, Institution]) -> int:

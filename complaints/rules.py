@@ -364,3 +364,56 @@ def answer_is_alarm(answer: str, alarm_answer: str) -> bool:
 # The case log's entries about the SMS to a named complainant (queued, sent, failed, not possible):
 # the finance center's only (they show the masked number), never the institution's.
 NOTICE_ACTIONS = frozenset({"notice_queued", "notice_sent", "notice_failed", "notice_skipped"})
+
+
+# --- the monthly complaint tally (models.ComplaintTally) ---------------------------------------
+
+
+def met_deadline(concluded_on: date, deadlines: dict) -> bool:
+    """Concluded by the deciding deadline (decide for complaints/suggestions, conclude for reports);
+    a case without either (a rating) is on time."""
+    for key in ("decide", "conclude"):
+        if key in (deadlines or {}):
+            return concluded_on <= date.fromisoformat(deadlines[key]["date"])
+    return True
+
+
+TALLY_FIGURES = ("cases", "timed", "handling_days", "on_time", "rated", "satisfied", "scored", "score_sum")
+
+
+@dataclass(frozen=True)
+class TallyShare:
+    """What one case adds to its tally row: the row's key (institution id, year and month of receipt
+    in Asia/Shanghai, kind, outcome) and one value per TALLY_FIGURES."""
+
+    key: tuple[int, int, int, str, str]
+    cases: int = 1
+    timed: int = 0  # concluded: receipt and conclusion both dated
+    handling_days: int = 0  # calendar days from receipt to conclusion
+    on_time: int = 0  # concluded by the deciding deadline (met_deadline)
+    rated: int = 0  # a public rating with at least one 1–5 score
+    satisfied: int = 0  # … whose given scores' mean is at least the threshold (is_satisfied)
+    scored: int = 0  # all three scores given (the per-institution mean rating)
+    score_sum: int = 0  # … their sum
+
+    def figures(self) -> tuple[int, ...]:
+        return tuple(getattr(self, name) for name in TALLY_FIGURES)
+
+
+def tally_share(*, institution_id: int, kind: str, status: str, outcome: str, received_on: date,
+                concluded_on: date | None, deadlines: dict, scores: tuple[int | None, int | None, int | None],
+                threshold: Decimal) -> TallyShare | None:
+    """The share of one case in the statistics' monthly tally, None for a merged duplicate (the
+    statistics leave those out). Dates are Asia/Shanghai days."""
+    if status == MERGED:
+        return None
+    given = [s for s in scores if s is not None]
+    timed = concluded_on is not None
+    rated = kind == "rating" and bool(given)
+    scored = len(given) == 3
+    return TallyShare(
+        key=(institution_id, received_on.year, received_on.month, kind, outcome or ""),
+        timed=int(timed), handling_days=(concluded_on - received_on).days if timed else 0,
+        on_time=int(timed and met_deadline(concluded_on, deadlines)),
+        rated=int(rated), satisfied=int(rated and bool(is_satisfied(given, threshold))),
+        scored=int(scored), score_sum=sum(given) if scored else 0)

@@ -10,8 +10,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Avg, Count, F, Max, Prefetch, Q, QuerySet, Sum
-from django.db.models.functions import ExtractMonth, TruncDate
+from django.db.models import Count, F, Max, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,6 +27,7 @@ from .models import (
     ComplaintEvent,
     ComplaintExtension,
     ComplaintNote,
+    ComplaintTally,
     HolidayDate,
     HolidayYear,
     Questionnaire,
@@ -443,10 +443,11 @@ class Statistics:
     by_month_kind: dict[tuple[int, str], int] = field(default_factory=dict)
 
 
-def _counted(year: int, institution_ids: frozenset[int] | None, category: str, where: Q | None) -> QuerySet:
-    """The year's complaints the statistics count (merged duplicates left out), restricted as asked."""
-    start, end = _year_bounds(year)
-    qs = Complaint.objects.filter(received_at__gte=start, received_at__lt=end).exclude(status=rules.MERGED)
+def _tallied(year: int, institution_ids: frozenset[int] | None, category: str, where: Q | None) -> QuerySet:
+    """The year's monthly tally rows (models.ComplaintTally: the cases counted, merged duplicates left
+    out), restricted as asked. `where` (a StatsScope's condition) names fields through `institution`,
+    which a tally has as a case does."""
+    qs = ComplaintTally.objects.filter(year=year)
     if institution_ids is not None:
         qs = qs.filter(institution_id__in=institution_ids)
     if where is not None:
@@ -458,34 +459,49 @@ def _counted(year: int, institution_ids: frozenset[int] | None, category: str, w
 
 def statistics_by_institution(year: int, *, institution_ids: frozenset[int] | None = None, category: str = "",
                               where: Q | None = None) -> QuerySet:
-    """Per institution (in code order), grouped in SQL: counts by kind and outcome and the mean rating.
-    A queryset of dicts, so a page can take a slice; `with_substantiation_rates` adds the rate."""
-    return (_counted(year, institution_ids, category, where)
+    """Per institution with cases (in code order), summed in SQL from the monthly tallies: counts by
+    kind and outcome, and what the mean rating needs. A queryset of dicts, so a page can take a slice;
+    `with_substantiation_rates` adds the rate and the mean rating."""
+    def cases(**kw):
+        return Sum("cases", filter=Q(**kw), default=0)
+
+    return (_tallied(year, institution_ids, category, where)
             .values("institution_id", "institution__code", "institution__name")
-            .annotate(total=Count("id"),
-                      ratings=Count("id", filter=Q(kind="rating")),
-                      suggestions=Count("id", filter=Q(kind="suggestion")),
-                      complaints=Count("id", filter=Q(kind="complaint")),
-                      reports=Count("id", filter=Q(kind="report")),
-                      substantiated=Count("id", filter=Q(outcome="substantiated")),
-                      partially=Count("id", filter=Q(outcome="partially_substantiated")),
-                      unsubstantiated=Count("id", filter=Q(outcome="unsubstantiated")),
-                      avg_rating=Avg((F("rating_attitude") + F("rating_efficiency") + F("rating_integrity")) / 3.0))
+            .annotate(total=Sum("cases", default=0), ratings=cases(kind="rating"),
+                      suggestions=cases(kind="suggestion"), complaints=cases(kind="complaint"),
+                      reports=cases(kind="report"), substantiated=cases(outcome="substantiated"),
+                      partially=cases(outcome="partially_substantiated"),
+                      unsubstantiated=cases(outcome="unsubstantiated"),
+                      scored=Sum("scored", default=0), score_sum=Sum("score_sum", default=0))
+            .filter(total__gt=0)
             .order_by("institution__code"))
 
 
 def statistics_institution_count(year: int, *, institution_ids: frozenset[int] | None = None, category: str = "",
                                  where: Q | None = None) -> int:
     """How many rows `statistics_by_institution` gives (one COUNT of the distinct institutions)."""
-    return _counted(year, institution_ids, category, where).values("institution_id").distinct().count()
+    return (_tallied(year, institution_ids, category, where).filter(cases__gt=0)
+            .values("institution_id").distinct().count())
+
+
+def cases_by_district(year: int, *, institution_ids=None) -> dict[int, int]:
+    """district id → cases received in `year` (merged duplicates left out) at those institutions (ids,
+    or a subquery of ids; all when None), from the monthly tallies: one grouped query."""
+    rows = (_tallied(year, institution_ids, "", None).values("institution__district_id")
+            .annotate(n=Sum("cases")).filter(n__gt=0).order_by())
+    return {row["institution__district_id"]: row["n"] for row in rows}
 
 
 def with_substantiation_rates(rows) -> list[dict]:
-    """`statistics_by_institution` rows (all or a page's) with their substantiation rate."""
+    """`statistics_by_institution` rows (all or a page's) with their substantiation rate and mean
+    rating (`avg_rating`: the mean of the cases' three scores, over the cases that gave all three;
+    None without such a case)."""
     rows = list(rows)
     for row in rows:
         row["substantiation_rate"] = rules.substantiation_rate(
             row["substantiated"], row["partially"], row["substantiated"] + row["partially"] + row["unsubstantiated"])
+        scored, score_sum = row.pop("scored"), row.pop("score_sum")
+        row["avg_rating"] = Decimal(score_sum) / (3 * scored) if scored else None
     return rows
 
 
@@ -495,32 +511,39 @@ def statistics(year: int, *, institution_ids: frozenset[int] | None = None, cate
 
     `institution_ids` and `where` (a StatsScope's condition) restrict the complaints counted. Without
     `per_institution` the per-institution rows are left empty (a page lists them a page at a time);
-    without `satisfaction` the satisfaction by month too (two more grouped queries)."""
-    qs = _counted(year, institution_ids, category, where)
-    # One scan of the year's cases (issue 16: was four), grouped by month, kind and outcome (at most
-    # 12 × 4 × 4 rows), the handling figures per group; the totals are summed here.
+    without `satisfaction` the satisfaction by month too.
+
+    Read from the monthly tallies (issue 16: was a scan of the year's cases on each request), one
+    grouped query by month, kind and outcome (at most 12 × 4 × 4 rows); the totals are summed here.
+    The handling figures count concluded cases: handling time from receipt to conclusion in calendar
+    days, on time when concluded by the deciding deadline (rules.met_deadline)."""
     by_kind: dict[str, int] = {}
     by_month: dict[int, int] = {}
     by_outcome: dict[str, int] = {}
     by_month_kind: dict[tuple[int, str], int] = {}
-    timing = {"timed": 0, "days": timedelta(0), "on_time": 0}
-    for row in handling_figures(qs, by=("m", "kind", "outcome")):
+    timing = {"timed": 0, "days": 0, "on_time": 0}
+    rows = (_tallied(year, institution_ids, category, where).values("month", "kind", "outcome")
+            .annotate(n=Sum("cases"), timed=Sum("timed"), days=Sum("handling_days"), on_time=Sum("on_time"))
+            .order_by())
+    for row in rows:
+        if not row["n"]:
+            continue
         by_kind[row["kind"]] = by_kind.get(row["kind"], 0) + row["n"]
-        by_month_kind[row["m"], row["kind"]] = by_month_kind.get((row["m"], row["kind"]), 0) + row["n"]
-        by_month[row["m"]] = by_month.get(row["m"], 0) + row["n"]
+        by_month_kind[row["month"], row["kind"]] = by_month_kind.get((row["month"], row["kind"]), 0) + row["n"]
+        by_month[row["month"]] = by_month.get(row["month"], 0) + row["n"]
         if row["outcome"]:  # concluded: the handling figures count
             by_outcome[row["outcome"]] = by_outcome.get(row["outcome"], 0) + row["n"]
             for key in timing:
                 timing[key] += row[key]
     concluded = sum(by_outcome.values())
     on_time = timing["on_time"]
-    avg_days = ((Decimal(timing["days"].days) / timing["timed"]).quantize(Decimal("0.1"))
+    avg_days = ((Decimal(timing["days"]) / timing["timed"]).quantize(Decimal("0.1"))
                 if timing["timed"] else None)
     per_inst = with_substantiation_rates(statistics_by_institution(
         year, institution_ids=institution_ids, category=category, where=where)) if per_institution else []
     return Statistics(
-        year=year, total=sum(by_kind.values()), by_kind=by_kind, by_month=by_month, by_outcome=by_outcome,
-        by_institution=per_inst, concluded=concluded,
+        year=year, total=sum(by_kind.values()), by_kind=by_kind, by_month=dict(sorted(by_month.items())),
+        by_outcome=by_outcome, by_institution=per_inst, concluded=concluded,
         substantiation_rate=rules.substantiation_rate(by_outcome.get("substantiated", 0),
                                                       by_outcome.get("partially_substantiated", 0), concluded),
         average_handling_days=avg_days, on_time=on_time,
@@ -531,59 +554,14 @@ def statistics(year: int, *, institution_ids: frozenset[int] | None = None, cate
     )
 
 
-def handling_figures(concluded: QuerySet, by: tuple[str, ...] = ()):
-    """Over concluded cases, in one aggregate query (issue 16: was every case's dates read into Python):
-    `timed` the cases with both dates, `days` their handling time (receipt to conclusion, calendar days
-    in Asia/Shanghai) summed as a timedelta of whole days, `on_time` the cases concluded by their deciding
-    deadline (decide for complaints/suggestions, conclude for reports; none: on time), as
-    `_met_deadline` decides for one case. With `by` (fields, "m" the Shanghai month of receipt), a list
-    of one such dict per group, with its keys and `n` its cases."""
-    from django.db.models import DateField, DurationField, ExpressionWrapper
-    from django.db.models.fields.json import KT
-    from django.db.models.functions import Cast
-
-    tz = timezone.get_default_timezone()
-    rows = concluded.annotate(
-        d_received=TruncDate("received_at", tzinfo=tz), d_concluded=TruncDate("concluded_at", tzinfo=tz),
-        decide_on=Cast(KT("deadlines__decide__date"), DateField()),
-        conclude_on=Cast(KT("deadlines__conclude__date"), DateField()))
-    both = Q(d_received__isnull=False, d_concluded__isnull=False)
-    met = (Q(decide_on__isnull=False, d_concluded__lte=F("decide_on"))
-           | Q(decide_on__isnull=True, conclude_on__isnull=False, d_concluded__lte=F("conclude_on"))
-           | Q(decide_on__isnull=True, conclude_on__isnull=True))
-    figures = {"timed": Count("id", filter=both),
-               "days": Sum(ExpressionWrapper(F("d_concluded") - F("d_received"), output_field=DurationField()),
-                           filter=both),
-               "on_time": Count("id", filter=Q(d_concluded__isnull=False) & met)}
-    if not by:
-        out = rows.aggregate(**figures)
-        out["days"] = out["days"] or timedelta(0)
-        return out
-    groups = list(rows.annotate(m=ExtractMonth("received_at", tzinfo=tz)).values(*by)
-                  .annotate(n=Count("id"), **figures).order_by())
-    for group in groups:
-        group["days"] = group["days"] or timedelta(0)
-    return groups
-
-
-def _met_deadline(concluded_on: date, deadlines: dict) -> bool:
-    """Concluded by the deciding deadline (decide for complaints/suggestions, conclude for reports)."""
-    for key in ("decide", "conclude"):
-        if key in (deadlines or {}):
-            return concluded_on <= date.fromisoformat(deadlines[key]["date"])
-    return True
-
-
 def satisfaction_by_month(year: int, *, institution_ids: frozenset[int] | None = None,
                           category: str = "", where: Q | None = None, per: str = "") -> dict:
     """month → {"rated", "satisfied", "rate"} over questionnaire answers and public ratings.
 
-    Counted in SQL, two grouped queries: the answers from their monthly tallies
-    (models.SatisfactionTally), the public ratings from the cases. A rating with at least one 1–5
-    score is satisfied when the mean of its given scores is at least the threshold (rules.is_satisfied,
-    satisfied_threshold(): 4 by default), that is when the given scores' excesses over it add up to
-    0 or more. `institution_ids` (ids, or a
-    subquery of institution ids), `where` and `category` restrict the institutions counted; with
+    Counted in SQL from two monthly tallies: the answers' (models.SatisfactionTally) and the cases'
+    (models.ComplaintTally: a rating with at least one 1–5 score is rated, and satisfied when the mean
+    of its given scores is at least satisfied_threshold(), rules.is_satisfied). `institution_ids` (ids,
+    or a subquery of institution ids), `where` and `category` restrict the institutions counted; with
     `per` ("institution" or "district") the keys are (that id, month).
     """
     return satisfaction_by_year_and_month([year], institution_ids=institution_ids, category=category, where=where,
@@ -592,46 +570,26 @@ def satisfaction_by_month(year: int, *, institution_ids: frozenset[int] | None =
 
 def satisfaction_by_year_and_month(years: list[int], *, institution_ids: frozenset[int] | None = None,
                                    category: str = "", where: Q | None = None, per: str = "") -> dict[int, dict]:
-    """year → satisfaction_by_month of that year, for consecutive years in the same two queries."""
-    from django.db.models import DecimalField, ExpressionWrapper, Value
-    from django.db.models.functions import Coalesce, ExtractYear
-
+    """year → satisfaction_by_month of that year, for several years in the same two queries."""
     keys = {"": (), "institution": ("institution_id",), "district": ("institution__district_id",)}[per]
-    start, end = _year_bounds(min(years))[0], _year_bounds(max(years))[1]
-    tz = timezone.get_default_timezone()
-    scores = ("rating_attitude", "rating_efficiency", "rating_integrity")
-    tallies = SatisfactionTally.objects.filter(year__in=years)
-    ratings = Complaint.objects.filter(Q(rating_attitude__isnull=False) | Q(rating_efficiency__isnull=False)
-                                       | Q(rating_integrity__isnull=False),
-                                       received_at__gte=start, received_at__lt=end, kind="rating")
+    answers = SatisfactionTally.objects.filter(year__in=years)
+    ratings = ComplaintTally.objects.filter(year__in=years, kind="rating", rated__gt=0)
     if institution_ids is not None:
-        tallies = tallies.filter(institution_id__in=institution_ids)
+        answers = answers.filter(institution_id__in=institution_ids)
         ratings = ratings.filter(institution_id__in=institution_ids)
     if where is not None:
-        tallies = tallies.filter(where)
+        answers = answers.filter(where)
         ratings = ratings.filter(where)
     if category:
-        tallies = tallies.filter(institution__category=category)
+        answers = answers.filter(institution__category=category)
         ratings = ratings.filter(institution__category=category)
-    threshold = Value(satisfied_threshold(), output_field=DecimalField(max_digits=4, decimal_places=2))
-    zero = Value(Decimal(0), output_field=DecimalField(max_digits=4, decimal_places=2))
-    excess = ExpressionWrapper(sum((Coalesce(F(f) - threshold, zero) for f in scores), zero),
-                               output_field=DecimalField(max_digits=5, decimal_places=2))
     out: dict[int, dict] = {year: {} for year in years}
-
-    def add(year: int, key, rated: int, satisfied: int) -> None:
-        if year not in out:  # a year between those asked for
-            return
-        entry = out[year].setdefault(key if keys else key[0], {"rated": 0, "satisfied": 0})
-        entry["rated"] += rated
-        entry["satisfied"] += satisfied
-
-    for row in tallies.values(*keys, "year", "month").annotate(n=Sum("rated"), s=Sum("satisfied")).order_by():
-        add(row["year"], (*(row[k] for k in keys), row["month"]), row["n"], row["s"])
-    for row in (ratings.annotate(y=ExtractYear("received_at", tzinfo=tz), m=ExtractMonth("received_at", tzinfo=tz),
-                                 excess=excess).values(*keys, "y", "m")
-                .annotate(n=Count("id"), s=Count("id", filter=Q(excess__gte=0))).order_by()):
-        add(row["y"], (*(row[k] for k in keys), row["m"]), row["n"], row["s"])
+    for tallies in (answers, ratings):
+        for row in tallies.values(*keys, "year", "month").annotate(n=Sum("rated"), s=Sum("satisfied")).order_by():
+            key = (*(row[k] for k in keys), row["month"])
+            entry = out[row["year"]].setdefault(key if keys else key[0], {"rated": 0, "satisfied": 0})
+            entry["rated"] += row["n"]
+            entry["satisfied"] += row["s"]
     for months in out.values():
         for entry in months.values():
             entry["rate"] = rules.satisfaction_rate(entry["satisfied"], entry["rated"])
@@ -641,31 +599,8 @@ def satisfaction_by_year_and_month(years: list[int], *, institution_ids: frozens
 def satisfaction_by_institution_month(year: int, *, where: Q | None = None) -> dict[tuple[int, int], dict]:
     """(institution id, month) → {"rated", "satisfied", "rate"}: the satisfaction rate per institution per
     month (of the institutions `where`, a StatsScope's condition, keeps)."""
-    start, end = _year_bounds(year)
-    tz = timezone.get_default_timezone()
-    out: dict[tuple[int, int], dict] = {}
-    threshold = satisfied_threshold()
-    tallies = SatisfactionTally.objects.filter(year=year, rated__gt=0)
-    ratings = Complaint.objects.filter(received_at__gte=start, received_at__lt=end, kind="rating")
-    if where is not None:
-        tallies, ratings = tallies.filter(where), ratings.filter(where)
-    for institution_id, month, rated, satisfied in tallies.values_list("institution_id", "month", "rated",
-                                                                       "satisfied"):
-        entry = out.setdefault((institution_id, month), {"rated": 0, "satisfied": 0})
-        entry["rated"] += rated
-        entry["satisfied"] += satisfied
-    for inst, month, a, e, i in (ratings.annotate(m=ExtractMonth("received_at", tzinfo=tz))
-                                 .values_list("institution_id", "m", "rating_attitude", "rating_efficiency",
-                                              "rating_integrity")):
-        satisfied = rules.is_satisfied([v for v in (a, e, i) if v is not None], threshold)
-        if satisfied is None:
-            continue
-        entry = out.setdefault((inst, month), {"rated": 0, "satisfied": 0})
-        entry["rated"] += 1
-        entry["satisfied"] += int(satisfied)
-    for entry in out.values():
-        entry["rate"] = rules.satisfaction_rate(entry["satisfied"], entry["rated"])
-    return dict(sorted(out.items()))
+    return {key: entry for key, entry in satisfaction_by_month(year, where=where, per="institution").items()
+            if entry["rated"]}
 
 
 def due_reminder_candidates(today: date, soon_days: int) -> QuerySet[Complaint]:

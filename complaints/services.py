@@ -8,7 +8,6 @@ import hashlib
 import logging
 import time
 from collections.abc import Iterable, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from uuid import uuid4
@@ -31,7 +30,7 @@ from notifications import services as notifications
 from notifications.complainants import complainant_notice
 from tracking import services as tracking
 
-from . import rules, selectors
+from . import rules, selectors, tallies
 from .crypto import (
     decrypt_bytes,
     decrypt_text,
@@ -147,11 +146,27 @@ def refresh_deadlines(*, only_provisional: bool = True, batch: int = 500) -> int
     changed = 0
     for case in qs.iterator(chunk_size=batch):
         before = (case.deadlines, case.next_due_on, case.deadlines_provisional)
+        share = tallies.share_of(case)  # a concluded case's on-time figure follows its deadline
         apply_deadlines(case, fresh=True)
         if before != (case.deadlines, case.next_due_on, case.deadlines_provisional):
-            Complaint.objects.filter(pk=case.pk).update(**{f: getattr(case, f) for f in _DEADLINE_FIELDS})
+            with transaction.atomic():
+                Complaint.objects.filter(pk=case.pk).update(**{f: getattr(case, f) for f in _DEADLINE_FIELDS})
+                tallies.record(share, tallies.share_of(case))
             changed += 1
     return changed
+
+
+def backdate(case: Complaint, day: date) -> None:
+    """Move a case's receipt to 10:00 on `day` (demo and seed data only: a real case keeps its
+    receipt), its due dates, trail and monthly tally with it."""
+    share = tallies.share_of(case)
+    received = timezone.make_aware(datetime.combine(day, datetime.min.time()).replace(hour=10))
+    case.received_at, case.deadline_from = received, day
+    apply_deadlines(case)
+    with transaction.atomic():
+        case.save(update_fields=["received_at", "deadline_from", *_DEADLINE_FIELDS])
+        case.events.update(at=received)
+        tallies.record(share, tallies.share_of(case))
 
 
 # --- intake ---------------------------------------------------------------------------------
@@ -205,16 +220,16 @@ def submit(sub: Submission) -> Receipt:
     apply_deadlines(case)
     written: list[str] = []
     try:
-        # One row is one statement, atomic on its own: a text-only case is a single round trip to
-        # PostgreSQL (no BEGIN/COMMIT); with images, the case and its images commit together.
+        # The case, its images and its count in the monthly tally commit together; the tally's
+        # upsert comes last, so its row is locked only for the commit's round trip.
         # The receipt itself is the case's first entry (received_at); events record actions, and the
         # row is its own outbox entry for the new-case mail (staff_notified_at).
         # Inside a caller's transaction a savepoint keeps a refused duplicate from poisoning it.
-        single = not sub.images and not transaction.get_connection().in_atomic_block
-        with nullcontext() if single else transaction.atomic():
+        with transaction.atomic():
             case.save(force_insert=True)
             for position, (processed, original) in enumerate(sub.images, 1):
                 written += _store_image(case, position, processed, original)
+            tallies.record(None, tallies.share_of(case))
             if case.kind != "rating":
                 transaction.on_commit(enqueue_notifications)
     except IntegrityError as exc:
@@ -281,6 +296,7 @@ def perform_action(case_id: int, action: str, actor, data: ActionInput = ActionI
         case = Complaint.objects.select_for_update().select_related("institution").get(pk=case_id)
         if data.version is not None and data.version != case.version:
             raise ServiceError(gettext("案件已被他人更新，请刷新后再操作。"), conflict=True)
+        share = tallies.share_of(case)
         sides = selectors.case_sides(actor, case)
         try:
             target_status = rules.check_transition(action, status=case.status, kind=case.kind, sides=sides,
@@ -374,10 +390,12 @@ def perform_action(case_id: int, action: str, actor, data: ActionInput = ActionI
             target = _merge_target(case, data.target)
             case.merged_into = target
             case.closed_at = now
+            target_share = tallies.share_of(target)
             target.deadline_from = min(target.deadline_from, case.deadline_from)
             apply_deadlines(target)
             target.version += 1
             target.save(update_fields=[*_DEADLINE_FIELDS, "deadline_from", "version"])
+            tallies.record(target_share, tallies.share_of(target))
             ComplaintEvent.objects.create(complaint=target, action="merge_in", from_status=target.status,
                                           to_status=target.status, actor=actor, at=now,
                                           reason=gettext("合并案件 #{pk}；{reason}").format(
@@ -386,6 +404,7 @@ def perform_action(case_id: int, action: str, actor, data: ActionInput = ActionI
         apply_deadlines(case)
         case.version += 1
         case.save()
+        tallies.record(share, tallies.share_of(case))
         if action == "extend":
             extension.new_due_on = date.fromisoformat(case.deadlines[extended]["date"])
             extension.save(force_insert=True)
@@ -485,10 +504,12 @@ def on_tracked_item(item, action: str) -> None:
     state = {"reported": Complaint.ReplyState.REPORTED, "accepted": Complaint.ReplyState.ACCEPTED,
              "returned": Complaint.ReplyState.OPEN}[action]
     last = item.events.order_by("-id").first()  # the change just made
+    share = tallies.share_of(case)
     case.reply_state, case.reply_due_on = state, item.due_on
     apply_deadlines(case)
     case.version += 1
     case.save(update_fields=["reply_state", "reply_due_on", "version", *_DEADLINE_FIELDS])
+    tallies.record(share, tallies.share_of(case))
     note = (last.note if last else "")[:500]
     reason = {"reported": gettext("被反映机构已报送办理情况，待审核"),
               "accepted": gettext("机构回复审核通过（销号）"),

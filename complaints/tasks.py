@@ -37,6 +37,15 @@ def rebuild_satisfaction_tallies() -> int:
     return services.rebuild_satisfaction_tallies()
 
 
+@shared_task(name="complaints.rebuild_complaint_tallies", ignore_result=True)
+def rebuild_complaint_tallies() -> int:
+    """Beat, nightly: recompute the cases' monthly tallies from the cases (repairs any drift, follows a
+    changed COMPLAINTS_SATISFIED_THRESHOLD)."""
+    from . import tallies
+
+    return tallies.rebuild_complaint_tallies()
+
+
 @shared_task(name="complaints.remind_holiday_schedule", ignore_result=True)
 def remind_holiday_schedule() -> int:
     """Beat, daily: in November and December, remind the finance center to enter next year's holiday

@@ -400,6 +400,9 @@ CELERY_BEAT_SCHEDULE.update({
     # Nightly (03:10, CELERY_TIMEZONE): recompute the questionnaires' monthly tallies from the answers.
     "complaints-rebuild-satisfaction-tallies": {"task": "complaints.rebuild_satisfaction_tallies",
                                                 "schedule": crontab(hour=3, minute=10)},
+    # Nightly (03:20): recompute the cases' monthly tallies (statistics, dashboards) from the cases.
+    "complaints-rebuild-complaint-tallies": {"task": "complaints.rebuild_complaint_tallies",
+                                             "schedule": crontab(hour=3, minute=20)},
 })
 
 # --- scoring ---
@@ -514,7 +517,7 @@ if CELERY_HEAVY_QUEUE:
     CELERY_TASK_ROUTES = {name: {"queue": CELERY_HEAVY_QUEUE} for name in (
         "scoring.aggregate", "scoring.aggregate_districts", "scoring.aggregate_year", "scoring.finish_year_aggregation",
         "dashboards.annual_report", "warnings_feed.fan_out", "complaints.rebuild_satisfaction_tallies",
-        "warnings_feed.rebuild_tallies", "core.run_export_job")}
+        "complaints.rebuild_complaint_tallies", "warnings_feed.rebuild_tallies", "core.run_export_job")}
 # The queues whose lengths /metrics reports.
 METRICS_CELERY_QUEUES = [CELERY_TASK_DEFAULT_QUEUE, *([CELERY_HEAVY_QUEUE] if CELERY_HEAVY_QUEUE else [])]
 # Files (docs/deployment.md, "Files"): PORTAL_STORAGE=local keeps them on this machine's disk (the
@@ -553,7 +556,9 @@ if COMPLAINTS_DEFAULT_BASIS not in ("financial", "xinfang"):
 COMPLAINTS_REFER_REPLY_WORKING_DAYS = env.int("COMPLAINTS_REFER_REPLY_WORKING_DAYS", default=10)
 # "Satisfied" (满意): the mean of a rating's 1-5 scores is at least this. 4 (满意) by default; Zhejiang's
 # 好差评 practice counts 基本满意 (3) as good: set 3 to follow it. Applies to answers stored from then
-# on (a questionnaire answer keeps the satisfaction computed when it was given) and to public ratings.
+# on (a questionnaire answer keeps the satisfaction computed when it was given) and to public ratings
+# (counted in the cases' monthly tallies: after changing it, run `manage.py rebuild_complaint_tallies`,
+# or wait for the nightly rebuild).
 COMPLAINTS_SATISFIED_THRESHOLD = env.float("COMPLAINTS_SATISFIED_THRESHOLD", default=4.0)
 if not 1 <= COMPLAINTS_SATISFIED_THRESHOLD <= 5:
     raise ImproperlyConfigured("COMPLAINTS_SATISFIED_THRESHOLD must be between 1 and 5.")

@@ -167,8 +167,9 @@ def ranking_rows(q: DistrictQuery, version: str | None = None) -> list[dict]:
     return cached("ranking", q.parts, compute, version=version)
 
 
-def colours(q: DistrictQuery) -> dict:
-    version = _version(q, q.year, q.year - 1)
+def colours(q: DistrictQuery, version: str | None = None) -> dict:
+    """`version`: the ranking's (_version of the year and the year before), when the caller has it."""
+    version = version or _version(q, q.year, q.year - 1)
 
     def compute() -> dict:
         rows = ranking_rows(q, version)
@@ -691,15 +692,10 @@ class CityQuery:
 
 
 def _received_by_district(q: CityQuery, year: int) -> dict[int, int]:
-    """district id -> complaints received in the year, from complaints' statistics (per institution)."""
+    """district id -> complaints received in the year, from complaints' monthly tallies."""
     from complaints import selectors as complaint_selectors
 
-    stats = complaint_selectors.statistics(year, institution_ids=q.scope.institutions())
-    per_institution = {r["institution_id"]: r["total"] for r in stats.by_institution}
-    out: dict[int, int] = {}
-    for pk, district_id in Institution.objects.filter(pk__in=list(per_institution)).values_list("pk", "district_id"):
-        out[district_id] = out.get(district_id, 0) + per_institution[pk]
-    return out
+    return complaint_selectors.cases_by_district(year, institution_ids=q.scope.institutions())
 
 
 def city_weights(q: CityQuery) -> dict[str, Decimal]:

@@ -169,12 +169,7 @@ def _complaints(institutions: list[Institution]) -> int:
         except services.DuplicateSubmission:  # seeded before
             continue
         case = receipt.complaint
-        day = today - dt.timedelta(days=days_ago)
-        case.received_at = timezone.make_aware(dt.datetime.combine(day, dt.time(10)))
-        case.deadline_from = day
-        services.apply_deadlines(case)
-        case.save(update_fields=["received_at", "deadline_from", "deadlines", "next_due_on", "next_due_key",
-                                 "deadlines_provisional"])
+        services.backdate(case, today - dt.timedelta(days=days_ago))
         if outcome:
             for action, data in (("accept", {}), ("verify", {}), ("conclude", {"outcome": outcome})):
                 services.perform_action(case.pk, action, actor, services.ActionInput(**data))

@@ -87,10 +87,11 @@ def district(request):
            for figure in (*data.DISTRICT_FIGURES, "ranking")}
     rows_url = {figure: reverse("dashboards:district-rows", kwargs={"figure": figure}) + "?" + query
                 for figure in rows.ROW_FIGURES}
-    ranking = data.ranking_rows(q)
+    version = data.results_version_of([q.district.pk], q.year, q.year - 1)  # one reading for both
+    ranking = data.ranking_rows(q, version)
     return render(request, "dashboards/district.html", {
         "q": q, "query": query, "api": api, "rows_url": rows_url,
-        "colours": data.colours(q), "complaints": data.complaints(q), "satisfaction": data.satisfaction(q),
+        "colours": data.colours(q, version), "complaints": data.complaints(q), "satisfaction": data.satisfaction(q),
         "violations": data.violations(q), "acknowledgements": data.acknowledgements(q),
         **_programme(q),
         "ranking": ranking[:20], "ranking_count": len(ranking),

@@ -268,6 +268,10 @@ def main(argv: list[str] | None = None) -> None:
         from complaints.services import rebuild_satisfaction_tallies
 
         print(f" {rebuild_satisfaction_tallies():,}", end="")
+    with step("complaint tallies", timings):
+        from complaints.tallies import rebuild_complaint_tallies
+
+        print(f" {rebuild_complaint_tallies():,}", end="")
     with step("acknowledgement tallies", timings):
         from warnings_feed.services import rebuild_tallies
 

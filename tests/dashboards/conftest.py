@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
+from complaints import tallies
 from complaints.models import Complaint, Questionnaire, SurveyResponse
 from complaints.services import rebuild_satisfaction_tallies
 from institutions.models import District, Employee, Institution
@@ -53,11 +54,13 @@ def complaint(institution, kind: str, received: dt.datetime, *, status: str = "r
               concluded: dt.datetime | None = None, ratings: tuple = (), merged_into=None) -> Complaint:
     n = next(_seq)
     attitude, efficiency, integrity = [*ratings, None, None, None][:3]
-    return Complaint.objects.create(
+    case = Complaint.objects.create(
         institution=institution, kind=kind, status=status, outcome=outcome, description=f"测试反映 {n}",
         receipt_hash=hashlib.sha256(f"r{n}".encode()).hexdigest(), received_at=received,
         deadline_from=received.astimezone(SH).date(), concluded_at=concluded, merged_into=merged_into,
         rating_attitude=attitude, rating_efficiency=efficiency, rating_integrity=integrity)
+    tallies.record(None, tallies.share_of(case))  # counted as the services count what they store
+    return case
 
 
 def responses(questionnaire, institution, when: dt.datetime, satisfied: int, unsatisfied: int) -> None:
