@@ -507,31 +507,36 @@ def risk_summary(district: District, year: int, codes: set[str] | None = None, i
     from risk.models import AlertStatus
 
     statuses = [(value, str(label)) for value, label in AlertStatus.choices]
-    rule_titles = {code: gettext(rule.title) for code, rule in risk_rules.RULES.items()}
+    rule_titles = [(code, gettext(rule.title)) for code, rule in risk_rules.RULES.items()]
     rows = []
+    by_status = dict.fromkeys((value for value, _label in statuses), 0)
+    by_rule = dict.fromkeys((code for code, _title in rule_titles), 0)
+    total = overdue = closed = 0
     for r in risk_selectors.summary(district, year, institutions):
         if codes is not None and r["institution"]["code"] not in codes:
             continue
+        counts_by_status, counts_by_rule = r["by_status"], r["by_rule"]
         rows.append({"code": r["institution"]["code"], "name": r["institution"]["name"], "total": r["total"],
-                     "by_status": [{"status": value, "label": label, "count": r["by_status"].get(value, 0)}
+                     "by_status": [{"status": value, "label": label, "count": counts_by_status.get(value, 0)}
                                    for value, label in statuses],
-                     "by_rule": [{"rule": code, "title": title, "count": r["by_rule"].get(code, 0)}
-                                 for code, title in rule_titles.items()],
+                     "by_rule": [{"rule": code, "title": title, "count": counts_by_rule.get(code, 0)}
+                                 for code, title in rule_titles],
                      "overdue": r["overdue"], "closed": r["closed"],
                      "avg_review_days": r["avg_review_days"],
                      # JSON-ready already (a string, as jsonable makes a Decimal): a province's rows are not
                      # walked again
                      "confirmed_rate": _str(_fraction_percent(r["confirmed_rate"]))})
-    by_status = {value: sum(s["count"] for r in rows for s in r["by_status"] if s["status"] == value)
-                 for value, _label in statuses}
-    closed = sum(r["closed"] for r in rows)
+        # the district's totals in the same pass (was one pass per status and rule over every row)
+        for value in by_status:
+            by_status[value] += counts_by_status.get(value, 0)
+        for code in by_rule:
+            by_rule[code] += counts_by_rule.get(code, 0)
+        total, overdue, closed = total + r["total"], overdue + r["overdue"], closed + r["closed"]
     confirmed = by_status.get(AlertStatus.CONFIRMED, 0) + by_status.get(AlertStatus.ESCALATED, 0)
-    return {"total": sum(r["total"] for r in rows), "overdue": sum(r["overdue"] for r in rows), "closed": closed,
+    return {"total": total, "overdue": overdue, "closed": closed,
             "confirmed_rate": _rate(confirmed, closed),
             "by_status": [{"status": value, "label": label, "count": by_status[value]} for value, label in statuses],
-            "by_rule": [{"rule": code, "title": title,
-                         "count": sum(x["count"] for r in rows for x in r["by_rule"] if x["rule"] == code)}
-                        for code, title in rule_titles.items()],
+            "by_rule": [{"rule": code, "title": title, "count": by_rule[code]} for code, title in rule_titles],
             "institutions": rows}
 
 

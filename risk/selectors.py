@@ -77,27 +77,37 @@ def summary_institutions(district) -> QuerySet:
 
 def summary(district, year: int, institutions=None) -> list[dict]:
     """Per institution of the district (or of `institutions`, a page of `summary_institutions`): stored
-    counts by rule and status, overdue, review times and confirmed rate. No person, no transaction."""
-    institutions = list(summary_institutions(district) if institutions is None else institutions)
-    stored_qs = InstitutionSummary.objects.filter(institution__district=district, year=year)
-    if len(institutions) < 1000:
-        stored_qs = stored_qs.filter(institution_id__in=[i.pk for i in institutions])
-    stored = {s.institution_id: s for s in stored_qs}
+    counts by rule and status, overdue, review times and confirmed rate. No person, no transaction.
+
+    Rows are read as values, not models (a province's district: 5,000 institutions); an institution
+    without a stored row shares one dict of zeros per kind of count: the rows are read-only."""
     from . import rules
 
+    if institutions is None:
+        refs = list(summary_institutions(district).values_list("pk", "code", "name"))
+    else:
+        refs = [(i.pk, i.code, i.name) for i in institutions]
+    stored_qs = InstitutionSummary.objects.filter(institution__district=district, year=year)
+    if len(refs) < 1000:
+        stored_qs = stored_qs.filter(institution_id__in=[pk for pk, _code, _name in refs])
+    fields = ("institution_id", "by_rule", "by_status", "total", "overdue", "closed", "avg_review_days",
+              "confirmed_rate")
+    stored = {row["institution_id"]: row for row in stored_qs.values(*fields)}
+    no_rules = {code: 0 for code in rules.RULES}
+    no_statuses = {status: 0 for status in AlertStatus.values}
     out = []
-    for institution in institutions:
-        s = stored.get(institution.pk)
+    for pk, code, name in refs:
+        s = stored.get(pk)
         out.append({
-            "institution": {"code": institution.code, "name": institution.name},
+            "institution": {"code": code, "name": name},
             "district": district.code,
-            "by_rule": s.by_rule if s else {code: 0 for code in rules.RULES},
-            "by_status": s.by_status if s else {status: 0 for status in AlertStatus.values},
-            "total": s.total if s else 0,
-            "overdue": s.overdue if s else 0,
-            "closed": s.closed if s else 0,
-            "avg_review_days": str(s.avg_review_days) if s and s.avg_review_days is not None else None,
-            "confirmed_rate": str(s.confirmed_rate) if s and s.confirmed_rate is not None else None,
+            "by_rule": s["by_rule"] if s else no_rules,
+            "by_status": s["by_status"] if s else no_statuses,
+            "total": s["total"] if s else 0,
+            "overdue": s["overdue"] if s else 0,
+            "closed": s["closed"] if s else 0,
+            "avg_review_days": str(s["avg_review_days"]) if s and s["avg_review_days"] is not None else None,
+            "confirmed_rate": str(s["confirmed_rate"]) if s and s["confirmed_rate"] is not None else None,
         })
     return out
 
