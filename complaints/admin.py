@@ -156,11 +156,13 @@ class NoteInline(admin.TabularInline):
 class ComplaintAdmin(ReadOnly, InstitutionScopedAdmin):
     list_display = ("id", "received_at", "institution", "kind", "status", "next_due_on", "overdue_flag", "outcome",
                     "anonymous", "open_link")
-    list_filter = ("status", "kind", "outcome", "channel", "involves_party_member", "anonymous",
-                   "institution__category")
+    # Dates by a list filter (today, 7 days, this month, this year), not a date hierarchy: the hierarchy's
+    # top level reads the first and last receipt and every year of the user's cases (175 ms of a 355 ms
+    # page over a province's 200,000 cases).
+    list_filter = (("received_at", admin.DateFieldListFilter), "status", "kind", "outcome", "channel",
+                   "involves_party_member", "anonymous", "institution__category")
     search_fields = ("=id", "description", "staff_name", "institution__name", "institution__code")
     list_select_related = ("institution",)
-    date_hierarchy = "received_at"
     inlines = [EventInline, NoteInline]
     fields = ("institution", "kind", "status", "outcome", "channel", "received_at", "description", "staff_name",
               "occurred_on", "rating_attitude", "rating_efficiency", "rating_integrity", "anonymous",

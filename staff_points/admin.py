@@ -60,10 +60,11 @@ class PointRecordAdmin(InstitutionScopedAdmin, ImportExportModelAdmin):
     import_form_class = YearImportForm
     confirm_form_class = YearConfirmImportForm
     list_display = ("employee", "date", "kind", "module", "points", "is_red_line", "source", "recorder")
-    list_filter = ("kind", "module", "is_red_line", "source", "employee__institution__category")
+    # Dates by a list filter, not a date hierarchy (whose top level reads every year of the records).
+    list_filter = (("date", admin.DateFieldListFilter), "kind", "module", "is_red_line", "source",
+                   "employee__institution__category")
     search_fields = ("employee__name", "employee__employee_no", "employee__institution__name")
     list_select_related = ("employee__institution", "recorder")
-    date_hierarchy = "date"
     readonly_fields = ("recorder", "created_at")
     raw_id_fields = ("employee", "violation_type")
 

@@ -109,3 +109,40 @@ def test_a_bad_institution_filter_value_finds_nobody(client, value):
     client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
     response = client.get("/admin/institutions/employee/", {"institution": value})
     assert response.status_code == 200 and response.context["cl"].result_count == 0
+
+
+@pytest.mark.parametrize(("url", "field"), [("/admin/complaints/complaint/", "received_at"),
+                                            ("/admin/staff_points/pointrecord/", "date")])
+def test_cases_and_point_records_filter_by_date_without_scanning_their_dates(client, url, field):
+    """No date hierarchy on the cases and the point records either (its top level read the first and
+    last date and every year of the user's rows: 175 of a 355 ms page over a province's cases): a date
+    list filter (today, past 7 days, this month, this year) instead, which reads nothing."""
+    from datetime import datetime, time, timedelta
+
+    from django.utils import timezone
+
+    from complaints.models import Complaint
+    from staff_points.models import PointRecord, ViolationType
+    from tests.complaints.helpers import submit_case
+
+    institution = InstitutionFactory()
+    old, _ = submit_case(institution, kind="complaint")
+    submit_case(institution, kind="complaint")
+    Complaint.objects.filter(pk=old.pk).update(received_at=timezone.now() - timedelta(days=400))
+    vtype = ViolationType.objects.create(code="VT", name="测试违规", module="compliance", points=5)
+    employee = EmployeeFactory(institution=institution)
+    for day in (timezone.localdate(), timezone.localdate() - timedelta(days=400)):
+        PointRecord.objects.create(employee=employee, date=day, kind="deduction", violation_type=vtype,
+                                   module=vtype.module, points=vtype.points)
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200 and response.context["cl"].result_count == 2
+    assert not [q for q in ctx.captured_queries if "DATE_TRUNC" in q["sql"].upper() or "MIN(" in q["sql"].upper()]
+    this_year = timezone.localdate().replace(month=1, day=1)
+    bounds = [this_year, this_year.replace(year=this_year.year + 1)]
+    if field == "received_at":  # a date-time field: the filter's bounds are aware, as its links give them
+        bounds = [timezone.make_aware(datetime.combine(day, time())) for day in bounds]
+    response = client.get(url, {f"{field}__gte": str(bounds[0]), f"{field}__lt": str(bounds[1])})
+    assert response.context["cl"].result_count == 1
+    assert "今年" in response.content.decode()
