@@ -1762,6 +1762,12 @@ def publish_year(dy: DistrictYear, actor) -> DistrictYear:
     if dy.aggregated_at is None or ScoreSheet.objects.filter(
             assessment__in=assessments, status=SheetStatus.SUBMITTED, submitted_at__gt=dy.aggregated_at).exists():
         raise StateConflict(_("有评分表在最近一次汇总后重新提交，请先重新汇总本区结果再发布"))
+    # A complaint concluded substantiated (or partially) after it: the deduction changed (SCORING.md step 4).
+    concluded = sum(1 for district_id, _institution, _latest in complaint_changes_since(dy.year, dy.aggregated_at)
+                    if district_id == dy.district_id)
+    if concluded:
+        raise StateConflict(_("有 %(count)s 家机构的举报投诉在最近一次汇总后作出属实或部分属实的结论，"
+                              "请先重新汇总本区结果再发布") % {"count": concluded})
     dy.status, dy.published_at = YearStatus.PUBLISHED, timezone.now()
     dy.save(update_fields=["status", "published_at", "updated_at"])
     Result.objects.filter(year=dy.year, district_id=dy.district_id).update(status=ResultStatus.PUBLISHED)

@@ -324,6 +324,43 @@ def test_publishing_waits_for_an_aggregation_after_a_correction(two_districts, f
     assert Assessment.objects.get(pk=assessment.pk).state == "published"
 
 
+def test_publishing_waits_for_an_aggregation_after_a_substantiated_conclusion(two_districts, finance_lq):
+    """A complaint concluded substantiated after the last aggregation changes the deduction (SCORING.md
+    step 4): the district is aggregated again before its results are published. Another district's
+    conclusion, or one found unsubstantiated, does not hold it back."""
+    import uuid
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    from complaints.models import Complaint
+
+    year = two_districts.year
+    l2 = Result.objects.get(institution__code="L2").institution
+    elsewhere = Result.objects.exclude(district=luqiao()).first().institution
+    dy = services.open_notice(services.district_year(luqiao(), year), finance_lq)
+
+    def concluded(institution, outcome):  # received mid-year, concluded now (after the aggregation)
+        received = datetime(year, 6, 1, 10, tzinfo=ZoneInfo("Asia/Shanghai"))
+        Complaint.objects.create(institution=institution, kind="complaint", status="concluded", outcome=outcome,
+                                 description="测试用投诉", receipt_hash=uuid.uuid4().hex, received_at=received,
+                                 deadline_from=received.date(), concluded_at=timezone.now())
+
+    concluded(elsewhere, "substantiated")
+    concluded(l2, "unsubstantiated")
+    services.publish_year(dy, finance_lq)  # neither changes Luqiao's deduction
+    services.reopen_year(dy, finance_lq, "补充结论")
+    dy = services.open_notice(services.district_year(luqiao(), year), finance_lq)
+    concluded(l2, "partially_substantiated")
+    with pytest.raises(services.StateConflict, match="1 家机构的举报投诉在最近一次汇总后作出属实或部分属实的结论"):
+        services.publish_year(dy, finance_lq)
+    assert DistrictYear.objects.get(pk=dy.pk).status == "notice"
+    aggregate(year, luqiao())
+    services.publish_year(dy, finance_lq)
+    assert DistrictYear.objects.get(pk=dy.pk).status == "published"
+
+
 def test_a_scheme_in_notice_is_frozen_in_the_admin(two_districts, finance_lq, admin_user):
     from django.test import Client
 
