@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -108,7 +109,8 @@ POSTERS_KIND = "complaints.posters"
 
 
 def poster_context(institutions, base: str, progress=None) -> dict:
-    urls = {i.pk: qr.public_url_on(base, i.public_code) for i in institutions}
+    urls = dict(zip((i.pk for i in institutions), qr.public_urls_on(base, [i.public_code for i in institutions]),
+                    strict=True))
     svgs = qr_svgs(urls.values(), progress=progress)
     return {"posters": [{"institution": i, "url": urls[i.pk], "svg": svgs[urls[i.pk]]} for i in institutions]}
 
@@ -132,7 +134,7 @@ def download(institutions, base: str):
     (`posters_export`; the page offers it). A set of codes made already is assembled here at once."""
     name = _page_name(institutions, base)
     if not poster_storage().exists(name) and missing_codes(
-            [qr.public_url_on(base, i.public_code) for i in institutions],
+            qr.public_urls_on(base, [i.public_code for i in institutions]),
             more_than=settings.COMPLAINTS_POSTERS_INLINE):
         return None
     return _open_or_make(institutions, base, name)
@@ -151,7 +153,24 @@ def _open_or_make(institutions, base: str, name: str, progress=None):
     return storage.open(name, "rb")
 
 
-def institutions_for(user, district_code: str = "") -> list:
+@dataclass(frozen=True)
+class PosterDistrict:
+    name: str
+
+
+@dataclass(frozen=True)
+class PosterInstitution:
+    """What a poster and its page's name read of an institution (as an Institution has it): a
+    province's 5,000 are read per request as rows, not models."""
+
+    pk: int
+    code: str
+    name: str
+    public_code: str
+    district: PosterDistrict
+
+
+def institutions_for(user, district_code: str = "") -> list[PosterInstitution]:
     """The active institutions whose posters `user` (finance-center staff) may print, in code order;
     of one of their districts (by code) when given. PermissionError for anyone else, NotFound for a
     district they do not serve."""
@@ -160,12 +179,15 @@ def institutions_for(user, district_code: str = "") -> list:
 
     if not access.is_finance_center(user):
         raise PermissionError("posters are the finance center's")
-    institutions = access.scope_queryset(Institution.objects.filter(is_active=True).select_related("district"),
-                                         user, "", roles=(Role.FINANCE_CENTER,))
+    institutions = access.scope_queryset(Institution.objects.filter(is_active=True), user, "",
+                                         roles=(Role.FINANCE_CENTER,))
     if district_code:
         district = access.resolve_district(user, district_code, roles=(Role.FINANCE_CENTER,))
         institutions = institutions.filter(district=district)
-    return list(institutions.order_by("code"))
+    districts: dict[str, PosterDistrict] = {}
+    return [PosterInstitution(pk, code, name, public_code, districts.setdefault(district, PosterDistrict(district)))
+            for pk, code, name, public_code, district in institutions.order_by("code").values_list(
+                "pk", "code", "name", "public_code", "district__name")]
 
 
 def posters_export(user, query, progress=None):

@@ -159,3 +159,14 @@ def test_a_job_never_puts_another_sites_address_on_a_poster(settings):
     assert _checked_base("https://jr.luqiao.gov.cn/") == "https://jr.luqiao.gov.cn"
     for bad in ("https://evil.example", "javascript:alert(1)", "https://portal.example.cn/x?y=1", "", "//evil"):
         assert _checked_base(bad) == ""
+
+
+def test_many_public_urls_reverse_once_and_equal_one_by_one():
+    """posters build a province's 5,000 form URLs from one reversal; each equals reverse() of its code,
+    including a code reverse() would quote (reversed on its own)."""
+    from complaints import qr
+    from institutions.models import new_public_code
+
+    codes = [new_public_code() for _ in range(50)] + ["a bü%", "-_x"]
+    assert qr.public_urls_on("https://example.cn", codes) == [qr.public_url_on("https://example.cn", c)
+                                                               for c in codes]
