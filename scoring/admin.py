@@ -10,6 +10,7 @@ from core.admin_guards import ReadOnlyAdminMixin
 from core.admin_scale import ScaleSafeAdminMixin
 from core.errors import DomainError
 from core.tabular import TabularError, load_dataset
+from core.widgets import PlainSelect
 from institutions import access
 from institutions.admin import InstitutionScopedAdmin
 from institutions.models import District
@@ -147,10 +148,15 @@ class IndicatorInline(admin.TabularInline):
             scheme = getattr(request, "_indicator_scheme", None)
             kwargs["queryset"] = (NormClause.objects.filter(norms_id=scheme.norms_id).order_by("position", "number")
                                   if scheme is not None else NormClause.objects.none())
+            kwargs["widget"] = PlainSelect  # one select per row, its options written in Python
             field = super().formfield_for_foreignkey(db_field, request, **kwargs)
             field.choices = list(field.choices)  # evaluated once, not once per row
             return field
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        kwargs["widget"] = PlainSelect
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
 
     def has_change_permission(self, request, obj=None):
         return super().has_change_permission(request, obj) and not (obj and _is_frozen(obj))
