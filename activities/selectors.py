@@ -196,15 +196,19 @@ class InstitutionCompletion:
     hours: Decimal
 
 
-def institution_completion(institution_ids, year: int) -> dict[int, InstitutionCompletion]:
+def institution_completion(institution_ids, year: int, *, among: QuerySet | None = None
+                           ) -> dict[int, InstitutionCompletion]:
     """Per institution: active employees, how many reached the year's required hours, the rate (for
-    the dashboards). Two grouped queries, whatever the number of institutions."""
+    the dashboards). Two grouped queries, whatever the number of institutions. `among`: a subquery of
+    institution ids holding them (a district's), read by the queries instead of thousands of ids as
+    parameters (a province's 5,000 took 0.1 s to pass)."""
     ids = list(institution_ids)
     required = required_hours()
-    staff = dict(Employee.objects.filter(institution_id__in=ids, is_active=True).values("institution_id")
+    within = ids if among is None else among
+    staff = dict(Employee.objects.filter(institution_id__in=within, is_active=True).values("institution_id")
                  .annotate(n=Count("pk")).values_list("institution_id", "n"))
     done = {r["institution_id"]: r for r in TrainingHours.objects.filter(
-        institution_id__in=ids, year=year, employee__is_active=True).values("institution_id").annotate(
+        institution_id__in=within, year=year, employee__is_active=True).values("institution_id").annotate(
         completed=Count("pk", filter=Q(hours__gte=required)), hours=Sum("hours"))}
     out = {}
     for pk in ids:

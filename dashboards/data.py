@@ -454,12 +454,13 @@ def rectifications(q: DistrictQuery) -> dict:
     return jsonable({**q.head(), **rectification_summary(q.district.pk, q.year, ids)})
 
 
-def training_summary(institutions: list[tuple[int, str, str]], year: int) -> dict:
+def training_summary(institutions: list[tuple[int, str, str]], year: int, among=None) -> dict:
     """Each institution's active employees, how many reached the year's required training hours and
-    the rate, from activities' stored yearly hours (two grouped queries)."""
+    the rate, from activities' stored yearly hours (two grouped queries). `among`: a subquery of ids
+    holding the institutions (the scope's)."""
     from activities import selectors as activity_selectors
 
-    stored = activity_selectors.institution_completion([pk for pk, _, _ in institutions], year)
+    stored = activity_selectors.institution_completion([pk for pk, _, _ in institutions], year, among=among)
     rows = []
     for pk, code, name in institutions:
         c = stored[pk]
@@ -472,7 +473,8 @@ def training_summary(institutions: list[tuple[int, str, str]], year: int) -> dic
 
 
 def trainings(q: DistrictQuery) -> dict:
-    return jsonable({**q.head(), **training_summary(_district_institutions(q.scope), q.year)})
+    return jsonable({**q.head(), **training_summary(_district_institutions(q.scope), q.year,
+                                                    among=q.scope.institutions())})
 
 
 def trainings_panel(q: DistrictQuery, limit: int) -> dict:
