@@ -360,6 +360,13 @@ def tally_rates_by_institution_rows(*, where: Q | None = None) -> QuerySet:
             .annotate(**_tally_sums()).order_by("institution__code"))
 
 
+def tally_rates_institution_count(*, where: Q | None = None) -> int:
+    """How many rows tally_rates_by_institution_rows gives, as institutions with a delivery (EXISTS per
+    institution: the COUNT of the grouped rows sorted a province's 117,000 tallies, 0.2 s)."""
+    delivered = DeliveryTally.objects.filter(where or Q(), institution=OuterRef("pk"), delivered__gt=0)
+    return Institution.objects.filter(Exists(delivered)).count()
+
+
 def as_tally_rates(rows) -> list[Rates]:
     return [Rates(**_summed(r), key=r["institution_id"], code=r["institution__code"], name=r["institution__name"])
             for r in rows]

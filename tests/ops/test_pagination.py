@@ -47,6 +47,9 @@ def test_manage_page_shows_institution_rates_a_page_at_a_time(client, province, 
         page = client.get("/warnings/manage/").content.decode()
     assert row("分页银行0000") in page and row("分页银行0099") in page and row("分页银行0100") not in page
     assert "rpage=2" in page
+    # counted as institutions with a delivery (EXISTS), not as a COUNT over the grouped tallies
+    response = client.get("/warnings/manage/")
+    assert response.context["institution_rates_page"].paginator.count == 105
     second = client.get("/warnings/manage/", {"rpage": 2}).content.decode()
     assert row("分页银行0104") in second and row("分页银行0000") not in second
     # A page number out of range shows the last page, never an error.
