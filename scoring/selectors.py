@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from institutions import access
 from institutions.models import Role
@@ -80,9 +81,12 @@ def visible_sources(user, assessment) -> list[str]:
 
 def sheets_with_progress(assessment_ids) -> dict[int, list[dict]]:
     """Per assessment: each sheet's status and how many indicators are filled, in one query."""
+    # Counted per sheet through the entries' sheet index (a subquery): a join of a page's 300 sheets
+    # with the entries was planned as a scan of a province's 555,000 entries (0.15 s).
+    filled = (SheetEntry.objects.filter(Q(points__isnull=False) | Q(hit__isnull=False), sheet=OuterRef("pk"))
+              .order_by().values("sheet").annotate(n=Count("pk")).values("n"))
     rows = (ScoreSheet.objects.filter(assessment_id__in=assessment_ids)
-            .annotate(filled=Count("entries", filter=Q(entries__points__isnull=False)
-                                    | Q(entries__hit__isnull=False)))
+            .annotate(filled=Coalesce(Subquery(filled), 0))
             .order_by("assessment_id", "source"))
     out: dict[int, list[dict]] = {}
     for sheet in rows:
