@@ -392,7 +392,7 @@ class TallyShare:
     handling_days: int = 0  # calendar days from receipt to conclusion
     on_time: int = 0  # concluded by the deciding deadline (met_deadline)
     rated: int = 0  # a public rating with at least one 1–5 score
-    satisfied: int = 0  # … whose given scores' mean is at least the threshold (is_satisfied)
+    satisfied: int = 0  # … whose given scores' mean is at least the threshold
     scored: int = 0  # all three scores given (the per-institution mean rating)
     score_sum: int = 0  # … their sum
 
@@ -415,5 +415,7 @@ def tally_share(*, institution_id: int, kind: str, status: str, outcome: str, re
         key=(institution_id, received_on.year, received_on.month, kind, outcome or ""),
         timed=int(timed), handling_days=(concluded_on - received_on).days if timed else 0,
         on_time=int(timed and met_deadline(concluded_on, deadlines)),
-        rated=int(rated), satisfied=int(rated and bool(is_satisfied(given, threshold))),
+        # satisfied: the mean of the given scores at least the threshold, compared exactly (as the
+        # statistics' SQL did), not after rounding the mean
+        rated=int(rated), satisfied=int(rated and sum(given) >= threshold * len(given)),
         scored=int(scored), score_sum=sum(given) if scored else 0)

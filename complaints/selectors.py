@@ -494,14 +494,14 @@ def cases_by_district(year: int, *, institution_ids=None) -> dict[int, int]:
 
 def with_substantiation_rates(rows) -> list[dict]:
     """`statistics_by_institution` rows (all or a page's) with their substantiation rate and mean
-    rating (`avg_rating`: the mean of the cases' three scores, over the cases that gave all three;
-    None without such a case)."""
+    rating (`avg_rating`: the mean of the cases' three scores, over the cases that gave all three; a
+    float, as the average over the cases was; None without such a case)."""
     rows = list(rows)
     for row in rows:
         row["substantiation_rate"] = rules.substantiation_rate(
             row["substantiated"], row["partially"], row["substantiated"] + row["partially"] + row["unsubstantiated"])
         scored, score_sum = row.pop("scored"), row.pop("score_sum")
-        row["avg_rating"] = Decimal(score_sum) / (3 * scored) if scored else None
+        row["avg_rating"] = score_sum / (3 * scored) if scored else None
     return rows
 
 

@@ -146,13 +146,22 @@ def refresh_deadlines(*, only_provisional: bool = True, batch: int = 500) -> int
     changed = 0
     for case in qs.iterator(chunk_size=batch):
         before = (case.deadlines, case.next_due_on, case.deadlines_provisional)
-        share = tallies.share_of(case)  # a concluded case's on-time figure follows its deadline
         apply_deadlines(case, fresh=True)
-        if before != (case.deadlines, case.next_due_on, case.deadlines_provisional):
-            with transaction.atomic():
+        if before == (case.deadlines, case.next_due_on, case.deadlines_provisional):
+            continue
+        with transaction.atomic():
+            # Changed: done again on the locked row (an action may have changed the case since it was
+            # read), its tally share moved with it (a concluded case's on-time figure follows its deadline).
+            case = Complaint.objects.select_for_update().filter(pk=case.pk).first()
+            if case is None:
+                continue
+            share = tallies.share_of(case)
+            before = (case.deadlines, case.next_due_on, case.deadlines_provisional)
+            apply_deadlines(case)  # the schedule read fresh just above
+            if before != (case.deadlines, case.next_due_on, case.deadlines_provisional):
                 Complaint.objects.filter(pk=case.pk).update(**{f: getattr(case, f) for f in _DEADLINE_FIELDS})
                 tallies.record(share, tallies.share_of(case))
-            changed += 1
+                changed += 1
     return changed
 
 
@@ -404,7 +413,6 @@ def perform_action(case_id: int, action: str, actor, data: ActionInput = ActionI
         apply_deadlines(case)
         case.version += 1
         case.save()
-        tallies.record(share, tallies.share_of(case))
         if action == "extend":
             extension.new_due_on = date.fromisoformat(case.deadlines[extended]["date"])
             extension.save(force_insert=True)
@@ -418,6 +426,8 @@ def perform_action(case_id: int, action: str, actor, data: ActionInput = ActionI
                                         body=_notification_body(case, message))
         if notify:
             transaction.on_commit(enqueue_notifications)
+        # last: the tally's row (shared by the month's cases of the institution) is locked until commit
+        tallies.record(share, tallies.share_of(case))
     return case
 
 

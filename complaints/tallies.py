@@ -79,37 +79,53 @@ def record(before: rules.TallyShare | None, after: rules.TallyShare | None) -> N
             _add(connection, key, tuple(deltas))
 
 
-def rebuild_complaint_tallies(institution_ids: Iterable[int] | None = None, *, chunk: int = 5000) -> int:
+def rebuild_complaint_tallies(institution_ids: Iterable[int] | None = None, *, per_transaction: int = 500,
+                              chunk: int = 5000) -> int:
     """Recompute the tallies (of every institution, or of these) from the cases; the rows written.
 
     Idempotent. The cases are read and their shares summed with the same rule the services use
-    (rules.tally_share), so a rebuild and the running tally cannot disagree on what counts. One
-    transaction; on PostgreSQL the tally table is first locked against writers (SHARE ROW EXCLUSIVE;
-    readers go on): a case being recorded either committed before the lock (and is read) or records
-    itself after the rebuild commits (and is not read), so none is lost or counted twice.
+    (rules.tally_share), so a rebuild and the running tally cannot disagree on what counts.
+    `per_transaction` institutions at a time, each batch in its own transaction: on PostgreSQL the
+    tally table is first locked against writers (SHARE ROW EXCLUSIVE; readers go on), so a case being
+    recorded either committed before the lock (and is read) or records itself after the batch commits
+    (and is not read): none is lost or counted twice, and writers wait for one batch (a fraction of a
+    second), never for the whole rebuild.
     """
-    ids = None if institution_ids is None else sorted(set(institution_ids))
-    if ids == []:
-        return 0
+    if institution_ids is None:
+        from institutions.models import Institution
+
+        ids = sorted(set(Institution.objects.values_list("pk", flat=True))
+                     | set(ComplaintTally.objects.values_list("institution_id", flat=True).distinct()))
+    else:
+        ids = sorted(set(institution_ids))
     threshold = selectors.satisfied_threshold()
+    return sum(_rebuild(ids[i:i + per_transaction], threshold, chunk) for i in range(0, len(ids), per_transaction))
+
+
+def _rebuild(ids: list[int], threshold, chunk: int) -> int:
     with transaction.atomic():
         connection = transaction.get_connection()
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute(f"LOCK TABLE {_table()} IN SHARE ROW EXCLUSIVE MODE")
-        tallies = ComplaintTally.objects.all()
-        cases = Complaint.objects.exclude(status=rules.MERGED)
-        if ids is not None:
-            tallies = tallies.filter(institution_id__in=ids)
-            cases = cases.filter(institution_id__in=ids)
-        tallies.delete()  # nothing refers to a tally: one DELETE
-        rows: dict[tuple, list[int]] = {}
-        for values in cases.order_by().values(*_FIELDS).iterator(chunk_size=chunk):
-            share = _share(values, threshold)
-            totals = rows.setdefault(share.key, [0] * len(rules.TALLY_FIGURES))
-            for i, value in enumerate(share.figures()):
-                totals[i] += value
+        ComplaintTally.objects.filter(institution_id__in=ids).delete()  # nothing refers to a tally: one DELETE
+        rows = tally_rows(Complaint.objects.exclude(status=rules.MERGED).filter(institution_id__in=ids)
+                          .order_by().values(*_FIELDS).iterator(chunk_size=chunk), threshold)
         ComplaintTally.objects.bulk_create(
             [ComplaintTally(**dict(zip(_KEY, key, strict=True)), **dict(zip(rules.TALLY_FIGURES, totals, strict=True)))
              for key, totals in sorted(rows.items())], batch_size=2000)
         return len(rows)
+
+
+def tally_rows(cases: Iterable[dict], threshold) -> dict[tuple, list[int]]:
+    """key → summed figures over `cases` (dicts of the fields a share reads): the rebuild's, and the
+    migration's that filled the table."""
+    rows: dict[tuple, list[int]] = {}
+    for values in cases:
+        share = _share(values, threshold)
+        if share is None:
+            continue
+        totals = rows.setdefault(share.key, [0] * len(rules.TALLY_FIGURES))
+        for i, value in enumerate(share.figures()):
+            totals[i] += value
+    return rows

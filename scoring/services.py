@@ -823,6 +823,19 @@ def complaint_changes_since(year: int, since) -> list[tuple[int, int, object]]:
     return outcome_changes_since(year, since)
 
 
+def stale_complaint_counts(dy: DistrictYear) -> int:
+    """How many of the district's results were computed from other (substantiated, partially
+    substantiated) complaint counts than the complaints give now: one grouped query of the district's
+    cases beside the results' stored counts."""
+    from complaints.selectors import outcome_counts_by_institution
+
+    now = outcome_counts_by_institution(dy.year, district=dy.district_id)
+    return sum(1 for institution_id, full, partial in Result.objects.filter(
+        year=dy.year, district_id=dy.district_id).values_list("institution_id", "complaints_substantiated",
+                                                             "complaints_partial")
+               if now.get(institution_id, (0, 0)) != (full, partial))
+
+
 def complaint_counts(year: int, institutions: Iterable[int] | None = None) -> dict[int, tuple[int, int]]:
     """Institution id -> (substantiated, partially substantiated) complaints received in `year` (of
     those institutions when given)."""
@@ -1762,12 +1775,12 @@ def publish_year(dy: DistrictYear, actor) -> DistrictYear:
     if dy.aggregated_at is None or ScoreSheet.objects.filter(
             assessment__in=assessments, status=SheetStatus.SUBMITTED, submitted_at__gt=dy.aggregated_at).exists():
         raise StateConflict(_("有评分表在最近一次汇总后重新提交，请先重新汇总本区结果再发布"))
-    # A complaint concluded substantiated (or partially) after it: the deduction changed (SCORING.md step 4).
-    concluded = sum(1 for district_id, _institution, _latest in complaint_changes_since(dy.year, dy.aggregated_at)
-                    if district_id == dy.district_id)
-    if concluded:
-        raise StateConflict(_("有 %(count)s 家机构的举报投诉在最近一次汇总后作出属实或部分属实的结论，"
-                              "请先重新汇总本区结果再发布") % {"count": concluded})
+    # The complaint counts the results were computed from against today's (SCORING.md step 4): a case
+    # concluded substantiated (or partially) since, however its commit and the aggregation interleaved.
+    stale = stale_complaint_counts(dy)
+    if stale:
+        raise StateConflict(_("有 %(count)s 家机构的属实或部分属实举报投诉件数与最近一次汇总所用的不同，"
+                              "请先重新汇总本区结果再发布") % {"count": stale})
     dy.status, dy.published_at = YearStatus.PUBLISHED, timezone.now()
     dy.save(update_fields=["status", "published_at", "updated_at"])
     Result.objects.filter(year=dy.year, district_id=dy.district_id).update(status=ResultStatus.PUBLISHED)

@@ -4,6 +4,21 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+def fill(apps, schema_editor):
+    """Count the cases already stored (the tally is read at once by the statistics and dashboards)."""
+    from complaints import rules, selectors, tallies
+
+    Complaint = apps.get_model("complaints", "Complaint")
+    ComplaintTally = apps.get_model("complaints", "ComplaintTally")
+    cases = (Complaint.objects.exclude(status=rules.MERGED).order_by().values(*tallies._FIELDS)
+             .iterator(chunk_size=5000))
+    rows = tallies.tally_rows(cases, selectors.satisfied_threshold())
+    ComplaintTally.objects.bulk_create(
+        [ComplaintTally(**dict(zip(tallies._KEY, key, strict=True)),
+                        **dict(zip(rules.TALLY_FIGURES, figures, strict=True)))
+         for key, figures in sorted(rows.items())], batch_size=2000)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -38,4 +53,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('institution', 'year', 'month', 'kind', 'outcome'), name='complainttally_bucket'), models.CheckConstraint(condition=models.Q(('month__gte', 1), ('month__lte', 12)), name='complainttally_month_1_12'), models.CheckConstraint(condition=models.Q(('kind__in', ['rating', 'suggestion', 'complaint', 'report'])), name='complainttally_kind_valid'), models.CheckConstraint(condition=models.Q(('outcome__in', ['substantiated', 'partially_substantiated', 'unsubstantiated', ''])), name='complainttally_outcome_valid')],
             },
         ),
+        migrations.RunPython(fill, migrations.RunPython.noop),
     ]

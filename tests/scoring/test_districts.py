@@ -353,12 +353,37 @@ def test_publishing_waits_for_an_aggregation_after_a_substantiated_conclusion(tw
     services.reopen_year(dy, finance_lq, "补充结论")
     dy = services.open_notice(services.district_year(luqiao(), year), finance_lq)
     concluded(l2, "partially_substantiated")
-    with pytest.raises(services.StateConflict, match="1 家机构的举报投诉在最近一次汇总后作出属实或部分属实的结论"):
+    with pytest.raises(services.StateConflict, match="1 家机构的属实或部分属实举报投诉件数与最近一次汇总所用的不同"):
         services.publish_year(dy, finance_lq)
     assert DistrictYear.objects.get(pk=dy.pk).status == "notice"
     aggregate(year, luqiao())
     services.publish_year(dy, finance_lq)
     assert DistrictYear.objects.get(pk=dy.pk).status == "published"
+
+
+def test_a_conclusion_stamped_before_the_aggregation_but_counted_after_it_holds_publishing(two_districts,
+                                                                                        finance_lq):
+    """A conclusion whose time is before the last aggregation but which the aggregation did not count
+    (its transaction committed after the aggregation read the cases): the stored counts differ from
+    today's, so the district is aggregated again first."""
+    import uuid
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from complaints.models import Complaint
+
+    year = two_districts.year
+    l1 = Result.objects.get(institution__code="L1").institution
+    dy = services.open_notice(services.district_year(luqiao(), year), finance_lq)
+    aggregated_at = DistrictYear.objects.get(pk=dy.pk).aggregated_at
+    received = datetime(year, 3, 1, 10, tzinfo=ZoneInfo("Asia/Shanghai"))
+    Complaint.objects.create(institution=l1, kind="complaint", status="concluded", outcome="substantiated",
+                             description="测试用投诉", receipt_hash=uuid.uuid4().hex, received_at=received,
+                             deadline_from=received.date(), concluded_at=aggregated_at - timedelta(seconds=1))
+    with pytest.raises(services.StateConflict, match="重新汇总"):
+        services.publish_year(dy, finance_lq)
+    aggregate(year, luqiao())
+    services.publish_year(dy, finance_lq)
 
 
 def test_a_scheme_in_notice_is_frozen_in_the_admin(two_districts, finance_lq, admin_user):
