@@ -65,13 +65,6 @@ def celery_worker(settings):
         task_postrun.disconnect(close_worker_connections)
         app.conf.update(saved)
         reset_connection_pools(app)
-        # A worker's pool marks the whole process as one where joining a result would block
-        # (celery._state.task_join_will_block); should it be left so, a later test's eager
-        # `.delay().get()` in this process raises "Never call result.get() within a task!", as
-        # tests/core/test_outbox.py once did in CI (not reproduced alone): reset it on the way out.
-        from celery._state import _set_task_join_will_block
-
-        _set_task_join_will_block(False)
 
 
 @pytest.mark.integration
