@@ -237,13 +237,35 @@
     };
   }
 
+  // The page's figures (data-kpi="<chart>", data-field, optional data-format="percent", data-suffix
+  // shown when data-suffix-when is set, data-template with {} for the value) come from the same JSON
+  // as the chart of that name: the server renders the page without computing those panels twice.
+  function fillKpis(kind, data) {
+    Array.prototype.forEach.call(document.querySelectorAll('[data-kpi="' + kind + '"]'), function (el) {
+      var value = data ? data[el.getAttribute("data-field")] : null;
+      var missing = value === null || value === undefined || value === "";
+      var text = el.getAttribute("data-format") === "percent" ? pct(value) : (missing ? "—" : String(value));
+      var when = el.getAttribute("data-suffix-when");
+      if (when && data && data[when] !== null && data[when] !== undefined) { text += " " + el.getAttribute("data-suffix"); }
+      var template = el.getAttribute("data-template");
+      if (template) {
+        el.hidden = missing;
+        text = missing ? "" : template.replace("{}", String(value));
+      }
+      el.textContent = text;
+    });
+  }
+
   function draw(box) {
     var kind = box.getAttribute("data-chart");
     var render = RENDER[kind];
     if (!render) { box.setAttribute("data-rendered", "unknown"); return; }
+    var filled = false;
     fetch(box.getAttribute("data-url"), { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
       .then(function (data) {
+        fillKpis(kind, data);
+        filled = true;
         var spec = render(data);
         var chart = window.echarts.init(box, null, { renderer: "canvas" });
         // People who asked their system for less motion get the chart drawn at once.
@@ -262,6 +284,7 @@
         box.setAttribute("data-rendered", "1");
       })
       .catch(function () {
+        if (!filled) { fillKpis(kind, null); }
         box.textContent = gettext("图表数据加载失败，请稍后刷新。");
         box.setAttribute("data-rendered", "error");
       });

@@ -61,6 +61,11 @@ def test_district_dashboard_draws_charts_and_drills_into_an_institution(dataset,
     wait_for_charts(page, 8)
     assert "路桥区" in page.inner_text("h1")
     assert "+1.8" in page.inner_text(".kpis") and "−30.0%" in page.inner_text(".kpis")
+    # The figures filled in from the charts' JSON: none left waiting, each as the API gives it.
+    assert "…" not in page.inner_text(".kpis")
+    api = page.request.get(f"{live_server.url}/api/v1/dashboards/district/satisfaction/?district=331004&year={YEAR}")
+    assert page.inner_text("#kpi-satisfaction") == f"{float(api.json()['rate']):g}%"
+    assert "个百分点" in page.inner_text(".kpis")
     # A click on the colour chart opens the rows behind it (once the ring has finished drawing itself).
     page.wait_for_timeout(1500)
     box = page.locator("#chart-colours").bounding_box()
