@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from core import outbox, queue
-from core.errors import DomainError
+from core.errors import DomainError, Unavailable
 from core.workdays import DueDate, schedule_from_chinese_calendar
 from institutions.models import DistrictGrant, Institution, Role, new_public_code
 from notifications import services as notifications
@@ -32,6 +32,7 @@ from tracking import services as tracking
 
 from . import rules, selectors, tallies
 from .crypto import (
+    InvalidToken,
     decrypt_bytes,
     decrypt_text,
     encrypt_bytes,
@@ -419,7 +420,7 @@ def perform_action(case_id: int, action: str, actor, data: ActionInput = ActionI
         ComplaintEvent.objects.create(complaint=case, action=action, from_status=from_status, to_status=case.status,
                                       actor=actor, at=now,
                                       reason=_event_reason(action, reason, data))
-        _record_notice(case, complainant_notice(case, action, lambda: decrypt_text(case.contact_phone_enc)), now)
+        _record_notice(case, complainant_notice(case, action, lambda: _decrypted(case, case.contact_phone_enc, "phone") or ""), now)
         for kind, key, message in notify:
             Notification.objects.create(complaint=case, kind=kind, dedupe_key=key,
                                         subject=f"{Notification.Kind(kind).label}：#{case.pk}",
@@ -575,12 +576,30 @@ class Identity:
     phone: str
 
 
+def _decrypted(case: Complaint, token: str, what: str) -> str | None:
+    """The clear text, or None (logged as an error) when no configured key opens it: a key dropped from
+    COMPLAINTS_PII_KEY too early, or a database restored without its key. One unreadable case must not
+    take the queue, the detail or an action down with it."""
+    try:
+        return decrypt_text(token)
+    except InvalidToken:
+        logger.error("complaint %s: its %s cannot be decrypted with any key of COMPLAINTS_PII_KEY", case.pk, what)
+        return None
+
+
+def _unreadable() -> Unavailable:
+    return Unavailable(gettext("该案件的加密信息无法解密：当前配置的密钥与数据不符，请联系系统管理员（COMPLAINTS_PII_KEY）。"))
+
+
 def masked_identity(case: Complaint) -> Identity | None:
-    """黄某 / 138****5678 for a named case; None when anonymous or erased."""
+    """黄某 / 138****5678 for a named case; None when anonymous or erased; （无法解密） when no key opens it."""
     if case.anonymous or case.pii_erased_at or not case.contact_name_enc:
         return None
-    return Identity(name=rules.mask_person(decrypt_text(case.contact_name_enc)),
-                    phone=rules.mask_phone(decrypt_text(case.contact_phone_enc)))
+    name = _decrypted(case, case.contact_name_enc, "name")
+    phone = _decrypted(case, case.contact_phone_enc, "phone")
+    unreadable = gettext("（无法解密）")
+    return Identity(name=unreadable if name is None else rules.mask_person(name),
+                    phone=unreadable if phone is None else rules.mask_phone(phone))
 
 
 def reveal_identity(case: Complaint, actor, reason: str) -> Identity:
@@ -594,8 +613,12 @@ def reveal_identity(case: Complaint, actor, reason: str) -> Identity:
         raise ServiceError(gettext("匿名反映没有身份信息。"), conflict=True)
     if case.pii_erased_at:
         raise ServiceError(gettext("该案件的个人信息已按保存期限清除。"), conflict=True)
+    name = _decrypted(case, case.contact_name_enc, "name")
+    phone = _decrypted(case, case.contact_phone_enc, "phone")
+    if name is None or phone is None:
+        raise _unreadable()
     PiiReveal.objects.create(complaint=case, user=actor, reason=reason[:1000])
-    return Identity(name=decrypt_text(case.contact_name_enc), phone=decrypt_text(case.contact_phone_enc))
+    return Identity(name=name, phone=phone)
 
 
 def release_original(image: EvidenceImage, actor, reason: str) -> bytes:
@@ -610,7 +633,12 @@ def release_original(image: EvidenceImage, actor, reason: str) -> bytes:
     if not image.sealed_original:
         raise ServiceError(gettext("该图片的封存原件已按保存期限清除。"), conflict=True)
     with image.sealed_original.open("rb") as handle:
-        data = decrypt_bytes(handle.read())
+        try:
+            data = decrypt_bytes(handle.read())
+        except InvalidToken:
+            logger.error("complaint %s: sealed original %s cannot be decrypted with any key of COMPLAINTS_PII_KEY",
+                         case.pk, image.position)
+            raise _unreadable() from None
     PiiReveal.objects.create(complaint=case, user=actor, reason=reason[:1000], image_position=image.position)
     return data
 

@@ -318,3 +318,24 @@ def test_statistics_endpoint(fc, fc_api, bank, head):
     assert client_for(head).get(f"{LIST}stats/").status_code == 200
     disc = client_for(UserFactory(username="disc3", roles=["discipline"]))
     assert disc.get(f"{LIST}stats/").status_code == 403
+
+
+def test_a_case_no_configured_key_opens_is_shown_not_a_500(fc_api, bank, settings, caplog):
+    """A key dropped from COMPLAINTS_PII_KEY too early (or a restore without its key): the detail and
+    the actions still work, the identity reads （无法解密）, a reveal is refused with a clear 503 and
+    is not logged as seen, and the error is logged for the operator."""
+    from cryptography.fernet import Fernet
+
+    case, _ = submit_case(bank, kind="complaint", anonymous=False, contact_name="黄小明",
+                          contact_phone="13812345678")
+    settings.COMPLAINTS_PII_KEYS = [Fernet.generate_key().decode()]
+    detail = fc_api.get(f"{LIST}{case.pk}/")
+    assert detail.status_code == 200
+    assert detail.json()["contact"] == {"name": "（无法解密）", "phone": "（无法解密）"}
+    assert "cannot be decrypted" in caplog.text
+    resp = fc_api.post(f"{LIST}{case.pk}/reveal/", {"reason": "需电话核实情况"}, format="json")
+    assert resp.status_code == 503 and "无法解密" in resp.json()["detail"]
+    assert not PiiReveal.objects.exists()
+    assert action(fc_api, case, "accept").status_code == 200
+    case.refresh_from_db()
+    assert case.status == "accepted"
