@@ -420,7 +420,8 @@ def perform_action(case_id: int, action: str, actor, data: ActionInput = ActionI
         ComplaintEvent.objects.create(complaint=case, action=action, from_status=from_status, to_status=case.status,
                                       actor=actor, at=now,
                                       reason=_event_reason(action, reason, data))
-        _record_notice(case, complainant_notice(case, action, lambda: _decrypted(case, case.contact_phone_enc, "phone") or ""), now)
+        _record_notice(case, complainant_notice(
+            case, action, lambda: _decrypted(case, case.contact_phone_enc, "phone") or ""), now)
         for kind, key, message in notify:
             Notification.objects.create(complaint=case, kind=kind, dedupe_key=key,
                                         subject=f"{Notification.Kind(kind).label}：#{case.pk}",
@@ -588,7 +589,8 @@ def _decrypted(case: Complaint, token: str, what: str) -> str | None:
 
 
 def _unreadable() -> Unavailable:
-    return Unavailable(gettext("该案件的加密信息无法解密：当前配置的密钥与数据不符，请联系系统管理员（COMPLAINTS_PII_KEY）。"))
+    return Unavailable(gettext(
+        "该案件的加密信息无法解密：当前配置的密钥与数据不符，请联系系统管理员（COMPLAINTS_PII_KEY）。"))
 
 
 def masked_identity(case: Complaint) -> Identity | None:

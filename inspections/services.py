@@ -21,7 +21,7 @@ from datetime import date
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -217,9 +217,16 @@ def add_finding(visit: Visit, user, *, clause, description: str, severity: str, 
     item.source_id = finding.pk
     _number_notice(visit)
     if visit.notice_pdf:
-        visit.notice_pdf.delete(save=False)  # re-rendered with the new finding on the next download
+        visit.notice_pdf.delete(save=False)  # re-rendered with the new finding, below
         Visit.objects.filter(pk=visit.pk).update(notice_pdf="")
     refresh_tally(visit.institution_id, year)
+    # Rendered by a worker once this commits, so that the inspector's first download is the stored file
+    # (a render takes 0.5–1 s); a download before that renders it itself.
+    from core.queue import enqueue_after_commit
+
+    from . import tasks
+
+    enqueue_after_commit(tasks.render_notice, visit.pk)
     return finding
 
 
@@ -323,14 +330,36 @@ def notice_pdf(visit: Visit) -> bytes:
                 return fh.read()
         except OSError:
             pass
+    return _render_and_store_notice(visit)
+
+
+def _findings_mark(visit_id: int) -> tuple[int, int | None]:
+    return tuple(Finding.objects.filter(visit_id=visit_id).aggregate(n=Count("id"), last=Max("id")).values())
+
+
+def _render_and_store_notice(visit: Visit) -> bytes:
+    """Render the notice and store it, unless a finding was added meanwhile (that one's own render
+    stores the newer notice; this one is still what the caller asked for)."""
     from .notice import render_notice
 
+    mark = _findings_mark(visit.pk)
     data = render_notice(visit)
     with transaction.atomic():
         locked = Visit.objects.select_for_update().get(pk=visit.pk)
-        locked.notice_pdf.save(f"{visit.district.code}-{visit.notice_year}-{visit.notice_seq}.pdf",
-                               ContentFile(data), save=True)
+        if not locked.notice_pdf and _findings_mark(visit.pk) == mark:
+            locked.notice_pdf.save(f"{visit.district.code}-{visit.notice_year}-{visit.notice_seq}.pdf",
+                                   ContentFile(data), save=True)
     return data
+
+
+def prerender_notice(visit_id: int) -> bool:
+    """The task's work: store the visit's notice when it has one and none is stored (True when
+    rendered). Safe to run twice, or after the visit is gone."""
+    visit = Visit.objects.select_related("district", "institution").filter(pk=visit_id).first()
+    if visit is None or not visit.notice_seq or visit.notice_pdf:
+        return False
+    _render_and_store_notice(visit)
+    return True
 
 
 # --- plans -------------------------------------------------------------------------------------

@@ -84,3 +84,37 @@ def test_notice_pdf_content_and_access(places, tmp_path):
     out.write_bytes(r.content)
     subprocess.run(["pdftoppm", "-png", "-r", "60", "-singlefile", str(out), str(tmp_path / "notice")], check=True)
     assert (tmp_path / "notice.png").stat().st_size > 1000
+
+
+def test_the_notice_is_rendered_after_the_finding_commits(places, django_capture_on_commit_callbacks, monkeypatch):
+    """A worker stores the notice once a finding is added, so the first download is the stored file;
+    a finding added while a render is under way keeps that render from storing the older notice."""
+    from inspections import notice as notice_module
+
+    visit_id = _visit(places["insp"], "TA01", "2026-09-29")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _finding(places["insp"], visit_id, "3.2", 5, "未公示廉洁从业承诺").status_code == 201
+    visit = Visit.objects.get()
+    assert visit.notice_pdf
+    stored = visit.notice_pdf.read()
+    visit.notice_pdf.close()
+    renders = []
+    monkeypatch.setattr(notice_module, "render_notice", lambda v: renders.append(v.pk) or b"%PDF-new")
+    assert client_for(places["filer_a"]).get(f"/api/v1/inspections/{visit_id}/notice/").content == stored
+    assert renders == [] and services.prerender_notice(visit_id) is False  # stored: nothing to do
+
+    # A second finding lands while a render of the first state is running: that render is not stored.
+    Visit.objects.filter(pk=visit_id).update(notice_pdf="")
+
+    def render_while_a_finding_is_added(v):
+        with django_capture_on_commit_callbacks(execute=False):
+            _finding(places["insp"], visit_id, "1.1", 3, "礼品登记簿缺失")
+        return b"%PDF-old"
+
+    monkeypatch.setattr(notice_module, "render_notice", render_while_a_finding_is_added)
+    assert services.prerender_notice(visit_id) is True
+    assert not Visit.objects.get().notice_pdf
+    monkeypatch.setattr(notice_module, "render_notice", lambda v: b"%PDF-new")
+    assert services.prerender_notice(visit_id) is True
+    assert Visit.objects.get().notice_pdf.read() == b"%PDF-new"
+    assert services.prerender_notice(999999) is False
