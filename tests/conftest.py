@@ -112,6 +112,17 @@ def _clear_cache():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _celery_join_flag():
+    """Celery's eager run saves and restores a process-wide "joining would block" flag
+    (celery._state); tests whose threads commit (and so queue eager tasks) concurrently can leave it
+    set, and a later test's `.delay().get()` in the same process then raises. Reset after each test."""
+    yield
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+
+
 @pytest.fixture
 def api():
     return APIClient()

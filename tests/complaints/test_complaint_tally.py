@@ -200,18 +200,11 @@ def test_concurrent_cases_for_the_same_month_are_all_counted(reference_data):
             connections.close_all()
 
     threads = [threading.Thread(target=submit, args=(kind,)) for kind in ("complaint", "complaint", "rating")]
-    try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
-    finally:
-        # Each submission queues its notification eagerly on commit; Celery's eager run saves and
-        # restores a process-wide "joining would block" flag (celery._state), which threads racing
-        # through it can leave set, and a later test's `.delay().get()` then raises.
-        from celery._state import _set_task_join_will_block
-
-        _set_task_join_will_block(False)
+    # (Their eager notifications can leave Celery's join flag set: tests/conftest.py resets it.)
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
     assert not errors, errors
     today = timezone.localdate()
     assert rows() == recount() == {
