@@ -20,8 +20,7 @@ from core import outbox
 from core.admin_guards import ReadOnlyAdminMixin
 from core.admin_scale import ScaleSafeAdminMixin
 from institutions import access
-from institutions.admin import InstitutionScopedAdmin
-from institutions.models import Role
+from institutions.admin import FinanceCenterOnly, FinanceCenterScoped, InstitutionScopedAdmin
 
 from . import posters, qr, selectors, services
 from .models import (
@@ -39,25 +38,6 @@ from .models import (
     SurveyBatch,
     SurveyResponse,
 )
-
-
-class FinanceCenterOnly:
-    """Visible to the finance center only, whatever model permissions a group may carry."""
-
-    def has_module_permission(self, request):
-        return access.is_finance_center(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return access.is_finance_center(request.user)
-
-
-class FinanceCenterScoped(FinanceCenterOnly, InstitutionScopedAdmin):
-    """Rows of the institutions of the finance center's own districts only (through
-    `institution_path`); anything else is a 404, and filters list only what those rows refer to."""
-
-    def get_queryset(self, request):
-        qs = admin.ModelAdmin.get_queryset(self, request)
-        return access.scope_queryset(qs, request.user, self.institution_path, roles=(Role.FINANCE_CENTER,))
 
 
 class InstallationReferenceData(FinanceCenterOnly):

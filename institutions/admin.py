@@ -8,12 +8,12 @@ from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
 from simple_history.admin import SimpleHistoryAdmin
 
-from core.admin_guards import HistoryGuardMixin
+from core.admin_guards import HistoryGuardMixin, ReadOnlyAdminMixin
 from core.admin_scale import ScaleSafeAdminMixin
 from core.errors import DomainError
 
 from . import access, services
-from .models import District, DistrictGrant, Employee, Institution, Membership
+from .models import District, DistrictGrant, Employee, Institution, Membership, Role
 from .resources import EmployeeResource, InstitutionResource
 
 
@@ -63,6 +63,49 @@ class InstitutionScopedAdmin(HistoryGuardMixin, ScaleSafeAdminMixin, admin.Model
                 spec = (spec, admin.RelatedOnlyFieldListFilter) if _ends_in_relation(self.model, spec) else spec
             out.append(spec)
         return out
+
+
+class FinanceCenterOnly:
+    """Visible to the finance center only, whatever model permissions a group may carry."""
+
+    def has_module_permission(self, request):
+        return access.is_finance_center(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return access.is_finance_center(request.user)
+
+
+class FinanceCenterScoped(FinanceCenterOnly, InstitutionScopedAdmin):
+    """Rows of the institutions of the finance center's own districts only (through
+    `institution_path`); anything else is a 404, and filters list only what those rows refer to."""
+
+    def get_queryset(self, request):
+        qs = admin.ModelAdmin.get_queryset(self, request)
+        return access.scope_queryset(qs, request.user, self.institution_path, roles=(Role.FINANCE_CENTER,))
+
+
+class FinanceCenterReadOnly(ReadOnlyAdminMixin, FinanceCenterScoped):
+    """Rows only the services write (visits, findings, tracked items, activities...), read by the finance
+    center of their districts: never added, changed or deleted here (the pages and the API do that,
+    through the services' state checks)."""
+
+
+class DistrictScopedReadOnly(ReadOnlyAdminMixin, FinanceCenterOnly, HistoryGuardMixin, ScaleSafeAdminMixin,
+                             admin.ModelAdmin):
+    """Rows of a district (plans, campaigns, notices), read by that district's finance center; another
+    district's row is a 404."""
+
+    district_path = "district"
+
+    def get_queryset(self, request):
+        return access.scope_districts(super().get_queryset(request), request.user, self.district_path,
+                                      roles=(Role.FINANCE_CENTER,))
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None and object_id:
+            raise Http404(_("未找到，或您无权查看。"))
+        return obj
 
 
 def _ends_in_relation(model, path: str) -> bool:

@@ -20,7 +20,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from ..table import R, by, g, obj, plain, public
+from ..table import AdminModel, R, admin_routes, by, g, obj, plain, public
 from ..world import OPEN, PDF
 
 TARGETS = "A B C"
@@ -171,3 +171,10 @@ TABLE = {
                                       body={"text": "矩阵报送"}),
     "api:activities-return-decide": R(_decide("accept"), post=g(TARGETS, **DECIDE)),
 }
+
+# The admin: read-only, the finance center of the district (A, B) and the installation administrator.
+for _name, _model in {"activities_activity": AdminModel("act.activity", "A B C", fc="v", su="v"),
+                      "activities_trainingsession": AdminModel("act.training", "A B C", fc="v", su="v"),
+                      "activities_campaign": AdminModel("act.campaign", "A B C", fc="v", su="v"),
+                      "activities_notice": AdminModel("act.notice", "A B C", fc="v", su="v")}.items():
+    TABLE.update(admin_routes(_name, _model))

@@ -10,7 +10,7 @@ from datetime import date
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from ..table import R, by, g, plain
+from ..table import AdminModel, R, admin_routes, by, g, plain
 from ..world import OPEN
 
 VISITED_ON = date(OPEN, 3, 3)
@@ -52,6 +52,15 @@ def build(w) -> None:
     w.objs["inspfinding"] = findings
     w.objs["inspreported"] = reported
     w.objs["inspphoto"] = photos
+    fc_jj = w.users.get("fc_jj") or _finance_of(w.inst["C"])
+    w.objs["inspplan"] = {"A": services.create_plan(w.users["fc"], w.inst["A"].district, OPEN),
+                          "C": services.create_plan(fc_jj, w.inst["C"].district, OPEN)}
+
+
+def _finance_of(inst):
+    from institutions.models import DistrictGrant
+
+    return DistrictGrant.objects.filter(district=inst.district, role="finance_center").order_by("pk").first().user
 
 
 def visit_body(w, t):
@@ -92,3 +101,10 @@ TABLE: dict[str, R] = {
     "api:rectification-accept": R(by("inspreported"), post=g("A B C", "nf", **INSPECT), body={}),
     "api:rectification-return": R(by("inspreported"), post=g("A B C", "nf", **INSPECT), body={}),
 }
+
+# The admin: read-only, the finance center of the district (A, B; the plan: A's district) and the
+# installation administrator.
+for _name, _model in {"inspections_visit": AdminModel("inspvisit", "A B C", fc="v", su="v"),
+                      "inspections_finding": AdminModel("inspfinding", "A B C", fc="v", su="v"),
+                      "inspections_plan": AdminModel("inspplan", "A C", fc="v", su="v")}.items():
+    TABLE.update(admin_routes(_name, _model))

@@ -8,7 +8,7 @@ from datetime import date
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from ..table import R, by, g, plain
+from ..table import AdminModel, R, admin_routes, by, g, plain
 from ..world import OPEN
 
 READ = dict(fc="ok ok nf", insp="ok ok nf", inst="ok nf nf", su="ok")
@@ -42,3 +42,7 @@ TABLE: dict[str, R] = {
     "tracking:return": R(by("trackreported"), post=g("A B C", "nf", **REVIEW), body={}),
     "tracking:evidence": R(by("trackevidence"), get=g("A B C", "nf", **READ)),
 }
+
+# The admin: read-only, the finance center of the district (A, B) and the installation administrator.
+for _name, _model in {"tracking_trackeditem": AdminModel("trackitem", "A B C", fc="v", su="v")}.items():
+    TABLE.update(admin_routes(_name, _model))

@@ -1,0 +1,84 @@
+"""Read-only admin of the inspection plans, visits and findings, for the finance center of their
+districts. Visits and findings are recorded on the inspection pages and through the API (services:
+numbering, deadlines, the tracked items); files (photos, notices) are downloaded there, through the
+portal's permission checks, never by a storage link here."""
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from institutions.admin import DistrictScopedReadOnly, FinanceCenterReadOnly
+
+from .models import Finding, Plan, PlanEntry, Visit
+
+
+class PlanEntryInline(admin.TabularInline):
+    model = PlanEntry
+    fields = ("month", "institution", "kind", "team", "joint_with_discipline", "notes")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("institution")
+
+
+@admin.register(Plan)
+class PlanAdmin(DistrictScopedReadOnly):
+    list_display = ("year", "district", "title", "created_at")
+    list_filter = ("year",)
+    list_select_related = ("district",)
+    fields = ("district", "year", "title", "created_by", "created_at")
+    readonly_fields = fields
+    inlines = [PlanEntryInline]
+
+
+class FindingInline(admin.TabularInline):
+    model = Finding
+    fields = ("clause_number", "severity", "description", "rectify_within", "tracked_item")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("tracked_item")
+
+
+@admin.register(Visit)
+class VisitAdmin(FinanceCenterReadOnly):
+    list_display = ("visited_on", "institution", "kind", "joint_with_discipline", "notice_number", "open_link")
+    list_filter = (("visited_on", admin.DateFieldListFilter), "kind", "joint_with_discipline")
+    search_fields = ("=id", "institution__name", "institution__code", "notice_number")
+    list_select_related = ("institution",)
+    fields = ("institution", "district", "visited_on", "kind", "joint_with_discipline", "team", "people_met",
+              "notes", "plan_entry", "notice_number", "notice_issued_at", "created_by", "created_at", "open_link")
+    readonly_fields = fields
+    inlines = [FindingInline]
+
+    @admin.display(description=_("督查页面"))
+    def open_link(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse("inspections:visit", args=[obj.pk]), _("打开"))
+
+
+@admin.register(Finding)
+class FindingAdmin(FinanceCenterReadOnly):
+    list_display = ("id", "institution", "year", "clause_number", "severity", "rectify_within", "tracked_item")
+    list_filter = ("year", "severity")
+    search_fields = ("=id", "description", "institution__name", "institution__code", "=clause_number")
+    list_select_related = ("institution", "tracked_item")
+    fields = ("visit", "institution", "district", "year", "clause", "clause_number", "severity", "description",
+              "rectify_within", "tracked_item", "created_by", "created_at")
+    readonly_fields = fields
