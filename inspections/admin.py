@@ -8,12 +8,12 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from institutions.admin import DistrictScopedReadOnly, FinanceCenterReadOnly
+from institutions.admin import DistrictScopedReadOnly, FinanceCenterOnly, FinanceCenterReadOnly
 
 from .models import Finding, Plan, PlanEntry, Visit
 
 
-class PlanEntryInline(admin.TabularInline):
+class PlanEntryInline(FinanceCenterOnly, admin.TabularInline):
     model = PlanEntry
     fields = ("month", "institution", "kind", "team", "joint_with_discipline", "notes")
     readonly_fields = fields
@@ -40,7 +40,7 @@ class PlanAdmin(DistrictScopedReadOnly):
     inlines = [PlanEntryInline]
 
 
-class FindingInline(admin.TabularInline):
+class FindingInline(FinanceCenterOnly, admin.TabularInline):
     model = Finding
     fields = ("clause_number", "severity", "description", "rectify_within", "tracked_item")
     readonly_fields = fields

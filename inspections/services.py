@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -46,6 +47,8 @@ from .models import (
     VisitKind,
     VisitPhoto,
 )
+
+logger = logging.getLogger(__name__)
 
 SOURCE_APP = "inspections"
 INSPECTOR_ROLES = (Role.FINANCE_CENTER, Role.INSPECTOR)
@@ -217,8 +220,11 @@ def add_finding(visit: Visit, user, *, clause, description: str, severity: str, 
     item.source_id = finding.pk
     _number_notice(visit)
     if visit.notice_pdf:
-        visit.notice_pdf.delete(save=False)  # re-rendered with the new finding, below
+        # The archived notice lacks this finding: forgotten now, its file deleted once this commits (a
+        # rollback keeps both), and rendered again below.
+        stale = visit.notice_pdf.name
         Visit.objects.filter(pk=visit.pk).update(notice_pdf="")
+        transaction.on_commit(lambda: Visit._meta.get_field("notice_pdf").storage.delete(stale))
     refresh_tally(visit.institution_id, year)
     # Rendered by a worker once this commits, so that the inspector's first download is the stored file
     # (a render takes 0.5–1 s); a download before that renders it itself.
@@ -328,8 +334,10 @@ def notice_pdf(visit: Visit) -> bytes:
         try:
             with visit.notice_pdf.open("rb") as fh:
                 return fh.read()
-        except OSError:
-            pass
+        except OSError:  # the archived file is gone (a lost store, a restore without files): render again
+            logger.warning("visit %s: its archived notice %s cannot be read; rendered again", visit.pk,
+                           visit.notice_pdf.name)
+            Visit.objects.filter(pk=visit.pk, notice_pdf=visit.notice_pdf.name).update(notice_pdf="")
     return _render_and_store_notice(visit)
 
 
@@ -358,7 +366,11 @@ def prerender_notice(visit_id: int) -> bool:
     visit = Visit.objects.select_related("district", "institution").filter(pk=visit_id).first()
     if visit is None or not visit.notice_seq or visit.notice_pdf:
         return False
-    _render_and_store_notice(visit)
+    try:
+        _render_and_store_notice(visit)
+    except Exception:  # best effort: the finding stands, and a download renders the notice itself
+        logger.exception("visit %s: its rectification notice could not be rendered in advance", visit_id)
+        return False
     return True
 
 

@@ -4,12 +4,12 @@ event logs, for the finance center of their districts. Items change only through
 
 from django.contrib import admin
 
-from institutions.admin import FinanceCenterReadOnly
+from institutions.admin import FinanceCenterOnly, FinanceCenterReadOnly
 
 from .models import Event, TrackedItem
 
 
-class EventInline(admin.TabularInline):
+class EventInline(FinanceCenterOnly, admin.TabularInline):
     model = Event
     fields = ("at", "action", "actor", "due_on", "note")
     readonly_fields = fields

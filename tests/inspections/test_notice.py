@@ -118,3 +118,53 @@ def test_the_notice_is_rendered_after_the_finding_commits(places, django_capture
     assert services.prerender_notice(visit_id) is True
     assert Visit.objects.get().notice_pdf.read() == b"%PDF-new"
     assert services.prerender_notice(999999) is False
+
+
+def test_a_lost_archived_notice_is_rendered_and_archived_again(places, monkeypatch):
+    from inspections import notice as notice_module
+
+    visit_id = _visit(places["insp"], "TA01", "2026-09-29")
+    _finding(places["insp"], visit_id, "3.2", 5, "未公示廉洁从业承诺")
+    first = services.notice_pdf(Visit.objects.get())
+    visit = Visit.objects.get()
+    lost = visit.notice_pdf.name
+    visit.notice_pdf.storage.delete(lost)  # the store lost it
+    monkeypatch.setattr(notice_module, "render_notice", lambda v: b"%PDF-again")
+    assert services.notice_pdf(Visit.objects.get()) == b"%PDF-again"
+    visit = Visit.objects.get()
+    assert visit.notice_pdf and visit.notice_pdf.read() == b"%PDF-again"
+    assert first.startswith(b"%PDF")
+    assert services.prerender_notice(visit_id) is False  # archived again: nothing left to do
+
+
+def test_a_failing_render_does_not_fail_the_finding(places, django_capture_on_commit_callbacks, monkeypatch, caplog):
+    """The finding stands (201) when the render in advance fails; the download renders it later."""
+    from inspections import notice as notice_module
+    from inspections.models import Finding
+
+    def broken(v):
+        raise RuntimeError("no fonts")
+
+    monkeypatch.setattr(notice_module, "render_notice", broken)
+    visit_id = _visit(places["insp"], "TA01", "2026-09-29")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _finding(places["insp"], visit_id, "3.2", 5, "未公示廉洁从业承诺").status_code == 201
+    assert Finding.objects.count() == 1 and not Visit.objects.get().notice_pdf
+    assert "could not be rendered in advance" in caplog.text
+    monkeypatch.setattr(notice_module, "render_notice", lambda v: b"%PDF-later")
+    assert client_for(places["filer_a"]).get(f"/api/v1/inspections/{visit_id}/notice/").content == b"%PDF-later"
+
+
+def test_a_finding_that_rolls_back_keeps_the_archived_notice(places):
+    from django.db import transaction
+
+    visit_id = _visit(places["insp"], "TA01", "2026-09-29")
+    _finding(places["insp"], visit_id, "3.2", 5, "未公示廉洁从业承诺")
+    services.notice_pdf(Visit.objects.get())
+    archived = Visit.objects.get().notice_pdf
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.add_finding(Visit.objects.get(), places["insp"], clause="1.1", description="回滚的问题",
+                             severity="minor", rectify_within=5)
+        raise RuntimeError("rolled back")
+    visit = Visit.objects.get()
+    assert visit.notice_pdf.name == archived.name and visit.notice_pdf.storage.exists(archived.name)

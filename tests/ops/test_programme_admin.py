@@ -121,3 +121,22 @@ def test_a_lists_queries_do_not_grow_with_its_rows(client, world, model, django_
     with django_assert_max_num_queries(len(small.captured_queries)):
         response = client.get(_url(model))
     assert response.status_code == 200 and response.context["cl"].result_count == 13
+
+
+def test_the_finance_center_sees_the_inlines(client, world):
+    """The inlines (a visit's findings, a plan's entries, a tracked item's events) are the finance
+    center's too, not only the superuser's (no model permissions are granted for these apps)."""
+    from inspections.models import PlanEntry
+
+    client.force_login(world["fc"])
+    mine = world["mine"]
+    PlanEntry.objects.create(plan=mine["plan"], institution=world["own"], month=5, team="第一检查组")
+    page = client.get(_url("visit", f"{mine['visit'].pk}/change/"))
+    assert "问题0" in page.content.decode() and len(page.context["inline_admin_formsets"]) == 1
+    page = client.get(_url("plan", f"{mine['plan'].pk}/change/"))
+    assert "第一检查组" in page.content.decode()
+    page = client.get(_url("trackeditem", f"{mine['trackeditem'].pk}/change/"))
+    assert len(page.context["inline_admin_formsets"]) == 1
+    assert mine["trackeditem"].events.exists()
+    events = page.context["inline_admin_formsets"][0].formset.queryset
+    assert set(events) == set(mine["trackeditem"].events.all())
