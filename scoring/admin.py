@@ -10,7 +10,7 @@ from core.admin_guards import ReadOnlyAdminMixin
 from core.admin_scale import ScaleSafeAdminMixin
 from core.errors import DomainError
 from core.tabular import TabularError, load_dataset
-from core.widgets import PlainSelect
+from core.widgets import PlainSelect, plain
 from institutions import access
 from institutions.admin import InstitutionScopedAdmin
 from institutions.models import District
@@ -141,7 +141,19 @@ class IndicatorInline(admin.TabularInline):
 
     def get_formset(self, request, obj=None, **kwargs):
         request._indicator_scheme = obj  # the formset's fields are made for this scheme only
-        return super().get_formset(request, obj, **kwargs)
+        formset = super().get_formset(request, obj, **kwargs)
+
+        class PlainFormSet(formset):
+            """Every row's inputs written in Python (core.widgets.plain), the same markup: 36 rows × 10
+            widgets through the template engine were 0.25 s of the page (issue 16)."""
+
+            def add_fields(self, form, index):
+                super().add_fields(form, index)
+                for field in form.fields.values():
+                    widget = getattr(field.widget, "widget", None)  # inside the admin's related-field wrapper
+                    plain(widget if widget is not None else field.widget)
+
+        return PlainFormSet
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "clause":

@@ -156,6 +156,69 @@ def test_scheme_change_page_queries_do_not_grow_with_indicators(client, django_a
     assert len(frozen_checks) <= 1  # whether the scheme is frozen: asked once, not per permission check
 
 
+def _form_fields(page: str) -> dict:
+    """What a browser posts from the page's change form: every named input (checked boxes only),
+    select (its selected option) and textarea."""
+    from html.parser import HTMLParser
+
+    class Fields(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.data, self.select, self.textarea = {}, None, None
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            name = a.get("name")
+            if tag == "input" and name and a.get("type") not in ("submit", "button", "file"):
+                if a.get("type") != "checkbox" or "checked" in a:
+                    self.data[name] = a.get("value") or ("on" if a.get("type") == "checkbox" else "")
+            elif tag == "select" and name:
+                self.select = name
+                self.data.setdefault(name, "")
+            elif tag == "option" and self.select and "selected" in a:
+                self.data[self.select] = a.get("value", "")
+            elif tag == "textarea" and name:
+                self.textarea = name
+                self.data[name] = ""
+
+        def handle_endtag(self, tag):
+            if tag == "select":
+                self.select = None
+            elif tag == "textarea":
+                self.textarea = None
+
+        def handle_data(self, data):
+            if self.textarea:
+                self.data[self.textarea] += data.lstrip("\n") if not self.data[self.textarea] else data
+
+    parser = Fields()
+    parser.feed(page)
+    return parser.data
+
+
+@pytest.mark.django_db
+def test_a_scheme_saved_from_its_page_keeps_every_indicator(client):
+    """The inline's inputs are written in Python (core.widgets.plain): the page posts back as before,
+    and a changed title and maximum are saved, the other rows untouched."""
+    from scoring.models import Indicator
+
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+    scheme = build_scheme(YEAR, _indicators(4), status="draft")
+    before = list(Indicator.objects.filter(scheme=scheme).order_by("pk").values("code", "kind", "clause_id",
+                                                                                 "max_points", "position"))
+    url = f"/admin/scoring/scheme/{scheme.pk}/change/"
+    data = _form_fields(client.get(url).content.decode())
+    assert data["indicators-TOTAL_FORMS"] == "4" and data["indicators-0-code"] == "B0"
+    data["indicators-1-title"] = "改过的标题"
+    data["indicators-1-max_points"] = "2.5"
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["errors"] if response.context else response
+    after = Indicator.objects.filter(scheme=scheme).order_by("pk")
+    assert [i.title for i in after][1] == "改过的标题" and after[1].max_points == D("2.5")
+    before[1]["max_points"] = D("2.5")
+    assert list(after.values("code", "kind", "clause_id", "max_points", "position")) == before
+
+
 # --- /dashboards/district/ ----------------------------------------------------------------------
 
 
