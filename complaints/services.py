@@ -421,7 +421,7 @@ def perform_action(case_id: int, action: str, actor, data: ActionInput = ActionI
                                       actor=actor, at=now,
                                       reason=_event_reason(action, reason, data))
         _record_notice(case, complainant_notice(
-            case, action, lambda: _decrypted(case, case.contact_phone_enc, "phone") or ""), now)
+            case, action, lambda: _decrypted(case, case.contact_phone_enc, "phone")), now)
         for kind, key, message in notify:
             Notification.objects.create(complaint=case, kind=kind, dedupe_key=key,
                                         subject=f"{Notification.Kind(kind).label}：#{case.pk}",

@@ -62,16 +62,20 @@ def case_id_of(key: str) -> int | None:
     return int(head) if head.isdigit() else None
 
 
-def complainant_notice(case, action: str, phone: Callable[[], str]) -> Notice:
+def complainant_notice(case, action: str, phone: Callable[[], str | None]) -> Notice:
     """Queue the SMS for a named case's acceptance, refusal or closing. `phone` decrypts the number
-    only when there is something to send. A named case that cannot be told (no valid number, no SMS
-    channel) says why in `skipped` (stored in the case's log, in the language of the day)."""
+    only when there is something to send (None: no key opens it). A named case that cannot be told
+    (no valid number, no SMS channel, an unreadable number) says why in `skipped` (stored in the
+    case's log, in the language of the day)."""
     kind = EVENTS.get(action)
     if kind is None or getattr(case, "anonymous", True):
         return Notice()
     if "sms" not in services.enabled_channels():
         return Notice(kind=kind, skipped=_("本系统未开通短信渠道，未能短信告知反映人"))
-    number = (phone() or "").strip()
+    number = phone()
+    if number is None:  # stored, but no configured key opens it (complaints logs the error)
+        return Notice(kind=kind, skipped=_("反映人手机号无法解密，未能短信告知"))
+    number = number.strip()
     if not rules.PHONE.match(number):
         return Notice(kind=kind, skipped=_("反映人未留有效手机号，未能短信告知"))
     context = {"received": _date(case.received_at), "accepted": _date(case.accepted_at or timezone.now()),

@@ -142,6 +142,19 @@ def test_a_named_case_that_cannot_be_told_says_why(settings, bank, fc):
     assert "未能短信告知反映人" in _case_page(fc, case)
 
 
+def test_an_unreadable_number_is_said_so_and_nothing_is_sent(channels_on, settings, bank, fc):
+    """A number no configured key opens (a key dropped too early): the action goes on, the case's log
+    says why the complainant was not told, and nothing is queued."""
+    from cryptography.fernet import Fernet
+
+    case = named(bank)
+    settings.COMPLAINTS_PII_KEYS = [Fernet.generate_key().decode()]
+    act(case, "accept", fc)
+    skipped = case.events.get(action="notice_skipped")
+    assert "无法解密" in skipped.reason
+    assert services.send_due() == 0 and not channels_on.received
+
+
 def test_the_public_tracking_page_never_shows_the_phone_or_the_notices(channels_on, bank, fc):
     import re
 
