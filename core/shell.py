@@ -5,7 +5,10 @@ Which sections a user may use costs a few queries (roles, memberships, each app'
 answer is kept in the session for NAV_SECONDS (URL names only: labels and URLs come from the
 registry at each render, in the page's language), so a page costs no query for its navigation bar.
 The session gets it at login (a cache warmed with the login's own user, no rule of its own), so
-even the first page after login costs nothing more."""
+even the first page after login costs nothing more. A change of anyone's roles (a district grant,
+a membership, a user's groups or superuser flag: `roles_changed()`, called where they change) stamps
+the cache, and every kept answer older than the stamp is worked out again on the next page: a role
+given or taken shows in the navigation at once, not up to NAV_SECONDS later (one cache read a page)."""
 
 from __future__ import annotations
 
@@ -19,6 +22,23 @@ from . import portal
 
 SESSION_KEY = "_shell_nav"
 NAV_SECONDS = 300
+ROLES_STAMP_KEY = "core.shell.roles-changed-at"
+
+
+def roles_changed() -> None:
+    """Someone's roles changed: the navigation kept in every session is worked out again."""
+    from django.core.cache import cache
+
+    cache.set(ROLES_STAMP_KEY, time.time(), NAV_SECONDS * 2)
+
+
+def _roles_stamp() -> float:
+    from django.core.cache import cache
+
+    try:
+        return float(cache.get(ROLES_STAMP_KEY) or 0)
+    except Exception:  # the cache is down: the kept answer stands (its age still bounds it)
+        return 0.0
 
 
 class Shell:
@@ -38,7 +58,7 @@ class Shell:
         stored = session.get(SESSION_KEY) if session is not None else None
         now = time.time()
         if (isinstance(stored, dict) and stored.get("user") == user.pk and now - stored.get("at", 0) < NAV_SECONDS
-                and isinstance(stored.get("names"), list)):
+                and isinstance(stored.get("names"), list) and stored.get("at", 0) > _roles_stamp()):
             return self._from_names(stored["names"])
         links = portal.links_for(user)
         if session is not None:

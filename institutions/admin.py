@@ -2,12 +2,14 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
 from simple_history.admin import SimpleHistoryAdmin
 
+from core import shell
 from core.admin_guards import HistoryGuardMixin, ReadOnlyAdminMixin
 from core.admin_scale import ScaleSafeAdminMixin
 from core.errors import DomainError
@@ -231,6 +233,19 @@ class MembershipAdmin(InstitutionScopedAdmin, SimpleHistoryAdmin):
     list_select_related = ("user", "institution")
     autocomplete_fields = ("user",)
 
+    # A membership is a role: the navigation kept in the sessions is worked out again (core.shell).
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        transaction.on_commit(shell.roles_changed)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        transaction.on_commit(shell.roles_changed)
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        transaction.on_commit(shell.roles_changed)
+
 
 class DistrictGrantForm(forms.ModelForm):
     class Meta:
@@ -281,7 +296,10 @@ class DistrictGrantAdmin(HistoryGuardMixin, SimpleHistoryAdmin):
 
 # The users' admin with the same history guard (another user's history: 403 whether it exists or not).
 class UserAdmin(HistoryGuardMixin, DjangoUserAdmin):
-    pass
+    def save_related(self, request, form, formsets, change):
+        # groups, the superuser and active flags: the navigation kept in the sessions is worked out again
+        super().save_related(request, form, formsets, change)
+        transaction.on_commit(shell.roles_changed)
 
 
 admin.site.unregister(get_user_model())

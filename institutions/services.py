@@ -10,6 +10,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from core import shell
 from core.errors import DomainError, NotAllowed
 
 from .models import GRANT_ROLES, District, DistrictGrant, Role
@@ -36,6 +37,7 @@ def grant_role(user, role: str, district: District, *, granted_by=None) -> Distr
         defaults={"granted_by": granted_by if getattr(granted_by, "pk", None) else None})
     user.groups.add(Group.objects.get(name=role))
     _forget_cached_scope(user)
+    transaction.on_commit(shell.roles_changed)
     return grant
 
 
@@ -48,6 +50,7 @@ def revoke_role(grant: DistrictGrant, *, revoked_by=None) -> None:
     if not DistrictGrant.objects.filter(user=user, role=role).exists():
         user.groups.remove(*Group.objects.filter(name=role))
     _forget_cached_scope(user)
+    transaction.on_commit(shell.roles_changed)
 
 
 def _forget_cached_scope(user) -> None:

@@ -120,6 +120,41 @@ def test_section_for_picks_the_longest_prefix():
     assert portal.section_for("/other/", links) is None
 
 
+def _nav(client) -> str:
+    html = client.get("/").content.decode()
+    return html.split('class="mainnav"', 1)[1].split("</nav>", 1)[0] if 'class="mainnav"' in html else ""
+
+
+def test_a_role_given_or_taken_shows_in_the_navigation_at_once(db, django_capture_on_commit_callbacks):
+    """The navigation is kept in the session (NAV_SECONDS); a district grant, a membership or a change
+    of groups made meanwhile is seen on the next page, not minutes later."""
+    from institutions import services as institution_services
+    from institutions.models import District, DistrictGrant
+    from tests.factories import InstitutionFactory
+
+    superuser = UserFactory(username="root", is_superuser=True, is_staff=True)
+    user = UserFactory(username="newcomer", is_staff=True)
+    client = client_of(user)
+    assert "投诉举报处理" not in _nav(client)  # kept in the session from here on
+    with django_capture_on_commit_callbacks(execute=True):
+        grant = institution_services.grant_role(user, "finance_center", District.objects.get(code="331004"),
+                                                granted_by=superuser)
+    assert "投诉举报处理" in _nav(client)
+    with django_capture_on_commit_callbacks(execute=True):
+        institution_services.revoke_role(DistrictGrant.objects.get(pk=grant.pk), revoked_by=superuser)
+    assert "投诉举报处理" not in _nav(client)
+
+    # A membership added in the admin: the institution's filer sees the scoring section.
+    bank = InstitutionFactory(code="NAV01")
+    admin = client_of(superuser)
+    before = _nav(client)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin.post("/admin/institutions/membership/add/",
+                              {"user": user.pk, "institution": bank.pk, "role": "institution_filer"})
+    assert response.status_code == 302
+    assert _nav(client) != before and "清廉积分测评" in _nav(client)
+
+
 # --- error pages -----------------------------------------------------------------------------------
 
 @pytest.fixture
