@@ -6,12 +6,15 @@ answer is kept in the session for NAV_SECONDS (URL names only: labels and URLs c
 registry at each render, in the page's language), so a page costs no query for its navigation bar.
 The session gets it at login (a cache warmed with the login's own user, no rule of its own), so
 even the first page after login costs nothing more. A change of anyone's roles (a district grant,
-a membership, a user's groups or superuser flag: `roles_changed()`, called where they change) stamps
-the cache, and every kept answer older than the stamp is worked out again on the next page: a role
-given or taken shows in the navigation at once, not up to NAV_SECONDS later (one cache read a page)."""
+a membership, an employee record's account, a user's groups or superuser flag: `roles_changed()`,
+called where they change) puts a new token in the cache, and every kept answer made under another
+token is worked out again on the next page: a role given or taken shows in the navigation at once,
+not up to NAV_SECONDS later (one cache read a page; a token, not a time, so that the clocks of
+several web machines need not agree)."""
 
 from __future__ import annotations
 
+import secrets
 import time
 from functools import cached_property
 
@@ -29,16 +32,18 @@ def roles_changed() -> None:
     """Someone's roles changed: the navigation kept in every session is worked out again."""
     from django.core.cache import cache
 
-    cache.set(ROLES_STAMP_KEY, time.time(), NAV_SECONDS * 2)
+    cache.set(ROLES_STAMP_KEY, secrets.token_hex(8), None)
 
 
-def _roles_stamp() -> float:
+def _roles_stamp() -> str:
+    """The current token ("" when none was set, or the cache cannot be read: then a kept answer made
+    under a token is worked out again, and one made without stands, as its age still bounds it)."""
     from django.core.cache import cache
 
     try:
-        return float(cache.get(ROLES_STAMP_KEY) or 0)
-    except Exception:  # the cache is down: the kept answer stands (its age still bounds it)
-        return 0.0
+        return str(cache.get(ROLES_STAMP_KEY) or "")
+    except Exception:
+        return ""
 
 
 class Shell:
@@ -57,12 +62,14 @@ class Shell:
         session = getattr(self.request, "session", None)
         stored = session.get(SESSION_KEY) if session is not None else None
         now = time.time()
+        stamp = _roles_stamp()  # read before the roles are: a change meanwhile is seen on the next page
         if (isinstance(stored, dict) and stored.get("user") == user.pk and now - stored.get("at", 0) < NAV_SECONDS
-                and isinstance(stored.get("names"), list) and stored.get("at", 0) > _roles_stamp()):
+                and isinstance(stored.get("names"), list) and stored.get("stamp", "") == stamp):
             return self._from_names(stored["names"])
         links = portal.links_for(user)
         if session is not None:
-            session[SESSION_KEY] = {"user": user.pk, "at": now, "names": [link["url_name"] for link in links]}
+            session[SESSION_KEY] = {"user": user.pk, "at": now, "stamp": stamp,
+                                    "names": [link["url_name"] for link in links]}
         return links
 
     @staticmethod
@@ -106,8 +113,9 @@ def remember_nav(sender, request, user, **kwargs):
     session = getattr(request, "session", None)
     if session is None or user is None:
         return
+    stamp = _roles_stamp()
     names = [link["url_name"] for link in portal.links_for(user)]
-    session[SESSION_KEY] = {"user": user.pk, "at": time.time(), "names": names}
+    session[SESSION_KEY] = {"user": user.pk, "at": time.time(), "stamp": stamp, "names": names}
 
 
 user_logged_in.connect(remember_nav, dispatch_uid="core.shell.remember_nav")

@@ -19,6 +19,23 @@ from .models import District, DistrictGrant, Employee, Institution, Membership, 
 from .resources import EmployeeResource, InstitutionResource
 
 
+class RolesChangeAdminMixin:
+    """Rows that decide what a user may use (memberships, an employee record's account): after a
+    save or a delete, the navigation kept in the sessions is worked out again (core.shell)."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        transaction.on_commit(shell.roles_changed)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        transaction.on_commit(shell.roles_changed)
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        transaction.on_commit(shell.roles_changed)
+
+
 class InstitutionScopedAdmin(HistoryGuardMixin, ScaleSafeAdminMixin, admin.ModelAdmin):
     """Admin half of the one scoping mechanism (see access.py): lists, forms, exports and
     object pages only ever hold the user's institutions; anything else is a 404."""
@@ -188,7 +205,7 @@ class ChosenInstitutionFilter(admin.SimpleListFilter):
 
 
 @admin.register(Employee)
-class EmployeeAdmin(ScopedImportExportAdmin):
+class EmployeeAdmin(RolesChangeAdminMixin, ScopedImportExportAdmin):
     resource_classes = [EmployeeResource]
     list_display = ("employee_no", "name", "institution", "department", "position", "is_party_member",
                     "is_active", "user")
@@ -226,25 +243,12 @@ class EmployeeAdmin(ScopedImportExportAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(InstitutionScopedAdmin, SimpleHistoryAdmin):
+class MembershipAdmin(RolesChangeAdminMixin, InstitutionScopedAdmin, SimpleHistoryAdmin):
     list_display = ("user", "institution", "role", "created_at")
     list_filter = ("role", "institution__category")
     search_fields = ("user__username", "institution__name", "institution__code")
     list_select_related = ("user", "institution")
     autocomplete_fields = ("user",)
-
-    # A membership is a role: the navigation kept in the sessions is worked out again (core.shell).
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        transaction.on_commit(shell.roles_changed)
-
-    def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        transaction.on_commit(shell.roles_changed)
-
-    def delete_queryset(self, request, queryset):
-        super().delete_queryset(request, queryset)
-        transaction.on_commit(shell.roles_changed)
 
 
 class DistrictGrantForm(forms.ModelForm):

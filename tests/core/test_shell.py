@@ -155,6 +155,45 @@ def test_a_role_given_or_taken_shows_in_the_navigation_at_once(db, django_captur
     assert _nav(client) != before and "清廉积分测评" in _nav(client)
 
 
+def test_an_employee_record_linked_or_groups_changed_in_the_admin_show_at_once(
+        db, django_capture_on_commit_callbacks):
+    """Linking the user to an employee record (警示信息, 我的清廉画像) and a change of their groups in the
+    users' admin are seen on the next page too."""
+    from django.contrib.auth.models import Group
+
+    from tests.factories import EmployeeFactory
+
+    superuser = UserFactory(username="root", is_superuser=True, is_staff=True)
+    user = UserFactory(username="newcomer2")
+    client = client_of(user)
+    assert "警示信息" not in _nav(client)
+    employee = EmployeeFactory()
+    admin = client_of(superuser)
+    page = admin.get(f"/admin/institutions/employee/{employee.pk}/change/")
+    assert page.status_code == 200
+    data = {k: v for k, v in page.context["adminform"].form.initial.items() if v is not None}
+    data.update(user=user.pk, institution=employee.institution_id, is_active="on")
+    data = {k: (v.pk if hasattr(v, "pk") else v) for k, v in data.items()
+            if k in page.context["adminform"].form.fields}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin.post(f"/admin/institutions/employee/{employee.pk}/change/", data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert "警示信息" in _nav(client)
+
+    # The users' admin: the inspector group given on the user's page.
+    before = _nav(client)
+    inspector = Group.objects.get(name="inspector")
+    user.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin.post(f"/admin/auth/user/{user.pk}/change/", {
+            "username": user.username, "is_active": "on", "groups": [inspector.pk],
+            "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00",
+            "initial-date_joined_0": "2026-01-01", "initial-date_joined_1": "00:00:00"})
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert user.groups.filter(name="inspector").exists()
+    assert _nav(client) != before
+
+
 # --- error pages -----------------------------------------------------------------------------------
 
 @pytest.fixture
