@@ -5,12 +5,14 @@ reads the cache (the public warnings, the blacklist API, the dashboards, the agg
 backend logs the error and answers as a miss (reads return the default, writes store nothing), so
 callers compute the value instead. Rate limits (core.ratelimits) use the client directly and fail
 open on their own. Short socket timeouts (settings' OPTIONS) keep an unreachable server from
-holding a request.
+holding a request, and after a failure the cache is not asked again for RETRY_SECONDS (per process
+and thread: one timeout in that time, not one per read; the warning logged once per outage seen).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
@@ -24,78 +26,61 @@ def _failed(operation: str, exc: Exception) -> None:
 
 
 class ForgivingRedisCache(RedisCache):
-    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+    RETRY_SECONDS = 5.0
+
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._down_until = 0.0
+
+    def _call(self, operation: str, fallback, call):
+        """`call()`, or `fallback()` when Redis failed in the last RETRY_SECONDS or fails now."""
+        if self._down_until and time.monotonic() < self._down_until:
+            return fallback()
         try:
-            return super().add(key, value, timeout, version)
+            value = call()
         except RedisError as exc:
-            _failed("add", exc)
-            return False
+            if not self._down_until:
+                _failed(operation, exc)
+            self._down_until = time.monotonic() + self.RETRY_SECONDS
+            return fallback()
+        self._down_until = 0.0
+        return value
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("add", lambda: False,
+                          lambda: super(ForgivingRedisCache, self).add(key, value, timeout, version))
 
     def get(self, key, default=None, version=None):
-        try:
-            return super().get(key, default, version)
-        except RedisError as exc:
-            _failed("get", exc)
-            return default
+        return self._call("get", lambda: default, lambda: super(ForgivingRedisCache, self).get(key, default, version))
 
     def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            super().set(key, value, timeout, version)
-        except RedisError as exc:
-            _failed("set", exc)
+        self._call("set", lambda: None, lambda: super(ForgivingRedisCache, self).set(key, value, timeout, version))
 
     def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            return super().touch(key, timeout, version)
-        except RedisError as exc:
-            _failed("touch", exc)
-            return False
+        return self._call("touch", lambda: False, lambda: super(ForgivingRedisCache, self).touch(key, timeout, version))
 
     def delete(self, key, version=None):
-        try:
-            return super().delete(key, version)
-        except RedisError as exc:
-            _failed("delete", exc)
-            return False
+        return self._call("delete", lambda: False, lambda: super(ForgivingRedisCache, self).delete(key, version))
 
     def get_many(self, keys, version=None):
-        try:
-            return super().get_many(keys, version)
-        except RedisError as exc:
-            _failed("get_many", exc)
-            return {}
+        return self._call("get_many", dict, lambda: super(ForgivingRedisCache, self).get_many(keys, version))
 
     def has_key(self, key, version=None):
-        try:
-            return super().has_key(key, version)
-        except RedisError as exc:
-            _failed("has_key", exc)
-            return False
+        return self._call("has_key", lambda: False, lambda: super(ForgivingRedisCache, self).has_key(key, version))
 
     def incr(self, key, delta=1, version=None):
         # A missing key still raises ValueError (Django's contract); an outage counts as missing.
-        try:
-            return super().incr(key, delta, version)
-        except RedisError as exc:
-            _failed("incr", exc)
-            raise ValueError(f"Key '{key}' not found (cache unreachable)") from exc
+        def missing():
+            raise ValueError(f"Key '{key}' not found (cache unreachable)")
+
+        return self._call("incr", missing, lambda: super(ForgivingRedisCache, self).incr(key, delta, version))
 
     def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            return super().set_many(data, timeout, version)
-        except RedisError as exc:
-            _failed("set_many", exc)
-            return list(data)
+        return self._call("set_many", lambda: list(data),
+                          lambda: super(ForgivingRedisCache, self).set_many(data, timeout, version))
 
     def delete_many(self, keys, version=None):
-        try:
-            super().delete_many(keys, version)
-        except RedisError as exc:
-            _failed("delete_many", exc)
+        self._call("delete_many", lambda: None, lambda: super(ForgivingRedisCache, self).delete_many(keys, version))
 
     def clear(self):
-        try:
-            return super().clear()
-        except RedisError as exc:
-            _failed("clear", exc)
-            return False
+        return self._call("clear", lambda: False, lambda: super(ForgivingRedisCache, self).clear())

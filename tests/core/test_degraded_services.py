@@ -282,6 +282,34 @@ def test_the_forgiving_cache_answers_misses_when_redis_is_down(dead_cache):
     cache.clear()
 
 
+def test_after_a_failure_the_cache_is_left_alone_for_a_few_seconds(dead_cache, monkeypatch, caplog):
+    """One timeout per RETRY_SECONDS, not one per read (a page reads the cache several times); the
+    warning logged once; tried again once the time is up."""
+    from django.core.cache import cache
+    from django.core.cache.backends.redis import RedisCacheClient
+
+    from core import cache as forgiving
+
+    tries = []
+    for name in ("get", "set", "add"):
+        original = getattr(RedisCacheClient, name)
+
+        def counted(self, *args, _original=original, _name=name, **kwargs):
+            tries.append(_name)
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(RedisCacheClient, name, counted)
+    clock = [1000.0]
+    monkeypatch.setattr(forgiving.time, "monotonic", lambda: clock[0])
+    assert cache.get("k", 7) == 7 and tries == ["get"]
+    cache.set("k", 1)
+    assert cache.add("k", 1) is False and cache.get("k") is None and cache.get_or_set("k", 3) == 3
+    assert tries == ["get"]  # not asked again
+    assert caplog.text.count("Redis unreachable") == 1
+    clock[0] += forgiving.ForgivingRedisCache.RETRY_SECONDS + 0.1
+    assert cache.get("k", 8) == 8 and tries == ["get", "get"]  # asked again, still down
+
+
 @pytest.mark.django_db
 def test_pages_and_apis_answer_while_the_cache_is_down(reference_data, dead_cache, client,
                                                        django_capture_on_commit_callbacks):
