@@ -4,17 +4,11 @@ through the API (services: hours, returns, evidence links); files are downloaded
 portal's permission checks. The activity kinds are managed on /activities/kinds/."""
 
 from django.contrib import admin
-from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from institutions.admin import DistrictScopedReadOnly, FinanceCenterReadOnly
+from institutions.admin import DistrictScopedReadOnly, FinanceCenterReadOnly, page_link
 
 from .models import Activity, Campaign, Notice, TrainingSession
-
-
-def _page_link(name: str, pk: int):
-    return format_html('<a href="{}">{}</a>', reverse(f"activities:{name}", args=[pk]), _("打开"))
 
 
 @admin.register(Activity)
@@ -27,9 +21,7 @@ class ActivityAdmin(FinanceCenterReadOnly):
               "description", "created_by", "created_at", "updated_at", "open_link")
     readonly_fields = fields
 
-    @admin.display(description=_("活动页面"))
-    def open_link(self, obj):
-        return _page_link("activity", obj.pk)
+    open_link = page_link("activities:activity", _("活动页面"))
 
 
 @admin.register(TrainingSession)
@@ -42,9 +34,7 @@ class TrainingSessionAdmin(FinanceCenterReadOnly):
               "description", "created_by", "created_at", "open_link")
     readonly_fields = fields
 
-    @admin.display(description=_("培训页面"))
-    def open_link(self, obj):
-        return _page_link("training", obj.pk)
+    open_link = page_link("activities:training", _("培训页面"))
 
 
 @admin.register(Campaign)
@@ -57,9 +47,7 @@ class CampaignAdmin(DistrictScopedReadOnly):
               "open_link")
     readonly_fields = fields
 
-    @admin.display(description=_("专项行动页面"))
-    def open_link(self, obj):
-        return _page_link("campaign", obj.pk)
+    open_link = page_link("activities:campaign", _("专项行动页面"))
 
 
 @admin.register(Notice)
@@ -73,6 +61,4 @@ class NoticeAdmin(DistrictScopedReadOnly):
               "open_link")
     readonly_fields = fields
 
-    @admin.display(description=_("通知页面"))
-    def open_link(self, obj):
-        return _page_link("notice", obj.pk)
+    open_link = page_link("activities:notice", _("通知页面"))

@@ -4,30 +4,22 @@ numbering, deadlines, the tracked items); files (photos, notices) are downloaded
 portal's permission checks, never by a storage link here."""
 
 from django.contrib import admin
-from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from institutions.admin import DistrictScopedReadOnly, FinanceCenterOnly, FinanceCenterReadOnly
+from institutions.admin import (
+    DistrictScopedReadOnly,
+    FinanceCenterReadOnly,
+    FinanceCenterReadOnlyInline,
+    page_link,
+)
 
 from .models import Finding, Plan, PlanEntry, Visit
 
 
-class PlanEntryInline(FinanceCenterOnly, admin.TabularInline):
+class PlanEntryInline(FinanceCenterReadOnlyInline):
     model = PlanEntry
     fields = ("month", "institution", "kind", "team", "joint_with_discipline", "notes")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("institution")
+    related = ("institution",)
 
 
 @admin.register(Plan)
@@ -40,21 +32,10 @@ class PlanAdmin(DistrictScopedReadOnly):
     inlines = [PlanEntryInline]
 
 
-class FindingInline(FinanceCenterOnly, admin.TabularInline):
+class FindingInline(FinanceCenterReadOnlyInline):
     model = Finding
     fields = ("clause_number", "severity", "description", "rectify_within", "tracked_item")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("tracked_item")
+    related = ("tracked_item",)
 
 
 @admin.register(Visit)
@@ -68,9 +49,7 @@ class VisitAdmin(FinanceCenterReadOnly):
     readonly_fields = fields
     inlines = [FindingInline]
 
-    @admin.display(description=_("督查页面"))
-    def open_link(self, obj):
-        return format_html('<a href="{}">{}</a>', reverse("inspections:visit", args=[obj.pk]), _("打开"))
+    open_link = page_link("inspections:visit", _("督查页面"))
 
 
 @admin.register(Finding)

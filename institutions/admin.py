@@ -4,6 +4,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import transaction
 from django.http import Http404
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
@@ -107,6 +109,33 @@ class FinanceCenterReadOnly(ReadOnlyAdminMixin, FinanceCenterScoped):
     """Rows only the services write (visits, findings, tracked items, activities...), read by the finance
     center of their districts: never added, changed or deleted here (the pages and the API do that,
     through the services' state checks)."""
+
+
+class FinanceCenterReadOnlyInline(FinanceCenterOnly, ReadOnlyAdminMixin, admin.TabularInline):
+    """The rows under a read-only page (a visit's findings, a plan's entries, an item's events): shown
+    to the finance center (the page has scoped them already), never edited; `related`: what each
+    row's fields read through (select_related)."""
+
+    extra = 0
+    can_delete = False
+    related: tuple[str, ...] = ()
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(*self.related)
+
+
+def page_link(url_name: str, description):
+    """An admin column / field: a link to the row's own portal page (`url_name` takes its pk), where
+    it is worked on and its files are downloaded through the portal's checks."""
+
+    @admin.display(description=description)
+    def open_link(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse(url_name, args=[obj.pk]), _("打开"))
+
+    return open_link
 
 
 class DistrictScopedReadOnly(ReadOnlyAdminMixin, FinanceCenterOnly, HistoryGuardMixin, ScaleSafeAdminMixin,

@@ -4,26 +4,15 @@ event logs, for the finance center of their districts. Items change only through
 
 from django.contrib import admin
 
-from institutions.admin import FinanceCenterOnly, FinanceCenterReadOnly
+from institutions.admin import FinanceCenterReadOnly, FinanceCenterReadOnlyInline
 
 from .models import Event, TrackedItem
 
 
-class EventInline(FinanceCenterOnly, admin.TabularInline):
+class EventInline(FinanceCenterReadOnlyInline):
     model = Event
     fields = ("at", "action", "actor", "due_on", "note")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor")
+    related = ("actor",)
 
 
 @admin.register(TrackedItem)
