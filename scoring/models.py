@@ -298,6 +298,9 @@ class ScoreSheet(models.Model):
     returned_reason = models.TextField(_("退回原因"), blank=True)
     returned_at = models.DateTimeField(_("退回时间"), null=True, blank=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    # What the rules need of the entries, counted when the sheet is submitted (scoring.sheet_sums);
+    # empty while it is a draft.
+    sums = models.JSONField(_("提交时的合计"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("评分表")

@@ -19,7 +19,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,7 +30,7 @@ from core.tabular import ImportReport, RowProblem
 from institutions import access
 from institutions.models import District, Institution, Role
 
-from . import item_summary, rules
+from . import item_summary, rules, sheet_sums
 from .models import (
     AggregationRun,
     Assessment,
@@ -650,6 +650,7 @@ def submit_sheet(user, assessment: Assessment, source: str, *, as_operator: bool
         sheet.status = SheetStatus.SUBMITTED
         sheet.submitted_at = timezone.now()
         sheet.submitted_by = _real_user(user)
+        sheet_sums.stamp(sheet)  # its entries cannot change now: counted once, read by every aggregation
         sheet.save()
         if source == Source.SELF:
             to_state = AssessmentState.SELF_SUBMITTED
@@ -684,6 +685,7 @@ def _return(user, assessment: Assessment, source: str, reason: str) -> ScoreShee
         sheet.status = SheetStatus.DRAFT
         sheet.returned_reason = reason.strip()
         sheet.returned_at = timezone.now()
+        sheet.sums = None  # counted again when it is submitted again
         sheet.save()
         to_state = AssessmentState.SELF_IN_PROGRESS if source == Source.SELF else assessment.state
         _record(assessment, f"return_{source}", to_state, user, reason=reason.strip(), source=source)
@@ -862,72 +864,54 @@ class AggregationSummary:
             "changed": self.changed, "removed": self.removed, "shares": shares or _("无结果")}
 
 
-def _entry_sums_sql(districts: int, institutions: int = 0) -> str:
-    """One statement for everything the rules need of the districts' submitted sheets (one year):
-
-    - one row per submitted sheet: (institution id, source, category, district id, then NULLs) –
-      a submitted sheet without entries still makes its source present;
-    - one row per institution, indicator kind and item (basic indicators; NULL for a basic
-      indicator outside every clause and for bonus and red-line indicators): (institution id,
-      NULL, NULL, NULL, kind, item number, then per source in rules.SOURCES order the points summed
-      in tenths, then the red-line hits).
-
-    The sheets' basic and bonus sums are the sums of these rows, so the entries are read once for
-    both the results and the per-item summary (they were read twice: per sheet, then per item).
-    Only the district's scheme's indicators are met (the map `m`): an entry of an indicator outside
-    the scheme counts nowhere. The districts' sheets (`ds`) and the schemes' indicator map are
-    computed first (both small; MATERIALIZED on PostgreSQL), then the sheets' entries fetched sheet
-    by sheet through the (sheet) index and grouped per institution and indicator (`y`, the sources
-    side by side: a third of the rows), and only then met with the map. (Joined to the map directly,
-    PostgreSQL misjudged the sizes and met each sheet with each indicator first, looking the entries
-    up pair by pair – 216,000 index probes for a batch of 2,000 institutions; materialising the
-    entries instead cost as much as the grouping.) Tenths are exact (points have one decimal
-    place) and hash fast. Standard SQL otherwise (CASE inside SUM, not FILTER), so SQLite runs it.
-    `institutions`: the number of institution ids the sheets are further restricted to (an
-    incremental run), 0 for whole districts.
-    """
-    materialized = "MATERIALIZED " if connection.vendor == "postgresql" else ""
-    per_source = ", ".join(f"SUM(CASE WHEN ds.source = '{source}' THEN e.points END) AS p{n}"
-                           for n, source in enumerate(rules.SOURCES))
-    sums = ", ".join(f"CAST(ROUND(SUM(y.p{n}) * 10) AS INTEGER)" for n, _source in enumerate(rules.SOURCES))
+def _submitted_sheets_sql(districts: int, institutions: int = 0) -> str:
+    """The districts' submitted sheets of one year, one row each: (sheet id, institution id, source,
+    category, district id, the district-year's scheme id, the stored sums, updated_at). `institutions`:
+    the number of institution ids the sheets are further restricted to (an incremental run), 0 for
+    whole districts."""
     return f"""
-WITH ds AS {materialized}(
-    SELECT s.id, a.institution_id, inst.category, s.source, inst.district_id, dy.scheme_id
-    FROM {ScoreSheet._meta.db_table} s
-    JOIN {Assessment._meta.db_table} a ON a.id = s.assessment_id
-    JOIN {Institution._meta.db_table} inst ON inst.id = a.institution_id
-    JOIN {DistrictYear._meta.db_table} dy ON dy.district_id = inst.district_id AND dy.year = a.year
-    WHERE a.year = %s AND inst.district_id IN ({", ".join(["%s"] * districts)}) AND s.status = 'submitted'
-    {f"AND a.institution_id IN ({', '.join(['%s'] * institutions)})" if institutions else ""}
-), m AS {materialized}(
-    SELECT i.id, i.scheme_id, i.kind, CASE WHEN i.kind = 'basic' THEN n.number END AS number
-    FROM {Indicator._meta.db_table} i
-    LEFT JOIN {NormClause._meta.db_table} c ON c.id = i.clause_id
-    LEFT JOIN {NormItem._meta.db_table} n ON n.id = c.item_id
-    WHERE i.scheme_id IN (SELECT DISTINCT scheme_id FROM ds)
-), y AS (
-    SELECT ds.institution_id, ds.scheme_id, e.indicator_id, {per_source},
-           SUM(CASE WHEN e.hit THEN 1 ELSE 0 END) AS hits
-    FROM ds JOIN {SheetEntry._meta.db_table} e ON e.sheet_id = ds.id
-    GROUP BY ds.institution_id, ds.scheme_id, e.indicator_id
-)
-SELECT ds.institution_id, ds.source, ds.category, ds.district_id, NULL, NULL, NULL, NULL, NULL, NULL
-FROM ds
-UNION ALL
-SELECT y.institution_id, NULL, NULL, NULL, m.kind, m.number, {sums},
-       SUM(CASE WHEN m.kind = 'red_line' THEN y.hits ELSE 0 END)
-FROM y JOIN m ON m.id = y.indicator_id AND m.scheme_id = y.scheme_id
-GROUP BY y.institution_id, m.kind, m.number
+SELECT s.id, a.institution_id, s.source, inst.category, inst.district_id, dy.scheme_id, s.sums, s.updated_at
+FROM {ScoreSheet._meta.db_table} s
+JOIN {Assessment._meta.db_table} a ON a.id = s.assessment_id
+JOIN {Institution._meta.db_table} inst ON inst.id = a.institution_id
+JOIN {DistrictYear._meta.db_table} dy ON dy.district_id = inst.district_id AND dy.year = a.year
+WHERE a.year = %s AND inst.district_id IN ({", ".join(["%s"] * districts)}) AND s.status = 'submitted'
+{f"AND a.institution_id IN ({', '.join(['%s'] * institutions)})" if institutions else ""}
 """  # noqa: S608 (table names from the models' meta; values are parameters)
 
 
-def _entry_sums(years: list[DistrictYear], institutions: list[int] | None = None) -> list[tuple]:
-    """`_entry_sums_sql`'s rows for the district-years (all of one year), of those institutions when given."""
+def _sheet_sums(years: list[DistrictYear], institutions: list[int] | None = None,
+                pending: list[sheet_sums.Pending] | None = None,
+                recount: Iterable[int] | None = None) -> list[tuple]:
+    """(institution id, source, category, district id, SheetSums) for each submitted sheet of the
+    district-years (all of one year), of those institutions when given.
+
+    The sums stored at submission are used when they were counted against the scheme's map of now;
+    the others (a sheet submitted before sums were stored, loaded in bulk, or whose scheme's map
+    changed since) are counted from the entries here, in one statement per chunk, and added to
+    `pending` to be stored after the run. An incremental run (`institutions`) counts every sheet of
+    those institutions from the entries: they are few, and so a change made behind the portal's back
+    is taken in too; so are the sheets of the institutions in `recount`."""
     district_ids = [dy.district_id for dy in years]
     only = list(institutions or ())
     with connection.cursor() as cursor:  # client-side: PostgreSQL never parallelises a DECLAREd cursor
-        cursor.execute(_entry_sums_sql(len(district_ids), len(only)), [years[0].year, *district_ids, *only])
-        return cursor.fetchall()
+        cursor.execute(_submitted_sheets_sql(len(district_ids), len(only)), [years[0].year, *district_ids, *only])
+        rows = cursor.fetchall()
+    keys = sheet_sums.scheme_keys({dy.scheme_id for dy in years})
+    again = set(recount or ())
+    out, due = [], []
+    for sheet_id, institution_id, source, category, district_id, scheme_id, raw, updated_at in rows:
+        sums = None if only or institution_id in again else sheet_sums.SheetSums.parse(raw)
+        if sums is None or sums.key != keys[scheme_id]:
+            due.append((sheet_id, updated_at, len(out)))
+        out.append([institution_id, source, category, district_id, sums])
+    if due:
+        counted = sheet_sums.from_entries([sheet_id for sheet_id, _, _ in due], keys)
+        for sheet_id, updated_at, index in due:
+            out[index][4] = counted[sheet_id]
+            if pending is not None:
+                pending.append(sheet_sums.Pending(sheet_id, updated_at, counted[sheet_id]))
+    return out
 
 
 @dataclass
@@ -969,14 +953,19 @@ class ComputedResult:
 
 
 _NO_SUMS = (0, 0, 0)
+_SOURCE_INDEX = {source: n for n, source in enumerate(rules.SOURCES)}
 
 
 def compute_year(years: DistrictYear | list[DistrictYear],
                  progress: Callable[[int], None] | None = None,
-                 institutions: Iterable[int] | None = None) -> list[ComputedResult]:
+                 institutions: Iterable[int] | None = None,
+                 pending: list[sheet_sums.Pending] | None = None,
+                 recount: Iterable[int] | None = None) -> list[ComputedResult]:
     """The results of one district-year, or of several of one year (unsaved, each ranked within its
-    district), from one grouped query (`_entry_sums_sql`) plus the complaints' counts. Each result
-    carries its per-item sums (`item_tenths`) for the per-item summary.
+    district), from the submitted sheets' sums (`_sheet_sums`: stored at submission, counted from the
+    entries where missing) plus the complaints' counts. Each result carries its per-item sums
+    (`item_tenths`) for the per-item summary. `pending` collects the sums counted here, to be stored;
+    `recount`: institutions whose sheets are counted from the entries whatever sums are stored.
 
     The rules are applied in their prepared form (`rules.result_rule`: weights, sources and linkage
     resolved once per scheme and set of present sources), on sums in tenths, without any rounding
@@ -993,29 +982,27 @@ def compute_year(years: DistrictYear | list[DistrictYear],
     params = {dy.district_id: by_scheme[dy.scheme_id] for dy in years}
     sheets: dict[int, list] = {}  # institution id -> [category, district id, present sources]
     sums: dict[int, list] = {}  # institution id -> [basic tenths per source, inspection bonus, red, items]
-    for institution_id, source, category, district_id, kind, number, own, inspection, third, hits in \
-            _entry_sums(years, only):
-        if kind is None:  # a submitted sheet
-            acc = sheets.get(institution_id)
-            if acc is None:
-                acc = sheets[institution_id] = [category, district_id, []]
-            acc[2].append(source)
-            continue
+    for institution_id, source, category, district_id, counted in _sheet_sums(years, only, pending, recount):
+        acc = sheets.get(institution_id)
+        if acc is None:
+            acc = sheets[institution_id] = [category, district_id, []]
+        acc[2].append(source)
         acc = sums.get(institution_id)
         if acc is None:
             acc = sums[institution_id] = [[0, 0, 0], 0, False, {}]
-        if kind == IndicatorKind.BASIC:
-            tenths = (own or 0, inspection or 0, third or 0)
-            basic = acc[0]
-            basic[0] += tenths[0]
-            basic[1] += tenths[1]
-            basic[2] += tenths[2]
-            if number is not None:
-                acc[3][number] = tenths
-        elif kind == IndicatorKind.BONUS:
-            acc[1] += inspection or 0
-        elif kind == IndicatorKind.RED_LINE:
-            acc[2] = acc[2] or bool(hits)
+        n = _SOURCE_INDEX[source]
+        acc[0][n] += counted.basic
+        items = acc[3]
+        for number, tenths in counted.items:
+            per_source = items.get(number)
+            if per_source is None:
+                per_source = items[number] = [0, 0, 0]
+            per_source[n] += tenths
+        if source == Source.INSPECTION:
+            acc[1] += counted.bonus
+        acc[2] = acc[2] or counted.red > 0
+    for acc in sums.values():
+        acc[3] = {number: tuple(per_source) for number, per_source in acc[3].items()}
     if progress:
         progress(40)
     counts = complaint_counts(years[0].year, only)
@@ -1301,8 +1288,24 @@ def aggregate_districts(year: int, district_ids: Iterable[int],
         if runs:
             cache.set_many({_progress_key(run.pk): pct for run in runs.values()}, 3600)
 
+    pending: list[sheet_sums.Pending] = []
     with _aggregation_lock(ids, year):
-        return _aggregate_districts(year, ids, progress, runs, only)
+        summaries = _aggregate_districts(year, ids, progress, runs, only, pending)
+        _store_counted(pending)
+    return summaries
+
+
+def _store_counted(pending: list[sheet_sums.Pending]) -> None:
+    """Stores the sheet sums a run counted from the entries (after its transaction: the run's snapshot
+    stays read-only, and a sheet returned meanwhile is left alone). Failing here costs only speed."""
+    if not pending:
+        return
+    try:
+        stored = sheet_sums.store(pending)
+    except DatabaseError:
+        log.warning("sums of %s sheet(s) counted by an aggregation not stored", len(pending), exc_info=True)
+        return
+    log.info("aggregation stored the sums of %s of %s sheet(s) it counted from their entries", stored, len(pending))
 
 
 # The advisory lock's key: this namespace in the high bits, then the district and the year.
@@ -1349,7 +1352,8 @@ def _aggregation_lock(district_ids: list[int], year: int):
 
 def _aggregate_districts(year: int, district_ids: list[int], progress,
                          runs: dict[int, AggregationRun],
-                         only: list[int] | None = None) -> dict[int, AggregationSummary]:
+                         only: list[int] | None = None,
+                         pending: list[sheet_sums.Pending] | None = None) -> dict[int, AggregationSummary]:
     # PostgreSQL accepts SET TRANSACTION only as a transaction's first statement: inside a caller's
     # transaction (admin action, script, test) this atomic is a savepoint and keeps the caller's level.
     outermost = not connection.in_atomic_block
@@ -1371,12 +1375,16 @@ def _aggregate_districts(year: int, district_ids: list[int], progress,
                  for district_id in district_ids]
         for dy in years:
             _refuse_published(dy)
+        # A whole run counts again the sheets of institutions with an entry saved since the district's
+        # last aggregation (none of a submitted sheet through the portal; a change behind its back).
+        recount = None if only is not None else _entries_changed_since(
+            year, {dy.district_id: dy.aggregated_at for dy in years if dy.aggregated_at})
         now = timezone.now()  # what the sheets were read as of: publishing checks it
         DistrictYear.objects.filter(pk__in=[dy.pk for dy in years]).update(aggregated_at=now)
         for dy in years:
             dy.aggregated_at = now
         progress(10)
-        results = compute_year(years, progress, only)
+        results = compute_year(years, progress, only, pending, recount)
         # Every result of each district after this run: the recomputed ones, and in an incremental run
         # the stored ones of everyone else, ranked with them.
         everyone = _rank_with_stored(years, results, only) if only is not None else _by_district(years, results)
@@ -1394,6 +1402,18 @@ def _aggregate_districts(year: int, district_ids: list[int], progress,
             year=year, district=dy.district.name, institutions=len(everyone[dy.district_id]),
             written=written[dy.district_id], changed=written[dy.district_id], removed=removed[dy.district_id],
             colours={colour: colours[dy.district_id][colour] for colour in rules.COLOURS}) for dy in years}
+
+
+def _entries_changed_since(year: int, last: dict[int, object]) -> set[int]:
+    """The institutions of those districts with an entry of `year` saved after the district's last
+    aggregation (`last`: district id -> when), through the entries' `updated_at` index."""
+    if not last:
+        return set()
+    changed = (SheetEntry.objects.filter(sheet__assessment__year=year, updated_at__gt=min(last.values()),
+                                         sheet__assessment__institution__district_id__in=list(last))
+               .order_by().values_list("sheet__assessment__institution__district_id",
+                                       "sheet__assessment__institution_id").annotate(latest=Max("updated_at")))
+    return {institution_id for district_id, institution_id, latest in changed if latest > last[district_id]}
 
 
 def _refuse_published(dy: DistrictYear) -> None:

@@ -19,9 +19,10 @@ totals spread over all four colours; bonus points are uniform on 0.0 … max; re
 The big tables are written set-based inside PostgreSQL (``COPY`` for institutions,
 ``INSERT … SELECT`` for assessments, sheets and entries). For the entries, the secondary indexes,
 the unique constraint and the foreign keys are dropped during the load and rebuilt afterwards
-(exactly as migrated, from their captured definitions), the load runs in ``--jobs`` parallel
-connections, and the database is ``VACUUM ANALYZE``d at the end, as a maintained production
-database would be.
+(exactly as migrated, from their captured definitions), and the load runs in ``--jobs`` parallel
+connections. Then each sheet's sums are stored, as submitting a sheet stores them
+(`scoring.sheet_sums`; a step of its own in the timings), and the database is ``VACUUM ANALYZE``d at
+the end, as a maintained production database would be.
 """
 
 from __future__ import annotations
@@ -245,6 +246,20 @@ def load_entries(url: str, conn, scheme_id: int, jobs: int, red_line_share: floa
         conn.commit()
 
 
+def store_sheet_sums() -> None:
+    """What submitting each sheet stores with it (`scoring.services.submit_sheet`): its sums, counted
+    from its entries. The sheets here are written submitted in bulk, so they are counted afterwards."""
+    from django.db import connections
+
+    from institutions.models import District
+    from scoring import services, sheet_sums
+
+    services.district_year(District.objects.get(code="331004"), YEAR)  # the one district without --districts
+    stored = sheet_sums.fill(YEAR)
+    connections.close_all()
+    print(f"  {stored:,} sheets' sums stored")
+
+
 def vacuum_analyze(conn) -> None:
     conn.autocommit = True
     with conn.cursor() as cursor:
@@ -311,6 +326,8 @@ def main(argv: list[str] | None = None) -> None:
     with step("assessments and sheets (INSERT … SELECT)", timings):
         load_assessments_and_sheets(conn, scheme_id)
     load_entries(url, conn, scheme_id, max(1, args.jobs), args.red_line_share, args.seed, timings)
+    with step("sheet sums, as submitting stores them (scoring.sheet_sums.fill)", timings):
+        store_sheet_sums()
     with step("VACUUM (ANALYZE)", timings):
         vacuum_analyze(conn)
     report(conn)

@@ -1,0 +1,212 @@
+"""Each submitted sheet's sums, stored when it is submitted and read by the aggregation instead of its
+entries (scoring.sheet_sums): the same results as counting the entries, cleared on return, not trusted
+once the scheme's map changed or an entry was saved behind the portal's back, stored by a run that had
+to count them, and filled for data loaded in bulk."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from scoring import services, sheet_sums
+from scoring.models import Indicator, ItemResult, NormClause, ScoreSheet, SheetEntry
+from tests.conftest import client_for
+from tests.factories import InstitutionFactory
+from tests.scoring.factories import luqiao
+
+from .factories import WORKED_SHEETS, assessment_for, build_scheme, fill_sheet
+from .test_aggregation import snapshot
+
+pytestmark = pytest.mark.django_db
+
+D = Decimal
+YEAR = 2033
+
+
+def entries_read(queries) -> list[str]:
+    """The statements that counted entries (`sheet_sums.from_entries`); looking for entries saved since the
+    last run (through the `updated_at` index) is not counting them."""
+    return [q["sql"] for q in queries if f"{SheetEntry._meta.db_table} e ON e.sheet_id" in q["sql"]]
+
+
+def file_and_submit(finance, assessment, sheets=WORKED_SHEETS) -> None:
+    """Every source's entries saved as drafts, then submitted through the API by the finance center."""
+    client = client_for(finance)
+    for source, values in sheets.items():
+        fill_sheet(assessment, source, values, submit=False)
+        resp = client.post(f"/api/v1/assessments/{assessment.pk}/sheets/{source}/submit/")
+        assert resp.status_code == 200, resp.json()
+
+
+def items_of(institution) -> dict[int, Decimal]:
+    return dict(ItemResult.objects.filter(institution=institution, year=YEAR).values_list("item_number", "points"))
+
+
+def test_submission_stores_the_sums_the_aggregation_reads_instead_of_the_entries(finance):
+    scheme = build_scheme(YEAR)
+    institution = InstitutionFactory(code="S01")
+    assessment = assessment_for(institution, scheme)
+    file_and_submit(finance, assessment)
+
+    key = sheet_sums.scheme_keys([scheme.pk])[scheme.pk]
+    stored = {s.source: s.sums for s in ScoreSheet.objects.filter(assessment=assessment)}
+    # SCORING.md's worked sheets: B1, B2 on item 1, B3 on item 2; X1, X2 bonus; R1 not hit.
+    assert stored == {
+        "self": {"key": key, "items": [[1, 780], [2, 200]], "other": 0, "bonus": 120, "red": 0},
+        "inspection": {"key": key, "items": [[1, 660], [2, 180]], "other": 0, "bonus": 110, "red": 0},
+        "third_party": {"key": key, "items": [[1, 720], [2, 160]], "other": 0, "bonus": 0, "red": 0},
+    }
+
+    with CaptureQueriesContext(connection) as queries:
+        services.aggregate_year(YEAR, luqiao())
+    assert entries_read(queries) == []
+    from_sums = snapshot(YEAR, with_run=False)["S01"]
+    assert (str(from_sums["basic"]), str(from_sums["bonus"]), str(from_sums["total"])) == ("88.00", "10.00", "98.00")
+    assert items_of(institution) == {1: D("70.20"), 2: D("17.80")}
+
+    # Counting the entries instead (the sums gone) gives the very same figures.
+    ScoreSheet.objects.filter(assessment=assessment).update(sums=None)
+    services.aggregate_year(YEAR, luqiao())
+    assert snapshot(YEAR, with_run=False)["S01"] == from_sums
+    assert items_of(institution) == {1: D("70.20"), 2: D("17.80")}
+
+
+def test_a_returned_sheet_loses_its_sums_and_is_counted_again_when_resubmitted(finance):
+    scheme = build_scheme(YEAR)
+    institution = InstitutionFactory(code="S02")
+    assessment = assessment_for(institution, scheme)
+    file_and_submit(finance, assessment)
+    services.aggregate_year(YEAR, luqiao())
+    client = client_for(finance)
+
+    resp = client.post(f"/api/v1/assessments/{assessment.pk}/sheets/inspection/return/", {"reason": "B1 复核"},
+                       format="json")
+    assert resp.status_code == 200, resp.json()
+    assert ScoreSheet.objects.get(assessment=assessment, source="inspection").sums is None
+    resp = client.put(f"/api/v1/assessments/{assessment.pk}/sheets/inspection/entries/B1/", {"points": "26"},
+                      format="json")
+    assert resp.status_code == 200, resp.json()
+    assert client.post(f"/api/v1/assessments/{assessment.pk}/sheets/inspection/submit/").status_code == 200
+    assert ScoreSheet.objects.get(assessment=assessment, source="inspection").sums["items"] == [[1, 560], [2, 180]]
+
+    services.aggregate_year(YEAR, luqiao())
+    result = snapshot(YEAR, with_run=False)["S02"]
+    ScoreSheet.objects.filter(assessment=assessment).update(sums=None)
+    services.aggregate_year(YEAR, luqiao())
+    assert snapshot(YEAR, with_run=False)["S02"] == result
+    assert result["basic"] < D("88.00")  # the lower B1 counted
+
+
+def test_sums_counted_against_another_map_are_not_used(finance):
+    """B2 moved from item 1 to item 2 after the sheets were submitted (the scheme is not frozen while
+    the year is open): the stored sums no longer say which item the points belong to, so the run counts
+    the entries, the per-item summary follows the move, and the sums are stored again."""
+    scheme = build_scheme(YEAR)
+    institution = InstitutionFactory(code="S03")
+    assessment = assessment_for(institution, scheme)
+    file_and_submit(finance, assessment)
+    services.aggregate_year(YEAR, luqiao())
+    assert items_of(institution) == {1: D("70.20"), 2: D("17.80")}
+
+    b2 = Indicator.objects.get(scheme=scheme, code="B2")
+    b2.clause = NormClause.objects.get(norms=b2.clause.norms, number="2.1")
+    b2.save()
+    with CaptureQueriesContext(connection) as queries:
+        services.aggregate_year(YEAR, luqiao())
+    assert entries_read(queries)
+    assert items_of(institution) == {1: D("37.40"), 2: D("50.60")}  # 37.4; 32.8 + 17.8
+    assert snapshot(YEAR, with_run=False)["S03"]["basic"] == D("88.00")
+    key = sheet_sums.scheme_keys([scheme.pk])[scheme.pk]
+    assert all(s.sums["key"] == key for s in ScoreSheet.objects.filter(assessment=assessment))
+
+    with CaptureQueriesContext(connection) as queries:
+        services.aggregate_year(YEAR, luqiao())
+    assert entries_read(queries) == []
+
+
+def test_a_run_that_counted_the_entries_stores_the_sums_for_the_next():
+    scheme = build_scheme(YEAR)
+    institutions = [InstitutionFactory(code=f"S1{i}") for i in range(3)]
+    for institution in institutions:  # loaded in bulk: submitted, no sums
+        assessment = assessment_for(institution, scheme)
+        for source, values in WORKED_SHEETS.items():
+            fill_sheet(assessment, source, values)
+    assert not ScoreSheet.objects.filter(sums__isnull=False).exists()
+
+    services.aggregate_year(YEAR, luqiao())
+    first = snapshot(YEAR, with_run=False)
+    assert ScoreSheet.objects.filter(sums__isnull=False).count() == 9
+    with CaptureQueriesContext(connection) as queries:
+        services.aggregate_year(YEAR, luqiao())
+    assert entries_read(queries) == []
+    assert snapshot(YEAR, with_run=False) == first
+
+
+def test_an_entry_saved_behind_the_portals_back_is_counted_by_the_next_run(finance):
+    scheme = build_scheme(YEAR)
+    institution = InstitutionFactory(code="S04")
+    assessment = assessment_for(institution, scheme)
+    file_and_submit(finance, assessment)
+    services.aggregate_year(YEAR, luqiao())
+
+    entry = SheetEntry.objects.get(sheet__assessment=assessment, sheet__source="inspection", indicator__code="B1")
+    entry.points = D("26")
+    entry.save()  # not through the services: the sheet stays submitted with its old sums
+    services.aggregate_year(YEAR, luqiao())
+    counted = snapshot(YEAR, with_run=False)["S04"]
+    assert ScoreSheet.objects.get(assessment=assessment, source="inspection").sums["items"] == [[1, 560], [2, 180]]
+    ScoreSheet.objects.filter(assessment=assessment).update(sums=None)
+    services.aggregate_year(YEAR, luqiao())
+    assert snapshot(YEAR, with_run=False)["S04"] == counted
+
+
+def test_storing_leaves_a_sheet_changed_since_it_was_read_alone(finance):
+    scheme = build_scheme(YEAR)
+    services.district_year(luqiao(), YEAR)  # as filing the sheets opens it
+    assessment = assessment_for(InstitutionFactory(code="S05"), scheme)
+    sheet = fill_sheet(assessment, "inspection", WORKED_SHEETS["inspection"])
+    read_at = ScoreSheet.objects.get(pk=sheet.pk).updated_at
+    counted = sheet_sums.from_entries([sheet.pk])[sheet.pk]
+
+    sheet.returned_reason = "改"
+    sheet.save()  # changed after the run read it
+    assert sheet_sums.store([sheet_sums.Pending(sheet.pk, read_at, counted)]) == 0
+    assert ScoreSheet.objects.get(pk=sheet.pk).sums is None
+    fresh = ScoreSheet.objects.get(pk=sheet.pk)
+    assert sheet_sums.store([sheet_sums.Pending(sheet.pk, fresh.updated_at, counted)]) == 1
+    assert ScoreSheet.objects.get(pk=sheet.pk).updated_at == fresh.updated_at  # not a change of the sheet
+    ScoreSheet.objects.filter(pk=sheet.pk).update(status=ScoreSheet.Status.DRAFT, sums=None)
+    assert sheet_sums.store([sheet_sums.Pending(sheet.pk, fresh.updated_at, counted)]) == 0  # a draft: none
+
+
+def test_fill_stores_the_missing_sums_once():
+    scheme = build_scheme(YEAR)
+    services.district_year(luqiao(), YEAR)  # as filing the sheets opens it
+    for i in range(2):
+        assessment = assessment_for(InstitutionFactory(code=f"S2{i}"), scheme)
+        for source, values in WORKED_SHEETS.items():
+            fill_sheet(assessment, source, values, submit=source != "third_party")
+    empty = ScoreSheet.objects.create(assessment=assessment_for(InstitutionFactory(code="S22"), scheme),
+                                      source="inspection", status=ScoreSheet.Status.SUBMITTED)
+
+    assert sheet_sums.fill(YEAR) == 5  # two institutions' two submitted sheets, and the empty one
+    assert ScoreSheet.objects.get(pk=empty.pk).sums["items"] == []
+    assert not ScoreSheet.objects.filter(source="third_party", sums__isnull=False).exists()  # drafts: none
+    assert sheet_sums.fill(YEAR) == 0
+    assert sheet_sums.fill(YEAR, [luqiao().pk]) == 0
+
+
+def test_unreadable_stored_sums_are_counted_again():
+    scheme = build_scheme(YEAR)
+    assessment = assessment_for(InstitutionFactory(code="S06"), scheme)
+    for source, values in WORKED_SHEETS.items():
+        fill_sheet(assessment, source, values)
+    services.aggregate_year(YEAR, luqiao())
+    good = snapshot(YEAR, with_run=False)["S06"]
+    ScoreSheet.objects.filter(assessment=assessment).update(sums={"key": "x"})
+    services.aggregate_year(YEAR, luqiao())
+    assert snapshot(YEAR, with_run=False)["S06"] == good
+    assert sheet_sums.SheetSums.parse('{"key": "x"}') is None and sheet_sums.SheetSums.parse(None) is None
