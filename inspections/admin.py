@@ -44,12 +44,18 @@ class VisitAdmin(FinanceCenterReadOnly):
     list_filter = (("visited_on", admin.DateFieldListFilter), "kind", "joint_with_discipline")
     search_fields = ("=id", "institution__name", "institution__code", "notice_number")
     list_select_related = ("institution",)
-    fields = ("institution", "district", "visited_on", "kind", "joint_with_discipline", "team", "people_met",
-              "notes", "plan_entry", "notice_number", "notice_issued_at", "created_by", "created_at", "open_link")
+    fields = ("institution", "district", "visited_on", "kind", "joint_with_discipline", "team_names",
+              "people_met", "notes", "plan_entry", "notice_number", "notice_issued_at", "created_by", "created_at",
+              "open_link")
     readonly_fields = fields
     inlines = [FindingInline]
 
     open_link = page_link("inspections:visit", _("督查页面"))
+
+    @admin.display(description=_("检查组成员"))
+    def team_names(self, obj):
+        """The members as the visit page lists them (李慧、周明), not the stored JSON list."""
+        return "、".join(str(name) for name in obj.team or ()) or "-"
 
 
 @admin.register(Finding)

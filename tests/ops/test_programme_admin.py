@@ -131,8 +131,10 @@ def test_the_finance_center_sees_the_inlines(client, world):
     client.force_login(world["fc"])
     mine = world["mine"]
     PlanEntry.objects.create(plan=mine["plan"], institution=world["own"], month=5, team="第一检查组")
+    Visit.objects.filter(pk=mine["visit"].pk).update(team=["李慧", "周明"])
     page = client.get(_url("visit", f"{mine['visit'].pk}/change/"))
     assert "问题0" in page.content.decode() and len(page.context["inline_admin_formsets"]) == 1
+    assert "李慧、周明" in page.content.decode() and "[&quot;" not in page.content.decode()
     page = client.get(_url("plan", f"{mine['plan'].pk}/change/"))
     assert "第一检查组" in page.content.decode()
     page = client.get(_url("trackeditem", f"{mine['trackeditem'].pk}/change/"))
