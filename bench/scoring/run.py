@@ -7,7 +7,7 @@ On a database made by generate.py, each repetition times, in this order:
 
 (a) floor   – one SQL statement grouping every entry of the year's submitted sheets per institution
               and source (sum of basic points, sum of bonus points, number of red-line hits: what
-              the rules need of ``scoring.services._entry_sums``), every row fetched to the client;
+              the rules need of the sheets, ``scoring.sheet_sums``), every row fetched to the client;
 (b) first   – ``scoring.services.aggregate_year(2026)`` end to end on a year without results: it
               computes and writes every result (and moves the assessments from in_review to scored);
 (c) second  – the same call again on unchanged data, which must write nothing.
