@@ -21,13 +21,9 @@ from .models import District, DistrictGrant, Employee, Institution, Membership, 
 from .resources import EmployeeResource, InstitutionResource
 
 
-class RolesChangeAdminMixin:
-    """Rows that decide what a user may use (memberships, an employee record's account): after a
-    save or a delete, the navigation kept in the sessions is worked out again (core.shell)."""
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        transaction.on_commit(shell.roles_changed)
+class RolesChangeOnDeleteAdminMixin:
+    """Rows whose delete takes roles away (an institution takes its memberships with it): after a
+    delete, the navigation kept in the sessions is worked out again (core.shell)."""
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
@@ -35,6 +31,15 @@ class RolesChangeAdminMixin:
 
     def delete_queryset(self, request, queryset):
         super().delete_queryset(request, queryset)
+        transaction.on_commit(shell.roles_changed)
+
+
+class RolesChangeAdminMixin(RolesChangeOnDeleteAdminMixin):
+    """Rows that decide what a user may use (memberships, an employee record's account): after a
+    save or a delete, the navigation kept in the sessions is worked out again (core.shell)."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
         transaction.on_commit(shell.roles_changed)
 
 
@@ -184,7 +189,7 @@ class DistrictAdmin(admin.ModelAdmin):
 
 
 @admin.register(Institution)
-class InstitutionAdmin(ScopedImportExportAdmin):
+class InstitutionAdmin(RolesChangeOnDeleteAdminMixin, ScopedImportExportAdmin):
     resource_classes = [InstitutionResource]
     institution_path = ""
     list_display = ("code", "name", "short_name", "category", "district", "is_local_corporate", "is_active")

@@ -129,7 +129,7 @@ def test_a_role_given_or_taken_shows_in_the_navigation_at_once(db, django_captur
     """The navigation is kept in the session (NAV_SECONDS); a district grant, a membership or a change
     of groups made meanwhile is seen on the next page, not minutes later."""
     from institutions import services as institution_services
-    from institutions.models import District, DistrictGrant
+    from institutions.models import District, DistrictGrant, Membership
     from tests.factories import InstitutionFactory
 
     superuser = UserFactory(username="root", is_superuser=True, is_staff=True)
@@ -153,6 +153,12 @@ def test_a_role_given_or_taken_shows_in_the_navigation_at_once(db, django_captur
                               {"user": user.pk, "institution": bank.pk, "role": "institution_filer"})
     assert response.status_code == 302
     assert _nav(client) != before and "清廉积分测评" in _nav(client)
+
+    # The institution deleted in the admin takes the membership with it.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin.post(f"/admin/institutions/institution/{bank.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302 and not Membership.objects.filter(user=user).exists()
+    assert _nav(client) == before
 
 
 def test_an_employee_record_linked_or_groups_changed_in_the_admin_show_at_once(
