@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date
 from decimal import Decimal
 
 from django.conf import settings
@@ -767,6 +767,11 @@ def import_scores(dataset, *, submit: bool = False, actor=None) -> ImportReport:
             if key not in sheets:
                 assessment = ensure_assessment(institution, scheme.year)
                 sheets[key] = _sheet(assessment, source, lock=True)
+                if sheets[key].status == SheetStatus.SUBMITTED:  # submitted since the rows were checked
+                    transaction.set_rollback(True)
+                    return ImportReport(problems=[RowProblem(1, _(
+                        "%(code)s 的“%(source)s”评分表已提交，不能修改") % {
+                            "code": institution.code, "source": Source(source).label})])
             sheet = sheets[key]
             fields = {"points": None if isinstance(value, bool) else value,
                       "hit": value if isinstance(value, bool) else None, "note": note,
@@ -903,6 +908,8 @@ def _sheet_sums(years: list[DistrictYear], institutions: list[int] | None = None
     for sheet_id, institution_id, source, category, district_id, scheme_id, raw, updated_at in rows:
         sums = None if only or institution_id in again else sheet_sums.SheetSums.parse(raw)
         if sums is None or sums.key != keys[scheme_id]:
+            if timezone.is_naive(updated_at):  # SQLite's raw cursor: the stored UTC time, without its zone
+                updated_at = timezone.make_aware(updated_at, UTC)
             due.append((sheet_id, updated_at, len(out)))
         out.append([institution_id, source, category, district_id, sums])
     if due:
@@ -1297,7 +1304,8 @@ def aggregate_districts(year: int, district_ids: Iterable[int],
 
 def _store_counted(pending: list[sheet_sums.Pending]) -> None:
     """Stores the sheet sums a run counted from the entries (after its transaction: the run's snapshot
-    stays read-only, and a sheet returned meanwhile is left alone). Failing here costs only speed."""
+    stays read-only, and a sheet returned meanwhile is left alone). Failing here costs speed, and a
+    change made behind the portal's back is then trusted away by the next whole run (sheet_sums)."""
     if not pending:
         return
     try:
@@ -1410,6 +1418,7 @@ def _entries_changed_since(year: int, last: dict[int, object]) -> set[int]:
     if not last:
         return set()
     changed = (SheetEntry.objects.filter(sheet__assessment__year=year, updated_at__gt=min(last.values()),
+                                         sheet__status=SheetStatus.SUBMITTED,
                                          sheet__assessment__institution__district_id__in=list(last))
                .order_by().values_list("sheet__assessment__institution__district_id",
                                        "sheet__assessment__institution_id").annotate(latest=Max("updated_at")))

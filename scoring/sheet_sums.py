@@ -18,10 +18,16 @@ computed once, at submission, and read by every aggregation after it:
   counts that sheet's entries again (as it does for a sheet submitted before sums were stored) and
   stores the sums after its transaction (`store`, only on a sheet still as it was read).
 
-An incremental re-aggregation always counts the changed institutions' entries (a handful), so a change
-made behind the portal's back is picked up there too. `fill` stores the sums of a year's submitted
-sheets that have none (after an upgrade, or data loaded in bulk): `manage.py aggregate_scores` does
-not need it, it only makes the first aggregation as fast as the next.
+The portal never changes a submitted sheet's entries (saving and importing refuse under the sheet's
+lock; returning clears the sums). For a change made behind its back (SQL) there are two safety nets:
+an incremental re-aggregation counts the changed institutions' entries (a handful), and a whole run
+counts again the sheets of institutions with an entry of a submitted sheet saved since the district's
+last aggregation. Neither covers such a change before a district's first aggregation, nor one whose
+recount could not be stored afterwards (logged; the next run trusts the old sums again).
+
+`fill` stores the sums of a year's submitted sheets that have none (after an upgrade, or data loaded
+in bulk): `manage.py aggregate_scores` does not need it, it only makes the first aggregation as fast
+as the next.
 """
 
 from __future__ import annotations
@@ -198,7 +204,7 @@ def store(pending: Iterable[Pending]) -> int:
     """Stores the sums on each sheet still submitted and not changed since it was read (its `updated_at`
     unchanged: a returned or resubmitted sheet is left alone); returns how many were stored. Not a
     change of the sheet: `updated_at` is kept (an aggregation of only the changes must not see one)."""
-    rows = list(pending)
+    rows = sorted(pending, key=lambda p: p.sheet_id)  # rows locked in one order by every writer
     stored = 0
     table = ScoreSheet._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:

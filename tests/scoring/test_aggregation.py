@@ -7,7 +7,7 @@ import random
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from scoring import rules, services
 from scoring.models import AggregationRun, Assessment, Result
@@ -245,12 +245,14 @@ def random_points(rng: random.Random, max_points: Decimal) -> Decimal:
     return D(rng.randint(0, tenths)) / 10
 
 
-@pytest.mark.parametrize(("seed", "weights"), [
-    (20260101, ("0.2", "0.5", "0.3")),
-    (7, ("0.25", "0.45", "0.3")),
-    (99, ("0", "0.7", "0.3")),  # self alone weighs 0: the plain-mean fallback
+@pytest.mark.parametrize(("seed", "weights", "stored_sums"), [
+    (20260101, ("0.2", "0.5", "0.3"), False),
+    (7, ("0.25", "0.45", "0.3"), False),
+    (99, ("0", "0.7", "0.3"), False),  # self alone weighs 0: the plain-mean fallback
+    (20260101, ("0.2", "0.5", "0.3"), True),  # from the sheets' stored sums (scoring.sheet_sums)
+    (99, ("0", "0.7", "0.3"), True),
 ])
-def test_set_based_aggregation_equals_the_rules_on_random_data(monkeypatch, seed, weights):
+def test_set_based_aggregation_equals_the_rules_on_random_data(monkeypatch, seed, weights, stored_sums):
     rng = random.Random(seed)
     w_self, w_insp, w_tp = (D(w) for w in weights)
     indicators = ([(c, "basic", clause, D(m)) for c, clause, m in BASIC] + [(c, "bonus", None, D(m)) for c, m in BONUS]
@@ -295,7 +297,19 @@ def test_set_based_aggregation_equals_the_rules_on_random_data(monkeypatch, seed
         expected[code] = rules.compute_result(params, specs, submitted_sheets, *complaint_counts)
     monkeypatch.setattr(services, "complaint_counts", lambda year, institutions=None: dict(counts))
 
-    services.aggregate_year(scheme.year, luqiao())
+    if stored_sums:
+        from django.test.utils import CaptureQueriesContext
+
+        from scoring import sheet_sums
+        from scoring.models import SheetEntry
+
+        services.district_year(luqiao(), scheme.year)
+        assert sheet_sums.fill(scheme.year) >= 40  # most of 30 institutions × 3 sources
+        with CaptureQueriesContext(connection) as queries:
+            services.aggregate_year(scheme.year, luqiao())
+        assert not [q for q in queries if f"{SheetEntry._meta.db_table} e ON e.sheet_id" in q["sql"]]
+    else:
+        services.aggregate_year(scheme.year, luqiao())
 
     stored = {r.institution.code: r for r in Result.objects.filter(year=scheme.year).select_related("institution")}
     with_result = sorted(code for code, values in expected.items() if values is not None)

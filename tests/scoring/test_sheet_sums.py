@@ -210,3 +210,90 @@ def test_unreadable_stored_sums_are_counted_again():
     services.aggregate_year(YEAR, luqiao())
     assert snapshot(YEAR, with_run=False)["S06"] == good
     assert sheet_sums.SheetSums.parse('{"key": "x"}') is None and sheet_sums.SheetSums.parse(None) is None
+
+
+def test_every_kind_of_entry_counts_the_same_from_the_sums_in_a_batch_of_two_schemes():
+    """A basic indicator outside every clause, empty points, a bonus on the self and third-party sheets
+    (which must not count), a red line hit on the third-party sheet, and a second district with a
+    scheme of its own in the same batch: the stored sums give what counting the entries gives, and
+    both what the pure rules give."""
+    from institutions.models import District
+    from scoring import rules
+    from scoring.models import Result
+
+    from .factories import WORKED_INDICATORS
+
+    luqiao_scheme = build_scheme(YEAR, (*WORKED_INDICATORS, ("B9", "basic", None, D("10"))))
+    other = District.objects.get(code="331002")
+    own_scheme = build_scheme(YEAR, [("C1", "basic", "1.1", D("60")), ("C2", "basic", "3.1", D("40")),
+                                     ("Y1", "bonus", None, D("8")), ("S1", "red_line", None, None)],
+                              district=other)
+    plans = {
+        "K01": (luqiao_scheme, luqiao(), {
+            "self": {"B1": D("40"), "B2": None, "B3": D("20"), "X1": D("6"), "B9": D("5"), "R1": False},
+            "inspection": {"B1": D("30"), "B2": D("31.5"), "X1": D("4"), "B9": D("8"), "R1": False},
+            "third_party": {"B1": D("35"), "X2": D("5"), "R1": False}}),
+        "K02": (luqiao_scheme, luqiao(), {
+            "inspection": {"B1": D("39.5"), "B3": D("12"), "X2": D("6")},
+            "third_party": {"B2": D("30"), "R1": True}}),
+        "K03": (own_scheme, other, {
+            "self": {"C1": D("50"), "C2": D("35"), "Y1": D("8")},
+            "inspection": {"C1": D("55.5"), "C2": D("30"), "Y1": D("7.5"), "S1": False}}),
+    }
+    for code, (scheme, district, sheets) in plans.items():
+        assessment = assessment_for(InstitutionFactory(code=code, district=district), scheme)
+        for source, values in sheets.items():
+            fill_sheet(assessment, source, values)
+    districts = [luqiao().pk, other.pk]
+
+    services.aggregate_districts(YEAR, districts)  # counted from the entries (none stored yet)
+    from_entries = snapshot(YEAR, with_run=False)
+    items = sorted(ItemResult.objects.filter(year=YEAR).values_list("institution__code", "item_number", "points"))
+    assert sheet_sums.fill(YEAR) == 0  # the run stored every sheet's sums already
+    Result.objects.filter(year=YEAR).delete()
+    ItemResult.objects.filter(year=YEAR).delete()
+    with CaptureQueriesContext(connection) as queries:
+        services.aggregate_districts(YEAR, districts)
+    assert entries_read(queries) == []
+    assert snapshot(YEAR, with_run=False) == from_entries
+    assert sorted(ItemResult.objects.filter(year=YEAR)
+                  .values_list("institution__code", "item_number", "points")) == items
+    assert {number for code, number, _ in items if code == "K03"} == {1, 3}
+
+    for code, (scheme, _district, sheets) in plans.items():
+        specs = [rules.IndicatorSpec(i.code, i.kind, i.max_points) for i in Indicator.objects.filter(scheme=scheme)]
+        want = rules.compute_result(services.scheme_params(scheme), specs,
+                                    {s: {k: v for k, v in values.items() if v is not None}
+                                     for s, values in sheets.items()})
+        got = from_entries[code]
+        assert (got["basic"], got["bonus"], got["total"], got["red_line"], got["colour"]) == (
+            want.basic, want.bonus, want.total, want.red_line, want.colour), code
+    assert from_entries["K02"]["red_line"] and not from_entries["K01"]["red_line"]
+
+
+def test_a_sheet_submitted_while_an_import_waited_is_not_written_into(finance, monkeypatch):
+    """The import checks the sheets before its transaction and again once it holds each one: a sheet
+    submitted in between is refused, nothing is written."""
+    import tablib
+
+    scheme = build_scheme(YEAR)
+    institution = InstitutionFactory(code="S07")
+    assessment = assessment_for(institution, scheme)
+    fill_sheet(assessment, "inspection", WORKED_SHEETS["inspection"], submit=False)
+    dataset = tablib.Dataset(headers=["year", "institution_code", "source", "indicator_code", "value", "note"])
+    dataset.append([YEAR, "S07", "inspection", "B1", "12", ""])
+
+    real_sheet = services._sheet
+
+    def submitted_meanwhile(assessment, source, lock=False):
+        sheet = real_sheet(assessment, source, lock=lock)
+        if lock:  # the submission won the race for the sheet
+            ScoreSheet.objects.filter(pk=sheet.pk).update(status=ScoreSheet.Status.SUBMITTED)
+            sheet.refresh_from_db()
+        return sheet
+
+    before = sorted(SheetEntry.objects.values_list("pk", "points"))
+    monkeypatch.setattr(services, "_sheet", submitted_meanwhile)
+    report = services.import_scores(dataset, actor=finance)
+    assert not report.ok and "已提交" in report.problems[0].message
+    assert sorted(SheetEntry.objects.values_list("pk", "points")) == before
