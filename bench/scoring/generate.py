@@ -246,7 +246,7 @@ def load_entries(url: str, conn, scheme_id: int, jobs: int, red_line_share: floa
         conn.commit()
 
 
-def store_sheet_sums() -> None:
+def store_sheet_sums(single_district: bool) -> int:
     """What submitting each sheet stores with it (`scoring.services.submit_sheet`): its sums, counted
     from its entries. The sheets here are written submitted in bulk, so they are counted afterwards."""
     from django.db import connections
@@ -254,10 +254,11 @@ def store_sheet_sums() -> None:
     from institutions.models import District
     from scoring import services, sheet_sums
 
-    services.district_year(District.objects.get(code="331004"), YEAR)  # the one district without --districts
+    if single_district:  # every institution in 331004: its district-year, as filing opens it
+        services.district_year(District.objects.get(code="331004"), YEAR)
     stored = sheet_sums.fill(YEAR)
     connections.close_all()
-    print(f"  {stored:,} sheets' sums stored")
+    return stored
 
 
 def vacuum_analyze(conn) -> None:
@@ -327,7 +328,8 @@ def main(argv: list[str] | None = None) -> None:
         load_assessments_and_sheets(conn, scheme_id)
     load_entries(url, conn, scheme_id, max(1, args.jobs), args.red_line_share, args.seed, timings)
     with step("sheet sums, as submitting stores them (scoring.sheet_sums.fill)", timings):
-        store_sheet_sums()
+        stored = store_sheet_sums(not args.districts)
+    print(f"  {stored:,} sheets' sums stored")
     with step("VACUUM (ANALYZE)", timings):
         vacuum_analyze(conn)
     report(conn)
