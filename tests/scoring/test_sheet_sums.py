@@ -297,3 +297,25 @@ def test_a_sheet_submitted_while_an_import_waited_is_not_written_into(finance, m
     report = services.import_scores(dataset, actor=finance)
     assert not report.ok and "已提交" in report.problems[0].message
     assert sorted(SheetEntry.objects.values_list("pk", "points")) == before
+
+
+def test_the_command_stores_the_missing_sums_of_a_year_or_a_district():
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    scheme = build_scheme(YEAR)
+    services.district_year(luqiao(), YEAR)
+    assessment = assessment_for(InstitutionFactory(code="S30"), scheme)
+    for source, values in WORKED_SHEETS.items():
+        fill_sheet(assessment, source, values)
+
+    out = StringIO()
+    call_command("store_sheet_sums", "--year", str(YEAR), "--district", "331002", stdout=out)
+    assert "0 张" in out.getvalue() and not ScoreSheet.objects.filter(sums__isnull=False).exists()
+    call_command("store_sheet_sums", "--year", str(YEAR), stdout=out)
+    assert "3 张" in out.getvalue() and ScoreSheet.objects.filter(sums__isnull=False).count() == 3
+    with pytest.raises(CommandError, match="未知区县代码"):
+        call_command("store_sheet_sums", "--year", str(YEAR), "--district", "999999")
+    with pytest.raises(CommandError, match="不合理"):
+        call_command("store_sheet_sums", "--year", "1900")
