@@ -1,7 +1,9 @@
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 from django.db import transaction
 from django.http import Http404
 from django.urls import reverse
@@ -342,3 +344,12 @@ class UserAdmin(HistoryGuardMixin, DjangoUserAdmin):
 
 admin.site.unregister(get_user_model())
 admin.site.register(get_user_model(), UserAdmin)
+
+
+class GroupAdmin(RolesChangeAdminMixin, DjangoGroupAdmin):
+    """A group's name is a role's name (institutions.access.role_names): a group renamed or deleted
+    changes its members' roles, so the navigation kept in the sessions is worked out again."""
+
+
+admin.site.unregister(Group)
+admin.site.register(Group, GroupAdmin)

@@ -199,6 +199,12 @@ def test_an_employee_record_linked_or_groups_changed_in_the_admin_show_at_once(
     assert user.groups.filter(name="inspector").exists()
     assert _nav(client) != before
 
+    # The group renamed in the groups' admin: its members no longer hold the role it named.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin.post(f"/admin/auth/group/{inspector.pk}/change/", {"name": "inspector-old"})
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert _nav(client) == before
+
 
 # --- error pages -----------------------------------------------------------------------------------
 
