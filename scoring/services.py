@@ -668,13 +668,15 @@ def return_sheet(user, assessment: Assessment, source: str, reason: str) -> Scor
         raise NotAllowed(_("只有区金融工作中心可以退回评分表"))
     if not (reason or "").strip():
         raise ScoringError(_("退回须填写原因"))
-    year = year_of(assessment)
-    if year.status == YearStatus.PUBLISHED:
-        raise StateConflict(_("%(district)s %(year)s 年度结果已发布，不能退回评分表")
-                            % {"district": year.district.name, "year": assessment.year})
-    if year.status == YearStatus.NOTICE:
-        raise StateConflict(_("公示期内评分表已锁定：异议成立后，请在异议处理中重新开放相关评分表"))
-    return _return(user, assessment, source, reason)
+    with transaction.atomic():
+        _hold_year(assessment)  # the notice or the publishing waits for this return, or this reads it
+        year = year_of(assessment)
+        if year.status == YearStatus.PUBLISHED:
+            raise StateConflict(_("%(district)s %(year)s 年度结果已发布，不能退回评分表")
+                                % {"district": year.district.name, "year": assessment.year})
+        if year.status == YearStatus.NOTICE:
+            raise StateConflict(_("公示期内评分表已锁定：异议成立后，请在异议处理中重新开放相关评分表"))
+        return _return(user, assessment, source, reason)
 
 
 def _return(user, assessment: Assessment, source: str, reason: str) -> ScoreSheet:
@@ -766,12 +768,14 @@ def import_scores(dataset, *, submit: bool = False, actor=None) -> ImportReport:
             key = (institution.pk, scheme.year, source)
             if key not in sheets:
                 assessment = ensure_assessment(institution, scheme.year)
+                # Checked again now that the year and the sheet are held: the notice, the publishing or
+                # a submission may have come since the rows were checked.
+                _hold_year(assessment)
                 sheets[key] = _sheet(assessment, source, lock=True)
-                if sheets[key].status == SheetStatus.SUBMITTED:  # submitted since the rows were checked
+                refusal = _frozen_for_import(assessment, sheets[key])
+                if refusal:
                     transaction.set_rollback(True)
-                    return ImportReport(problems=[RowProblem(1, _(
-                        "%(code)s 的“%(source)s”评分表已提交，不能修改") % {
-                            "code": institution.code, "source": Source(source).label})])
+                    return ImportReport(problems=[RowProblem(1, refusal)])
             sheet = sheets[key]
             fields = {"points": None if isinstance(value, bool) else value,
                       "hit": value if isinstance(value, bool) else None, "note": note,
@@ -799,6 +803,20 @@ def import_scores(dataset, *, submit: bool = False, actor=None) -> ImportReport:
             for sheet in sorted(sheets.values(), key=lambda s: Source.values.index(s.source)):
                 submit_sheet(actor, Assessment.objects.get(pk=sheet.assessment_id), sheet.source, as_operator=True)
     return report
+
+
+def _frozen_for_import(assessment: Assessment, sheet: ScoreSheet) -> str:
+    """Why the import may not write into this sheet now (its year held, the sheet locked), or ""."""
+    year = year_of(assessment)
+    names = {"district": year.district.name, "year": year.year}
+    if year.status == YearStatus.PUBLISHED:
+        return _("%(district)s %(year)s 年度结果已发布，不能导入评分") % names
+    if year.status == YearStatus.NOTICE:
+        return _("%(district)s %(year)s 年度处于公示期，评分表已锁定") % names
+    if sheet.status == SheetStatus.SUBMITTED:
+        return _("%(code)s 的“%(source)s”评分表已提交，不能修改") % {
+            "code": assessment.institution.code, "source": sheet.get_source_display()}
+    return ""
 
 
 def _year_plan(years: list[int], district_ids: set[int]) -> dict[tuple[int, int], tuple[Scheme, str]]:
@@ -1756,6 +1774,7 @@ def reopen_for_objection(user, objection: Objection, source: str, reason: str) -
     _check_source(source)
     objection = Objection.objects.select_for_update().select_related("assessment__institution").get(pk=objection.pk)
     assessment = objection.assessment
+    _hold_year(assessment)  # the publishing waits for this reopening, or this reads that it is published
     dy = year_of(assessment)
     _finance_of(user, dy, _("只有%(district)s金融工作中心可以重新开放评分表"))
     if objection.status != ObjectionStatus.UPHELD:

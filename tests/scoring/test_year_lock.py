@@ -115,3 +115,52 @@ def test_writers_of_one_district_do_not_wait_for_one_another(year_with_results):
 
     waited, outcome = crossing(save(0), save(1))
     assert not waited and "error" not in outcome  # the second writer finished while the first held its lock
+
+
+def test_a_sheet_being_returned_holds_the_notice_back(year_with_results):
+    """(Review finding: the return read the year's status before its transaction, so a sheet could be
+    put back to draft after the notice had begun.)"""
+    scheme = year_with_results
+    finance = UserFactory(username="fc_lock", roles=["finance_center"])
+    dy = services.district_year(luqiao(), scheme.year)
+    assessment = Objection.assessment.field.related_model.objects.get(institution__code="L1")
+
+    waited, outcome = crossing(lambda: services.return_sheet(finance, assessment, "inspection", "B1 复核"),
+                               lambda: services.open_notice(dy, finance))
+    assert waited, "locking for notice did not wait for the sheet being returned"
+    assert "error" not in outcome and outcome["value"].status == YearStatus.NOTICE
+    with pytest.raises(services.StateConflict):  # the notice has begun: no more returns
+        services.return_sheet(finance, assessment, "self", "复核")
+
+
+def test_an_import_holds_the_notice_back(year_with_results):
+    import tablib
+
+    scheme = year_with_results
+    finance = UserFactory(username="fc_lock", roles=["finance_center"])
+    dy = services.district_year(luqiao(), scheme.year)
+    InstitutionFactory(code="L8", district=luqiao())
+    dataset = tablib.Dataset(headers=["year", "institution_code", "source", "indicator_code", "value", "note"])
+    dataset.append([scheme.year, "L8", "self", "B1", "30", ""])
+
+    waited, outcome = crossing(lambda: services.import_scores(dataset, actor=finance),
+                               lambda: services.open_notice(dy, finance))
+    assert waited, "locking for notice did not wait for the import"
+    assert "error" not in outcome and outcome["value"].status == YearStatus.NOTICE
+
+
+def test_an_objection_being_reopened_holds_the_publishing_back(year_with_results):
+    scheme = year_with_results
+    finance = UserFactory(username="fc_lock", roles=["finance_center"])
+    dy = services.open_notice(services.district_year(luqiao(), scheme.year), finance)
+    assessment = Objection.assessment.field.related_model.objects.get(institution__code="L1")
+    head = institution_user(assessment.institution, "institution_head", username="head_l1")
+    objection = services.file_objection(head, assessment, "B1 项漏记")
+    objection = services.decide_objection(finance, objection, True, "成立")
+
+    waited, outcome = crossing(lambda: services.reopen_for_objection(finance, objection, "inspection", "B1 漏记"),
+                               lambda: services.publish_year(dy, finance))
+    assert waited, "publishing did not wait for the sheet being reopened"
+    # Publishing then sees the reopened sheet and refuses; the year stays in its notice period.
+    assert isinstance(outcome.get("error"), services.StateConflict), outcome
+    assert services.district_year(luqiao(), scheme.year).status == YearStatus.NOTICE
