@@ -55,6 +55,7 @@ logger = logging.getLogger(__name__)
 
 ACTORS = (Role.INSTITUTION_FILER, Role.INSTITUTION_HEAD)
 LOCK_NAMESPACE = 15_0001  # pg_advisory_xact_lock(namespace, institution id): one screening per institution
+LOAD_LOCK_NAMESPACE = 15_0002  # the same for loads: one load of an institution's rows at a time
 MAX_PROBLEMS = 200
 
 
@@ -344,6 +345,10 @@ def store_rows(institution: Institution, kind: str, clean_rows: list[dict], *, f
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
+                # Two loads of one institution wait for each other: relationships and events have no unique
+                # key, and each load's "delete what the file holds again, then insert" would miss the
+                # other's rows not yet committed (both files' rows kept: duplicates, false alerts).
+                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOAD_LOCK_NAMESPACE, institution.pk])
                 _hold_institution(cursor, institution.pk)
             _copy_rows(institution.pk, kind, clean_rows, now)
         else:
