@@ -310,13 +310,18 @@ def record_training(user, institution: Institution | int, data: TrainingInput) -
 
 
 def recompute_hours(employee_ids: Iterable[int], year: int) -> None:
-    """The stored hours of these employees for the year, from their attendance (one upsert each)."""
+    """The stored hours of these employees for the year, from their attendance (one upsert each).
+
+    Inside the writer's transaction, the employees' rows are locked first (in id order): a second
+    writer of attendance for the same people waits, then sums what the first committed too (without
+    the lock each summed only what it could see, and the last to write lost the other's session)."""
     ids = sorted({int(e) for e in employee_ids})
     if not ids:
         return
+    institutions = dict(Employee.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+                        .values_list("pk", "institution_id"))
     sums = {r["employee_id"]: r for r in Attendance.objects.filter(employee_id__in=ids, session__year=year)
             .values("employee_id").annotate(hours=Sum("hours"), n=Count("session_id", distinct=True))}
-    institutions = dict(Employee.objects.filter(pk__in=ids).values_list("pk", "institution_id"))
     for pk in ids:
         row = sums.get(pk)
         if row is None:
