@@ -459,9 +459,14 @@ def save_action(user, institution: Institution | int, data: ActionInput,
         if action is None:
             action = SelfChosenAction.objects.create(institution=inst, created_by=_real(user), **values)
         else:
+            # Read again under its lock and write only what the form holds: a showcase awarded since the
+            # page was opened is kept (saving the whole object read before undid the award).
+            action = SelfChosenAction.objects.select_for_update().get(pk=action.pk)
+            if action.is_showcase and action.year != data.year:
+                raise StateConflict(_("已评为样板的自选动作不能更改年度"))
             for key, value in values.items():
                 setattr(action, key, value)
-            action.save()
+            action.save(update_fields=[*values, "updated_at"])
         action.clauses.set(clauses)
     return action
 

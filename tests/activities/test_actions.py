@@ -63,3 +63,25 @@ def test_edit_an_action(w):
     assert r.status_code == 400
     action.refresh_from_db()
     assert action.year == YEAR
+
+
+def test_saving_an_action_opened_before_it_became_a_showcase_keeps_the_award(w):
+    """(Review finding: the edit saved every field of the object it had read, so a showcase awarded in
+    the meantime was undone.)"""
+    from activities import services
+
+    assert _register(w).status_code == 302
+    opened = SelfChosenAction.objects.get()  # the filer's edit page, read before the award
+    services.mark_showcase(w.fc, SelfChosenAction.objects.get(pk=opened.pk), True, "全区推广")
+
+    def edit(year):
+        return services.save_action(w.filer, w.a, services.ActionInput(
+            year=year, title="清廉金融 阳光信贷（修订）", goals="梳理岗位风险点", status="done",
+            clause_ids=[w.clauses["1.2"].pk] if year == YEAR else []), action=opened)
+
+    with pytest.raises(services.StateConflict, match="不能更改年度"):
+        edit(YEAR + 1)
+    saved = edit(YEAR)
+    saved.refresh_from_db()
+    assert saved.title == "清廉金融 阳光信贷（修订）"
+    assert saved.is_showcase and saved.showcase_note == "全区推广" and saved.showcase_by == w.fc
