@@ -229,9 +229,12 @@ def update_activity(user, activity: Activity, data: ActivityInput) -> Activity:
 
 def delete_activity(user, activity: Activity) -> None:
     _institution_for_writer(user, activity.institution_id)
-    if EvidenceLink.objects.filter(source=EvidenceSource.ACTIVITY, object_id=activity.pk).exists():
-        raise StateConflict(_("该活动已作为自评佐证引用，不能删除"))
     with transaction.atomic():
+        # Under the record's lock: attaching it as evidence locks it too, so one waits for the other.
+        if not Activity.objects.select_for_update().filter(pk=activity.pk).exists():
+            raise NotFound(_("未找到该活动"))
+        if EvidenceLink.objects.filter(source=EvidenceSource.ACTIVITY, object_id=activity.pk).exists():
+            raise StateConflict(_("该活动已作为自评佐证引用，不能删除"))
         names = [(f.file.storage, f.file.name) for f in activity.files.all() if f.file]
         activity.delete()
         # The files go once the deletion is committed (a rolled-back deletion keeps them).
@@ -416,9 +419,12 @@ def import_attendance(user, session: TrainingSession, data: bytes, filename: str
 
 def delete_training(user, session: TrainingSession) -> None:
     _institution_for_writer(user, session.institution_id)
-    if EvidenceLink.objects.filter(source=EvidenceSource.TRAINING, object_id=session.pk).exists():
-        raise StateConflict(_("该培训已作为自评佐证引用，不能删除"))
     with transaction.atomic():
+        # Under the record's lock, as delete_activity.
+        if not TrainingSession.objects.select_for_update().filter(pk=session.pk).exists():
+            raise NotFound(_("未找到该培训"))
+        if EvidenceLink.objects.filter(source=EvidenceSource.TRAINING, object_id=session.pk).exists():
+            raise StateConflict(_("该培训已作为自评佐证引用，不能删除"))
         ids = set(session.attendance.values_list("employee_id", flat=True))
         year = session.year
         session.delete()
@@ -767,6 +773,18 @@ def decide_return(user, recipient: NoticeRecipient, accept: bool, reason: str = 
 
 # --- evidence for the self sheet ----------------------------------------------------------------
 
+def _evidence_records(source: str, institution_id: int, year: int):
+    """The records of the institution's year that may be attached as evidence from `source`."""
+    if source == EvidenceSource.ACTIVITY:
+        return Activity.objects.filter(institution_id=institution_id, year=year)
+    if source == EvidenceSource.TRAINING:
+        return TrainingSession.objects.filter(institution_id=institution_id, year=year)
+    if source == EvidenceSource.SHOWCASE:
+        return SelfChosenAction.objects.filter(institution_id=institution_id, year=year, is_showcase=True)
+    return NoticeRecipient.objects.filter(institution_id=institution_id, return_status=ReturnStatus.ACCEPTED,
+                                          notice__published_at__year=year)
+
+
 def _evidence_record(source: str, object_id: int, institution_id: int, year: int):
     """(title, rows of the summary, clause ids) of a record of the institution's year; NotFound otherwise."""
     if source == EvidenceSource.ACTIVITY:
@@ -847,6 +865,11 @@ def attach_evidence(user, assessment, indicator_code: str, source: str, object_i
                                 content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     try:
         with transaction.atomic():
+            # The record locked and read again: deleting it, or taking its showcase away, waits for this
+            # attachment (and then sees the link), or this sees that it is gone.
+            records = _evidence_records(source, assessment.institution_id, assessment.year)
+            if not records.select_for_update(of=("self",)).filter(pk=int(object_id)).exists():
+                raise NotFound(_("未找到该记录，或它不属于本机构该年度"))
             evidence = scoring_services.add_evidence(user, assessment, Source.SELF, indicator_code, upload)
             link = EvidenceLink.objects.create(evidence=evidence, assessment=assessment,
                                                indicator_code=indicator_code, source=source,
