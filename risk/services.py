@@ -805,7 +805,10 @@ def assign(user, alert: Alert, assignee_id: int | None) -> Alert:
     if assignee_id is not None and not Membership.objects.filter(
             user_id=assignee_id, institution_id=alert.institution_id, role__in=ACTORS).exists():
         raise DomainError(_("核查人须为本机构的填报员或负责人"), field="assignee")
-    Alert.objects.filter(pk=alert.pk).update(assignee_id=assignee_id, updated_at=timezone.now())
+    # Conditional: an alert concluded at the same moment is not assigned any more.
+    if not Alert.objects.filter(pk=alert.pk, status__in=OPEN_STATUSES).update(assignee_id=assignee_id,
+                                                                              updated_at=timezone.now()):
+        raise StateConflict(_("预警已处理完毕，不能再分派"))
     AlertAction.objects.create(  # i18n-exempt: trail note stored on the alert
         alert=alert, action="assign", from_status=alert.status, to_status=alert.status,
                                note=f"分派给用户 {assignee_id}" if assignee_id else "取消分派",
@@ -822,9 +825,10 @@ def forward(user, alert: Alert, to: str, note: str = "") -> Alert:
     to = (to or "").strip()
     if not to:
         raise DomainError(_("请填写转交单位"), field="to")
-    if alert.forwarded_to:
+    # Conditional: of two forwards at once only one finds it not yet forwarded (and still escalated).
+    unforwarded = Alert.objects.filter(pk=alert.pk, forwarded_to="", status=AlertStatus.ESCALATED)
+    if alert.forwarded_to or not unforwarded.update(forwarded_to=to[:100], updated_at=timezone.now()):
         raise StateConflict(_("该预警已转交"))
-    Alert.objects.filter(pk=alert.pk).update(forwarded_to=to[:100], updated_at=timezone.now())
     AlertAction.objects.create(  # i18n-exempt: trail note stored on the alert
         alert=alert, action="forward", from_status=alert.status, to_status=alert.status,
                                note=f"转交{to}：{note}".strip("："), actor=user)

@@ -151,3 +151,29 @@ def test_employees_api(bank):
     item = Portal(bank.filer).client.get("/api/v1/employees/").json()["results"][0]
     assert {"employee_no", "name", "department", "position", "institution"} <= set(item)
     assert item["institution"] == {"code": "RA01", "name": "甲银行"} and item["district"] == "331004"
+
+
+def test_a_forward_or_an_assignment_read_before_a_change_is_refused(bank, alerts):
+    """(Review finding: both checked the alert object they had read; two forwards at once both went
+    through, and an alert concluded at the same moment could still be assigned.)"""
+    from risk import services
+
+    r01, r04, _ = alerts
+    post(bank.filer, r04, "review")
+    post(bank.filer, r04, "confirm", note="核实")
+    post(bank.filer, r04, "escalate", note="上报")
+    first_read, second_read = Alert.objects.get(pk=r04.pk), Alert.objects.get(pk=r04.pk)
+    services.forward(bank.fc, first_read, "区纪委")
+    with pytest.raises(services.StateConflict):
+        services.forward(bank.fc, second_read, "区监察委")
+    assert Alert.objects.get(pk=r04.pk).forwarded_to == "区纪委"
+    assert AlertAction.objects.filter(alert=r04, action="forward").count() == 1
+
+    stale = Alert.objects.get(pk=r01.pk)  # read while open
+    post(bank.head, r01, "review")
+    assert post(bank.head, r01, "dismiss", note="正常往来").status_code == 200
+    concluded = Alert.objects.get(pk=r01.pk).assignee_id
+    with pytest.raises(services.StateConflict):
+        services.assign(bank.head, stale, bank.filer.pk)
+    assert Alert.objects.get(pk=r01.pk).assignee_id == concluded != bank.filer.pk
+    assert not AlertAction.objects.filter(alert=r01, action="assign").exists()
