@@ -254,7 +254,9 @@ def import_scheme(year: int, norms_rows, indicator_rows, *, activate: bool = Fal
                                               % {"scheme": scheme}))
             return report
         if district is not None:
-            in_use = DistrictYear.objects.filter(district=district, year=year).exclude(
+            # Locked: a sheet being saved holds the year (SHARE) until it commits, so its entries are seen
+            # here, and a save coming after this switch finds the year's new scheme (save_entry).
+            in_use = DistrictYear.objects.select_for_update(of=("self",)).filter(district=district, year=year).exclude(
                 scheme__district_id=district_id).first()
             if in_use and SheetEntry.objects.filter(sheet__assessment__scheme_id=in_use.scheme_id,
                                                     sheet__assessment__institution__district=district).exists():
@@ -537,6 +539,9 @@ def save_entry(user, assessment: Assessment, source: str, data: EntryInput) -> S
         raise EntryRefused(str(exc)) from None
     with transaction.atomic():
         year = _check_year_open(assessment, source, held=True)
+        if indicator.scheme_id != year.scheme_id:  # the district switched to its own scheme meanwhile
+            raise StateConflict(_("%(district)s %(year)s 年度已改用新的评价方案，请刷新页面后重新填写")
+                                % {"district": year.district.name, "year": year.year})
         sheet = _sheet(assessment, source, lock=True)
         correcting = year.status == YearStatus.NOTICE
         if sheet.status == SheetStatus.SUBMITTED:

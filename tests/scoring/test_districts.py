@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 
 from institutions.models import District
 from scoring import services
-from scoring.models import AggregationRun, Assessment, DistrictYear, Objection, Result, Scheme, ScoreSheet
+from scoring.models import AggregationRun, Assessment, DistrictYear, Objection, Result, Scheme, ScoreSheet, SheetEntry
 from tests.conftest import client_for
 from tests.factories import InstitutionFactory, UserFactory, institution_user
 
@@ -415,3 +415,30 @@ def test_import_scheme_reports_oversized_values_as_row_problems():
     report = services.import_scheme(2035, norms, indicators)
     assert not report.ok and len(report.problems) == 3
     assert not Scheme.objects.filter(year=2035).exists()
+
+
+def test_a_sheet_opened_before_the_district_switched_to_its_own_scheme_is_not_saved_into_the_old_one():
+    """(Review finding: the switch to a district's own scheme checked for entries under the template
+    without holding the year, and a save read its scheme before holding it: an entry could land under the
+    template's indicator in an assessment already moved to the new scheme, lost to every figure.)"""
+    import tablib
+
+    build_scheme(2035)
+    bank = InstitutionFactory(code="OWN1", district=luqiao())
+    filer = institution_user(bank, "institution_filer", username="filer_own1")
+    services.district_year(luqiao(), 2035)
+    opened = services.ensure_assessment(bank, 2035)  # the filing page, read under the template
+    norms = tablib.Dataset(headers=list(services.NORMS_COLUMNS))
+    norms.append(["1", "项目一", "1.1", "条款一"])
+    indicators = tablib.Dataset(headers=list(services.INDICATOR_COLUMNS))
+    indicators.append(["B1", "basic", "1.1", "100", "本区指标"])
+    report = services.import_scheme(2035, norms, indicators, activate=True, district=luqiao())
+    assert report.ok, report.problems
+    assert services.district_year(luqiao(), 2035).scheme.district_id == luqiao().pk
+
+    with pytest.raises(services.StateConflict, match="新的评价方案"):
+        services.save_entry(filer, opened, "self", services.EntryInput("B1", "30"))
+    assert not SheetEntry.objects.filter(sheet__assessment__institution=bank).exists()
+    fresh = Assessment.objects.get(pk=opened.pk)
+    entry = services.save_entry(filer, fresh, "self", services.EntryInput("B1", "30"))
+    assert entry.indicator.scheme.district_id == luqiao().pk
