@@ -646,6 +646,11 @@ def submit_sheet(user, assessment: Assessment, source: str, *, as_operator: bool
     with transaction.atomic():
         _check_year_open(assessment, source, held=True)
         sheet = _sheet(assessment, source, lock=True)
+        # The assessment held and its state read again: two sheets of one institution submitted at once
+        # each decided its new state without the other's submission (self then left SELF_SUBMITTED
+        # although the inspection sheet was in).
+        assessment.state = Assessment.objects.select_for_update().values_list("state", flat=True).get(
+            pk=assessment.pk)
         if sheet.status == SheetStatus.SUBMITTED:
             raise StateConflict(_("“%(source)s”评分表已提交") % {"source": sheet.get_source_display()})
         if source == Source.SELF:

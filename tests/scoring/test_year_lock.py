@@ -164,3 +164,26 @@ def test_an_objection_being_reopened_holds_the_publishing_back(year_with_results
     # Publishing then sees the reopened sheet and refuses; the year stays in its notice period.
     assert isinstance(outcome.get("error"), services.StateConflict), outcome
     assert services.district_year(luqiao(), scheme.year).status == YearStatus.NOTICE
+
+
+def test_two_sheets_of_one_institution_submitted_at_once_leave_it_in_review(scheme):
+    """(Review finding: each submission decided the assessment's new state without the other's; the self
+    sheet submitted while the inspection sheet's submission was committing left it SELF_SUBMITTED.)"""
+    from scoring.models import Assessment, AssessmentState
+
+    from .factories import WORKED_SHEETS, fill_sheet
+
+    bank = InstitutionFactory(code="L7", district=luqiao())
+    assessment = assessment_for(bank, scheme)
+    for source in ("self", "inspection"):
+        fill_sheet(assessment, source, WORKED_SHEETS[source], submit=False)
+    finance = UserFactory(username="fc_lock", roles=["finance_center"])
+    services.district_year(luqiao(), scheme.year)  # opened already (else creating it makes the second wait)
+
+    def submit(source):
+        return lambda: services.submit_sheet(finance, Assessment.objects.get(pk=assessment.pk), source)
+
+    waited, outcome = crossing(submit("inspection"), submit("self"))
+    assert waited, "the second submission did not wait for the first"
+    assert "error" not in outcome, outcome
+    assert Assessment.objects.get(pk=assessment.pk).state == AssessmentState.IN_REVIEW
