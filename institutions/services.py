@@ -32,6 +32,7 @@ def grant_role(user, role: str, district: District, *, granted_by=None) -> Distr
     if granted_by is not None and not getattr(granted_by, "is_superuser", False):
         raise NotAllowed(_("只有系统管理员可以授权区县角色"))
     check_grant(role, district)
+    _hold_user(user)
     grant, _created = DistrictGrant.objects.get_or_create(
         user=user, role=role, district=district,
         defaults={"granted_by": granted_by if getattr(granted_by, "pk", None) else None})
@@ -46,11 +47,19 @@ def revoke_role(grant: DistrictGrant, *, revoked_by=None) -> None:
     if revoked_by is not None and not getattr(revoked_by, "is_superuser", False):
         raise NotAllowed(_("只有系统管理员可以撤销区县授权"))
     user, role = grant.user, grant.role
+    _hold_user(user)
     grant.delete()
     if not DistrictGrant.objects.filter(user=user, role=role).exists():
         user.groups.remove(*Group.objects.filter(name=role))
     _forget_cached_scope(user)
     transaction.on_commit(shell.roles_changed)
+
+
+def _hold_user(user) -> None:
+    """Grants and revocations of one user wait for one another: a revocation deciding whether the user
+    keeps the role's group must see a grant of the same role being made elsewhere (else the group was
+    taken away although a grant remained)."""
+    type(user).objects.select_for_update().filter(pk=user.pk).exists()
 
 
 def _forget_cached_scope(user) -> None:
