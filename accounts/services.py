@@ -82,7 +82,8 @@ def create_employee_accounts(employees: QuerySet[Employee], *, created_by) -> tu
     """Accounts for the active employees among `employees` that have none; returns them (with their
     temporary passwords, shown once) and how many employees were skipped."""
     User = get_user_model()
-    selected = list(employees.select_related("institution").select_for_update(of=("self",)))
+    # In id order, as every other locker of employees (activities' training hours): no deadlock between them.
+    selected = list(employees.select_related("institution").select_for_update(of=("self",)).order_by("pk"))
     todo = [e for e in selected if e.user_id is None and e.is_active]
     if not todo:
         return [], len(selected)

@@ -867,8 +867,9 @@ def attach_evidence(user, assessment, indicator_code: str, source: str, object_i
         with transaction.atomic():
             # The record locked and read again: deleting it, or taking its showcase away, waits for this
             # attachment (and then sees the link), or this sees that it is gone.
+            # `.first()`, not `.exists()`: the latter drops `of`, and would lock a return's shared notice.
             records = _evidence_records(source, assessment.institution_id, assessment.year)
-            if not records.select_for_update(of=("self",)).filter(pk=int(object_id)).exists():
+            if records.select_for_update(of=("self",)).filter(pk=int(object_id)).first() is None:
                 raise NotFound(_("未找到该记录，或它不属于本机构该年度"))
             evidence = scoring_services.add_evidence(user, assessment, Source.SELF, indicator_code, upload)
             link = EvidenceLink.objects.create(evidence=evidence, assessment=assessment,

@@ -773,16 +773,19 @@ def import_scores(dataset, *, submit: bool = False, actor=None) -> ImportReport:
         return report
 
     with transaction.atomic():
+        # Every district-year the file writes to, held (SHARE) in id order before anything else, as the
+        # aggregation locks its batch in id order: the notice and the publishing wait for the import, or
+        # the import reads their new status below.
+        _hold_years({(institution.district_id, scheme.year) for scheme, institution, *_rest in valid})
         sheets: dict[tuple[int, int, str], ScoreSheet] = {}
         for scheme, institution, source, indicator, value, note in valid:
             key = (institution.pk, scheme.year, source)
             if key not in sheets:
                 assessment = ensure_assessment(institution, scheme.year)
-                # Checked again now that the year and the sheet are held: the notice, the publishing or
-                # a submission may have come since the rows were checked.
-                _hold_year(assessment)
+                # Checked again now that the year and the sheet are held: the notice, the publishing, a
+                # submission or the district's own scheme may have come since the rows were checked.
                 sheets[key] = _sheet(assessment, source, lock=True)
-                refusal = _frozen_for_import(assessment, sheets[key])
+                refusal = _frozen_for_import(assessment, sheets[key], scheme)
                 if refusal:
                     transaction.set_rollback(True)
                     return ImportReport(problems=[RowProblem(1, refusal)])
@@ -815,10 +818,24 @@ def import_scores(dataset, *, submit: bool = False, actor=None) -> ImportReport:
     return report
 
 
-def _frozen_for_import(assessment: Assessment, sheet: ScoreSheet) -> str:
-    """Why the import may not write into this sheet now (its year held, the sheet locked), or ""."""
+def _hold_years(pairs: set[tuple[int, int]]) -> None:
+    """Inside a transaction: `_hold_year` for several (district id, year) at once, in id order (created
+    on first use)."""
+    if connection.vendor != "postgresql" or not pairs:
+        return
+    ids = sorted(district_year(district_id, year).pk for district_id, year in pairs)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM (SELECT 1 FROM scoring_districtyear WHERE id = ANY(%s)"
+                       " ORDER BY id FOR SHARE) AS held", [ids])
+
+
+def _frozen_for_import(assessment: Assessment, sheet: ScoreSheet, scheme: Scheme) -> str:
+    """Why the import may not write into this sheet now (its year held, the sheet locked), or "".
+    `scheme`: the one the rows were checked against."""
     year = year_of(assessment)
     names = {"district": year.district.name, "year": year.year}
+    if year.scheme_id != scheme.pk:
+        return _("%(district)s %(year)s 年度已改用新的评价方案，请刷新页面后重新填写") % names
     if year.status == YearStatus.PUBLISHED:
         return _("%(district)s %(year)s 年度结果已发布，不能导入评分") % names
     if year.status == YearStatus.NOTICE:
@@ -1759,7 +1776,8 @@ def result_snapshot(assessment: Assessment) -> dict:
 
 @transaction.atomic
 def decide_objection(user, objection: Objection, upheld: bool, decision: str) -> Objection:
-    objection = Objection.objects.select_for_update().select_related("assessment__institution").get(pk=objection.pk)
+    objection = (Objection.objects.select_for_update(of=("self",)).select_related("assessment__institution")
+                 .get(pk=objection.pk))
     dy = year_of(objection.assessment)
     _finance_of(user, dy, _("只有%(district)s金融工作中心可以处理异议"))
     if objection.status != ObjectionStatus.PENDING:
@@ -1782,9 +1800,12 @@ def reopen_for_objection(user, objection: Objection, source: str, reason: str) -
     the reason recorded; its source (or the finance center, logged) corrects and submits it again, and
     the district is aggregated again before publishing."""
     _check_source(source)
-    objection = Objection.objects.select_for_update().select_related("assessment__institution").get(pk=objection.pk)
-    assessment = objection.assessment
+    # The year first (SHARE), then the objection alone: publishing locks the year, then the assessments,
+    # so locking the assessment before the year (select_related without `of`) could deadlock with it.
+    assessment = Objection.objects.select_related("assessment__institution").get(pk=objection.pk).assessment
     _hold_year(assessment)  # the publishing waits for this reopening, or this reads that it is published
+    objection = (Objection.objects.select_for_update(of=("self",)).select_related("assessment__institution")
+                 .get(pk=objection.pk))
     dy = year_of(assessment)
     _finance_of(user, dy, _("只有%(district)s金融工作中心可以重新开放评分表"))
     if objection.status != ObjectionStatus.UPHELD:

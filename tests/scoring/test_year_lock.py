@@ -187,3 +187,33 @@ def test_two_sheets_of_one_institution_submitted_at_once_leave_it_in_review(sche
     assert waited, "the second submission did not wait for the first"
     assert "error" not in outcome, outcome
     assert Assessment.objects.get(pk=assessment.pk).state == AssessmentState.IN_REVIEW
+
+
+def test_a_return_or_an_import_during_the_notice_being_opened_waits_and_is_refused(year_with_results):
+    """The other order: the notice is being opened (its transaction not yet committed) when a return and
+    an import come: both wait for it, then see the notice and refuse (before the fix both went through,
+    having read the year's status before any lock)."""
+    import tablib
+
+    scheme = year_with_results
+    finance = UserFactory(username="fc_lock", roles=["finance_center"])
+    dy = services.district_year(luqiao(), scheme.year)
+    assessment = Objection.assessment.field.related_model.objects.get(institution__code="L1")
+
+    waited, outcome = crossing(lambda: services.open_notice(dy, finance),
+                               lambda: services.return_sheet(finance, assessment, "inspection", "B1 复核"))
+    assert waited, "the return did not wait for the notice being opened"
+    assert isinstance(outcome.get("error"), services.StateConflict), outcome
+    assert assessment.sheets.get(source="inspection").status == "submitted"
+
+    services.reopen_year(services.district_year(luqiao(), scheme.year), finance, "补录")
+    InstitutionFactory(code="L6", district=luqiao())
+    dataset = tablib.Dataset(headers=["year", "institution_code", "source", "indicator_code", "value", "note"])
+    dataset.append([scheme.year, "L6", "self", "B1", "30", ""])
+    waited, outcome = crossing(lambda: services.open_notice(services.district_year(luqiao(), scheme.year), finance),
+                               lambda: services.import_scores(dataset, actor=finance))
+    assert waited, "the import did not wait for the notice being opened"
+    assert "error" not in outcome and not outcome["value"].ok and "公示期" in str(outcome["value"].problems[0])
+    from scoring.models import SheetEntry
+
+    assert not SheetEntry.objects.filter(sheet__assessment__institution__code="L6").exists()
