@@ -90,6 +90,7 @@ def record_points(user, employee: Employee, data: RecordInput, evidence=None) ->
         raise DomainError(_("未知来源 {source}").format(source=data.source))
     if data.date > timezone.localdate():
         raise DomainError(_("记录日期不能晚于今天"))
+    _hold_employee(employee)
     record = PointRecord.objects.create(employee=employee, date=data.date, kind=data.kind, source=data.source,
                                         note=data.note, evidence=evidence or "",
                                         recorder=user if getattr(user, "pk", None) else None,
@@ -99,11 +100,19 @@ def record_points(user, employee: Employee, data: RecordInput, evidence=None) ->
     return record
 
 
+def _hold_employee(employee: Employee) -> None:
+    """Inside a transaction: a record of the employee and the confirmation of the employee as an exemplar
+    wait for each other (an exemplar was confirmed while a deduction of the same year was committing)."""
+    Employee.objects.select_for_update().filter(pk=employee.pk).exists()
+
+
+@transaction.atomic
 def confirm_exemplar(user, employee: Employee, year: int) -> Exemplar:
     """The institution's head (or the district's finance center) confirms one of the year's proposals."""
     if not (access.is_finance_center(user, employee.institution.district_id)
             or (access.has_role(user, Role.INSTITUTION_HEAD) and can_record_for(user, employee))):
         raise NotAllowed(_("只有本机构负责人可以确认清廉典型"))
+    _hold_employee(employee)
     proposals = selectors.exemplar_proposals(employee.institution_id, year, limit=50)
     if employee.pk not in {e.employee_id for e in proposals}:
         raise StateConflict(_("该员工本年度有扣分记录，不能选为清廉典型"))
