@@ -12,8 +12,9 @@ For each number of workers (``--workers 1 2``), in one run and in this order:
               before the workers start);
 (b) first   – `scoring.services.start_year_aggregation(2026)` on a year without results (every
               result deleted, every assessment back to ``in_review``, every district-year never
-              aggregated): one run per district, handed out as Celery tasks of whole districts of
-              about SCORING_SPREAD_TASK_INSTITUTIONS institutions (default 2,000), run by N worker processes
+              aggregated; the sheets' sums, stored at submission, are inputs and stay): one run per
+              district, handed out as Celery tasks of whole districts of about
+              SCORING_SPREAD_TASK_INSTITUTIONS institutions (default 2,000), run by N worker processes
               (``celery worker --concurrency 1`` each, the portal's settings, DEBUG off), timed from the
               call until the last district's run finished (its ``finished_at``); every stored result
               is then checked against the floor's sums run through the rules;
