@@ -348,7 +348,7 @@ def store_rows(institution: Institution, kind: str, clean_rows: list[dict], *, f
                 # Two loads of one institution wait for each other: relationships and events have no unique
                 # key, and each load's "delete what the file holds again, then insert" would miss the
                 # other's rows not yet committed (both files' rows kept: duplicates, false alerts).
-                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOAD_LOCK_NAMESPACE, institution.pk])
+                _lock(institution.pk, LOAD_LOCK_NAMESPACE)
                 _hold_institution(cursor, institution.pk)
             _copy_rows(institution.pk, kind, clean_rows, now)
         else:
@@ -624,9 +624,10 @@ def run_screening(screening_id: int) -> Screening | None:
     return screening
 
 
-def _lock(institution_id: int) -> None:
+def _lock(institution_id: int, namespace: int = LOCK_NAMESPACE) -> None:
+    """Inside a transaction: one screening (or, with LOAD_LOCK_NAMESPACE, one load) of the institution at a time."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, institution_id])
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [namespace, institution_id])
 
 
 _JSON_OID, _JSON_ARRAY_OID = 114, 199  # PostgreSQL's json and json[] types

@@ -2,14 +2,12 @@
 never cross: both lock the record, so the second waits and then sees the first. (Review finding: the
 deletion checked for evidence links before any lock, so a link could point at a deleted activity.)"""
 
-import threading
-
 import pytest
 from django.conf import settings
-from django.db import connections, transaction
 
 from activities import services
 from activities.models import Activity, EvidenceLink, SelfChosenAction
+from tests.concurrency import crossing
 from tests.scoring.factories import assessment_for
 
 from .conftest import YEAR, make_activity
@@ -19,41 +17,6 @@ pytestmark = [
     pytest.mark.skipif("sqlite" in settings.DATABASES["default"]["ENGINE"],
                        reason="row locks: PostgreSQL (SQLite serialises writers)"),
 ]
-
-
-def crossing(first_inside_transaction, second):
-    """`first` in a transaction left open, then `second` in another thread: (did `second` wait, outcome)."""
-    started, release, outcome = threading.Event(), threading.Event(), {}
-
-    def first():
-        try:
-            with transaction.atomic():
-                first_inside_transaction()
-                started.set()
-                release.wait(15)
-        finally:
-            started.set()
-            connections.close_all()
-
-    def run_second():
-        try:
-            outcome["value"] = second()
-        except Exception as exc:  # the refusal is the outcome
-            outcome["error"] = exc
-        finally:
-            connections.close_all()
-
-    a = threading.Thread(target=first)
-    a.start()
-    assert started.wait(15)
-    b = threading.Thread(target=run_second)
-    b.start()
-    b.join(0.8)
-    waited = b.is_alive()
-    release.set()
-    a.join(15)
-    b.join(15)
-    return waited, outcome
 
 
 def test_an_activity_being_attached_is_not_deleted_under_it(w, kinds):

@@ -46,44 +46,13 @@ def test_two_screenings_at_once_create_each_alert_once(portal, bank):
 def test_two_loads_of_the_same_relationships_at_once_keep_each_row_once(bank):
     """(Review finding: relationships and events have no unique key; two loads at once each deleted what
     they could see and inserted, and both files' rows stayed.) The second load waits for the first."""
-    from django.db import transaction
-
     from risk.models import Relationship
+    from tests.concurrency import crossing
 
     rows = [{"employee_no": f"E{n}", "counterparty_id": "C1", "relation": "loan_officer",
              "since": dt.date(2026, 1, n), "until": None} for n in (1, 2, 3)]
-    started, release, errors = threading.Event(), threading.Event(), []
-
-    def first():
-        try:
-            with transaction.atomic():
-                services.store_rows(bank.a, "relationships", rows, filename="a.csv")
-                started.set()
-                release.wait(15)
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            started.set()
-            connection.close()
-
-    def second():
-        try:
-            services.store_rows(bank.a, "relationships", rows, filename="b.csv")
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    a = threading.Thread(target=first)
-    a.start()
-    assert started.wait(15)
-    b = threading.Thread(target=second)
-    b.start()
-    b.join(0.8)
-    waited = b.is_alive()
-    release.set()
-    a.join(15)
-    b.join(15)
-    assert not errors
+    waited, outcome = crossing(lambda: services.store_rows(bank.a, "relationships", rows, filename="a.csv"),
+                               lambda: services.store_rows(bank.a, "relationships", rows, filename="b.csv"))
+    assert "first_error" not in outcome and "error" not in outcome, outcome
     assert waited, "the second load did not wait for the first"
     assert Relationship.objects.filter(institution=bank.a).count() == 3

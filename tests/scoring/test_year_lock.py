@@ -6,15 +6,14 @@ notice began, and an objection could be filed on a year being published.)"""
 
 from __future__ import annotations
 
-import threading
 from decimal import Decimal as D
 
 import pytest
 from django.conf import settings
-from django.db import connections, transaction
 
 from scoring import services
 from scoring.models import Objection, YearStatus
+from tests.concurrency import crossing
 from tests.factories import InstitutionFactory, UserFactory, institution_user
 
 from .factories import assessment_for, luqiao
@@ -25,42 +24,6 @@ pytestmark = [
     pytest.mark.skipif("sqlite" in settings.DATABASES["default"]["ENGINE"],
                        reason="row locks: PostgreSQL (SQLite serialises writers)"),
 ]
-
-
-def crossing(first_inside_transaction, second):
-    """Run `first` in a transaction left open, then `second` in another thread; report whether
-    `second` was still waiting 0.8 s later, and its outcome once `first` committed."""
-    started, release, outcome = threading.Event(), threading.Event(), {}
-
-    def first():
-        try:
-            with transaction.atomic():
-                first_inside_transaction()
-                started.set()
-                release.wait(15)
-        finally:
-            started.set()
-            connections.close_all()
-
-    def run_second():
-        try:
-            outcome["value"] = second()
-        except Exception as exc:  # the refusal is the outcome
-            outcome["error"] = exc
-        finally:
-            connections.close_all()
-
-    a = threading.Thread(target=first)
-    a.start()
-    assert started.wait(15)
-    b = threading.Thread(target=run_second)
-    b.start()
-    b.join(0.8)
-    waited = b.is_alive()
-    release.set()
-    a.join(15)
-    b.join(15)
-    return waited, outcome
 
 
 @pytest.fixture

@@ -3,16 +3,15 @@ waits for it and then refuses. (Review finding: the proposals were read without 
 committed, and an employee with a deduction of the year became the year's exemplar.)"""
 
 import datetime as dt
-import threading
 from decimal import Decimal
 
 import pytest
 from django.conf import settings
-from django.db import connections, transaction
 
 from core.errors import StateConflict
 from staff_points import services
 from staff_points.models import Exemplar, ViolationType
+from tests.concurrency import crossing
 from tests.factories import EmployeeFactory, InstitutionFactory, institution_user
 
 pytestmark = [
@@ -28,37 +27,11 @@ def test_an_exemplar_confirmed_while_a_deduction_commits_is_refused(finance_user
     head = institution_user(bank, "institution_head", username="head_a")
     employee = EmployeeFactory(institution=bank, name="李四", employee_no="E2")
     year = dt.date.today().year
-    started, release, outcome = threading.Event(), threading.Event(), {}
-
-    def deduct():
-        try:
-            with transaction.atomic():
-                services.record_points(finance_user, employee, services.RecordInput(
-                    date=dt.date(year, 1, 1), kind="deduction", violation_code="V01"))
-                started.set()
-                release.wait(15)
-        finally:
-            started.set()
-            connections.close_all()
-
-    def confirm():
-        try:
-            outcome["value"] = services.confirm_exemplar(head, employee, year)
-        except Exception as exc:  # the refusal is the outcome
-            outcome["error"] = exc
-        finally:
-            connections.close_all()
-
-    a = threading.Thread(target=deduct)
-    a.start()
-    assert started.wait(15)
-    b = threading.Thread(target=confirm)
-    b.start()
-    b.join(0.8)
-    waited = b.is_alive()
-    release.set()
-    a.join(15)
-    b.join(15)
+    waited, outcome = crossing(
+        lambda: services.record_points(finance_user, employee, services.RecordInput(
+            date=dt.date(year, 1, 1), kind="deduction", violation_code="V01")),
+        lambda: services.confirm_exemplar(head, employee, year))
+    assert "first_error" not in outcome, outcome
     assert waited, "the confirmation did not wait for the deduction"
     assert isinstance(outcome.get("error"), StateConflict), outcome
     assert not Exemplar.objects.exists()
