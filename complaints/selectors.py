@@ -353,10 +353,12 @@ def _year_bounds(year: int) -> tuple[datetime, datetime]:
 
 
 def outcome_counts_by_institution(year: int, *, district: int | None = None,
-                                  institutions: Iterable[int] | None = None) -> dict[int, tuple[int, int]]:
+                                  institutions: Iterable[int] | None = None,
+                                  districts: Iterable[int] | None = None) -> dict[int, tuple[int, int]]:
     """institution id → (substantiated, partially substantiated) over complaints received in `year`
     (Asia/Shanghai) whose concluded outcome is that, in one district (its id) when given, of those
-    institutions (ids) when given. Feeds SCORING.md step 4 (the deduction)."""
+    institutions (ids) when given, in those districts (ids) when given. Feeds SCORING.md step 4 (the
+    deduction)."""
     start, end = _year_bounds(year)
     rows = Complaint.objects.filter(received_at__gte=start, received_at__lt=end,
                                     status__in=[rules.CONCLUDED, rules.CLOSED], outcome__in=COUNTED_OUTCOMES)
@@ -364,6 +366,8 @@ def outcome_counts_by_institution(year: int, *, district: int | None = None,
         rows = rows.filter(institution__district_id=district)
     if institutions is not None:
         rows = rows.filter(institution_id__in=list(institutions))
+    if districts is not None:
+        rows = rows.filter(institution__district_id__in=list(districts))
     rows = (rows.values("institution_id")
             .annotate(full=Count("id", filter=Q(outcome="substantiated")),
                       partial=Count("id", filter=Q(outcome="partially_substantiated"))))

@@ -1,7 +1,7 @@
 """What each chart shows, as JSON-ready dicts (decimals as strings, like the rest of the API).
 
 One source of truth: ranks are the stored `Result.rank` / `category_rank`, per-item points the
-stored `ItemResult.points` (both written by scoring's aggregation), complaint statistics and
+stored `Result.item_cents` (both written by scoring's aggregation), complaint statistics and
 satisfaction are `complaints.selectors`'; nothing is ranked, weighted or re-counted here.
 
 Two kinds of figures:

@@ -52,7 +52,7 @@ class ReportContent:
 
 def gather(district: District, year: int) -> ReportContent:
     """Everything the report shows, from the dashboards' own figures (bounded, grouped queries): the
-    stored results and ranks, and the per-item points scoring's aggregation stored (ItemResult)."""
+    stored results and ranks, and the per-item points scoring's aggregation stored (Result.item_cents)."""
     q = DistrictQuery(district, year)
     ranking = data.ranking_rows(q)
     content = ReportContent(

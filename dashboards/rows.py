@@ -105,7 +105,7 @@ def district_rows(q: DistrictQuery, figure: str, key: str, page: Page) -> dict:
         if not key.isdigit():
             count, results = 0, []
         else:
-            # The points scoring's aggregation stored for the item (ItemResult), best first.
+            # The points scoring's aggregation stored for the item (Result.item_cents), best first.
             count, results = selectors.item_rows(q.scope, q.year, int(key), offset=page.offset, limit=page.size)
             results = [{**r, "url": _institution_url(r["code"], q.year)} for r in results]
     elif figure in ("complaints", "outcomes"):

@@ -1,7 +1,7 @@
 """Reads for the dashboards: every query is a GROUP BY (or a bounded page), never one per row.
 
 The dashboards never rank, weight or score anything themselves: ranks are `Result.rank` and
-`Result.category_rank` and the per-item points are `ItemResult.points`, both written by scoring's
+`Result.category_rank` and the per-item points are `Result.item_cents`, all written by scoring's
 aggregation; complaint statistics and satisfaction come from `complaints.selectors`. What is left
 here is grouping those stored rows by a `Scope` (a district or a city's districts, an optional
 category, an optional single institution) into plain numbers; figures.py turns them into shares,
@@ -23,7 +23,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from institutions.models import District, Institution
-from scoring.models import DistrictYear, Indicator, IndicatorKind, ItemResult, Result, ResultStatus, Scheme
+from scoring.models import DistrictYear, Indicator, IndicatorKind, Result, ResultStatus, Scheme, item_points_of
+from scoring.selectors import ItemCents
 from staff_points.models import PointRecord, RecordKind
 
 MERGED = "merged"  # complaints.rules.MERGED: a duplicate folded into another case is not counted twice
@@ -62,7 +63,7 @@ class Scope:
         return condition
 
     def stored_q(self) -> Q:
-        """Q for the stored results (Result, ItemResult): their own district column, so that the
+        """Q for the stored results (Result): their own district column, so that the
         (year, district, …) indexes serve, and the institution's category."""
         condition = Q()
         if self.institution_id is not None:
@@ -131,14 +132,13 @@ def result_years(scope: Scope, *, published: bool = False) -> list[int]:
 
 def results_version(district_ids, years: list[int]) -> str:
     """Changes whenever the results of these districts and years change: an aggregation that wrote or
-    removed a result or an item summary row, a notice, a publish or a reopen (DistrictYear status).
+    removed a result (its per-item summary included), a notice, a publish or a reopen (DistrictYear
+    status).
 
-    Three small indexed queries; the dashboards' results figures are cached under this token.
+    Two small indexed queries; the dashboards' results figures are cached under this token.
     """
     district_ids = sorted(district_ids)
     results = Result.objects.filter(district_id__in=district_ids, year__in=years).aggregate(
-        n=Count("id"), last=Max("computed_at"))
-    items = ItemResult.objects.filter(district_id__in=district_ids, year__in=years).aggregate(
         n=Count("id"), last=Max("computed_at"))
     stages = sorted(DistrictYear.objects.filter(district_id__in=district_ids, year__in=years)
                     .values_list("district_id", "year", "status", "scheme_id", "updated_at"))
@@ -147,7 +147,7 @@ def results_version(district_ids, years: list[int]) -> str:
         return f"{moment.timestamp():.6f}" if moment else "0"
 
     years_part = ";".join(f"{d}.{y}:{s}:{scheme}:{stamp(u)}" for d, y, s, scheme, u in stages)
-    return (f"{results['n']}:{stamp(results['last'])}:{items['n']}:{stamp(items['last'])}:{years_part}")
+    return f"{results['n']}:{stamp(results['last'])}:{years_part}"
 
 
 # --- results ----------------------------------------------------------------------------------
@@ -251,35 +251,47 @@ def item_maxima(scheme: Scheme) -> list[dict]:
 
 def item_scores(scope: Scope, year: int) -> dict:
     """Per item: the sum and best of the institutions' stored item points and how many institutions
-    (one grouped query over `ItemResult`)."""
-    rows = (ItemResult.objects.filter(scope.stored_q(), year=year).values("item_number")
-            .annotate(n=Count("id"), total=Sum("points"), best=Max("points")).order_by("item_number"))
+    (one query over the results' per-item summary, `Result.item_cents`, summed here: a province's
+    5,000 small JSON objects)."""
+    sums: dict[int, list[int]] = {}
+    for cents_by_item in Result.objects.filter(scope.stored_q(), year=year).values_list("item_cents", flat=True):
+        for key, cents in (cents_by_item or {}).items():
+            acc = sums.get(key)
+            if acc is None:
+                sums[key] = [cents, cents, 1]
+            else:
+                acc[0] += cents
+                acc[1] = max(acc[1], cents)
+                acc[2] += 1
     out: dict = {"institutions": 0, "items": {}}
-    for row in rows:
-        out["institutions"] = max(out["institutions"], row["n"])
-        out["items"][row["item_number"]] = {"sum": _places(row["total"]), "best": _places(row["best"]), "n": row["n"]}
+    for number, (total, best, n) in sorted((int(key), acc) for key, acc in sums.items()):
+        out["institutions"] = max(out["institutions"], n)
+        out["items"][number] = {"sum": Decimal(total).scaleb(-2), "best": Decimal(best).scaleb(-2), "n": n}
     return out
 
 
 def own_item_points(institution_id: int, year: int) -> dict[int, Decimal]:
     """item number -> the institution's stored points on it."""
-    return {n: _places(p) for n, p in ItemResult.objects.filter(institution_id=institution_id, year=year)
-            .values_list("item_number", "points")}
+    stored = Result.objects.filter(institution_id=institution_id, year=year).values_list("item_cents", flat=True)
+    return item_points_of(next(iter(stored), {}))
 
 
 def item_rows(scope: Scope, year: int, item_number: int, *, offset: int, limit: int) -> tuple[int, list]:
     """Institutions' stored points on one item, best first (a page, and how many in all: two queries)."""
-    qs = ItemResult.objects.filter(scope.stored_q(), year=year, item_number=item_number)
-    rows = list(qs.order_by("-points", "institution__code")
-                .values("institution_id", "institution__code", "institution__name", "points")[offset:offset + limit])
+    qs = (Result.objects.filter(scope.stored_q(), year=year).annotate(cents=ItemCents(item_number))
+          .filter(cents__isnull=False))
+    rows = list(qs.order_by("-cents", "institution__code")
+                .values("institution_id", "institution__code", "institution__name", "cents")[offset:offset + limit])
     return qs.count(), [{"institution_id": r["institution_id"], "code": r["institution__code"],
-                         "name": r["institution__name"], "score": _places(r["points"])} for r in rows]
+                         "name": r["institution__name"], "score": Decimal(r["cents"]).scaleb(-2)} for r in rows]
 
 
 def item_points_by_institution(scope: Scope, year: int) -> dict[tuple[int, int], Decimal]:
     """(institution id, item number) -> stored points: the report's per-item detail (one query)."""
-    return {(i, n): _places(p) for i, n, p in ItemResult.objects.filter(scope.stored_q(), year=year)
-            .values_list("institution_id", "item_number", "points")}
+    return {(institution_id, number): points
+            for institution_id, cents_by_item in Result.objects.filter(scope.stored_q(), year=year)
+            .values_list("institution_id", "item_cents")
+            for number, points in item_points_of(cents_by_item).items()}
 
 
 def confirmed_bonus_and_red_lines(scheme: Scheme, scope: Scope) -> dict[tuple[int, int], object]:

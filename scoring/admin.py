@@ -387,9 +387,17 @@ class ResultAdmin(InstitutionScopedAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # nor removed by hand: a published year is frozen, an open one is aggregated again
 
+    exclude = ("item_cents",)
+    readonly_fields = ("item_points_text",)
+
     @admin.display(description=_("颜色"), ordering="colour")
     def colour_badge(self, obj):
         return format_html('<span class="badge colour-{}">{}</span>', obj.colour, obj.get_colour_display())
+
+    @admin.display(description=_("分项得分"))
+    def item_points_text(self, obj):
+        return "；".join(_("第%(number)s项 %(points)s") % {"number": number, "points": points}
+                        for number, points in obj.item_points().items()) or "—"
 
 
 @admin.register(AggregationRun)

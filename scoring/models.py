@@ -535,6 +535,13 @@ class Result(models.Model):
                                       help_text=_("各用途的中文名称，汇总时按方案写入"))
     complaints_substantiated = models.PositiveIntegerField(_("属实投诉"), default=0)
     complaints_partial = models.PositiveIntegerField(_("部分属实投诉"), default=0)
+    # The per-item summary (分项得分): item number (as text) -> the institution's weighted points on that
+    # basic item (项) of the norms, in cents (integers: exact in JSON). Same rule as the basic score
+    # (SCORING.md step 2 over the item's basic indicators, rounded half up to cents), one key per item
+    # of the district's scheme, written with the rest of the row (issue 16: 170,000 rows, not 1.9
+    # million separate ones). Read with `item_points()` or, in queries, `scoring.selectors.ItemCents`.
+    item_cents = models.JSONField(_("分项得分（分）"), default=dict, blank=True,
+                                  help_text=_("项号 → 该项加权得分（以分计，汇总时写入）"))
     run = models.ForeignKey(AggregationRun, verbose_name=_("汇总任务"), null=True, blank=True,
                             on_delete=models.SET_NULL, related_name="results")
     computed_at = models.DateTimeField(_("计算时间"))
@@ -557,36 +564,15 @@ class Result(models.Model):
     def __str__(self) -> str:
         return f"{self.institution} {self.year}: {self.total}"
 
+    def item_points(self) -> dict[int, Decimal]:
+        """Item number -> the stored weighted points on it (the per-item summary)."""
+        return item_points_of(self.item_cents)
 
-class ItemResult(models.Model):
-    """An institution's weighted points on one basic item (项) of the norms in a year: the per-item
-    summary every page, report and dashboard reads. Written only by the aggregation
-    (`scoring.item_summary.write_item_summary`), in the transaction that writes the results, by the
-    same rule as the basic score (SCORING.md step 2 over the item's basic indicators, rounded half
-    up to cents): one row per item for every institution with a result. `computed_at` changes only
-    when the row's points do (readers' cache versions use it)."""
 
-    institution = models.ForeignKey(Institution, verbose_name=_("机构"), on_delete=models.PROTECT,
-                                    related_name="+")
-    year = models.PositiveSmallIntegerField(_("年度"))
-    district = models.ForeignKey(District, verbose_name=_("区县"), on_delete=models.PROTECT, related_name="+")
-    item_number = models.PositiveSmallIntegerField(_("项号"))
-    points = models.DecimalField(_("加权得分"), max_digits=6, decimal_places=2)
-    computed_at = models.DateTimeField(_("计算时间"))
-
-    class Meta:
-        verbose_name = _("分项得分")
-        verbose_name_plural = _("分项得分")
-        ordering = ["year", "district", "item_number", "-points"]
-        constraints = [
-            models.UniqueConstraint(fields=["institution", "year", "item_number"], name="item_result_unique"),
-            models.CheckConstraint(condition=Q(points__gte=0), name="item_result_points_not_negative"),
-        ]
-        indexes = [models.Index(fields=["year", "district", "item_number"]),
-                   models.Index(fields=["year", "district", "computed_at"])]
-
-    def __str__(self) -> str:
-        return f"{self.institution} {self.year} #{self.item_number}: {self.points}"
+def item_points_of(item_cents: dict) -> dict[int, Decimal]:
+    """`Result.item_cents` as item number -> points (Decimal, two places), in item order."""
+    return {int(number): Decimal(cents).scaleb(-2) for number, cents in
+            sorted((item_cents or {}).items(), key=lambda pair: int(pair[0]))}
 
 
 class ObjectionStatus(models.TextChoices):

@@ -499,6 +499,14 @@ class BasicRule:
         over, under = numerator.as_integer_ratio()
         return _cents_half_up(100 * over, under * self._divisor)
 
+    def cents(self, sums: Sequence[int]) -> int:
+        """`tenths` as an integer number of cents (the per-item summary stores these)."""
+        numerator = 0
+        for position, factor in zip(self._positions, self._factors, strict=True):
+            numerator += factor * sums[position]
+        cents = (2 * abs(10 * numerator) + self._divisor) // (2 * self._divisor)
+        return -cents if numerator < 0 else cents
+
     def tenths(self, sums: Sequence[int]) -> Decimal:
         """The same from integer sums in tenths of a point, one per source in SOURCES order
         (absent sources' values are ignored): 100·Σ f_s·(t_s/10) / F = 10·Σ f_s·t_s / F cents."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, Func, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from institutions import access
@@ -20,6 +20,28 @@ from .models import (
 )
 
 REACHED_NOTICE = (YearStatus.NOTICE, YearStatus.PUBLISHED)
+
+
+class ItemCents(Func):
+    """A result's stored points on one item, in cents (`Result.item_cents`), as an integer column of a
+    query (NULL when the item is not in its scheme): `Result.objects.annotate(cents=ItemCents(3))`.
+
+    Django's own key lookup (`item_cents__3`) takes a key made of digits for a position in a JSON
+    array, so the object's key is looked up here explicitly, on PostgreSQL and SQLite."""
+
+    output_field = IntegerField()
+
+    def __init__(self, number: int, field: str = "item_cents") -> None:
+        self.number = int(number)
+        super().__init__(F(field))
+
+    def as_sql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"(({sql}) ->> %s)::integer", (*params, str(self.number))
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"CAST(json_extract({sql}, %s) AS INTEGER)", (*params, f'$."{self.number}"')
 
 
 def year_reached(statuses, district_path: str = "district_id", year_path: str = "year") -> Exists:

@@ -888,12 +888,13 @@ def stale_complaint_counts(dy: DistrictYear) -> int:
                if now.get(institution_id, (0, 0)) != (full, partial))
 
 
-def complaint_counts(year: int, institutions: Iterable[int] | None = None) -> dict[int, tuple[int, int]]:
+def complaint_counts(year: int, institutions: Iterable[int] | None = None,
+                     districts: Iterable[int] | None = None) -> dict[int, tuple[int, int]]:
     """Institution id -> (substantiated, partially substantiated) complaints received in `year` (of
-    those institutions when given)."""
+    those institutions, in those districts, when given)."""
     from complaints.selectors import outcome_counts_by_institution
 
-    return outcome_counts_by_institution(year, institutions=institutions)
+    return outcome_counts_by_institution(year, institutions=institutions, districts=districts)
 
 
 @dataclass(frozen=True)
@@ -978,8 +979,10 @@ class ComputedResult:
     category_rank: int = 0
     district_id: int | None = None
     # Item number -> the basic points summed over the item per source (rules.SOURCES order), in
-    # tenths: what the per-item summary (item_summary) is computed from.
+    # tenths: what the per-item summary is computed from.
     item_tenths: dict[int, tuple[int, int, int]] = field(default_factory=dict)
+    # The per-item summary stored with the result (`Result.item_cents`: item number as text -> cents).
+    item_cents: dict[str, int] = field(default_factory=dict)
 
     @property
     def colour(self) -> str:
@@ -999,7 +1002,8 @@ class ComputedResult:
                   "total": v.total, "red_line": v.red_line, "colour": v.colour, "rank": self.rank,
                   "category_rank": self.category_rank, "status": self.status, "sources": list(v.sources),
                   "fiscal_tender": v.linkage, "complaints_substantiated": self.substantiated,
-                  "complaints_partial": self.partial, **linkage_field_values(v.uses)}
+                  "complaints_partial": self.partial, "item_cents": self.item_cents,
+                  **linkage_field_values(v.uses)}
         # The COPY path writes the values in COMPARED_FIELDS' order.
         return {name: values[name] for name in COMPARED_FIELDS}
 
@@ -1057,8 +1061,10 @@ def compute_year(years: DistrictYear | list[DistrictYear],
         acc[3] = {number: tuple(per_source) for number, per_source in acc[3].items()}
     if progress:
         progress(40)
-    counts = complaint_counts(years[0].year, only)
+    counts = complaint_counts(years[0].year, only, [dy.district_id for dy in years])
     nothing = [_NO_SUMS, 0, False, {}]
+    schemes = {dy.district_id: dy.scheme_id for dy in years}
+    item_cents = item_summary.ItemCents()
     bonuses: dict[int, Decimal] = {}
     by_district: dict[int, list[ComputedResult]] = defaultdict(list)
     for institution_id, (category, district_id, present) in sheets.items():
@@ -1071,8 +1077,9 @@ def compute_year(years: DistrictYear | list[DistrictYear],
             bonus_points = bonuses[bonus] = Decimal(bonus).scaleb(-1)
         substantiated, partial = counts.get(institution_id, (0, 0))
         values = rule.values(rule.basic.tenths(basic), bonus_points, red, substantiated, partial)
-        by_district[district_id].append(ComputedResult(institution_id, category, values, substantiated, partial,
-                                                       values.status, district_id=district_id, item_tenths=items))
+        by_district[district_id].append(ComputedResult(
+            institution_id, category, values, substantiated, partial, values.status, district_id=district_id,
+            item_tenths=items, item_cents=item_cents(schemes[district_id], rule.basic, items)))
     if progress:
         progress(60)
     results = []
@@ -1098,7 +1105,11 @@ def _assign_ranks(results: list[ComputedResult]) -> None:
 COMPARED_FIELDS = ("category", "basic", "bonus", "deduction", "total", "red_line", "colour", "rank",
                    "category_rank", "status", "sources", "fiscal_tender", "complaints_substantiated",
                    "complaints_partial", "party_building", "performance_appraisal", "fiscal_tender_points",
-                   "party_building_points", "performance_appraisal_points", "linkage_labels")
+                   "party_building_points", "performance_appraisal_points", "linkage_labels", "item_cents")
+
+
+# The linkage columns among COMPARED_FIELDS, in their order (`_copy_line` writes them together).
+_LINKAGE_FIELDS = COMPARED_FIELDS[COMPARED_FIELDS.index("party_building"):COMPARED_FIELDS.index("linkage_labels") + 1]
 
 
 def linkage_field_values(uses) -> dict:
@@ -1137,11 +1148,11 @@ def _copy_line(r: ComputedResult, year: int, run_id: int | None, now: str, texts
     if linkage is None:
         fields = linkage_field_values(v.uses)
         linkage = texts[id(v.uses)] = (_copy_text(v.linkage), "\t".join(
-            _copy_text(fields[name]) for name in COMPARED_FIELDS[COMPARED_FIELDS.index("party_building"):]), v.uses)
+            _copy_text(fields[name]) for name in _LINKAGE_FIELDS), v.uses)
     return (f"{r.institution_id}\t{year}\t{r.district_id}\t{category}\t{v.basic}\t{v.bonus}\t{v.deduction}\t"
             f"{v.total}\t{'t' if v.red_line else 'f'}\t{_copy_text(v.colour)}\t{r.rank}\t{r.category_rank}\t"
             f"{_copy_text(r.status)}\t{sources}\t{linkage[0]}\t{r.substantiated}\t{r.partial}\t{linkage[1]}\t"
-            f"{_copy_text(run_id)}\t{now}\n")
+            f"{_copy_text(r.item_cents)}\t{_copy_text(run_id)}\t{now}\n")
 
 
 def _write_results_postgresql(years: list[DistrictYear], results: list[ComputedResult],
@@ -1442,8 +1453,7 @@ def _aggregate_districts(year: int, district_ids: list[int], progress,
         # the stored ones of everyone else, ranked with them.
         everyone = _rank_with_stored(years, results, only) if only is not None else _by_district(years, results)
         progress(80)
-        written, removed = _write_results(years, results, runs, only)
-        item_summary.write_item_summary(years, results, only)  # the per-item summary, in the same transaction
+        written, removed = _write_results(years, results, runs, only)  # with the per-item summary
         if only is not None:
             written += _write_ranks([r for group in everyone.values() for r in group
                                      if isinstance(r, _StoredRank) and (r.rank, r.category_rank) != r.was], runs)

@@ -17,8 +17,8 @@ results to 2025 with shifted totals (the year-on-year base), and then adds, set-
 - 2026 programme activities: four per institution (20,000), of the district's catalogue of kinds.
 
 Then the tallies the services keep (questionnaire answers per institution and month, deliveries per
-warning and institution) are rebuilt. The per-item summary (scoring.ItemResult) of 2026 is written by
-the aggregation itself; 2025's is copied with the results. Values are repeatable (PostgreSQL's hash
+warning and institution) are rebuilt. The per-item summary of 2026 (Result.item_cents) is written by
+the aggregation itself, with the results; 2025's is copied with them. Values are repeatable (PostgreSQL's hash
 of ids, no random state).
 ``VACUUM ANALYZE`` at the end.
 """
@@ -58,13 +58,9 @@ def previous_year_results() -> int:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM scoring_itemresult WHERE year = %s", [YEAR - 1])
         cursor.execute("DELETE FROM scoring_result WHERE year = %s", [YEAR - 1])
-        cursor.execute("""
-            INSERT INTO scoring_itemresult (institution_id, year, district_id, item_number, points, computed_at)
-            SELECT institution_id, %s, district_id, item_number, points, computed_at
-            FROM scoring_itemresult WHERE year = %s""", [YEAR - 1, YEAR])
-        # Every column of the table, so that columns added later are copied too; these few differ.
+        # Every column of the table, so that columns added later are copied too (the per-item summary,
+        # item_cents, among them); these few differ.
         from scoring.models import Result
 
         shifted = "GREATEST(total - 3 + (institution_id %% 7), 0)"

@@ -53,14 +53,12 @@ def reset_year() -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM scoring_itemresult WHERE year = %s", [YEAR])
         cursor.execute("DELETE FROM scoring_result WHERE year = %s", [YEAR])
         cursor.execute("DELETE FROM scoring_aggregationrun WHERE year = %s", [YEAR])
         cursor.execute("UPDATE scoring_assessment SET state = 'in_review' WHERE year = %s AND state = 'scored'",
                        [YEAR])
         cursor.execute("UPDATE scoring_districtyear SET aggregated_at = NULL WHERE year = %s", [YEAR])
-        for table in ("scoring_itemresult", "scoring_result", "scoring_assessment", "scoring_aggregationrun",
-                      "scoring_districtyear"):
+        for table in ("scoring_result", "scoring_assessment", "scoring_aggregationrun", "scoring_districtyear"):
             cursor.execute(f"VACUUM (ANALYZE) {table}")
 
 

@@ -4,10 +4,15 @@ import pytest
 
 from dashboards import data, demo
 from institutions.models import District, Institution
-from scoring.models import DistrictYear, ItemResult, Result, Scheme, SchemeEvent
+from scoring.models import DistrictYear, Result, Scheme, SchemeEvent, item_points_of
 from tests.scoring.factories import build_scheme
 
 pytestmark = pytest.mark.django_db
+
+
+def item_summaries() -> list:
+    """Every stored per-item summary and when its result was written."""
+    return sorted(Result.objects.values_list("institution_id", "year", "item_cents", "computed_at"))
 
 
 def test_seed_second_district_is_idempotent_and_scored(reference_data):
@@ -20,10 +25,11 @@ def test_seed_second_district_is_idempotent_and_scored(reference_data):
     assert institutions.count() == 20 and all("演示" in i.name for i in institutions)
     for year in (2025, 2026):
         assert Result.objects.filter(year=year, district=jiaojiang).count() == 20
-        # The per-item summary is written by the same aggregation, for the same institutions.
-        assert set(ItemResult.objects.filter(year=year, district=jiaojiang).values_list("institution_id",
-                                                                                     flat=True)) == set(
-            institutions.values_list("pk", flat=True))
+        # The per-item summary is written by the same aggregation, in the same rows: every result has
+        # one key per item of the scheme.
+        summaries = Result.objects.filter(year=year, district=jiaojiang).values_list("institution_id", "item_cents")
+        assert {i for i, _cents in summaries} == set(institutions.values_list("pk", flat=True))
+        assert {tuple(item_points_of(cents)) for _i, cents in summaries} == {(1, 2)}
     # 2025: aggregated, put on notice and published by 椒江区's own finance center; 路桥区 untouched.
     assert DistrictYear.objects.get(district=jiaojiang, year=2025).status == "published"
     assert set(Result.objects.filter(year=2025, district=jiaojiang).values_list("status", flat=True)) == {
@@ -34,11 +40,11 @@ def test_seed_second_district_is_idempotent_and_scored(reference_data):
     assert year_2026.status == "open" and year_2026.scheme.district_id == jiaojiang.pk
     colours = set(Result.objects.filter(year=2026, district=jiaojiang).values_list("colour", flat=True))
     assert len(colours) >= 3
-    before = (Result.objects.count(), ItemResult.objects.count(), Institution.objects.count(),
+    before = (Result.objects.count(), item_summaries(), Institution.objects.count(),
               SchemeEvent.objects.count(), Scheme.objects.count())
     again = demo.seed_second_district()
     assert "新增演示案件 0 件、问卷答复 0 份" in again
-    assert (Result.objects.count(), ItemResult.objects.count(), Institution.objects.count(),
+    assert (Result.objects.count(), item_summaries(), Institution.objects.count(),
             SchemeEvent.objects.count(), Scheme.objects.count()) == before
     # The city sees 椒江区's published 2025, not its open 2026.
     city = District.objects.get(code="3310")

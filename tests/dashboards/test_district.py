@@ -68,7 +68,7 @@ def test_distribution(dataset):
 
 def test_items_average_against_maximum(dataset):
     items = {i["number"]: i for i in get(dataset.finance, "items")["items"]}
-    # The stored item points (scoring.ItemResult, cents): item 1 (B1 + B2, max 80): A 70.00, B 60.00,
+    # The stored item points (scoring.Result.item_cents): item 1 (B1 + B2, max 80): A 70.00, B 60.00,
     # C (0.2·80 + 0.5·78)/0.7 = 78.571… -> 78.57, D 80.00 -> mean 288.57 / 4 = 72.1425 -> 72.14; best 80.
     assert (items[1]["maximum"], items[1]["average"], items[1]["best"], items[1]["share"]) == (
         "80.0", "72.14", "80.00", "90.2")

@@ -93,12 +93,22 @@ def test_a_change_of_stage_or_of_item_points_alone_moves_the_version(dataset):
     year = scoring_services.reopen_year(scoring_services.district_year(dataset.luqiao, YEAR), dataset.finance, "更正")
     reopened = version()
     assert reopened != published  # the DistrictYear's status, not the scheme's
-    # Points moved between A's items: its total (and every Result row) is unchanged, its item rows are not.
+    # Points moved between A's items: its total (and every other field of the results) is unchanged, its
+    # per-item summary (Result.item_cents) is not: only A's row is rewritten, with a new computed_at.
     scheme = Scheme.objects.get(year=YEAR, district__isnull=True)
     fill_sheet(assessment_for(dataset.a, scheme), "inspection", {"B1": 38, "B2": 34, "B3": 16, "X1": 6, "R1": False})
-    before = list(Result.objects.filter(year=YEAR, district=dataset.luqiao).values_list("pk", "computed_at"))
-    scoring_services.aggregate_year(YEAR, dataset.luqiao)
-    assert list(Result.objects.filter(year=YEAR, district=dataset.luqiao).values_list("pk", "computed_at")) == before
+
+    def rows() -> dict:
+        return {r.pop("institution__code"): r for r in Result.objects.filter(year=YEAR, district=dataset.luqiao)
+                .values("institution__code", "pk", "total", "rank", "item_cents", "computed_at")}
+
+    before = rows()
+    assert scoring_services.aggregate_year(YEAR, dataset.luqiao).written == 1
+    after = rows()
+    assert {code for code in after if after[code] != before[code]} == {"A"}
+    assert after["A"]["item_cents"] != before["A"]["item_cents"]
+    assert [after["A"][f] for f in ("pk", "total", "rank")] == [before["A"][f] for f in ("pk", "total", "rank")]
+    assert after["A"]["computed_at"] > before["A"]["computed_at"]
     assert version() != reopened
     scoring_services.open_notice(year, dataset.finance)
     assert version() not in (published, reopened)

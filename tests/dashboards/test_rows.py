@@ -23,7 +23,7 @@ def test_rows_behind_each_chart(dataset):
     assert [r["code"] for r in rows(f, "colours", "green")["results"]] == ["A", "C"]
     assert [r["code"] for r in rows(f, "distribution", "90")["results"]] == ["A", "C"]
     assert [r["code"] for r in rows(f, "trend", "2023")["results"]] == ["A", "B"]
-    items = rows(f, "items", "1")  # the stored item points (scoring.ItemResult)
+    items = rows(f, "items", "1")  # the stored item points (scoring.Result.item_cents)
     assert [(r["code"], r["score"]) for r in items["results"]] == [("D", "80.00"), ("C", "78.57"), ("A", "70.00"),
                                                                      ("B", "60.00")]
     assert [(r["code"], r["score"]) for r in rows(f, "items", "1", page_size=2, page=2)["results"]] == [

@@ -9,7 +9,7 @@ import pytest
 
 from institutions.models import District
 from scoring import services, tasks
-from scoring.models import AggregationRun, ItemResult, Result, SheetEntry
+from scoring.models import AggregationRun, Result, SheetEntry, item_points_of
 from tests.factories import InstitutionFactory
 from tests.scoring.factories import WORKED_SHEETS, assessment_for, build_scheme, fill_sheet
 
@@ -111,9 +111,9 @@ def test_small_districts_go_in_batches_equal_to_one_by_one(two_districts, django
     with django_capture_on_commit_callbacks(execute=True):
         services.start_year_aggregation(YEAR)
     one_by_one = _results()
-    items = sorted(ItemResult.objects.values_list("institution__code", "item_number", "points"))
+    items = _items()
+    assert len(items) == 12  # six results, two items each (the per-item summary is in the results' rows)
     Result.objects.all().delete()
-    ItemResult.objects.all().delete()
 
     settings.SCORING_SPREAD_TASK_INSTITUTIONS = 6  # both districts (3 institutions each) in one task
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -125,7 +125,7 @@ def test_small_districts_go_in_batches_equal_to_one_by_one(two_districts, django
         assert run.status == AggregationRun.Status.SUCCEEDED and run.institutions_total == 3
         assert run.results_written == 3  # counted per district
     assert _results() == one_by_one  # ranked within each district, as one by one
-    assert sorted(ItemResult.objects.values_list("institution__code", "item_number", "points")) == items
+    assert _items() == items
     # The batch's statements do not grow with its districts.
     Result.objects.update(total=0)
     with django_assert_max_num_queries(40):
@@ -149,7 +149,11 @@ def test_a_published_district_fails_alone_in_its_batch(two_districts, settings):
 
 
 def _items():
-    return sorted(ItemResult.objects.values_list("institution__code", "item_number", "points", "district__code"))
+    """(institution, item, points, district) of every stored per-item summary (`Result.item_cents`)."""
+    return sorted((code, number, points, district)
+                  for code, district, cents in Result.objects.values_list("institution__code", "district__code",
+                                                                          "item_cents")
+                  for number, points in item_points_of(cents).items())
 
 
 def _published_tasks(callbacks):
@@ -208,7 +212,8 @@ def test_incremental_run_removes_a_result_whose_sheets_were_withdrawn(two_distri
         sheet.save()
     services.aggregate_districts(YEAR, [luqiao.pk], institutions=[lq0])
     assert not Result.objects.filter(institution_id=lq0).exists()
-    assert not ItemResult.objects.filter(institution_id=lq0).exists()
+    # Nor its per-item summary (in the row that went); the others keep theirs, one key per item.
+    assert sorted(code for code, _n, _p, _d in _items()) == sorted(["LQ1", "LQ2", "JJ0", "JJ1", "JJ2"] * 2)
     assert dict(Result.objects.filter(district=luqiao).values_list("institution__code", "rank")) == {"LQ1": 1,
                                                                                                     "LQ2": 2}
     assert [r for r in _results() if r[1] == jiaojiang.code] == [r for r in whole if r[1] == jiaojiang.code]

@@ -86,7 +86,7 @@ class Complaints:
         self.real = complaints_selector_exists()
         self.counts: dict[int, dict[int, list[int]]] = {}
         if not self.real:
-            monkeypatch.setattr(services, "complaint_counts", lambda year, institutions=None: {
+            monkeypatch.setattr(services, "complaint_counts", lambda year, institutions=None, districts=None: {
                 k: tuple(v) for k, v in self.counts.get(year, {}).items()})
 
     def add(self, institution, year: int, substantiated: int = 0, partial: int = 0) -> None:

@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from scoring import services, sheet_sums
-from scoring.models import Indicator, ItemResult, NormClause, ScoreSheet, SheetEntry
+from scoring.models import Indicator, NormClause, Result, ScoreSheet, SheetEntry, item_points_of
 from tests.conftest import client_for
 from tests.factories import InstitutionFactory
 from tests.scoring.factories import luqiao
@@ -42,7 +42,15 @@ def file_and_submit(finance, assessment, sheets=WORKED_SHEETS) -> None:
 
 
 def items_of(institution) -> dict[int, Decimal]:
-    return dict(ItemResult.objects.filter(institution=institution, year=YEAR).values_list("item_number", "points"))
+    """The institution's stored per-item summary (`Result.item_cents`), {} without a result."""
+    return item_points_of(next(iter(Result.objects.filter(institution=institution, year=YEAR)
+                                    .values_list("item_cents", flat=True)), {}))
+
+
+def stored_items() -> list[tuple[str, int, Decimal]]:
+    """(institution code, item number, points) of every stored per-item summary of the year."""
+    return sorted((code, number, points) for code, cents in Result.objects.filter(year=YEAR)
+                  .values_list("institution__code", "item_cents") for number, points in item_points_of(cents).items())
 
 
 def test_submission_stores_the_sums_the_aggregation_reads_instead_of_the_entries(finance):
@@ -219,7 +227,6 @@ def test_every_kind_of_entry_counts_the_same_from_the_sums_in_a_batch_of_two_sch
     both what the pure rules give."""
     from institutions.models import District
     from scoring import rules
-    from scoring.models import Result
 
     from .factories import WORKED_INDICATORS
 
@@ -248,16 +255,14 @@ def test_every_kind_of_entry_counts_the_same_from_the_sums_in_a_batch_of_two_sch
 
     services.aggregate_districts(YEAR, districts)  # counted from the entries (none stored yet)
     from_entries = snapshot(YEAR, with_run=False)
-    items = sorted(ItemResult.objects.filter(year=YEAR).values_list("institution__code", "item_number", "points"))
+    items = stored_items()
     assert sheet_sums.fill(YEAR) == 0  # the run stored every sheet's sums already
     Result.objects.filter(year=YEAR).delete()
-    ItemResult.objects.filter(year=YEAR).delete()
     with CaptureQueriesContext(connection) as queries:
         services.aggregate_districts(YEAR, districts)
     assert entries_read(queries) == []
     assert snapshot(YEAR, with_run=False) == from_entries
-    assert sorted(ItemResult.objects.filter(year=YEAR)
-                  .values_list("institution__code", "item_number", "points")) == items
+    assert stored_items() == items
     assert {number for code, number, _ in items if code == "K03"} == {1, 3}
 
     for code, (scheme, _district, sheets) in plans.items():
