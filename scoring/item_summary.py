@@ -30,7 +30,7 @@ def item_numbers(scheme_id: int) -> list[int]:
                       .values_list("clause__item__number", flat=True)))
 
 
-class ItemCents:
+class ItemSummary:
     """Applies the items' rule to many results of one run: the item numbers are read once per scheme,
     and each distinct (rule, per-source sums) goes through the rule once (many institutions share
     them)."""
@@ -56,4 +56,4 @@ class ItemCents:
         return out
 
 
-__all__ = ["ItemCents", "item_numbers"]
+__all__ = ["ItemSummary", "item_numbers"]

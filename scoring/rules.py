@@ -439,15 +439,21 @@ def _check_sources(present: Collection[str]) -> tuple[str, ...]:
     return tuple(source for source in SOURCES if source in present)
 
 
-def _cents_half_up(numerator: int, denominator: int) -> Decimal:
-    """round_half_up(numerator / denominator) where the quotient is in cents: exact integer
-    arithmetic, ties away from zero, two decimal places (a zero signed as Decimal's division signs it)."""
+def _whole_cents(numerator: int, denominator: int) -> tuple[int, bool]:
+    """(|numerator / denominator| rounded half up, whether the quotient is negative), in exact integers;
+    a zero numerator over a negative denominator counts as negative (as Decimal's division signs it)."""
     if denominator < 0:
         numerator, denominator = -numerator, -denominator
         negative = numerator <= 0
     else:
         negative = numerator < 0
-    cents = (2 * abs(numerator) + denominator) // (2 * denominator)
+    return (2 * abs(numerator) + denominator) // (2 * denominator), negative
+
+
+def _cents_half_up(numerator: int, denominator: int) -> Decimal:
+    """round_half_up(numerator / denominator) where the quotient is in cents: exact integer
+    arithmetic, ties away from zero, two decimal places (a zero signed as Decimal's division signs it)."""
+    cents, negative = _whole_cents(numerator, denominator)
     value = Decimal(cents).scaleb(-2, _EXACT)
     return value.copy_negate() if negative else value
 
@@ -500,12 +506,12 @@ class BasicRule:
         return _cents_half_up(100 * over, under * self._divisor)
 
     def cents(self, sums: Sequence[int]) -> int:
-        """`tenths` as an integer number of cents (the per-item summary stores these)."""
+        """`tenths` as an integer number of cents (the per-item summary stores these): the same rounding."""
         numerator = 0
         for position, factor in zip(self._positions, self._factors, strict=True):
             numerator += factor * sums[position]
-        cents = (2 * abs(10 * numerator) + self._divisor) // (2 * self._divisor)
-        return -cents if numerator < 0 else cents
+        cents, negative = _whole_cents(10 * numerator, self._divisor)
+        return -cents if negative else cents
 
     def tenths(self, sums: Sequence[int]) -> Decimal:
         """The same from integer sums in tenths of a point, one per source in SOURCES order

@@ -37,7 +37,7 @@ class ItemCents(Func):
 
     def as_sql(self, compiler, connection, **extra_context):
         sql, params = compiler.compile(self.source_expressions[0])
-        return f"(({sql}) ->> %s)::integer", (*params, str(self.number))
+        return f"(({sql}) ->> %s::text)::integer", (*params, str(self.number))
 
     def as_sqlite(self, compiler, connection, **extra_context):
         sql, params = compiler.compile(self.source_expressions[0])

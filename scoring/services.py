@@ -1064,7 +1064,7 @@ def compute_year(years: DistrictYear | list[DistrictYear],
     counts = complaint_counts(years[0].year, only, [dy.district_id for dy in years])
     nothing = [_NO_SUMS, 0, False, {}]
     schemes = {dy.district_id: dy.scheme_id for dy in years}
-    item_cents = item_summary.ItemCents()
+    item_cents = item_summary.ItemSummary()
     bonuses: dict[int, Decimal] = {}
     by_district: dict[int, list[ComputedResult]] = defaultdict(list)
     for institution_id, (category, district_id, present) in sheets.items():

@@ -32,6 +32,13 @@ def carry_over(apps, schema_editor):
 
 
 def carry_back(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(
+            "INSERT INTO scoring_itemresult (institution_id, year, district_id, item_number, points, computed_at)"
+            " SELECT r.institution_id, r.year, r.district_id, e.key::integer, (e.value::text)::numeric / 100,"
+            "        r.computed_at"
+            " FROM scoring_result r, jsonb_each(r.item_cents) AS e")
+        return
     ItemResult = apps.get_model("scoring", "ItemResult")
     Result = apps.get_model("scoring", "Result")
     rows = []

@@ -39,6 +39,13 @@ def test_outcome_counts_by_institution_uses_shanghai_year(bank, other_bank, fc):
     assert selectors.outcome_counts_by_institution(2026) == {bank.pk: (2, 1), other_bank.pk: (0, 1)}
     assert selectors.outcome_counts_by_institution(2025) == {bank.pk: (1, 0)}
     assert selectors.outcome_counts_by_institution(2024) == {}
+    # Of some districts only (an aggregation batch's): each institution's own district decides.
+    everything = {bank.pk: (2, 1), other_bank.pk: (0, 1)}
+    district_of = {bank.pk: bank.district_id, other_bank.pk: other_bank.district_id}
+    for district_id in {bank.district_id, other_bank.district_id}:
+        assert selectors.outcome_counts_by_institution(2026, districts=[district_id]) == {
+            pk: counts for pk, counts in everything.items() if district_of[pk] == district_id}
+    assert selectors.outcome_counts_by_institution(2026, districts=[]) == {}
 
 
 def test_statistics_figures(bank, other_bank, fc):

@@ -71,6 +71,16 @@ def test_prepared_basic_equals_plain_rule_and_spec(weights, present, sheets):
     assert str(rules.basic_score(params, present, sums)) == expected
     assert str(rules.basic_rule(params, present).tenths(tenths)) == expected
     assert str(decimal_basic(weights, present, sums)) == expected
+    # The per-item summary's integer cents: the same rounding.
+    assert D(rules.basic_rule(params, present).cents(tenths)).scaleb(-2) == D(expected)
+
+
+@settings(max_examples=300, deadline=None)
+@given(weights=weights_st, present=present_st,
+       tenths=st.lists(st.integers(-5000, 5000), min_size=3, max_size=3))
+def test_cents_is_tenths_in_whole_cents_whatever_the_sign(weights, present, tenths):
+    rule = rules.basic_rule(SchemeParams(weights=weights), present)
+    assert rule.cents(tenths) == int(rule.tenths(tenths).scaleb(2))
 
 
 @settings(max_examples=300, deadline=None)
@@ -163,7 +173,7 @@ def test_copy_line_equals_the_generic_copy_text():
         rule = rules.result_rule(params, present)
         values = rule.values(rule.basic.tenths(tenths), D("8.5"), red, *counts)
         result = ComputedResult(100 + i, category, values, *counts, values.status, rank=i + 1, category_rank=1,
-                                district_id=7)
+                                district_id=7, item_cents={"1": 7020 + i, "2": 1780, "10": 0} if i % 2 else {})
         for run_id in (None, 42):
             generic = "\t".join(map(_copy_text, (result.institution_id, 2026, 7, *result.field_values().values(),
                                                  run_id, "2026-11-29T18:00:00+00:00"))) + "\n"
