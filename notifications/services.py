@@ -7,13 +7,14 @@ after the commit a send is kicked, and beat runs `send_due` every minute."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -234,10 +235,28 @@ def _quiet_until(now):
     return until
 
 
+# The advisory locks' namespace of one (channel, recipient) being counted and sent (`_hold_recipient`).
+_RECIPIENT_LOCK_NAMESPACE = 0x4E07
+
+
+def _hold_recipient(message: Message) -> None:
+    """PostgreSQL, inside the sender's transaction: the messages of one channel and recipient are counted
+    against the hourly limit and sent one at a time. Without it two senders, each holding a different
+    message to the same number (SKIP LOCKED), both counted the sent messages before either committed,
+    and both sent: parallel senders together exceeded the limit. Held until the message is saved."""
+    if connection.vendor != "postgresql":
+        return  # SQLite runs one writer at a time
+    digest = hashlib.blake2b(f"{message.channel}:{message.recipient}".encode(), digest_size=4).digest()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)",
+                       [_RECIPIENT_LOCK_NAMESPACE, int.from_bytes(digest, "big", signed=True)])
+
+
 def _rate_limited_until(message: Message, now):
     limit = int(getattr(settings, "NOTIFY_RATE_LIMIT_PER_HOUR", 0) or 0)
     if limit <= 0:
         return None
+    _hold_recipient(message)
     hour_ago = now - timedelta(hours=1)
     recent = list(Message.objects.filter(channel=message.channel, recipient=message.recipient,
                                          status=MessageStatus.SENT, sent_at__gt=hour_ago)

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -17,6 +18,7 @@ from core.errors import DomainError
 from core.models import OutgoingMail
 from notifications import rules, services
 from notifications.models import Message
+from tests.concurrency import crossing
 from tests.factories import InstitutionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -176,3 +178,23 @@ def test_templates_refuse_missing_fields():
         rules.render("complaints.accepted", {"received": "2026-11-02"})
     with pytest.raises(rules.TemplateError):
         rules.render("no.such.kind", {})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_senders_keep_the_hourly_limit_together(channels_on, settings):
+    """Two senders, each holding another message to the same number: the second counts the first's
+    send once it is committed (it waits for it) and defers its message; it used to send it too."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite runs one writer at a time")
+    settings.NOTIFY_RATE_LIMIT_PER_HOUR = 1
+    for n in range(2):
+        services.notify_phone(f"t:parallel:{n}", "complaints.result", {"received": f"2026-11-0{n + 1}"},
+                              "13800138000")
+    # Both waiting to be sent (creating them sent the first already: the task runs eagerly here).
+    Message.objects.update(status="pending", sent_at=None, not_before=timezone.now(), deferred="")
+    channels_on.received.clear()
+    waited, outcome = crossing(lambda: services.send_due(limit=1), lambda: services.send_due(limit=1))
+    assert waited and "first_error" not in outcome and outcome.get("value") == 0
+    assert Message.objects.filter(status="sent").count() == 1
+    assert len(channels_on.received) == 1
+    assert Message.objects.get(status="pending").deferred == "超过每小时发送上限"
