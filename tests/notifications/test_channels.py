@@ -112,14 +112,18 @@ def test_quiet_hours_hold_sms_and_robots_but_not_mail(channels_on, settings):
     user = UserFactory(username="u_mail", email="u@example.invalid")
     services.notify_phone("t:quiet", "complaints.result", {"received": "2026-11-02"}, "13800138000")
     services.notify("t:quiet", "reminder.complaints_due", {"count": 1, "due": "x"}, users=[user])
-    night = datetime(2026, 11, 30, 23, 15, tzinfo=SHANGHAI)
+    # Tomorrow night and the morning after (a fixed date became the past: the messages, due from their
+    # creation, were not due yet at a night before it).
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    night = datetime.combine(tomorrow, datetime.min.time(), SHANGHAI).replace(hour=23, minute=15)
+    morning = night.replace(hour=7, minute=30) + timedelta(days=1)
     assert services.send_due(now=night) == 1  # the mail went to core.outbox
     assert OutgoingMail.objects.get().recipients == ["u@example.invalid"]
     sms = Message.objects.get(channel="sms")
     assert sms.status == "pending" and sms.deferred == "免打扰时段"
-    assert timezone.localtime(sms.not_before).replace(tzinfo=None) == datetime(2026, 12, 1, 7, 30)
+    assert timezone.localtime(sms.not_before) == morning
     assert channels_on.received == []
-    assert services.send_due(now=datetime(2026, 12, 1, 7, 31, tzinfo=SHANGHAI)) == 1
+    assert services.send_due(now=morning + timedelta(minutes=1)) == 1
     assert len(channels_on.received) == 1
 
 
