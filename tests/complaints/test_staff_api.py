@@ -6,6 +6,8 @@ import pytest
 from django.utils import timezone
 
 from complaints.models import Complaint, ComplaintEvent, PiiReveal
+from complaints.selectors import holiday_schedule
+from core.workdays import next_working_day
 from tests.complaints.helpers import act, make_image, submit_case
 from tests.conftest import client_for
 from tests.factories import UserFactory, institution_user
@@ -258,13 +260,20 @@ def test_flag_party_member_starts_forwarding_deadline(fc_api, bank):
 
 def test_extension_needs_approval_the_second_time(fc_api, bank):
     case, _ = submit_case(bank, kind="complaint")
-    assert case.deadlines["decide"]["date"] == (case.deadline_from + timedelta(days=15)).isoformat()
+
+    def days_after(n: int) -> str:
+        # The period ends on its last day, or on the next working day when that is a rest day (DOMAIN.md):
+        # counted from today, the 60th day may be a Saturday.
+        start = case.deadline_from + timedelta(days=n)
+        return next_working_day(start, holiday_schedule({start.year, start.year + 1}))[0].isoformat()
+
+    assert case.deadlines["decide"]["date"] == days_after(15)
     resp = action(fc_api, case, "extend", reason="情况复杂")
-    assert resp.json()["deadlines"]["decide"]["date"] == (case.deadline_from + timedelta(days=30)).isoformat()
+    assert resp.json()["deadlines"]["decide"]["date"] == days_after(30)
     resp = action(fc_api, case, "extend", reason="需调取录像")
     assert resp.status_code == 400 and "approval" in resp.json()
     resp = action(fc_api, case, "extend", reason="需调取录像", approval="王主任批准 〔2026〕3号")
-    assert resp.json()["deadlines"]["decide"]["date"] == (case.deadline_from + timedelta(days=60)).isoformat()
+    assert resp.json()["deadlines"]["decide"]["date"] == days_after(60)
     assert action(fc_api, case, "extend", reason="再延").status_code == 409
 
 
@@ -279,7 +288,8 @@ def test_merge_duplicates_keeps_earliest_deadline(fc_api, bank, other_bank):
     assert resp.status_code == 200 and resp.json()["status"] == "merged"
     second.refresh_from_db()
     assert second.deadline_from == first.deadline_from
-    assert second.deadlines["decide"]["date"] == (first.deadline_from + timedelta(days=15)).isoformat()
+    last = first.deadline_from + timedelta(days=15)  # moved to the next working day when a rest day
+    assert second.deadlines["decide"]["date"] == next_working_day(last, holiday_schedule({last.year}))[0].isoformat()
     # Merging across institutions is refused.
     resp = action(fc_api, elsewhere, "merge", target=second.pk)
     assert resp.status_code == 400
