@@ -2,6 +2,7 @@
 results' own rows, per district, by the basic score's rule in Decimal (SCORING.md's worked example),
 read in queries through scoring.selectors.ItemCents, and what every dashboard and the report read."""
 
+import html
 from collections import defaultdict
 from decimal import ROUND_HALF_UP
 from decimal import Decimal as D
@@ -14,7 +15,7 @@ from scoring import services as scoring_services
 from scoring.models import AggregationRun, Result, ScoreSheet, SheetEntry
 from scoring.selectors import ItemCents
 from tests.conftest import client_for
-from tests.factories import InstitutionFactory
+from tests.factories import InstitutionFactory, UserFactory
 from tests.scoring.factories import WORKED_SHEETS, assessment_for, build_scheme, fill_sheet
 from tests.scoring.test_aggregation import raise_after_writing
 
@@ -231,3 +232,14 @@ def test_dashboards_read_the_stored_item_points(dataset):
     scoring_services.reopen_year(scoring_services.district_year(dataset.luqiao, YEAR), dataset.finance, "更正")
     scoring_services.aggregate_year(YEAR, dataset.luqiao)
     assert item_points(YEAR, institution=dataset.c) == {("C", 1): D("78.57"), ("C", 2): D("12.86")}
+
+
+def test_the_admin_shows_a_results_item_points(dataset, client):
+    """The admin's (read-only) result page lists the stored item points, not the raw cents."""
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+    result = Result.objects.get(institution=dataset.c, year=YEAR)
+    page = client.get(f"/admin/scoring/result/{result.pk}/change/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "第1项 78.57；第2项 12.86" in text
+    assert '"1": 7857' not in html.unescape(text)  # the raw cents are not shown
