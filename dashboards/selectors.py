@@ -23,7 +23,16 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from institutions.models import District, Institution
-from scoring.models import DistrictYear, Indicator, IndicatorKind, Result, ResultStatus, Scheme, item_points_of
+from scoring.models import (
+    DistrictYear,
+    Indicator,
+    IndicatorKind,
+    Result,
+    ResultStatus,
+    Scheme,
+    item_points_of,
+    points_of_cents,
+)
 from scoring.selectors import ItemCents
 from staff_points.models import PointRecord, RecordKind
 
@@ -266,7 +275,7 @@ def item_scores(scope: Scope, year: int) -> dict:
     out: dict = {"institutions": 0, "items": {}}
     for number, (total, best, n) in sorted((int(key), acc) for key, acc in sums.items()):
         out["institutions"] = max(out["institutions"], n)
-        out["items"][number] = {"sum": Decimal(total).scaleb(-2), "best": Decimal(best).scaleb(-2), "n": n}
+        out["items"][number] = {"sum": points_of_cents(total), "best": points_of_cents(best), "n": n}
     return out
 
 
@@ -283,7 +292,7 @@ def item_rows(scope: Scope, year: int, item_number: int, *, offset: int, limit: 
     rows = list(qs.order_by("-cents", "institution__code")
                 .values("institution_id", "institution__code", "institution__name", "cents")[offset:offset + limit])
     return qs.count(), [{"institution_id": r["institution_id"], "code": r["institution__code"],
-                         "name": r["institution__name"], "score": Decimal(r["cents"]).scaleb(-2)} for r in rows]
+                         "name": r["institution__name"], "score": points_of_cents(r["cents"])} for r in rows]
 
 
 def item_points_by_institution(scope: Scope, year: int) -> dict[tuple[int, int], Decimal]:

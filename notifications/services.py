@@ -7,18 +7,17 @@ after the commit a send is kicked, and beat runs `send_due` every minute."""
 from __future__ import annotations
 
 import base64
-import hashlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from core import outbox
+from core import locks, outbox
 from core.errors import DomainError
 
 from . import channels, rules
@@ -240,16 +239,11 @@ _RECIPIENT_LOCK_NAMESPACE = 0x4E07
 
 
 def _hold_recipient(message: Message) -> None:
-    """PostgreSQL, inside the sender's transaction: the messages of one channel and recipient are counted
-    against the hourly limit and sent one at a time. Without it two senders, each holding a different
+    """Inside the sender's transaction (`core.locks`): the messages of one channel and recipient are
+    counted against the hourly limit and sent one at a time. Without it two senders, each holding a different
     message to the same number (SKIP LOCKED), both counted the sent messages before either committed,
     and both sent: parallel senders together exceeded the limit. Held until the message is saved."""
-    if connection.vendor != "postgresql":
-        return  # SQLite runs one writer at a time
-    digest = hashlib.blake2b(f"{message.channel}:{message.recipient}".encode(), digest_size=4).digest()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)",
-                       [_RECIPIENT_LOCK_NAMESPACE, int.from_bytes(digest, "big", signed=True)])
+    locks.hold(_RECIPIENT_LOCK_NAMESPACE, locks.key_of(f"{message.channel}:{message.recipient}"))
 
 
 def _rate_limited_until(message: Message, now):

@@ -26,7 +26,7 @@ from django.db.models import Count, Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core import outbox
+from core import locks, outbox
 from core.errors import DomainError, NotAllowed, NotFound, StateConflict
 from core.tabular import RowProblem, TabularError, load_dataset
 from core.workdays import add_working_days
@@ -626,8 +626,7 @@ def run_screening(screening_id: int) -> Screening | None:
 
 def _lock(institution_id: int, namespace: int = LOCK_NAMESPACE) -> None:
     """Inside a transaction: one screening (or, with LOAD_LOCK_NAMESPACE, one load) of the institution at a time."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [namespace, institution_id])
+    locks.hold(namespace, institution_id)
 
 
 _JSON_OID, _JSON_ARRAY_OID = 114, 199  # PostgreSQL's json and json[] types

@@ -569,9 +569,14 @@ class Result(models.Model):
         return item_points_of(self.item_cents)
 
 
+def points_of_cents(cents: int) -> Decimal:
+    """Stored cents as points with two places (7020 -> 70.20, 0 -> 0.00)."""
+    return Decimal(cents).scaleb(-2)
+
+
 def item_points_of(item_cents: dict) -> dict[int, Decimal]:
     """`Result.item_cents` as item number -> points (Decimal, two places), in item order."""
-    return {int(number): Decimal(cents).scaleb(-2) for number, cents in
+    return {int(number): points_of_cents(cents) for number, cents in
             sorted((item_cents or {}).items(), key=lambda pair: int(pair[0]))}
 
 
