@@ -32,28 +32,21 @@ def item_numbers(scheme_id: int) -> list[int]:
 
 class ItemSummary:
     """Applies the items' rule to many results of one run: the item numbers are read once per scheme,
-    and each distinct (rule, per-source sums) goes through the rule once (many institutions share
-    them)."""
+    and each institution's items go through the rule in one call (`rules.BasicRule.cents_each`)."""
 
     def __init__(self) -> None:
-        self._items: dict[int, tuple[tuple[int, str], ...]] = {}
-        self._memo: dict[tuple, int] = {}
+        self._items: dict[int, tuple[tuple[int, ...], tuple[str, ...]]] = {}
 
     def __call__(self, scheme_id: int, rule: rules.BasicRule, item_tenths: dict) -> dict[str, int]:
         """Item number (as text, the JSON key) -> cents, for every item of the scheme; `item_tenths`:
         item number -> the basic points summed over the item per source (rules.SOURCES order), in tenths."""
         items = self._items.get(scheme_id)
         if items is None:
-            items = self._items[scheme_id] = tuple((n, str(n)) for n in item_numbers(scheme_id))
-        memo, out = self._memo, {}
+            numbers = item_numbers(scheme_id)
+            items = self._items[scheme_id] = (tuple(numbers), tuple(str(n) for n in numbers))
+        numbers, keys = items
         entered = item_tenths.get
-        for number, key in items:
-            values = entered(number, _NOTHING)
-            cents = memo.get((rule, values))
-            if cents is None:
-                cents = memo[rule, values] = rule.cents(values)
-            out[key] = cents
-        return out
+        return dict(zip(keys, rule.cents_each([entered(number, _NOTHING) for number in numbers]), strict=True))
 
 
 __all__ = ["ItemSummary", "item_numbers"]

@@ -9,7 +9,7 @@ most one-decimal point values exactly.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import (
     ROUND_DOWN,
@@ -478,7 +478,7 @@ class BasicRule:
     integers) that is Σ_s f_s·S_s / F, F = Σ_s f_s, in cents 100·Σ_s f_s·S_s / F.
     """
 
-    __slots__ = ("_divisor", "_factors", "_positions", "sources")
+    __slots__ = ("_dense", "_divisor", "_factors", "_positions", "sources")
 
     def __init__(self, weights: Mapping[str, Decimal], present: Collection[str]) -> None:
         sources = _check_sources(present)
@@ -494,6 +494,11 @@ class BasicRule:
         self._factors = tuple(int(weight * common) for weight in exact)
         self._divisor = sum(self._factors)
         self._positions = tuple(SOURCES.index(source) for source in sources)
+        # Each source's factor at its place in SOURCES, 0 for an absent one (`cents_each`).
+        dense = [0] * len(SOURCES)
+        for position, factor in zip(self._positions, self._factors, strict=True):
+            dense[position] = factor
+        self._dense = tuple(dense)
 
     def score(self, basic_sum_by_source: Mapping[str, Decimal]) -> Decimal:
         """The basic score from each present source's sum of basic points (a missing source: 0)."""
@@ -512,6 +517,20 @@ class BasicRule:
             numerator += factor * sums[position]
         cents, negative = _whole_cents(10 * numerator, self._divisor)
         return -cents if negative else cents
+
+    def cents_each(self, rows: Iterable[Sequence[int]]) -> list[int]:
+        """`cents` of each of many per-source sums (an institution's items, for the per-item summary), in
+        order: the same integers, with the loop over sources unrolled (an aggregation of the nation calls
+        this for 1.9 million items)."""
+        if self._divisor <= 0 or len(self._dense) != 3:
+            return [self.cents(row) for row in rows]
+        a, b, c = self._dense
+        twice = 2 * self._divisor
+        out = []
+        for x, y, z in rows:
+            doubled = 20 * (a * x + b * y + c * z)  # twice the cents' numerator, 10·Σ f_s·t_s
+            out.append((doubled + self._divisor) // twice if doubled >= 0 else -((self._divisor - doubled) // twice))
+        return out
 
     def tenths(self, sums: Sequence[int]) -> Decimal:
         """The same from integer sums in tenths of a point, one per source in SOURCES order

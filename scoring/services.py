@@ -6,6 +6,7 @@ Views, serializers, admin actions, commands and Celery tasks call these function
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import logging
@@ -13,7 +14,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
@@ -24,6 +25,7 @@ from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.bulk import update_each
 from core.errors import DomainError, NotAllowed, NotFound, StateConflict
 from core.queue import enqueue_after_commit
 from core.tabular import ImportReport, RowProblem
@@ -917,11 +919,11 @@ class AggregationSummary:
 
 def _submitted_sheets_sql(districts: int, institutions: int = 0) -> str:
     """The districts' submitted sheets of one year, one row each: (sheet id, institution id, source,
-    category, district id, the district-year's scheme id, the stored sums, updated_at). `institutions`:
+    category, district id, the district-year's scheme id, the stored sums). `institutions`:
     the number of institution ids the sheets are further restricted to (an incremental run), 0 for
     whole districts."""
     return f"""
-SELECT s.id, a.institution_id, s.source, inst.category, inst.district_id, dy.scheme_id, s.sums, s.updated_at
+SELECT s.id, a.institution_id, s.source, inst.category, inst.district_id, dy.scheme_id, s.sums
 FROM {ScoreSheet._meta.db_table} s
 JOIN {Assessment._meta.db_table} a ON a.id = s.assessment_id
 JOIN {Institution._meta.db_table} inst ON inst.id = a.institution_id
@@ -951,19 +953,26 @@ def _sheet_sums(years: list[DistrictYear], institutions: list[int] | None = None
     keys = sheet_sums.scheme_keys({dy.scheme_id for dy in years})
     again = set(recount or ())
     out, due = [], []
-    for sheet_id, institution_id, source, category, district_id, scheme_id, raw, updated_at in rows:
-        sums = None if only or institution_id in again else sheet_sums.SheetSums.parse(raw)
+    parse = sheet_sums.SheetSums.parse
+    for sheet_id, institution_id, source, category, district_id, scheme_id, raw in rows:
+        sums = None if only or institution_id in again else parse(raw)
         if sums is None or sums.key != keys[scheme_id]:
-            if timezone.is_naive(updated_at):  # SQLite's raw cursor: the stored UTC time, without its zone
-                updated_at = timezone.make_aware(updated_at, UTC)
-            due.append((sheet_id, updated_at, len(out)))
+            due.append((sheet_id, len(out)))
         out.append([institution_id, source, category, district_id, sums])
     if due:
-        counted = sheet_sums.from_entries([sheet_id for sheet_id, _, _ in due], keys)
-        for sheet_id, updated_at, index in due:
+        ids = [sheet_id for sheet_id, _ in due]
+        counted = sheet_sums.from_entries(ids, keys)
+        # When each was last changed, in the run's snapshot: the sums are stored only on a sheet still as
+        # it was read (sheet_sums.store). Read for these sheets only (parsing every sheet's time was a
+        # tenth of a whole run's reading).
+        changed = {}
+        for start in range(0, len(ids), sheet_sums.CHUNK):
+            changed.update(ScoreSheet.objects.filter(pk__in=ids[start:start + sheet_sums.CHUNK])
+                           .values_list("pk", "updated_at"))
+        for sheet_id, index in due:
             out[index][4] = counted[sheet_id]
-            if pending is not None:
-                pending.append(sheet_sums.Pending(sheet_id, updated_at, counted[sheet_id]))
+            if pending is not None and sheet_id in changed:
+                pending.append(sheet_sums.Pending(sheet_id, changed[sheet_id], counted[sheet_id]))
     return out
 
 
@@ -978,9 +987,6 @@ class ComputedResult:
     rank: int = 0
     category_rank: int = 0
     district_id: int | None = None
-    # Item number -> the basic points summed over the item per source (rules.SOURCES order), in
-    # tenths: what the per-item summary is computed from.
-    item_tenths: dict[int, tuple[int, int, int]] = field(default_factory=dict)
     # The per-item summary stored with the result (`Result.item_cents`: item number as text -> cents).
     item_cents: dict[str, int] = field(default_factory=dict)
 
@@ -1008,7 +1014,6 @@ class ComputedResult:
         return {name: values[name] for name in COMPARED_FIELDS}
 
 
-_NO_SUMS = (0, 0, 0)
 _SOURCE_INDEX = {source: n for n, source in enumerate(rules.SOURCES)}
 
 
@@ -1019,8 +1024,8 @@ def compute_year(years: DistrictYear | list[DistrictYear],
                  recount: Iterable[int] | None = None) -> list[ComputedResult]:
     """The results of one district-year, or of several of one year (unsaved, each ranked within its
     district), from the submitted sheets' sums (`_sheet_sums`: stored at submission, counted from the
-    entries where missing) plus the complaints' counts. Each result carries its per-item sums
-    (`item_tenths`) for the per-item summary. `pending` collects the sums counted here, to be stored;
+    entries where missing) plus the complaints' counts. Each result carries its per-item summary
+    (`item_cents`). `pending` collects the sums counted here, to be stored;
     `recount`: institutions whose sheets are counted from the entries whatever sums are stored.
 
     The rules are applied in their prepared form (`rules.result_rule`: weights, sources and linkage
@@ -1036,39 +1041,35 @@ def compute_year(years: DistrictYear | list[DistrictYear],
     by_scheme = {dy.scheme_id: dy.scheme for dy in years}  # parsed once per scheme, not per district
     by_scheme = {scheme_id: scheme_params(scheme) for scheme_id, scheme in by_scheme.items()}
     params = {dy.district_id: by_scheme[dy.scheme_id] for dy in years}
-    sheets: dict[int, list] = {}  # institution id -> [category, district id, present sources]
-    sums: dict[int, list] = {}  # institution id -> [basic tenths per source, inspection bonus, red, items]
+    # institution id -> [category, district id, present sources, basic tenths per source, inspection bonus,
+    # red-line hit, item number -> basic tenths per source]
+    sheets: dict[int, list] = {}
+    inspection = Source.INSPECTION
     for institution_id, source, category, district_id, counted in _sheet_sums(years, only, pending, recount):
         acc = sheets.get(institution_id)
         if acc is None:
-            acc = sheets[institution_id] = [category, district_id, []]
+            acc = sheets[institution_id] = [category, district_id, [], [0, 0, 0], 0, False, {}]
         acc[2].append(source)
-        acc = sums.get(institution_id)
-        if acc is None:
-            acc = sums[institution_id] = [[0, 0, 0], 0, False, {}]
         n = _SOURCE_INDEX[source]
-        acc[0][n] += counted.basic
-        items = acc[3]
+        acc[3][n] += counted.basic
+        items = acc[6]
         for number, tenths in counted.items:
             per_source = items.get(number)
             if per_source is None:
                 per_source = items[number] = [0, 0, 0]
             per_source[n] += tenths
-        if source == Source.INSPECTION:
-            acc[1] += counted.bonus
-        acc[2] = acc[2] or counted.red > 0
-    for acc in sums.values():
-        acc[3] = {number: tuple(per_source) for number, per_source in acc[3].items()}
+        if source == inspection:
+            acc[4] += counted.bonus
+        if counted.red > 0:
+            acc[5] = True
     if progress:
         progress(40)
     counts = complaint_counts(years[0].year, only, [dy.district_id for dy in years])
-    nothing = [_NO_SUMS, 0, False, {}]
     schemes = {dy.district_id: dy.scheme_id for dy in years}
     item_cents = item_summary.ItemSummary()
     bonuses: dict[int, Decimal] = {}
     by_district: dict[int, list[ComputedResult]] = defaultdict(list)
-    for institution_id, (category, district_id, present) in sheets.items():
-        basic, bonus, red, items = sums.get(institution_id, nothing)
+    for institution_id, (category, district_id, present, basic, bonus, red, items) in sheets.items():
         rule = rules.result_rule(params[district_id], tuple(present))
         if rule is None:
             continue
@@ -1079,7 +1080,7 @@ def compute_year(years: DistrictYear | list[DistrictYear],
         values = rule.values(rule.basic.tenths(basic), bonus_points, red, substantiated, partial)
         by_district[district_id].append(ComputedResult(
             institution_id, category, values, substantiated, partial, values.status, district_id=district_id,
-            item_tenths=items, item_cents=item_cents(schemes[district_id], rule.basic, items)))
+            item_cents=item_cents(schemes[district_id], rule.basic, items)))
     if progress:
         progress(60)
     results = []
@@ -1292,19 +1293,9 @@ def _write_ranks(moved: list[_StoredRank], runs: dict[int, AggregationRun]) -> C
     if not moved:
         return Counter()
     now = timezone.now()
-    run_ids = [runs[s.district_id].pk if s.district_id in runs else None for s in moved]
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"UPDATE {Result._meta.db_table} r SET rank = v.rank, category_rank = v.category_rank,"  # noqa: S608
-                           f" run_id = v.run_id, computed_at = %s"
-                           f" FROM unnest(%s::bigint[], %s::integer[], %s::integer[], %s::bigint[])"
-                           f" AS v(id, rank, category_rank, run_id) WHERE r.id = v.id",
-                           [now, [s.pk for s in moved], [s.rank for s in moved], [s.category_rank for s in moved],
-                            run_ids])
-    else:
-        Result.objects.bulk_update([Result(pk=s.pk, rank=s.rank, category_rank=s.category_rank, run_id=run_id,
-                                           computed_at=now) for s, run_id in zip(moved, run_ids, strict=True)],
-                                   ["rank", "category_rank", "run", "computed_at"], batch_size=500)
+    update_each(Result, [Result(pk=s.pk, rank=s.rank, category_rank=s.category_rank,
+                                run_id=runs[s.district_id].pk if s.district_id in runs else None, computed_at=now)
+                         for s in moved], ["rank", "category_rank", "run", "computed_at"])
     return Counter(s.district_id for s in moved)
 
 
@@ -1352,10 +1343,26 @@ def aggregate_districts(year: int, district_ids: Iterable[int],
             cache.set_many({_progress_key(run.pk): pct for run in runs.values()}, 3600)
 
     pending: list[sheet_sums.Pending] = []
-    with _aggregation_lock(ids, year):
+    with _aggregation_lock(ids, year), _collector_paused():
         summaries = _aggregate_districts(year, ids, progress, runs, only, pending)
         _store_counted(pending)
     return summaries
+
+
+@contextmanager
+def _collector_paused():
+    """Python's cyclic garbage collector paused while a batch builds its tens of thousands of small
+    objects (sums, results, COPY lines; none of them in a reference cycle): every 700 allocations it
+    otherwise walked the growing heap again, a quarter of a batch's time in Python (issue 16). Cycles
+    made meanwhile are collected once it runs again."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _store_counted(pending: list[sheet_sums.Pending]) -> None:
@@ -1432,6 +1439,12 @@ def _aggregate_districts(year: int, district_ids: list[int], progress,
                 # of cost units) though they run in well under a second: with JIT on, PostgreSQL spent
                 # 2.5 s compiling each (measured on a batch of 36 districts, 2,040 institutions).
                 cursor.execute("SET LOCAL jit = off")
+                # A batch reads its districts' institutions, assessments and sheets through their indexes,
+                # pages the server holds in memory; at the default cost of a random page (4, a spinning
+                # disk's) the planner scanned every assessment of the year instead, in parallel, for each
+                # batch (41 ms against 27 ms for 2,040 institutions; docs/deployment.md suggests 1.1 for
+                # the whole server).
+                cursor.execute("SET LOCAL random_page_cost = 1.1")
         # Serialises concurrent runs (and notice, publishing) of the same district-years.
         locked = {dy.district_id: dy for dy in DistrictYear.objects.select_related("scheme", "district")
                   .select_for_update(of=("self",)).filter(year=year, district_id__in=district_ids).order_by("pk")}
@@ -1671,7 +1684,8 @@ def execute_runs(run_ids: list[int], institutions: list[int] | None = None) -> l
     now = timezone.now()
     for run in todo:
         run.status, run.started_at, run.error = AggregationRun.Status.RUNNING, now, ""
-    AggregationRun.objects.bulk_update(todo, ["status", "started_at", "error"])
+    AggregationRun.objects.filter(pk__in=[run.pk for run in todo]).update(
+        status=AggregationRun.Status.RUNNING, started_at=now, error="")
     published = set(DistrictYear.objects.filter(year__in={run.year for run in todo}, status=YearStatus.PUBLISHED,
                                                 district_id__in=[run.district_id for run in todo])
                     .values_list("year", "district_id"))
@@ -1702,9 +1716,8 @@ def execute_runs(run_ids: list[int], institutions: list[int] | None = None) -> l
             run.status, run.progress, run.finished_at = AggregationRun.Status.SUCCEEDED, 100, finished
             run.institutions_total, run.results_written, run.results_changed = (summary.institutions,
                                                                                 summary.written, summary.changed)
-        AggregationRun.objects.bulk_update(by_district.values(), ["status", "progress", "finished_at",
-                                                                  "institutions_total", "results_written",
-                                                                  "results_changed"])
+        update_each(AggregationRun, by_district.values(), ["status", "progress", "finished_at", "institutions_total",
+                                                           "results_written", "results_changed"])
     if refused and len(runs) == 1:
         raise StateConflict(refused[0].error)
     return runs
@@ -1714,7 +1727,8 @@ def _fail_runs(runs: list[AggregationRun], exc: Exception) -> None:
     finished = timezone.now()
     for run in runs:
         run.status, run.error, run.finished_at = AggregationRun.Status.FAILED, str(exc), finished
-    AggregationRun.objects.bulk_update(runs, ["status", "error", "finished_at"])
+    AggregationRun.objects.filter(pk__in=[run.pk for run in runs]).update(
+        status=AggregationRun.Status.FAILED, error=str(exc), finished_at=finished)
 
 
 def add_working_days(start: date, days: int) -> date:

@@ -316,3 +316,50 @@ def test_a_complaint_concluded_since_the_last_run_marks_its_institution_changed(
         assert services.aggregate_year(YEAR, district).changed == 0  # equal to a whole run
     assert _results() == incremental
     assert services.districts_to_aggregate(YEAR, only_changed=True) == []
+
+
+def test_each_run_of_a_batch_records_its_own_figures_in_statements_that_do_not_grow(
+        two_districts, django_assert_max_num_queries):
+    """The batch's runs are marked running and then finished each with its own counts (one statement
+    each way, however many runs): a district with an institution more says so."""
+    luqiao, jiaojiang = two_districts
+    scheme = services.district_year(luqiao, YEAR).scheme
+    services.district_year(jiaojiang, YEAR)
+    extra = assessment_for(InstitutionFactory(code="LQ9", district=luqiao), scheme)
+    for source, values in WORKED_SHEETS.items():
+        fill_sheet(extra, source, values)
+    runs = [AggregationRun.objects.create(year=YEAR, district=d) for d in two_districts]
+    with django_assert_max_num_queries(45):
+        services.execute_runs([r.pk for r in runs])
+    figures = {r.district_id: (r.status, r.progress, r.institutions_total, r.results_written, r.results_changed,
+                               r.started_at is not None, r.finished_at is not None)
+               for r in AggregationRun.objects.filter(pk__in=[r.pk for r in runs])}
+    assert figures == {luqiao.pk: (AggregationRun.Status.SUCCEEDED, 100, 4, 4, 4, True, True),
+                       jiaojiang.pk: (AggregationRun.Status.SUCCEEDED, 100, 3, 3, 3, True, True)}
+
+
+def test_the_garbage_collector_is_paused_during_a_batch_and_resumed_after_even_a_failure(two_districts, monkeypatch):
+    import gc
+
+    for district in two_districts:
+        services.district_year(district, YEAR)
+    seen = []
+    compute = services.compute_year
+
+    def spy(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return compute(*args, **kwargs)
+
+    monkeypatch.setattr(services, "compute_year", spy)
+    assert gc.isenabled()
+    services.aggregate_districts(YEAR, [d.pk for d in two_districts])
+    assert seen == [False] and gc.isenabled()
+    assert Result.objects.count() == 6
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(services, "compute_year", broken)
+    with pytest.raises(RuntimeError):
+        services.aggregate_districts(YEAR, [d.pk for d in two_districts])
+    assert gc.isenabled()

@@ -84,6 +84,18 @@ def test_cents_is_tenths_in_whole_cents_whatever_the_sign(weights, present, tent
 
 
 @settings(max_examples=300, deadline=None)
+@given(weights=st.fixed_dictionaries({s: st.integers(-1000, 1000).map(lambda n: D(n).scaleb(-3)) for s in SOURCES}),
+       present=present_st,
+       rows=st.lists(st.lists(st.integers(-5000, 5000), min_size=3, max_size=3), min_size=0, max_size=12))
+def test_cents_each_is_cents_of_each_row_whatever_the_weights_and_signs(weights, present, rows):
+    """The per-item summary's unrolled loop gives `cents` of every row, in order, also for weights that
+    sum to a negative or zero divisor (the general path)."""
+    rule = rules.basic_rule(SchemeParams(weights=weights), present)
+    assert rule.cents_each(rows) == [rule.cents(row) for row in rows]
+    assert rule.cents_each(iter([tuple(row) for row in rows])) == [rule.cents(row) for row in rows]
+
+
+@settings(max_examples=300, deadline=None)
 @given(weights=weights_st, present=present_st,
        tenths=st.lists(st.integers(0, 1200), min_size=3, max_size=3),
        bonus=st.integers(0, 300), red=st.booleans(), substantiated=st.integers(0, 7), partially=st.integers(0, 7),

@@ -220,6 +220,33 @@ def test_unreadable_stored_sums_are_counted_again():
     assert sheet_sums.SheetSums.parse('{"key": "x"}') is None and sheet_sums.SheetSums.parse(None) is None
 
 
+@pytest.mark.parametrize(("raw", "expected"), [
+    # What the portal stores: taken as it is.
+    ('{"key": "k", "items": [[1, 116], [2, -3]], "other": 4, "bonus": 45, "red": 1}', ("k", ((1, 116), (2, -3)), 4, 45, 1)),
+    ({"key": "k", "items": [], "other": 0, "bonus": 0, "red": 0}, ("k", (), 0, 0, 0)),
+    # Written by hand or by an older release: converted value by value, as before.
+    ('{"key": "k", "items": [["1", "116"]], "other": "4", "bonus": 45, "red": true}', ("k", ((1, 116),), 4, 45, 1)),
+    ('{"key": "k", "items": [[1, 116.0]], "other": 4, "bonus": 45, "red": 0}', ("k", ((1, 116),), 4, 45, 0)),
+    # Not readable: counted again from the entries.
+    ('{"key": "k", "items": [[1, 2, 3]], "other": 4, "bonus": 45, "red": 0}', None),
+    ('{"key": "k", "items": [[1]], "other": 4, "bonus": 45, "red": 0}', None),
+    ('{"key": "k", "items": [1], "other": 4, "bonus": 45, "red": 0}', None),
+    ('{"key": "k", "items": [["a", 1]], "other": 4, "bonus": 45, "red": 0}', None),
+    ('{"key": "k", "items": [[1, 2]], "other": null, "bonus": 45, "red": 0}', None),
+    ('{"key": "k", "items": [[1, 2]], "bonus": 45, "red": 0}', None),
+    ("not json", None),
+])
+def test_parsing_stored_sums(raw, expected):
+    sums = sheet_sums.SheetSums.parse(raw)
+    if expected is None:
+        assert sums is None
+        return
+    assert (sums.key, sums.items, sums.other, sums.bonus, sums.red) == expected
+    assert all(type(value) is int for pair in sums.items for value in pair)
+    assert sums.basic == sums.other + sum(tenths for _number, tenths in sums.items)
+    assert sheet_sums.SheetSums.parse(sums.as_json()) == sums
+
+
 def test_every_kind_of_entry_counts_the_same_from_the_sums_in_a_batch_of_two_schemes():
     """A basic indicator outside every clause, empty points, a bonus on the self and third-party sheets
     (which must not count), a red line hit on the third-party sheet, and a second district with a

@@ -1,0 +1,47 @@
+"""Writing each of many rows its own values in one statement.
+
+Django's `bulk_update` builds one `CASE WHEN pk = … THEN …` expression per field, with a branch per row:
+for a few dozen rows and half a dozen fields that expression, resolved and compiled in Python, costs
+more than the statement (an aggregation batch spent a sixth of its time there, issue 16). On PostgreSQL
+`update_each` hands every field's values over as one typed array and lets the server pair them up
+(`UPDATE … FROM unnest(…)`); elsewhere it is `bulk_update`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from django.db import connection
+from django.db.models import Model
+
+
+def update_each(model: type[Model], objs: Iterable[Model], fields: Sequence[str]) -> int:
+    """Writes `fields` (concrete, non-primary-key fields; a foreign key by its name) of each object to
+    its row, one statement on PostgreSQL; returns the number of rows updated."""
+    objs = list(objs)
+    if not objs:
+        return 0
+    meta = model._meta
+    columns = [meta.get_field(name) for name in fields]
+    if connection.vendor != "postgresql":
+        return model.objects.bulk_update(objs, list(fields), batch_size=500)
+    pk = meta.pk
+    arrays = [[pk.get_db_prep_value(obj.pk, connection) for obj in objs]]
+    types = [pk.rel_db_type(connection)]
+    for column in columns:
+        arrays.append([column.get_db_prep_value(getattr(obj, column.attname), connection) for obj in objs])
+        types.append(column.db_type(connection))
+    names = ["pk_", *(column.column for column in columns)]
+    quote = connection.ops.quote_name
+    sets = ", ".join(f"{quote(column.column)} = v.{quote(column.column)}" for column in columns)
+    unnest = ", ".join(f"%s::{db_type}[]" for db_type in types)
+    # Table, column and type names come from the model's meta; the values are parameters.
+    sql = (f"UPDATE {quote(meta.db_table)} t SET {sets}"  # noqa: S608
+           f" FROM unnest({unnest}) AS v({', '.join(quote(name) for name in names)})"
+           f" WHERE t.{quote(pk.column)} = v.{quote('pk_')}")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, arrays)
+        return cursor.rowcount
+
+
+__all__ = ["update_each"]
