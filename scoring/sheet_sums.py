@@ -35,11 +35,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from operator import itemgetter
 
+import orjson
 from django.db import connection, transaction
 
 from institutions.models import Institution
@@ -89,7 +90,7 @@ class SheetSums:
         if raw is None:
             return None
         try:
-            value = json.loads(raw) if isinstance(raw, (str, bytes)) else raw
+            value = orjson.loads(raw) if isinstance(raw, (str, bytes)) else raw  # a third of json.loads' time
             key, pairs, other, bonus, red = value["key"], value["items"], value["other"], value["bonus"], value["red"]
             items = tuple(map(tuple, pairs))
             if (type(other) is int and type(bonus) is int and type(red) is int and set(map(len, items)) <= _PAIR
@@ -102,6 +103,28 @@ class SheetSums:
 
 _PAIR = {2}
 _INT = {int}
+
+
+def read(raw, key: str) -> tuple[Sequence[Sequence[int]], int, int, int] | None:
+    """What the aggregation needs of stored sums, (items, basic, bonus, red) as `SheetSums` has them,
+    when they were counted against `key` (the scheme's map now); None when absent, not readable or
+    counted against another map. The aggregation reads half a million of them in a nation-wide run:
+    what the portal stores is checked type by type in C and used as parsed (items as [number, tenths]
+    lists), without a `SheetSums` made for each; anything else goes through `SheetSums.parse`."""
+    if raw is None:
+        return None
+    try:
+        value = orjson.loads(raw) if isinstance(raw, (str, bytes)) else raw
+        if value["key"] != key:
+            return None
+        items, other, bonus, red = value["items"], value["other"], value["bonus"], value["red"]
+        if (type(other) is int and type(bonus) is int and type(red) is int and type(items) is list
+                and set(map(len, items)) <= _PAIR and set(map(type, chain.from_iterable(items))) <= _INT):
+            return items, other + sum(map(itemgetter(1), items)), bonus, red
+    except (ValueError, TypeError, KeyError):
+        return None
+    sums = SheetSums.parse(value)
+    return None if sums is None else (sums.items, sums.basic, sums.bonus, sums.red)
 
 
 def scheme_keys(scheme_ids: Iterable[int]) -> dict[int, str]:
@@ -271,4 +294,4 @@ def _fill_batch(batch: list[tuple[int, object]], keys: dict[int, str]) -> int:
                  if sheet_id in counted)
 
 
-__all__ = ["Pending", "SheetSums", "fill", "from_entries", "scheme_keys", "stamp", "store"]
+__all__ = ["Pending", "SheetSums", "fill", "from_entries", "read", "scheme_keys", "stamp", "store"]

@@ -68,7 +68,10 @@ def worker_env(url: str, broker: str, cache: str) -> dict:
     env = {**os.environ, "DATABASE_URL": url, "CELERY_BROKER_URL": broker, "REDIS_URL": cache,
            "CELERY_TASK_DEFAULT_QUEUE": QUEUE, "DJANGO_SETTINGS_MODULE": "config.settings", "DJANGO_DEBUG": "false",
            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50), "COMPLAINTS_PII_KEY": Fernet.generate_key().decode(),
-           "DJANGO_ALLOWED_HOSTS": "localhost"}
+           "DJANGO_ALLOWED_HOSTS": "localhost",
+           # As deploy/portal.env.example runs every process: a worker keeps its database connection
+           # between tasks (with 0 each batch opened a new one and paid the server's cold caches again).
+           "DATABASE_CONN_MAX_AGE": "60"}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     return env
 

@@ -363,3 +363,28 @@ def test_the_garbage_collector_is_paused_during_a_batch_and_resumed_after_even_a
     with pytest.raises(RuntimeError):
         services.aggregate_districts(YEAR, [d.pk for d in two_districts])
     assert gc.isenabled()
+
+
+def test_first_run_of_a_district_takes_in_an_institution_whose_result_is_stored_under_its_former_district(
+        two_districts):
+    """A district's first run copies its results straight into the table; an institution moved in from
+    an aggregated district still has its result there, and the batch is written by the upsert instead
+    (the result moves with the institution, nothing else changes)."""
+    luqiao, jiaojiang = two_districts
+    services.district_year(luqiao, YEAR)
+    services.district_year(jiaojiang, YEAR)
+    services.aggregate_districts(YEAR, [luqiao.pk])
+    assert Result.objects.filter(district=luqiao).count() == 3 and not Result.objects.filter(district=jiaojiang)
+    moved = Result.objects.get(institution__code="LQ0")
+    type(moved.institution).objects.filter(pk=moved.institution_id).update(district=jiaojiang)
+
+    summaries = services.aggregate_districts(YEAR, [jiaojiang.pk])
+    assert summaries[jiaojiang.pk].written == 4
+    assert sorted(Result.objects.filter(district=jiaojiang).values_list("institution__code", flat=True)) == [
+        "JJ0", "JJ1", "JJ2", "LQ0"]
+    assert Result.objects.get(institution__code="LQ0").pk == moved.pk  # the same row, now under 椒江
+    summaries = services.aggregate_districts(YEAR, [luqiao.pk])
+    assert summaries[luqiao.pk].institutions == 2 and summaries[luqiao.pk].removed == 0
+    # A whole run over both rewrites nothing: what the two first runs wrote is what a run writes.
+    again = services.aggregate_districts(YEAR, [luqiao.pk, jiaojiang.pk])
+    assert {d: s.changed for d, s in again.items()} == {luqiao.pk: 0, jiaojiang.pk: 0}
