@@ -231,8 +231,10 @@ class Assessment(models.Model):
 
     State = AssessmentState
 
+    # No index of its own: the unique (institution, year) below serves every lookup by institution, and
+    # each index more is written again by every update of an assessment's state (issue 16).
     institution = models.ForeignKey(Institution, verbose_name=_("机构"), on_delete=models.PROTECT,
-                                    related_name="assessments")
+                                    related_name="assessments", db_index=False)
     year = models.PositiveSmallIntegerField(_("年度"))
     scheme = models.ForeignKey(Scheme, verbose_name=_("评价方案"), on_delete=models.PROTECT,
                                related_name="assessments")
@@ -507,8 +509,10 @@ class Result(models.Model):
     Colour = Colour
     Status = ResultStatus
 
+    # Indexed by the unique (institution, year) below, as the assessment's (each index more is written by
+    # every result an aggregation writes).
     institution = models.ForeignKey(Institution, verbose_name=_("机构"), on_delete=models.PROTECT,
-                                    related_name="results")
+                                    related_name="results", db_index=False)
     year = models.PositiveSmallIntegerField(_("年度"))
     district = models.ForeignKey(District, verbose_name=_("区县"), on_delete=models.PROTECT, related_name="+")
     category = models.CharField(_("类别"), max_length=20, choices=InstitutionCategory.choices)
