@@ -9,15 +9,21 @@ more than the statement (an aggregation batch spent a sixth of its time there, i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 from django.db import connection
 from django.db.models import Model
 
+_SIZE = re.compile(r"\(\d+(,\s*\d+)?\)")
+
 
 def update_each(model: type[Model], objs: Iterable[Model], fields: Sequence[str]) -> int:
     """Writes `fields` (concrete, non-primary-key fields; a foreign key by its name) of each object to
-    its row, one statement on PostgreSQL; returns the number of rows updated."""
+    its row, one statement on PostgreSQL; returns the number of rows updated.
+
+    Narrower than `bulk_update`: plain values only (no expressions), objects of distinct rows (with a
+    primary key twice, which one wins is not defined), the default database."""
     objs = list(objs)
     if not objs:
         return 0
@@ -29,8 +35,10 @@ def update_each(model: type[Model], objs: Iterable[Model], fields: Sequence[str]
     arrays = [[pk.get_db_prep_value(obj.pk, connection) for obj in objs]]
     types = [pk.rel_db_type(connection)]
     for column in columns:
-        arrays.append([column.get_db_prep_value(getattr(obj, column.attname), connection) for obj in objs])
-        types.append(column.db_type(connection))
+        arrays.append([column.get_db_prep_save(getattr(obj, column.attname), connection) for obj in objs])
+        # The array of the base type (varchar, not varchar(20)): a cast to the sized type would cut an
+        # over-long value silently, where the assignment to the column refuses it as `bulk_update` does.
+        types.append(_SIZE.sub("", column.db_type(connection)))
     names = ["pk_", *(column.column for column in columns)]
     quote = connection.ops.quote_name
     sets = ", ".join(f"{quote(column.column)} = v.{quote(column.column)}" for column in columns)

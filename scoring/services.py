@@ -967,7 +967,7 @@ def _sheet_sums(years: list[DistrictYear], institutions: list[int] | None = None
         # it was read (sheet_sums.store). Read for these sheets only (parsing every sheet's time was a
         # tenth of a whole run's reading).
         changed = {}
-        for start in range(0, len(ids), sheet_sums.CHUNK):
+        for start in range(0, len(ids) if pending is not None else 0, sheet_sums.CHUNK):
             changed.update(ScoreSheet.objects.filter(pk__in=ids[start:start + sheet_sums.CHUNK])
                            .values_list("pk", "updated_at"))
         for sheet_id, index in due:
@@ -1388,7 +1388,8 @@ def _collector_paused():
     """Python's cyclic garbage collector paused while a batch builds its tens of thousands of small
     objects (sums, results, COPY lines; none of them in a reference cycle): every 700 allocations it
     otherwise walked the growing heap again, a quarter of a batch's time in Python (issue 16). Cycles
-    made meanwhile are collected once it runs again."""
+    made meanwhile are collected once it runs again. The switch is the process's: the portal's workers
+    run one task per process (prefork), so nothing else runs meanwhile."""
     if not gc.isenabled():
         yield
         return

@@ -96,7 +96,7 @@ class SheetSums:
             if (type(other) is int and type(bonus) is int and type(red) is int and set(map(len, items)) <= _PAIR
                     and set(map(type, chain.from_iterable(items))) <= _INT):
                 return cls(key, items, other, bonus, red)
-            return cls(key, tuple((int(n), int(t)) for n, t in pairs), int(other), int(bonus), int(red))
+            return cls(key, tuple((int(n), int(t)) for n, t in items), int(other), int(bonus), int(red))
         except (ValueError, TypeError, KeyError):
             return None
 

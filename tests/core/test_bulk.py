@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection
+from django.db import DataError, IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from core.bulk import update_each
@@ -39,3 +39,12 @@ def test_nothing_to_write_is_no_statement():
     with CaptureQueriesContext(connection) as queries:
         assert update_each(AggregationRun, [], ["status"]) == 0
     assert len(queries) == 0
+
+
+def test_a_value_too_long_for_its_column_is_refused_not_cut():
+    run = AggregationRun.objects.create(year=2026)
+    run.status = "s" * 11  # the column holds 10
+    if connection.vendor == "postgresql":
+        with pytest.raises((DataError, IntegrityError)), transaction.atomic():
+            update_each(AggregationRun, [run], ["status"])
+        assert AggregationRun.objects.get(pk=run.pk).status == "queued"

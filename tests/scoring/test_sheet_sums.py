@@ -222,7 +222,8 @@ def test_unreadable_stored_sums_are_counted_again():
 
 @pytest.mark.parametrize(("raw", "expected"), [
     # What the portal stores: taken as it is.
-    ('{"key": "k", "items": [[1, 116], [2, -3]], "other": 4, "bonus": 45, "red": 1}', ("k", ((1, 116), (2, -3)), 4, 45, 1)),
+    ('{"key": "k", "items": [[1, 116], [2, -3]], "other": 4, "bonus": 45, "red": 1}',
+     ("k", ((1, 116), (2, -3)), 4, 45, 1)),
     ({"key": "k", "items": [], "other": 0, "bonus": 0, "red": 0}, ("k", (), 0, 0, 0)),
     # Written by hand or by an older release: converted value by value, as before.
     ('{"key": "k", "items": [["1", "116"]], "other": "4", "bonus": 45, "red": true}', ("k", ((1, 116),), 4, 45, 1)),
@@ -351,3 +352,29 @@ def test_the_command_stores_the_missing_sums_of_a_year_or_a_district():
         call_command("store_sheet_sums", "--year", str(YEAR), "--district", "999999")
     with pytest.raises(CommandError, match="不合理"):
         call_command("store_sheet_sums", "--year", "1900")
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ('{"key": "k", "items": [[1, 116], [2, -3]], "other": 4, "bonus": 45, "red": 1}',
+     ([[1, 116], [2, -3]], 117, 45, 1)),
+    ({"key": "k", "items": [[1, 116]], "other": 0, "bonus": 0, "red": 0}, ([[1, 116]], 116, 0, 0)),
+    # Through `SheetSums.parse`, value by value, as before.
+    ('{"key": "k", "items": [["1", "116"]], "other": "4", "bonus": 45, "red": true}', (((1, 116),), 120, 45, 1)),
+    ('{"key": "k", "items": [[1, 116.0]], "other": 4, "bonus": 45, "red": 0}', (((1, 116),), 120, 45, 0)),
+    # Counted against another map, or not readable: None, the sheet is counted from its entries.
+    ('{"key": "other", "items": [[1, 116]], "other": 4, "bonus": 45, "red": 0}', None),
+    ('{"items": [[1, 116]], "other": 4, "bonus": 45, "red": 0}', None),
+    ('{"key": "k", "items": [[1, 2, 3]], "other": 4, "bonus": 45, "red": 0}', None),
+    ('{"key": "k", "items": {"ab": 1}, "other": 4, "bonus": 45, "red": 0}', None),
+    ('{"key": "k", "items": [[1, 2]], "other": null, "bonus": 45, "red": 0}', None),
+    ('[1, 2]', None),
+    ("not json", None),
+    (None, None),
+])
+def test_reading_stored_sums_for_the_aggregation(raw, expected):
+    """What `read` hands the aggregation is what `SheetSums.parse` reads, for the scheme's key only."""
+    assert sheet_sums.read(raw, "k") == expected
+    parsed = sheet_sums.SheetSums.parse(raw)
+    if expected is not None:
+        assert [list(pair) for pair in expected[0]] == [list(pair) for pair in parsed.items]
+        assert expected[1:] == (parsed.basic, parsed.bonus, parsed.red)
