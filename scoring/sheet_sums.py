@@ -74,7 +74,7 @@ class SheetSums:
     basic: int = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "basic", self.other + sum(map(itemgetter(1), self.items)))
+        object.__setattr__(self, "basic", _basic(self.other, self.items))
 
     def as_json(self) -> dict:
         return {"key": self.key, "items": [list(pair) for pair in self.items], "other": self.other,
@@ -82,23 +82,21 @@ class SheetSums:
 
     @classmethod
     def parse(cls, raw) -> SheetSums | None:
-        """The stored value (a dict, or the JSON text a raw cursor returns); None when absent or not readable.
-
-        An aggregation parses every submitted sheet's sums (half a million in a nation-wide run): what the
-        portal stores (integers, pairs) is checked type by type in C (`map`) and taken as it is; anything
-        else goes through `int()` one value at a time, as before."""
+        """The stored value (a dict, or the JSON text a raw cursor returns), each number through `int()`;
+        None when absent or not readable. (The aggregation reads through `read`.)"""
         if raw is None:
             return None
         try:
-            value = orjson.loads(raw) if isinstance(raw, (str, bytes)) else raw  # a third of json.loads' time
-            key, pairs, other, bonus, red = value["key"], value["items"], value["other"], value["bonus"], value["red"]
-            items = tuple(map(tuple, pairs))
-            if (type(other) is int and type(bonus) is int and type(red) is int and set(map(len, items)) <= _PAIR
-                    and set(map(type, chain.from_iterable(items))) <= _INT):
-                return cls(key, items, other, bonus, red)
-            return cls(key, tuple((int(n), int(t)) for n, t in items), int(other), int(bonus), int(red))
+            value = orjson.loads(raw) if isinstance(raw, (str, bytes)) else raw
+            return cls(value["key"], tuple((int(n), int(t)) for n, t in value["items"]), int(value["other"]),
+                       int(value["bonus"]), int(value["red"]))
         except (ValueError, TypeError, KeyError):
             return None
+
+
+def _basic(other: int, items) -> int:
+    """Every basic point of a sheet, in tenths: the others' and the items' ([number, tenths] pairs)."""
+    return other + sum(map(itemgetter(1), items))
 
 
 _PAIR = {2}
@@ -120,7 +118,7 @@ def read(raw, key: str) -> tuple[Sequence[Sequence[int]], int, int, int] | None:
         items, other, bonus, red = value["items"], value["other"], value["bonus"], value["red"]
         if (type(other) is int and type(bonus) is int and type(red) is int and type(items) is list
                 and set(map(len, items)) <= _PAIR and set(map(type, chain.from_iterable(items))) <= _INT):
-            return items, other + sum(map(itemgetter(1), items)), bonus, red
+            return items, _basic(other, items), bonus, red
     except (ValueError, TypeError, KeyError):
         return None
     sums = SheetSums.parse(value)
