@@ -18,6 +18,8 @@ scoring.0018 moved them into the results).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from . import rules
 from .models import Indicator, IndicatorKind
 
@@ -34,16 +36,23 @@ class ItemSummary:
     """Applies the items' rule to many results of one run: the item numbers are read once per scheme,
     and each institution's items go through the rule in one call (`rules.BasicRule.cents_each`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, scheme_ids: Iterable[int] = ()) -> None:
+        """`scheme_ids`: the schemes whose items are read now (the others on first use)."""
         self._items: dict[int, tuple[tuple[int, ...], tuple[str, ...]]] = {}
+        for scheme_id in set(scheme_ids):
+            self._load(scheme_id)
+
+    def _load(self, scheme_id: int) -> tuple[tuple[int, ...], tuple[str, ...]]:
+        numbers = item_numbers(scheme_id)
+        items = self._items[scheme_id] = (tuple(numbers), tuple(str(n) for n in numbers))
+        return items
 
     def __call__(self, scheme_id: int, rule: rules.BasicRule, item_tenths: dict) -> dict[str, int]:
         """Item number (as text, the JSON key) -> cents, for every item of the scheme; `item_tenths`:
         item number -> the basic points summed over the item per source (rules.SOURCES order), in tenths."""
         items = self._items.get(scheme_id)
         if items is None:
-            numbers = item_numbers(scheme_id)
-            items = self._items[scheme_id] = (tuple(numbers), tuple(str(n) for n in numbers))
+            items = self._load(scheme_id)
         numbers, keys = items
         entered = item_tenths.get
         return dict(zip(keys, rule.cents_each([entered(number, _NOTHING) for number in numbers]), strict=True))

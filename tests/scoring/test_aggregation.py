@@ -156,8 +156,8 @@ STATE_AFTER = {
 def raise_after_writing(monkeypatch, exc):
     real = services._write_results
 
-    def write_then_die(years, results, runs, only=None):  # the district-years, their results, their runs
-        written, _removed = real(years, results, runs, only)
+    def write_then_die(years, results, runs, only=None, **options):  # the district-years, their results, their runs
+        written, _removed = real(years, results, runs, only, **options)
         assert sum(written.values()), "the patch should fire after the new rows are written"
         run = next(iter(runs.values()))
         assert Result.objects.filter(year=years[0].year, run=run).exists()  # really written, in this transaction
@@ -358,3 +358,23 @@ def test_entries_of_indicators_outside_the_scheme_count_nowhere():
     services.aggregate_year(2036, luqiao())
     assert snapshot(2036, with_run=False)["OUT"] == clean
     assert Result.objects.get(institution=institution, year=2036).item_points() == items
+
+
+def test_aggregation_marks_in_review_assessments_with_a_result_scored_and_leaves_the_others():
+    """The state is marked alongside the rules on PostgreSQL (core.overlap.Alongside), by the write on
+    SQLite: either way only assessments in review that got a result move, whole runs and incremental."""
+    scheme = build_scheme(2032)
+    done, waiting, noticed, changed = (assessment_for(InstitutionFactory(code=code), scheme)
+                                       for code in ("M1", "M2", "M3", "M4"))
+    for assessment in (done, noticed, changed):
+        for source, values in WORKED_SHEETS.items():
+            fill_sheet(assessment, source, values)
+    Assessment.objects.filter(pk__in=[done.pk, waiting.pk, changed.pk]).update(state="in_review")
+    Assessment.objects.filter(pk=noticed.pk).update(state="notice")
+    services.aggregate_year(scheme.year, luqiao())
+    states = dict(Assessment.objects.filter(year=scheme.year).values_list("pk", "state"))
+    assert states == {done.pk: "scored", waiting.pk: "in_review", noticed.pk: "notice", changed.pk: "scored"}
+    Assessment.objects.filter(pk=changed.pk).update(state="in_review")
+    services.aggregate_districts(scheme.year, [luqiao().pk], institutions=[changed.institution_id])
+    assert Assessment.objects.get(pk=changed.pk).state == "scored"
+    assert Assessment.objects.get(pk=waiting.pk).state == "in_review"

@@ -229,6 +229,8 @@ def test_unreadable_stored_sums_are_counted_again():
     ('{"key": "k", "items": [["1", "116"]], "other": "4", "bonus": 45, "red": true}', ("k", ((1, 116),), 4, 45, 1)),
     ('{"key": "k", "items": [[1, 116.0]], "other": 4, "bonus": 45, "red": 0}', ("k", ((1, 116),), 4, 45, 0)),
     # Not readable: counted again from the entries.
+    ('{"key": "k", "items": [[1, 116.5]], "other": 4, "bonus": 45, "red": 0}', None),
+    ('{"key": "k", "items": [[1, 116]], "other": 4.5, "bonus": 45, "red": 0}', None),
     ('{"key": "k", "items": [[1, 2, 3]], "other": 4, "bonus": 45, "red": 0}', None),
     ('{"key": "k", "items": [[1]], "other": 4, "bonus": 45, "red": 0}', None),
     ('{"key": "k", "items": [1], "other": 4, "bonus": 45, "red": 0}', None),
@@ -354,27 +356,49 @@ def test_the_command_stores_the_missing_sums_of_a_year_or_a_district():
         call_command("store_sheet_sums", "--year", "1900")
 
 
+KEY = "0123456789abcdef" * 2  # a scheme's map key has 32 hex digits (scheme_keys)
+
+
 @pytest.mark.parametrize(("raw", "expected"), [
-    ('{"key": "k", "items": [[1, 116], [2, -3]], "other": 4, "bonus": 45, "red": 1}',
+    # What the portal stores (compact text), and what jsonb stored before scoring 0020 (spaced): taken
+    # as it is.
+    (f'{{"key":"{KEY}","red":1,"bonus":45,"items":[[1,116],[2,-3]],"other":4}}', ([[1, 116], [2, -3]], 117, 45, 1)),
+    (f'{{"key": "{KEY}", "red": 1, "bonus": 45, "items": [[1, 116], [2, -3]], "other": 4}}',
      ([[1, 116], [2, -3]], 117, 45, 1)),
-    ({"key": "k", "items": [[1, 116]], "other": 0, "bonus": 0, "red": 0}, ([[1, 116]], 116, 0, 0)),
-    # Through `SheetSums.parse`, value by value, as before.
-    ('{"key": "k", "items": [["1", "116"]], "other": "4", "bonus": 45, "red": true}', (((1, 116),), 120, 45, 1)),
-    ('{"key": "k", "items": [[1, 116.0]], "other": 4, "bonus": 45, "red": 0}', (((1, 116),), 120, 45, 0)),
+    (f'{{"key":"{KEY}","red":0,"bonus":0,"items":[],"other":0}}', ([], 0, 0, 0)),
+    ({"key": KEY, "items": [[1, 116]], "other": 0, "bonus": 0, "red": 0}, (((1, 116),), 116, 0, 0)),
+    # Another order of the keys, written by hand or by an older release: through `SheetSums.parse`,
+    # value by value, as before.
+    (f'{{"key": "{KEY}", "items": [[1, 116], [2, -3]], "other": 4, "bonus": 45, "red": 1}}',
+     (((1, 116), (2, -3)), 117, 45, 1)),
+    (f'{{"key": "{KEY}", "items": [["1", "116"]], "other": "4", "bonus": 45, "red": true}}', (((1, 116),), 120, 45, 1)),
+    (f'{{"key": "{KEY}", "red": 0, "bonus": 45, "items": [[1, 116.0]], "other": 4}}', (((1, 116),), 120, 45, 0)),
     # Counted against another map, or not readable: None, the sheet is counted from its entries.
-    ('{"key": "other", "items": [[1, 116]], "other": 4, "bonus": 45, "red": 0}', None),
+    (f'{{"key":"{"f" * 32}","red":0,"bonus":45,"items":[[1,116]],"other":4}}', None),
     ('{"items": [[1, 116]], "other": 4, "bonus": 45, "red": 0}', None),
-    ('{"key": "k", "items": [[1, 2, 3]], "other": 4, "bonus": 45, "red": 0}', None),
-    ('{"key": "k", "items": {"ab": 1}, "other": 4, "bonus": 45, "red": 0}', None),
-    ('{"key": "k", "items": [[1, 2]], "other": null, "bonus": 45, "red": 0}', None),
+    (f'{{"key":"{KEY}","red":0,"bonus":45,"items":[[1,2,3]],"other":4}}', None),
+    (f'{{"key":"{KEY}","red":0,"bonus":45,"items":[[1,116.5]],"other":4}}', None),
+    # An integer too long for 64 bits (orjson reads it as an inexact float).
+    (f'{{"key":"{KEY}","red":0,"bonus":45,"items":[[1,{"9" * 30}]],"other":4}}', None),
+    (f'{{"key": "{KEY}", "items": {{"ab": 1}}, "other": 4, "bonus": 45, "red": 0}}', None),
+    (f'{{"key": "{KEY}", "items": [[1, 2]], "other": null, "bonus": 45, "red": 0}}', None),
     ('[1, 2]', None),
     ("not json", None),
     (None, None),
 ])
 def test_reading_stored_sums_for_the_aggregation(raw, expected):
     """What `read` hands the aggregation is what `SheetSums.parse` reads, for the scheme's key only."""
-    assert sheet_sums.read(raw, "k") == expected
+    assert sheet_sums.read(raw, KEY) == expected
     parsed = sheet_sums.SheetSums.parse(raw)
     if expected is not None:
         assert [list(pair) for pair in expected[0]] == [list(pair) for pair in parsed.items]
         assert expected[1:] == (parsed.basic, parsed.bonus, parsed.red)
+
+
+def test_stored_sums_are_compact_text_of_the_fast_shape():
+    """What the portal writes (`dumps`, the field) is the shape `read` takes without a further check."""
+    sums = sheet_sums.SheetSums(KEY, ((1, 116), (2, -3)), 4, 45, 1)
+    text = sheet_sums.dumps(sums)
+    assert " " not in text and sheet_sums._STORED(text)
+    assert sheet_sums.read(text, KEY) == ([[1, 116], [2, -3]], 117, 45, 1)
+    assert sheet_sums.SheetSums.parse(text) == sums
