@@ -6,10 +6,11 @@ the server work on the other core meanwhile, in the caller's own transaction:
 
 - `Alongside`: one piece of database work (a callable given a cursor) run by a thread on the
   caller's own connection, while the caller goes on in Python; `wait()` joins it and raises its
-  error in the caller. The driver serialises a connection's use (psycopg2 connections are
-  thread-safe), so a statement the caller issues meanwhile only waits for the thread's.
+  error in the caller. The caller issues nothing on the connection until `wait()` returns: psycopg2
+  serialises plain statements on a connection, but not a COPY's data or a savepoint's meaning.
 - `LazyText`: a file-like object for `COPY … FROM STDIN` whose text is made while the server already
-  takes in the rows sent before it (the driver reads it piece by piece).
+  takes in the rows sent before it (the driver reads it piece by piece). psycopg2 turns an error raised
+  while the text is made into a cancelled COPY; `raise_error()` raises the original one instead.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ class Alongside:
     ends, so a failure elsewhere never leaves it working on a transaction being rolled back.
 
     Meant for one statement whose outcome the caller does not need until later (marking the rows of a
-    batch while its results are computed). The caller must not depend on the order of the thread's
-    statement and its own until `wait` returns."""
+    batch while its results are computed). The caller issues nothing on the connection until `wait`
+    returns."""
 
     def __init__(self, using: str = DEFAULT_DB_ALIAS) -> None:
         self.connection = connections[using]
@@ -62,11 +63,15 @@ class Alongside:
 
     def wait(self):
         """The work's return value, once it is done (None when nothing was started)."""
-        thread, self._thread = self._thread, None
+        thread = self._thread
         if thread is None:
             return self._result
-        thread.join()
-        self.connection.dec_thread_sharing()
+        try:
+            thread.join()
+        finally:
+            if not thread.is_alive():  # an interrupted join leaves it to the next wait (__exit__)
+                self._thread = None
+                self.connection.dec_thread_sharing()
         error, self._error = self._error, None
         if error is not None:
             raise error
@@ -92,22 +97,36 @@ class LazyText(io.TextIOBase):
         self._make = make
         self._pieces: Iterator[str] = iter(make())
         self._rest = ""
+        self.error: Exception | None = None
+
+    def raise_error(self) -> None:
+        """Raises the error met while making the text, if any (call it when the COPY failed)."""
+        if self.error is not None:
+            raise self.error
 
     def readable(self) -> bool:
         return True
 
     def read(self, size: int | None = -1) -> str:
+        try:
+            return self._read(size)
+        except Exception as exc:
+            self.error = exc
+            raise
+
+    def _read(self, size: int | None) -> str:
         parts = [self._rest] if self._rest else []
         have = len(self._rest)
         self._rest = ""
         if size is None or size < 0:
             parts.extend(self._pieces)
             return "".join(parts)
-        for piece in self._pieces:
-            parts.append(piece)
-            have += len(piece)
-            if have >= size:
-                break
+        if have < size:
+            for piece in self._pieces:
+                parts.append(piece)
+                have += len(piece)
+                if have >= size:
+                    break
         text = "".join(parts)
         if len(text) > size:
             text, self._rest = text[:size], text[size:]
@@ -118,6 +137,7 @@ class LazyText(io.TextIOBase):
             raise io.UnsupportedOperation("LazyText only seeks back to its start")
         self._pieces = iter(self._make())
         self._rest = ""
+        self.error = None
         return 0
 
     def seekable(self) -> bool:

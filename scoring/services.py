@@ -1209,7 +1209,7 @@ def _write_results_postgresql(years: list[DistrictYear], results: list[ComputedR
         if fresh:
             try:
                 with transaction.atomic(), connection.wrap_database_errors:
-                    cursor.cursor.copy_expert(f"COPY {table} ({names}) FROM STDIN", buffer)
+                    _copy(cursor, f"COPY {table} ({names}) FROM STDIN", buffer)
             except IntegrityError:
                 fresh = False
                 buffer.seek(0)
@@ -1222,15 +1222,25 @@ def _write_results_postgresql(years: list[DistrictYear], results: list[ComputedR
     return written, removed
 
 
-def _upsert_results(cursor, table: str, names: str, buffer, year: int, district_ids: list[int], kept: list[int],
-                    only: list[int] | None) -> tuple[Counter, Counter]:
+def _copy(cursor, sql: str, text: LazyText) -> None:
+    """`COPY … FROM STDIN` of `text`; an error met while making the text is raised as itself (psycopg2
+    reports it as a cancelled COPY, which the tasks would retry as a database hiccup)."""
+    try:
+        cursor.cursor.copy_expert(sql, text)
+    except Exception:
+        text.raise_error()
+        raise
+
+
+def _upsert_results(cursor, table: str, names: str, buffer: LazyText, year: int, district_ids: list[int],
+                    kept: list[int], only: list[int] | None) -> tuple[Counter, Counter]:
     """`_write_results_postgresql` where results may be stored: COPY into a temporary table, one upsert
     that touches only rows whose values differ, and the districts' results of institutions not in `kept`
     removed (of `only`, in an incremental run). Returns (written, removed) rows per district id."""
     in_districts = ", ".join(["%s"] * len(district_ids))
     cursor.execute(f"CREATE TEMPORARY TABLE scoring_result_new ON COMMIT DROP AS"  # noqa: S608
                    f" SELECT {names} FROM {table} WITH NO DATA")
-    cursor.cursor.copy_expert(f"COPY scoring_result_new ({names}) FROM STDIN", buffer)
+    _copy(cursor, f"COPY scoring_result_new ({names}) FROM STDIN", buffer)
     assignments = ", ".join(f"{c} = EXCLUDED.{c}" for c in ("district_id", *COMPARED_FIELDS, "run_id",
                                                               "computed_at"))
     # The district too: an institution that moved keeps its stored row, which must move with it.

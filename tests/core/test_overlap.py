@@ -96,3 +96,19 @@ def test_json_text_field_keeps_compact_json_text_and_gives_back_the_value():
     assert field.from_db_value('{"a": [1, -2]}', None, connection) == {"a": [1, -2]}
     assert field.from_db_value(None, None, connection) is None
     assert field.from_db_value("not json", None, connection) == "not json"  # refused by the readers
+
+
+def test_lazy_text_keeps_the_error_met_while_making_the_text():
+    def pieces():
+        yield "ab"
+        raise TypeError("no line")
+
+    text = LazyText(pieces)
+    assert text.read(2) == "ab"
+    with pytest.raises(TypeError):
+        text.read(2)
+    with pytest.raises(TypeError, match="no line"):
+        text.raise_error()
+    text.seek(0)
+    text.raise_error()  # forgotten with the text made again
+    assert text.read(2) == "ab"

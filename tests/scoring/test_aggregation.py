@@ -378,3 +378,22 @@ def test_aggregation_marks_in_review_assessments_with_a_result_scored_and_leaves
     services.aggregate_districts(scheme.year, [luqiao().pk], institutions=[changed.institution_id])
     assert Assessment.objects.get(pk=changed.pk).state == "scored"
     assert Assessment.objects.get(pk=waiting.pk).state == "in_review"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the COPY path is PostgreSQL's")
+def test_an_error_while_making_the_copy_text_is_raised_as_itself_and_nothing_is_written(monkeypatch):
+    """psycopg2 reports an error of the COPY's text as a cancelled COPY (an OperationalError, which the
+    tasks retry as a database hiccup); the aggregation raises the error itself, and writes nothing."""
+    scheme = build_scheme(2033)
+    assessment = assessment_for(InstitutionFactory(code="N1"), scheme)
+    for source, values in WORKED_SHEETS.items():
+        fill_sheet(assessment, source, values)
+
+    def broken(*args, **kwargs):
+        raise TypeError("a value the COPY cannot take")
+
+    monkeypatch.setattr(services, "_copy_line", broken)
+    with pytest.raises(TypeError, match="cannot take"):
+        services.aggregate_year(scheme.year, luqiao())
+    assert not Result.objects.filter(year=scheme.year).exists()
+    assert Assessment.objects.get(pk=assessment.pk).state != "scored"
