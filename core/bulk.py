@@ -64,4 +64,30 @@ def refresh_statistics(model: type[Model]) -> None:
         cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
-__all__ = ["refresh_statistics", "update_each"]
+_FOREIGN_KEYS: dict[str, tuple[str, ...]] = {}
+
+
+def foreign_key_checks(cursor, model: type[Model], *, immediate: bool) -> None:
+    """PostgreSQL: the model's foreign keys checked at the end of each statement (`immediate`) or at
+    commit again, as Django declares them (DEFERRABLE INITIALLY DEFERRED); for the rest of the
+    transaction (or until a savepoint around it is rolled back). Elsewhere nothing.
+
+    Checked per statement, a bulk insert's checks run while the process goes on with something else
+    (issue 16), or at least not as one queue of hundreds of thousands of deferred checks at commit
+    (which cost about as much again as the insert, docs/warnings.md). `cursor`: the cursor of the
+    connection to set (its `db`), which may be another thread's (core.overlap)."""
+    db = cursor.db
+    if db.vendor != "postgresql":
+        return
+    table = model._meta.db_table
+    names = _FOREIGN_KEYS.get(table)
+    if names is None:
+        constraints = db.introspection.get_constraints(cursor, table)
+        names = _FOREIGN_KEYS[table] = tuple(sorted(name for name, info in constraints.items()
+                                                     if info["foreign_key"]))
+    if names:
+        cursor.execute(f"SET CONSTRAINTS {', '.join(map(db.ops.quote_name, names))} "
+                       f"{'IMMEDIATE' if immediate else 'DEFERRED'}")
+
+
+__all__ = ["foreign_key_checks", "refresh_statistics", "update_each"]

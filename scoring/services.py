@@ -7,6 +7,7 @@ Views, serializers, admin actions, commands and Celery tasks call these function
 from __future__ import annotations
 
 import gc
+import io
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
@@ -14,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from itertools import groupby
 
 import orjson
 from django.conf import settings
@@ -24,9 +26,9 @@ from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.bulk import refresh_statistics, update_each
+from core.bulk import foreign_key_checks, refresh_statistics, update_each
 from core.errors import DomainError, NotAllowed, NotFound, StateConflict
-from core.overlap import Alongside, LazyText
+from core.overlap import Alongside
 from core.queue import enqueue_after_commit
 from core.tabular import ImportReport, RowProblem
 from institutions import access
@@ -1018,13 +1020,18 @@ class ComputedResult:
 
 _SOURCE_INDEX = {source: n for n, source in enumerate(rules.SOURCES)}
 
+# About how many results `compute_year` hands to `on_group` at a time (whole districts): a batch's first
+# groups are written while the rules of the next ones run (`_aggregate_districts`).
+_COPY_GROUP = 300
+
 
 def compute_year(years: DistrictYear | list[DistrictYear],
                  progress: Callable[[int], None] | None = None,
                  institutions: Iterable[int] | None = None,
                  pending: list[sheet_sums.Pending] | None = None,
                  recount: Iterable[int] | None = None,
-                 on_read: Callable[[list[int]], None] | None = None) -> list[ComputedResult]:
+                 on_read: Callable[[list[int]], None] | None = None,
+                 on_group: Callable[[list[ComputedResult]], None] | None = None) -> list[ComputedResult]:
     """The results of one district-year, or of several of one year (unsaved, each ranked within its
     district), from the submitted sheets' sums (`_sheet_sums`: stored at submission, counted from the
     entries where missing) plus the complaints' counts. Each result carries its per-item summary
@@ -1040,7 +1047,11 @@ def compute_year(years: DistrictYear | list[DistrictYear],
 
     `on_read`: called with the institutions that get a result, once everything is read from the
     database and before the rules are applied in Python (the aggregation marks their assessments scored
-    meanwhile, `core.overlap.Alongside`); nothing here uses the database after it."""
+    meanwhile, `core.overlap.Alongside`); nothing here uses the database after it.
+
+    `on_group`: called with the results of whole districts, ranked, in groups of about `_COPY_GROUP`
+    as they are done (the aggregation writes them meanwhile); the results returned are those groups in
+    the same order, each district's in the order read."""
     years = [years] if isinstance(years, DistrictYear) else list(years)
     only = None if institutions is None else sorted(set(institutions))
     if not years or only == []:
@@ -1076,7 +1087,6 @@ def compute_year(years: DistrictYear | list[DistrictYear],
     schemes = {dy.district_id: dy.scheme_id for dy in years}
     item_cents = item_summary.ItemSummary(schemes.values())
     bonuses: dict[int, Decimal] = {}
-    by_district: dict[int, list[ComputedResult]] = defaultdict(list)
     ruled = []
     for institution_id, acc in sheets.items():
         rule = rules.result_rule(params[acc[1]], tuple(acc[2]))
@@ -1084,22 +1094,35 @@ def compute_year(years: DistrictYear | list[DistrictYear],
             ruled.append((institution_id, rule, acc))
     if on_read:
         on_read([institution_id for institution_id, _rule, _acc in ruled])
-    for institution_id, rule, (category, district_id, _present, basic, bonus, red, items) in ruled:
-        bonus_points = bonuses.get(bonus)
-        if bonus_points is None:
-            bonus_points = bonuses[bonus] = Decimal(bonus).scaleb(-1)
-        substantiated, partial = counts.get(institution_id, (0, 0))
-        values = rule.values(rule.basic.tenths(basic), bonus_points, red, substantiated, partial)
-        by_district[district_id].append(ComputedResult(
-            institution_id, category, values, substantiated, partial, values.status, district_id=district_id,
-            item_cents=item_cents(schemes[district_id], rule.basic, items)))
-    if progress:
-        progress(60)
-    results = []
-    for group in by_district.values():
+    ruled.sort(key=_district_of)  # each district's results together, in the order read
+    results: list[ComputedResult] = []
+    sent = 0
+    for district_id, members in groupby(ruled, key=_district_of):
+        scheme_id = schemes[district_id]
+        group = []
+        for institution_id, rule, (category, _district, _present, basic, bonus, red, items) in members:
+            bonus_points = bonuses.get(bonus)
+            if bonus_points is None:
+                bonus_points = bonuses[bonus] = Decimal(bonus).scaleb(-1)
+            substantiated, partial = counts.get(institution_id, (0, 0))
+            values = rule.values(rule.basic.tenths(basic), bonus_points, red, substantiated, partial)
+            group.append(ComputedResult(
+                institution_id, category, values, substantiated, partial, values.status, district_id=district_id,
+                item_cents=item_cents(scheme_id, rule.basic, items)))
         _assign_ranks(group)
         results += group
+        if on_group and len(results) - sent >= _COPY_GROUP:
+            on_group(results[sent:])
+            sent = len(results)
+    if on_group and sent < len(results):
+        on_group(results[sent:])
+    if progress:
+        progress(60)
     return results
+
+
+def _district_of(ruled: tuple) -> int:
+    return ruled[2][1]
 
 
 def _assign_ranks(results: list[ComputedResult]) -> None:
@@ -1146,7 +1169,7 @@ def _copy_text(value) -> str:
 
 
 def _copy_line(r: ComputedResult, year: int, run_id: int | None, now: str, texts: dict) -> str:
-    """One COPY line of `_write_results_postgresql`: the row (institution, year, district,
+    """One COPY line of `_ResultCopy.text`: the row (institution, year, district,
     COMPARED_FIELDS, run, computed_at) as `_copy_text` writes each value, with the parts many results
     share (category; sources; the linkage columns of one set of outcomes) turned into text once per
     batch (`texts`) instead of once per result."""
@@ -1176,92 +1199,127 @@ def _mark_scored(cursor, institutions: list[int], year: int) -> None:
                    [AssessmentState.SCORED, institutions, year, AssessmentState.IN_REVIEW])
 
 
-def _write_results_postgresql(years: list[DistrictYear], results: list[ComputedResult],
-                              runs: dict[int, AggregationRun],
-                              only: list[int] | None = None, *, scored: bool = False) -> tuple[Counter, Counter]:
-    """The batch's results written with COPY: straight into the table on a first run, otherwise
-    through a temporary table and an upsert that touches only rows whose values differ
-    (`_upsert_results`); the assessments' state follows (unless `scored`: the caller marked them,
-    `_mark_scored`). Returns (written, removed) rows per district id. `only`: the institutions an
-    incremental run recomputed; the other stored results of the districts are not removed.
+class _ResultCopy:
+    """Writing a batch's results on PostgreSQL, in steps a thread can take on the caller's connection
+    while the rules of the batch's next districts run (`_aggregate_districts`, `core.overlap.Alongside`):
 
-    The COPY text is made while the server takes in the rows sent before it (`LazyText`)."""
-    table = Result._meta.db_table
-    year = years[0].year
-    district_ids = [dy.district_id for dy in years]
-    columns = ("institution_id", "year", "district_id", *COMPARED_FIELDS, "run_id", "computed_at")
-    now = timezone.now().isoformat()
-    texts: dict = {}
-    run_ids = {district_id: run.pk for district_id, run in runs.items()}
-    buffer = LazyText(lambda: (_copy_line(r, year, run_ids.get(r.district_id), now, texts) for r in results))
-    names = ", ".join(columns)
-    in_districts = ", ".join(["%s"] * len(district_ids))
-    kept = [r.institution_id for r in results]
-    with connection.cursor() as cursor:
-        # A first run (no stored result of these districts) copies its rows straight into the table:
-        # nothing to compare, nothing stale. The district-years are locked by this run, so no other run
-        # writes their results meanwhile; an institution moved here with its result still stored under
-        # its former district makes the copy fail on the unique (institution, year), and the batch is
-        # then written as any other (its savepoint rolled back).
-        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table} r WHERE r.year = %s"  # noqa: S608
-                       f" AND r.district_id IN ({in_districts}))", [year, *district_ids])
-        fresh = not cursor.fetchone()[0]
-        if fresh:
-            try:
-                with transaction.atomic(), connection.wrap_database_errors:
-                    _copy(cursor, f"COPY {table} ({names}) FROM STDIN", buffer)
-            except IntegrityError:
-                fresh = False
-                buffer.seek(0)
-        if fresh:
-            written, removed = Counter(r.district_id for r in results), Counter()
+    - `begin`: the assessments marked scored, and whether any result of these districts is stored;
+    - `copy` of each group of results (`text`, made by the caller): on a first run (none stored)
+      straight into the table, the foreign keys checked as each COPY ends, so that nothing is left
+      for the commit; otherwise into a temporary table;
+    - `finish`: otherwise, one upsert that touches only rows whose values differ and the districts'
+      other results removed (of `only`, in an incremental run). Returns (written, removed) rows per
+      district id.
+
+    A first run's COPY fails on the unique (institution, year) when an institution moved here with its
+    result still stored under its former district (the district-years are locked by this run, so no
+    other run writes their results meanwhile): its savepoint is rolled back and the batch is written
+    as any other, from the groups' texts. The steps use only the cursor they are given (in the thread,
+    `django.db.connection` is another connection)."""
+
+    _SAVEPOINT = "scoring_result_copy"
+    _COLUMNS = ("institution_id", "year", "district_id", *COMPARED_FIELDS, "run_id", "computed_at")
+
+    def __init__(self, years: list[DistrictYear], runs: dict[int, AggregationRun], only: list[int] | None) -> None:
+        self.year = years[0].year
+        self.district_ids = [dy.district_id for dy in years]
+        self.only = only
+        self.run_ids = {district_id: run.pk for district_id, run in runs.items()}
+        self.now = timezone.now().isoformat()
+        self.table = Result._meta.db_table
+        self.names = ", ".join(self._COLUMNS)
+        self.shared: dict = {}  # the parts many lines share (_copy_line)
+        self.texts: list[str] = []  # every group's text, for a first run that turns out not to be one
+        self.results: list[ComputedResult] = []
+        self.begun = False
+        self.fresh = False
+
+    def text(self, results: list[ComputedResult]) -> str:
+        year, run_ids, now, shared = self.year, self.run_ids, self.now, self.shared
+        return "".join([_copy_line(r, year, run_ids.get(r.district_id), now, shared) for r in results])
+
+    def begin(self, cursor, institutions: list[int]) -> None:
+        self.begun = True
+        if institutions:
+            _mark_scored(cursor, institutions, self.year)
+        in_districts = ", ".join(["%s"] * len(self.district_ids))
+        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {self.table} r WHERE r.year = %s"  # noqa: S608
+                       f" AND r.district_id IN ({in_districts}))", [self.year, *self.district_ids])
+        self.fresh = not cursor.fetchone()[0]
+        if self.fresh:
+            cursor.execute(f"SAVEPOINT {self._SAVEPOINT}")
+            foreign_key_checks(cursor, Result, immediate=True)
         else:
-            written, removed = _upsert_results(cursor, table, names, buffer, year, district_ids, kept, only)
-        if not scored:
-            _mark_scored(cursor, kept, year)
-    return written, removed
+            self._temporary(cursor)
 
+    def copy(self, cursor, text: str, results: list[ComputedResult]) -> None:
+        self.texts.append(text)
+        self.results += results
+        if not self.fresh:
+            self._copy(cursor, "scoring_result_new", text)
+            return
+        try:
+            self._copy(cursor, self.table, text)
+        except IntegrityError:
+            cursor.execute(f"ROLLBACK TO SAVEPOINT {self._SAVEPOINT}")
+            self._end_fresh(cursor)
+            self._temporary(cursor)
+            for earlier in self.texts:
+                self._copy(cursor, "scoring_result_new", earlier)
 
-def _copy(cursor, sql: str, text: LazyText) -> None:
-    """`COPY … FROM STDIN` of `text`; an error met while making the text is raised as itself (psycopg2
-    reports it as a cancelled COPY, which the tasks would retry as a database hiccup)."""
-    try:
-        cursor.cursor.copy_expert(sql, text)
-    except Exception:
-        text.raise_error()
-        raise
+    def finish(self, cursor) -> tuple[Counter, Counter]:
+        if self.fresh:
+            self._end_fresh(cursor)
+            return Counter(r.district_id for r in self.results), Counter()
+        return self._upsert(cursor)
 
+    def _end_fresh(self, cursor) -> None:
+        self.fresh = False
+        cursor.execute(f"RELEASE SAVEPOINT {self._SAVEPOINT}")
+        foreign_key_checks(cursor, Result, immediate=False)
 
-def _upsert_results(cursor, table: str, names: str, buffer: LazyText, year: int, district_ids: list[int],
-                    kept: list[int], only: list[int] | None) -> tuple[Counter, Counter]:
-    """`_write_results_postgresql` where results may be stored: COPY into a temporary table, one upsert
-    that touches only rows whose values differ, and the districts' results of institutions not in `kept`
-    removed (of `only`, in an incremental run). Returns (written, removed) rows per district id."""
-    in_districts = ", ".join(["%s"] * len(district_ids))
-    cursor.execute(f"CREATE TEMPORARY TABLE scoring_result_new ON COMMIT DROP AS"  # noqa: S608
-                   f" SELECT {names} FROM {table} WITH NO DATA")
-    _copy(cursor, f"COPY scoring_result_new ({names}) FROM STDIN", buffer)
-    assignments = ", ".join(f"{c} = EXCLUDED.{c}" for c in ("district_id", *COMPARED_FIELDS, "run_id",
-                                                              "computed_at"))
-    # The district too: an institution that moved keeps its stored row, which must move with it.
-    old = ", ".join("r." + c for c in ("district_id", *COMPARED_FIELDS))
-    new = ", ".join("EXCLUDED." + c for c in ("district_id", *COMPARED_FIELDS))
-    # Table and column names are ours; no user input reaches this SQL.
-    upsert = (f"INSERT INTO {table} AS r ({names}) SELECT {names} FROM scoring_result_new"  # noqa: S608
-              f" ON CONFLICT (institution_id, year) DO UPDATE SET {assignments}"
-              f" WHERE ({old}) IS DISTINCT FROM ({new}) RETURNING r.district_id")
-    cursor.execute(upsert)
-    written = Counter(row[0] for row in cursor.fetchall())
-    # The batch's institutions as one array (PostgreSQL 14+ hashes a long `= ANY` / `<> ALL` list):
-    # no statistics of the temporary table needed (an ANALYZE of it was 6 % of a batch), and no
-    # nested loop over it (NOT EXISTS against its empty statistics took seconds at 50,000 rows).
-    restricted = f" AND r.institution_id IN ({', '.join(['%s'] * len(only))})" if only is not None else ""
-    cursor.execute(f"DELETE FROM {table} r WHERE r.year = %s AND r.district_id IN ({in_districts})"  # noqa: S608
-                   f" AND r.institution_id <> ALL(%s::bigint[])"
-                   f"{restricted} RETURNING r.district_id", [year, *district_ids, kept, *(only or ())])
-    removed = Counter(row[0] for row in cursor.fetchall())
-    cursor.execute("DROP TABLE scoring_result_new")
-    return written, removed
+    def _copy(self, cursor, table: str, text: str) -> None:
+        with cursor.db.wrap_database_errors:  # Django's errors, as the cursor's own statements raise them
+            cursor.cursor.copy_expert(f"COPY {table} ({self.names}) FROM STDIN", io.StringIO(text))
+
+    def _temporary(self, cursor) -> None:
+        cursor.execute(f"CREATE TEMPORARY TABLE scoring_result_new ON COMMIT DROP AS"  # noqa: S608
+                       f" SELECT {self.names} FROM {self.table} WITH NO DATA")
+
+    def _upsert(self, cursor) -> tuple[Counter, Counter]:
+        table, names, only, district_ids = self.table, self.names, self.only, self.district_ids
+        in_districts = ", ".join(["%s"] * len(district_ids))
+        assignments = ", ".join(f"{c} = EXCLUDED.{c}" for c in ("district_id", *COMPARED_FIELDS, "run_id",
+                                                                  "computed_at"))
+        # The district too: an institution that moved keeps its stored row, which must move with it.
+        old = ", ".join("r." + c for c in ("district_id", *COMPARED_FIELDS))
+        new = ", ".join("EXCLUDED." + c for c in ("district_id", *COMPARED_FIELDS))
+        # Table and column names are ours; no user input reaches this SQL.
+        cursor.execute(f"INSERT INTO {table} AS r ({names}) SELECT {names} FROM scoring_result_new"  # noqa: S608
+                       f" ON CONFLICT (institution_id, year) DO UPDATE SET {assignments}"
+                       f" WHERE ({old}) IS DISTINCT FROM ({new}) RETURNING r.district_id")
+        written = Counter(row[0] for row in cursor.fetchall())
+        # The batch's institutions as one array (PostgreSQL 14+ hashes a long `= ANY` / `<> ALL` list):
+        # no statistics of the temporary table needed (an ANALYZE of it was 6 % of a batch), and no
+        # nested loop over it (NOT EXISTS against its empty statistics took seconds at 50,000 rows).
+        restricted = f" AND r.institution_id IN ({', '.join(['%s'] * len(only))})" if only is not None else ""
+        kept = [r.institution_id for r in self.results]
+        cursor.execute(f"DELETE FROM {table} r WHERE r.year = %s AND r.district_id IN ({in_districts})"  # noqa: S608
+                       f" AND r.institution_id <> ALL(%s::bigint[])"
+                       f"{restricted} RETURNING r.district_id", [self.year, *district_ids, kept, *(only or ())])
+        removed = Counter(row[0] for row in cursor.fetchall())
+        cursor.execute("DROP TABLE scoring_result_new")
+        return written, removed
+
+    def write_rest(self, cursor, results: list[ComputedResult]) -> tuple[Counter, Counter]:
+        """Whatever the steps taken alongside have not written of `results` (all of them when nothing
+        was taken alongside), then `finish`."""
+        if not self.begun:
+            self.begin(cursor, [r.institution_id for r in results])
+        if len(self.results) < len(results):
+            rest = results[len(self.results):]
+            self.copy(cursor, self.text(rest), rest)
+        return self.finish(cursor)
 
 
 def _write_results_orm(dy: DistrictYear, results: list[ComputedResult],
@@ -1294,10 +1352,14 @@ def _write_results_orm(dy: DistrictYear, results: list[ComputedResult],
 
 def _write_results(years: list[DistrictYear], results: list[ComputedResult],
                    runs: dict[int, AggregationRun], only: list[int] | None = None, *,
-                   scored: bool = False) -> tuple[Counter, Counter]:
-    """`scored`: the assessments were marked scored already (PostgreSQL, `_mark_scored`)."""
+                   copy: _ResultCopy | None = None) -> tuple[Counter, Counter]:
+    """The batch's results written and its assessments marked scored; returns (written, removed) rows
+    per district id. PostgreSQL: through `copy`, which may have written groups of them already (in the
+    order of `results`)."""
     if connection.vendor == "postgresql":
-        return _write_results_postgresql(years, results, runs, only, scored=scored)
+        copy = copy or _ResultCopy(years, runs, only)
+        with connection.cursor() as cursor:
+            return copy.write_rest(cursor, results)
     written, removed = Counter(), Counter()
     for dy in years:
         mine = [r for r in results if r.district_id == dy.district_id]
@@ -1523,23 +1585,27 @@ def _aggregate_districts(year: int, district_ids: list[int], progress,
         for dy in years:
             dy.aggregated_at = now
         progress(10)
-        marked: list[bool] = []
+        copy = _ResultCopy(years, runs, only) if connection.vendor == "postgresql" else None
         with Alongside() as alongside:
-            on_read = None
-            if connection.vendor == "postgresql":
-                # The assessments are marked scored by the server on the other core while the rules run
-                # here in Python (a tenth of a batch's time, issue 16), in this transaction.
+            on_read = on_group = None
+            if copy is not None:
+                # While the rules run here in Python, the server marks the assessments scored and (a first
+                # or whole run) writes the results of each group of districts done (issue 16), on the other
+                # core, in this transaction.
                 def on_read(institutions: list[int]) -> None:
-                    marked.append(True)
-                    if institutions:
-                        alongside.start(lambda cursor: _mark_scored(cursor, institutions, year))
-            results = compute_year(years, progress, only, pending, recount, on_read=on_read)
+                    alongside.submit(lambda cursor: copy.begin(cursor, institutions))
+
+                if only is None:
+                    def on_group(group: list[ComputedResult]) -> None:
+                        text = copy.text(group)
+                        alongside.submit(lambda cursor: copy.copy(cursor, text, group))
+            results = compute_year(years, progress, only, pending, recount, on_read=on_read, on_group=on_group)
             alongside.wait()
             # Every result of each district after this run: the recomputed ones, and in an incremental run
             # the stored ones of everyone else, ranked with them.
             everyone = _rank_with_stored(years, results, only) if only is not None else _by_district(years, results)
         progress(80)
-        written, removed = _write_results(years, results, runs, only, scored=bool(marked))  # with the per-item summary
+        written, removed = _write_results(years, results, runs, only, copy=copy)
         if only is not None:
             written += _write_ranks([r for group in everyone.values() for r in group
                                      if isinstance(r, _StoredRank) and (r.rank, r.category_rank) != r.was], runs)

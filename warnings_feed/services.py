@@ -17,7 +17,6 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 from itertools import groupby
 from operator import itemgetter
 from typing import TypeVar
@@ -32,6 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import outbox
+from core.bulk import foreign_key_checks
 from core.errors import DomainError, NotAllowed, NotFound
 from core.queue import enqueue_after_commit
 from core.queue import publish as publish_task
@@ -154,24 +154,14 @@ def fill_issuer(warning: Warning) -> None:
 
 # --- the fan-out ----------------------------------------------------------------------------------
 
-@lru_cache(maxsize=1)
-def _delivery_foreign_keys() -> tuple[str, ...]:
-    with connection.cursor() as cursor:
-        constraints = connection.introspection.get_constraints(cursor, Delivery._meta.db_table)
-    return tuple(sorted(name for name, info in constraints.items() if info["foreign_key"]))
-
-
 def _check_foreign_keys_per_statement() -> None:
     """PostgreSQL: check the deliveries' foreign keys when the INSERT ends instead of at commit.
 
     Django declares them DEFERRABLE INITIALLY DEFERRED; for a 100,000-row fan-out the queue of
     300,000 deferred checks costs about as much again as the insert itself (docs/warnings.md).
     """
-    if connection.vendor != "postgresql" or not _delivery_foreign_keys():
-        return
-    qn = connection.ops.quote_name
     with connection.cursor() as cursor:
-        cursor.execute(f"SET CONSTRAINTS {', '.join(map(qn, _delivery_foreign_keys()))} IMMEDIATE")
+        foreign_key_checks(cursor, Delivery, immediate=True)
 
 
 def _insert_deliveries(warning: Warning, now: datetime) -> int:

@@ -398,3 +398,73 @@ def test_first_run_of_a_district_takes_in_an_institution_whose_result_is_stored_
     # A whole run over both rewrites nothing: what the two first runs wrote is what a run writes.
     again = services.aggregate_districts(YEAR, [luqiao.pk, jiaojiang.pk])
     assert {d: s.changed for d, s in again.items()} == {luqiao.pk: 0, jiaojiang.pk: 0}
+
+
+@pytest.mark.parametrize("group", [1, 2, 300])
+def test_a_batch_written_group_by_group_alongside_the_rules_equals_one_by_one(two_districts, monkeypatch, group):
+    """On PostgreSQL a first run writes each group of districts done while the next ones' rules run
+    (`_COPY_GROUP` results at a time, whole districts); whatever the groups, the results are those of
+    one district at a time."""
+    luqiao, jiaojiang = two_districts
+    for district in two_districts:
+        services.district_year(district, YEAR)
+    services.aggregate_districts(YEAR, [luqiao.pk])
+    services.aggregate_districts(YEAR, [jiaojiang.pk])
+    one_by_one, items = _results(), _items()
+    Result.objects.all().delete()
+
+    monkeypatch.setattr(services, "_COPY_GROUP", group)
+    summaries = services.aggregate_districts(YEAR, [luqiao.pk, jiaojiang.pk])
+    assert {d: (s.written, s.removed) for d, s in summaries.items()} == {luqiao.pk: (3, 0), jiaojiang.pk: (3, 0)}
+    assert _results() == one_by_one and _items() == items
+    again = services.aggregate_districts(YEAR, [luqiao.pk, jiaojiang.pk])
+    assert {d: s.changed for d, s in again.items()} == {luqiao.pk: 0, jiaojiang.pk: 0}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's constraint modes")
+def test_the_results_foreign_keys_are_checked_at_commit_again_after_a_first_run(two_districts):
+    """A first run checks its rows' foreign keys as each COPY ends (nothing left for the commit), then
+    sets them back to Django's deferred checks for the rest of the transaction."""
+    luqiao, _jiaojiang = two_districts
+    services.district_year(luqiao, YEAR)
+    services.aggregate_districts(YEAR, [luqiao.pk])
+    row = Result.objects.filter(district=luqiao).first()
+    with connection.cursor() as cursor:  # a dangling key for a moment: refused only at the commit
+        cursor.execute("UPDATE scoring_result SET run_id = %s WHERE id = %s", [2**40, row.pk])
+        cursor.execute("UPDATE scoring_result SET run_id = NULL WHERE id = %s", [row.pk])
+
+
+def test_a_moved_institution_met_in_a_later_group_rolls_the_first_groups_back_into_the_upsert(
+        two_districts, monkeypatch):
+    """The batch's first group is copied straight into the table; the second meets the result of an
+    institution moved in from a third district: everything is written by the upsert instead, nothing
+    twice, the moved result keeps its row."""
+    first, later = sorted(two_districts, key=lambda d: d.pk)  # the groups go in the order of district ids
+    huangyan = District.objects.get(code="331003")
+    scheme_year = services.district_year(huangyan, YEAR)
+    incoming = InstitutionFactory(code="HY0", district=huangyan)
+    assessment = assessment_for(incoming, scheme_year.scheme)
+    for source, values in WORKED_SHEETS.items():
+        fill_sheet(assessment, source, values)
+    services.aggregate_districts(YEAR, [huangyan.pk])
+    stored = Result.objects.get(institution=incoming)
+    type(incoming).objects.filter(pk=incoming.pk).update(district=later)
+
+    monkeypatch.setattr(services, "_COPY_GROUP", 1)
+    groups = []
+    real = services._ResultCopy.copy
+
+    def copy(self, cursor, text, results):
+        groups.append(sorted({r.district_id for r in results}))
+        return real(self, cursor, text, results)
+
+    monkeypatch.setattr(services._ResultCopy, "copy", copy)
+    summaries = services.aggregate_districts(YEAR, [first.pk, later.pk])
+    if connection.vendor == "postgresql":
+        assert groups == [[first.pk], [later.pk]]
+    assert {d: (s.written, s.removed) for d, s in summaries.items()} == {first.pk: (3, 0), later.pk: (4, 0)}
+    prefix = {"331004": "LQ", "331002": "JJ"}
+    expected = sorted([(f"{prefix[d.code]}{i}", d.code) for d in (first, later) for i in range(3)]
+                      + [("HY0", later.code)])
+    assert sorted(Result.objects.filter(year=YEAR).values_list("institution__code", "district__code")) == expected
+    assert Result.objects.get(institution=incoming).pk == stored.pk
