@@ -148,8 +148,8 @@ def read(raw, key: str) -> tuple[Sequence[Sequence[int]], int, int, int] | None:
 
 
 def dumps(sums: SheetSums) -> str:
-    """The stored text of `sums` (as the `ScoreSheet.sums` field writes it)."""
-    return orjson.dumps(sums.as_json()).decode()
+    """The stored text of `sums`: what the `ScoreSheet.sums` field writes (one definition of the shape)."""
+    return ScoreSheet._meta.get_field("sums").get_prep_value(sums.as_json())
 
 
 def scheme_keys(scheme_ids: Iterable[int]) -> dict[int, str]:
