@@ -76,18 +76,26 @@ def foreign_key_checks(cursor, model: type[Model], *, immediate: bool) -> None:
     (issue 16), or at least not as one queue of hundreds of thousands of deferred checks at commit
     (which cost about as much again as the insert, docs/warnings.md). `cursor`: the cursor of the
     connection to set (its `db`), which may be another thread's (core.overlap)."""
+    sql = foreign_key_checks_sql(cursor, model, immediate=immediate)
+    if sql:
+        cursor.execute(sql)
+
+
+def foreign_key_checks_sql(cursor, model: type[Model], *, immediate: bool) -> str:
+    """The statement of `foreign_key_checks` (empty where there is nothing to set), for a caller that
+    sends it together with others in one round trip."""
     db = cursor.db
     if db.vendor != "postgresql":
-        return
+        return ""
     table = model._meta.db_table
     names = _FOREIGN_KEYS.get(table)
     if names is None:
         constraints = db.introspection.get_constraints(cursor, table)
         names = _FOREIGN_KEYS[table] = tuple(sorted(name for name, info in constraints.items()
                                                      if info["foreign_key"]))
-    if names:
-        cursor.execute(f"SET CONSTRAINTS {', '.join(map(db.ops.quote_name, names))} "
-                       f"{'IMMEDIATE' if immediate else 'DEFERRED'}")
+    if not names:
+        return ""
+    return f"SET CONSTRAINTS {', '.join(map(db.ops.quote_name, names))} {'IMMEDIATE' if immediate else 'DEFERRED'}"
 
 
-__all__ = ["foreign_key_checks", "refresh_statistics", "update_each"]
+__all__ = ["foreign_key_checks", "foreign_key_checks_sql", "refresh_statistics", "update_each"]

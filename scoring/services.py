@@ -26,7 +26,7 @@ from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.bulk import foreign_key_checks, refresh_statistics, update_each
+from core.bulk import foreign_key_checks_sql, refresh_statistics, update_each
 from core.errors import DomainError, NotAllowed, NotFound, StateConflict
 from core.overlap import Alongside
 from core.queue import enqueue_after_commit
@@ -935,9 +935,21 @@ WHERE a.year = %s AND inst.district_id IN ({", ".join(["%s"] * districts)}) AND 
 """  # noqa: S608 (table names from the models' meta; values are parameters)
 
 
+def _sheet_rows(years: list[DistrictYear], institutions: list[int] | None = None) -> list[tuple]:
+    """The submitted sheets of the district-years (all of one year), of those institutions when given:
+    (sheet id, institution id, source, category, district id, scheme id, the stored sums as read)."""
+    district_ids = [dy.district_id for dy in years]
+    only = list(institutions or ())
+    with connection.cursor() as cursor:  # client-side: PostgreSQL never parallelises a DECLAREd cursor
+        cursor.execute(_submitted_sheets_sql(len(district_ids), len(only)), [years[0].year, *district_ids, *only])
+        return cursor.fetchall()
+
+
 def _sheet_sums(years: list[DistrictYear], institutions: list[int] | None = None,
                 pending: list[sheet_sums.Pending] | None = None,
-                recount: Iterable[int] | None = None) -> list[tuple]:
+                recount: Iterable[int] | None = None, *, rows: list[tuple] | None = None,
+                keys: dict[int, str] | None = None,
+                before_counting: Callable[[], None] | None = None) -> list[tuple]:
     """(institution id, source, category, district id, (items, basic, bonus, red) as `SheetSums` has
     them) for each submitted sheet of the
     district-years (all of one year), of those institutions when given.
@@ -947,13 +959,16 @@ def _sheet_sums(years: list[DistrictYear], institutions: list[int] | None = None
     changed since) are counted from the entries here, in one statement per chunk, and added to
     `pending` to be stored after the run. An incremental run (`institutions`) counts every sheet of
     those institutions from the entries: they are few, and so a change made behind the portal's back
-    is taken in too; so are the sheets of the institutions in `recount`."""
-    district_ids = [dy.district_id for dy in years]
+    is taken in too; so are the sheets of the institutions in `recount`.
+
+    `rows` and `keys`: the sheets (`_sheet_rows`) and the schemes' map keys, when the caller read them
+    already; the database is then used only to count sheets from their entries, after
+    `before_counting()` (the aggregation's thread on the same connection is joined there)."""
     only = list(institutions or ())
-    with connection.cursor() as cursor:  # client-side: PostgreSQL never parallelises a DECLAREd cursor
-        cursor.execute(_submitted_sheets_sql(len(district_ids), len(only)), [years[0].year, *district_ids, *only])
-        rows = cursor.fetchall()
-    keys = sheet_sums.scheme_keys({dy.scheme_id for dy in years})
+    if rows is None:
+        rows = _sheet_rows(years, only)
+    if keys is None:
+        keys = sheet_sums.scheme_keys({dy.scheme_id for dy in years})
     again = set(recount or ())
     out, due = [], []
     read = sheet_sums.read
@@ -963,6 +978,8 @@ def _sheet_sums(years: list[DistrictYear], institutions: list[int] | None = None
             due.append((sheet_id, len(out)))
         out.append([institution_id, source, category, district_id, sums])
     if due:
+        if before_counting:
+            before_counting()
         ids = [sheet_id for sheet_id, _ in due]
         counted = sheet_sums.from_entries(ids, keys)
         # When each was last changed, in the run's snapshot: the sums are stored only on a sheet still as
@@ -1022,7 +1039,7 @@ _SOURCE_INDEX = {source: n for n, source in enumerate(rules.SOURCES)}
 
 # About how many results `compute_year` hands to `on_group` at a time (whole districts): a batch's first
 # groups are written while the rules of the next ones run (`_aggregate_districts`).
-_COPY_GROUP = 300
+_COPY_GROUP = 150
 
 
 def compute_year(years: DistrictYear | list[DistrictYear],
@@ -1031,7 +1048,8 @@ def compute_year(years: DistrictYear | list[DistrictYear],
                  pending: list[sheet_sums.Pending] | None = None,
                  recount: Iterable[int] | None = None,
                  on_read: Callable[[list[int]], None] | None = None,
-                 on_group: Callable[[list[ComputedResult]], None] | None = None) -> list[ComputedResult]:
+                 on_group: Callable[[list[ComputedResult]], None] | None = None,
+                 before_counting: Callable[[], None] | None = None) -> list[ComputedResult]:
     """The results of one district-year, or of several of one year (unsaved, each ranked within its
     district), from the submitted sheets' sums (`_sheet_sums`: stored at submission, counted from the
     entries where missing) plus the complaints' counts. Each result carries its per-item summary
@@ -1045,9 +1063,10 @@ def compute_year(years: DistrictYear | list[DistrictYear],
     `institutions` (ids): only those institutions' results, ranked among themselves (an incremental
     run ranks them with the district's stored results: `_rank_with_stored`).
 
-    `on_read`: called with the institutions that get a result, once everything is read from the
-    database and before the rules are applied in Python (the aggregation marks their assessments scored
-    meanwhile, `core.overlap.Alongside`); nothing here uses the database after it.
+    `on_read`: called with the institutions that get a result, once the sheets are read from the
+    database and before their sums are parsed and the rules applied in Python (the aggregation marks
+    their assessments scored meanwhile, `core.overlap.Alongside`). After it the database is used only
+    to count sheets whose stored sums cannot be used, after `before_counting()`.
 
     `on_group`: called with the results of whole districts, ranked, in groups of about `_COPY_GROUP`
     as they are done (the aggregation writes them meanwhile); the results returned are those groups in
@@ -1059,12 +1078,32 @@ def compute_year(years: DistrictYear | list[DistrictYear],
     by_scheme = {dy.scheme_id: dy.scheme for dy in years}  # parsed once per scheme, not per district
     by_scheme = {scheme_id: scheme_params(scheme) for scheme_id, scheme in by_scheme.items()}
     params = {dy.district_id: by_scheme[dy.scheme_id] for dy in years}
+    rows = _sheet_rows(years, only)
+    keys = sheet_sums.scheme_keys(set(by_scheme))
+    counts = complaint_counts(years[0].year, only, [dy.district_id for dy in years])
+    schemes = {dy.district_id: dy.scheme_id for dy in years}
+    item_cents = item_summary.ItemSummary(schemes.values())
+    # Who gets a result follows from the sources present alone (rules.result_rule): known before the
+    # sums are parsed, so that the aggregation marks their assessments meanwhile.
+    present: dict[int, tuple[int, list]] = {}
+    for _sheet, institution_id, source, _category, district_id, _scheme, _raw in rows:
+        sources = present.get(institution_id)
+        if sources is None:
+            sources = present[institution_id] = (district_id, [])
+        sources[1].append(source)
+    rule_of = {}
+    for institution_id, (district_id, sources) in present.items():
+        rule = rules.result_rule(params[district_id], tuple(sources))
+        if rule is not None:
+            rule_of[institution_id] = rule
+    if on_read:
+        on_read(list(rule_of))
     # institution id -> [category, district id, present sources, basic tenths per source, inspection bonus,
     # red-line hit, item number -> basic tenths per source]
     sheets: dict[int, list] = {}
     inspection = Source.INSPECTION
     for institution_id, source, category, district_id, (counted_items, basic, bonus, red) in _sheet_sums(
-            years, only, pending, recount):
+            years, only, pending, recount, rows=rows, keys=keys, before_counting=before_counting):
         acc = sheets.get(institution_id)
         if acc is None:
             acc = sheets[institution_id] = [category, district_id, [], [0, 0, 0], 0, False, {}]
@@ -1083,17 +1122,8 @@ def compute_year(years: DistrictYear | list[DistrictYear],
             acc[5] = True
     if progress:
         progress(40)
-    counts = complaint_counts(years[0].year, only, [dy.district_id for dy in years])
-    schemes = {dy.district_id: dy.scheme_id for dy in years}
-    item_cents = item_summary.ItemSummary(schemes.values())
     bonuses: dict[int, Decimal] = {}
-    ruled = []
-    for institution_id, acc in sheets.items():
-        rule = rules.result_rule(params[acc[1]], tuple(acc[2]))
-        if rule is not None:
-            ruled.append((institution_id, rule, acc))
-    if on_read:
-        on_read([institution_id for institution_id, _rule, _acc in ruled])
+    ruled = [(institution_id, rule, sheets[institution_id]) for institution_id, rule in rule_of.items()]
     ruled.sort(key=_district_of)  # each district's results together, in the order read
     results: list[ComputedResult] = []
     sent = 0
@@ -1191,12 +1221,12 @@ def _copy_line(r: ComputedResult, year: int, run_id: int | None, now: str, texts
             f"{_copy_text(r.item_cents)}\t{_copy_text(run_id)}\t{now}\n")
 
 
-def _mark_scored(cursor, institutions: list[int], year: int) -> None:
-    """The assessments of `institutions` in review marked scored (PostgreSQL: one statement, the
-    institutions as one array)."""
-    cursor.execute(f"UPDATE {Assessment._meta.db_table} a SET state = %s, updated_at = now()"  # noqa: S608
-                   f" WHERE a.institution_id = ANY(%s::bigint[]) AND a.year = %s AND a.state = %s",
-                   [AssessmentState.SCORED, institutions, year, AssessmentState.IN_REVIEW])
+def _mark_scored_sql(institutions: list[int], year: int) -> tuple[str, list]:
+    """The statement marking the assessments of `institutions` in review scored (PostgreSQL: the
+    institutions as one array), with its parameters."""
+    return (f"UPDATE {Assessment._meta.db_table} a SET state = %s, updated_at = now()"  # noqa: S608
+            f" WHERE a.institution_id = ANY(%s::bigint[]) AND a.year = %s AND a.state = %s",
+            [AssessmentState.SCORED, institutions, year, AssessmentState.IN_REVIEW])
 
 
 class _ResultCopy:
@@ -1239,18 +1269,22 @@ class _ResultCopy:
         return "".join([_copy_line(r, year, run_ids.get(r.district_id), now, shared) for r in results])
 
     def begin(self, cursor, institutions: list[int]) -> None:
+        """One round trip (in a thread each waits for the interpreter's lock to go on): the marking, a
+        savepoint with the foreign keys checked per statement from there, and whether any result is
+        stored; where one is, the savepoint and the checks are undone with the temporary table made."""
         self.begun = True
-        if institutions:
-            _mark_scored(cursor, institutions, self.year)
+        mark, params = _mark_scored_sql(institutions, self.year) if institutions else ("", [])
         in_districts = ", ".join(["%s"] * len(self.district_ids))
-        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {self.table} r WHERE r.year = %s"  # noqa: S608
-                       f" AND r.district_id IN ({in_districts}))", [self.year, *self.district_ids])
+        # Table and constraint names are ours; the values are parameters.
+        cursor.execute(f"{mark + '; ' if mark else ''}SAVEPOINT {self._SAVEPOINT};"  # noqa: S608
+                       f" {foreign_key_checks_sql(cursor, Result, immediate=True) or 'SELECT 1'};"
+                       f" SELECT EXISTS (SELECT 1 FROM {self.table} r WHERE r.year = %s"
+                       f" AND r.district_id IN ({in_districts}))", [*params, self.year, *self.district_ids])
         self.fresh = not cursor.fetchone()[0]
-        if self.fresh:
-            cursor.execute(f"SAVEPOINT {self._SAVEPOINT}")
-            foreign_key_checks(cursor, Result, immediate=True)
-        else:
-            self._temporary(cursor)
+        if not self.fresh:
+            cursor.execute(f"RELEASE SAVEPOINT {self._SAVEPOINT};"
+                           f" {foreign_key_checks_sql(cursor, Result, immediate=False) or 'SELECT 1'};"
+                           f" {self._temporary_sql()}")
 
     def copy(self, cursor, text: str, results: list[ComputedResult]) -> None:
         self.texts.append(text)
@@ -1275,16 +1309,19 @@ class _ResultCopy:
 
     def _end_fresh(self, cursor) -> None:
         self.fresh = False
-        cursor.execute(f"RELEASE SAVEPOINT {self._SAVEPOINT}")
-        foreign_key_checks(cursor, Result, immediate=False)
+        cursor.execute(f"RELEASE SAVEPOINT {self._SAVEPOINT};"
+                       f" {foreign_key_checks_sql(cursor, Result, immediate=False) or 'SELECT 1'}")
 
     def _copy(self, cursor, table: str, text: str) -> None:
         with cursor.db.wrap_database_errors:  # Django's errors, as the cursor's own statements raise them
             cursor.cursor.copy_expert(f"COPY {table} ({self.names}) FROM STDIN", io.StringIO(text))
 
     def _temporary(self, cursor) -> None:
-        cursor.execute(f"CREATE TEMPORARY TABLE scoring_result_new ON COMMIT DROP AS"  # noqa: S608
-                       f" SELECT {self.names} FROM {self.table} WITH NO DATA")
+        cursor.execute(self._temporary_sql())
+
+    def _temporary_sql(self) -> str:
+        return (f"CREATE TEMPORARY TABLE scoring_result_new ON COMMIT DROP AS"  # noqa: S608
+                f" SELECT {self.names} FROM {self.table} WITH NO DATA")
 
     def _upsert(self, cursor) -> tuple[Counter, Counter]:
         table, names, only, district_ids = self.table, self.names, self.only, self.district_ids
@@ -1589,9 +1626,9 @@ def _aggregate_districts(year: int, district_ids: list[int], progress,
         with Alongside() as alongside:
             on_read = on_group = None
             if copy is not None:
-                # While the rules run here in Python, the server marks the assessments scored and (a first
-                # or whole run) writes the results of each group of districts done (issue 16), on the other
-                # core, in this transaction.
+                # While the sums are parsed and the rules run here in Python, the server marks the
+                # assessments scored and (a first or whole run) writes the results of each group of
+                # districts done (issue 16), on the other core, in this transaction.
                 def on_read(institutions: list[int]) -> None:
                     alongside.submit(lambda cursor: copy.begin(cursor, institutions))
 
@@ -1599,7 +1636,8 @@ def _aggregate_districts(year: int, district_ids: list[int], progress,
                     def on_group(group: list[ComputedResult]) -> None:
                         text = copy.text(group)
                         alongside.submit(lambda cursor: copy.copy(cursor, text, group))
-            results = compute_year(years, progress, only, pending, recount, on_read=on_read, on_group=on_group)
+            results = compute_year(years, progress, only, pending, recount, on_read=on_read, on_group=on_group,
+                                   before_counting=alongside.wait)
             alongside.wait()
             # Every result of each district after this run: the recomputed ones, and in an incremental run
             # the stored ones of everyone else, ranked with them.

@@ -103,3 +103,20 @@ def test_json_text_field_keeps_compact_json_text_and_gives_back_the_value():
     assert field.from_db_value('{"a": [1, -2]}', None, connection) == {"a": [1, -2]}
     assert field.from_db_value(None, None, connection) is None
     assert field.from_db_value("not json", None, connection) == "not json"  # refused by the readers
+
+
+def test_the_interpreter_switches_sooner_only_while_a_thread_works_alongside():
+    import sys
+
+    from core import overlap
+
+    before = sys.getswitchinterval()
+    assert before > overlap.SWITCH_INTERVAL  # Python's default, 5 ms
+    with transaction.atomic(), Alongside() as first, Alongside() as second:
+        first.submit(lambda cursor: sys.getswitchinterval())
+        second.submit(lambda cursor: None)
+        assert first.wait() == overlap.SWITCH_INTERVAL
+        assert sys.getswitchinterval() == overlap.SWITCH_INTERVAL  # the second still works
+        second.wait()
+        assert sys.getswitchinterval() == before
+        transaction.set_rollback(True)

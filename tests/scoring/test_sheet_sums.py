@@ -402,3 +402,31 @@ def test_stored_sums_are_compact_text_of_the_fast_shape():
     assert " " not in text and sheet_sums._STORED(text)
     assert sheet_sums.read(text, KEY) == ([[1, 116], [2, -3]], 117, 45, 1)
     assert sheet_sums.SheetSums.parse(text) == sums
+
+
+def test_sheets_counted_from_their_entries_are_read_after_the_marking_thread_is_joined(monkeypatch):
+    """The aggregation marks the assessments on a thread on its own connection while the sums are parsed
+    (core.overlap.Alongside); a sheet whose sums must be counted from the entries is read only once that
+    thread is done, never beside it, and the state and figures are those of a run without the thread."""
+    import threading
+
+    scheme = build_scheme(YEAR)
+    institution = InstitutionFactory(code="S09")
+    assessment = assessment_for(institution, scheme)
+    for source, values in WORKED_SHEETS.items():
+        fill_sheet(assessment, source, values)
+    type(assessment).objects.filter(pk=assessment.pk).update(state="in_review")
+    ScoreSheet.objects.filter(assessment=assessment).update(sums=None)
+    seen = []
+    real = sheet_sums.from_entries
+
+    def from_entries(*args, **kwargs):
+        seen.append([t.name for t in threading.enumerate() if t.name == "db-alongside"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sheet_sums, "from_entries", from_entries)
+    services.aggregate_year(YEAR, luqiao())
+    assert seen == [[]]
+    assert type(assessment).objects.get(pk=assessment.pk).state == "scored"
+    result = snapshot(YEAR, with_run=False)["S09"]
+    assert (str(result["basic"]), str(result["total"])) == ("88.00", "98.00")
