@@ -15,14 +15,20 @@ For each number of workers (``--workers 1 2``), in one run and in this order:
               aggregated, then a CHECKPOINT; the sheets' sums, stored at submission, are inputs and
               stay): one run per
               district, handed out as Celery tasks of whole districts of about
-              SCORING_SPREAD_TASK_INSTITUTIONS institutions (default 2,000), run by N worker processes
-              (``celery worker --concurrency 1`` each, the portal's settings, DEBUG off), timed from the
-              call until the last district's run finished (its ``finished_at``); every stored result
-              is then checked against the floor's sums run through the rules;
+              SCORING_SPREAD_TASK_INSTITUTIONS institutions (default 2,000), run by N workers
+              (``celery worker --concurrency 1`` each, or ``--concurrency``: deploy/ runs 2; the portal's
+              settings, DEBUG off), timed from the call until the last district's run finished (its
+              ``finished_at``); every stored result is then checked against the floor's sums run
+              through the rules;
 (c) changed – one basic entry of one institution in each of ``--changed`` districts changed (as a
               save does: new points, ``updated_at`` now), then
               `start_year_aggregation(2026, only_changed=True)` timed the same way; it must start
               exactly those districts, and each must write exactly one changed result.
+
+With ``--repeat R`` each number of workers is measured R times, each time with its own floor (the floor
+moves by a third between runs on a machine whose page cache does not hold the data set), every result
+verified on the last; the medians of the first runs' ratios and of the re-aggregations are printed after
+the table of every measurement.
 
 The closing step (`scoring.finish_year_aggregation`) polls every SCORING_SPREAD_POLL_SECONDS and
 is not part of the timing; the dashboards' cache warm-ups the runs queue come after every district
@@ -38,6 +44,7 @@ import os
 import re
 import secrets
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -84,13 +91,13 @@ def worker_env(url: str, broker: str, cache: str) -> dict:
     return env
 
 
-def start_workers(count: int, env: dict, folder: Path) -> list[tuple[subprocess.Popen, Path]]:
+def start_workers(count: int, env: dict, folder: Path, concurrency: int = 1) -> list[tuple[subprocess.Popen, Path]]:
     workers = []
     for i in range(1, count + 1):
         log = folder / f"worker{i}.log"
         proc = subprocess.Popen(
             [str(Path(sys.executable).parent / "celery"), "-A", "config", "worker", "-Q", QUEUE, "-n",
-             f"bench{i}@%h", "--concurrency", "1", "--prefetch-multiplier", "1", "--loglevel", "INFO",
+             f"bench{i}@%h", "--concurrency", str(concurrency), "--prefetch-multiplier", "1", "--loglevel", "INFO",
              "--without-gossip", "--without-mingle", "--without-heartbeat"],
             cwd=REPO, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
         workers.append((proc, log))
@@ -184,6 +191,68 @@ def change_entries(districts: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
+def measure(args, count: int, env: dict, institutions: int, verify_now: bool, label: str):
+    """One measurement of `count` workers: floor, first run (verified when `verify_now`), changed
+    entries, re-aggregation. Returns (floor, first, districts per worker, changed institutions,
+    changed districts, re-aggregation seconds)."""
+    from django.db import connection
+
+    from scoring.models import AggregationRun, Result
+
+    reset_year()
+    purge(args.broker)
+    connection.close()
+    load = os.getloadavg()[0]
+    floor, rows = run_floor()
+    print(f"[{count} worker(s) × {args.concurrency} process(es)]{' ' + label if label else ''} floor {floor:.3f} s "
+          f"({len(rows):,} rows; load average {load:.2f})", flush=True)
+    with tempfile.TemporaryDirectory(prefix="bench-spread-") as folder:
+        workers = start_workers(count, env, Path(folder), args.concurrency)
+        try:
+            load = os.getloadavg()[0]
+            first, started = timed_spread(only_changed=False)
+            started = len(started)
+            per_worker = taken(workers)
+            print(f"    first run: {first:.3f} s, {started:,} district tasks ({first / floor:.2f}× floor; "
+                  f"districts per worker {per_worker}; load average {load:.2f} → {os.getloadavg()[0]:.2f})",
+                  flush=True)
+            if Result.objects.filter(year=YEAR).count() != institutions:
+                raise SystemExit("not every institution has a result")
+            if verify_now:
+                mismatches = verify(rows)
+                print(f"    verify: {mismatches} result(s) differ from the floor's sums", flush=True)
+                if mismatches:
+                    raise SystemExit(1)
+            purge(args.broker)  # the cache warm-ups queued behind the districts
+            time.sleep(2)
+            changed = change_entries(args.changed)
+            changed_districts = len(set(Result.objects.filter(year=YEAR, institution_id__in=changed)
+                                        .values_list("district_id", flat=True)))
+            load = os.getloadavg()[0]
+            again, rerun = timed_spread(only_changed=True)
+            restarted = len(rerun)
+            written = sum(AggregationRun.objects.filter(pk__in=rerun).values_list("results_written", flat=True))
+            print(f"    re-aggregation after {len(changed)} institutions in {changed_districts} districts changed: "
+                  f"{again:.3f} s, {restarted} district tasks, {written} results rewritten "
+                  f"(load average {load:.2f} → {os.getloadavg()[0]:.2f})", flush=True)
+            if restarted != changed_districts:
+                raise SystemExit(f"re-aggregation started {restarted} districts, {changed_districts} changed")
+            if verify_now:
+                from scoring import services
+
+                redone = sorted(set(AggregationRun.objects.filter(pk__in=rerun).values_list("district_id",
+                                                                                           flat=True)))
+                summaries = services.aggregate_districts(YEAR, redone)  # whole districts, in process
+                differ = sum(summary.changed for summary in summaries.values())
+                print(f"    verify: a whole run of those {len(redone)} districts rewrites {differ} result(s)",
+                      flush=True)
+                if differ:
+                    raise SystemExit(1)
+        finally:
+            stop_workers(workers, args.broker)
+    return floor, first, per_worker, changed, changed_districts, again
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -193,15 +262,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--changed", type=int, default=100, help="districts changed before the re-aggregation")
     parser.add_argument("--no-verify", action="store_true")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="measurements of each number of workers (each with its own floor; medians printed)")
+    parser.add_argument("--concurrency", type=int, default=1,
+                        help="worker processes of each worker (celery --concurrency; deploy/ runs 2)")
     args = parser.parse_args(argv)
     database_name(args.database_url)
     cache = args.cache or args.broker.rsplit("/", 1)[0] + "/" + str(int(args.broker.rsplit("/", 1)[1] or 0) + 1)
     os.environ.update({"CELERY_BROKER_URL": args.broker, "REDIS_URL": cache, "CELERY_TASK_DEFAULT_QUEUE": QUEUE})
     setup_django(args.database_url)
 
-    from django.db import connection
 
-    from scoring.models import AggregationRun, DistrictYear, Result
+    from scoring.models import DistrictYear
 
     institutions, entries = counts()
     districts = DistrictYear.objects.filter(year=YEAR).count()
@@ -210,65 +282,34 @@ def main(argv: list[str] | None = None) -> None:
     env = worker_env(args.database_url, args.broker, cache)
     run_floor()  # warm the caches, untimed
     lines = []
+    summary = []
     for count in args.workers:
-        reset_year()
-        purge(args.broker)
-        connection.close()
-        load = os.getloadavg()[0]
-        floor, rows = run_floor()
-        print(f"[{count} worker(s)] floor {floor:.3f} s ({len(rows):,} rows; load average {load:.2f})", flush=True)
-        with tempfile.TemporaryDirectory(prefix="bench-spread-") as folder:
-            workers = start_workers(count, env, Path(folder))
-            try:
-                load = os.getloadavg()[0]
-                first, started = timed_spread(only_changed=False)
-                started = len(started)
-                per_worker = taken(workers)
-                print(f"    first run: {first:.3f} s, {started:,} district tasks ({first / floor:.2f}× floor; "
-                      f"districts per worker {per_worker}; load average {load:.2f} → {os.getloadavg()[0]:.2f})",
-                      flush=True)
-                if Result.objects.filter(year=YEAR).count() != institutions:
-                    raise SystemExit("not every institution has a result")
-                if not args.no_verify:
-                    mismatches = verify(rows)
-                    print(f"    verify: {mismatches} result(s) differ from the floor's sums", flush=True)
-                    if mismatches:
-                        raise SystemExit(1)
-                purge(args.broker)  # the cache warm-ups queued behind the districts
-                time.sleep(2)
-                changed = change_entries(args.changed)
-                changed_districts = len(set(Result.objects.filter(year=YEAR, institution_id__in=changed)
-                                            .values_list("district_id", flat=True)))
-                load = os.getloadavg()[0]
-                again, rerun = timed_spread(only_changed=True)
-                restarted = len(rerun)
-                written = sum(AggregationRun.objects.filter(pk__in=rerun).values_list("results_written", flat=True))
-                print(f"    re-aggregation after {len(changed)} institutions in {changed_districts} districts changed: "
-                      f"{again:.3f} s, {restarted} district tasks, {written} results rewritten "
-                      f"(load average {load:.2f} → {os.getloadavg()[0]:.2f})", flush=True)
-                if restarted != changed_districts:
-                    raise SystemExit(f"re-aggregation started {restarted} districts, {changed_districts} changed")
-                if not args.no_verify:
-                    from scoring import services
-
-                    redone = sorted(set(AggregationRun.objects.filter(pk__in=rerun).values_list("district_id",
-                                                                                               flat=True)))
-                    summaries = services.aggregate_districts(YEAR, redone)  # whole districts, in process
-                    differ = sum(summary.changed for summary in summaries.values())
-                    print(f"    verify: a whole run of those {len(redone)} districts rewrites {differ} result(s)",
-                          flush=True)
-                    if differ:
-                        raise SystemExit(1)
-            finally:
-                stop_workers(workers, args.broker)
-        lines.append(f"| {count} | {institutions:,} | {districts:,} | {entries:,} | {floor:.2f} | {first:.2f} | "
-                     f"{first / floor:.2f} | {' / '.join(map(str, per_worker))} | {len(changed)} in "
-                     f"{changed_districts} | {again:.2f} |")
+        ratios, seconds, agains = [], [], []
+        for repetition in range(1, args.repeat + 1):
+            verify_now = not args.no_verify and repetition == args.repeat
+            floor, first, per_worker, changed, changed_districts, again = measure(
+                args, count, env, institutions, verify_now, f"#{repetition}" if args.repeat > 1 else "")
+            ratios.append(first / floor)
+            seconds.append(first)
+            agains.append(again)
+            lines.append(f"| {count} | {args.concurrency} | {institutions:,} | {districts:,} | {entries:,} | "
+                         f"{floor:.2f} | {first:.2f} | {first / floor:.2f} | {' / '.join(map(str, per_worker))} | "
+                         f"{len(changed)} in {changed_districts} | {again:.2f} |")
+        if args.repeat > 1:
+            summary.append(f"| {count} | {args.concurrency} | {args.repeat} | {statistics.median(seconds):.2f} | "
+                           f"**{statistics.median(ratios):.2f}** ({min(ratios):.2f}–{max(ratios):.2f}) | "
+                           f"**{statistics.median(agains):.2f}** ({min(agains):.2f}–{max(agains):.2f}) |")
     print()
-    print("| workers | institutions | districts | entries | floor (s) | first run (s) | × floor "
+    print("| workers | processes each | institutions | districts | entries | floor (s) | first run (s) | × floor "
           "| districts per worker | changed institutions | re-aggregation (s) |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---|---|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|")
     print("\n".join(lines))
+    if summary:
+        print()
+        print("| workers | processes each | repetitions | first run, median (s) | × floor, median (range) "
+              "| re-aggregation, median (range) (s) |")
+        print("|---:|---:|---:|---:|---:|---:|")
+        print("\n".join(summary))
 
 
 if __name__ == "__main__":
