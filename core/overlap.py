@@ -66,9 +66,12 @@ class Alongside:
         self._works: queue.SimpleQueue = queue.SimpleQueue()
         self._error: BaseException | None = None
         self._result = None
+        self._closing = False
 
     def submit(self, work: Callable) -> None:
         """Queues `work`; the thread starts with the first one after a `wait`."""
+        if self._thread is not None and self._closing:
+            self.wait()  # an interrupted wait: its thread takes no more work, join it first
         if self._thread is None:
             self._start()
         self._works.put(work)
@@ -108,12 +111,15 @@ class Alongside:
         thread = self._thread
         if thread is None:
             return self._result
-        self._works.put(_DONE)
+        if not self._closing:
+            self._works.put(_DONE)
+            self._closing = True
         try:
             thread.join()
         finally:
             if not thread.is_alive():  # an interrupted join leaves it to the next wait (__exit__)
                 self._thread = None
+                self._closing = False
                 self.connection.dec_thread_sharing()
                 _quick_switches(False)
         error, self._error = self._error, None

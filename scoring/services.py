@@ -1229,6 +1229,9 @@ def _mark_scored_sql(institutions: list[int], year: int) -> tuple[str, list]:
             [AssessmentState.SCORED, institutions, year, AssessmentState.IN_REVIEW])
 
 
+_UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE
+
+
 class _ResultCopy:
     """Writing a batch's results on PostgreSQL, in steps a thread can take on the caller's connection
     while the rules of the batch's next districts run (`_aggregate_districts`, `core.overlap.Alongside`):
@@ -1244,8 +1247,10 @@ class _ResultCopy:
     A first run's COPY fails on the unique (institution, year) when an institution moved here with its
     result still stored under its former district (the district-years are locked by this run, so no
     other run writes their results meanwhile): its savepoint is rolled back and the batch is written
-    as any other, from the groups' texts. The steps use only the cursor they are given (in the thread,
-    `django.db.connection` is another connection)."""
+    as any other, from the groups' texts. (A foreign key that fails is raised as it is. The keys are
+    set back to deferred checks afterwards, as Django declares them, whatever the caller had set.) The
+    steps use only the cursor they are given (in the thread, `django.db.connection` is another
+    connection)."""
 
     _SAVEPOINT = "scoring_result_copy"
     _COLUMNS = ("institution_id", "year", "district_id", *COMPARED_FIELDS, "run_id", "computed_at")
@@ -1294,7 +1299,9 @@ class _ResultCopy:
             return
         try:
             self._copy(cursor, self.table, text)
-        except IntegrityError:
+        except IntegrityError as exc:
+            if getattr(exc.__cause__, "pgcode", None) != _UNIQUE_VIOLATION:
+                raise  # a foreign key checked as the COPY ended: a real error, not a moved institution
             cursor.execute(f"ROLLBACK TO SAVEPOINT {self._SAVEPOINT}")
             self._end_fresh(cursor)
             self._temporary(cursor)

@@ -112,11 +112,42 @@ def test_the_interpreter_switches_sooner_only_while_a_thread_works_alongside():
 
     before = sys.getswitchinterval()
     assert before > overlap.SWITCH_INTERVAL  # Python's default, 5 ms
-    with transaction.atomic(), Alongside() as first, Alongside() as second:
-        first.submit(lambda cursor: sys.getswitchinterval())
-        second.submit(lambda cursor: None)
-        assert first.wait() == overlap.SWITCH_INTERVAL
-        assert sys.getswitchinterval() == overlap.SWITCH_INTERVAL  # the second still works
-        second.wait()
+    with transaction.atomic():
+        alongside = Alongside()
+        alongside.submit(lambda cursor: sys.getswitchinterval())
+        assert alongside.wait() == overlap.SWITCH_INTERVAL
         assert sys.getswitchinterval() == before
+        alongside.submit(lambda cursor: cursor.execute("SELECT * FROM no_such_table"))
+        with pytest.raises(DatabaseError):
+            alongside.wait()
+        assert sys.getswitchinterval() == before  # set back after a failed work too
         transaction.set_rollback(True)
+
+
+def test_work_submitted_after_an_interrupted_wait_still_runs(monkeypatch):
+    """A wait interrupted while its thread works (a task's time limit) has told that thread to stop
+    taking work: the next submit joins it first and starts another, so nothing is dropped."""
+    release = threading.Event()
+    ran = []
+    with transaction.atomic():
+        alongside = Alongside()
+        alongside.submit(lambda cursor: release.wait(5))
+        thread = alongside._thread
+        real_join = thread.join
+        interrupted = []
+
+        def join(*args, **kwargs):
+            if not interrupted:
+                interrupted.append(True)
+                raise KeyboardInterrupt
+            return real_join(*args, **kwargs)
+
+        monkeypatch.setattr(thread, "join", join)
+        with pytest.raises(KeyboardInterrupt):
+            alongside.wait()
+        threading.Timer(0.1, release.set).start()
+        alongside.submit(lambda cursor: ran.append("after"))
+        alongside.wait()
+        transaction.set_rollback(True)
+    assert ran == ["after"]
+    assert not connection.allow_thread_sharing

@@ -6,7 +6,7 @@ from datetime import UTC
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from institutions.models import District
@@ -422,11 +422,17 @@ def test_a_batch_written_group_by_group_alongside_the_rules_equals_one_by_one(tw
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's constraint modes")
-def test_the_results_foreign_keys_are_checked_at_commit_again_after_a_first_run(two_districts):
-    """A first run checks its rows' foreign keys as each COPY ends (nothing left for the commit), then
-    sets them back to Django's deferred checks for the rest of the transaction."""
+def test_a_first_runs_foreign_keys_are_checked_as_each_copy_ends_then_deferred_again(two_districts):
+    """A first run checks its rows' foreign keys as each COPY ends (nothing left for the commit): a
+    dangling key fails the run there and then (not taken for a moved institution), and nothing is
+    written. After a run the keys are Django's deferred checks again for the rest of the transaction."""
     luqiao, _jiaojiang = two_districts
     services.district_year(luqiao, YEAR)
+    gone = AggregationRun(pk=2**40, year=YEAR, district=luqiao)  # never saved
+    with pytest.raises(IntegrityError), transaction.atomic():
+        services.aggregate_districts(YEAR, [luqiao.pk], {luqiao.pk: gone})
+    assert not Result.objects.filter(year=YEAR).exists()
+
     services.aggregate_districts(YEAR, [luqiao.pk])
     row = Result.objects.filter(district=luqiao).first()
     with connection.cursor() as cursor:  # a dangling key for a moment: refused only at the commit
