@@ -474,3 +474,21 @@ def test_a_moved_institution_met_in_a_later_group_rolls_the_first_groups_back_in
                       + [("HY0", later.code)])
     assert sorted(Result.objects.filter(year=YEAR).values_list("institution__code", "district__code")) == expected
     assert Result.objects.get(institution=incoming).pk == stored.pk
+
+
+def test_progress_is_written_only_for_a_batch_that_takes_a_while(two_districts, monkeypatch):
+    """Most batches take a quarter of a second: their runs show running, then succeeded, without
+    progress written to the cache on the way; a batch that runs longer than `_PROGRESS_AFTER` shows it."""
+    luqiao, jiaojiang = two_districts
+    runs = {d.pk: AggregationRun.objects.create(year=YEAR, district=d) for d in two_districts}
+    writes = []
+    real = services.cache.set_many
+    monkeypatch.setattr(services.cache, "set_many", lambda values, *a, **k: (writes.append(values),
+                                                                              real(values, *a, **k)))
+    services.aggregate_districts(YEAR, [luqiao.pk, jiaojiang.pk], runs)
+    assert writes == []
+    monkeypatch.setattr(services, "_PROGRESS_AFTER", 0)
+    services.aggregate_districts(YEAR, [luqiao.pk, jiaojiang.pk], runs)
+    assert [sorted(set(w.values())) for w in writes] == [[10], [40], [60], [80], [100]]
+    assert set(writes[-1]) == {services._progress_key(run.pk) for run in runs.values()}
+    assert services.run_progress(runs[luqiao.pk]) == 100
