@@ -1195,7 +1195,10 @@ def _copy_text(value) -> str:
     if isinstance(value, bool):
         return "t" if value else "f"
     if isinstance(value, (list, dict)):
-        value = orjson.dumps(value).decode()  # UTF-8 as it is; a tenth of json.dumps' time
+        text = orjson.dumps(value).decode()  # UTF-8 as it is; a tenth of json.dumps' time
+        # JSON writes a tab or a line break only escaped, with a backslash: without one there is
+        # nothing to escape (most documents: the item summaries are digits only).
+        return text if "\\" not in text else text.replace("\\", "\\\\")
     return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
 
 

@@ -190,3 +190,17 @@ def test_copy_line_equals_the_generic_copy_text():
             generic = "\t".join(map(_copy_text, (result.institution_id, 2026, 7, *result.field_values().values(),
                                                  run_id, "2026-11-29T18:00:00+00:00"))) + "\n"
             assert _copy_line(result, 2026, run_id, "2026-11-29T18:00:00+00:00", texts) == generic
+
+
+@pytest.mark.parametrize("value", [{"1": 7020, "2": 1780}, {"标签": "正常"}, ["a\tb", "c\nd", "e\\f", 'g"h', "i\rj"],
+                                   {"k": "\x01"}, []])
+def test_copy_text_of_a_document_escapes_what_the_copy_format_needs(value):
+    """A JSON document's COPY text: the text-format escapes of its JSON (backslashes doubled; JSON has
+    no raw tab or line break), as for any other value."""
+    import orjson
+
+    from scoring.services import _copy_text
+
+    json_text = orjson.dumps(value).decode()
+    assert _copy_text(value) == json_text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+    assert "\t" not in _copy_text(value) and "\n" not in _copy_text(value)
