@@ -93,10 +93,21 @@ class SheetSums:
             return None
         try:
             value = orjson.loads(raw) if isinstance(raw, (str, bytes)) else raw
-            return cls(value["key"], tuple((_whole(n), _whole(t)) for n, t in value["items"]), _whole(value["other"]),
-                       _whole(value["bonus"]), _whole(value["red"]))
+            items = value["items"]
+            if not isinstance(items, (list, tuple)):
+                raise TypeError("items are not a list of pairs")
+            return cls(value["key"], tuple(map(_pair, items)), _whole(value["other"]), _whole(value["bonus"]),
+                       _whole(value["red"]))
         except (ValueError, TypeError, KeyError):
             return None
+
+
+def _pair(pair) -> tuple[int, int]:
+    """An item's [number, tenths], each whole; anything but a list or tuple of two refused (a string of two
+    characters would otherwise unpack as two digits)."""
+    if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+        raise TypeError(f"not a pair: {pair!r}")
+    return _whole(pair[0]), _whole(pair[1])
 
 
 def _whole(value) -> int:

@@ -382,6 +382,10 @@ KEY = "0123456789abcdef" * 2  # a scheme's map key has 32 hex digits (scheme_key
     # An integer too long for 64 bits (orjson reads it as an inexact float).
     (f'{{"key":"{KEY}","red":0,"bonus":45,"items":[[1,{"9" * 30}]],"other":4}}', None),
     (f'{{"key": "{KEY}", "items": {{"ab": 1}}, "other": 4, "bonus": 45, "red": 0}}', None),
+    # Two-character strings are not pairs (they once unpacked as two digits).
+    (f'{{"key": "{KEY}", "items": {{"12": 1}}, "other": 4, "bonus": 45, "red": 0}}', None),
+    (f'{{"key": "{KEY}", "items": ["12"], "other": 4, "bonus": 45, "red": 0}}', None),
+    (f'{{"key": "{KEY}", "items": "12", "other": 4, "bonus": 45, "red": 0}}', None),
     (f'{{"key": "{KEY}", "items": [[1, 2]], "other": null, "bonus": 45, "red": 0}}', None),
     ('[1, 2]', None),
     ("not json", None),
