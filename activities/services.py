@@ -348,6 +348,7 @@ def set_attendance(user, session: TrainingSession, employee_ids: Iterable[int],
             raise DomainError(_("个人学时须大于0且不超过本次培训的 {hours} 学时").format(hours=session.hours),
                               field="hours")
     with transaction.atomic():
+        _lock_training(session)
         before = set(session.attendance.values_list("employee_id", flat=True))
         session.attendance.exclude(employee_id__in=ids).delete()
         for pk in ids:
@@ -405,6 +406,7 @@ def import_attendance(user, session: TrainingSession, data: bytes, filename: str
     if not report.ok:
         return report
     with transaction.atomic():
+        _lock_training(session)
         existing = set(session.attendance.values_list("employee_id", flat=True))
         for pk, value in rows.items():
             _row, created = Attendance.objects.update_or_create(session=session, employee_id=pk,
@@ -417,12 +419,19 @@ def import_attendance(user, session: TrainingSession, data: bytes, filename: str
     return report
 
 
+def _lock_training(session: TrainingSession) -> None:
+    """The session's row locked for the writer's transaction (404 when it is gone), before its attendance
+    and its people's hours: every writer of a session takes the locks in that order, so recording
+    attendance and deleting the session wait for each other instead of deadlocking, and attendance is
+    never written for a session deleted meanwhile (as delete_activity)."""
+    if not TrainingSession.objects.select_for_update().filter(pk=session.pk).exists():
+        raise NotFound(_("未找到该培训"))
+
+
 def delete_training(user, session: TrainingSession) -> None:
     _institution_for_writer(user, session.institution_id)
     with transaction.atomic():
-        # Under the record's lock, as delete_activity.
-        if not TrainingSession.objects.select_for_update().filter(pk=session.pk).exists():
-            raise NotFound(_("未找到该培训"))
+        _lock_training(session)
         if EvidenceLink.objects.filter(source=EvidenceSource.TRAINING, object_id=session.pk).exists():
             raise StateConflict(_("该培训已作为自评佐证引用，不能删除"))
         ids = set(session.attendance.values_list("employee_id", flat=True))
