@@ -26,7 +26,7 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core import tabular
+from core import locks, tabular
 from core.errors import DomainError, NotAllowed, NotFound
 from institutions import access
 from institutions.models import District, Institution, Role
@@ -277,9 +277,22 @@ def confirm_bonus(visit: Visit, user, *, indicator_code: str, evidence: str) -> 
 # --- stored figures ----------------------------------------------------------------------------
 
 
+# pg_advisory_xact_lock(namespace, key of institution and year): one recount of an institution's year at a time.
+_TALLY_LOCK_NAMESPACE = 0x1A11
+
+
 def refresh_tally(institution_id: int, year: int, today: date | None = None) -> None:
-    """Recount the institution's year, per clause, from its findings and their tracked items."""
-    today = today or timezone.localdate()
+    """Recount the institution's year, per clause, from its findings and their tracked items.
+
+    One recount of an institution's year at a time, until the writer's transaction ends: two items of
+    the institution changed at once each counted only its own change (the other's was not committed
+    yet), and the last to write the tally lost the other's. Now the second waits, then counts both."""
+    with transaction.atomic():
+        locks.hold(_TALLY_LOCK_NAMESPACE, locks.key_of(f"{institution_id}:{year}"))
+        _refresh_tally(institution_id, year, today or timezone.localdate())
+
+
+def _refresh_tally(institution_id: int, year: int, today: date) -> None:
     rows: dict[str, dict] = {}
     findings = Finding.objects.filter(institution_id=institution_id, year=year).select_related("tracked_item")
     district_id = None

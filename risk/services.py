@@ -55,6 +55,7 @@ logger = logging.getLogger(__name__)
 
 ACTORS = (Role.INSTITUTION_FILER, Role.INSTITUTION_HEAD)
 LOCK_NAMESPACE = 15_0001  # pg_advisory_xact_lock(namespace, institution id): one screening per institution
+SUMMARY_LOCK_NAMESPACE = 15_0003  # the same, keyed by institution and year: one recount of its summary at a time
 LOAD_LOCK_NAMESPACE = 15_0002  # the same for loads: one load of an institution's rows at a time
 MAX_PROBLEMS = 200
 
@@ -899,8 +900,17 @@ def _remind_by_channels(key: str, kind: str, institution_id: int, context: dict)
 
 def refresh_summary(institution_id: int, year: int, today: dt.date | None = None) -> InstitutionSummary:
     """Recount one institution-year from its alerts (counts only) into InstitutionSummary. An
-    alert's year is its period's (the data's year: "2026-03", "2026-04-01", "2026-01-01/…")."""
-    today = today or timezone.localdate()
+    alert's year is its period's (the data's year: "2026-03", "2026-04-01", "2026-01-01/…").
+
+    One recount of an institution-year at a time, until the writer's transaction ends: two alerts
+    handled at once each counted only its own change, and the last to write the summary lost the
+    other's; now the second waits, then counts both."""
+    with transaction.atomic():
+        locks.hold(SUMMARY_LOCK_NAMESPACE, locks.key_of(f"{institution_id}:{year}"))
+        return _refresh_summary(institution_id, year, today or timezone.localdate())
+
+
+def _refresh_summary(institution_id: int, year: int, today: dt.date) -> InstitutionSummary:
     alerts = Alert.objects.filter(institution_id=institution_id, period__startswith=f"{year:04d}")
     by_rule = {code: 0 for code in rules.RULES}
     by_status = {status: 0 for status in AlertStatus.values}

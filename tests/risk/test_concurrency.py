@@ -56,3 +56,24 @@ def test_two_loads_of_the_same_relationships_at_once_keep_each_row_once(bank):
     assert "first_error" not in outcome and "error" not in outcome, outcome
     assert waited, "the second load did not wait for the first"
     assert Relationship.objects.filter(institution=bank.a).count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_alerts_handled_at_once_are_both_counted_in_the_summary(portal, bank):
+    """Each handling recounts the institution-year's summary: the second waits for the first, then
+    counts both (each used to count only its own change, and the last to write won)."""
+    from risk.models import InstitutionSummary
+    from tests.concurrency import crossing
+
+    load(portal, [txn(f"E{1 + i % 4}", f"2026-0{1 + i % 9}-10 09:00:00", "8000", "C1", counterparty_type="customer")
+                  for i in range(40)], [rel(f"E{n}", "C1", "2026-01-01") for n in (1, 2, 3, 4)])
+    screening = Screening.objects.create(institution=bank.a, date_from=dt.date(2026, 1, 1),
+                                         date_to=dt.date(2026, 12, 31))
+    services.run_screening(screening.pk)
+    first, second = Alert.objects.filter(institution=bank.a).order_by("pk")[:2]
+    waited, outcome = crossing(lambda: services.act(bank.filer, first, "review"),
+                               lambda: services.act(bank.filer, second, "review"))
+    assert "first_error" not in outcome and "error" not in outcome, outcome
+    assert waited, "the second recount did not wait for the first"
+    summary = InstitutionSummary.objects.get(institution=bank.a, year=2026)
+    assert summary.by_status["reviewing"] == 2 and summary.by_status["new"] == summary.total - 2
