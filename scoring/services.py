@@ -946,30 +946,21 @@ def _sheet_rows(years: list[DistrictYear], institutions: list[int] | None = None
         return cursor.fetchall()
 
 
-def _sheet_sums(years: list[DistrictYear], institutions: list[int] | None = None,
-                pending: list[sheet_sums.Pending] | None = None,
-                recount: Iterable[int] | None = None, *, rows: list[tuple] | None = None,
-                keys: dict[int, str] | None = None,
+def _sheet_sums(rows: list[tuple], keys: dict[int, str], institutions: list[int] | None = None,
+                pending: list[sheet_sums.Pending] | None = None, recount: Iterable[int] | None = None,
                 before_counting: Callable[[], None] | None = None) -> list[tuple]:
     """(institution id, source, category, district id, (items, basic, bonus, red) as `SheetSums` has
-    them) for each submitted sheet of the
-    district-years (all of one year), of those institutions when given.
+    them) for each submitted sheet of `rows` (`_sheet_rows`; `keys`: the schemes' map keys).
 
     The sums stored at submission are used when they were counted against the scheme's map of now;
     the others (a sheet submitted before sums were stored, loaded in bulk, or whose scheme's map
     changed since) are counted from the entries here, in one statement per chunk, and added to
     `pending` to be stored after the run. An incremental run (`institutions`) counts every sheet of
     those institutions from the entries: they are few, and so a change made behind the portal's back
-    is taken in too; so are the sheets of the institutions in `recount`.
-
-    `rows` and `keys`: the sheets (`_sheet_rows`) and the schemes' map keys, when the caller read them
-    already; the database is then used only to count sheets from their entries, after
-    `before_counting()` (the aggregation's thread on the same connection is joined there)."""
+    is taken in too; so are the sheets of the institutions in `recount`. The database is used only
+    for that counting, after `before_counting()` (the aggregation's thread on the same connection is
+    joined there)."""
     only = list(institutions or ())
-    if rows is None:
-        rows = _sheet_rows(years, only)
-    if keys is None:
-        keys = sheet_sums.scheme_keys({dy.scheme_id for dy in years})
     again = set(recount or ())
     out, due = [], []
     read = sheet_sums.read
@@ -1104,7 +1095,7 @@ def compute_year(years: DistrictYear | list[DistrictYear],
     sheets: dict[int, list] = {}
     inspection = Source.INSPECTION
     for institution_id, source, category, district_id, (counted_items, basic, bonus, red) in _sheet_sums(
-            years, only, pending, recount, rows=rows, keys=keys, before_counting=before_counting):
+            rows, keys, only, pending, recount, before_counting):
         acc = sheets.get(institution_id)
         if acc is None:
             acc = sheets[institution_id] = [category, district_id, [], [0, 0, 0], 0, False, {}]
