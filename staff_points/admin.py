@@ -108,4 +108,5 @@ class PortraitViewAdmin(InstitutionScopedAdmin):
 
 
 admin.site.register(Exemplar, InstitutionScopedAdmin, institution_path="employee__institution",
-                    list_display=("employee", "year", "confirmed_by", "confirmed_at"))
+                    list_display=("employee", "year", "confirmed_by", "confirmed_at", "withdrawn_at"),
+                    readonly_fields=("withdrawn_at", "withdrawn_because"))  # set by a deduction's recording only

@@ -195,12 +195,21 @@ class Exemplar(models.Model):
     confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("确认人"), null=True,
                                      on_delete=models.SET_NULL, related_name="+")
     confirmed_at = models.DateTimeField(_("确认时间"), auto_now_add=True)
+    # A deduction of the year recorded after the confirmation withdraws it (services.after_recording): the
+    # row stays, as the trace of what was confirmed and why it no longer stands.
+    withdrawn_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    withdrawn_because = models.ForeignKey(PointRecord, verbose_name=_("撤销依据（扣分记录）"), null=True, blank=True,
+                                          on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         db_table = "scoring_exemplar"
         verbose_name = _("清廉典型")
         verbose_name_plural = _("清廉典型")
-        constraints = [models.UniqueConstraint(fields=["employee", "year"], name="exemplar_once_a_year")]
+        constraints = [
+            models.UniqueConstraint(fields=["employee", "year"], name="exemplar_once_a_year"),
+            models.CheckConstraint(condition=Q(withdrawn_because__isnull=True) | Q(withdrawn_at__isnull=False),
+                                   name="exemplar_withdrawn_with_time"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.employee} {self.year}"

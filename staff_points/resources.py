@@ -15,7 +15,7 @@ from institutions.models import Employee
 from institutions.resources import AllOrNothingResource
 
 from . import services
-from .models import BlacklistEntry, PointRecord, RecordKind, RecordSource
+from .models import PointRecord, RecordKind, RecordSource
 
 RECORD_COLUMNS = ("institution_code", "employee_no", "date", "kind", "violation_code", "module", "points",
                   "source", "note")
@@ -96,10 +96,20 @@ class PointRecordResource(AllOrNothingResource):
         user = self.user or kwargs.get("user")
         instance.recorder = user if getattr(user, "pk", None) else None
 
+    def before_import(self, dataset, **kwargs):
+        super().before_import(dataset, **kwargs)
+        self._recorded = []
+
     def after_save_instance(self, instance, row, **kwargs):
         super().after_save_instance(instance, row, **kwargs)
-        if instance.is_red_line:  # a dry run's transaction is rolled back with it
-            BlacklistEntry.objects.get_or_create(employee=instance.employee, record=instance)
+        self._recorded.append(instance)
+
+    def after_import(self, dataset, result, **kwargs):
+        super().after_import(dataset, result, **kwargs)
+        # The blacklist proposals and the exemplar withdrawals, as the form's recording does, once every row
+        # is stored (the employees held in id order; a dry run's transaction is rolled back with them).
+        if not result.has_errors() and not result.has_validation_errors():
+            services.after_recording(self._recorded)
 
 
 def _parse_date(value) -> dt.date | None:

@@ -18,7 +18,7 @@ from institutions import access
 from institutions.models import Employee, Role
 from scoring import rules
 
-from .models import BlacklistEntry, BlacklistStatus, Module, PointRecord, RecordKind, ViolationType
+from .models import BlacklistEntry, BlacklistStatus, Exemplar, Module, PointRecord, RecordKind, ViolationType
 
 ZERO = Decimal(0)
 
@@ -93,6 +93,12 @@ def exemplar_proposals(institution_id: int, year: int, limit: int = 5) -> list[E
     candidates = [e for e in yearly_points(year, institution_id).values() if e.deductions == 0 and not e.red_line]
     candidates.sort(key=lambda e: (-e.total, e.employee_id))
     return candidates[:limit]
+
+
+def confirmed_exemplars(institution_id: int, year: int) -> set[int]:
+    """The employees of the institution confirmed as the year's exemplars (清廉典型), withdrawn ones left out."""
+    return set(Exemplar.objects.filter(employee__institution_id=institution_id, year=year, withdrawn_at__isnull=True)
+               .values_list("employee_id", flat=True))
 
 
 def published_blacklist(today: dt.date | None = None) -> QuerySet[BlacklistEntry]:

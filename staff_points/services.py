@@ -34,6 +34,7 @@ __all__ = [
     "NotAllowed",
     "RecordInput",
     "StateConflict",
+    "after_recording",
     "can_record_for",
     "confirm_exemplar",
     "decide_blacklist",
@@ -95,9 +96,28 @@ def record_points(user, employee: Employee, data: RecordInput, evidence=None) ->
                                         note=data.note, evidence=evidence or "",
                                         recorder=user if getattr(user, "pk", None) else None,
                                         **validated_record(employee, data))
-    if record.is_red_line:
-        BlacklistEntry.objects.create(employee=employee, record=record)
+    after_recording([record])
     return record
+
+
+def after_recording(records: list[PointRecord]) -> None:
+    """Inside the transaction that stored `records` (the form's one or an import's): their employees held
+    (in id order, as every locker of employees: a confirmation of an exemplar waits, or is seen), a red
+    line proposes the employee for the blacklist, and a deduction withdraws the employee's confirmation
+    as that year's exemplar (清廉典型: only an employee without deductions in the year may be one).
+    Sets `record.exemplar_withdrawn` on each (whether it withdrew a confirmation), for the message."""
+    employee_ids = sorted({record.employee_id for record in records})
+    list(Employee.objects.select_for_update().filter(pk__in=employee_ids).order_by("pk").values_list("pk"))
+    now = timezone.now()
+    for record in records:
+        if record.is_red_line:
+            BlacklistEntry.objects.get_or_create(employee_id=record.employee_id, record=record)
+        withdrawn = 0
+        if record.kind == RecordKind.DEDUCTION:
+            withdrawn = Exemplar.objects.filter(employee_id=record.employee_id, year=record.date.year,
+                                                withdrawn_at__isnull=True).update(withdrawn_at=now,
+                                                                                  withdrawn_because=record)
+        record.exemplar_withdrawn = bool(withdrawn)
 
 
 def _hold_employee(employee: Employee) -> None:
@@ -116,7 +136,14 @@ def confirm_exemplar(user, employee: Employee, year: int) -> Exemplar:
     proposals = selectors.exemplar_proposals(employee.institution_id, year, limit=50)
     if employee.pk not in {e.employee_id for e in proposals}:
         raise StateConflict(_("该员工本年度有扣分记录，不能选为清廉典型"))
-    exemplar, _created = Exemplar.objects.get_or_create(employee=employee, year=year, defaults={"confirmed_by": user})
+    confirmer = user if getattr(user, "pk", None) else None
+    exemplar, created = Exemplar.objects.get_or_create(employee=employee, year=year,
+                                                       defaults={"confirmed_by": confirmer})
+    if not created and exemplar.withdrawn_at is not None:
+        # Withdrawn by a deduction that has since been removed: confirmed again, as a new confirmation.
+        exemplar.withdrawn_at, exemplar.withdrawn_because = None, None
+        exemplar.confirmed_by, exemplar.confirmed_at = confirmer, timezone.now()
+        exemplar.save(update_fields=["withdrawn_at", "withdrawn_because", "confirmed_by", "confirmed_at"])
     return exemplar
 
 

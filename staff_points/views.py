@@ -92,6 +92,7 @@ def staff_points(request):
     exemplars = {e.employee_id for e in selectors.exemplar_proposals(institution.pk, year)}
     return render(request, "staff_points/staff_points.html", {
         "institution": institution, "year": year, "employees": employees, "exemplar_ids": exemplars,
+        "confirmed_ids": selectors.confirmed_exemplars(institution.pk, year),
         "distribution": selectors.colour_distribution(institution.pk, year),
         "types": selectors.violation_types_for(institution.pk).order_by("code"),
         "modules": [m for m in Module if m not in (Module.RED_LINE, Module.BLACKLIST)],
@@ -112,6 +113,8 @@ def record(request, pk: int):
             source=request.POST.get("source", RecordSource.MANUAL), note=request.POST.get("note", ""))
         record = services.record_points(request.user, employee, data, request.FILES.get("evidence"))
         note = _("；已提请列入黑名单，待区金融工作中心确认") if record.is_red_line else ""
+        if record.exemplar_withdrawn:
+            note += _("；其 %(year)s 年度清廉典型确认已撤销（当年有扣分记录）") % {"year": record.date.year}
         messages.success(request, _("已为 %(name)s 录入记录%(note)s。") % {"name": employee.name, "note": note})
     except ValueError:
         messages.error(request, _("日期应为 YYYY-MM-DD。"))

@@ -7,7 +7,7 @@ import tablib
 from core.errors import DomainError, NotAllowed, StateConflict
 from institutions.models import Employee
 from staff_points import selectors, services
-from staff_points.models import BlacklistEntry, PointRecord, PortraitView, ViolationType
+from staff_points.models import BlacklistEntry, Exemplar, PointRecord, PortraitView, ViolationType
 from staff_points.services import RecordInput
 from tests.factories import EmployeeFactory, InstitutionFactory, UserFactory, institution_user
 
@@ -175,6 +175,47 @@ def test_exemplar_proposals_and_confirmation(setup):
     services.confirm_exemplar(setup["head"], setup["colleague"], YEAR)
     with pytest.raises(StateConflict):
         services.confirm_exemplar(setup["head"], setup["employee"], YEAR)
+
+
+def test_a_deduction_withdraws_the_years_confirmed_exemplar(setup, client):
+    services.confirm_exemplar(setup["head"], setup["colleague"], YEAR)
+    client.force_login(setup["head"])
+    page = client.get(f"/points/staff/?year={YEAR}").content.decode()
+    assert page.count(">清廉典型</span>") == 1  # confirmed: shown as such, no button to confirm it again
+    assert "确认为清廉典型" in page  # the other proposal (黄小明) still has one
+    # A commendation and a deduction of another year leave the confirmation standing.
+    services.record_points(setup["head"], setup["colleague"], RecordInput(
+        date=DAY, kind="commendation", module="publicity", points=Decimal("2")))
+    deduct(setup["head"], setup["colleague"], "V01", day=dt.date(YEAR - 1, 12, 31))
+    assert Exemplar.objects.get().withdrawn_at is None
+    resp = client.post(f"/points/employees/{setup['colleague'].pk}/record/", {
+        "date": "2026-03-02", "kind": "deduction", "violation_code": "V01", "source": "manual"}, follow=True)
+    assert f"其 {YEAR} 年度清廉典型确认已撤销" in resp.content.decode()
+    exemplar = Exemplar.objects.get()
+    assert exemplar.withdrawn_at is not None
+    assert exemplar.withdrawn_because == PointRecord.objects.get(date=dt.date(2026, 3, 2))
+    assert ">清廉典型</span>" not in client.get(f"/points/staff/?year={YEAR}").content.decode()
+    assert selectors.confirmed_exemplars(setup["bank"].pk, YEAR) == set()
+    # Confirming again is refused while the deduction stands; once it is removed, it is a new confirmation.
+    with pytest.raises(StateConflict):
+        services.confirm_exemplar(setup["head"], setup["colleague"], YEAR)
+    PointRecord.objects.filter(date__year=YEAR, kind="deduction").delete()
+    services.confirm_exemplar(setup["head"], setup["colleague"], YEAR)
+    exemplar.refresh_from_db()
+    assert (exemplar.withdrawn_at, exemplar.withdrawn_because) == (None, None)
+    assert selectors.confirmed_exemplars(setup["bank"].pk, YEAR) == {setup["colleague"].pk}
+
+
+def test_an_imported_deduction_withdraws_the_exemplar_too(setup):
+    services.confirm_exemplar(setup["head"], setup["colleague"], YEAR)
+    services.confirm_exemplar(setup["head"], setup["employee"], YEAR)
+    report = services.import_records(dataset([
+        ["A001", "E2", "2026-04-01", "deduction", "V02", "", "", "external", ""],
+        ["A001", "E1", "2026-04-02", "commendation", "", "publicity", "2", "manual", ""],
+    ]), YEAR)
+    assert report.ok, report.problems
+    assert selectors.confirmed_exemplars(setup["bank"].pk, YEAR) == {setup["employee"].pk}
+    assert Exemplar.objects.get(employee=setup["colleague"]).withdrawn_because.violation_type.code == "V02"
 
 
 def test_staff_page_query_count_is_constant(setup, client, django_assert_max_num_queries):
