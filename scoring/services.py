@@ -782,19 +782,25 @@ def import_scores(dataset, *, submit: bool = False, actor=None) -> ImportReport:
         # aggregation locks its batch in id order: the notice and the publishing wait for the import, or
         # the import reads their new status below.
         _hold_years({(institution.district_id, scheme.year) for scheme, institution, *_rest in valid})
-        sheets: dict[tuple[int, int, str], ScoreSheet] = {}
+        # The file's sheets locked in one order (institution, year, source), not the rows': two imports
+        # sharing sheets then wait for each other instead of each holding a sheet the other needs next
+        # (PostgreSQL aborted one of them: «deadlock detected»).
+        wanted: dict[tuple[int, int, str], tuple[Scheme, Institution]] = {}
+        for scheme, institution, source, *_rest in valid:
+            wanted.setdefault((institution.pk, scheme.year, source), (scheme, institution))
+        sheets: dict[tuple[int, int, str], ScoreSheet] = {}  # in that order, which every later step keeps
+        for key in sorted(wanted, key=lambda k: (k[0], k[1], Source.values.index(k[2]))):
+            scheme, institution = wanted[key]
+            assessment = ensure_assessment(institution, scheme.year)
+            # Checked again now that the year and the sheet are held: the notice, the publishing, a
+            # submission or the district's own scheme may have come since the rows were checked.
+            sheets[key] = _sheet(assessment, key[2], lock=True)
+            refusal = _frozen_for_import(assessment, sheets[key], scheme)
+            if refusal:
+                transaction.set_rollback(True)
+                return ImportReport(problems=[RowProblem(1, refusal)])
         for scheme, institution, source, indicator, value, note in valid:
-            key = (institution.pk, scheme.year, source)
-            if key not in sheets:
-                assessment = ensure_assessment(institution, scheme.year)
-                # Checked again now that the year and the sheet are held: the notice, the publishing, a
-                # submission or the district's own scheme may have come since the rows were checked.
-                sheets[key] = _sheet(assessment, source, lock=True)
-                refusal = _frozen_for_import(assessment, sheets[key], scheme)
-                if refusal:
-                    transaction.set_rollback(True)
-                    return ImportReport(problems=[RowProblem(1, refusal)])
-            sheet = sheets[key]
+            sheet = sheets[(institution.pk, scheme.year, source)]
             fields = {"points": None if isinstance(value, bool) else value,
                       "hit": value if isinstance(value, bool) else None, "note": note,
                       "updated_by": actor}
@@ -818,7 +824,9 @@ def import_scores(dataset, *, submit: bool = False, actor=None) -> ImportReport:
                 transaction.set_rollback(True)
                 report.created = report.updated = 0
                 return report
-            for sheet in sorted(sheets.values(), key=lambda s: Source.values.index(s.source)):
+            # Each submission locks its assessment: in the sheets' order too (an institution's self-assessment
+            # before the others' sheets, as the assessment's state expects).
+            for sheet in sheets.values():
                 submit_sheet(actor, Assessment.objects.get(pk=sheet.assessment_id), sheet.source, as_operator=True)
     return report
 
