@@ -126,6 +126,10 @@ def seed_risk() -> str:
     """Create the demo data once (idempotent); return a one-line summary, or "" for nothing."""
     from complaints.selectors import holiday_schedule
 
+    if services.screening_unavailable():
+        # SQLite (make run without DATABASE_URL): the rules cannot screen there, so nothing is loaded (a
+        # year of extracts took a minute to load, for screenings that could only fail).
+        return "风险预警：演示需要 PostgreSQL（设置 DATABASE_URL 后重新运行 make run），本次未载入"
     today = timezone.localdate()
     end = today.replace(day=1) - dt.timedelta(days=1)
     start = (end - dt.timedelta(days=364))

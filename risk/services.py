@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import locks, outbox
-from core.errors import DomainError, NotAllowed, NotFound, StateConflict
+from core.errors import DomainError, NotAllowed, NotFound, StateConflict, Unavailable
 from core.tabular import RowProblem, TabularError, load_dataset
 from core.workdays import add_working_days
 from institutions import access
@@ -545,7 +545,18 @@ def request_screening(user, institution: Institution, date_from: dt.date, date_t
     return _queue_screening(institution, date_from, date_to, user)
 
 
+def screening_unavailable() -> str:
+    """Why no screening can run on this installation, or "": the rule library is PostgreSQL's SQL (a
+    development or demo installation on SQLite loads extracts but cannot screen them)."""
+    if connection.vendor == "postgresql":
+        return ""
+    return _("风险筛查的规则库需要 PostgreSQL 数据库；当前为 SQLite（开发演示环境），"
+             "请设置 DATABASE_URL 指向 PostgreSQL 后再筛查")
+
+
 def _queue_screening(institution: Institution, date_from: dt.date, date_to: dt.date, user=None) -> Screening:
+    if unavailable := screening_unavailable():
+        raise Unavailable(unavailable)  # refused before anything is stored (no screening left failed)
     if date_from > date_to:
         raise DomainError(_("起始日期不能晚于截止日期"), field="from")
     if (date_to - date_from).days > 3 * 366:
@@ -600,8 +611,8 @@ def run_screening(screening_id: int) -> Screening | None:
         screening.progress = 0
         screening.save(update_fields=["status", "started_at", "alerts_created", "alerts_total", "progress"])
     try:
-        if connection.vendor != "postgresql":
-            raise DomainError(_("规则库需要 PostgreSQL 数据库"))
+        if unavailable := screening_unavailable():  # a screening queued elsewhere (the request refuses first)
+            raise Unavailable(unavailable)
         settings_now = effective_rules(screening.institution_id)
         enabled = [code for code, (on, _p) in settings_now.items() if on]
         holidays, workdays = _calendar(screening.date_from, screening.date_to)
@@ -618,7 +629,10 @@ def run_screening(screening_id: int) -> Screening | None:
             for year in range(screening.date_from.year, screening.date_to.year + 1):
                 refresh_summary(screening.institution_id, year)
     except Exception as exc:  # recorded on the screening; the page offers to run it again
-        logger.exception("risk: screening %s failed", screening_id)
+        if isinstance(exc, Unavailable):
+            logger.warning("risk: screening %s not run: %s", screening_id, exc)
+        else:
+            logger.exception("risk: screening %s failed", screening_id)
         Screening.objects.filter(pk=screening.pk).update(status=ScreeningStatus.FAILED, error=str(exc)[:2000],
                                                          finished_at=timezone.now())
     screening.refresh_from_db()
@@ -944,6 +958,6 @@ __all__ = [
     "LoadRefused", "act", "acting_institution", "actor_institution_ids", "assign", "change_rule",
     "delete_suppression", "due_date", "effective_rules", "forward", "load_extract", "parse_extract",
     "purge_expired", "refresh_all_summaries", "refresh_summary", "remind_due_soon", "remind_overdue",
-    "request_screening",
-    "rule_rows", "run_screening", "screen_in_process", "screen_previous_month", "store_rows", "suppress",
+    "request_screening", "rule_rows", "run_screening", "screen_in_process", "screen_previous_month",
+    "screening_unavailable", "store_rows", "suppress",
 ]

@@ -80,6 +80,7 @@ def upload(request: HttpRequest) -> HttpResponse:
             return redirect("risk:upload")
     return render(request, "risk/upload.html", {
         "institution": institution, "form": form, "problems": problems, "screening_form": ScreeningForm(),
+        "screening_unavailable": services.screening_unavailable(),
         "uploads": selectors.own_uploads(request.user).filter(institution=institution)[:10],
         "screenings": selectors.own_screenings(request.user).filter(institution=institution)[:10],
         "columns": rules.COLUMNS, "rules": [(r, services.effective_rules(institution.pk)[r.code])

@@ -156,9 +156,10 @@ def filer_b(two_institutions):
 
 
 # Modules that need PostgreSQL: the risk rules are PostgreSQL SQL (window functions over arrays of
-# rest days, COPY; docs/risk.md), so screening refuses on SQLite ("规则库需要 PostgreSQL 数据库") and
-# what is built on screened data is tested on PostgreSQL only (`make test`); `make test-sqlite` skips
-# them with this reason. Loading and the API's refusals still run on SQLite.
+# rest days, COPY; docs/risk.md), so screening is refused on SQLite (503 before anything is stored:
+# `risk.services.screening_unavailable`) and what is built on screened data is tested on PostgreSQL
+# only (`make test`); `make test-sqlite` skips them with this reason. Loading and the API's refusals
+# still run on SQLite.
 POSTGRES_ONLY = {
     "tests/risk/test_rules.py", "tests/risk/test_fast_load.py", "tests/risk/test_screening.py",
     "tests/risk/test_concurrency.py", "tests/risk/test_demo.py", "tests/risk/test_alerts.py",

@@ -3,9 +3,11 @@
 import io
 
 import openpyxl
+import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from risk.models import Event, Relationship, Transaction, Upload
+from risk.models import Event, Relationship, Screening, Transaction, Upload
 
 from .conftest import Portal, evt, load, rel, txn
 
@@ -92,3 +94,24 @@ def test_only_filers_and_heads_upload(bank):
     assert response.status_code == 404
     assert not Event.objects.exists()
     assert Portal(bank.head).upload("events", [evt("E1", "2026-03-02 07:00:00", "login")]).status_code == 201
+
+
+@pytest.mark.skipif("sqlite" not in settings.DATABASES["default"]["ENGINE"],
+                    reason="what an installation on SQLite (make run without DATABASE_URL) does")
+def test_on_sqlite_screening_is_refused_up_front_and_the_demo_loads_nothing(portal, bank, client):
+    from risk.demo import seed_risk
+
+    load(portal, [txn("E1", "2026-03-10 09:00:00", "8000", "C1", counterparty_type="customer")])
+    response = portal.screen("2026-01-01", "2026-12-31")
+    assert response.status_code == 503
+    assert "需要 PostgreSQL" in response.json()["detail"]
+    assert not Screening.objects.exists()  # nothing stored, no screening left failed
+    client.force_login(bank.filer)
+    page = client.get("/risk/upload/").content.decode()
+    assert "需要 PostgreSQL" in page and "disabled>" in page
+    response = client.post("/risk/screen/", {"institution": "RA01", "date_from": "2026-01-01",
+                                             "date_to": "2026-12-31"}, follow=True)
+    assert "需要 PostgreSQL" in response.content.decode() and not Screening.objects.exists()
+    rows = Transaction.objects.count()
+    assert "未载入" in seed_risk()
+    assert Transaction.objects.count() == rows and not Screening.objects.exists()
