@@ -720,7 +720,11 @@ def _run_rule(screening: Screening, code: str, params: dict, holidays, workdays)
 
 
 def screen_previous_month(today: dt.date | None = None) -> int:
-    """The monthly beat job: screen last calendar month for every institution with loaded data."""
+    """The monthly beat job: screen last calendar month for every institution with loaded data (none
+    where screening cannot run: `screening_unavailable`)."""
+    if unavailable := screening_unavailable():
+        logger.warning("risk: the monthly screening skipped: %s", unavailable)
+        return 0
     today = today or timezone.localdate()
     last = today.replace(day=1) - dt.timedelta(days=1)
     first = last.replace(day=1)

@@ -7,9 +7,10 @@ from import_export.forms import ConfirmImportForm, ImportForm
 
 from core.admin_scale import ScaleSafeAdminMixin
 from institutions import access
-from institutions.admin import InstitutionScopedAdmin
+from institutions.admin import AllOrNothingImportAdminMixin, InstitutionScopedAdmin
 from institutions.models import Institution
 
+from . import services
 from .models import BlacklistEntry, Exemplar, PointRecord, PortraitView, ViolationType
 from .resources import PointRecordResource
 
@@ -54,7 +55,7 @@ class ViolationTypeAdmin(ScaleSafeAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(PointRecord)
-class PointRecordAdmin(InstitutionScopedAdmin, ImportExportModelAdmin):
+class PointRecordAdmin(InstitutionScopedAdmin, AllOrNothingImportAdminMixin, ImportExportModelAdmin):
     institution_path = "employee__institution"
     resource_classes = [PointRecordResource]
     import_form_class = YearImportForm
@@ -81,6 +82,12 @@ class PointRecordAdmin(InstitutionScopedAdmin, ImportExportModelAdmin):
 
     def get_export_queryset(self, request):
         return self.get_queryset(request)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # What recording does after storing a record (in the admin's transaction): a red line proposes the
+        # blacklist, a deduction withdraws the year's exemplar confirmation (each at most once).
+        services.after_recording([obj])
 
 
 @admin.register(BlacklistEntry)

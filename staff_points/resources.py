@@ -44,6 +44,7 @@ class PointRecordResource(AllOrNothingResource):
         super().__init__(**kwargs)
         self.year = year
         self.user = user
+        self._recorded: list[PointRecord] = []
 
     def get_instance(self, instance_loader, row):
         return None  # every row is a new record
@@ -106,9 +107,10 @@ class PointRecordResource(AllOrNothingResource):
 
     def after_import(self, dataset, result, **kwargs):
         super().after_import(dataset, result, **kwargs)
-        # The blacklist proposals and the exemplar withdrawals, as the form's recording does, once every row
-        # is stored (the employees held in id order; a dry run's transaction is rolled back with them).
-        if not result.has_errors() and not result.has_validation_errors():
+        # The blacklist proposals and the exemplar withdrawals, as the form's recording does, of every row
+        # stored (the employees held in id order; a dry run's transaction, or a file refused whole, is
+        # rolled back with them).
+        if not result.has_errors():
             services.after_recording(self._recorded)
 
 

@@ -3,6 +3,20 @@
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
+from django.utils import timezone
+
+
+def withdraw_standing(apps, schema_editor):
+    """Confirmations made before a deduction of the same year was recorded no longer stand: withdrawn,
+    as recording such a deduction now does, the year's first deduction named as the reason."""
+    Exemplar = apps.get_model("staff_points", "Exemplar")
+    PointRecord = apps.get_model("staff_points", "PointRecord")
+    now = timezone.now()
+    for exemplar in Exemplar.objects.filter(withdrawn_at__isnull=True).iterator():
+        first = (PointRecord.objects.filter(employee_id=exemplar.employee_id, date__year=exemplar.year,
+                                            kind="deduction").order_by("date", "pk").first())
+        if first is not None:
+            Exemplar.objects.filter(pk=exemplar.pk).update(withdrawn_at=now, withdrawn_because=first)
 
 
 class Migration(migrations.Migration):
@@ -28,4 +42,5 @@ class Migration(migrations.Migration):
             model_name='exemplar',
             constraint=models.CheckConstraint(condition=models.Q(('withdrawn_because__isnull', True), ('withdrawn_at__isnull', False), _connector='OR'), name='exemplar_withdrawn_with_time'),
         ),
+        migrations.RunPython(withdraw_standing, migrations.RunPython.noop),
     ]

@@ -1,5 +1,6 @@
 """Loading the extracts: validated whole (row errors with lines, nothing stored), idempotent."""
 
+import datetime as dt
 import io
 
 import openpyxl
@@ -112,6 +113,10 @@ def test_on_sqlite_screening_is_refused_up_front_and_the_demo_loads_nothing(port
     response = client.post("/risk/screen/", {"institution": "RA01", "date_from": "2026-01-01",
                                              "date_to": "2026-12-31"}, follow=True)
     assert "需要 PostgreSQL" in response.content.decode() and not Screening.objects.exists()
+    from risk import services
+
+    assert services.screen_previous_month(dt.date(2026, 4, 15)) == 0  # the monthly job: nothing queued
+    assert not Screening.objects.exists()
     rows = Transaction.objects.count()
     assert "未载入" in seed_risk()
     assert Transaction.objects.count() == rows and not Screening.objects.exists()

@@ -1,4 +1,5 @@
 import datetime as dt
+import io
 from decimal import Decimal
 
 import pytest
@@ -216,6 +217,74 @@ def test_an_imported_deduction_withdraws_the_exemplar_too(setup):
     assert report.ok, report.problems
     assert selectors.confirmed_exemplars(setup["bank"].pk, YEAR) == {setup["employee"].pk}
     assert Exemplar.objects.get(employee=setup["colleague"]).withdrawn_because.violation_type.code == "V02"
+
+
+def _admin_import(client, rows):
+    csv = "institution_code,employee_no,date,kind,violation_code,module,points,source,note\n" + "".join(
+        ",".join(row) + "\n" for row in rows)
+    resp = client.post("/admin/staff_points/pointrecord/import/", {
+        "import_file": io.BytesIO(csv.encode()), "format": "0", "resource": "0", "year": str(YEAR)})  # 0: CSV
+    assert resp.status_code == 200 and "confirm_form" in resp.context, resp.content.decode()[-3000:]
+    assert not PointRecord.objects.exists()  # the preview stores nothing
+    return resp.context["confirm_form"].initial
+
+
+def test_admin_import_confirmed_proposes_the_blacklist_and_withdraws_the_exemplar(setup, client):
+    services.confirm_exemplar(setup["head"], setup["colleague"], YEAR)
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))  # no role imports here
+    confirm = _admin_import(client, [["A001", "E1", "2026-04-01", "deduction", "R02", "", "", "external", ""],
+                                     ["A001", "E2", "2026-04-02", "deduction", "V01", "", "", "manual", ""]])
+    assert not BlacklistEntry.objects.exists() and Exemplar.objects.get().withdrawn_at is None
+    resp = client.post("/admin/staff_points/pointrecord/process_import/", confirm)
+    assert resp.status_code == 302 and PointRecord.objects.count() == 2
+    assert BlacklistEntry.objects.get().employee == setup["employee"]
+    assert Exemplar.objects.get().withdrawn_because.violation_type.code == "V01"
+
+
+def test_admin_import_is_refused_whole_when_a_row_no_longer_passes_at_confirmation(setup, client):
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    confirm = _admin_import(client, [["A001", "E1", "2026-04-01", "deduction", "R02", "", "", "external", ""],
+                                     ["A001", "E2", "2026-04-02", "deduction", "V01", "", "", "manual", ""]])
+    ViolationType.objects.filter(code="V01").update(is_active=False)  # switched off between preview and confirm
+    resp = client.post("/admin/staff_points/pointrecord/process_import/", confirm, follow=True)
+    page = resp.content.decode()
+    assert "未导入任何数据" in page and "第 3 行" in page and "V01" in page
+    assert not PointRecord.objects.exists() and not BlacklistEntry.objects.exists()
+
+
+def test_a_record_added_in_the_admin_proposes_and_withdraws_as_recording_does(setup, client):
+    services.confirm_exemplar(setup["head"], setup["colleague"], YEAR)
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    red = ViolationType.objects.get(code="R02")
+    for employee, vtype in ((setup["colleague"], red), (setup["colleague"], red)):
+        resp = client.post("/admin/staff_points/pointrecord/add/", {
+            "employee": employee.pk, "date": "2026-05-06", "kind": "deduction", "violation_type": vtype.pk,
+            "module": "red_line", "points": "30", "is_red_line": "on", "source": "manual", "note": "",
+            "evidence": ""})
+        assert resp.status_code == 302, resp.content.decode()[-2000:]
+    assert BlacklistEntry.objects.filter(employee=setup["colleague"]).count() == 2  # one per record
+    assert Exemplar.objects.get().withdrawn_because == PointRecord.objects.order_by("pk").first()
+
+
+def test_the_migration_withdraws_confirmations_a_deduction_of_their_year_already_contradicts():
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("staff_points.migrations.0005_exemplar_withdrawn")
+    employee, other = EmployeeFactory(employee_no="M1"), EmployeeFactory(employee_no="M2")
+    vtype = ViolationType.objects.create(code="V09", name="迟到", module="discipline", points=Decimal("1"))
+    stale = Exemplar.objects.create(employee=employee, year=YEAR)  # confirmed, then a deduction written past it
+    standing = Exemplar.objects.create(employee=other, year=YEAR)
+    record = PointRecord.objects.create(employee=employee, date=DAY, kind="deduction", violation_type=vtype,
+                                        module="discipline", points=Decimal("1"))
+    PointRecord.objects.create(employee=other, date=dt.date(YEAR - 1, 5, 1), kind="deduction", violation_type=vtype,
+                               module="discipline", points=Decimal("1"))  # another year's
+    migration.withdraw_standing(apps, None)
+    stale.refresh_from_db()
+    standing.refresh_from_db()
+    assert stale.withdrawn_because == record and stale.withdrawn_at is not None
+    assert standing.withdrawn_at is None
 
 
 def test_staff_page_query_count_is_constant(setup, client, django_assert_max_num_queries):
